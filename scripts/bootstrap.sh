@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the project needs and is missing, then returns; safe to run any number of times.
+#  - Node dependencies from package-lock.json, when node_modules is absent or older than the lock file;
+#  - the Temporal CLI and FerretDB, built once per machine into ~/.cache/qbo-sync/bin (see src/stack/tools.ts),
+#    unless TEMPORAL_ADDRESS / MONGODB_URI point at servers that already run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "bootstrap: Node.js 20 or later is required" >&2
+  exit 1
+fi
+
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  echo "bootstrap: installing Node dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if ! command -v go >/dev/null 2>&1 && { [ -z "${TEMPORAL_ADDRESS:-}" ] || [ -z "${MONGODB_URI:-}" ]; }; then
+  echo "bootstrap: Go is needed once to build the Temporal CLI and FerretDB (or set TEMPORAL_ADDRESS and MONGODB_URI)" >&2
+fi
+node --import tsx src/stack/cli.ts setup

@@ -1,0 +1,25 @@
+import mongoose, { type Mongoose } from 'mongoose';
+
+/**
+ * Opens a dedicated mongoose instance. Every server-side call is bounded so that a dead database turns into an
+ * error within `timeoutMs` instead of a hung request.
+ */
+export async function connectMongo(uri: string, timeoutMs: number): Promise<Mongoose> {
+  const instance = new mongoose.Mongoose();
+  instance.set('strictQuery', true);
+  await instance.connect(uri, {
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+    socketTimeoutMS: Math.max(timeoutMs * 10, 30_000),
+    // FerretDB has no retryable writes; MongoDB 7 handles them but our writes are idempotent anyway.
+    retryWrites: false,
+  });
+  return instance;
+}
+
+/** Round-trips a ping to the server; throws if it does not answer within `timeoutMs`. */
+export async function pingMongo(instance: Mongoose, timeoutMs: number): Promise<void> {
+  const db = instance.connection.db;
+  if (!db) throw new Error('MongoDB connection is not open');
+  await db.admin().command({ ping: 1 }, { timeoutMS: timeoutMs });
+}

@@ -1,0 +1,76 @@
+import { loadStackConfig } from './config';
+import { Supervisor, startStack } from './launcher';
+import { ensureTool, tools } from './tools';
+import { redactUri } from '../logger';
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** Builds whatever tool the configuration needs and does not have yet. */
+async function setup(): Promise<void> {
+  const config = loadStackConfig();
+  const needed = [
+    ...(config.TEMPORAL_ADDRESS ? [] : [tools.temporal]),
+    ...(config.MONGODB_URI ? [] : [tools.ferretdb]),
+  ];
+  for (const spec of needed) {
+    const found = await ensureTool(spec, (line) => say(`setup    │ ${line}`));
+    say(`setup    │ ${spec.binary}: ${found.path} (${found.source})`);
+  }
+}
+
+async function up(): Promise<void> {
+  const config = loadStackConfig();
+  let shuttingDown = false;
+  const supervisor = new Supervisor(
+    say,
+    (reason) => {
+      say(`giving up: ${reason}`);
+      void shutdown(1);
+    },
+    process.stdout.isTTY,
+  );
+  const shutdown = async (code: number): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    say('stopping qbo-sync…');
+    await supervisor.stopAll();
+    say('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    const endpoints = await startStack(config, supervisor, say);
+    say(
+      [
+        '',
+        'qbo-sync is up',
+        `  API            ${endpoints.apiUrl}   (health: /healthz, readiness: /readyz)`,
+        `  Temporal UI    ${endpoints.temporalUiUrl ?? '(external Temporal: use its own UI)'}`,
+        `  Temporal gRPC  ${endpoints.temporalAddress}   (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})`,
+        `  MongoDB        ${redactUri(endpoints.mongodbUri)}`,
+        `  Data           ${config.dataDir}`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+  } catch (error) {
+    say(`start failed: ${(error as Error).message}`);
+    await shutdown(1);
+  }
+}
+
+const commands: Record<string, () => Promise<void>> = { setup, up };
+const command = process.argv[2] ?? 'up';
+const run = commands[command];
+if (!run) {
+  say(`unknown command "${command}"; use one of: ${Object.keys(commands).join(', ')}`);
+  process.exit(2);
+}
+run().catch((error: unknown) => {
+  say(`${command} failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

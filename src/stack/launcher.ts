@@ -1,0 +1,217 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { ensureTool, tools } from './tools';
+import { ManagedProcess, waitUntilReady } from './process';
+import { startFerretDb, startTemporalServer, type RunningService } from './services';
+import type { StackConfig } from './config';
+import { servicePrefixer } from './log-format';
+import type { selfTestWorkflow } from '../workflows/self-test';
+
+type Say = (line: string) => void;
+
+interface ServiceDefinition<T extends RunningService = RunningService> {
+  name: string;
+  start(onLine: (line: string) => void): Promise<T>;
+}
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+const restartWindowMs = 60_000;
+const maxRestartsPerWindow = 5;
+
+/**
+ * Starts services in order, restarts any that dies on its own (with backoff, giving up on a crash loop), and stops
+ * them in reverse order. One supervisor owns every process of a local stack.
+ */
+export class Supervisor {
+  private readonly running: { definition: ServiceDefinition; service: RunningService }[] = [];
+  private readonly restarts = new Map<string, number[]>();
+  private stopping = false;
+  private serviceCount = 0;
+
+  constructor(
+    private readonly say: Say,
+    private readonly onGiveUp: (reason: string) => void,
+    private readonly useColour: boolean,
+  ) {}
+
+  async start<T extends RunningService>(definition: ServiceDefinition<T>): Promise<T> {
+    const prefix = servicePrefixer(definition.name, this.serviceCount++, this.useColour);
+    const onLine = (line: string): void => this.say(prefix(line));
+    const service = await definition.start(onLine);
+    const entry = { definition, service };
+    this.running.push(entry);
+    void this.watch(entry, onLine);
+    return service;
+  }
+
+  private async watch(
+    entry: { definition: ServiceDefinition; service: RunningService },
+    onLine: Say,
+  ): Promise<void> {
+    const { code, signal } = await entry.service.process.exited;
+    if (this.stopping || entry.service.process.isStopping) return;
+    onLine(`exited unexpectedly (code ${code ?? '-'}, signal ${signal ?? '-'})`);
+    const now = Date.now();
+    const recent = (this.restarts.get(entry.definition.name) ?? []).filter(
+      (at) => now - at < restartWindowMs,
+    );
+    recent.push(now);
+    this.restarts.set(entry.definition.name, recent);
+    if (recent.length > maxRestartsPerWindow) {
+      this.onGiveUp(`${entry.definition.name} crashed ${recent.length} times within a minute`);
+      return;
+    }
+    const delay = Math.min(1000 * 2 ** (recent.length - 1), 15_000);
+    onLine(`restarting in ${delay} ms`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (this.stopping) return;
+    try {
+      entry.service = await entry.definition.start(onLine);
+      onLine('restarted');
+      void this.watch(entry, onLine);
+    } catch (error) {
+      this.onGiveUp(`${entry.definition.name} could not restart: ${(error as Error).message}`);
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    for (const { definition, service } of [...this.running].reverse()) {
+      this.say(`stopping ${definition.name}`);
+      await service.stop();
+    }
+    this.running.length = 0;
+  }
+}
+
+/** A Node entry point of ours (API or worker) run as its own process, as in production. */
+function nodeService(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  ready: (child: ManagedProcess) => Promise<void>,
+): ServiceDefinition {
+  return {
+    name,
+    async start(onLine) {
+      const child = new ManagedProcess({
+        name,
+        command: process.execPath,
+        args: ['--import', 'tsx', path.join(repoRoot, entry)],
+        cwd: repoRoot,
+        env,
+        onLine,
+      });
+      try {
+        await ready(child);
+      } catch (error) {
+        await child.stop();
+        throw error;
+      }
+      return { process: child, stop: () => child.stop() };
+    },
+  };
+}
+
+export interface StackEndpoints {
+  apiUrl: string;
+  temporalAddress: string;
+  temporalUiUrl: string | undefined;
+  mongodbUri: string;
+}
+
+/** Brings up the whole local stack under `supervisor` and returns where each part listens. */
+export async function startStack(
+  config: StackConfig,
+  supervisor: Supervisor,
+  say: Say,
+): Promise<StackEndpoints> {
+  const host = '127.0.0.1';
+  const [temporal, mongodbUri] = await Promise.all([
+    config.TEMPORAL_ADDRESS
+      ? { address: config.TEMPORAL_ADDRESS, uiUrl: undefined }
+      : ensureTool(tools.temporal, say).then(({ path: binary }) =>
+          supervisor.start({
+            name: 'temporal',
+            start: (onLine) =>
+              startTemporalServer({
+                binary,
+                host,
+                port: config.TEMPORAL_PORT,
+                uiPort: config.TEMPORAL_UI_PORT,
+                namespace: config.TEMPORAL_NAMESPACE,
+                dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'),
+                onLine,
+              }),
+          }),
+        ),
+    config.MONGODB_URI
+      ? config.MONGODB_URI
+      : ensureTool(tools.ferretdb, say).then(async ({ path: binary }) => {
+          const server = await supervisor.start({
+            name: 'ferretdb',
+            start: (onLine) =>
+              startFerretDb({
+                binary,
+                host,
+                port: config.MONGODB_PORT,
+                dataDir: path.join(config.dataDir, 'ferretdb'),
+                onLine,
+              }),
+          });
+          return `${server.uri}${config.MONGODB_DATABASE}`;
+        }),
+  ]);
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
+    TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+    MONGODB_URI: mongodbUri,
+    HOST: config.HOST,
+    PORT: String(config.PORT),
+    LOG_LEVEL: config.LOG_LEVEL,
+  };
+  const apiUrl = `http://${config.HOST}:${config.PORT}`;
+
+  await Promise.all([
+    supervisor.start(
+      nodeService('api', 'src/api/main.ts', env, (child) =>
+        waitUntilReady(
+          'API',
+          async () => {
+            const response = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(5000) });
+            if (response.status !== 200) throw new Error(`/readyz answered ${response.status}`);
+          },
+          { timeoutMs: 60_000, process: child },
+        ),
+      ),
+    ),
+    supervisor.start(nodeService('worker', 'src/worker/main.ts', env, (child) => runSelfTest(env, child))),
+  ]);
+  return { apiUrl, temporalAddress: temporal.address, temporalUiUrl: temporal.uiUrl, mongodbUri };
+}
+
+/** Proves a worker is serving the task queue by running the self-test workflow through it. */
+async function runSelfTest(env: NodeJS.ProcessEnv, child: ManagedProcess): Promise<void> {
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS!, connectTimeout: 5000 });
+  try {
+    const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+    const probeId = `self-test:${randomUUID()}`;
+    const result = client.workflow.execute<typeof selfTestWorkflow>('selfTestWorkflow', {
+      workflowId: probeId,
+      taskQueue: env.TEMPORAL_TASK_QUEUE!,
+      args: [{ probeId }],
+      workflowExecutionTimeout: '2 minutes',
+    });
+    const outcome = await Promise.race([
+      result.then(() => 'passed' as const),
+      child.exited.then(() => 'crashed' as const),
+    ]);
+    if (outcome === 'crashed') throw new Error('worker exited during its self-test');
+  } finally {
+    await connection.close();
+  }
+}

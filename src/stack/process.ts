@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import net from 'node:net';
+
+export type LineSink = (line: string) => void;
+
+export interface ManagedProcessOptions {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Receives every line the process prints on stdout or stderr. */
+  onLine?: LineSink;
+  /** How long a SIGTERM may take before SIGKILL follows. */
+  stopGraceMs?: number;
+}
+
+/** Every process started through this module, so that an abrupt exit of the parent still takes them down. */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // 'exit' handlers must be synchronous: a plain SIGKILL is the only thing we can still do here.
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+/**
+ * A child process with its output forwarded line by line, an `exited` promise, and a stop that escalates from
+ * SIGTERM to SIGKILL. The child is killed when this process exits, so nothing is left orphaned.
+ */
+export class ManagedProcess {
+  readonly name: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child: ChildProcess;
+  private readonly stopGraceMs: number;
+  private stopping = false;
+
+  constructor(options: ManagedProcessOptions) {
+    installExitHook();
+    this.name = options.name;
+    this.stopGraceMs = options.stopGraceMs ?? 10_000;
+    const spawnOptions: SpawnOptions = {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    };
+    this.child = spawn(options.command, options.args, spawnOptions);
+    live.add(this.child);
+    const sink = options.onLine ?? (() => undefined);
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', sink);
+    }
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        live.delete(this.child);
+        resolve({ code, signal });
+      });
+      this.child.on('error', (error) => {
+        sink(`failed to start: ${error.message}`);
+        live.delete(this.child);
+        resolve({ code: -1, signal: null });
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  get hasExited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** Sends a signal without waiting; used by tests that simulate a crash. */
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.hasExited) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), this.stopGraceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Asks the kernel for a free TCP port on loopback. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('could not obtain a free port'));
+      });
+    });
+  });
+}
+
+/**
+ * Polls `probe` until it resolves, the process dies, or `timeoutMs` passes. The last probe error is kept so a
+ * failure says why the service never became ready.
+ */
+export async function waitUntilReady(
+  name: string,
+  probe: () => Promise<void>,
+  options: { timeoutMs: number; intervalMs?: number; process?: ManagedProcess },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (options.process?.hasExited) throw new Error(`${name} exited before it became ready`);
+    try {
+      await probe();
+      return;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
+  }
+  const reason = lastError instanceof Error ? lastError.message : String(lastError);
+  throw new Error(`${name} was not ready within ${options.timeoutMs} ms: ${reason}`);
+}

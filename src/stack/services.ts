@@ -1,0 +1,166 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import { connectMongo, pingMongo } from '../db/connect';
+import { searchAttributeKeys } from '../temporal/search-attributes';
+import { checkTemporal } from '../temporal/connection';
+import { ManagedProcess, freePort, waitUntilReady, type LineSink } from './process';
+
+/** A server started by us: where to reach it, and how to stop it. */
+export interface RunningService {
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+export interface TemporalServer extends RunningService {
+  address: string;
+  uiUrl: string | undefined;
+}
+
+export interface TemporalServerOptions {
+  binary: string;
+  host?: string;
+  /** gRPC frontend port; 0 picks a free one. */
+  port?: number;
+  /** Web UI port; `false` runs headless. 0 picks a free one. */
+  uiPort?: number | false;
+  /** SQLite file that keeps workflows across restarts; in-memory when omitted. */
+  dbFile?: string;
+  namespace?: string;
+  /** Extra `--dynamic-config-value` pairs, e.g. to make continue-as-new kick in early in tests. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+  readyTimeoutMs?: number;
+  onLine?: LineSink;
+}
+
+/** Starts `temporal server start-dev` with our search attributes registered and waits until its namespace answers. */
+export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port || (await freePort(host));
+  const namespace = options.namespace ?? 'default';
+  const uiPort = options.uiPort === false ? undefined : options.uiPort || (await freePort(host));
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    host,
+    '--port',
+    String(port),
+    '--http-port',
+    String(await freePort(host)),
+    '--metrics-port',
+    String(await freePort(host)),
+    // The dev server's warnings are mostly its own shutdown chatter; errors still come through.
+    '--log-level',
+    'error',
+    '--namespace',
+    namespace,
+  ];
+  args.push(...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]));
+  if (options.dbFile) {
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  for (const key of searchAttributeKeys)
+    args.push('--search-attribute', `${key.name}=${cliAttributeType[key.type]}`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+
+  const child = new ManagedProcess({
+    name: 'temporal',
+    command: options.binary,
+    args,
+    onLine: options.onLine,
+  });
+  const address = `${host}:${port}`;
+  try {
+    await waitUntilReady(
+      'Temporal',
+      async () => {
+        const connection = await Connection.connect({ address, connectTimeout: 1000 });
+        try {
+          await checkTemporal(connection, namespace, 1000);
+        } finally {
+          await connection.close();
+        }
+      },
+      { timeoutMs: options.readyTimeoutMs ?? 60_000, process: child },
+    );
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return {
+    process: child,
+    address,
+    uiUrl: uiPort === undefined ? undefined : `http://${host}:${uiPort}`,
+    stop: () => child.stop(),
+  };
+}
+
+export interface MongoServer extends RunningService {
+  uri: string;
+}
+
+export interface FerretDbOptions {
+  binary: string;
+  host?: string;
+  port?: number;
+  /** Folder for the SQLite databases; created when missing. */
+  dataDir: string;
+  readyTimeoutMs?: number;
+  onLine?: LineSink;
+}
+
+/** Starts FerretDB on its SQLite backend with telemetry off, and waits until it answers a ping. */
+export async function startFerretDb(options: FerretDbOptions): Promise<MongoServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port || (await freePort(host));
+  mkdirSync(options.dataDir, { recursive: true });
+  const child = new ManagedProcess({
+    name: 'ferretdb',
+    command: options.binary,
+    args: [
+      `--listen-addr=${host}:${port}`,
+      '--handler=sqlite',
+      `--sqlite-url=file:${path.resolve(options.dataDir)}/`,
+      `--state-dir=${path.resolve(options.dataDir)}`,
+      '--telemetry=disable',
+      `--debug-addr=${host}:${await freePort(host)}`,
+      '--log-level=ERROR',
+    ],
+    onLine: options.onLine,
+  });
+  const uri = `mongodb://${host}:${port}/`;
+  try {
+    await waitUntilReady(
+      'FerretDB',
+      async () => {
+        const mongo = await connectMongo(uri, 1000);
+        try {
+          await pingMongo(mongo, 1000);
+        } finally {
+          await mongo.disconnect();
+        }
+      },
+      { timeoutMs: options.readyTimeoutMs ?? 30_000, process: child },
+    );
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return { process: child, uri, stop: () => child.stop() };
+}
+
+/** `temporal server start-dev --search-attribute` spells the SDK's types differently. */
+const cliAttributeType: Record<SearchAttributeType, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};

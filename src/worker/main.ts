@@ -1,0 +1,45 @@
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { connectMongo } from '../db/connect';
+import { createLogger, redactUri } from '../logger';
+import { createWorker } from './create-worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('worker', config.LOG_LEVEL);
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  });
+
+  const mongo = await connectMongo(config.MONGODB_URI, config.DEPENDENCY_TIMEOUT_MS);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  try {
+    const worker = await createWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      db: mongo.connection,
+    });
+    log.info(
+      {
+        temporal: config.TEMPORAL_ADDRESS,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        mongodb: redactUri(config.MONGODB_URI),
+      },
+      'worker started',
+    );
+    // Runtime traps SIGINT/SIGTERM and drains the worker; run() resolves once it has stopped.
+    await worker.run();
+    log.info('worker stopped');
+  } finally {
+    await connection.close();
+    await mongo.disconnect();
+  }
+}
+
+main().catch((error: unknown) => {
+  createLogger('worker').fatal({ err: error }, 'worker failed');
+  process.exit(1);
+});

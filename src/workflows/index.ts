@@ -1,0 +1,2 @@
+// The worker's workflowsPath entry: every workflow type the task queue serves.
+export { selfTestWorkflow } from './self-test';
