@@ -1,0 +1,44 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startFerretDb, startTemporalServer, type RunningService } from '../../src/stack/services';
+import { ensureTool, tools } from '../../src/stack/tools';
+import { setStack } from './stack-state';
+
+/**
+ * One ephemeral stack for the whole run: a Temporal dev server (in memory) and FerretDB (temporary SQLite folder)
+ * on free loopback ports. Servers given by TEMPORAL_ADDRESS / MONGODB_URI are used instead. Test files reach them
+ * through the environment variables set here, which jest passes on to its workers.
+ */
+export default async function globalSetup(): Promise<void> {
+  const say = (line: string): void => void process.stderr.write(`[test stack] ${line}\n`);
+  // Server output is kept, and shown only if the stack fails to come up.
+  const serverOutput: string[] = [];
+  const keep = (name: string) => (line: string) => void serverOutput.push(`${name}: ${line}`);
+  const services: RunningService[] = [];
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'qbo-sync-test-'));
+  setStack({ services, dataDir });
+
+  const temporal = process.env.TEMPORAL_ADDRESS
+    ? undefined
+    : ensureTool(tools.temporal, say).then(({ path: binary }) =>
+        startTemporalServer({ binary, uiPort: false, onLine: keep('temporal') }),
+      );
+  const mongo = process.env.MONGODB_URI
+    ? undefined
+    : ensureTool(tools.ferretdb, say).then(({ path: binary }) =>
+        startFerretDb({ binary, dataDir: path.join(dataDir, 'ferretdb'), onLine: keep('ferretdb') }),
+      );
+  const [temporalServer, mongoServer] = await Promise.all([temporal, mongo]).catch((error: unknown) => {
+    serverOutput.forEach(say);
+    throw error;
+  });
+  if (temporalServer) {
+    services.push(temporalServer);
+    process.env.TEMPORAL_ADDRESS = temporalServer.address;
+  }
+  if (mongoServer) {
+    services.push(mongoServer);
+    process.env.MONGODB_URI = mongoServer.uri;
+  }
+}

@@ -1,0 +1,34 @@
+import path from 'node:path';
+import { ManagedProcess } from '../../src/stack/process';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+
+/** The real worker entry point in a process of its own, so a test can crash it with SIGKILL. */
+export async function startWorkerProcess(env: Record<string, string>): Promise<ManagedProcess> {
+  const output: string[] = [];
+  let announceStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (announceStarted = resolve));
+  const worker = new ManagedProcess({
+    name: 'worker',
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(repoRoot, 'src/worker/main.ts')],
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    onLine: (line) => {
+      output.push(line);
+      if (line.includes('"worker started"')) announceStarted();
+    },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    started.then(() => 'started' as const),
+    worker.exited.then(() => 'exited' as const),
+    new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 60_000))),
+  ]);
+  clearTimeout(timer);
+  if (outcome !== 'started') {
+    worker.kill('SIGKILL');
+    throw new Error(`worker process ${outcome} before it started:\n${output.join('\n')}`);
+  }
+  return worker;
+}
