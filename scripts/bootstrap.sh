@@ -2,7 +2,8 @@
 # Installs what the project needs and is missing, then returns; safe to run any number of times.
 #  - Node dependencies from package-lock.json, when node_modules is absent or older than the lock file;
 #  - the Temporal CLI and FerretDB, built once per machine into ~/.cache/qbo-sync/bin (see src/stack/tools.ts),
-#    unless TEMPORAL_ADDRESS / MONGODB_URI point at servers that already run.
+#    unless TEMPORAL_ADDRESS / MONGODB_URI point at servers that already run;
+#  - with --test, the Debian packages the test suite drives (docker-compose, to validate docker-compose.yml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +22,22 @@ if ! command -v go >/dev/null 2>&1 && { [ -z "${TEMPORAL_ADDRESS:-}" ] || [ -z "
   echo "bootstrap: Go is needed once to build the Temporal CLI and FerretDB (or set TEMPORAL_ADDRESS and MONGODB_URI)" >&2
 fi
 node --import tsx src/stack/cli.ts setup
+
+install_debian_packages() {
+  local runner=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if sudo -n true 2>/dev/null; then runner=(sudo -n); else
+      echo "bootstrap: please install the Debian packages: $*" >&2
+      exit 1
+    fi
+  fi
+  echo "bootstrap: installing Debian packages: $*"
+  "${runner[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${runner[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if [ "${1:-}" = "--test" ]; then
+  missing=()
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  if [ ${#missing[@]} -gt 0 ]; then install_debian_packages "${missing[@]}"; fi
+fi

@@ -40,5 +40,5 @@ export function parseEnv<Schema extends z.ZodType>(schema: Schema, env: NodeJS.P
   return parsed.data;
 }
 
-/** Documentation of each variable, used to keep README's configuration table honest (see test/unit/config.test.ts). */
+/** The variables this schema reads; test/unit/config.test.ts checks that README documents each one. */
 export const configVariables = Object.keys(configSchema.shape) as (keyof Config)[];

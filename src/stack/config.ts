@@ -32,3 +32,5 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env, cwd = proc
   const parsed = parseEnv(stackConfigSchema, env);
   return { ...parsed, dataDir: path.resolve(cwd, parsed.QBO_SYNC_DATA_DIR) };
 }
+
+export const stackConfigVariables = Object.keys(stackConfigSchema.shape);

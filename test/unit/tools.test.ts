@@ -1,0 +1,64 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { cachedToolPath, ensureTool, locateTool, toolsDir, tools } from '../../src/stack/tools';
+
+function fakeExecutable(file: string, mode = 0o755): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, '#!/bin/sh\n');
+  chmodSync(file, mode);
+  return file;
+}
+
+describe('locating the Temporal CLI and FerretDB', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'qbo-tools-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const spec = tools.temporal;
+
+  it('keeps one cache folder per pinned version under the per-user cache', () => {
+    expect(toolsDir({ XDG_CACHE_HOME: '/c' })).toBe('/c/qbo-sync/bin');
+    expect(toolsDir({ QBO_SYNC_TOOLS_DIR: '/opt/t' })).toBe('/opt/t');
+    expect(cachedToolPath(spec, { QBO_SYNC_TOOLS_DIR: '/opt/t' })).toBe('/opt/t/temporal@v1.5.1/temporal');
+  });
+
+  it('prefers an explicit path, then PATH, then the cache', () => {
+    const cacheDir = path.join(root, 'cache');
+    const cached = fakeExecutable(cachedToolPath(spec, { QBO_SYNC_TOOLS_DIR: cacheDir }));
+    const onPath = fakeExecutable(path.join(root, 'bin', 'temporal'));
+    const explicit = fakeExecutable(path.join(root, 'elsewhere', 'temporal'));
+    const env = { QBO_SYNC_TOOLS_DIR: cacheDir, PATH: path.join(root, 'bin') };
+
+    expect(locateTool(spec, { ...env, TEMPORAL_CLI_PATH: explicit })).toEqual({
+      path: explicit,
+      source: 'env',
+    });
+    expect(locateTool(spec, env)).toEqual({ path: onPath, source: 'path' });
+    expect(locateTool(spec, { ...env, PATH: '' })).toEqual({ path: cached, source: 'cache' });
+    expect(locateTool(spec, { QBO_SYNC_TOOLS_DIR: path.join(root, 'empty'), PATH: '' })).toBeUndefined();
+  });
+
+  it('ignores files on PATH that are not executable', () => {
+    fakeExecutable(path.join(root, 'bin', 'temporal'), 0o644);
+    expect(locateTool(spec, { PATH: path.join(root, 'bin'), QBO_SYNC_TOOLS_DIR: root })).toBeUndefined();
+  });
+
+  it('rejects an explicit path that is not an executable, naming the variable', () => {
+    expect(() => locateTool(spec, { TEMPORAL_CLI_PATH: path.join(root, 'missing') })).toThrow(
+      /TEMPORAL_CLI_PATH=/,
+    );
+  });
+
+  it('does not build what it can find', async () => {
+    const onPath = fakeExecutable(path.join(root, 'bin', 'ferretdb'));
+    const log: string[] = [];
+    const found = await ensureTool(tools.ferretdb, (line) => log.push(line), {
+      PATH: path.join(root, 'bin'),
+    });
+    expect(found).toEqual({ path: onPath, source: 'path' });
+    expect(log).toEqual([]);
+  });
+});
