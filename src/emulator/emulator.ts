@@ -1,0 +1,194 @@
+import { systemClock, type Clock } from './clock';
+import { Company, type ChangeEvent, type CompanySettings } from './company';
+import { writeCompanyRecords } from './entities/company-info';
+import { currencyNames } from './entities/currency';
+import { createEntity } from './operations';
+import { findEntity } from './entities';
+import { TokenAuthority, defaultOAuthApp } from './oauth';
+import { seededRandom } from './random';
+import { RateLimiter, intuitLimits, type RateLimits } from './rate-limit';
+import { WebhookDispatcher } from './webhooks';
+
+/** Per-realm fault injection for the API paths (webhook faults live in the dispatcher). */
+export interface RealmFaults {
+  /** Added to every API request while it holds its concurrency slot. */
+  latencyMs?: number;
+  /** Probability per request of answering with that status instead (e.g. `{ "503": 0.1, "429": 0.05 }`). */
+  errorRates?: Partial<Record<'429' | '500' | '502' | '503' | '504', number>>;
+  /** The next N writes are committed, then the connection is dropped before the response is sent. */
+  dropResponsesAfterCommit?: number;
+  /** Send authentication and throttling errors as XML, as Intuit's gateway sometimes does. */
+  xmlErrors?: boolean;
+}
+
+export interface EmulatorOptions {
+  clock?: Clock;
+  limits?: Partial<RateLimits>;
+  /** Seed of the PRNG behind fault rates, so a fault-injection run is reproducible. */
+  seed?: number;
+  /** Scales Intuit's webhook retry schedule (0.001 turns 10 s into 10 ms). */
+  webhookTimeFactor?: number;
+  webhookBatchWindowMs?: number;
+  /** Absolute base URL of the emulator, for the OAuth discovery document; derived from requests otherwise. */
+  baseUrl?: string;
+  /** Access token lifetime in seconds (Intuit: 3600). */
+  accessTokenTtlSeconds?: number;
+}
+
+export interface NewCompany {
+  companyName: string;
+  homeCurrency?: string;
+  multiCurrency?: boolean;
+  timeZone?: string;
+  country?: string;
+  realmId?: string;
+}
+
+/** Default lists a new QBO company starts with, so transactions can reference terms, methods and items at once. */
+const starterTerms = [
+  { Name: 'Due on receipt', DueDays: 0 },
+  { Name: 'Net 15', DueDays: 15 },
+  { Name: 'Net 30', DueDays: 30 },
+  { Name: 'Net 60', DueDays: 60 },
+];
+const starterPaymentMethods = [
+  { Name: 'Cash', Type: 'NON_CREDIT_CARD' },
+  { Name: 'Check', Type: 'NON_CREDIT_CARD' },
+  { Name: 'Visa', Type: 'CREDIT_CARD' },
+  { Name: 'MasterCard', Type: 'CREDIT_CARD' },
+  { Name: 'American Express', Type: 'CREDIT_CARD' },
+];
+const starterItems = [
+  { Name: 'Services', Type: 'Service', UnitPrice: 0 },
+  { Name: 'Hours', Type: 'Service', UnitPrice: 85 },
+  { Name: 'Consulting', Type: 'Service', UnitPrice: 150 },
+  { Name: 'Design', Type: 'Service', UnitPrice: 75 },
+];
+/** Home-currency units per unit, used for demo companies with USD at home. */
+const demoRatesToUsd: Record<string, number> = {
+  EUR: 1.08,
+  GBP: 1.27,
+  CAD: 0.73,
+  AUD: 0.66,
+  JPY: 0.0067,
+  MXN: 0.058,
+  INR: 0.012,
+  CHF: 1.12,
+  NZD: 0.6,
+};
+
+/**
+ * The emulator's state: companies, the OAuth token authority, the webhook dispatcher, the per-realm throttles and
+ * fault settings. HTTP routes (`createEmulatorApp`) are thin over this, so tests can also reach in directly.
+ */
+export class QboEmulator {
+  readonly clock: Clock;
+  readonly authority: TokenAuthority;
+  readonly webhooks: WebhookDispatcher;
+  readonly limiter: RateLimiter;
+  readonly random: () => number;
+  readonly baseUrl: string | undefined;
+  private readonly companies = new Map<string, Company>();
+  private readonly faults = new Map<string, RealmFaults>();
+  private nextRealm = 1;
+
+  constructor(options: EmulatorOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.random = seededRandom(options.seed ?? 20260115);
+    this.baseUrl = options.baseUrl;
+    this.authority = new TokenAuthority({
+      clock: this.clock,
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+    });
+    this.authority.registerApp(defaultOAuthApp);
+    this.webhooks = new WebhookDispatcher({
+      clock: this.clock,
+      timeFactor: options.webhookTimeFactor ?? 1,
+      batchWindowMs: options.webhookBatchWindowMs,
+      random: this.random,
+    });
+    this.limiter = new RateLimiter({ ...intuitLimits, ...options.limits });
+  }
+
+  createCompany(input: NewCompany): Company {
+    const homeCurrency = input.homeCurrency ?? 'USD';
+    if (!currencyNames[homeCurrency]) throw new Error(`unknown home currency ${homeCurrency}`);
+    const realmId = input.realmId ?? `93414551${String(this.nextRealm++).padStart(8, '0')}`;
+    if (this.companies.has(realmId)) throw new Error(`company ${realmId} already exists`);
+    const settings: CompanySettings = {
+      realmId,
+      companyName: input.companyName,
+      homeCurrency,
+      multiCurrency: input.multiCurrency ?? false,
+      timeZone: input.timeZone ?? 'America/Los_Angeles',
+      country: input.country ?? 'US',
+    };
+    const company = new Company(settings, this.clock);
+    writeCompanyRecords(company);
+    for (const [code, toUsd] of Object.entries(demoRatesToUsd)) {
+      const homeToUsd = homeCurrency === 'USD' ? 1 : (demoRatesToUsd[homeCurrency] ?? 1);
+      if (code !== homeCurrency) company.exchangeRates.set(code, Math.round((toUsd / homeToUsd) * 1e6) / 1e6);
+    }
+    for (const [entity, records] of [
+      ['Term', starterTerms],
+      ['PaymentMethod', starterPaymentMethods],
+      ['Item', starterItems],
+    ] as const) {
+      for (const record of records)
+        createEntity(company, findEntity(entity)!, { ...record }, { asUser: true });
+    }
+    this.companies.set(realmId, company);
+    return company;
+  }
+
+  company(realmId: string): Company | undefined {
+    return this.companies.get(realmId);
+  }
+
+  listCompanies(): Company[] {
+    return [...this.companies.values()];
+  }
+
+  realmFaults(realmId: string): RealmFaults {
+    return this.faults.get(realmId) ?? {};
+  }
+
+  setRealmFaults(realmId: string, faults: RealmFaults): void {
+    this.faults.set(realmId, faults);
+  }
+
+  /** Takes one "drop the response after commit" token if any is armed for this realm. */
+  takeResponseDrop(realmId: string): boolean {
+    const faults = this.faults.get(realmId);
+    if (!faults?.dropResponsesAfterCommit) return false;
+    faults.dropResponsesAfterCommit -= 1;
+    return true;
+  }
+
+  /** Publishes committed changes to webhook subscribers (CDC reads the store itself). */
+  publish(events: ChangeEvent[]): void {
+    for (const event of events) {
+      this.webhooks.notify({
+        realmId: event.realmId,
+        name: event.entity,
+        id: event.id,
+        operation: event.operation,
+        lastUpdated: event.at,
+        deletedId: event.deletedId,
+      });
+    }
+  }
+
+  /** Forgets every company, fault and throttle counter, and the webhook subscriptions; tokens of gone realms get 403. */
+  reset(): void {
+    for (const company of this.companies.values()) this.webhooks.unsubscribe(company.realmId);
+    this.companies.clear();
+    this.faults.clear();
+    this.limiter.reset();
+    this.nextRealm = 1;
+  }
+
+  async close(): Promise<void> {
+    await this.webhooks.close();
+  }
+}

@@ -1,0 +1,227 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { ChangeEvent, Company } from '../company';
+import { isObject } from '../entities/fields';
+import type { QboEmulator } from '../emulator';
+import { QboFault, fault, faultXml, gatewayError, type GatewayError } from '../faults';
+import { readEntity, runCdc, runQuery } from '../reads';
+import { performWrite, writeOperation, type WriteOperation } from '../writes';
+import { runBatch } from './batch';
+
+interface RealmLocals {
+  company: Company;
+}
+
+const maxRequestIdLength = 50; // "The maximum is 50 characters."
+
+/** The Accounting API under `/v3/company/:realmId`: gateway checks first, then the service. */
+export function createQboRouter(emulator: QboEmulator): Router {
+  const router = express.Router({ mergeParams: true, caseSensitive: false });
+  router.use(express.json({ limit: '10mb', type: ['application/json', 'application/*+json'] }));
+  router.use(express.text({ limit: '1mb', type: ['application/text', 'text/plain'] }));
+  router.use(gateway(emulator));
+
+  router.get('/companyinfo/:id', (req, res) => {
+    const { company } = res.locals as RealmLocals;
+    if (req.params.id !== company.realmId) throw fault.objectNotFound();
+    send(res, company, { CompanyInfo: company.get('CompanyInfo', '1') });
+  });
+
+  router.get('/preferences', (_req, res) => {
+    const { company } = res.locals as RealmLocals;
+    send(res, company, { Preferences: company.get('Preferences', '1') });
+  });
+
+  const query = (statement: unknown, res: Response): void => {
+    const { company } = res.locals as RealmLocals;
+    if (typeof statement !== 'string' || statement.trim() === '') {
+      throw fault.queryParse('\nQueryParserError: The query provided was empty');
+    }
+    send(res, company, { QueryResponse: runQuery(company, statement) });
+  };
+  router.get('/query', (req, res) => query(req.query.query, res));
+  router.post('/query', (req, res) => query(typeof req.body === 'string' ? req.body : req.query.query, res));
+
+  router.get('/cdc', (req, res) => {
+    const { company } = res.locals as RealmLocals;
+    const entities = typeof req.query.entities === 'string' ? req.query.entities : undefined;
+    const changedSince = typeof req.query.changedSince === 'string' ? req.query.changedSince : undefined;
+    send(res, company, { CDCResponse: runCdc(company, entities, changedSince) });
+  });
+
+  router.post('/batch', (req, res) => {
+    const { company } = res.locals as RealmLocals;
+    replayable(req, res, company, () => {
+      const { body, events } = runBatch(company, req.body, emulator.limiter.limits.maxBatchItems);
+      return { status: 200, body, events };
+    });
+  });
+
+  router.get('/:entity/:id', (req, res) => {
+    const { company } = res.locals as RealmLocals;
+    const { name, record } = readEntity(company, String(req.params.entity), String(req.params.id));
+    send(res, company, { [name]: record });
+  });
+
+  router.post('/:entity', (req, res) => {
+    const { company } = res.locals as RealmLocals;
+    const operation: WriteOperation = writeOperation(
+      stringParam(req.query.operation),
+      stringParam(req.query.include),
+      isObject(req.body) ? req.body : {},
+    );
+    replayable(req, res, company, () => {
+      const result = performWrite(company, String(req.params.entity), operation, req.body);
+      return { status: 200, body: { [result.entity]: result.responseObject }, events: result.events };
+    });
+  });
+
+  router.use((req: Request, res: Response) => {
+    const { company } = res.locals as RealmLocals;
+    sendFault(
+      res,
+      company,
+      fault.unsupportedOperation(`Unsupported path or method: ${req.method} ${req.path}`),
+      false,
+    );
+  });
+
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const { company } = res.locals as Partial<RealmLocals>;
+    if (!company) return next(error);
+    if (error instanceof QboFault)
+      return sendFault(res, company, error, emulator.realmFaults(company.realmId).xmlErrors);
+    if (isObject(error) && error.type === 'entity.parse.failed') {
+      return sendFault(
+        res,
+        company,
+        fault.invalidValue('body', 'The request body is not valid JSON.'),
+        false,
+      );
+    }
+    return next(error);
+  });
+
+  /**
+   * Writes honour `requestid`: the first response for an id is stored and replayed for every retry, so a retried
+   * create never makes a second object. An armed "drop after commit" fault commits and then kills the connection.
+   */
+  function replayable(
+    req: Request,
+    res: Response,
+    company: Company,
+    perform: () => { status: number; body: unknown; events: ChangeEvent[] },
+  ): void {
+    const requestId = stringParam(req.query.requestid);
+    if (requestId !== undefined && requestId.length > maxRequestIdLength) {
+      throw fault.invalidValue(
+        'requestid',
+        `The requestid may have at most ${maxRequestIdLength} characters.`,
+      );
+    }
+    const previous = requestId === undefined ? undefined : company.replay(requestId);
+    if (previous)
+      return void res
+        .status(previous.status)
+        .json({ ...(previous.body as object), time: company.responseTime() });
+    let reply: { status: number; body: unknown };
+    try {
+      const { status, body, events } = perform();
+      emulator.publish(events);
+      reply = { status, body };
+    } catch (error) {
+      if (!(error instanceof QboFault)) throw error;
+      reply = { status: error.status, body: error.body() };
+    }
+    if (requestId !== undefined) company.remember(requestId, reply);
+    if (emulator.takeResponseDrop(company.realmId)) return void res.socket?.destroy();
+    res.status(reply.status).json({ ...(reply.body as object), time: company.responseTime() });
+  }
+
+  return router;
+}
+
+function stringParam(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function send(res: Response, company: Company, body: Record<string, unknown>): void {
+  res.status(200).json({ ...body, time: company.responseTime() });
+}
+
+function sendFault(res: Response, company: Company, error: QboFault, xml: boolean | undefined): void {
+  const time = company.now();
+  if (xml) res.status(error.status).type('application/xml').send(faultXml(error, time));
+  else res.status(error.status).json({ ...error.body(), time: company.responseTime(time) });
+}
+
+function sendGatewayError(
+  res: Response,
+  kind: GatewayError,
+  detail: string | null,
+  time: Date,
+  xml: boolean,
+): void {
+  const rendered = gatewayError(kind, detail, time, xml);
+  res.status(rendered.status).type(rendered.contentType).send(rendered.body);
+}
+
+const authenticationDetails: Record<string, string> = {
+  missing: 'Authorization header is missing',
+  malformed: 'Malformed bearer token: too short or too long',
+  unknown: 'Token invalid',
+  expired: 'Token expired',
+  revoked: 'Token revoked',
+};
+
+/** What Intuit's gateway does before a request reaches QBO: authenticate, authorise the realm, throttle. */
+function gateway(emulator: QboEmulator) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const realmId = String(req.params.realmId);
+    const now = emulator.clock.now();
+    const faults = emulator.realmFaults(realmId);
+    const xml = faults.xmlErrors ?? false;
+    const auth = emulator.authority.authenticate(req.headers.authorization);
+    if (!auth.ok)
+      return sendGatewayError(res, 'authentication', authenticationDetails[auth.reason] ?? null, now, xml);
+    const company = emulator.company(realmId);
+    if (!company || auth.realmId !== realmId) return sendGatewayError(res, 'authorization', null, now, xml);
+
+    const admission = emulator.limiter.admit(realmId, req.path.toLowerCase() === '/batch');
+    if (!admission.admitted) {
+      return sendGatewayError(res, 'throttled', 'The request limit was reached.  Try again later', now, xml);
+    }
+    res.on('close', admission.release);
+    res.locals.company = company;
+    res.setHeader('intuit_tid', `emu-${Math.floor(emulator.random() * 1e12).toString(36)}`);
+
+    const proceed = (): void => {
+      const injected = injectedStatus(faults, emulator.random);
+      if (injected === undefined) return next();
+      if (injected === 429)
+        return sendGatewayError(
+          res,
+          'throttled',
+          'The request limit was reached.  Try again later',
+          now,
+          xml,
+        );
+      if (injected === 500) return sendFault(res, company, fault.systemFault(), xml);
+      res
+        .status(injected)
+        .type('text/html')
+        .send(`<html><body><h1>${injected} Service Unavailable</h1></body></html>`);
+    };
+    if (faults.latencyMs) setTimeout(proceed, faults.latencyMs);
+    else proceed();
+  };
+}
+
+function injectedStatus(
+  faults: { errorRates?: Partial<Record<string, number>> },
+  random: () => number,
+): number | undefined {
+  for (const [status, rate] of Object.entries(faults.errorRates ?? {})) {
+    if (rate && random() < rate) return Number(status);
+  }
+  return undefined;
+}
