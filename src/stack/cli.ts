@@ -50,6 +50,7 @@ async function up(): Promise<void> {
         'qbo-sync is up',
         `  API            ${endpoints.apiUrl}   (health: /healthz, readiness: /readyz)`,
         `  Temporal UI    ${endpoints.temporalUiUrl ?? '(external Temporal: use its own UI)'}`,
+        `  QBO emulator   ${endpoints.emulatorUrl ? `${endpoints.emulatorUrl}   (demo company; admin API at /__admin/companies)` : '(disabled)'}`,
         `  Temporal gRPC  ${endpoints.temporalAddress}   (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})`,
         `  MongoDB        ${redactUri(endpoints.mongodbUri)}`,
         `  Data           ${config.dataDir}`,

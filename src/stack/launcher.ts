@@ -91,6 +91,7 @@ function nodeService(
   entry: string,
   env: NodeJS.ProcessEnv,
   ready: (child: ManagedProcess) => Promise<void>,
+  args: string[] = [],
 ): ServiceDefinition {
   return {
     name,
@@ -98,7 +99,7 @@ function nodeService(
       const child = new ManagedProcess({
         name,
         command: process.execPath,
-        args: ['--import', 'tsx', path.join(repoRoot, entry)],
+        args: ['--import', 'tsx', path.join(repoRoot, entry), ...args],
         cwd: repoRoot,
         env,
         onLine,
@@ -116,6 +117,7 @@ function nodeService(
 
 export interface StackEndpoints {
   apiUrl: string;
+  emulatorUrl: string | undefined;
   temporalAddress: string;
   temporalUiUrl: string | undefined;
   mongodbUri: string;
@@ -175,23 +177,47 @@ export async function startStack(
     LOG_LEVEL: config.LOG_LEVEL,
   };
   const apiUrl = `http://${config.HOST}:${config.PORT}`;
+  const emulatorUrl = config.QBO_EMULATOR_ENABLED ? `http://${host}:${config.QBO_EMULATOR_PORT}` : undefined;
 
   await Promise.all([
+    emulatorUrl === undefined
+      ? undefined
+      : supervisor.start(
+          nodeService(
+            'emulator',
+            'src/emulator/main.ts',
+            env,
+            (child) =>
+              waitUntilReady('QBO emulator', () => expectOk(`${emulatorUrl}/healthz`), {
+                timeoutMs: 60_000,
+                process: child,
+              }),
+            [
+              `--port=${config.QBO_EMULATOR_PORT}`,
+              `--customers=${config.QBO_EMULATOR_CUSTOMERS}`,
+              `--transactions=${config.QBO_EMULATOR_TRANSACTIONS}`,
+            ],
+          ),
+        ),
     supervisor.start(
       nodeService('api', 'src/api/main.ts', env, (child) =>
-        waitUntilReady(
-          'API',
-          async () => {
-            const response = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(5000) });
-            if (response.status !== 200) throw new Error(`/readyz answered ${response.status}`);
-          },
-          { timeoutMs: 60_000, process: child },
-        ),
+        waitUntilReady('API', () => expectOk(`${apiUrl}/readyz`), { timeoutMs: 60_000, process: child }),
       ),
     ),
     supervisor.start(nodeService('worker', 'src/worker/main.ts', env, (child) => runSelfTest(env, child))),
   ]);
-  return { apiUrl, temporalAddress: temporal.address, temporalUiUrl: temporal.uiUrl, mongodbUri };
+  return {
+    apiUrl,
+    emulatorUrl,
+    temporalAddress: temporal.address,
+    temporalUiUrl: temporal.uiUrl,
+    mongodbUri,
+  };
+}
+
+async function expectOk(url: string): Promise<void> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
 }
 
 /** Proves a worker is serving the task queue by running the self-test workflow through it. */

@@ -42,7 +42,7 @@ class Launcher {
 describe('npm start: the local stack launcher', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'qbo-launcher-'));
   let env: NodeJS.ProcessEnv;
-  let ports: { api: number; temporal: number; ui: number; mongo: number };
+  let ports: { api: number; temporal: number; ui: number; mongo: number; emulator: number };
   const launchers: Launcher[] = [];
 
   beforeAll(async () => {
@@ -51,6 +51,7 @@ describe('npm start: the local stack launcher', () => {
       temporal: await freePort(),
       ui: await freePort(),
       mongo: await freePort(),
+      emulator: await freePort(),
     };
     env = {
       ...process.env,
@@ -60,6 +61,9 @@ describe('npm start: the local stack launcher', () => {
     };
     env.TEMPORAL_UI_PORT = String(ports.ui);
     env.MONGODB_PORT = String(ports.mongo);
+    env.QBO_EMULATOR_PORT = String(ports.emulator);
+    env.QBO_EMULATOR_CUSTOMERS = '5';
+    env.QBO_EMULATOR_TRANSACTIONS = '10';
     // The launcher must start its own servers, not reuse the test stack's.
     delete env.TEMPORAL_ADDRESS;
     delete env.MONGODB_URI;
@@ -81,6 +85,11 @@ describe('npm start: the local stack launcher', () => {
     const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toMatch(/<html/i);
+    const companies = await fetch(`http://127.0.0.1:${ports.emulator}/__admin/companies`);
+    expect(
+      ((await companies.json()) as { companies: { counts: { Customer: number } }[] }).companies[0]?.counts
+        .Customer,
+    ).toBe(5);
 
     const children = descendantsOf(launcher.process.pid!);
     const commandOf = (pid: number): string => {
@@ -94,6 +103,7 @@ describe('npm start: the local stack launcher', () => {
     expect(worker).toBeDefined();
     expect(children.some((pid) => commandOf(pid).includes('server start-dev'))).toBe(true);
     expect(children.some((pid) => commandOf(pid).includes('--handler=sqlite'))).toBe(true);
+    expect(children.some((pid) => commandOf(pid).includes('src/emulator/main.ts'))).toBe(true);
 
     process.kill(worker!, 'SIGKILL');
     await launcher.waitFor('restarted');
