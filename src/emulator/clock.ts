@@ -46,8 +46,22 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+// Offsets only change on quarter-hour boundaries (DST rules), so one lookup serves every stamp within 15 minutes.
+const quarterHourMs = 15 * 60_000;
+const offsetCache = new Map<string, number>();
+
 /** Minutes east of UTC that `timeZone` is at `date` (e.g. -420 for Pacific daylight time). */
 export function offsetMinutes(date: Date, timeZone: string): number {
+  const key = `${timeZone}@${Math.floor(date.getTime() / quarterHourMs)}`;
+  const cached = offsetCache.get(key);
+  if (cached !== undefined) return cached;
+  if (offsetCache.size > 10_000) offsetCache.clear();
+  const offset = computeOffsetMinutes(date, timeZone);
+  offsetCache.set(key, offset);
+  return offset;
+}
+
+function computeOffsetMinutes(date: Date, timeZone: string): number {
   const parts = formatterFor(timeZone).formatToParts(date);
   const get = (type: string): number => Number(parts.find((part) => part.type === type)?.value);
   const asUtc = Date.UTC(

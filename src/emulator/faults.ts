@@ -4,6 +4,8 @@
  * - the gateway's lower-case JSON envelope for authentication, authorization and throttling;
  * - the XML forms some of those still arrive in, even when JSON was asked for.
  */
+import { escapeXml } from './xml';
+
 export type FaultType = 'ValidationFault' | 'SystemFault' | 'AuthenticationFault' | 'AuthorizationFault';
 
 export interface FaultError {
@@ -65,6 +67,7 @@ export const fault = {
       element,
     ),
   queryParse: (detail: string) => validation('4000', 'Error parsing query', detail),
+  queryInvalid: (detail: string) => validation('4001', 'Invalid query', detail),
   staleObject: () =>
     validation(
       '5010',
@@ -84,6 +87,13 @@ export const fault = {
       'Amount calculation incorrect in the request.',
       `Amount is not equal to UnitPrice * Qty. Supplied value:${supplied}`,
       element,
+    ),
+  listHasBalance: () =>
+    validation(
+      '6000',
+      'Delete List Has Balance Error',
+      'The entity you are trying to delete has an open balance. : This customer cannot be deleted because it has a non-zero balance',
+      'Active',
     ),
   noNameProvided: () =>
     validation(
@@ -110,6 +120,12 @@ export const fault = {
       'Request has invalid or unsupported property',
       `Property Name:Unrecognized field "${field}" (class com.intuit.schema.finance.v3.${entity}), not marked as ignorable specified`,
       field,
+    ),
+  unparsableBody: () =>
+    validation(
+      '2010',
+      'Request has invalid or unsupported property',
+      'Property Name:failed to parse json object; a property specified is unsupported or invalid',
     ),
   invalidValue: (element: string, detail: string) =>
     validation(
@@ -203,8 +219,4 @@ export function faultXml(fault: QboFault, time: Date): string {
     `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" ` +
     `time="${time.toISOString()}"><Fault type="${fault.type}">${errors}</Fault></IntuitResponse>`
   );
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }

@@ -14,6 +14,8 @@ export interface OperationResult {
 /** Who is making the change: an API client (all API rules), or a person in the QBO web app (the admin API). */
 export interface Actor {
   asUser?: boolean;
+  /** The request carried `include=allowduplicatedocnum`. */
+  allowDuplicateDocNumber?: boolean;
 }
 
 /** Keeps the writable fields of a request, rejecting those the entity does not have (QBO's 2010 fault). */
@@ -106,7 +108,9 @@ function adjustCustomerBalance(company: Company, customerId: string, delta: numb
   const own = company.get('Customer', customerId);
   if (!own || delta === 0) return;
   company.put('Customer', { ...own, Balance: money(Number(own.Balance ?? 0) + delta) });
-  for (let id: string | undefined = customerId; id !== undefined;) {
+  const seen = new Set<string>();
+  for (let id: string | undefined = customerId; id !== undefined && !seen.has(id);) {
+    seen.add(id);
     const customer = company.get('Customer', id);
     if (!customer) break;
     company.put('Customer', {
@@ -144,14 +148,31 @@ function commit(
     const owner = company.nameOwner(definition.name, name);
     if (owner !== undefined && owner !== context.id) throw fault.duplicateName();
   }
+  const docNumberScope = `${definition.name}#DocNumber`;
+  if (
+    definition.uniqueDocNumber &&
+    record &&
+    typeof record.DocNumber === 'string' &&
+    !context.allowDuplicateDocNumber
+  ) {
+    const owner = company.nameOwner(docNumberScope, record.DocNumber);
+    if (owner !== undefined && owner !== context.id) throw fault.duplicateDocNumber(record.DocNumber);
+  }
   const knocks: Knock[] = definition.knocks?.(before, record, context) ?? [];
   const writes: PlannedWrite[] = [
     { entity: definition.name, id: context.id, before, after: record, touch: true },
   ];
   for (const knock of knocks) {
-    const target = company.get(knock.entity, knock.id);
+    // Several knocks may land on one record (a common ancestor of a customer's old and new parent): stack them.
+    const planned = writes.find((write) => write.entity === knock.entity && write.id === knock.id);
+    const target = planned?.after ?? company.get(knock.entity, knock.id);
     if (!target) continue;
     const draft = knock.apply(target);
+    if (planned) {
+      planned.after = { ...target, ...draft };
+      planned.touch ||= knock.touch;
+      continue;
+    }
     const next = knock.touch ? stamp(company, knock.id, draft, target, at) : { ...target, ...draft };
     writes.push({ entity: knock.entity, id: knock.id, before: target, after: next, touch: knock.touch });
   }
@@ -174,6 +195,11 @@ function commit(
     if (before) company.releaseName(definition.name, String(before[definition.nameField]));
     if (record) company.claimName(definition.name, String(record[definition.nameField]), context.id);
   }
+  if (definition.uniqueDocNumber) {
+    if (typeof before?.DocNumber === 'string') company.releaseName(docNumberScope, before.DocNumber);
+    if (typeof record?.DocNumber === 'string')
+      company.claimName(docNumberScope, record.DocNumber, context.id);
+  }
   if (record) definition.afterCommit?.(record, context);
   return { record: record ?? before!, events };
 }
@@ -187,7 +213,7 @@ export function createEntity(
   if (!definition.canCreate)
     throw fault.unsupportedOperation(`Operation Create is not supported for ${definition.name}.`);
   const fields = writableFields(definition, body);
-  const context: RuleContext = { company, id: '', asUser: actor.asUser };
+  const context: RuleContext = { company, id: '', ...actor };
   const draft = definition.build(fields, context);
   context.id = company.allocateId(definition.name);
   return commit(company, definition, context, draft, 'Create');
@@ -203,7 +229,7 @@ export function updateEntity(
   const current = currentVersion(company, definition, body, options);
   const sent = writableFields(definition, body);
   const fields = options.sparse || options.asUser ? { ...writableOf(definition, current), ...sent } : sent;
-  const context: RuleContext = { company, id: current.Id, current, asUser: options.asUser };
+  const context: RuleContext = { company, id: current.Id, current, ...options };
   return commit(company, definition, context, definition.build(fields, context), 'Update');
 }
 
@@ -216,7 +242,7 @@ export function deleteEntity(
   if (!definition.canDelete)
     throw fault.unsupportedOperation(`Operation Delete is not supported for ${definition.name}.`);
   const current = currentVersion(company, definition, body, actor);
-  const context: RuleContext = { company, id: current.Id, current, asUser: actor.asUser };
+  const context: RuleContext = { company, id: current.Id, current, ...actor };
   definition.checkRemove?.(current, context);
   return commit(company, definition, context, undefined, 'Delete');
 }
@@ -231,7 +257,7 @@ export function voidEntity(
     throw fault.unsupportedOperation(`Operation Void is not supported for ${definition.name}.`);
   }
   const current = currentVersion(company, definition, body, actor);
-  const context: RuleContext = { company, id: current.Id, current, asUser: actor.asUser };
+  const context: RuleContext = { company, id: current.Id, current, ...actor };
   if (definition.name !== 'Payment') definition.checkRemove?.(current, context);
   return commit(company, definition, context, definition.voided(current, context), 'Void');
 }

@@ -37,14 +37,16 @@ export function runQuery(company: Company, statement: string): Record<string, un
     });
     if (query.count) return { totalCount: result.totalCount };
     if (result.rows.length === 0) return {};
+    // Intuit's `SELECT *` samples carry startPosition and maxResults (the number returned) but no totalCount.
     return {
       [definition.name]: result.rows,
       startPosition: query.startPosition,
       maxResults: result.rows.length,
-      totalCount: result.totalCount,
     };
   } catch (error) {
-    if (error instanceof QueryError) throw fault.queryParse(error.detail);
+    if (error instanceof QueryError) {
+      throw error.kind === 'parse' ? fault.queryParse(error.detail) : fault.queryInvalid(error.detail);
+    }
     throw error;
   }
 }

@@ -63,7 +63,7 @@ export function performWrite(
       result = createEntity(company, definition, body, actor);
       break;
     case 'update':
-      result = updateEntity(company, definition, body, { sparse: body.sparse === true, ...actor });
+      result = updateEntity(company, definition, body, { sparse: sparseFlag(body.sparse), ...actor });
       break;
     case 'delete':
       result = deleteEntity(company, definition, body, actor);
@@ -77,4 +77,11 @@ export function performWrite(
       ? { status: 'Deleted', domain: 'QBO', Id: result.record.Id }
       : (result.record satisfies QboRecord);
   return { ...result, entity: definition.name, responseObject };
+}
+
+/** `sparse` is a boolean, though Intuit's JSON reader also takes "true" and "false" as strings. */
+function sparseFlag(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw fault.invalidValue('sparse', 'Expected true or false.');
 }

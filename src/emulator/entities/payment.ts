@@ -182,6 +182,9 @@ export const paymentEntity: EntityDefinition = {
     for (const invoiceId of invoiceIds) {
       const delta = money(appliedTo(before, invoiceId) - appliedTo(after, invoiceId));
       const stillLinked = applications(after).some((a) => a.invoiceId === invoiceId);
+      const wasLinked = applications(before).some((a) => a.invoiceId === invoiceId);
+      // Editing a payment's memo must not bump its invoices (and cost their holders a 5010).
+      if (delta === 0 && stillLinked === wasLinked) continue;
       knocks.push({
         entity: 'Invoice',
         id: invoiceId,

@@ -17,7 +17,7 @@ import {
   resolveRef,
   type Ref,
 } from './fields';
-import type { Draft, EntityDefinition, Input, RuleContext } from './types';
+import type { Draft, EntityDefinition, Input, Knock, RuleContext } from './types';
 
 /**
  * Invoice, Estimate, SalesReceipt, CreditMemo and RefundReceipt share one shape in QBO ("same shape as an
@@ -76,6 +76,7 @@ const commonWritable = [
   'LinkedTxn',
 ];
 const commonComputed = [
+  'EInvoiceStatus',
   'TotalAmt',
   'HomeTotalAmt',
   'Balance',
@@ -91,10 +92,34 @@ interface BuiltLines {
   total: number;
 }
 
+/**
+ * Line Ids persist across updates, as QBO's do: a sent line whose Id matches a current line keeps it, a new line gets
+ * the next free Id. LineNum is the line's position.
+ */
+function lineIdAllocator(previous: unknown): (sent: unknown) => string {
+  const existing = new Set(
+    (Array.isArray(previous) ? (previous as unknown[]) : [])
+      .map((line) => (isObject(line) && typeof line.Id === 'string' ? line.Id : undefined))
+      .filter((id): id is string => id !== undefined),
+  );
+  let highest = Math.max(0, ...[...existing].map(Number).filter(Number.isFinite));
+  const used = new Set<string>();
+  return (sent) => {
+    const id = typeof sent === 'string' || typeof sent === 'number' ? String(sent) : undefined;
+    if (id !== undefined && existing.has(id) && !used.has(id)) {
+      used.add(id);
+      return id;
+    }
+    highest += 1;
+    return String(highest);
+  };
+}
+
 /** Validates the lines, checks Amount = Qty × UnitPrice, and adds the subtotal line QBO always returns. */
-function buildLines(company: Company, input: unknown): BuiltLines {
+function buildLines(company: Company, input: unknown, previous: unknown): BuiltLines {
   if (!Array.isArray(input) || input.length === 0) throw fault.requiredParam('Line');
   const lines: Record<string, unknown>[] = [];
+  const nextId = lineIdAllocator(previous);
   let subtotal = 0;
   let discount = 0;
   let lineNumber = 0;
@@ -108,8 +133,8 @@ function buildLines(company: Company, input: unknown): BuiltLines {
     if (detailType === 'DescriptionOnly') {
       lines.push(
         compact({
-          Id: String(++lineNumber),
-          LineNum: lineNumber,
+          Id: nextId(raw.Id),
+          LineNum: ++lineNumber,
           Description: description,
           DetailType: detailType,
           DescriptionLineDetail: {},
@@ -127,10 +152,9 @@ function buildLines(company: Company, input: unknown): BuiltLines {
           : optionalNumber(raw, 'Amount');
       if (amount === undefined) throw fault.requiredParam('Line.Amount');
       discount += amount;
+      // Intuit's samples show discount lines without an Id or LineNum.
       lines.push(
         compact({
-          Id: String(++lineNumber),
-          LineNum: lineNumber,
           Amount: money(amount),
           DetailType: detailType,
           DiscountLineDetail: compact({ PercentBased: percentBased, DiscountPercent: percent }),
@@ -151,8 +175,8 @@ function buildLines(company: Company, input: unknown): BuiltLines {
     subtotal += amount;
     lines.push(
       compact({
-        Id: String(++lineNumber),
-        LineNum: lineNumber,
+        Id: nextId(raw.Id),
+        LineNum: ++lineNumber,
         Description: description,
         Amount: money(amount),
         DetailType: detailType,
@@ -214,11 +238,12 @@ function salesForm(kind: SalesFormKind): EntityDefinition {
     canCreate: true,
     canDelete: true,
     canVoid: kind.name !== 'Estimate',
+    uniqueDocNumber: true,
     build(fields, context) {
       const { company, current } = context;
       const customer = resolveCustomer(company, fields);
       const currency = transactionCurrency(company, fields, customer);
-      const { lines, total } = buildLines(company, fields.Line);
+      const { lines, total } = buildLines(company, fields.Line, current?.Line);
       const txnDate = optionalDate(fields, 'TxnDate') ?? company.today();
       const docNumber =
         optionalString(fields, 'DocNumber', 21) ??
@@ -254,7 +279,7 @@ function salesForm(kind: SalesFormKind): EntityDefinition {
         PrivateNote: optionalString(fields, 'PrivateNote', 4000),
         EmailStatus: emailStatus,
         PrintStatus: optionalEnum(fields, 'PrintStatus', printStatuses) ?? 'NotSet',
-        LinkedTxn: Array.isArray(fields.LinkedTxn) ? fields.LinkedTxn : [],
+        LinkedTxn: linkedTransactions(company, fields.LinkedTxn, current?.LinkedTxn),
         TxnTaxDetail: { TotalTax: 0 },
         ApplyTaxAfterDiscount: false,
         CustomField: Array.isArray(fields.CustomField) ? fields.CustomField : [],
@@ -262,13 +287,20 @@ function salesForm(kind: SalesFormKind): EntityDefinition {
       const rate = multi ? currency.rate : 1;
       return { ...draft, ...kind.extra(fields, context, { customer, total, txnDate, rate }) };
     },
+    knocks(before, after, { id }) {
+      return estimateKnocks(kind.name, id, before, after);
+    },
     voided(record) {
-      const note =
-        typeof record.PrivateNote === 'string' && record.PrivateNote
-          ? `Voided - ${record.PrivateNote}`
-          : 'Voided';
+      // "all amounts and quantities are zeroed and the string, Voided, is injected into … PrivateNote"
+      const previousNote = typeof record.PrivateNote === 'string' ? record.PrivateNote : '';
+      const note = previousNote.startsWith('Voided') ? previousNote : `Voided ${previousNote}`.trim();
       const zeroLines = Array.isArray(record.Line)
-        ? record.Line.map((line: Record<string, unknown>) => ({ ...line, Amount: 0 }))
+        ? (record.Line as Record<string, unknown>[]).map((line) => {
+            const detail = line.SalesItemLineDetail;
+            return isObject(detail)
+              ? { ...line, Amount: 0, SalesItemLineDetail: { ...detail, Qty: 0 } }
+              : { ...line, Amount: 0 };
+          })
         : [];
       return compact({
         ...record,
@@ -292,6 +324,61 @@ function salesForm(kind: SalesFormKind): EntityDefinition {
       }
     },
   };
+}
+
+/**
+ * `LinkedTxn` is the server's: payments and conversions appear there as they happen. A client may only link the
+ * estimate a transaction is made from; whatever else it sends back is ignored.
+ */
+function linkedTransactions(company: Company, sent: unknown, current: unknown): Draft[] {
+  const kept = (Array.isArray(current) ? (current as Draft[]) : []).filter(
+    (link) => link.TxnType !== 'Estimate',
+  );
+  const estimates: Draft[] = [];
+  for (const link of Array.isArray(sent) ? (sent as unknown[]) : []) {
+    if (!isObject(link) || link.TxnType !== 'Estimate') continue;
+    const estimateId =
+      typeof link.TxnId === 'string' || typeof link.TxnId === 'number' ? String(link.TxnId) : '';
+    if (!company.get('Estimate', estimateId)) throw fault.invalidReference('LinkedTxn.TxnId');
+    if (!estimates.some((estimate) => estimate.TxnId === estimateId)) {
+      estimates.push({ TxnId: estimateId, TxnType: 'Estimate' });
+    }
+  }
+  return [...estimates, ...kept];
+}
+
+function estimateIds(record: Draft | undefined): Set<string> {
+  const links = record && Array.isArray(record.LinkedTxn) ? (record.LinkedTxn as Draft[]) : [];
+  return new Set(links.filter((link) => link.TxnType === 'Estimate').map((link) => String(link.TxnId)));
+}
+
+/** An estimate turned into an invoice (or sales receipt) links back to it and is closed. */
+function estimateKnocks(
+  kind: string,
+  id: string,
+  before: Draft | undefined,
+  after: Draft | undefined,
+): Knock[] {
+  const [was, now] = [estimateIds(before), estimateIds(after)];
+  const changed = [...new Set([...was, ...now])].filter(
+    (estimateId) => was.has(estimateId) !== now.has(estimateId),
+  );
+  return changed.map((estimateId) => ({
+    entity: 'Estimate',
+    id: estimateId,
+    touch: true,
+    apply: (estimate) => {
+      const others = (Array.isArray(estimate.LinkedTxn) ? (estimate.LinkedTxn as Draft[]) : []).filter(
+        (link) => !(link.TxnId === id && link.TxnType === kind),
+      );
+      const linked = now.has(estimateId);
+      return {
+        ...estimate,
+        LinkedTxn: linked ? [...others, { TxnId: id, TxnType: kind }] : others,
+        TxnStatus: linked ? 'Closed' : estimate.TxnStatus,
+      };
+    },
+  }));
 }
 
 function termDueDate(company: Company, termRef: Ref | undefined, txnDate: string): string | undefined {
@@ -318,6 +405,8 @@ export const invoiceEntity = salesForm({
     'SalesTermRef',
     'AllowOnlineCreditCardPayment',
     'AllowOnlineACHPayment',
+    'AllowIPNPayment',
+    'AllowOnlinePayment',
     'Deposit',
   ],
   extra(fields, { company, current }, { customer, total, txnDate, rate }) {
@@ -338,6 +427,8 @@ export const invoiceEntity = salesForm({
       Deposit: 0,
       AllowOnlineCreditCardPayment: optionalBoolean(fields, 'AllowOnlineCreditCardPayment') ?? false,
       AllowOnlineACHPayment: optionalBoolean(fields, 'AllowOnlineACHPayment') ?? false,
+      AllowIPNPayment: optionalBoolean(fields, 'AllowIPNPayment') ?? false,
+      AllowOnlinePayment: optionalBoolean(fields, 'AllowOnlinePayment') ?? false,
     });
   },
 });

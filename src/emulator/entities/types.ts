@@ -14,6 +14,7 @@ export interface RuleContext {
   current?: QboRecord;
   /** Set when the change comes from the "QBO web app" (admin API) rather than the API; some API limits don't apply. */
   asUser?: boolean;
+  allowDuplicateDocNumber?: boolean;
 }
 
 /** Another record that changes because this one did (a payment lowers an invoice's balance). */
@@ -36,6 +37,8 @@ export interface EntityDefinition {
   computed: ReadonlySet<string>;
   /** Name-list entities whose `nameField` is unique (case-insensitive); 6240 on a clash. */
   nameField?: 'DisplayName' | 'Name';
+  /** Transactions whose DocNumber must not repeat (6140) unless the request says `include=allowduplicatedocnum`. */
+  uniqueDocNumber?: boolean;
   canDelete: boolean;
   canVoid: boolean;
   /** Whether API clients may create it (Preferences and CompanyInfo are read-only here). */

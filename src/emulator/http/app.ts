@@ -9,6 +9,8 @@ import { createQboRouter } from './qbo-routes';
 export function createEmulatorApp(emulator: QboEmulator): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false); // QBO sends no ETags; a conditional GET must never turn into a bodiless 304
+
   app.use('/__admin', createAdminRouter(emulator));
   app.use('/v3/company/:realmId', createQboRouter(emulator));
   app.use(

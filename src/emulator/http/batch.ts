@@ -23,17 +23,21 @@ export function runBatch(
       'BatchItemRequest',
     );
   }
+  // The whole request is checked before any item runs, so a refused batch leaves nothing written.
   const seen = new Set<string>();
-  const responses: Record<string, unknown>[] = [];
-  const events: ChangeEvent[] = [];
   for (const item of items as unknown[]) {
-    const bId = isObject(item) && typeof item.bId === 'string' ? item.bId : undefined;
+    const bId = isObject(item) && typeof item.bId === 'string' && item.bId !== '' ? item.bId : undefined;
     if (!bId) throw fault.requiredParam('BatchItemRequest.bId');
     if (seen.has(bId))
       throw fault.businessValidation(`Duplicate bId ${bId} in the batch.`, 'BatchItemRequest.bId');
     seen.add(bId);
+  }
+  const responses: Record<string, unknown>[] = [];
+  const events: ChangeEvent[] = [];
+  for (const item of items as Record<string, unknown>[]) {
+    const bId = String(item.bId);
     try {
-      responses.push({ bId, ...runItem(company, item as Record<string, unknown>, events) });
+      responses.push({ bId, ...runItem(company, item, events) });
     } catch (error) {
       if (!(error instanceof QboFault)) throw error;
       responses.push({ bId, Fault: { type: error.type, Error: error.errors } });

@@ -3,6 +3,7 @@ import type { ChangeEvent, Company } from '../company';
 import { isObject } from '../entities/fields';
 import type { QboEmulator } from '../emulator';
 import { QboFault, fault, faultXml, gatewayError, type GatewayError } from '../faults';
+import { toIntuitXml } from '../xml';
 import { readEntity, runCdc, runQuery } from '../reads';
 import { performWrite, writeOperation, type WriteOperation } from '../writes';
 import { runBatch } from './batch';
@@ -11,14 +12,16 @@ interface RealmLocals {
   company: Company;
 }
 
-const maxRequestIdLength = 50; // "The maximum is 50 characters."
+const maxRequestIdLength = 50;
+const maxBatchRequestIdLength = 36;
 
 /** The Accounting API under `/v3/company/:realmId`: gateway checks first, then the service. */
 export function createQboRouter(emulator: QboEmulator): Router {
   const router = express.Router({ mergeParams: true, caseSensitive: false });
+  // The gateway answers before the service reads a body, as Intuit's does: no token, no JSON parsing.
+  router.use(gateway(emulator));
   router.use(express.json({ limit: '10mb', type: ['application/json', 'application/*+json'] }));
   router.use(express.text({ limit: '1mb', type: ['application/text', 'text/plain'] }));
-  router.use(gateway(emulator));
 
   router.get('/companyinfo/:id', (req, res) => {
     const { company } = res.locals as RealmLocals;
@@ -69,8 +72,11 @@ export function createQboRouter(emulator: QboEmulator): Router {
       stringParam(req.query.include),
       isObject(req.body) ? req.body : {},
     );
+    const include = stringParam(req.query.include)?.toLowerCase().split(',') ?? [];
     replayable(req, res, company, () => {
-      const result = performWrite(company, String(req.params.entity), operation, req.body);
+      const result = performWrite(company, String(req.params.entity), operation, req.body, {
+        allowDuplicateDocNumber: include.includes('allowduplicatedocnum'),
+      });
       return { status: 200, body: { [result.entity]: result.responseObject }, events: result.events };
     });
   });
@@ -112,29 +118,25 @@ export function createQboRouter(emulator: QboEmulator): Router {
     perform: () => { status: number; body: unknown; events: ChangeEvent[] },
   ): void {
     const requestId = stringParam(req.query.requestid);
-    if (requestId !== undefined && requestId.length > maxRequestIdLength) {
-      throw fault.invalidValue(
-        'requestid',
-        `The requestid may have at most ${maxRequestIdLength} characters.`,
-      );
+    // "The maximum is 50 characters", and 36 for batch.
+    const maxLength = req.path.toLowerCase() === '/batch' ? maxBatchRequestIdLength : maxRequestIdLength;
+    if (requestId !== undefined && requestId.length > maxLength) {
+      throw fault.invalidValue('requestid', `The requestid may have at most ${maxLength} characters.`);
     }
     const previous = requestId === undefined ? undefined : company.replay(requestId);
-    if (previous)
-      return void res
-        .status(previous.status)
-        .json({ ...(previous.body as object), time: company.responseTime() });
-    let reply: { status: number; body: unknown };
+    if (previous) return reply(req, res, company, previous.status, previous.body as object);
+    let outcome: { status: number; body: unknown };
     try {
       const { status, body, events } = perform();
       emulator.publish(events);
-      reply = { status, body };
+      outcome = { status, body };
     } catch (error) {
       if (!(error instanceof QboFault)) throw error;
-      reply = { status: error.status, body: error.body() };
+      outcome = { status: error.status, body: error.body() };
     }
-    if (requestId !== undefined) company.remember(requestId, reply);
+    if (requestId !== undefined) company.remember(requestId, outcome);
     if (emulator.takeResponseDrop(company.realmId)) return void res.socket?.destroy();
-    res.status(reply.status).json({ ...(reply.body as object), time: company.responseTime() });
+    reply(req, res, company, outcome.status, outcome.body as object);
   }
 
   return router;
@@ -144,14 +146,34 @@ function stringParam(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function send(res: Response, company: Company, body: Record<string, unknown>): void {
-  res.status(200).json({ ...body, time: company.responseTime() });
+/** QBO answers in XML unless the client negotiates JSON (`Accept: application/json`, or `format=json`). */
+function wantsJson(req: Request): boolean {
+  return /json/i.test(req.get('accept') ?? '') || req.query.format === 'json';
 }
 
-function sendFault(res: Response, company: Company, error: QboFault, xml: boolean | undefined): void {
-  const time = company.now();
-  if (xml) res.status(error.status).type('application/xml').send(faultXml(error, time));
-  else res.status(error.status).json({ ...error.body(), time: company.responseTime(time) });
+function reply(req: Request, res: Response, company: Company, status: number, body: object): void {
+  const time = company.responseTime();
+  if (wantsJson(req))
+    res
+      .status(status)
+      .type('application/json;charset=UTF-8')
+      .send(JSON.stringify({ ...body, time }));
+  else
+    res
+      .status(status)
+      .type('application/xml;charset=UTF-8')
+      .send(toIntuitXml(body as Record<string, unknown>, time));
+}
+
+function send(res: Response, company: Company, body: Record<string, unknown>): void {
+  reply(res.req, res, company, 200, body);
+}
+
+/** A service Fault; `forceXml` is the fault mode in which Intuit's services answer XML whatever was asked. */
+function sendFault(res: Response, company: Company, error: QboFault, forceXml: boolean | undefined): void {
+  if (forceXml || !wantsJson(res.req)) {
+    res.status(error.status).type('application/xml;charset=UTF-8').send(faultXml(error, company.now()));
+  } else reply(res.req, res, company, error.status, error.body());
 }
 
 function sendGatewayError(
@@ -178,6 +200,7 @@ function gateway(emulator: QboEmulator) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const realmId = String(req.params.realmId);
     const now = emulator.clock.now();
+    res.setHeader('intuit_tid', `emu-${Math.floor(emulator.random() * 1e12).toString(36)}`);
     const faults = emulator.realmFaults(realmId);
     const xml = faults.xmlErrors ?? false;
     const auth = emulator.authority.authenticate(req.headers.authorization);
@@ -192,7 +215,6 @@ function gateway(emulator: QboEmulator) {
     }
     res.on('close', admission.release);
     res.locals.company = company;
-    res.setHeader('intuit_tid', `emu-${Math.floor(emulator.random() * 1e12).toString(36)}`);
 
     const proceed = (): void => {
       const injected = injectedStatus(faults, emulator.random);
