@@ -24,6 +24,18 @@ interface Stored {
   changedAt: number;
 }
 
+/** One API request as the emulator saw it, so tests can assert what a client sent (e.g. that updates were sparse). */
+export interface LoggedRequest {
+  at: string;
+  method: string;
+  path: string;
+  query: Record<string, unknown>;
+  body: unknown;
+  status: number;
+}
+
+const requestLogSize = 2000;
+
 /** A change that QBO publishes through CDC and webhooks. */
 export interface ChangeEvent {
   realmId: string;
@@ -47,6 +59,7 @@ export class Company {
   private readonly nextDocNumbers = new Map<string, number>();
   private readonly nameIndex = new Map<string, Map<string, string>>();
   private readonly replies = new Map<string, { status: number; body: unknown }>();
+  private readonly requestLog: LoggedRequest[] = [];
   /** Home-currency units per one unit of each foreign currency, used when a transaction gives no ExchangeRate. */
   readonly exchangeRates = new Map<string, number>();
 
@@ -144,6 +157,17 @@ export class Company {
 
   releaseName(scope: string, name: string): void {
     this.nameIndex.get(scope)?.delete(normaliseName(name));
+  }
+
+  logRequest(entry: LoggedRequest): void {
+    this.requestLog.push(entry);
+    if (this.requestLog.length > requestLogSize)
+      this.requestLog.splice(0, this.requestLog.length - requestLogSize);
+  }
+
+  /** The most recent API requests, oldest first. */
+  requests(limit = requestLogSize): LoggedRequest[] {
+    return this.requestLog.slice(-limit);
   }
 
   replay(requestId: string): { status: number; body: unknown } | undefined {

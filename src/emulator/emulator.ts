@@ -91,6 +91,7 @@ export class QboEmulator {
   private readonly companies = new Map<string, Company>();
   private readonly faults = new Map<string, RealmFaults>();
   private nextRealm = 1;
+  private tokenResponsesToDrop = 0;
 
   constructor(options: EmulatorOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -162,6 +163,17 @@ export class QboEmulator {
     const faults = this.faults.get(realmId);
     if (!faults?.dropResponsesAfterCommit) return false;
     faults.dropResponsesAfterCommit -= 1;
+    return true;
+  }
+
+  /** Arms the token endpoint to issue (and rotate) the next `count` tokens, then drop the connection unanswered. */
+  dropTokenResponses(count: number): void {
+    this.tokenResponsesToDrop = count;
+  }
+
+  takeTokenResponseDrop(): boolean {
+    if (this.tokenResponsesToDrop <= 0) return false;
+    this.tokenResponsesToDrop -= 1;
     return true;
   }
 

@@ -7,6 +7,7 @@ import { currencyNames } from '../entities/currency';
 import type { QboEmulator } from '../emulator';
 import { QboFault } from '../faults';
 import { defaultOAuthApp } from '../oauth';
+import { mergeCustomers } from '../merge';
 import { seedCompany } from '../seed';
 import { performWrite } from '../writes';
 
@@ -148,11 +149,42 @@ export function createAdminRouter(emulator: QboEmulator): Router {
   });
 
   router.put('/oauth', (req, res) => {
-    const { refreshTokenRotation } = z
-      .strictObject({ refreshTokenRotation: z.enum(['daily', 'every-refresh']) })
+    const settings = z
+      .strictObject({
+        refreshTokenRotation: z.enum(['daily', 'every-refresh']).optional(),
+        dropNextTokenResponses: z.number().int().min(0).optional(),
+      })
       .parse(req.body);
-    emulator.authority.setRefreshTokenRotation(refreshTokenRotation);
-    res.json({ refreshTokenRotation });
+    if (settings.refreshTokenRotation)
+      emulator.authority.setRefreshTokenRotation(settings.refreshTokenRotation);
+    if (settings.dropNextTokenResponses !== undefined)
+      emulator.dropTokenResponses(settings.dropNextTokenResponses);
+    res.json(settings);
+  });
+
+  router.get('/oauth/metrics', (_req, res) => {
+    res.json(emulator.authority.metrics());
+  });
+
+  router.get('/companies/:realmId/requests', (req, res) => {
+    const { limit } = z
+      .object({ limit: z.coerce.number().int().min(1).max(2000).default(100) })
+      .parse(req.query);
+    res.json({ requests: companyOf(req).requests(limit) });
+  });
+
+  // Merge as in the QBO web app: transactions move to the survivor; published as a Merge with deletedId.
+  router.post('/companies/:realmId/merge-customers', (req, res) => {
+    const company = companyOf(req);
+    const { fromId, intoId } = z
+      .strictObject({ fromId: z.string().min(1), intoId: z.string().min(1) })
+      .parse(req.body);
+    const events = mergeCustomers(company, fromId, intoId);
+    emulator.publish(events);
+    res.json({
+      Customer: company.get('Customer', intoId),
+      moved: events.filter((event) => event.operation === 'Update').length,
+    });
   });
 
   router.put('/companies/:realmId/webhook', (req, res) => {

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { QboEmulator } from '../emulator';
-import { createOAuthRouter } from '../oauth';
+import { createOAuthRouter, oauthPaths } from '../oauth';
 import { createAdminRouter } from './admin-routes';
 import { createQboRouter } from './qbo-routes';
 
@@ -13,6 +13,16 @@ export function createEmulatorApp(emulator: QboEmulator): Express {
 
   app.use('/__admin', createAdminRouter(emulator));
   app.use('/v3/company/:realmId', createQboRouter(emulator));
+  // Fault mode: the token endpoint does its work (a refresh may rotate the token) and the reply is lost.
+  app.post(oauthPaths.token, (_req, res, next) => {
+    if (emulator.takeTokenResponseDrop()) {
+      res.send = () => {
+        res.socket?.destroy();
+        return res;
+      };
+    }
+    next();
+  });
   app.use(
     createOAuthRouter({
       authority: emulator.authority,

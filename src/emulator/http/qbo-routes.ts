@@ -214,6 +214,16 @@ function gateway(emulator: QboEmulator) {
       return sendGatewayError(res, 'throttled', 'The request limit was reached.  Try again later', now, xml);
     }
     res.on('close', admission.release);
+    res.on('finish', () =>
+      company.logRequest({
+        at: now.toISOString(),
+        method: req.method,
+        path: req.path,
+        query: { ...req.query },
+        body: req.body as unknown,
+        status: res.statusCode,
+      }),
+    );
     res.locals.company = company;
 
     const proceed = (): void => {
