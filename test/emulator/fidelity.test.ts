@@ -1,11 +1,4 @@
-import { http, startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
-
-const line = (amount: number, id?: string) => ({
-  ...(id === undefined ? {} : { Id: id }),
-  DetailType: 'SalesItemLineDetail',
-  Amount: amount,
-  SalesItemLineDetail: { ItemRef: { value: '2' } },
-});
+import { http, salesLine, startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
 
 describe('emulator conformance: details real clients trip over', () => {
   let emulator: TestEmulator;
@@ -64,9 +57,9 @@ describe('emulator conformance: details real clients trip over', () => {
     });
     expect(cycle.status).toBe(400);
     expect(cycle.json.Fault.Error[0]).toMatchObject({ code: '6000', element: 'ParentRef' });
-    expect((await qbo.create('Invoice', { CustomerRef: { value: b.Id }, Line: [line(10)] })).TotalAmt).toBe(
-      10,
-    );
+    expect(
+      (await qbo.create('Invoice', { CustomerRef: { value: b.Id }, Line: [salesLine(10)] })).TotalAmt,
+    ).toBe(10);
   });
 
   it('carries a rename and a deactivation down to sub-customers, and moves balances with a moved job', async () => {
@@ -76,7 +69,7 @@ describe('emulator conformance: details real clients trip over', () => {
       Job: true,
       ParentRef: { value: parent.Id },
     });
-    await qbo.create('Invoice', { CustomerRef: { value: job.Id }, Line: [line(40)] });
+    await qbo.create('Invoice', { CustomerRef: { value: job.Id }, Line: [salesLine(40)] });
     expect((await qbo.read('Customer', parent.Id)).json.Customer).toMatchObject({
       Balance: 0,
       BalanceWithJobs: 40,
@@ -146,7 +139,10 @@ describe('emulator conformance: details real clients trip over', () => {
 
   it('keeps payment links server-side: a client cannot unlink them to delete a paid invoice', async () => {
     const customer = await qbo.create('Customer', { DisplayName: 'Paid Up' });
-    const invoice = await qbo.create('Invoice', { CustomerRef: { value: customer.Id }, Line: [line(60)] });
+    const invoice = await qbo.create('Invoice', {
+      CustomerRef: { value: customer.Id },
+      Line: [salesLine(60)],
+    });
     await qbo.create('Payment', {
       CustomerRef: { value: customer.Id },
       TotalAmt: 60,
@@ -170,10 +166,13 @@ describe('emulator conformance: details real clients trip over', () => {
 
   it('links an estimate to the invoice made from it and closes the estimate', async () => {
     const customer = await qbo.create('Customer', { DisplayName: 'Converted Co' });
-    const estimate = await qbo.create('Estimate', { CustomerRef: { value: customer.Id }, Line: [line(90)] });
+    const estimate = await qbo.create('Estimate', {
+      CustomerRef: { value: customer.Id },
+      Line: [salesLine(90)],
+    });
     const invoice = await qbo.create('Invoice', {
       CustomerRef: { value: customer.Id },
-      Line: [line(90)],
+      Line: [salesLine(90)],
       LinkedTxn: [{ TxnId: estimate.Id, TxnType: 'Estimate' }],
     });
     expect(invoice.LinkedTxn).toEqual([{ TxnId: estimate.Id, TxnType: 'Estimate' }]);
@@ -184,7 +183,7 @@ describe('emulator conformance: details real clients trip over', () => {
     });
     const unknown = await qbo.write('Invoice', {
       CustomerRef: { value: customer.Id },
-      Line: [line(1)],
+      Line: [salesLine(1)],
       LinkedTxn: [{ TxnId: '999999', TxnType: 'Estimate' }],
     });
     expect(unknown.json.Fault.Error[0]).toMatchObject({ code: '2500', element: 'LinkedTxn.TxnId' });
@@ -194,14 +193,14 @@ describe('emulator conformance: details real clients trip over', () => {
     const customer = await qbo.create('Customer', { DisplayName: 'Lines Ltd' });
     const invoice = await qbo.create('Invoice', {
       CustomerRef: { value: customer.Id },
-      Line: [line(10), line(20), line(30)],
+      Line: [salesLine(10), salesLine(20), salesLine(30)],
     });
     expect(invoice.Line.slice(0, 3).map((l: { Id: string }) => l.Id)).toEqual(['1', '2', '3']);
     const updated = await qbo.write('Invoice', {
       Id: invoice.Id,
       SyncToken: '0',
       sparse: true,
-      Line: [line(20, '2'), line(30, '3'), line(5)],
+      Line: [salesLine(20, { id: '2' }), salesLine(30, { id: '3' }), salesLine(5)],
     });
     expect(
       updated.json.Invoice.Line.slice(0, 3).map((l: { Id: string; LineNum: number }) => [l.Id, l.LineNum]),
@@ -214,17 +213,21 @@ describe('emulator conformance: details real clients trip over', () => {
 
   it('refuses a repeated DocNumber (6140) unless include=allowduplicatedocnum', async () => {
     const customer = await qbo.create('Customer', { DisplayName: 'Doc Numbers' });
-    await qbo.create('Invoice', { CustomerRef: { value: customer.Id }, DocNumber: 'INV-7', Line: [line(1)] });
+    await qbo.create('Invoice', {
+      CustomerRef: { value: customer.Id },
+      DocNumber: 'INV-7',
+      Line: [salesLine(1)],
+    });
     const duplicate = await qbo.write('Invoice', {
       CustomerRef: { value: customer.Id },
       DocNumber: 'INV-7',
-      Line: [line(1)],
+      Line: [salesLine(1)],
     });
     expect(duplicate.status).toBe(400);
     expect(duplicate.json.Fault.Error[0].code).toBe('6140');
     const allowed = await qbo.write(
       'Invoice',
-      { CustomerRef: { value: customer.Id }, DocNumber: 'INV-7', Line: [line(1)] },
+      { CustomerRef: { value: customer.Id }, DocNumber: 'INV-7', Line: [salesLine(1)] },
       { include: 'allowduplicatedocnum' },
     );
     expect(allowed.status).toBe(200);

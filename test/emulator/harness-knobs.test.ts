@@ -1,14 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { eventually } from '../support/env';
-import { http, startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
+import { http, salesLine, startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
 
 const basic = `Basic ${Buffer.from('qbo-emulator-client:qbo-emulator-secret').toString('base64')}`;
-const line = {
-  DetailType: 'SalesItemLineDetail',
-  Amount: 25,
-  SalesItemLineDetail: { ItemRef: { value: '2' } },
-};
-
 /** The emulator knobs the sync engine's failure catalogue relies on (shared/research/reliability-anchors.md). */
 describe('emulator harness knobs', () => {
   let emulator: TestEmulator;
@@ -58,7 +52,10 @@ describe('emulator harness knobs', () => {
     try {
       const loser = await qbo.create('Customer', { DisplayName: 'Acme Duplicate' });
       const survivor = await qbo.create('Customer', { DisplayName: 'Acme Ltd' });
-      const invoice = await qbo.create('Invoice', { CustomerRef: { value: loser.Id }, Line: [line] });
+      const invoice = await qbo.create('Invoice', {
+        CustomerRef: { value: loser.Id },
+        Line: [salesLine(25)],
+      });
       const merged = await emulator.admin('POST', `/companies/${qbo.realmId}/merge-customers`, {
         fromId: loser.Id,
         intoId: survivor.Id,

@@ -1,10 +1,4 @@
-import { startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
-
-const line = {
-  DetailType: 'SalesItemLineDetail',
-  Amount: 100,
-  SalesItemLineDetail: { ItemRef: { value: '2' } },
-};
+import { salesLine, startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
 
 describe('emulator conformance: query, CDC, batch and requestid', () => {
   let emulator: TestEmulator;
@@ -101,8 +95,14 @@ describe('emulator conformance: query, CDC, batch and requestid', () => {
       emulator.clock.advance(1000);
       const since = emulator.clock.now().toISOString();
       emulator.clock.advance(1000);
-      const invoice = await qbo.create('Invoice', { CustomerRef: { value: customer.Id }, Line: [line] });
-      const gone = await qbo.create('Invoice', { CustomerRef: { value: customer.Id }, Line: [line] });
+      const invoice = await qbo.create('Invoice', {
+        CustomerRef: { value: customer.Id },
+        Line: [salesLine(100)],
+      });
+      const gone = await qbo.create('Invoice', {
+        CustomerRef: { value: customer.Id },
+        Line: [salesLine(100)],
+      });
       await qbo.write('Invoice', { Id: gone.Id, SyncToken: '0' }, { operation: 'delete' });
       await qbo.write('Customer', { Id: customer.Id, SyncToken: '0', sparse: true, Notes: 'changed' });
 

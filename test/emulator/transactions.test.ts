@@ -1,13 +1,4 @@
-import { startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
-
-const line = (amount: number, qty?: number, unitPrice?: number) => ({
-  DetailType: 'SalesItemLineDetail',
-  Amount: amount,
-  SalesItemLineDetail: {
-    ItemRef: { value: '2' },
-    ...(qty === undefined ? {} : { Qty: qty, UnitPrice: unitPrice }),
-  },
-});
+import { salesLine, startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
 
 describe('emulator conformance: transactions', () => {
   let emulator: TestEmulator;
@@ -25,7 +16,10 @@ describe('emulator conformance: transactions', () => {
   });
   afterAll(() => emulator.close());
 
-  const invoice = (lines = [line(100, 2, 50), line(30)], extra: Record<string, unknown> = {}) =>
+  const invoice = (
+    lines = [salesLine(100, { qty: 2, unitPrice: 50 }), salesLine(30)],
+    extra: Record<string, unknown> = {},
+  ) =>
     qbo.create('Invoice', {
       CustomerRef: { value: customer.Id },
       TxnDate: '2026-02-01',
@@ -61,34 +55,37 @@ describe('emulator conformance: transactions', () => {
   });
 
   it('requires a customer and lines, and checks Amount = Qty × UnitPrice (6070)', async () => {
-    const noCustomer = await qbo.write('Invoice', { Line: [line(10)] });
+    const noCustomer = await qbo.write('Invoice', { Line: [salesLine(10)] });
     expect(noCustomer.json.Fault.Error[0]).toMatchObject({ code: '2020', element: 'CustomerRef' });
     const noLines = await qbo.write('Invoice', { CustomerRef: { value: customer.Id }, Line: [] });
     expect(noLines.json.Fault.Error[0]).toMatchObject({ code: '2020', element: 'Line' });
     const wrongAmount = await qbo.write('Invoice', {
       CustomerRef: { value: customer.Id },
-      Line: [line(58, 2, 30)],
+      Line: [salesLine(58, { qty: 2, unitPrice: 30 })],
     });
     expect(wrongAmount.json.Fault.Error[0]).toMatchObject({
       code: '6070',
       element: 'Line.Amount',
       Detail: 'Amount is not equal to UnitPrice * Qty. Supplied value:58',
     });
-    const unknownCustomer = await qbo.write('Invoice', { CustomerRef: { value: '424242' }, Line: [line(1)] });
+    const unknownCustomer = await qbo.write('Invoice', {
+      CustomerRef: { value: '424242' },
+      Line: [salesLine(1)],
+    });
     expect(unknownCustomer.json.Fault.Error[0]).toMatchObject({ code: '2500', element: 'CustomerRef' });
   });
 
   it('refuses transactions for an inactive customer (610)', async () => {
     const gone = await qbo.create('Customer', { DisplayName: 'Inactive Ltd' });
     await qbo.write('Customer', { Id: gone.Id, SyncToken: '0', sparse: true, Active: false });
-    const refused = await qbo.write('Invoice', { CustomerRef: { value: gone.Id }, Line: [line(5)] });
+    const refused = await qbo.write('Invoice', { CustomerRef: { value: gone.Id }, Line: [salesLine(5)] });
     expect(refused.status).toBe(400);
     expect(refused.json.Fault.Error[0]).toMatchObject({ code: '610', element: 'CustomerRef' });
   });
 
   it('lowers invoice balances through payments and links both ways; the customer balance follows', async () => {
-    const first = await invoice([line(200)]);
-    const second = await invoice([line(50)]);
+    const first = await invoice([salesLine(200)]);
+    const second = await invoice([salesLine(50)]);
     const before = (await qbo.read('Customer', customer.Id)).json.Customer.Balance;
     const payment = await qbo.create('Payment', {
       CustomerRef: { value: customer.Id },
@@ -135,7 +132,7 @@ describe('emulator conformance: transactions', () => {
   });
 
   it('voids an invoice by zeroing it and deletes one into a Deleted stub', async () => {
-    const toVoid = await invoice([line(75)]);
+    const toVoid = await invoice([salesLine(75)]);
     const voided = await qbo.write('Invoice', { Id: toVoid.Id, SyncToken: '0' }, { operation: 'void' });
     expect(voided.json.Invoice).toMatchObject({
       TotalAmt: 0,
@@ -144,7 +141,7 @@ describe('emulator conformance: transactions', () => {
       SyncToken: '1',
     });
 
-    const toDelete = await invoice([line(10)]);
+    const toDelete = await invoice([salesLine(10)]);
     const deleted = await qbo.write('Invoice', { Id: toDelete.Id, SyncToken: '0' }, { operation: 'delete' });
     expect(deleted.json.Invoice).toEqual({ status: 'Deleted', domain: 'QBO', Id: toDelete.Id });
     expect((await qbo.read('Invoice', toDelete.Id)).json.Fault.Error[0].code).toBe('610');
@@ -156,26 +153,29 @@ describe('emulator conformance: transactions', () => {
         CustomerRef: { value: customer.Id },
         TxnStatus: status,
         ExpirationDate: '2026-04-01',
-        Line: [line(40)],
+        Line: [salesLine(40)],
       });
       expect(estimate).toMatchObject({ TxnStatus: status, TotalAmt: 40, ExpirationDate: '2026-04-01' });
     }
     const badStatus = await qbo.write('Estimate', {
       CustomerRef: { value: customer.Id },
       TxnStatus: 'Maybe',
-      Line: [line(1)],
+      Line: [salesLine(1)],
     });
     expect(badStatus.json.Fault.Error[0]).toMatchObject({ code: '2170', element: 'TxnStatus' });
     const receipt = await qbo.create('SalesReceipt', {
       CustomerRef: { value: customer.Id },
-      Line: [line(20)],
+      Line: [salesLine(20)],
     });
     expect(receipt).toMatchObject({ TotalAmt: 20, Balance: 0 });
-    const memo = await qbo.create('CreditMemo', { CustomerRef: { value: customer.Id }, Line: [line(15)] });
+    const memo = await qbo.create('CreditMemo', {
+      CustomerRef: { value: customer.Id },
+      Line: [salesLine(15)],
+    });
     expect(memo).toMatchObject({ TotalAmt: 15, RemainingCredit: 15 });
     const refund = await qbo.create('RefundReceipt', {
       CustomerRef: { value: customer.Id },
-      Line: [line(5)],
+      Line: [salesLine(5)],
     });
     expect(refund).toMatchObject({ TotalAmt: 5, Balance: 0 });
   });
@@ -189,7 +189,7 @@ describe('emulator conformance: transactions', () => {
     const created = await multi.create('Invoice', {
       CustomerRef: { value: euro.Id },
       ExchangeRate: 1.1,
-      Line: [line(100)],
+      Line: [salesLine(100)],
     });
     expect(created).toMatchObject({
       CurrencyRef: { value: 'EUR', name: 'Euro' },
@@ -199,16 +199,19 @@ describe('emulator conformance: transactions', () => {
       Balance: 100,
       HomeBalance: 110,
     });
-    const defaultRate = await multi.create('Invoice', { CustomerRef: { value: euro.Id }, Line: [line(10)] });
+    const defaultRate = await multi.create('Invoice', {
+      CustomerRef: { value: euro.Id },
+      Line: [salesLine(10)],
+    });
     expect(defaultRate.ExchangeRate).toBeGreaterThan(0);
     const mismatch = await multi.write('Invoice', {
       CustomerRef: { value: euro.Id },
       CurrencyRef: { value: 'USD' },
-      Line: [line(1)],
+      Line: [salesLine(1)],
     });
     expect(mismatch.json.Fault.Error[0]).toMatchObject({ code: '6000', element: 'CurrencyRef' });
     const usd = await multi.create('Customer', { DisplayName: 'Home Co' });
-    const home = await multi.create('Invoice', { CustomerRef: { value: usd.Id }, Line: [line(10)] });
+    const home = await multi.create('Invoice', { CustomerRef: { value: usd.Id }, Line: [salesLine(10)] });
     expect(home).toMatchObject({ ExchangeRate: 1, HomeTotalAmt: 10 });
   });
 });

@@ -120,3 +120,16 @@ export async function startTestEmulator(options: EmulatorOptions = {}): Promise<
     close: () => running.close(),
   };
 }
+
+/** A sales line for item 2 ("Hours"), with Qty and UnitPrice when given, and an Id when updating. */
+export function salesLine(amount: number, options: { qty?: number; unitPrice?: number; id?: string } = {}) {
+  return {
+    ...(options.id === undefined ? {} : { Id: options.id }),
+    DetailType: 'SalesItemLineDetail',
+    Amount: amount,
+    SalesItemLineDetail: {
+      ItemRef: { value: '2' },
+      ...(options.qty === undefined ? {} : { Qty: options.qty, UnitPrice: options.unitPrice }),
+    },
+  };
+}

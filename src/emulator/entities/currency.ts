@@ -1,6 +1,7 @@
-import type { Company } from '../company';
+import type { Company, QboRecord } from '../company';
 import { fault } from '../faults';
-import { optionalBoolean, optionalString } from './fields';
+import { isObject, optionalBoolean, optionalNumber, optionalRef, optionalString } from './fields';
+import type { Input } from './types';
 import type { EntityDefinition } from './types';
 
 /** ISO 4217 codes the emulator knows, with the names QBO shows for them. */
@@ -83,3 +84,30 @@ export const companyCurrencyEntity: EntityDefinition = {
     return { Code: code, Name: currencyNames[code], Active: optionalBoolean(fields, 'Active') ?? true };
   },
 };
+
+/**
+ * A transaction's currency and exchange rate: the customer's currency unless given, and it must match the
+ * customer's ("only one currency can be assigned to a given name list object"). The rate is home units per foreign
+ * unit, from the request or the company's table, and 1 for the home currency.
+ */
+export function transactionCurrency(
+  company: Company,
+  fields: Input,
+  customer: QboRecord,
+): { code: string; rate: number } {
+  const customerCurrency = isObject(customer.CurrencyRef)
+    ? String(customer.CurrencyRef.value)
+    : company.settings.homeCurrency;
+  const code = optionalRef(fields, 'CurrencyRef')?.value ?? customerCurrency;
+  checkCurrency(company, code, 'CurrencyRef');
+  if (code !== customerCurrency) {
+    throw fault.businessValidation(
+      `The transaction currency ${code} does not match the customer's currency ${customerCurrency}.`,
+      'CurrencyRef',
+    );
+  }
+  const given = optionalNumber(fields, 'ExchangeRate');
+  if (given !== undefined && given <= 0)
+    throw fault.invalidValue('ExchangeRate', 'Must be greater than zero.');
+  return { code, rate: code === company.settings.homeCurrency ? 1 : (given ?? exchangeRate(company, code)) };
+}

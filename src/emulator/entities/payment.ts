@@ -1,6 +1,6 @@
 import type { QboRecord } from '../company';
 import { fault } from '../faults';
-import { checkCurrency, currencyRef, exchangeRate } from './currency';
+import { currencyRef, transactionCurrency } from './currency';
 import {
   compact,
   isObject,
@@ -77,17 +77,7 @@ export const paymentEntity: EntityDefinition = {
     const total = optionalNumber(fields, 'TotalAmt');
     if (total === undefined) throw fault.requiredParam('TotalAmt');
     if (total < 0) throw fault.businessValidation('A payment amount cannot be negative.', 'TotalAmt');
-    const customerCurrency = isObject(customer.CurrencyRef)
-      ? String(customer.CurrencyRef.value)
-      : company.settings.homeCurrency;
-    const currency = optionalRef(fields, 'CurrencyRef')?.value ?? customerCurrency;
-    checkCurrency(company, currency, 'CurrencyRef');
-    if (currency !== customerCurrency) {
-      throw fault.businessValidation(
-        `The payment currency ${currency} does not match the customer's currency ${customerCurrency}.`,
-        'CurrencyRef',
-      );
-    }
+    const { code: currency, rate } = transactionCurrency(company, fields, customer);
 
     const rawLines = fields.Line === undefined || fields.Line === null ? [] : fields.Line;
     if (!Array.isArray(rawLines)) throw fault.invalidValue('Line', 'Expected an array of lines.');
@@ -141,10 +131,6 @@ export const paymentEntity: EntityDefinition = {
       );
     }
     const multi = company.settings.multiCurrency;
-    const rate =
-      currency === company.settings.homeCurrency
-        ? 1
-        : (optionalNumber(fields, 'ExchangeRate') ?? exchangeRate(company, currency));
     const method = optionalRef(fields, 'PaymentMethodRef');
     return compact({
       TxnDate: optionalDate(fields, 'TxnDate') ?? company.today(),

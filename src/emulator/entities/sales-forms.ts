@@ -1,6 +1,6 @@
 import type { Company, QboRecord } from '../company';
 import { fault } from '../faults';
-import { checkCurrency, currencyRef, exchangeRate } from './currency';
+import { currencyRef, transactionCurrency } from './currency';
 import {
   compact,
   isObject,
@@ -192,29 +192,6 @@ function buildLines(company: Company, input: unknown, previous: unknown): BuiltL
   }
   lines.push({ Amount: money(subtotal), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} });
   return { lines, total: money(subtotal - discount) };
-}
-
-/** The transaction's currency: the customer's unless given, and it must match the customer's. */
-function transactionCurrency(
-  company: Company,
-  fields: Input,
-  customer: QboRecord,
-): { code: string; rate: number } {
-  const customerCurrency = isObject(customer.CurrencyRef)
-    ? String(customer.CurrencyRef.value)
-    : company.settings.homeCurrency;
-  const code = optionalRef(fields, 'CurrencyRef')?.value ?? customerCurrency;
-  checkCurrency(company, code, 'CurrencyRef');
-  if (code !== customerCurrency) {
-    throw fault.businessValidation(
-      `The transaction currency ${code} does not match the customer's currency ${customerCurrency}.`,
-      'CurrencyRef',
-    );
-  }
-  const given = optionalNumber(fields, 'ExchangeRate');
-  if (given !== undefined && given <= 0)
-    throw fault.invalidValue('ExchangeRate', 'Must be greater than zero.');
-  return { code, rate: code === company.settings.homeCurrency ? 1 : (given ?? exchangeRate(company, code)) };
 }
 
 export function resolveCustomer(company: Company, fields: Input): QboRecord {

@@ -3,6 +3,7 @@
  * `'2015-12-23T10:00:00-07:00'` and `"2015-12-23T12:00:00-05:00"` are equal. A bare date means midnight, and an
  * offset-less time means wall-clock time, in the company's time zone (UTC unless the caller says otherwise).
  */
+import { formatQboDate, offsetMinutes } from '../clock';
 
 const TEMPORAL =
   /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
@@ -43,14 +44,13 @@ function parseInstant(text: string, timeZone: string): number | undefined {
   if (offset === 'Z') return wallClock;
   const sign = offset.startsWith('-') ? -1 : 1;
   const digits = offset.slice(1).replace(':', '');
-  const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
-  return wallClock - sign * offsetMinutes * 60_000;
+  const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
+  return wallClock - sign * minutes * 60_000;
 }
 
 /** `yyyy-MM-dd` of `now` in `timeZone`: the value of CURRENT_DATE. */
 export function calendarDate(now: Date, timeZone: string): string {
-  const { year, month, day } = wallClockParts(now.getTime(), timeZone);
-  return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  return formatQboDate(now, timeZone);
 }
 
 function wallClockToInstant(wallClock: number, timeZone: string): number {
@@ -61,40 +61,5 @@ function wallClockToInstant(wallClock: number, timeZone: string): number {
 }
 
 function offsetMs(instant: number, timeZone: string): number {
-  const parts = wallClockParts(instant, timeZone);
-  const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
-  return asUtc - Math.floor(instant / 1000) * 1000;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function wallClockParts(
-  instant: number,
-  timeZone: string,
-): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number> {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  const parts = formatter.formatToParts(new Date(instant));
-  const get = (type: Intl.DateTimeFormatPartTypes): number =>
-    Number(parts.find((part) => part.type === type)?.value);
-  return {
-    year: get('year'),
-    month: get('month'),
-    day: get('day'),
-    hour: get('hour'),
-    minute: get('minute'),
-    second: get('second'),
-  };
+  return offsetMinutes(new Date(instant), timeZone) * 60_000;
 }
