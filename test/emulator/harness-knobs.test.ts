@@ -119,6 +119,91 @@ describe('emulator harness knobs', () => {
     await emulator.admin('PUT', '/oauth', { refreshTokenRotation: 'daily' });
   });
 
+  it('throttles per minute and batch calls per minute when the limits are tightened', async () => {
+    const tight = await startTestEmulator({ limits: { perMinute: 5, batchPerMinute: 2 } });
+    try {
+      const realm = await tight.company();
+      const statuses: number[] = [];
+      for (let index = 0; index < 7; index += 1)
+        statuses.push((await realm.read('CompanyInfo', realm.realmId)).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+      const other = await tight.company({ companyName: 'Batcher' });
+      const batch = () =>
+        other.request('POST', '/batch', {
+          body: { BatchItemRequest: [{ bId: 'q', Query: 'select * from Term' }] },
+        });
+      expect([(await batch()).status, (await batch()).status, (await batch()).status]).toEqual([
+        200, 200, 429,
+      ]);
+      const traffic = await tight.admin('GET', `/companies/${realm.realmId}/traffic`);
+      expect(traffic.json.traffic).toMatchObject({ requests: 5, throttled: 2, peakPerMinute: 5 });
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it('applies webhook delivery faults and formats set through the admin API', async () => {
+    const bodies: string[] = [];
+    const receiver: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        bodies.push(body);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/`;
+    const realm = await emulator.company({ companyName: 'Hooks Faults' });
+    try {
+      await emulator.admin('PUT', `/companies/${realm.realmId}/webhook`, {
+        url,
+        verifierToken: 'v',
+        format: 'cloudevents',
+      });
+      await emulator.admin('PUT', `/companies/${realm.realmId}/faults`, { webhooks: { duplicateRate: 1 } });
+      const customer = await realm.create('Customer', { DisplayName: 'Twice Told' });
+      await eventually(
+        () => Promise.resolve(bodies.length),
+        (count) => count >= 2,
+        5000,
+      );
+      expect(bodies[0]).toBe(bodies[1]);
+      expect(JSON.parse(bodies[0]!)).toEqual([
+        expect.objectContaining({
+          specversion: '1.0',
+          type: 'qbo.customer.created.v1',
+          intuitentityid: customer.Id,
+          intuitaccountid: realm.realmId,
+        }),
+      ]);
+
+      await emulator.admin('PUT', `/companies/${realm.realmId}/faults`, { webhooks: { dropRate: 1 } });
+      await realm.create('Customer', { DisplayName: 'Never Told' });
+      const log = await eventually(
+        () => emulator.admin('GET', `/companies/${realm.realmId}/webhook/deliveries`),
+        (response) => response.json.stats.dropped >= 1,
+        5000,
+      );
+      expect(log.json.stats).toMatchObject({ dropped: 1, duplicated: 1 });
+      expect(bodies).toHaveLength(2);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+
+  it('resets to an empty emulator', async () => {
+    const separate = await startTestEmulator();
+    try {
+      const realm = await separate.company();
+      expect((await separate.admin('POST', '/reset')).status).toBe(204);
+      expect((await separate.admin('GET', '/companies')).json.companies).toEqual([]);
+      expect((await realm.read('CompanyInfo', realm.realmId)).status).toBe(403);
+    } finally {
+      await separate.close();
+    }
+  });
+
   it('rejects bad admin input with a 400 naming the field', async () => {
     const bad = await emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, { errorRates: { '503': 2 } });
     expect(bad.status).toBe(400);
