@@ -1,0 +1,78 @@
+import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
+import type { Sealed } from '../../security/encryption';
+
+export type ConnectionStatus = 'active' | 'needs_reauth' | 'disconnected';
+
+/**
+ * A CRM account's link to one QuickBooks company. Tokens are sealed (AES-256-GCM, bound to the connection id);
+ * `tokens.version` numbers the token sets; one worker at a time may move it on (see oauth/connection-tokens.ts).
+ */
+export interface ConnectionRecord {
+  _id: string;
+  accountId: string;
+  realmId: string;
+  environment: 'sandbox' | 'production';
+  status: ConnectionStatus;
+  statusReason?: string;
+  companyName?: string;
+  homeCurrency?: string;
+  multiCurrency?: boolean;
+  tokens?: {
+    access: Sealed;
+    refresh: Sealed;
+    accessExpiresAt: Date;
+    refreshExpiresAt: Date;
+    version: number;
+    refreshedAt: Date;
+  };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const sealedSchema = new Schema<Sealed>(
+  {
+    v: { type: String, required: true },
+    iv: { type: String, required: true },
+    tag: { type: String, required: true },
+    data: { type: String, required: true },
+  },
+  { _id: false },
+);
+
+const connectionSchema = new Schema<ConnectionRecord>(
+  {
+    _id: { type: String, required: true },
+    accountId: { type: String, required: true },
+    realmId: { type: String, required: true },
+    environment: { type: String, enum: ['sandbox', 'production'], required: true },
+    status: { type: String, enum: ['active', 'needs_reauth', 'disconnected'], required: true },
+    statusReason: String,
+    companyName: String,
+    homeCurrency: String,
+    multiCurrency: Boolean,
+    tokens: {
+      type: new Schema(
+        {
+          access: { type: sealedSchema, required: true },
+          refresh: { type: sealedSchema, required: true },
+          accessExpiresAt: { type: Date, required: true },
+          refreshExpiresAt: { type: Date, required: true },
+          version: { type: Number, required: true },
+          refreshedAt: { type: Date, required: true },
+        },
+        { _id: false },
+      ),
+      required: false,
+    },
+  },
+  { timestamps: true, collection: 'connections', versionKey: false },
+);
+// One connection per company per CRM account.
+connectionSchema.index({ accountId: 1, realmId: 1 }, { unique: true });
+
+export function connectionModel(db: MongoConnection): Model<ConnectionRecord> {
+  return (
+    (db.models.Connection as Model<ConnectionRecord> | undefined) ??
+    db.model<ConnectionRecord>('Connection', connectionSchema)
+  );
+}
