@@ -1,0 +1,106 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { EntityEvent, UnreadableEvent } from './notifications';
+
+/**
+ * The durable inbox for Intuit's webhook events. A delivery is acknowledged only once its events are stored here;
+ * the `_id` (realm + event id) makes redeliveries and duplicates a no-op, atomically, on MongoDB and FerretDB.
+ */
+export interface InboxRecord {
+  _id: string;
+  realmId: string;
+  entity: string;
+  entityId: string;
+  operation: string;
+  occurredAt: Date;
+  deletedId?: string;
+  receivedAt: Date;
+  status: 'pending' | 'applied' | 'dead';
+}
+
+interface DeadLetterRecord {
+  realmId?: string;
+  reason: string;
+  raw: unknown;
+  receivedAt: Date;
+}
+
+const inboxSchema = new Schema<InboxRecord>(
+  {
+    _id: { type: String, required: true },
+    realmId: { type: String, required: true },
+    entity: { type: String, required: true },
+    entityId: { type: String, required: true },
+    operation: { type: String, required: true },
+    occurredAt: { type: Date, required: true },
+    deletedId: String,
+    receivedAt: { type: Date, required: true },
+    status: { type: String, enum: ['pending', 'applied', 'dead'], required: true },
+  },
+  { collection: 'webhook_inbox', versionKey: false },
+);
+inboxSchema.index({ realmId: 1, status: 1, receivedAt: 1 });
+
+const deadLetterSchema = new Schema<DeadLetterRecord>(
+  {
+    realmId: String,
+    reason: { type: String, required: true },
+    raw: Schema.Types.Mixed,
+    receivedAt: { type: Date, required: true },
+  },
+  { collection: 'webhook_dead_letters', versionKey: false },
+);
+
+export function inboxModel(db: Connection): Model<InboxRecord> {
+  return (
+    (db.models.WebhookInbox as Model<InboxRecord> | undefined) ??
+    db.model<InboxRecord>('WebhookInbox', inboxSchema)
+  );
+}
+
+export function deadLetterModel(db: Connection): Model<DeadLetterRecord> {
+  return (
+    (db.models.WebhookDeadLetter as Model<DeadLetterRecord> | undefined) ??
+    db.model<DeadLetterRecord>('WebhookDeadLetter', deadLetterSchema)
+  );
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/**
+ * Stores new events and dead letters; returns the events that were new. Duplicates are skipped one by one, so one
+ * event already seen never stops the others in the delivery from being stored. Any other failure throws, and the
+ * caller answers 5xx so that Intuit delivers again.
+ */
+export async function storeDelivery(
+  db: Connection,
+  events: EntityEvent[],
+  unreadable: UnreadableEvent[],
+  receivedAt: Date,
+): Promise<EntityEvent[]> {
+  const inbox = inboxModel(db);
+  const fresh: EntityEvent[] = [];
+  for (const event of events) {
+    try {
+      await inbox.create({
+        _id: `${event.realmId}:${event.eventId}`,
+        realmId: event.realmId,
+        entity: event.entity,
+        entityId: event.entityId,
+        operation: event.operation,
+        occurredAt: new Date(event.occurredAt),
+        deletedId: event.deletedId,
+        receivedAt,
+        status: 'pending',
+      });
+      fresh.push(event);
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+  if (unreadable.length > 0) {
+    await deadLetterModel(db).insertMany(unreadable.map(({ reason, raw }) => ({ reason, raw, receivedAt })));
+  }
+  return fresh;
+}
