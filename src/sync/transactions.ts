@@ -1,0 +1,457 @@
+import type { BillingProfile } from './customer-mapping';
+import { fromCents, roundMoney, toCents } from './money';
+
+/**
+ * A customer's QBO transactions as the CRM sees them ("QuickBooks Transactions" folder) and the billing summary
+ * built from them. Pure: `today` and the home currency are passed in.
+ */
+
+export const transactionTypes = [
+  'Invoice',
+  'Payment',
+  'Estimate',
+  'SalesReceipt',
+  'CreditMemo',
+  'RefundReceipt',
+] as const;
+export type TransactionType = (typeof transactionTypes)[number];
+
+export type Environment = 'sandbox' | 'production';
+export type LinkEntity = 'Customer' | TransactionType;
+
+export const transactionStatuses = [
+  'open',
+  'overdue',
+  'paid',
+  'partially_paid',
+  'pending',
+  'accepted',
+  'closed',
+  'rejected',
+  'converted',
+  'expired',
+  'applied',
+  'unapplied',
+  'partially_applied',
+  'voided',
+  'deleted',
+] as const;
+export type TransactionStatus = (typeof transactionStatuses)[number];
+export type LiveTransactionStatus = Exclude<TransactionStatus, 'deleted'>;
+
+interface QboRef {
+  value?: string;
+  name?: string;
+}
+interface QboLinkedTxn {
+  TxnId?: string;
+  TxnType?: string;
+}
+
+/** The parts of a QBO sales transaction that the view reads; anything else on the record is ignored. */
+export interface QboTransactionRecord {
+  Id: string;
+  DocNumber?: string;
+  PaymentRefNum?: string;
+  TxnDate?: string;
+  DueDate?: string;
+  ExpirationDate?: string;
+  CurrencyRef?: QboRef;
+  ExchangeRate?: number;
+  TotalAmt?: number;
+  Balance?: number;
+  HomeTotalAmt?: number;
+  HomeBalance?: number;
+  UnappliedAmt?: number;
+  RemainingCredit?: number;
+  TxnStatus?: string;
+  PrivateNote?: string;
+  LinkedTxn?: QboLinkedTxn[];
+  Line?: { LinkedTxn?: QboLinkedTxn[] }[];
+  CustomerRef?: QboRef;
+  MetaData?: { CreateTime?: string; LastUpdatedTime?: string };
+}
+
+export interface LiveTransactionView {
+  type: TransactionType;
+  qboId: string;
+  number?: string;
+  txnDate: string;
+  dueDate?: string;
+  expirationDate?: string;
+  currency: { code: string; name?: string };
+  /** Home units per one unit of the transaction currency; null when QBO gave none for a foreign currency. */
+  exchangeRate: number | null;
+  total: number;
+  /** What is still open on the document: owed (Invoice), unapplied (Payment), remaining credit (CreditMemo). */
+  balance: number;
+  homeTotal: number | null;
+  homeBalance: number | null;
+  status: LiveTransactionStatus;
+  linked: { type: string; id: string }[];
+  qboLink: string;
+}
+
+/** A transaction deleted in QBO. CDC gives only its Id, so what was known before is kept under `last`. */
+export interface DeletedTransactionView {
+  type: TransactionType;
+  qboId: string;
+  status: 'deleted';
+  deletedAt: string;
+  last?: LiveTransactionView;
+}
+
+export type TransactionView = LiveTransactionView | DeletedTransactionView;
+
+export interface TransactionContext {
+  /** `yyyy-MM-dd` in the company's time zone. */
+  today: string;
+  homeCurrency: string;
+  environment: Environment;
+}
+
+// --- deep links (undocumented by Intuit; the patterns integrations use) ---
+
+const appHosts: Record<Environment, string> = {
+  production: 'https://qbo.intuit.com/app/',
+  sandbox: 'https://sandbox.qbo.intuit.com/app/',
+};
+
+const linkPaths: Record<LinkEntity, string> = {
+  Customer: 'customerdetail?nameId=',
+  Invoice: 'invoice?txnId=',
+  Payment: 'recvpayment?txnId=',
+  Estimate: 'estimate?txnId=',
+  SalesReceipt: 'salesreceipt?txnId=',
+  CreditMemo: 'creditmemo?txnId=',
+  RefundReceipt: 'refundreceipt?txnId=',
+};
+
+/** A link that opens the entity in the QBO web app (in whichever company the browser is signed into). */
+export function qboLink(entity: LinkEntity, id: string, environment: Environment): string {
+  return `${appHosts[environment]}${linkPaths[entity]}${encodeURIComponent(id)}`;
+}
+
+// --- the view of one transaction ---
+
+const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+
+export function assertIsoDate(value: string, name: string): void {
+  if (!isoDate.test(value)) throw new RangeError(`${name} must be a yyyy-MM-dd date, got "${value}"`);
+}
+
+/** QBO sends numbers, but a stored or hand-made record may carry numeric strings. */
+function amount(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const parsed = Number(value);
+    return Number.isFinite(parsed) ? parsed : undefined;
+  }
+  return undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** QBO voids by zeroing the amounts and prefixing PrivateNote with "Voided". */
+function isVoided(record: QboTransactionRecord): boolean {
+  return (text(record.PrivateNote) ?? '').startsWith('Voided') && (amount(record.TotalAmt) ?? 0) === 0;
+}
+
+function openAmount(type: TransactionType, record: QboTransactionRecord): number {
+  switch (type) {
+    case 'Invoice':
+      return amount(record.Balance) ?? 0;
+    case 'Payment':
+      return amount(record.UnappliedAmt) ?? 0;
+    case 'CreditMemo':
+      return amount(record.RemainingCredit) ?? amount(record.Balance) ?? 0;
+    default:
+      // Receipts are settled on the spot ("Balance is always 0"); an estimate is not a receivable.
+      return 0;
+  }
+}
+
+function invoiceStatus(record: QboTransactionRecord, today: string): LiveTransactionStatus {
+  if (isVoided(record)) return 'voided';
+  const total = toCents(amount(record.TotalAmt) ?? 0);
+  const balance = toCents(amount(record.Balance) ?? 0);
+  // A zero invoice that was not voided owes nothing, so it is paid rather than "open".
+  if (balance <= 0) return 'paid';
+  const due = text(record.DueDate);
+  // Overdue before partially paid: a part-paid invoice past its due date still needs chasing.
+  if (due !== undefined && due < today) return 'overdue';
+  if (balance < total) return 'partially_paid';
+  return 'open';
+}
+
+const estimateStatuses: Record<string, LiveTransactionStatus> = {
+  pending: 'pending',
+  accepted: 'accepted',
+  closed: 'closed',
+  rejected: 'rejected',
+  converted: 'converted',
+};
+
+function estimateStatus(record: QboTransactionRecord, today: string): LiveTransactionStatus {
+  // QBO leaves TxnStatus out on some estimates; an estimate nobody acted on is pending.
+  const status = estimateStatuses[(text(record.TxnStatus) ?? 'pending').toLowerCase()] ?? 'pending';
+  const expires = text(record.ExpirationDate);
+  if (status === 'pending' && expires !== undefined && expires < today) return 'expired';
+  return status;
+}
+
+function paymentStatus(record: QboTransactionRecord): LiveTransactionStatus {
+  if (isVoided(record)) return 'voided';
+  const total = toCents(amount(record.TotalAmt) ?? 0);
+  const unapplied = toCents(amount(record.UnappliedAmt) ?? 0);
+  // Zero payments are how QBO applies a credit memo to an invoice: nothing is left unapplied.
+  if (unapplied <= 0) return 'applied';
+  if (unapplied >= total) return 'unapplied';
+  return 'partially_applied';
+}
+
+function creditMemoStatus(record: QboTransactionRecord): LiveTransactionStatus {
+  if (isVoided(record)) return 'voided';
+  return toCents(openAmount('CreditMemo', record)) > 0 ? 'open' : 'applied';
+}
+
+export function transactionStatus(
+  type: TransactionType,
+  record: QboTransactionRecord,
+  today: string,
+): LiveTransactionStatus {
+  switch (type) {
+    case 'Invoice':
+      return invoiceStatus(record, today);
+    case 'Estimate':
+      return estimateStatus(record, today);
+    case 'Payment':
+      return paymentStatus(record);
+    case 'CreditMemo':
+      return creditMemoStatus(record);
+    case 'SalesReceipt':
+    case 'RefundReceipt':
+      return isVoided(record) ? 'voided' : 'paid';
+  }
+}
+
+function linkedTransactions(record: QboTransactionRecord): { type: string; id: string }[] {
+  // Payments link invoices per line; other forms link at the top.
+  const all = [...(record.LinkedTxn ?? []), ...(record.Line ?? []).flatMap((line) => line.LinkedTxn ?? [])];
+  const seen = new Set<string>();
+  const linked: { type: string; id: string }[] = [];
+  for (const link of all) {
+    const type = text(link.TxnType);
+    const id = text(link.TxnId);
+    if (type === undefined || id === undefined || seen.has(`${type}:${id}`)) continue;
+    seen.add(`${type}:${id}`);
+    linked.push({ type, id });
+  }
+  return linked;
+}
+
+export function transactionView(
+  type: TransactionType,
+  record: QboTransactionRecord,
+  { today, homeCurrency, environment }: TransactionContext,
+): LiveTransactionView {
+  assertIsoDate(today, 'today');
+  const home = homeCurrency.toUpperCase();
+  const code = (text(record.CurrencyRef?.value) ?? home).toUpperCase();
+  const currencyName = text(record.CurrencyRef?.name);
+  const inHome = code === home;
+  const givenRate = amount(record.ExchangeRate);
+  const recordRate = givenRate !== undefined && givenRate > 0 ? givenRate : undefined;
+
+  const total = roundMoney(amount(record.TotalAmt) ?? 0);
+  const balance = roundMoney(openAmount(type, record));
+  // Never a silent 1: a foreign amount without a rate from QBO has no known home value.
+  const toHome = (value: number, given: number | undefined): number | null => {
+    if (given !== undefined) return roundMoney(given);
+    if (value === 0 || inHome) return value;
+    return recordRate !== undefined ? roundMoney(value * recordRate) : null;
+  };
+  // HomeBalance is the home value of Balance, which is the open amount only on Invoices and CreditMemos.
+  const givenHomeBalance =
+    type === 'Invoice' || type === 'CreditMemo' ? amount(record.HomeBalance) : undefined;
+
+  const number = text(record.DocNumber) ?? (type === 'Payment' ? text(record.PaymentRefNum) : undefined);
+  const dueDate = type === 'Invoice' ? text(record.DueDate) : undefined;
+  const expirationDate = type === 'Estimate' ? text(record.ExpirationDate) : undefined;
+  return {
+    type,
+    qboId: record.Id,
+    ...(number !== undefined && { number }),
+    // QBO always sets TxnDate; the creation date is the best stand-in for a record that lacks one.
+    txnDate: text(record.TxnDate) ?? (text(record.MetaData?.CreateTime) ?? '').slice(0, 10),
+    ...(dueDate !== undefined && { dueDate }),
+    ...(expirationDate !== undefined && { expirationDate }),
+    currency: currencyName === undefined ? { code } : { code, name: currencyName },
+    exchangeRate: recordRate ?? (inHome ? 1 : null),
+    total,
+    balance,
+    homeTotal: toHome(total, amount(record.HomeTotalAmt)),
+    homeBalance: toHome(balance, givenHomeBalance),
+    status: transactionStatus(type, record, today),
+    linked: linkedTransactions(record),
+    qboLink: qboLink(type, record.Id, environment),
+  };
+}
+
+export function deletedView(
+  type: TransactionType,
+  id: string,
+  deletedAt: string,
+  last?: LiveTransactionView,
+): DeletedTransactionView {
+  return { type, qboId: id, status: 'deleted', deletedAt, ...(last !== undefined && { last }) };
+}
+
+export function isLive(view: TransactionView): view is LiveTransactionView {
+  return view.status !== 'deleted';
+}
+
+/** A transaction that counts toward balances and sales: neither deleted nor voided. */
+export type InForceTransactionView = LiveTransactionView & {
+  status: Exclude<LiveTransactionStatus, 'voided'>;
+};
+
+export function isInForce(view: TransactionView): view is InForceTransactionView {
+  return view.status !== 'deleted' && view.status !== 'voided';
+}
+
+/** Overdue by balance and due date, whatever else the status says. */
+export function isOverdue(view: TransactionView, today: string): boolean {
+  return (
+    isInForce(view) &&
+    view.type === 'Invoice' &&
+    toCents(view.balance) > 0 &&
+    view.dueDate !== undefined &&
+    view.dueDate < today
+  );
+}
+
+/** Signed contribution to lifetime sales: money in from sales forms, minus credits and refunds. */
+export function salesSign(type: TransactionType): 1 | -1 | 0 {
+  if (type === 'Invoice' || type === 'SalesReceipt') return 1;
+  if (type === 'CreditMemo' || type === 'RefundReceipt') return -1;
+  return 0;
+}
+
+/** Signed contribution of the open amount to the customer balance, as QBO computes Customer.Balance. */
+function balanceSign(type: TransactionType): 1 | -1 | 0 {
+  if (type === 'Invoice') return 1;
+  if (type === 'CreditMemo' || type === 'Payment') return -1;
+  return 0;
+}
+
+function daysBetween(from: string, to: string): number {
+  const utc = (date: string): number => {
+    const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+    return Date.UTC(y, m - 1, d);
+  };
+  return Math.round((utc(to) - utc(from)) / 86_400_000);
+}
+
+// --- the billing summary ---
+
+export interface MoneySummary {
+  openBalance: number;
+  overdueBalance: number;
+  lifetimeSales: number;
+}
+
+export interface BillingSummary extends MoneySummary {
+  currency: { code: string; name: string | null };
+  lastPaymentDate: string | null;
+  /** In the home currency; null when any amount that goes into it has no known home value. */
+  home: (MoneySummary & { currency: string }) | null;
+  oldestOverdueDays: number | null;
+  counts: Record<TransactionStatus, number>;
+}
+
+/** Sums in cents; `null` as soon as one needed amount is unknown. */
+class CentsTotal {
+  private cents = 0;
+  private known = true;
+
+  add(sign: number, value: number | null): void {
+    if (sign === 0) return;
+    if (value === null) this.known = false;
+    else this.cents += sign * toCents(value);
+  }
+
+  get value(): number | null {
+    return this.known ? fromCents(this.cents) : null;
+  }
+}
+
+export function lifetimeSales(
+  views: readonly TransactionView[],
+  currency: 'customer' | 'home',
+): number | null {
+  const total = new CentsTotal();
+  for (const view of views.filter(isInForce)) {
+    total.add(salesSign(view.type), currency === 'home' ? view.homeTotal : view.total);
+  }
+  return total.value;
+}
+
+export function billingSummary(
+  profile: Pick<BillingProfile, 'currency'>,
+  views: readonly TransactionView[],
+  { today, homeCurrency }: Pick<TransactionContext, 'today' | 'homeCurrency'>,
+): BillingSummary {
+  assertIsoDate(today, 'today');
+  const open = new CentsTotal();
+  const homeOpen = new CentsTotal();
+  const overdue = new CentsTotal();
+  const homeOverdue = new CentsTotal();
+  let lastPaymentDate: string | null = null;
+  let oldestOverdueDays: number | null = null;
+  const counts = Object.fromEntries(transactionStatuses.map((status) => [status, 0])) as Record<
+    TransactionStatus,
+    number
+  >;
+
+  for (const view of views) {
+    counts[view.status] += 1;
+    if (!isInForce(view)) continue;
+    open.add(balanceSign(view.type), view.balance);
+    homeOpen.add(balanceSign(view.type), view.homeBalance);
+    if (isOverdue(view, today) && view.dueDate !== undefined) {
+      overdue.add(1, view.balance);
+      homeOverdue.add(1, view.homeBalance);
+      const days = daysBetween(view.dueDate, today);
+      oldestOverdueDays = Math.max(oldestOverdueDays ?? 0, days);
+    }
+    // Money received: payments, and sales receipts (paid on the spot).
+    if ((view.type === 'Payment' || view.type === 'SalesReceipt') && view.txnDate !== '') {
+      if (lastPaymentDate === null || view.txnDate > lastPaymentDate) lastPaymentDate = view.txnDate;
+    }
+  }
+
+  const homeSales = lifetimeSales(views, 'home');
+  const homeOpenValue = homeOpen.value;
+  const homeOverdueValue = homeOverdue.value;
+  return {
+    currency: profile.currency,
+    openBalance: open.value ?? 0,
+    overdueBalance: overdue.value ?? 0,
+    lifetimeSales: lifetimeSales(views, 'customer') ?? 0,
+    lastPaymentDate,
+    home:
+      homeSales === null || homeOpenValue === null || homeOverdueValue === null
+        ? null
+        : {
+            currency: homeCurrency.toUpperCase(),
+            openBalance: homeOpenValue,
+            overdueBalance: homeOverdueValue,
+            lifetimeSales: homeSales,
+          },
+    oldestOverdueDays,
+    counts,
+  };
+}
