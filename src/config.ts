@@ -4,21 +4,58 @@ import { z } from 'zod';
  * Runtime configuration of the API and the worker, read once from the environment at start-up.
  * Defaults are safe for a laptop: everything on loopback, nothing secret baked in.
  */
-const configSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  MONGODB_URI: z
-    .string()
-    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI')
-    .default('mongodb://127.0.0.1:27017/qbo-sync'),
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('qbo-sync'),
-  /** Bound on every dependency check and outbound call made at start-up or by health probes. */
-  DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
-});
+const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    MONGODB_URI: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI')
+      .default('mongodb://127.0.0.1:27017/qbo-sync'),
+    TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('qbo-sync'),
+    /** Bound on every dependency check and outbound call made at start-up or by health probes. */
+    DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+    /** Intuit environment of the connected companies: decides deep-link hosts. */
+    QBO_ENVIRONMENT: z.enum(['sandbox', 'production']).default('sandbox'),
+    /** Accounting API base; Intuit's sandbox/production hosts, or the emulator (the local default). */
+    QBO_API_BASE_URL: z.url().default('http://127.0.0.1:4010'),
+    /** Origin serving Intuit's OAuth paths; unset means Intuit's own hosts (appcenter.intuit.com, …). */
+    QBO_OAUTH_BASE_URL: z.url().optional().default('http://127.0.0.1:4010'),
+    QBO_CLIENT_ID: z.string().min(1).default('qbo-emulator-client'),
+    QBO_CLIENT_SECRET: z.string().min(1).default('qbo-emulator-secret'),
+    QBO_REDIRECT_URI: z.url().default('http://127.0.0.1:3000/v1/oauth/quickbooks/callback'),
+    /** The Intuit app's webhook verifier token (Developer portal → Webhooks). */
+    QBO_WEBHOOK_VERIFIER_TOKEN: z.string().min(1).default('qbo-emulator-verifier-token'),
+    QBO_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+    /** `version:base64-of-32-bytes`, comma-separated, newest first; required in production. */
+    TOKEN_ENCRYPTION_KEYS: z
+      .string()
+      .min(1)
+      .default(`dev:${Buffer.alloc(32, 7).toString('base64')}`),
+    /** HMAC secret for the OAuth `state`; required in production. */
+    OAUTH_STATE_SECRET: z.string().min(16).default('local-development-state-secret'),
+  })
+  .superRefine((config, context) => {
+    if (config.NODE_ENV !== 'production') return;
+    // The local defaults are public: a production process must bring its own secrets.
+    for (const [name, unsafe] of [
+      ['TOKEN_ENCRYPTION_KEYS', config.TOKEN_ENCRYPTION_KEYS.startsWith('dev:')],
+      ['OAUTH_STATE_SECRET', config.OAUTH_STATE_SECRET === 'local-development-state-secret'],
+      ['QBO_CLIENT_SECRET', config.QBO_CLIENT_SECRET === 'qbo-emulator-secret'],
+      ['QBO_WEBHOOK_VERIFIER_TOKEN', config.QBO_WEBHOOK_VERIFIER_TOKEN === 'qbo-emulator-verifier-token'],
+    ] as const) {
+      if (unsafe)
+        context.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'must be set in production (the default is a public development value)',
+        });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 

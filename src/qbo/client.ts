@@ -1,0 +1,256 @@
+/**
+ * The typed QBO Accounting API v3 client for one realm: what the sync engine's activities call. Every answer is
+ * validated against its zod schema; every failure is a QboApiError (see errors.ts) or, for a call that could never
+ * be valid, a QboUsageError thrown before anything is sent. Updates are always sparse.
+ */
+import {
+  batchRequestBody,
+  idAndSyncToken,
+  parseBatchResponse,
+  requireIdAndSyncToken,
+  voidBody,
+  type BatchItem,
+  type BatchResult,
+} from './batch';
+import { formatChangedSince, parseCdcResponse, type CdcResult } from './cdc';
+import {
+  pathSegment,
+  schemaOf,
+  type DeletableEntity,
+  type EntityInput,
+  type EntityRecord,
+  type EntityUpdate,
+  type IdAndSyncToken,
+  type QboEntityName,
+  type VoidableEntity,
+  type WritableEntity,
+} from './entities';
+import { QboUsageError } from './errors';
+import { entityOfStatement, qboIdentifier, qboQuery } from './query';
+import { checkRequestId, maxBatchRequestIdLength, maxRequestIdLength } from './request-id';
+import {
+  entityFromEnvelope,
+  parseQueryResponse,
+  parseWith,
+  queryResponseOf,
+  type QueryPage,
+  type ResponseContext,
+} from './responses';
+import {
+  deletedStubSchema,
+  type AnyRecord,
+  type CompanyInfo,
+  type DeletedStub,
+  type Preferences,
+} from './schemas';
+import type { TokenSource } from './token-source';
+import { QboTransport, type QboHttpRequest } from './transport';
+
+export interface QboClientOptions {
+  /** e.g. https://sandbox-quickbooks.api.intuit.com, https://quickbooks.api.intuit.com, or the emulator's URL. */
+  baseUrl: string;
+  realmId: string;
+  /** Default 75: since 2025-08-01 QBO answers as 75 whatever lower value is asked (facts §1.4). */
+  minorVersion?: number;
+  /** Per attempt, default 15000; the one replay after a 401 gets its own. */
+  timeoutMs?: number;
+  tokens: TokenSource;
+  fetch?: typeof fetch;
+}
+
+/** QBO's largest page (facts §2.1). */
+export const maxPageSize = 1000;
+
+export class QboClient {
+  readonly realmId: string;
+  private readonly transport: QboTransport;
+
+  constructor(options: QboClientOptions) {
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    const minorVersion = options.minorVersion ?? 75;
+    if (!Number.isInteger(minorVersion) || minorVersion < 1) {
+      throw new QboUsageError(`minorVersion must be a positive integer; got ${minorVersion}.`);
+    }
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new QboUsageError(`timeoutMs must be positive; got ${timeoutMs}.`);
+    }
+    if (!/^\d+$/.test(options.realmId)) throw new QboUsageError('realmId must be the company id (digits).');
+    this.realmId = options.realmId;
+    this.transport = new QboTransport({
+      baseUrl: options.baseUrl,
+      realmId: options.realmId,
+      minorVersion,
+      timeoutMs,
+      tokens: options.tokens,
+      fetch: options.fetch ?? globalThis.fetch,
+    });
+  }
+
+  /** `GET /{entity}/{id}`. An unknown Id is a 'not-found' (610). */
+  async read<E extends QboEntityName>(entity: E, id: string): Promise<EntityRecord<E>> {
+    return this.entityCall(entity, {
+      method: 'GET',
+      path: `/${pathSegment(entity)}/${encodeURIComponent(id)}`,
+    });
+  }
+
+  /**
+   * `GET /query?query=…`: one page for the entity named in the statement. Rows are checked against that entity's
+   * schema; pass `{ entity }` to have them typed as it (the statement must name the same entity).
+   */
+  query(statement: string): Promise<QueryPage<AnyRecord>>;
+  query<E extends QboEntityName>(
+    statement: string,
+    options: { entity: E },
+  ): Promise<QueryPage<EntityRecord<E>>>;
+  async query(statement: string, options?: { entity: QboEntityName }): Promise<QueryPage<AnyRecord>> {
+    const named = entityOfStatement(statement);
+    if (named === undefined) throw new QboUsageError(`Not a QBO select statement: ${statement}`);
+    if (options && named.toLowerCase() !== options.entity.toLowerCase()) {
+      throw new QboUsageError(`The statement reads ${named}, not ${options.entity}.`);
+    }
+    const response = await this.transport.send({
+      method: 'GET',
+      path: '/query',
+      query: { query: statement },
+    });
+    const context = contextOf(response);
+    return parseQueryResponse(statement, queryResponseOf(response.json, context), context);
+  }
+
+  /**
+   * Every record of an entity, page by page (STARTPOSITION/MAXRESULTS), stopping at the first short page: QBO
+   * omits totalCount on `SELECT *`, so it is never relied on. `where` is the condition without WHERE, built with
+   * `qboQuery` so its values are escaped. Results come in QBO's default order (by Id).
+   */
+  async *queryAll<E extends QboEntityName>(
+    entity: E,
+    where?: string,
+    pageSize: number = maxPageSize,
+  ): AsyncGenerator<QueryPage<EntityRecord<E>>, void, undefined> {
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize) {
+      throw new QboUsageError(`pageSize must be 1 to ${maxPageSize}; got ${pageSize}.`);
+    }
+    const base = qboQuery`select * from ${qboIdentifier(entity)}` + (where ? ` where ${where}` : '');
+    for (let start = 1; ; start += pageSize) {
+      const page = await this.query(`${base} startposition ${start} maxresults ${pageSize}`, { entity });
+      yield page;
+      if (page.rows.length < pageSize) return;
+    }
+  }
+
+  /** `POST /{entity}?requestid=…`. A retry with the same requestid gets the original answer, never a second object. */
+  async create<E extends WritableEntity>(
+    entity: E,
+    body: EntityInput<E>,
+    requestId: string,
+  ): Promise<EntityRecord<E>> {
+    checkRequestId(requestId, maxRequestIdLength);
+    return this.entityCall(entity, { method: 'POST', path: `/${pathSegment(entity)}`, body, requestId });
+  }
+
+  /**
+   * A sparse update, always: `sparse: true` is forced, because a full update sets every writable field that is
+   * not sent to NULL (facts §4.1). The body carries the Id and SyncToken it was read at; an old SyncToken is a
+   * 'stale-object' (5010): re-read, re-merge, and write again with a new requestid.
+   */
+  async update<E extends WritableEntity>(
+    entity: E,
+    body: EntityUpdate<E>,
+    requestId: string,
+  ): Promise<EntityRecord<E>> {
+    requireIdAndSyncToken(body, `update of ${entity}`);
+    checkRequestId(requestId, maxRequestIdLength);
+    return this.entityCall(entity, {
+      method: 'POST',
+      path: `/${pathSegment(entity)}`,
+      query: { operation: 'update' },
+      body: { ...body, sparse: true },
+      requestId,
+    });
+  }
+
+  /** Voids a transaction: `?operation=void`, or for a Payment `?operation=update&include=void` (facts §1.2). */
+  async void<E extends VoidableEntity>(
+    entity: E,
+    ref: IdAndSyncToken,
+    requestId: string,
+  ): Promise<EntityRecord<E>> {
+    requireIdAndSyncToken(ref, `void of ${entity}`);
+    checkRequestId(requestId, maxRequestIdLength);
+    const query: Record<string, string> =
+      entity === 'Payment' ? { operation: 'update', include: 'void' } : { operation: 'void' };
+    return this.entityCall(entity, {
+      method: 'POST',
+      path: `/${pathSegment(entity)}`,
+      query,
+      body: voidBody(entity, ref),
+      requestId,
+    });
+  }
+
+  /** Hard-deletes a transaction (`?operation=delete`); QBO answers `{status: "Deleted", Id}`. */
+  async delete(entity: DeletableEntity, ref: IdAndSyncToken, requestId: string): Promise<DeletedStub> {
+    requireIdAndSyncToken(ref, `delete of ${entity}`);
+    checkRequestId(requestId, maxRequestIdLength);
+    const response = await this.transport.send({
+      method: 'POST',
+      path: `/${pathSegment(entity)}`,
+      query: { operation: 'delete' },
+      body: idAndSyncToken(ref),
+      requestId,
+    });
+    const context = contextOf(response);
+    const value = entityFromEnvelope(response.json, entity, context);
+    return parseWith(deletedStubSchema, value, `the deleted ${entity}`, context);
+  }
+
+  /**
+   * What changed since `changedSince` (at most 30 days back). Use the returned `time` as the next cursor; when an
+   * entity is `capped`, some of its changes are missing: ask again with a shorter window.
+   */
+  async cdc<E extends QboEntityName>(entities: readonly E[], changedSince: Date): Promise<CdcResult<E>> {
+    if (entities.length === 0) throw new QboUsageError('cdc needs at least one entity.');
+    const response = await this.transport.send({
+      method: 'GET',
+      path: '/cdc',
+      query: { entities: [...new Set(entities)].join(','), changedSince: formatChangedSince(changedSince) },
+    });
+    return parseCdcResponse(entities, response.json, contextOf(response));
+  }
+
+  /** Up to 30 items in one call; each answers on its own, in the order given. */
+  async batch(items: readonly BatchItem[], requestId: string): Promise<BatchResult[]> {
+    const body = batchRequestBody(items);
+    checkRequestId(requestId, maxBatchRequestIdLength);
+    const response = await this.transport.send({ method: 'POST', path: '/batch', body, requestId });
+    return parseBatchResponse(items, response.json, contextOf(response));
+  }
+
+  /** `GET /companyinfo/{realmId}`. */
+  async companyInfo(): Promise<CompanyInfo> {
+    return this.entityCall('CompanyInfo', {
+      method: 'GET',
+      path: `/companyinfo/${encodeURIComponent(this.realmId)}`,
+    });
+  }
+
+  /** `GET /preferences`: `CurrencyPrefs.MultiCurrencyEnabled` and `CurrencyPrefs.HomeCurrency.value` among others. */
+  async preferences(): Promise<Preferences> {
+    return this.entityCall('Preferences', { method: 'GET', path: '/preferences' });
+  }
+
+  private async entityCall<E extends QboEntityName>(
+    entity: E,
+    request: QboHttpRequest,
+  ): Promise<EntityRecord<E>> {
+    const response = await this.transport.send(request);
+    const context = contextOf(response);
+    const value = entityFromEnvelope(response.json, entity, context);
+    return parseWith(schemaOf(entity), value, `the ${entity}`, context);
+  }
+}
+
+function contextOf(response: { status: number; intuitTid?: string }): ResponseContext {
+  return { status: response.status, intuitTid: response.intuitTid };
+}

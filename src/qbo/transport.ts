@@ -1,0 +1,114 @@
+/**
+ * One HTTP exchange with QBO's Accounting API for one realm: the URL (`/v3/company/{realmId}/…?minorversion`,
+ * plus `requestid` on writes), the headers, a timeout on every attempt, one token refresh and replay after a 401,
+ * and every failure turned into a QboApiError. It never logs: nothing here may leak a token.
+ */
+import { badResponse, classifyFault, transportError } from './errors';
+import { parseFaultJson } from './fault-body';
+import type { TokenSource } from './token-source';
+
+export interface TransportOptions {
+  baseUrl: string;
+  realmId: string;
+  minorVersion: number;
+  timeoutMs: number;
+  tokens: TokenSource;
+  fetch: typeof fetch;
+}
+
+export interface QboHttpRequest {
+  method: 'GET' | 'POST';
+  /** Relative to `/v3/company/{realmId}`, starting with `/`. */
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  /** Sent as `requestid` so QBO replays the first answer to a retried write instead of applying it twice. */
+  requestId?: string;
+}
+
+/** A successful (2xx) answer, parsed as JSON. */
+export interface QboHttpResponse {
+  status: number;
+  json: unknown;
+  intuitTid?: string;
+}
+
+interface RawResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+export class QboTransport {
+  constructor(private readonly options: TransportOptions) {}
+
+  async send(request: QboHttpRequest): Promise<QboHttpResponse> {
+    const url = this.url(request);
+    const { tokens } = this.options;
+    let token = await tokens.accessToken();
+    let response = await this.attempt(url, request, token);
+    if (response.status === 401) {
+      // Once: the same request, the same requestid (the gateway refused it before the service saw it).
+      token = await tokens.refreshAfterUnauthorized(token);
+      response = await this.attempt(url, request, token);
+    }
+    return interpret(response);
+  }
+
+  url(request: QboHttpRequest): string {
+    const base = this.options.baseUrl.replace(/\/+$/, '');
+    const search = new URLSearchParams({ minorversion: String(this.options.minorVersion), ...request.query });
+    if (request.requestId !== undefined) search.set('requestid', request.requestId);
+    return `${base}/v3/company/${encodeURIComponent(this.options.realmId)}${request.path}?${search.toString()}`;
+  }
+
+  private async attempt(url: string, request: QboHttpRequest, token: string): Promise<RawResponse> {
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      Authorization: `Bearer ${token}`,
+    };
+    let body: string | undefined;
+    if (request.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(request.body);
+    }
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    const fetchImpl = this.options.fetch;
+    try {
+      const response = await fetchImpl(url, { method: request.method, headers, body, signal });
+      // The body is read under the same deadline: a stalled body is a timeout too.
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, text };
+    } catch (error) {
+      throw transportError(error, signal.aborted, this.options.timeoutMs);
+    }
+  }
+}
+
+function interpret(response: RawResponse): QboHttpResponse {
+  const intuitTid = response.headers.get('intuit_tid') ?? undefined;
+  if (response.status < 200 || response.status > 299) {
+    throw classifyFault(response.status, response.text, response.headers);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(response.text) as unknown;
+  } catch (error) {
+    // Some QBO errors arrive as XML whatever was negotiated (facts §1.3), in principle even with a 200.
+    if (/<(?:\w+:)?Fault\b/.test(response.text)) {
+      throw classifyFault(response.status, response.text, response.headers);
+    }
+    throw badResponse('the body is not JSON', shortPreview(response.text), {
+      status: response.status,
+      intuitTid,
+      cause: error,
+    });
+  }
+  if (parseFaultJson(json) !== undefined) throw classifyFault(response.status, json, response.headers);
+  return { status: response.status, json, intuitTid };
+}
+
+function shortPreview(text: string): string {
+  const collapsed = text.replace(/\s+/g, ' ').trim();
+  return collapsed.length > 120 ? `${collapsed.slice(0, 119)}…` : collapsed;
+}
