@@ -1,14 +1,18 @@
 import type { Connection } from 'mongoose';
+import { createConnectionSyncActivities } from './connection-sync';
+import type { QboAccess } from './qbo-access';
 import { createSelfTestActivities } from './self-test';
 
 export interface ActivityDependencies {
   db: Connection;
+  qbo: QboAccess;
 }
 
 /** Every activity the worker registers, built over injected dependencies so tests can run them for real. */
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createSelfTestActivities(deps.db),
+    ...createConnectionSyncActivities({ db: deps.db, qbo: deps.qbo }),
   };
 }
 

@@ -1,4 +1,5 @@
-import { formatQboDate, formatQboDateTime, type Clock } from './clock';
+import { formatQboDate, formatQboDateTime } from '../time/zoned-time';
+import type { Clock } from './clock';
 
 /** An entity as QBO returns it: a JSON object with string `Id` and `SyncToken` and a `MetaData` block. */
 export interface QboRecord {

@@ -1,12 +1,14 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Connection } from 'mongoose';
 import { createActivities } from '../activities';
+import type { QboAccess } from '../activities/qbo-access';
 
 export interface WorkerDependencies {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   db: Connection;
+  qbo: QboAccess;
 }
 
 /** The one place that decides what a worker serves; used by the worker process and by tests alike. */
@@ -16,7 +18,7 @@ export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db: deps.db }),
+    activities: createActivities({ db: deps.db, qbo: deps.qbo }),
     // A crashed worker's sticky queue is abandoned after this long and its workflows move to a live worker.
     stickyQueueScheduleToStartTimeout: '3 seconds',
     shutdownGraceTime: '10 seconds',

@@ -2,6 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } f
 import { loadConfig } from '../config';
 import { connectMongo } from '../db/connect';
 import { createLogger, redactUri } from '../logger';
+import { QboAccess, qboAccessSettings } from '../activities/qbo-access';
 import { createWorker } from './create-worker';
 
 async function main(): Promise<void> {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       db: mongo.connection,
+      qbo: new QboAccess(mongo.connection, qboAccessSettings(config)),
     });
     log.info(
       {

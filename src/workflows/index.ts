@@ -1,2 +1,3 @@
 // The worker's workflowsPath entry: every workflow type the task queue serves.
 export { selfTestWorkflow } from './self-test';
+export { connectionWorkflow } from './connection';

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { selfTestModel } from '../../src/db/models/self-test';
+import { QboAccess, qboAccessSettings } from '../../src/activities/qbo-access';
+import { loadConfig } from '../../src/config';
 import { createWorker } from '../../src/worker/create-worker';
 import { selfTestWorkflow } from '../../src/workflows';
 import {
@@ -27,6 +29,7 @@ describe('self-test workflow on a real Temporal server and FerretDB', () => {
       namespace: 'default',
       taskQueue,
       db: db.mongoose.connection,
+      qbo: new QboAccess(db.mongoose.connection, qboAccessSettings(loadConfig({}))),
     });
   });
 

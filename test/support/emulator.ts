@@ -93,8 +93,10 @@ export interface TestEmulator {
 }
 
 /** An emulator in this process on a free loopback port, on a manual clock; tests talk to it over HTTP only. */
-export async function startTestEmulator(options: EmulatorOptions = {}): Promise<TestEmulator> {
-  const clock = new ManualClock('2026-03-02T17:00:00Z');
+export async function startTestEmulator(
+  options: EmulatorOptions & { startAt?: Date } = {},
+): Promise<TestEmulator> {
+  const clock = new ManualClock(options.startAt ?? '2026-03-02T17:00:00Z');
   // Intuit's real throttles would slow every suite down; the rate-limit tests set them explicitly.
   const limits = { perSecond: 10_000, perMinute: 100_000, ...options.limits };
   const emulator = new QboEmulator({

@@ -17,6 +17,11 @@ export interface ConnectionRecord {
   companyName?: string;
   homeCurrency?: string;
   multiCurrency?: boolean;
+  /** CDC cursor: the server `time` of the last poll whose changes were all stored. */
+  cdcCursor?: string;
+  lastPolledAt?: Date;
+  /** The cursor fell behind CDC's 30-day horizon; a full reconcile must fill the gap. */
+  reconcileNeeded?: boolean;
   tokens?: {
     access: Sealed;
     refresh: Sealed;
@@ -50,6 +55,9 @@ const connectionSchema = new Schema<ConnectionRecord>(
     companyName: String,
     homeCurrency: String,
     multiCurrency: Boolean,
+    cdcCursor: String,
+    lastPolledAt: Date,
+    reconcileNeeded: Boolean,
     tokens: {
       type: new Schema(
         {

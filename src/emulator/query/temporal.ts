@@ -3,7 +3,7 @@
  * `'2015-12-23T10:00:00-07:00'` and `"2015-12-23T12:00:00-05:00"` are equal. A bare date means midnight, and an
  * offset-less time means wall-clock time, in the company's time zone (UTC unless the caller says otherwise).
  */
-import { formatQboDate, offsetMinutes } from '../clock';
+import { formatQboDate, offsetMinutes } from '../../time/zoned-time';
 
 const TEMPORAL =
   /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;

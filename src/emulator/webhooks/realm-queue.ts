@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Clock, formatQboDateTime } from '../clock';
+import { formatQboDateTime } from '../../time/zoned-time';
+import type { Clock } from '../clock';
 import { contentTypeFor, encodeBody } from './payload';
 import { retryDelayMs } from './retry';
 import { signPayload } from './signature';

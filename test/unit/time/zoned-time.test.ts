@@ -1,4 +1,5 @@
-import { formatQboDate, formatQboDateTime, ManualClock, offsetMinutes } from '../../../src/emulator/clock';
+import { ManualClock } from '../../../src/emulator/clock';
+import { formatQboDate, formatQboDateTime, offsetMinutes } from '../../../src/time/zoned-time';
 
 describe('QBO timestamps in the company time zone', () => {
   it('formats MetaData times without and response times with milliseconds', () => {

@@ -1,0 +1,203 @@
+import { heartbeat } from '@temporalio/activity';
+import type { Connection as MongoConnection } from 'mongoose';
+import { formatQboDate } from '../time/zoned-time';
+import { connectionModel, type ConnectionRecord } from '../db/models/connection';
+import { inboxModel } from '../ingest/inbox';
+import {
+  applyCustomer,
+  applyTransaction,
+  applyTransactionDeleted,
+  isTransactionType,
+  type ProjectionContext,
+} from '../projections/apply';
+import { qboQuery, QboApiError, type QboClient } from '../qbo';
+import { transactionTypes } from '../sync/transactions';
+import { asActivity } from './failures';
+import type { QboAccess } from './qbo-access';
+
+/** What the connection workflow polls and applies: customers and the six transaction types. */
+export const syncedEntities = ['Customer', ...transactionTypes] as const;
+
+const dayMs = 86_400_000;
+/** CDC "can track changes within the last 30 days"; stay a day inside it. */
+const cdcHorizonMs = 29 * dayMs;
+/** Inbox events applied per activity run; the workflow comes back for more. */
+const inboxBatchSize = 200;
+
+export interface SyncCounts {
+  applied: number;
+  unchanged: number;
+  deleted: number;
+}
+
+export interface PollResult extends SyncCounts {
+  cursor: string;
+  /** Entities that hit CDC's 1,000-object cap and were read through the Query API instead. */
+  cappedEntities: string[];
+  reconcileNeeded: boolean;
+}
+
+export interface ConnectionSyncDependencies {
+  db: MongoConnection;
+  qbo: QboAccess;
+  now?: () => Date;
+}
+
+interface SyncTarget {
+  context: ProjectionContext;
+  counts: SyncCounts;
+}
+
+function emptyCounts(): SyncCounts {
+  return { applied: 0, unchanged: 0, deleted: 0 };
+}
+
+async function applyRecord(target: SyncTarget, entity: string, record: { Id: string }): Promise<void> {
+  const outcome =
+    entity === 'Customer'
+      ? await applyCustomer(target.context, record)
+      : isTransactionType(entity)
+        ? await applyTransaction(target.context, entity, record)
+        : 'unchanged';
+  if (outcome === 'applied') target.counts.applied += 1;
+  else target.counts.unchanged += 1;
+}
+
+export function createConnectionSyncActivities(deps: ConnectionSyncDependencies) {
+  const now = deps.now ?? (() => new Date());
+
+  function projection(connection: ConnectionRecord): ProjectionContext {
+    const at = now();
+    return {
+      db: deps.db,
+      connectionId: connection._id,
+      environment: deps.qbo.settings.environment,
+      homeCurrency: connection.homeCurrency ?? 'USD',
+      // Statuses such as "overdue" are judged on the company's calendar; Pacific is QBO's default zone.
+      today: formatQboDate(at, 'America/Los_Angeles'),
+      now: at,
+    };
+  }
+
+  return {
+    /**
+     * One CDC poll: every customer and transaction changed since the cursor, applied to the projections; entities
+     * over the 1,000-object cap are read in full through the Query API. The cursor moves to the server's time only
+     * after everything is stored, so a crash repeats the poll rather than skipping changes.
+     */
+    async pollChanges({ connectionId }: { connectionId: string }): Promise<PollResult> {
+      return asActivity(async () => {
+        const { connection, client } = await deps.qbo.open(connectionId);
+        const target: SyncTarget = { context: projection(connection), counts: emptyCounts() };
+        const at = now();
+        let since = new Date(connection.cdcCursor ?? connection.createdAt);
+        let reconcileNeeded = connection.reconcileNeeded ?? false;
+        if (at.getTime() - since.getTime() > cdcHorizonMs) {
+          since = new Date(at.getTime() - cdcHorizonMs);
+          reconcileNeeded = true;
+        }
+        const result = await client.cdc([...syncedEntities], since);
+        const cappedEntities: string[] = [];
+        for (const entity of syncedEntities) {
+          const changes = result.changes[entity];
+          if (changes.capped) {
+            cappedEntities.push(entity);
+            await readChangedSince(client, target, entity, since);
+          } else {
+            for (const record of changes.records) await applyRecord(target, entity, record);
+          }
+          if (isTransactionType(entity)) {
+            for (const { Id, LastUpdatedTime } of changes.deleted) {
+              await applyTransactionDeleted(target.context, entity, Id, LastUpdatedTime);
+              target.counts.deleted += 1;
+            }
+          }
+          heartbeat();
+        }
+        await connectionModel(deps.db).updateOne(
+          { _id: connectionId },
+          { $set: { cdcCursor: result.time, lastPolledAt: at, reconcileNeeded } },
+        );
+        return { ...target.counts, cursor: result.time, cappedEntities, reconcileNeeded };
+      });
+    },
+
+    /**
+     * Applies the webhook events waiting in the inbox for this connection's realm: each named entity is fetched by
+     * id, so duplicates, reordering and stale notifications all end in QBO's current state.
+     */
+    async drainInbox({
+      connectionId,
+    }: {
+      connectionId: string;
+    }): Promise<SyncCounts & { remaining: boolean }> {
+      return asActivity(async () => {
+        const { connection, client } = await deps.qbo.open(connectionId);
+        const target: SyncTarget = { context: projection(connection), counts: emptyCounts() };
+        const inbox = inboxModel(deps.db);
+        const events = await inbox
+          .find({ realmId: connection.realmId, status: 'pending' })
+          .sort({ receivedAt: 1 })
+          .limit(inboxBatchSize)
+          .lean();
+        const wanted = new Map<string, { entity: string; id: string }>();
+        for (const event of events) {
+          if (event.entity !== 'Customer' && !isTransactionType(event.entity)) continue;
+          wanted.set(`${event.entity}:${event.entityId}`, { entity: event.entity, id: event.entityId });
+          // A merge names the customer that was merged away: fetch it too, to record that it is gone.
+          if (event.deletedId)
+            wanted.set(`${event.entity}:${event.deletedId}`, { entity: event.entity, id: event.deletedId });
+        }
+        for (const { entity, id } of wanted.values()) {
+          await fetchAndApply(client, target, entity, id, now());
+          heartbeat();
+        }
+        if (events.length > 0) {
+          await inbox.updateMany(
+            { _id: { $in: events.map((event) => event._id) } },
+            { $set: { status: 'applied' } },
+          );
+        }
+        return { ...target.counts, remaining: events.length === inboxBatchSize };
+      });
+    },
+  };
+}
+
+async function readChangedSince(
+  client: QboClient,
+  target: SyncTarget,
+  entity: (typeof syncedEntities)[number],
+  since: Date,
+): Promise<void> {
+  for await (const page of client.queryAll(entity, qboQuery`MetaData.LastUpdatedTime >= ${since}`)) {
+    for (const record of page.rows) await applyRecord(target, entity, record);
+    heartbeat();
+  }
+}
+
+async function fetchAndApply(
+  client: QboClient,
+  target: SyncTarget,
+  entity: string,
+  id: string,
+  at: Date,
+): Promise<void> {
+  try {
+    const record =
+      entity === 'Customer'
+        ? await client.read('Customer', id)
+        : await client.read(entity as (typeof transactionTypes)[number], id);
+    await applyRecord(target, entity, record);
+  } catch (error) {
+    // A transaction deleted since the notification: QBO answers 610 for its Id.
+    if (error instanceof QboApiError && error.kind === 'not-found' && isTransactionType(entity)) {
+      await applyTransactionDeleted(target.context, entity, id, at.toISOString());
+      target.counts.deleted += 1;
+      return;
+    }
+    throw error;
+  }
+}
+
+export type ConnectionSyncActivities = ReturnType<typeof createConnectionSyncActivities>;

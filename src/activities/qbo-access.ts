@@ -1,0 +1,66 @@
+import type { Connection as MongoConnection } from 'mongoose';
+import { claimModel } from '../db/claims';
+import { connectionModel, type ConnectionRecord } from '../db/models/connection';
+import { ConnectionTokens } from '../oauth/connection-tokens';
+import type { Config } from '../config';
+import { IntuitOAuth, endpointsAt, intuitEndpoints, type OAuthSettings } from '../oauth/intuit-oauth';
+import { QboClient } from '../qbo';
+import { KeyRing } from '../security/encryption';
+
+export interface QboAccessSettings {
+  apiBaseUrl: string;
+  environment: 'sandbox' | 'production';
+  requestTimeoutMs: number;
+  oauth: OAuthSettings;
+  keys: KeyRing;
+}
+
+/** The QBO settings of a process, from its validated configuration. */
+export function qboAccessSettings(config: Config): QboAccessSettings {
+  return {
+    apiBaseUrl: config.QBO_API_BASE_URL,
+    environment: config.QBO_ENVIRONMENT,
+    requestTimeoutMs: config.QBO_REQUEST_TIMEOUT_MS,
+    oauth: {
+      clientId: config.QBO_CLIENT_ID,
+      clientSecret: config.QBO_CLIENT_SECRET,
+      environment: config.QBO_ENVIRONMENT,
+      redirectUri: config.QBO_REDIRECT_URI,
+      endpoints: config.QBO_OAUTH_BASE_URL ? endpointsAt(config.QBO_OAUTH_BASE_URL) : intuitEndpoints,
+      timeoutMs: config.QBO_REQUEST_TIMEOUT_MS,
+    },
+    keys: KeyRing.parse(config.TOKEN_ENCRYPTION_KEYS),
+  };
+}
+
+/** Opens a connection's QBO client: its record, its shared tokens, and a client for its realm. */
+export class QboAccess {
+  private readonly oauth: IntuitOAuth;
+
+  constructor(
+    private readonly db: MongoConnection,
+    readonly settings: QboAccessSettings,
+  ) {
+    this.oauth = new IntuitOAuth(settings.oauth);
+  }
+
+  async open(connectionId: string): Promise<{ connection: ConnectionRecord; client: QboClient }> {
+    const connections = connectionModel(this.db);
+    const connection = await connections.findById(connectionId).lean();
+    if (!connection) throw new Error(`no connection ${connectionId}`);
+    const tokens = new ConnectionTokens({
+      connections,
+      claims: claimModel(this.db),
+      keys: this.settings.keys,
+      connectionId,
+      refreshGrant: (refreshToken) => this.oauth.refresh(refreshToken),
+    });
+    const client = new QboClient({
+      baseUrl: this.settings.apiBaseUrl,
+      realmId: connection.realmId,
+      timeoutMs: this.settings.requestTimeoutMs,
+      tokens,
+    });
+    return { connection, client };
+  }
+}

@@ -1,0 +1,115 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { BillingProfile } from '../sync/customer-mapping';
+import type { SyncFields } from '../sync/fields';
+import type { TransactionView } from '../sync/transactions';
+
+/**
+ * QBO's side of a connection as we last saw it, one document per customer and per transaction. Activities write
+ * these; the API and the reminders read them. Each keeps QBO's SyncToken so that an older version arriving late
+ * (a slow CDC page after a webhook fetch) never overwrites a newer one.
+ */
+export interface QboCustomerRecord {
+  _id: string;
+  connectionId: string;
+  qboId: string;
+  syncToken: number;
+  lastUpdatedTime: string;
+  active: boolean;
+  /** The synced fields, nested (`billingAddress.line1` → `{ billingAddress: { line1 } }`): keys cannot hold dots. */
+  fields: StoredFields;
+  profile: BillingProfile;
+  /** The CRM contact linked to this customer, once linked. */
+  crmContactId?: string;
+  /** Set when QBO merged this customer into another. */
+  mergedInto?: string;
+  appliedAt: Date;
+}
+
+export interface QboTransactionRecord {
+  _id: string;
+  connectionId: string;
+  entity: string;
+  qboId: string;
+  customerQboId?: string;
+  syncToken: number;
+  view: TransactionView;
+  appliedAt: Date;
+}
+
+const customerSchema = new Schema<QboCustomerRecord>(
+  {
+    _id: { type: String, required: true },
+    connectionId: { type: String, required: true },
+    qboId: { type: String, required: true },
+    syncToken: { type: Number, required: true },
+    lastUpdatedTime: { type: String, required: true },
+    active: { type: Boolean, required: true },
+    fields: { type: Schema.Types.Mixed, required: true },
+    profile: { type: Schema.Types.Mixed, required: true },
+    crmContactId: String,
+    mergedInto: String,
+    appliedAt: { type: Date, required: true },
+  },
+  { collection: 'qbo_customers', versionKey: false, minimize: false },
+);
+customerSchema.index({ connectionId: 1, crmContactId: 1 });
+
+const transactionSchema = new Schema<QboTransactionRecord>(
+  {
+    _id: { type: String, required: true },
+    connectionId: { type: String, required: true },
+    entity: { type: String, required: true },
+    qboId: { type: String, required: true },
+    customerQboId: String,
+    syncToken: { type: Number, required: true },
+    view: { type: Schema.Types.Mixed, required: true },
+    appliedAt: { type: Date, required: true },
+  },
+  { collection: 'qbo_transactions', versionKey: false, minimize: false },
+);
+transactionSchema.index({ connectionId: 1, customerQboId: 1 });
+
+export function qboCustomerModel(db: Connection): Model<QboCustomerRecord> {
+  return (
+    (db.models.QboCustomer as Model<QboCustomerRecord> | undefined) ?? db.model('QboCustomer', customerSchema)
+  );
+}
+
+export function qboTransactionModel(db: Connection): Model<QboTransactionRecord> {
+  return (
+    (db.models.QboTransaction as Model<QboTransactionRecord> | undefined) ??
+    db.model('QboTransaction', transactionSchema)
+  );
+}
+
+export type StoredFields = Record<string, string | null | Record<string, string | null>>;
+
+/** SyncFields as MongoDB can hold them: dotted names become nested objects. */
+export function storeFields(fields: SyncFields): StoredFields {
+  const stored: StoredFields = {};
+  for (const [name, value] of Object.entries(fields)) {
+    const [head, part] = name.split('.') as [string, string | undefined];
+    if (part === undefined) stored[head] = value;
+    else
+      stored[head] = {
+        ...((stored[head] as Record<string, string | null> | undefined) ?? {}),
+        [part]: value,
+      };
+  }
+  return stored;
+}
+
+export function loadFields(stored: StoredFields): SyncFields {
+  const fields: Record<string, string | null> = {};
+  for (const [head, value] of Object.entries(stored)) {
+    if (value !== null && typeof value === 'object') {
+      for (const [part, partValue] of Object.entries(value)) fields[`${head}.${part}`] = partValue;
+    } else fields[head] = value;
+  }
+  return fields as SyncFields;
+}
+
+export const customerKey = (connectionId: string, qboId: string): string =>
+  `${connectionId}:Customer:${qboId}`;
+export const transactionKey = (connectionId: string, entity: string, qboId: string): string =>
+  `${connectionId}:${entity}:${qboId}`;

@@ -1,0 +1,61 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Connection as MongoConnection } from 'mongoose';
+import { connectionModel, type ConnectionRecord } from '../db/models/connection';
+import type { connectionWorkflow } from '../workflows/connection';
+import { inboxWaitingSignal } from '../workflows/connection-messages';
+import { searchAttributes } from './search-attributes';
+
+/** One workflow per connection; ops find it by this id, or by the search attributes set here. */
+export function connectionWorkflowId(connectionId: string): string {
+  return `connection:${connectionId}`;
+}
+
+/** Starts a connection's workflow, or leaves the running one alone (a second callback must not start a second). */
+export async function startConnectionWorkflow(
+  client: Client,
+  connection: Pick<ConnectionRecord, '_id' | 'realmId' | 'accountId'>,
+  options: { taskQueue: string; pollIntervalSeconds: number },
+): Promise<void> {
+  await client.workflow.start<typeof connectionWorkflow>('connectionWorkflow', {
+    workflowId: connectionWorkflowId(connection._id),
+    taskQueue: options.taskQueue,
+    args: [
+      {
+        connectionId: connection._id,
+        realmId: connection.realmId,
+        accountId: connection.accountId,
+        pollIntervalSeconds: options.pollIntervalSeconds,
+      },
+    ],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [
+      { key: searchAttributes.connectionId, value: connection._id },
+      { key: searchAttributes.realmId, value: connection.realmId },
+      { key: searchAttributes.accountId, value: connection.accountId },
+      { key: searchAttributes.connectionStatus, value: 'syncing' },
+    ],
+  });
+}
+
+/**
+ * Wakes the workflows of every active connection to these realms after their webhook events were stored. A
+ * workflow that is not running is skipped: the events wait in the inbox and its next run drains them.
+ */
+export async function signalInboxWaiting(
+  client: Client,
+  db: MongoConnection,
+  realmIds: string[],
+): Promise<void> {
+  const connections = await connectionModel(db)
+    .find({ realmId: { $in: [...new Set(realmIds)] }, status: 'active' }, { _id: 1 })
+    .lean();
+  await Promise.all(
+    connections.map(async ({ _id }) => {
+      try {
+        await client.workflow.getHandle(connectionWorkflowId(_id)).signal(inboxWaitingSignal);
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+    }),
+  );
+}

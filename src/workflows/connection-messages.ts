@@ -1,0 +1,35 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+/** The connection workflow's input, signals and query: shared by the workflow and the API that talks to it. */
+export interface ConnectionWorkflowInput {
+  connectionId: string;
+  realmId: string;
+  accountId: string;
+  pollIntervalSeconds: number;
+  carried?: CarriedState;
+}
+
+interface CarriedState {
+  inboxWaiting: boolean;
+  syncRequested: boolean;
+  lastPollAt?: number;
+  totals: { polls: number; applied: number; deleted: number };
+}
+
+export type ConnectionState = 'syncing' | 'needs_reauth' | 'disconnected';
+
+export interface ConnectionWorkflowStatus {
+  state: ConnectionState;
+  lastPollAt?: string;
+  lastCursor?: string;
+  totals: CarriedState['totals'];
+  lastError?: string;
+  cyclesThisRun: number;
+}
+
+/** A webhook delivery for this realm is in the inbox. Carries nothing: the inbox is the source of truth. */
+export const inboxWaitingSignal = defineSignal('inboxWaiting');
+export const syncNowSignal = defineSignal('syncNow');
+export const reconnectedSignal = defineSignal('reconnected');
+export const disconnectSignal = defineSignal('disconnect');
+export const statusQuery = defineQuery<ConnectionWorkflowStatus>('status');

@@ -1,0 +1,138 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { failureTypes } from '../activities/failure-types';
+import { searchAttributes } from '../temporal/search-attributes';
+import {
+  disconnectSignal,
+  inboxWaitingSignal,
+  reconnectedSignal,
+  statusQuery,
+  syncNowSignal,
+  type ConnectionState,
+  type ConnectionWorkflowInput,
+} from './connection-messages';
+
+/**
+ * One long-running workflow per QBO connection (`connection:<id>`): it serialises all of a realm's QBO traffic,
+ * applies webhook events as they are signalled, polls CDC on a timer as the backstop for lost webhooks, and
+ * continues as new before its history grows large. It carries ids and counters only; records live in MongoDB.
+ */
+const { pollChanges, drainInbox } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [failureTypes.needsReauth, failureTypes.qboRejected],
+  },
+});
+
+/** Well under Temporal's 10k-event hard limit, and the point where replays stay cheap. */
+const maxHistoryEvents = 2_000;
+
+export async function connectionWorkflow(input: ConnectionWorkflowInput): Promise<ConnectionState> {
+  const carried = input.carried ?? {
+    inboxWaiting: true,
+    syncRequested: true,
+    totals: { polls: 0, applied: 0, deleted: 0 },
+  };
+  let { inboxWaiting, syncRequested } = carried;
+  let lastPollAt = carried.lastPollAt;
+  const totals = { ...carried.totals };
+  let state: ConnectionState = 'syncing';
+  let stopping = false;
+  let lastCursor: string | undefined;
+  let lastError: string | undefined;
+  let cycles = 0;
+
+  setHandler(inboxWaitingSignal, () => void (inboxWaiting = true));
+  setHandler(syncNowSignal, () => void (syncRequested = true));
+  setHandler(disconnectSignal, () => void (stopping = true));
+  setHandler(reconnectedSignal, () => {
+    if (state === 'needs_reauth') setState('syncing');
+    syncRequested = true;
+  });
+  setHandler(statusQuery, () => ({
+    state,
+    ...(lastPollAt !== undefined ? { lastPollAt: new Date(lastPollAt).toISOString() } : {}),
+    ...(lastCursor !== undefined ? { lastCursor } : {}),
+    ...(lastError !== undefined ? { lastError } : {}),
+    totals,
+    cyclesThisRun: cycles,
+  }));
+
+  function setState(next: ConnectionState): void {
+    if (next === state) return;
+    state = next;
+    upsertSearchAttributes([{ key: searchAttributes.connectionStatus, value: next }]);
+  }
+
+  /** Runs one activity; a dead grant parks the connection until it is reconnected, anything else is recorded. */
+  async function attempt(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+      lastError = undefined;
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === failureTypes.needsReauth)
+        setState('needs_reauth');
+      else lastError = cause?.message ?? (error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  const intervalMs = input.pollIntervalSeconds * 1000;
+  while (!stopping) {
+    const dueAt = (lastPollAt ?? 0) + intervalMs;
+    const ready = (): boolean =>
+      stopping || (state === 'syncing' && (inboxWaiting || syncRequested || Date.now() >= dueAt));
+    // Parked (needs_reauth) connections wait for a signal only; syncing ones also for the next poll.
+    if (state === 'syncing') await condition(ready, Math.max(dueAt - Date.now(), 1));
+    else await condition(ready);
+    if (stopping) break;
+    if (state !== 'syncing') continue;
+
+    if (inboxWaiting) {
+      inboxWaiting = false;
+      await attempt(async () => {
+        const result = await drainInbox({ connectionId: input.connectionId });
+        totals.applied += result.applied;
+        totals.deleted += result.deleted;
+        if (result.remaining) inboxWaiting = true;
+      });
+    }
+    if (syncRequested || Date.now() >= dueAt) {
+      syncRequested = false;
+      await attempt(async () => {
+        const result = await pollChanges({ connectionId: input.connectionId });
+        totals.polls += 1;
+        totals.applied += result.applied;
+        totals.deleted += result.deleted;
+        lastCursor = result.cursor;
+      });
+      lastPollAt = Date.now();
+    }
+
+    cycles += 1;
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistoryEvents) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof connectionWorkflow>({
+        ...input,
+        carried: { inboxWaiting, syncRequested, lastPollAt, totals },
+      });
+    }
+  }
+  setState('disconnected');
+  return 'disconnected';
+}
