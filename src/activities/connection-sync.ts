@@ -4,10 +4,10 @@ import { formatQboDate } from '../time/zoned-time';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
 import { inboxModel } from '../ingest/inbox';
 import {
-  applyCustomer,
-  applyTransaction,
+  applyRecords,
   applyTransactionDeleted,
   isTransactionType,
+  type ProjectedEntity,
   type ProjectionContext,
 } from '../projections/apply';
 import { qboQuery, QboApiError, type QboClient } from '../qbo';
@@ -52,15 +52,14 @@ function emptyCounts(): SyncCounts {
   return { applied: 0, unchanged: 0, deleted: 0 };
 }
 
-async function applyRecord(target: SyncTarget, entity: string, record: { Id: string }): Promise<void> {
-  const outcome =
-    entity === 'Customer'
-      ? await applyCustomer(target.context, record)
-      : isTransactionType(entity)
-        ? await applyTransaction(target.context, entity, record)
-        : 'unchanged';
-  if (outcome === 'applied') target.counts.applied += 1;
-  else target.counts.unchanged += 1;
+async function applyPage(
+  target: SyncTarget,
+  entity: ProjectedEntity,
+  records: readonly { Id?: string }[],
+): Promise<void> {
+  const counts = await applyRecords(target.context, entity, records);
+  target.counts.applied += counts.applied;
+  target.counts.unchanged += counts.unchanged;
 }
 
 export function createConnectionSyncActivities(deps: ConnectionSyncDependencies) {
@@ -104,7 +103,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
             cappedEntities.push(entity);
             await readChangedSince(client, target, entity, since);
           } else {
-            for (const record of changes.records) await applyRecord(target, entity, record);
+            await applyPage(target, entity, changes.records);
           }
           if (isTransactionType(entity)) {
             for (const { Id, LastUpdatedTime } of changes.deleted) {
@@ -171,7 +170,7 @@ async function readChangedSince(
   since: Date,
 ): Promise<void> {
   for await (const page of client.queryAll(entity, qboQuery`MetaData.LastUpdatedTime >= ${since}`)) {
-    for (const record of page.rows) await applyRecord(target, entity, record);
+    await applyPage(target, entity, page.rows);
     heartbeat();
   }
 }
@@ -188,7 +187,7 @@ async function fetchAndApply(
       entity === 'Customer'
         ? await client.read('Customer', id)
         : await client.read(entity as (typeof transactionTypes)[number], id);
-    await applyRecord(target, entity, record);
+    await applyPage(target, entity as ProjectedEntity, [record]);
   } catch (error) {
     // A transaction deleted since the notification: QBO answers 610 for its Id.
     if (error instanceof QboApiError && error.kind === 'not-found' && isTransactionType(entity)) {

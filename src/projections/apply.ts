@@ -1,4 +1,4 @@
-import type { Connection } from 'mongoose';
+import type { AnyBulkWriteOperation, Connection, Model } from 'mongoose';
 import { billingProfile, customerToFields, type QboCustomer } from '../sync/customer-mapping';
 import {
   deletedView,
@@ -9,7 +9,15 @@ import {
   type QboTransactionRecord as QboTransactionJson,
   type TransactionType,
 } from '../sync/transactions';
-import { customerKey, qboCustomerModel, qboTransactionModel, storeFields, transactionKey } from './models';
+import {
+  customerKey,
+  qboCustomerModel,
+  qboTransactionModel,
+  storeFields,
+  transactionKey,
+  type QboCustomerRecord,
+  type QboTransactionRecord,
+} from './models';
 
 export interface ProjectionContext {
   db: Connection;
@@ -21,101 +29,121 @@ export interface ProjectionContext {
   now: Date;
 }
 
-export type ApplyOutcome = 'applied' | 'unchanged' | 'stale';
+export interface ApplyCounts {
+  applied: number;
+  unchanged: number;
+}
+
+export type ProjectedEntity = 'Customer' | TransactionType;
 
 export function isTransactionType(entity: string): entity is TransactionType {
   return (transactionTypes as readonly string[]).includes(entity);
 }
 
-function syncTokenOf(record: { SyncToken?: unknown }): number {
-  const token = Number(record.SyncToken);
+function syncTokenOf(record: object): number {
+  const token = Number((record as { SyncToken?: unknown }).SyncToken);
   return Number.isFinite(token) ? token : 0;
 }
 
+/** A tombstone outranks every version: a deleted transaction never comes back to life. */
+const tombstoneToken = Number.MAX_SAFE_INTEGER;
+
 /**
- * Stores a customer as QBO reports it, unless we already hold a newer version. One connection's changes are applied
- * by one workflow at a time, so the read-compare-write is not racing another writer.
+ * Stores QBO records as QBO reports them, a page at a time: one read of the versions held, one bulk write of the
+ * records that are newer. An older version arriving late (a slow CDC page after a webhook fetch) never overwrites
+ * a newer one. One connection's changes are applied by one workflow at a time, so nothing races the compare.
  */
-export async function applyCustomer(
+export async function applyRecords(
+  context: ProjectionContext,
+  entity: ProjectedEntity,
+  records: readonly (QboCustomer | QboTransactionJson)[],
+): Promise<ApplyCounts> {
+  const isCustomer = entity === 'Customer';
+  // Both collections are keyed the same way and versioned by syncToken; that is all this function touches.
+  const model = (isCustomer
+    ? qboCustomerModel(context.db)
+    : qboTransactionModel(context.db)) as unknown as Model<{
+    _id: string;
+    syncToken: number;
+  }>;
+  const keyOf = (id: string): string =>
+    isCustomer ? customerKey(context.connectionId, id) : transactionKey(context.connectionId, entity, id);
+  const withIds = records.filter(
+    (record): record is typeof record & { Id: string } => typeof record.Id === 'string',
+  );
+  const held = new Map(
+    (
+      await model.find({ _id: { $in: withIds.map((record) => keyOf(record.Id)) } }, { syncToken: 1 }).lean()
+    ).map((doc) => [doc._id, doc.syncToken]),
+  );
+  const operations: AnyBulkWriteOperation<{ _id: string; syncToken: number }>[] = [];
+  for (const record of withIds) {
+    const _id = keyOf(record.Id);
+    const syncToken = syncTokenOf(record);
+    const current = held.get(_id);
+    if (current !== undefined && current >= syncToken) continue;
+    held.set(_id, syncToken);
+    const document = isCustomer
+      ? customerDocument(context, record, syncToken)
+      : transactionDocument(context, entity, record, syncToken);
+    operations.push({ updateOne: { filter: { _id }, update: { $set: document }, upsert: true } });
+  }
+  if (operations.length > 0) await model.bulkWrite(operations, { ordered: false });
+  return { applied: operations.length, unchanged: records.length - operations.length };
+}
+
+function customerDocument(
   context: ProjectionContext,
   customer: QboCustomer & { Id: string },
-): Promise<ApplyOutcome> {
-  const customers = qboCustomerModel(context.db);
-  const _id = customerKey(context.connectionId, customer.Id);
-  const syncToken = syncTokenOf(customer);
-  const existing = await customers.findById(_id, { syncToken: 1 }).lean();
-  if (existing && existing.syncToken > syncToken) return 'stale';
-  if (existing && existing.syncToken === syncToken) return 'unchanged';
-  await customers.updateOne(
-    { _id },
-    {
-      $set: {
-        connectionId: context.connectionId,
-        qboId: customer.Id,
-        syncToken,
-        lastUpdatedTime: customer.MetaData?.LastUpdatedTime ?? context.now.toISOString(),
-        active: customer.Active !== false,
-        fields: storeFields(customerToFields(customer)),
-        profile: billingProfile(customer, {
-          environment: context.environment,
-          homeCurrency: context.homeCurrency,
-        }),
-        appliedAt: context.now,
-      },
-    },
-    { upsert: true },
-  );
-  return 'applied';
+  syncToken: number,
+): Omit<QboCustomerRecord, '_id'> {
+  return {
+    connectionId: context.connectionId,
+    qboId: customer.Id,
+    syncToken,
+    lastUpdatedTime: customer.MetaData?.LastUpdatedTime ?? context.now.toISOString(),
+    active: customer.Active !== false,
+    fields: storeFields(customerToFields(customer)),
+    profile: billingProfile(customer, {
+      environment: context.environment,
+      homeCurrency: context.homeCurrency,
+    }),
+    appliedAt: context.now,
+  };
 }
 
-export async function applyTransaction(
+function transactionDocument(
   context: ProjectionContext,
   entity: TransactionType,
-  record: QboTransactionJson & { SyncToken?: string },
-): Promise<ApplyOutcome> {
-  const transactions = qboTransactionModel(context.db);
-  const _id = transactionKey(context.connectionId, entity, record.Id);
-  const syncToken = syncTokenOf(record);
-  const existing = await transactions.findById(_id, { syncToken: 1, 'view.status': 1 }).lean();
-  if (existing && (existing.view as { status?: string }).status === 'deleted') return 'stale';
-  if (existing && existing.syncToken > syncToken) return 'stale';
-  if (existing && existing.syncToken === syncToken) return 'unchanged';
-  const view = transactionView(entity, record, {
-    today: context.today,
-    homeCurrency: context.homeCurrency,
-    environment: context.environment,
-  });
-  await transactions.updateOne(
-    { _id },
-    {
-      $set: {
-        connectionId: context.connectionId,
-        entity,
-        qboId: record.Id,
-        customerQboId: record.CustomerRef?.value,
-        syncToken,
-        view,
-        appliedAt: context.now,
-      },
-    },
-    { upsert: true },
-  );
-  return 'applied';
+  record: QboTransactionJson,
+  syncToken: number,
+): Omit<QboTransactionRecord, '_id'> {
+  return {
+    connectionId: context.connectionId,
+    entity,
+    qboId: record.Id,
+    ...(record.CustomerRef?.value !== undefined ? { customerQboId: record.CustomerRef.value } : {}),
+    syncToken,
+    view: transactionView(entity, record, {
+      today: context.today,
+      homeCurrency: context.homeCurrency,
+      environment: context.environment,
+    }),
+    appliedAt: context.now,
+  };
 }
 
-/** A hard-deleted transaction becomes a tombstone that keeps its last known view and never comes back to life. */
+/** A hard-deleted transaction becomes a tombstone that keeps its last known view. */
 export async function applyTransactionDeleted(
   context: ProjectionContext,
   entity: TransactionType,
   qboId: string,
   deletedAt: string,
-): Promise<ApplyOutcome> {
+): Promise<ApplyCounts> {
   const transactions = qboTransactionModel(context.db);
   const _id = transactionKey(context.connectionId, entity, qboId);
   const existing = await transactions.findById(_id).lean();
-  if (existing && (existing.view as { status?: string }).status === 'deleted') return 'unchanged';
-  const last =
-    existing && (existing.view as { status?: string }).status !== 'deleted' ? existing.view : undefined;
+  if (existing?.syncToken === tombstoneToken) return { applied: 0, unchanged: 1 };
   await transactions.updateOne(
     { _id },
     {
@@ -123,13 +151,13 @@ export async function applyTransactionDeleted(
         connectionId: context.connectionId,
         entity,
         qboId,
-        customerQboId: existing?.customerQboId,
-        syncToken: Number.MAX_SAFE_INTEGER,
-        view: deletedView(entity, qboId, deletedAt, last as LiveTransactionView | undefined),
+        ...(existing?.customerQboId !== undefined ? { customerQboId: existing.customerQboId } : {}),
+        syncToken: tombstoneToken,
+        view: deletedView(entity, qboId, deletedAt, existing?.view as LiveTransactionView | undefined),
         appliedAt: context.now,
       },
     },
     { upsert: true },
   );
-  return 'applied';
+  return { applied: 1, unchanged: 0 };
 }
