@@ -1,6 +1,5 @@
 import { heartbeat } from '@temporalio/activity';
 import type { Connection as MongoConnection } from 'mongoose';
-import { formatQboDate } from '../time/zoned-time';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
 import { inboxModel } from '../ingest/inbox';
 import {
@@ -13,6 +12,7 @@ import {
 import { qboQuery, QboApiError, type QboClient } from '../qbo';
 import { transactionTypes } from '../sync/transactions';
 import { asActivity } from './failures';
+import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
 
 /** What the connection workflow polls and applies: customers and the six transaction types. */
@@ -65,18 +65,8 @@ async function applyPage(
 export function createConnectionSyncActivities(deps: ConnectionSyncDependencies) {
   const now = deps.now ?? (() => new Date());
 
-  function projection(connection: ConnectionRecord): ProjectionContext {
-    const at = now();
-    return {
-      db: deps.db,
-      connectionId: connection._id,
-      environment: deps.qbo.settings.environment,
-      homeCurrency: connection.homeCurrency ?? 'USD',
-      // Statuses such as "overdue" are judged on the company's calendar; Pacific is QBO's default zone.
-      today: formatQboDate(at, 'America/Los_Angeles'),
-      now: at,
-    };
-  }
+  const projection = (connection: ConnectionRecord): ProjectionContext =>
+    projectionContext(deps.db, connection, deps.qbo.settings.environment, now());
 
   return {
     /**

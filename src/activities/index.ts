@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { createBackfillActivities } from './backfill';
 import { createConnectionSyncActivities } from './connection-sync';
 import type { QboAccess } from './qbo-access';
 import { createSelfTestActivities } from './self-test';
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createSelfTestActivities(deps.db),
     ...createConnectionSyncActivities({ db: deps.db, qbo: deps.qbo }),
+    ...createBackfillActivities({ db: deps.db, qbo: deps.qbo }),
   };
 }
 

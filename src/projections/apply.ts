@@ -1,4 +1,4 @@
-import type { AnyBulkWriteOperation, Connection, Model } from 'mongoose';
+import type { Connection, Model } from 'mongoose';
 import { billingProfile, customerToFields, type QboCustomer } from '../sync/customer-mapping';
 import {
   deletedView,
@@ -49,8 +49,8 @@ function syncTokenOf(record: object): number {
 const tombstoneToken = Number.MAX_SAFE_INTEGER;
 
 /**
- * Stores QBO records as QBO reports them, a page at a time: one read of the versions held, one bulk write of the
- * records that are newer. An older version arriving late (a slow CDC page after a webhook fetch) never overwrites
+ * Stores QBO records as QBO reports them, a page at a time: one read of the versions held, one insert of the new
+ * records, and an update for each that is newer than the version held. An older version arriving late (a slow CDC page after a webhook fetch) never overwrites
  * a newer one. One connection's changes are applied by one workflow at a time, so nothing races the compare.
  */
 export async function applyRecords(
@@ -76,20 +76,25 @@ export async function applyRecords(
       await model.find({ _id: { $in: withIds.map((record) => keyOf(record.Id)) } }, { syncToken: 1 }).lean()
     ).map((doc) => [doc._id, doc.syncToken]),
   );
-  const operations: AnyBulkWriteOperation<{ _id: string; syncToken: number }>[] = [];
+  // FerretDB inserts a page quickly but upserts it slowly, so new records are inserted and changed ones updated.
+  const inserts: Record<string, unknown>[] = [];
+  const updates: { _id: string; document: Record<string, unknown> }[] = [];
   for (const record of withIds) {
     const _id = keyOf(record.Id);
     const syncToken = syncTokenOf(record);
     const current = held.get(_id);
     if (current !== undefined && current >= syncToken) continue;
-    held.set(_id, syncToken);
     const document = isCustomer
       ? customerDocument(context, record, syncToken)
       : transactionDocument(context, entity, record, syncToken);
-    operations.push({ updateOne: { filter: { _id }, update: { $set: document }, upsert: true } });
+    if (current === undefined) inserts.push({ _id, ...document });
+    else updates.push({ _id, document });
+    held.set(_id, syncToken);
   }
-  if (operations.length > 0) await model.bulkWrite(operations, { ordered: false });
-  return { applied: operations.length, unchanged: records.length - operations.length };
+  if (inserts.length > 0) await model.collection.insertMany(inserts, { ordered: false });
+  for (const { _id, document } of updates) await model.updateOne({ _id }, { $set: document });
+  const applied = inserts.length + updates.length;
+  return { applied, unchanged: records.length - applied };
 }
 
 function customerDocument(

@@ -14,7 +14,7 @@ export function connectionWorkflowId(connectionId: string): string {
 export async function startConnectionWorkflow(
   client: Client,
   connection: Pick<ConnectionRecord, '_id' | 'realmId' | 'accountId'>,
-  options: { taskQueue: string; pollIntervalSeconds: number },
+  options: { taskQueue: string; pollIntervalSeconds: number; backfill?: boolean },
 ): Promise<void> {
   await client.workflow.start<typeof connectionWorkflow>('connectionWorkflow', {
     workflowId: connectionWorkflowId(connection._id),
@@ -25,6 +25,7 @@ export async function startConnectionWorkflow(
         realmId: connection.realmId,
         accountId: connection.accountId,
         pollIntervalSeconds: options.pollIntervalSeconds,
+        backfill: options.backfill ?? false,
       },
     ],
     workflowIdConflictPolicy: 'USE_EXISTING',
@@ -32,7 +33,7 @@ export async function startConnectionWorkflow(
       { key: searchAttributes.connectionId, value: connection._id },
       { key: searchAttributes.realmId, value: connection.realmId },
       { key: searchAttributes.accountId, value: connection.accountId },
-      { key: searchAttributes.connectionStatus, value: 'syncing' },
+      { key: searchAttributes.connectionStatus, value: options.backfill ? 'backfilling' : 'syncing' },
     ],
   });
 }

@@ -6,6 +6,8 @@ export interface ConnectionWorkflowInput {
   realmId: string;
   accountId: string;
   pollIntervalSeconds: number;
+  /** Read the whole company before polling (a new connection, or one past CDC's 30-day horizon). */
+  backfill?: boolean;
   carried?: CarriedState;
 }
 
@@ -16,7 +18,7 @@ interface CarriedState {
   totals: { polls: number; applied: number; deleted: number };
 }
 
-export type ConnectionState = 'syncing' | 'needs_reauth' | 'disconnected';
+export type ConnectionState = 'backfilling' | 'syncing' | 'needs_reauth' | 'disconnected';
 
 export interface ConnectionWorkflowStatus {
   state: ConnectionState;

@@ -1,9 +1,10 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
+  TemporalFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
+  executeChild,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -12,6 +13,7 @@ import {
 import type { Activities } from '../activities';
 import { failureTypes } from '../activities/failure-types';
 import { searchAttributes } from '../temporal/search-attributes';
+import { backfillWorkflow } from './backfill';
 import {
   disconnectSignal,
   inboxWaitingSignal,
@@ -29,7 +31,7 @@ import {
  */
 const { pollChanges, drainInbox } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
@@ -51,7 +53,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   let { inboxWaiting, syncRequested } = carried;
   let lastPollAt = carried.lastPollAt;
   const totals = { ...carried.totals };
-  let state: ConnectionState = 'syncing';
+  let state: ConnectionState = input.backfill && !input.carried ? 'backfilling' : 'syncing';
   let stopping = false;
   let lastCursor: string | undefined;
   let lastError: string | undefined;
@@ -79,17 +81,27 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     upsertSearchAttributes([{ key: searchAttributes.connectionStatus, value: next }]);
   }
 
-  /** Runs one activity; a dead grant parks the connection until it is reconnected, anything else is recorded. */
+  /** Runs an activity or child; a dead grant parks the connection until it is reconnected, anything else is recorded. */
   async function attempt(work: () => Promise<void>): Promise<void> {
     try {
       await work();
       lastError = undefined;
     } catch (error) {
-      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      const cause = rootCause(error);
       if (cause instanceof ApplicationFailure && cause.type === failureTypes.needsReauth)
         setState('needs_reauth');
-      else lastError = cause?.message ?? (error instanceof Error ? error.message : String(error));
+      else lastError = cause instanceof Error ? cause.message : String(cause);
     }
+  }
+
+  if (state === 'backfilling') {
+    await attempt(async () => {
+      await executeChild(backfillWorkflow, {
+        workflowId: `${workflowInfo().workflowId}/backfill`,
+        args: [{ connectionId: input.connectionId }],
+      });
+    });
+    if (state === 'backfilling') setState('syncing');
   }
 
   const intervalMs = input.pollIntervalSeconds * 1000;
@@ -135,4 +147,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   }
   setState('disconnected');
   return 'disconnected';
+}
+
+/** The failure at the bottom of an activity or child-workflow failure chain. */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  while (current instanceof TemporalFailure && current.cause) current = current.cause;
+  return current;
 }

@@ -1,3 +1,4 @@
 // The worker's workflowsPath entry: every workflow type the task queue serves.
 export { selfTestWorkflow } from './self-test';
 export { connectionWorkflow } from './connection';
+export { backfillWorkflow } from './backfill';

@@ -3,6 +3,16 @@ import type { Sealed } from '../../security/encryption';
 
 export type ConnectionStatus = 'active' | 'needs_reauth' | 'disconnected';
 
+export interface BackfillProgress {
+  status: 'running' | 'done';
+  startedAt: Date;
+  finishedAt?: Date;
+  /** Records read so far, per entity. */
+  counts: Record<string, number>;
+  /** The entity being read now. */
+  entity?: string;
+}
+
 /**
  * A CRM account's link to one QuickBooks company. Tokens are sealed (AES-256-GCM, bound to the connection id);
  * `tokens.version` numbers the token sets; one worker at a time may move it on (see oauth/connection-tokens.ts).
@@ -22,6 +32,8 @@ export interface ConnectionRecord {
   lastPolledAt?: Date;
   /** The cursor fell behind CDC's 30-day horizon; a full reconcile must fill the gap. */
   reconcileNeeded?: boolean;
+  /** The initial (or a reconciling) full read of the company, and how far it has got. */
+  backfill?: BackfillProgress;
   tokens?: {
     access: Sealed;
     refresh: Sealed;
@@ -58,6 +70,19 @@ const connectionSchema = new Schema<ConnectionRecord>(
     cdcCursor: String,
     lastPolledAt: Date,
     reconcileNeeded: Boolean,
+    backfill: {
+      type: new Schema(
+        {
+          status: { type: String, enum: ['running', 'done'], required: true },
+          startedAt: { type: Date, required: true },
+          finishedAt: Date,
+          counts: { type: Schema.Types.Mixed, default: {} },
+          entity: String,
+        },
+        { _id: false, minimize: false },
+      ),
+      required: false,
+    },
     tokens: {
       type: new Schema(
         {

@@ -1,0 +1,112 @@
+import { heartbeat } from '@temporalio/activity';
+import type { Connection as MongoConnection } from 'mongoose';
+import { connectionModel } from '../db/models/connection';
+import { applyRecords, type ProjectedEntity } from '../projections/apply';
+import { maxPageSize, qboIdentifier, qboQuery } from '../qbo';
+import { asActivity } from './failures';
+import { projectionContext } from './projection-context';
+import type { QboAccess } from './qbo-access';
+
+/**
+ * Pages overlap by this many records. Paging is by position, and a transaction deleted during the backfill shifts
+ * the positions after it; the overlap keeps such a shift from skipping a record (re-reading one costs nothing).
+ */
+export const backfillPageOverlap = 100;
+
+export interface BackfillPageResult {
+  rows: number;
+  applied: number;
+  /** Where the next page starts, or undefined when this entity is done. */
+  nextStartPosition?: number;
+}
+
+export interface BackfillDependencies {
+  db: MongoConnection;
+  qbo: QboAccess;
+  now?: () => Date;
+}
+
+export function createBackfillActivities(deps: BackfillDependencies) {
+  const now = deps.now ?? (() => new Date());
+  const connections = () => connectionModel(deps.db);
+
+  return {
+    /**
+     * Marks the backfill running and returns QBO's own "now", read from a CDC answer: once the backfill is done,
+     * CDC continues from there, so changes made while it ran are not missed (at worst they are read twice).
+     */
+    async beginBackfill({ connectionId }: { connectionId: string }): Promise<{ cursorAtStart: string }> {
+      return asActivity(async () => {
+        const { client } = await deps.qbo.open(connectionId);
+        const { time } = await client.cdc(['Customer'], new Date(now().getTime() - 60_000));
+        await connections().updateOne(
+          { _id: connectionId },
+          { $set: { backfill: { status: 'running', startedAt: now(), counts: {} } } },
+        );
+        return { cursorAtStart: time };
+      });
+    },
+
+    /** One page of one entity through the Query API, applied to the projections; idempotent, so safe to retry. */
+    async backfillPage({
+      connectionId,
+      entity,
+      startPosition,
+    }: {
+      connectionId: string;
+      entity: ProjectedEntity;
+      startPosition: number;
+    }): Promise<BackfillPageResult> {
+      return asActivity(async () => {
+        const { connection, client } = await deps.qbo.open(connectionId);
+        // Customers made inactive are still customers: name-list queries hide them unless asked.
+        const where = entity === 'Customer' ? ' where Active in (true, false)' : '';
+        const statement =
+          qboQuery`select * from ${qboIdentifier(entity)}` +
+          `${where} orderby Id startposition ${startPosition} maxresults ${maxPageSize}`;
+        const page = await client.query(statement, { entity });
+        heartbeat();
+        const counts = await applyRecords(
+          projectionContext(deps.db, connection, deps.qbo.settings.environment, now()),
+          entity,
+          page.rows,
+        );
+        const readSoFar = startPosition - 1 + page.rows.length;
+        await connections().updateOne(
+          { _id: connectionId },
+          { $set: { 'backfill.entity': entity, [`backfill.counts.${entity}`]: readSoFar } },
+        );
+        const full = page.rows.length === maxPageSize;
+        return {
+          rows: page.rows.length,
+          applied: counts.applied,
+          ...(full ? { nextStartPosition: startPosition + maxPageSize - backfillPageOverlap } : {}),
+        };
+      });
+    },
+
+    /** Hands over to CDC from the moment the backfill began. */
+    async finishBackfill({
+      connectionId,
+      cursorAtStart,
+    }: {
+      connectionId: string;
+      cursorAtStart: string;
+    }): Promise<void> {
+      return asActivity(async () => {
+        await connections().updateOne(
+          { _id: connectionId },
+          {
+            $set: {
+              cdcCursor: cursorAtStart,
+              reconcileNeeded: false,
+              'backfill.status': 'done',
+              'backfill.finishedAt': now(),
+            },
+            $unset: { 'backfill.entity': 1 },
+          },
+        );
+      });
+    },
+  };
+}

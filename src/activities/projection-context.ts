@@ -1,0 +1,24 @@
+import type { Connection as MongoConnection } from 'mongoose';
+import type { ConnectionRecord } from '../db/models/connection';
+import type { ProjectionContext } from '../projections/apply';
+import { formatQboDate } from '../time/zoned-time';
+
+/**
+ * Where and how a connection's QBO records are projected. Statuses such as "overdue" are judged on the company's
+ * calendar; Pacific time is QBO's default company zone until the connection records its own.
+ */
+export function projectionContext(
+  db: MongoConnection,
+  connection: ConnectionRecord,
+  environment: 'sandbox' | 'production',
+  at: Date,
+): ProjectionContext {
+  return {
+    db,
+    connectionId: connection._id,
+    environment,
+    homeCurrency: connection.homeCurrency ?? 'USD',
+    today: formatQboDate(at, 'America/Los_Angeles'),
+    now: at,
+  };
+}

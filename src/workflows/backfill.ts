@@ -1,0 +1,71 @@
+import { continueAsNew, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { failureTypes } from '../activities/failure-types';
+
+/** The order a company is read in: customers first, so transactions find their customer projected. */
+export const backfillEntities = [
+  'Customer',
+  'Invoice',
+  'Payment',
+  'Estimate',
+  'SalesReceipt',
+  'CreditMemo',
+  'RefundReceipt',
+] as const;
+
+export interface BackfillInput {
+  connectionId: string;
+  /** Set after the first run; carried across continue-as-new. */
+  cursorAtStart?: string;
+  entityIndex?: number;
+  startPosition?: number;
+}
+
+const { beginBackfill, backfillPage, finishBackfill } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [failureTypes.needsReauth, failureTypes.qboRejected],
+  },
+});
+
+/** Pages per run before continuing as new: a few events each, far below the history limits. */
+const pagesPerRun = 100;
+
+/**
+ * Reads a whole company through the Query API, page by page, into the projections, then hands over to CDC from
+ * the moment it began. It is resumable by construction: progress is the workflow's own state (carried across
+ * continue-as-new), every page is idempotent, and a crashed worker's page is simply retried elsewhere.
+ */
+export async function backfillWorkflow(input: BackfillInput): Promise<{ pages: number }> {
+  const cursorAtStart =
+    input.cursorAtStart ?? (await beginBackfill({ connectionId: input.connectionId })).cursorAtStart;
+  let pages = 0;
+  for (let entityIndex = input.entityIndex ?? 0; entityIndex < backfillEntities.length; entityIndex += 1) {
+    const entity = backfillEntities[entityIndex]!;
+    let startPosition: number | undefined =
+      entityIndex === input.entityIndex ? (input.startPosition ?? 1) : 1;
+    while (startPosition !== undefined) {
+      if (pages >= pagesPerRun) {
+        return continueAsNew<typeof backfillWorkflow>({
+          connectionId: input.connectionId,
+          cursorAtStart,
+          entityIndex,
+          startPosition,
+        });
+      }
+      const page: { nextStartPosition?: number } = await backfillPage({
+        connectionId: input.connectionId,
+        entity,
+        startPosition,
+      });
+      pages += 1;
+      startPosition = page.nextStartPosition;
+    }
+  }
+  await finishBackfill({ connectionId: input.connectionId, cursorAtStart });
+  return { pages };
+}
