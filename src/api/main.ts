@@ -1,14 +1,27 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../config';
 import { createLogger, redactUri } from '../logger';
+import { signalInboxWaiting } from '../temporal/connection-workflows';
 import { createApp } from './app';
-import { dependencyChecks } from './readiness';
+import { createQuickBooksWebhookRouter } from './quickbooks-webhook';
+import { openDependencies } from './readiness';
 
 function main(): void {
   const config = loadConfig();
   const log = createLogger('api', config.LOG_LEVEL);
-  const dependencies = dependencyChecks(config);
-  const app = createApp({ readinessChecks: dependencies.checks, log });
+  const dependencies = openDependencies(config);
+  const quickBooksWebhooks = createQuickBooksWebhookRouter({
+    verifierToken: config.QBO_WEBHOOK_VERIFIER_TOKEN,
+    db: dependencies.db,
+    log,
+    onStored: async (events) =>
+      signalInboxWaiting(
+        await dependencies.temporal(),
+        await dependencies.db(),
+        events.map((event) => event.realmId),
+      ),
+  });
+  const app = createApp({ readinessChecks: dependencies.checks, log, routers: [quickBooksWebhooks] });
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     log.info(
       {

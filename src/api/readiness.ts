@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
 import { connectMongo, pingMongo } from '../db/connect';
 import { checkTemporal } from '../temporal/connection';
@@ -62,8 +62,11 @@ export function retryingConnector<T>(open: () => Promise<T>, close: (resource: T
   };
 }
 
-/** The API's readiness checks: MongoDB answers a ping and Temporal knows our namespace, each within the timeout. */
-export function dependencyChecks(config: Config) {
+/**
+ * The API's connections to MongoDB and Temporal, opened lazily and shared by the readiness checks and the routes,
+ * so the API starts (and answers /readyz with 503) while a dependency is still down.
+ */
+export function openDependencies(config: Config) {
   const timeout = config.DEPENDENCY_TIMEOUT_MS;
   const mongo = retryingConnector(
     () => connectMongo(config.MONGODB_URI, timeout),
@@ -82,6 +85,9 @@ export function dependencyChecks(config: Config) {
   ];
   return {
     checks,
+    db: async () => (await mongo.get()).connection,
+    temporal: async () =>
+      new Client({ connection: await temporal.get(), namespace: config.TEMPORAL_NAMESPACE }),
     async close(): Promise<void> {
       await Promise.all([mongo.dispose(), temporal.dispose()]);
     },

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
-import { dependencyChecks } from '../../src/api/readiness';
+import { openDependencies } from '../../src/api/readiness';
 import { loadConfig } from '../../src/config';
 import { freePort } from '../../src/stack/process';
 import { temporalAddress, testMongoUri } from '../support/env';
@@ -15,7 +15,7 @@ function appWith(overrides: Record<string, string>) {
     DEPENDENCY_TIMEOUT_MS: '1500',
     ...overrides,
   });
-  const dependencies = dependencyChecks(config);
+  const dependencies = openDependencies(config);
   return { app: createApp({ readinessChecks: dependencies.checks, log }), close: () => dependencies.close() };
 }
 
