@@ -10,13 +10,10 @@ import {
   type ProjectionContext,
 } from '../projections/apply';
 import { qboQuery, QboApiError, type QboClient } from '../qbo';
-import { transactionTypes } from '../sync/transactions';
+import { syncedEntities, transactionTypes } from '../sync/transactions';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
-
-/** What the connection workflow polls and applies: customers and the six transaction types. */
-export const syncedEntities = ['Customer', ...transactionTypes] as const;
 
 const dayMs = 86_400_000;
 /** CDC "can track changes within the last 30 days"; stay a day inside it. */

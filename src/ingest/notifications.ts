@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { syncedEntities } from '../sync/transactions';
 
 /**
  * Intuit's webhook payloads, legacy (`eventNotifications`) and CloudEvents (a JSON array), reduced to one event
@@ -65,13 +66,7 @@ const cloudOperations: Record<string, ChangeOperation> = {
 /** QBO entity names as the API spells them, for the lower-case names in CloudEvents types. */
 const entityNames = new Map(
   [
-    'Customer',
-    'Invoice',
-    'Payment',
-    'Estimate',
-    'SalesReceipt',
-    'CreditMemo',
-    'RefundReceipt',
+    ...syncedEntities,
     'Term',
     'PaymentMethod',
     'Item',

@@ -16,6 +16,10 @@ export const transactionTypes = [
 ] as const;
 export type TransactionType = (typeof transactionTypes)[number];
 
+/** Everything the sync engine reads from QBO, customers first so transactions find their customer. */
+export const syncedEntities = ['Customer', ...transactionTypes] as const;
+export type SyncedEntity = (typeof syncedEntities)[number];
+
 export type Environment = 'sandbox' | 'production';
 export type LinkEntity = 'Customer' | TransactionType;
 

@@ -1,17 +1,7 @@
 import { continueAsNew, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { failureTypes } from '../activities/failure-types';
-
-/** The order a company is read in: customers first, so transactions find their customer projected. */
-export const backfillEntities = [
-  'Customer',
-  'Invoice',
-  'Payment',
-  'Estimate',
-  'SalesReceipt',
-  'CreditMemo',
-  'RefundReceipt',
-] as const;
+import { syncedEntities } from '../sync/transactions';
 
 export interface BackfillInput {
   connectionId: string;
@@ -44,8 +34,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<{ pages: n
   const cursorAtStart =
     input.cursorAtStart ?? (await beginBackfill({ connectionId: input.connectionId })).cursorAtStart;
   let pages = 0;
-  for (let entityIndex = input.entityIndex ?? 0; entityIndex < backfillEntities.length; entityIndex += 1) {
-    const entity = backfillEntities[entityIndex]!;
+  for (let entityIndex = input.entityIndex ?? 0; entityIndex < syncedEntities.length; entityIndex += 1) {
+    const entity = syncedEntities[entityIndex]!;
     let startPosition: number | undefined =
       entityIndex === input.entityIndex ? (input.startPosition ?? 1) : 1;
     while (startPosition !== undefined) {

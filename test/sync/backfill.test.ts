@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { connectionModel } from '../../src/db/models/connection';
-import { sealTokens } from '../../src/oauth/connection-tokens';
 import { qboCustomerModel, qboTransactionModel } from '../../src/projections/models';
 import { KeyRing } from '../../src/security/encryption';
 import type { ManagedProcess } from '../../src/stack/process';
@@ -10,6 +9,7 @@ import { statusQuery } from '../../src/workflows/connection-messages';
 import { eventually, openTestDatabase, temporalAddress, uniqueName, type TestDatabase } from '../support/env';
 import { startTestEmulator, type TestEmulator } from '../support/emulator';
 import { startWorkerProcess } from '../support/worker-process';
+import { createTestConnection } from '../support/connections';
 
 describe('backfill: a whole company read into MongoDB, surviving a killed worker', () => {
   let emulator: TestEmulator;
@@ -40,27 +40,11 @@ describe('backfill: a whole company read into MongoDB, surviving a killed worker
     const expectedTransactions = Object.entries(company.json.counts as Record<string, number>)
       .filter(([entity]) => entity !== 'Customer')
       .reduce((sum, [, count]) => sum + count, 0);
-    const tokens = await emulator.admin('POST', `/companies/${realmId}/tokens`, {});
     const connectionId = uniqueName('conn');
-    await connectionModel(db.mongoose.connection).create({
+    await createTestConnection(db.mongoose.connection, emulator, keys, {
       _id: connectionId,
-      accountId: 'acct_backfill',
       realmId,
-      environment: 'sandbox',
-      status: 'active',
-      homeCurrency: 'USD',
-      tokens: sealTokens(
-        keys,
-        connectionId,
-        {
-          accessToken: tokens.json.access_token,
-          refreshToken: tokens.json.refresh_token,
-          accessExpiresAt: new Date(Date.now() + 3_600_000),
-          refreshExpiresAt: new Date(Date.now() + 86_400_000),
-        },
-        1,
-        new Date(),
-      ),
+      accountId: 'acct_backfill',
     });
 
     const taskQueue = uniqueName('backfill');

@@ -7,7 +7,6 @@ import { QboAccess } from '../../src/activities/qbo-access';
 import { createApp } from '../../src/api/app';
 import { createQuickBooksWebhookRouter } from '../../src/api/quickbooks-webhook';
 import { connectionModel } from '../../src/db/models/connection';
-import { sealTokens } from '../../src/oauth/connection-tokens';
 import { endpointsAt } from '../../src/oauth/intuit-oauth';
 import { qboCustomerModel, qboTransactionModel } from '../../src/projections/models';
 import { KeyRing } from '../../src/security/encryption';
@@ -19,7 +18,8 @@ import {
 import { createWorker } from '../../src/worker/create-worker';
 import { disconnectSignal, statusQuery } from '../../src/workflows/connection-messages';
 import { eventually, openTestDatabase, temporalAddress, uniqueName, type TestDatabase } from '../support/env';
-import { salesLine, startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
+import { createTestConnection } from '../support/connections';
+import { QboClient, salesLine, startTestEmulator, type TestEmulator } from '../support/emulator';
 
 const verifierToken = 'verifier-for-sync-tests';
 const pollIntervalSeconds = 2;
@@ -45,30 +45,14 @@ describe('connection workflow: QBO changes reach MongoDB through webhooks and CD
       seed: { customers: 5, transactions: 12 },
     });
     const tokens = await emulator.admin('POST', `/companies/${company.json.realmId}/tokens`, {});
-    const { QboClient: Api } = await import('../support/emulator');
-    qbo = new Api(emulator.url, company.json.realmId, tokens.json.access_token);
+    qbo = new QboClient(emulator.url, company.json.realmId, tokens.json.access_token);
 
-    await connectionModel(db.mongoose.connection).create({
+    await createTestConnection(db.mongoose.connection, emulator, keys, {
       _id: connectionId,
-      accountId: 'acct_sync',
       realmId: qbo.realmId,
-      environment: 'sandbox',
-      status: 'active',
-      homeCurrency: 'USD',
+      accountId: 'acct_sync',
       // As if a backfill had just finished: CDC takes over from a moment before the seed.
       cdcCursor: new Date(emulator.clock.now().getTime() - 60_000).toISOString(),
-      tokens: sealTokens(
-        keys,
-        connectionId,
-        {
-          accessToken: tokens.json.access_token,
-          refreshToken: tokens.json.refresh_token,
-          accessExpiresAt: new Date(Date.now() + 3_600_000),
-          refreshExpiresAt: new Date(Date.now() + 86_400_000),
-        },
-        1,
-        new Date(),
-      ),
     });
 
     const access = new QboAccess(db.mongoose.connection, {
