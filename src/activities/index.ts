@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { createBackfillActivities } from './backfill';
 import { createConnectionSyncActivities } from './connection-sync';
+import { createPushActivities } from './push-contacts';
 import type { QboAccess } from './qbo-access';
 import { createSelfTestActivities } from './self-test';
 
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createSelfTestActivities(deps.db),
     ...createConnectionSyncActivities({ db: deps.db, qbo: deps.qbo }),
     ...createBackfillActivities({ db: deps.db, qbo: deps.qbo }),
+    ...createPushActivities({ db: deps.db, qbo: deps.qbo }),
   };
 }
 

@@ -12,10 +12,12 @@ export interface ConnectionWorkflowInput {
 }
 
 interface CarriedState {
+  /** CRM contacts changed and not yet written to QBO. */
+  pendingContacts?: string[];
   inboxWaiting: boolean;
   syncRequested: boolean;
   lastPollAt?: number;
-  totals: { polls: number; applied: number; deleted: number };
+  totals: { polls: number; applied: number; deleted: number; pushed?: number };
 }
 
 export type ConnectionState = 'backfilling' | 'syncing' | 'needs_reauth' | 'disconnected';
@@ -32,6 +34,8 @@ export interface ConnectionWorkflowStatus {
 /** A webhook delivery for this realm is in the inbox. Carries nothing: the inbox is the source of truth. */
 export const inboxWaitingSignal = defineSignal('inboxWaiting');
 export const syncNowSignal = defineSignal('syncNow');
+/** CRM contacts changed (their records are already stored); ids only. */
+export const contactsChangedSignal = defineSignal<[{ crmContactIds: string[] }]>('contactsChanged');
 export const reconnectedSignal = defineSignal('reconnected');
 export const disconnectSignal = defineSignal('disconnect');
 export const statusQuery = defineQuery<ConnectionWorkflowStatus>('status');

@@ -15,6 +15,7 @@ import { failureTypes } from '../activities/failure-types';
 import { searchAttributes } from '../temporal/search-attributes';
 import { backfillWorkflow } from './backfill';
 import {
+  contactsChangedSignal,
   disconnectSignal,
   inboxWaitingSignal,
   reconnectedSignal,
@@ -29,7 +30,7 @@ import {
  * applies webhook events as they are signalled, polls CDC on a timer as the backstop for lost webhooks, and
  * continues as new before its history grows large. It carries ids and counters only; records live in MongoDB.
  */
-const { pollChanges, drainInbox } = proxyActivities<Activities>({
+const { pollChanges, drainInbox, pushContacts } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
   retry: {
@@ -40,6 +41,9 @@ const { pollChanges, drainInbox } = proxyActivities<Activities>({
     nonRetryableErrorTypes: [failureTypes.needsReauth, failureTypes.qboRejected],
   },
 });
+
+/** Contacts written per activity run; the rest wait for the next turn of the loop. */
+const contactsPerBatch = 25;
 
 /** Well under Temporal's 10k-event hard limit, and the point where replays stay cheap. */
 const maxHistoryEvents = 2_000;
@@ -61,6 +65,10 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 
   setHandler(inboxWaitingSignal, () => void (inboxWaiting = true));
   setHandler(syncNowSignal, () => void (syncRequested = true));
+  const pendingContacts = new Set(carried.pendingContacts ?? []);
+  setHandler(contactsChangedSignal, ({ crmContactIds }) => {
+    for (const id of crmContactIds) pendingContacts.add(id);
+  });
   setHandler(disconnectSignal, () => void (stopping = true));
   setHandler(reconnectedSignal, () => {
     if (state === 'needs_reauth') setState('syncing');
@@ -82,15 +90,22 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   }
 
   /** Runs an activity or child; a dead grant parks the connection until it is reconnected, anything else is recorded. */
-  async function attempt(work: () => Promise<void>): Promise<void> {
+  async function attempt(work: () => Promise<void>): Promise<'done' | 'retry-later' | 'rejected'> {
     try {
       await work();
       lastError = undefined;
+      return 'done';
     } catch (error) {
       const cause = rootCause(error);
-      if (cause instanceof ApplicationFailure && cause.type === failureTypes.needsReauth)
+      if (cause instanceof ApplicationFailure && cause.type === failureTypes.needsReauth) {
         setState('needs_reauth');
-      else lastError = cause instanceof Error ? cause.message : String(cause);
+        return 'retry-later';
+      }
+      lastError = cause instanceof Error ? cause.message : String(cause);
+      // QBO refused the work itself: trying again would only repeat the refusal (it is recorded as lastError).
+      return cause instanceof ApplicationFailure && cause.type === failureTypes.qboRejected
+        ? 'rejected'
+        : 'retry-later';
     }
   }
 
@@ -108,13 +123,26 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   while (!stopping) {
     const dueAt = (lastPollAt ?? 0) + intervalMs;
     const ready = (): boolean =>
-      stopping || (state === 'syncing' && (inboxWaiting || syncRequested || Date.now() >= dueAt));
+      stopping ||
+      (state === 'syncing' &&
+        (pendingContacts.size > 0 || inboxWaiting || syncRequested || Date.now() >= dueAt));
     // Parked (needs_reauth) connections wait for a signal only; syncing ones also for the next poll.
     if (state === 'syncing') await condition(ready, Math.max(dueAt - Date.now(), 1));
     else await condition(ready);
     if (stopping) break;
     if (state !== 'syncing') continue;
 
+    if (pendingContacts.size > 0) {
+      // CRM changes first: a contact PUT should reach QBO within a second.
+      const batch = [...pendingContacts].slice(0, contactsPerBatch);
+      batch.forEach((id) => pendingContacts.delete(id));
+      const outcome = await attempt(async () => {
+        const result = await pushContacts({ connectionId: input.connectionId, crmContactIds: batch });
+        totals.pushed = (totals.pushed ?? 0) + result.created + result.updated;
+      });
+      // Contacts are never dropped because QBO or a worker was down: they wait for the next turn.
+      if (outcome === 'retry-later') batch.forEach((id) => pendingContacts.add(id));
+    }
     if (inboxWaiting) {
       inboxWaiting = false;
       await attempt(async () => {
@@ -141,7 +169,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       await condition(allHandlersFinished);
       return continueAsNew<typeof connectionWorkflow>({
         ...input,
-        carried: { inboxWaiting, syncRequested, lastPollAt, totals },
+        carried: { pendingContacts: [...pendingContacts], inboxWaiting, syncRequested, lastPollAt, totals },
       });
     }
   }

@@ -1,0 +1,329 @@
+import { heartbeat } from '@temporalio/activity';
+import type { Connection as MongoConnection } from 'mongoose';
+import type { ConnectionRecord } from '../db/models/connection';
+import { applyRecords } from '../projections/apply';
+import {
+  contactKey,
+  contactLinkModel,
+  crmContactModel,
+  syncEventModel,
+  type ContactLinkRecord,
+  type SyncEventRecord,
+} from '../projections/crm';
+import { loadFields, qboCustomerModel, storeFields } from '../projections/models';
+import { QboApiError, qboQuery, requestIdFor, type Customer, type QboClient } from '../qbo';
+import {
+  customerToFields,
+  disambiguateDisplayName,
+  displayNameFor,
+  fieldsToCustomerPatch,
+  validateForQbo,
+} from '../sync/customer-mapping';
+import type { SyncFields } from '../sync/fields';
+import { findMatch, type MatchCandidate } from '../sync/matching';
+import { mergeContact, snapshotAfter } from '../sync/merge';
+import { asActivity } from './failures';
+import { projectionContext } from './projection-context';
+import type { QboAccess } from './qbo-access';
+
+/** A stale SyncToken means someone edited the customer between our read and our write: re-read, re-merge, retry. */
+const maxStaleRetries = 3;
+
+export interface PushCounts {
+  created: number;
+  linked: number;
+  updated: number;
+  unchanged: number;
+  conflicts: number;
+  rejected: number;
+}
+
+export interface PushDependencies {
+  db: MongoConnection;
+  qbo: QboAccess;
+  now?: () => Date;
+}
+
+interface PushContext {
+  deps: PushDependencies;
+  connection: ConnectionRecord;
+  client: QboClient;
+  counts: PushCounts;
+  now: Date;
+}
+
+export function createPushActivities(deps: PushDependencies) {
+  const now = deps.now ?? (() => new Date());
+  return {
+    /**
+     * Writes CRM contacts to QBO: an unlinked contact is matched to an existing customer (email, then name) or
+     * created with a requestid derived from the contact, so a retried create never makes a second customer; a
+     * linked one is merged field by field against the last snapshot and written as a sparse update.
+     */
+    async pushContacts({
+      connectionId,
+      crmContactIds,
+    }: {
+      connectionId: string;
+      crmContactIds: string[];
+    }): Promise<PushCounts> {
+      return asActivity(async () => {
+        const { connection, client } = await deps.qbo.open(connectionId);
+        const context: PushContext = {
+          deps,
+          connection,
+          client,
+          counts: { created: 0, linked: 0, updated: 0, unchanged: 0, conflicts: 0, rejected: 0 },
+          now: now(),
+        };
+        for (const crmContactId of crmContactIds) {
+          await pushContact(context, crmContactId);
+          heartbeat();
+        }
+        return context.counts;
+      });
+    },
+  };
+}
+
+async function pushContact(context: PushContext, crmContactId: string): Promise<void> {
+  const { db } = context.deps;
+  const connectionId = context.connection._id;
+  const contact = await crmContactModel(db).findById(contactKey(connectionId, crmContactId)).lean();
+  if (!contact) return;
+  const crm = loadFields(contact.fields);
+  let link: ContactLinkRecord | null = await contactLinkModel(db)
+    .findById(contactKey(connectionId, crmContactId))
+    .lean<ContactLinkRecord>();
+  if (!link) {
+    link = await linkToExisting(context, crmContactId, crm);
+    if (!link) return createCustomer(context, crmContactId, crm);
+  }
+  for (let attempt = 1; attempt <= maxStaleRetries; attempt += 1) {
+    const customer = await context.client.read('Customer', link.qboCustomerId);
+    const result = mergeContact({
+      // A link that never synced has no base: the more recent side wins each field.
+      base: link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : null,
+      qbo: customerToFields(customer),
+      crm,
+      qboUpdatedAt: customer.MetaData?.LastUpdatedTime ?? context.now.toISOString(),
+      crmUpdatedAt: contact.updatedAt,
+    });
+    const changed = Object.keys(result.toQbo);
+    let written: Customer = customer;
+    if (changed.length > 0) {
+      const problems = validateForQbo(result.toQbo);
+      if (problems.length > 0) return reject(context, crmContactId, link.qboCustomerId, problems);
+      try {
+        written = await context.client.update(
+          'Customer',
+          {
+            ...fieldsToCustomerPatch(result.toQbo, customer),
+            Id: customer.Id,
+            SyncToken: customer.SyncToken,
+          } as never,
+          requestIdFor(connectionId, 'Customer', customer.Id, 'update', customer.SyncToken),
+        );
+      } catch (error) {
+        if (error instanceof QboApiError && error.kind === 'stale-object' && attempt < maxStaleRetries)
+          continue;
+        throw error;
+      }
+      context.counts.updated += 1;
+    } else context.counts.unchanged += 1;
+
+    await finishSync(context, crmContactId, link, written, snapshotAfter(result));
+    for (const conflict of result.conflicts) {
+      await event(context, {
+        kind: 'conflict',
+        crmContactId,
+        qboCustomerId: customer.Id,
+        fields: [conflict.field],
+        detail: { ...conflict },
+      });
+    }
+    context.counts.conflicts += result.conflicts.length;
+    if (changed.length > 0) {
+      await event(context, {
+        kind: 'updated_qbo',
+        crmContactId,
+        qboCustomerId: customer.Id,
+        fields: changed,
+      });
+    }
+    return;
+  }
+}
+
+/** Setup matching: an existing QBO customer with the contact's email, else its display or company name. */
+async function linkToExisting(
+  context: PushContext,
+  crmContactId: string,
+  crm: SyncFields,
+): Promise<ContactLinkRecord | null> {
+  const { db } = context.deps;
+  const connectionId = context.connection._id;
+  const linked = new Set(
+    (await contactLinkModel(db).find({ connectionId }, { qboCustomerId: 1 }).lean()).map(
+      (link) => link.qboCustomerId,
+    ),
+  );
+  const candidates: MatchCandidate[] = (
+    await qboCustomerModel(db).find({ connectionId, active: true }, { qboId: 1, fields: 1 }).lean()
+  )
+    .filter((customer) => !linked.has(customer.qboId))
+    .map((customer) => {
+      const fields = loadFields(customer.fields);
+      return {
+        id: customer.qboId,
+        email: fields.email,
+        displayName: fields.displayName,
+        companyName: fields.companyName,
+      };
+    });
+  const match = findMatch(
+    { email: crm.email, displayName: displayNameFor(crm), companyName: crm.companyName },
+    candidates,
+  );
+  if (match.kind !== 'matched') return null;
+  const link: ContactLinkRecord = {
+    _id: contactKey(connectionId, crmContactId),
+    connectionId,
+    crmContactId,
+    qboCustomerId: match.id,
+    snapshot: {},
+    qboSyncToken: '',
+    linkedBy: match.by,
+    // Epoch: "never synced", so the first merge has no base and the more recent side wins.
+    syncedAt: new Date(0),
+  };
+  await contactLinkModel(db).create(link);
+  context.counts.linked += 1;
+  await event(context, { kind: 'linked', crmContactId, qboCustomerId: match.id, detail: { by: match.by } });
+  return link;
+}
+
+async function createCustomer(context: PushContext, crmContactId: string, crm: SyncFields): Promise<void> {
+  const connectionId = context.connection._id;
+  const problems = validateForQbo(crm, { creating: true });
+  if (problems.length > 0) return reject(context, crmContactId, undefined, problems);
+  const baseName = displayNameFor(crm)!;
+  for (let attempt = 0; ; attempt += 1) {
+    const displayName =
+      attempt === 0
+        ? baseName
+        : disambiguateDisplayName(baseName, attempt, { email: crm.email, crmId: crmContactId });
+    if (displayName === null) {
+      return reject(context, crmContactId, undefined, [
+        { field: 'displayName', problem: 'the name is taken in QBO' },
+      ]);
+    }
+    try {
+      const created = await context.client.create(
+        'Customer',
+        { ...fieldsToCustomerPatch(withValues({ ...crm, displayName })), DisplayName: displayName } as never,
+        requestIdFor(connectionId, 'Customer', crmContactId, 'create', String(attempt)),
+      );
+      const link: ContactLinkRecord = {
+        _id: contactKey(connectionId, crmContactId),
+        connectionId,
+        crmContactId,
+        qboCustomerId: created.Id,
+        snapshot: {},
+        qboSyncToken: '',
+        linkedBy: 'created',
+        syncedAt: context.now,
+      };
+      await contactLinkModel(context.deps.db).create(link);
+      await finishSync(context, crmContactId, link, created, customerToFields(created));
+      context.counts.created += 1;
+      await event(context, { kind: 'created', crmContactId, qboCustomerId: created.Id });
+      return;
+    } catch (error) {
+      if (!(error instanceof QboApiError) || error.kind !== 'duplicate-name') throw error;
+      // The name is taken. If it is the same person (same email), link instead of creating a copy.
+      const [existing] = (
+        await context.client.query(qboQuery`select * from Customer where DisplayName = ${displayName}`, {
+          entity: 'Customer',
+        })
+      ).rows;
+      const existingEmail = existing?.PrimaryEmailAddr?.Address?.toLowerCase();
+      if (existing && existingEmail && existingEmail === crm.email?.toLowerCase()) {
+        await contactLinkModel(context.deps.db).create({
+          _id: contactKey(connectionId, crmContactId),
+          connectionId,
+          crmContactId,
+          qboCustomerId: existing.Id,
+          snapshot: {},
+          qboSyncToken: '',
+          linkedBy: 'email',
+          syncedAt: new Date(0),
+        });
+        context.counts.linked += 1;
+        await event(context, {
+          kind: 'linked',
+          crmContactId,
+          qboCustomerId: existing.Id,
+          detail: { by: 'email', after: '6240' },
+        });
+        return pushContact(context, crmContactId);
+      }
+    }
+  }
+}
+
+/** Stores the agreed snapshot and projects QBO's answer, so the webhook and CDC echo of our own write is a no-op. */
+async function finishSync(
+  context: PushContext,
+  crmContactId: string,
+  link: ContactLinkRecord,
+  customer: Customer,
+  snapshot: SyncFields,
+): Promise<void> {
+  const { db } = context.deps;
+  await contactLinkModel(db).updateOne(
+    { _id: link._id },
+    { $set: { snapshot: storeFields(snapshot), qboSyncToken: customer.SyncToken, syncedAt: context.now } },
+  );
+  await applyRecords(
+    projectionContext(db, context.connection, context.deps.qbo.settings.environment, context.now),
+    'Customer',
+    [customer],
+  );
+  await qboCustomerModel(db).updateOne(
+    { connectionId: context.connection._id, qboId: customer.Id },
+    { $set: { crmContactId } },
+  );
+}
+
+async function reject(
+  context: PushContext,
+  crmContactId: string,
+  qboCustomerId: string | undefined,
+  problems: { field: string; problem: string }[],
+): Promise<void> {
+  context.counts.rejected += 1;
+  await event(context, {
+    kind: 'rejected',
+    crmContactId,
+    ...(qboCustomerId ? { qboCustomerId } : {}),
+    fields: problems.map((p) => p.field),
+    detail: { problems },
+  });
+}
+
+async function event(
+  context: PushContext,
+  fields: Omit<SyncEventRecord, 'connectionId' | 'at'>,
+): Promise<void> {
+  await syncEventModel(context.deps.db).create({
+    ...fields,
+    connectionId: context.connection._id,
+    at: context.now,
+  });
+}
+
+/** A create sends only the fields that have values; clearing is for updates. */
+function withValues(fields: SyncFields): Partial<SyncFields> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null));
+}

@@ -1,0 +1,103 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { StoredFields } from './models';
+
+/**
+ * The CRM's side: contacts as the CRM last sent them, the link between a contact and its QBO customer with the
+ * snapshot both sides agreed on (the base of the three-way merge), and the sync events (changes and conflicts)
+ * that the API shows.
+ */
+export interface CrmContactRecord {
+  _id: string;
+  connectionId: string;
+  crmContactId: string;
+  fields: StoredFields;
+  /** The CRM's own `updatedAt` for the contact. */
+  updatedAt: string;
+  receivedAt: Date;
+}
+
+export interface ContactLinkRecord {
+  _id: string;
+  connectionId: string;
+  crmContactId: string;
+  qboCustomerId: string;
+  /** The fields both sides held after the last successful sync. */
+  snapshot: StoredFields;
+  /** QBO's SyncToken after our last write: CDC and webhooks bringing back this version are our own echo. */
+  qboSyncToken: string;
+  linkedBy: 'created' | 'email' | 'name';
+  syncedAt: Date;
+}
+
+export interface SyncEventRecord {
+  connectionId: string;
+  crmContactId?: string;
+  qboCustomerId?: string;
+  kind: 'linked' | 'created' | 'updated_qbo' | 'conflict' | 'rejected';
+  fields?: string[];
+  detail?: Record<string, unknown>;
+  at: Date;
+}
+
+const contactSchema = new Schema<CrmContactRecord>(
+  {
+    _id: { type: String, required: true },
+    connectionId: { type: String, required: true },
+    crmContactId: { type: String, required: true },
+    fields: { type: Schema.Types.Mixed, required: true },
+    updatedAt: { type: String, required: true },
+    receivedAt: { type: Date, required: true },
+  },
+  { collection: 'crm_contacts', versionKey: false, minimize: false },
+);
+
+const linkSchema = new Schema<ContactLinkRecord>(
+  {
+    _id: { type: String, required: true },
+    connectionId: { type: String, required: true },
+    crmContactId: { type: String, required: true },
+    qboCustomerId: { type: String, required: true },
+    snapshot: { type: Schema.Types.Mixed, required: true },
+    qboSyncToken: { type: String, default: '' },
+    linkedBy: { type: String, enum: ['created', 'email', 'name'], required: true },
+    syncedAt: { type: Date, required: true },
+  },
+  { collection: 'contact_links', versionKey: false, minimize: false },
+);
+// A QBO customer is linked to at most one contact per connection.
+linkSchema.index({ connectionId: 1, qboCustomerId: 1 }, { unique: true });
+
+const syncEventSchema = new Schema<SyncEventRecord>(
+  {
+    connectionId: { type: String, required: true },
+    crmContactId: String,
+    qboCustomerId: String,
+    kind: { type: String, required: true },
+    fields: [String],
+    detail: Schema.Types.Mixed,
+    at: { type: Date, required: true },
+  },
+  { collection: 'sync_events', versionKey: false },
+);
+syncEventSchema.index({ connectionId: 1, at: -1 });
+
+export function crmContactModel(db: Connection): Model<CrmContactRecord> {
+  return (
+    (db.models.CrmContact as Model<CrmContactRecord> | undefined) ?? db.model('CrmContact', contactSchema)
+  );
+}
+
+export function contactLinkModel(db: Connection): Model<ContactLinkRecord> {
+  return (
+    (db.models.ContactLink as Model<ContactLinkRecord> | undefined) ?? db.model('ContactLink', linkSchema)
+  );
+}
+
+export function syncEventModel(db: Connection): Model<SyncEventRecord> {
+  return (
+    (db.models.SyncEvent as Model<SyncEventRecord> | undefined) ?? db.model('SyncEvent', syncEventSchema)
+  );
+}
+
+export const contactKey = (connectionId: string, crmContactId: string): string =>
+  `${connectionId}:${crmContactId}`;

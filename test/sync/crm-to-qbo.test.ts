@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { QboAccess } from '../../src/activities/qbo-access';
+import { endpointsAt } from '../../src/oauth/intuit-oauth';
+import { contactKey, contactLinkModel, crmContactModel, syncEventModel } from '../../src/projections/crm';
+import { storeFields } from '../../src/projections/models';
+import { KeyRing } from '../../src/security/encryption';
+import { toSyncFields, type SyncFields } from '../../src/sync/fields';
+import { connectionWorkflowId, startConnectionWorkflow } from '../../src/temporal/connection-workflows';
+import { createWorker } from '../../src/worker/create-worker';
+import { contactsChangedSignal } from '../../src/workflows/connection-messages';
+import { createTestConnection } from '../support/connections';
+import { eventually, openTestDatabase, temporalAddress, uniqueName, type TestDatabase } from '../support/env';
+import { QboClient, startTestEmulator, type TestEmulator } from '../support/emulator';
+
+describe('CRM → QBO: contacts written to QBO, merged field by field, never twice', () => {
+  let emulator: TestEmulator;
+  let db: TestDatabase;
+  let qbo: QboClient;
+  let temporal: Client;
+  let nativeConnection: NativeConnection;
+  let worker: Worker;
+  let workerRun: Promise<void>;
+  const keys = new KeyRing([{ version: 'v1', key: randomBytes(32) }]);
+  const connectionId = uniqueName('conn');
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator({ startAt: new Date() });
+    db = await openTestDatabase('crm_to_qbo');
+    const company = await emulator.admin('POST', '/companies', { companyName: 'Push Co' });
+    const tokens = await emulator.admin('POST', `/companies/${company.json.realmId}/tokens`, {});
+    qbo = new QboClient(emulator.url, company.json.realmId, tokens.json.access_token);
+    await qbo.create('Customer', {
+      DisplayName: 'Existing Person',
+      PrimaryEmailAddr: { Address: 'existing@example.com' },
+    });
+    await createTestConnection(db.mongoose.connection, emulator, keys, {
+      _id: connectionId,
+      realmId: qbo.realmId,
+      accountId: 'acct_push',
+    });
+
+    const access = new QboAccess(db.mongoose.connection, {
+      apiBaseUrl: emulator.url,
+      environment: 'sandbox',
+      requestTimeoutMs: 5000,
+      oauth: {
+        clientId: 'qbo-emulator-client',
+        clientSecret: 'qbo-emulator-secret',
+        environment: 'sandbox',
+        redirectUri: 'http://127.0.0.1:9/callback',
+        endpoints: endpointsAt(emulator.url),
+        timeoutMs: 5000,
+      },
+      keys,
+    });
+    const taskQueue = uniqueName('push');
+    nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
+    worker = await createWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      db: db.mongoose.connection,
+      qbo: access,
+    });
+    workerRun = worker.run();
+    temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
+    // A backfill projects the existing customer, so setup matching can find it.
+    await startConnectionWorkflow(
+      temporal,
+      { _id: connectionId, realmId: qbo.realmId, accountId: 'acct_push' },
+      { taskQueue, pollIntervalSeconds: 3600, backfill: true },
+    );
+    await eventually(
+      () =>
+        contactLinkModel(db.mongoose.connection)
+          .db.collection('connections')
+          .findOne({ _id: connectionId as never }),
+      (connection) => (connection as { backfill?: { status?: string } } | null)?.backfill?.status === 'done',
+      20_000,
+    );
+  });
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await workerRun;
+    await nativeConnection?.close();
+    await temporal?.connection.close();
+    await emulator?.close();
+    await db?.close();
+  });
+
+  async function putContact(
+    crmContactId: string,
+    fields: Partial<SyncFields>,
+    updatedAt = new Date().toISOString(),
+  ): Promise<void> {
+    await crmContactModel(db.mongoose.connection).updateOne(
+      { _id: contactKey(connectionId, crmContactId) },
+      {
+        $set: {
+          connectionId,
+          crmContactId,
+          fields: storeFields(toSyncFields(fields)),
+          updatedAt,
+          receivedAt: new Date(),
+        },
+      },
+      { upsert: true },
+    );
+    await temporal.workflow
+      .getHandle(connectionWorkflowId(connectionId))
+      .signal(contactsChangedSignal, { crmContactIds: [crmContactId] });
+  }
+  const linkOf = (crmContactId: string) =>
+    contactLinkModel(db.mongoose.connection).findById(contactKey(connectionId, crmContactId)).lean();
+  const customerNamed = async (name: string) =>
+    (await qbo.query(`select * from Customer where DisplayName = '${name}'`)).json.QueryResponse.Customer ??
+    [];
+  const requests = async () =>
+    (await emulator.admin('GET', `/companies/${qbo.realmId}/requests?limit=2000`)).json.requests as {
+      method: string;
+      path: string;
+      query: Record<string, string>;
+      body: Record<string, unknown>;
+    }[];
+
+  it('creates a new contact in QBO within a second, once, with a requestid', async () => {
+    const started = Date.now();
+    await putContact('c-new', {
+      displayName: "Dana O'Neil",
+      givenName: 'Dana',
+      familyName: "O'Neil",
+      email: 'dana@example.com',
+      phone: '555-0100',
+    });
+    const link = await eventually(() => linkOf('c-new'), Boolean, 5000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const [customer] = await customerNamed("Dana O\\'Neil");
+    expect(customer).toMatchObject({
+      Id: link!.qboCustomerId,
+      PrimaryEmailAddr: { Address: 'dana@example.com' },
+      PrimaryPhone: { FreeFormNumber: '555-0100' },
+    });
+    const creates = (await requests()).filter(
+      (request) =>
+        request.method === 'POST' &&
+        request.path === '/customer' &&
+        !request.body.Id &&
+        request.query.requestid,
+    );
+    expect(creates).toHaveLength(1);
+    expect(creates[0]!.query.requestid).toMatch(/^[\w-]{36}$/);
+  });
+
+  it('links a contact to the existing QBO customer with its email instead of creating a copy', async () => {
+    await putContact('c-existing', {
+      displayName: 'Existing P.',
+      email: 'EXISTING@example.com',
+      mobile: '555-0199',
+    });
+    const link = await eventually(
+      () => linkOf('c-existing'),
+      (found) => found?.qboSyncToken !== undefined && found.syncedAt.getTime() > 0,
+      5000,
+    );
+    expect(link?.linkedBy).toBe('email');
+    // First link, no snapshot yet: the more recent side (the CRM, just edited) wins each field that differs.
+    const withEmail = (
+      await qbo.query("select * from Customer where PrimaryEmailAddr = 'existing@example.com'")
+    ).json.QueryResponse.Customer;
+    expect(withEmail).toHaveLength(1);
+    expect(withEmail[0]).toMatchObject({
+      Id: link!.qboCustomerId,
+      DisplayName: 'Existing P.',
+      Mobile: { FreeFormNumber: '555-0199' },
+    });
+    expect((await qbo.query('select count(*) from Customer')).json.QueryResponse.totalCount).toBe(2);
+  });
+
+  it('keeps both sides when they change different fields, and lets QBO win a field both changed', async () => {
+    const link = (await linkOf('c-new'))!;
+    const [before] = await customerNamed("Dana O\\'Neil");
+    // Meanwhile in QBO: a bookkeeper changes the notes and the phone.
+    await emulator.admin('POST', `/companies/${qbo.realmId}/entities/customer`, {
+      entity: {
+        Id: link.qboCustomerId,
+        Notes: 'Prefers invoices by post',
+        PrimaryPhone: { FreeFormNumber: '555-QBO' },
+      },
+    });
+    // And in the CRM: the email and the phone.
+    await putContact('c-new', {
+      displayName: "Dana O'Neil",
+      givenName: 'Dana',
+      familyName: "O'Neil",
+      email: 'dana@new.example.com',
+      phone: '555-CRM',
+    });
+    const after = await eventually(
+      async () => (await customerNamed("Dana O\\'Neil"))[0],
+      (customer) => customer?.PrimaryEmailAddr?.Address === 'dana@new.example.com',
+      5000,
+    );
+    expect(after).toMatchObject({
+      Notes: 'Prefers invoices by post',
+      PrimaryPhone: { FreeFormNumber: '555-QBO' },
+    });
+    expect(Number(after.SyncToken)).toBe(Number(before.SyncToken) + 2);
+    const conflicts = await syncEventModel(db.mongoose.connection)
+      .find({ connectionId, kind: 'conflict', crmContactId: 'c-new' })
+      .lean();
+    expect(conflicts).toEqual([
+      expect.objectContaining({
+        fields: ['phone'],
+        detail: expect.objectContaining({ qboValue: '555-QBO', crmValue: '555-CRM', applied: 'qbo' }),
+      }),
+    ]);
+    const updates = (await requests()).filter(
+      (request) => request.method === 'POST' && request.path === '/customer' && request.body.Id,
+    );
+    expect(updates.every((request) => request.body.sparse === true)).toBe(true);
+  });
+
+  it('refuses data QBO would reject, naming the field, and writes nothing', async () => {
+    const before = (await requests()).length;
+    await putContact('c-bad', { displayName: 'Bad: Name', email: 'not-an-email' });
+    const rejected = await eventually(
+      () =>
+        syncEventModel(db.mongoose.connection)
+          .findOne({ connectionId, crmContactId: 'c-bad', kind: 'rejected' })
+          .lean(),
+      Boolean,
+      5000,
+    );
+    expect(rejected?.fields).toEqual(expect.arrayContaining(['displayName', 'email']));
+    const writes = (await requests()).slice(before).filter((request) => request.method === 'POST');
+    expect(writes).toEqual([]);
+  });
+});
