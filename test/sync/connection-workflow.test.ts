@@ -1,121 +1,31 @@
-import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
-import pino from 'pino';
-import { QboAccess } from '../../src/activities/qbo-access';
-import { createApp } from '../../src/api/app';
-import { createQuickBooksWebhookRouter } from '../../src/api/quickbooks-webhook';
 import { connectionModel } from '../../src/db/models/connection';
-import { endpointsAt } from '../../src/oauth/intuit-oauth';
 import { qboCustomerModel, qboTransactionModel } from '../../src/projections/models';
-import { KeyRing } from '../../src/security/encryption';
-import {
-  connectionWorkflowId,
-  signalInboxWaiting,
-  startConnectionWorkflow,
-} from '../../src/temporal/connection-workflows';
-import { createWorker } from '../../src/worker/create-worker';
 import { disconnectSignal, statusQuery } from '../../src/workflows/connection-messages';
-import { eventually, openTestDatabase, temporalAddress, uniqueName, type TestDatabase } from '../support/env';
-import { createTestConnection } from '../support/connections';
-import { QboClient, salesLine, startTestEmulator, type TestEmulator } from '../support/emulator';
+import { salesLine, type QboClient, type TestEmulator } from '../support/emulator';
+import { eventually, type TestDatabase } from '../support/env';
+import { startSyncHarness, type SyncHarness } from '../support/sync-harness';
 
-const verifierToken = 'verifier-for-sync-tests';
 const pollIntervalSeconds = 2;
 
 describe('connection workflow: QBO changes reach MongoDB through webhooks and CDC', () => {
+  let harness: SyncHarness;
   let emulator: TestEmulator;
   let db: TestDatabase;
   let qbo: QboClient;
-  let temporal: Client;
-  let nativeConnection: NativeConnection;
-  let worker: Worker;
-  let workerRun: Promise<void>;
-  let webhookServer: Server;
-  const keys = new KeyRing([{ version: 'v1', key: randomBytes(32) }]);
-  const taskQueue = uniqueName('connection-sync');
-  const connectionId = uniqueName('conn');
+  let connectionId: string;
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({ startAt: new Date() });
-    db = await openTestDatabase('connection_sync');
-    const company = await emulator.admin('POST', '/companies', {
-      companyName: 'Sync Co',
-      seed: { customers: 5, transactions: 12 },
-    });
-    const tokens = await emulator.admin('POST', `/companies/${company.json.realmId}/tokens`, {});
-    qbo = new QboClient(emulator.url, company.json.realmId, tokens.json.access_token);
-
-    await createTestConnection(db.mongoose.connection, emulator, keys, {
-      _id: connectionId,
-      realmId: qbo.realmId,
-      accountId: 'acct_sync',
+    harness = await startSyncHarness({
+      company: { seed: { customers: 5, transactions: 12 } },
+      pollIntervalSeconds,
       // As if a backfill had just finished: CDC takes over from a moment before the seed.
-      cdcCursor: new Date(emulator.clock.now().getTime() - 60_000).toISOString(),
+      connection: (emulatorUnderTest) => ({
+        cdcCursor: new Date(emulatorUnderTest.clock.now().getTime() - 60_000).toISOString(),
+      }),
     });
-
-    const access = new QboAccess(db.mongoose.connection, {
-      apiBaseUrl: emulator.url,
-      environment: 'sandbox',
-      requestTimeoutMs: 5000,
-      oauth: {
-        clientId: 'qbo-emulator-client',
-        clientSecret: 'qbo-emulator-secret',
-        environment: 'sandbox',
-        redirectUri: 'http://127.0.0.1:9/callback',
-        endpoints: endpointsAt(emulator.url),
-        timeoutMs: 5000,
-      },
-      keys,
-    });
-    nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
-    worker = await createWorker({
-      connection: nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      db: db.mongoose.connection,
-      qbo: access,
-    });
-    workerRun = worker.run();
-    temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
-
-    const router = createQuickBooksWebhookRouter({
-      verifierToken,
-      db: () => Promise.resolve(db.mongoose.connection),
-      log: pino({ level: 'silent' }),
-      onStored: (events) =>
-        signalInboxWaiting(
-          temporal,
-          db.mongoose.connection,
-          events.map((event) => event.realmId),
-        ),
-    });
-    webhookServer = createApp({
-      readinessChecks: [],
-      log: pino({ level: 'silent' }),
-      routers: [router],
-    }).listen(0, '127.0.0.1');
-    await new Promise((resolve) => webhookServer.once('listening', resolve));
-    const webhookUrl = `http://127.0.0.1:${(webhookServer.address() as { port: number }).port}/v1/webhooks/quickbooks`;
-    await emulator.admin('PUT', `/companies/${qbo.realmId}/webhook`, { url: webhookUrl, verifierToken });
-
-    await startConnectionWorkflow(
-      temporal,
-      { _id: connectionId, realmId: qbo.realmId, accountId: 'acct_sync' },
-      { taskQueue, pollIntervalSeconds },
-    );
+    ({ emulator, db, qbo, connectionId } = harness);
   });
-
-  afterAll(async () => {
-    worker?.shutdown();
-    await workerRun;
-    await nativeConnection?.close();
-    await temporal?.connection.close();
-    await new Promise((resolve) => webhookServer?.close(resolve));
-    await emulator?.close();
-    await db?.close();
-  });
+  afterAll(() => harness?.close());
 
   const customers = () => qboCustomerModel(db.mongoose.connection);
   const projected = (qboId: string) => customers().findById(`${connectionId}:Customer:${qboId}`).lean();
@@ -135,7 +45,7 @@ describe('connection workflow: QBO changes reach MongoDB through webhooks and CD
       type: 'Invoice',
       qboLink: expect.stringContaining('https://sandbox.qbo.intuit.com/app/invoice?txnId='),
     });
-    const handle = temporal.workflow.getHandle(connectionWorkflowId(connectionId));
+    const handle = harness.workflow();
     const status = await eventually(
       () => handle.query(statusQuery),
       (current) => current.totals.polls >= 1,
@@ -211,7 +121,7 @@ describe('connection workflow: QBO changes reach MongoDB through webhooks and CD
   it('parks the connection as needs_reauth when its grant is revoked, and stops on disconnect', async () => {
     await emulator.admin('POST', `/companies/${qbo.realmId}/revoke-refresh-tokens`);
     await emulator.admin('POST', `/companies/${qbo.realmId}/expire-access-tokens`);
-    const handle = temporal.workflow.getHandle(connectionWorkflowId(connectionId));
+    const handle = harness.workflow();
     await eventually(
       () => handle.query(statusQuery),
       (status) => status.state === 'needs_reauth',

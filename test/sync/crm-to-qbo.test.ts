@@ -1,95 +1,39 @@
-import { randomBytes } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
-import { QboAccess } from '../../src/activities/qbo-access';
-import { endpointsAt } from '../../src/oauth/intuit-oauth';
 import { contactKey, contactLinkModel, crmContactModel, syncEventModel } from '../../src/projections/crm';
 import { storeFields } from '../../src/projections/models';
-import { KeyRing } from '../../src/security/encryption';
 import { toSyncFields, type SyncFields } from '../../src/sync/fields';
-import { connectionWorkflowId, startConnectionWorkflow } from '../../src/temporal/connection-workflows';
-import { createWorker } from '../../src/worker/create-worker';
 import { contactsChangedSignal } from '../../src/workflows/connection-messages';
-import { createTestConnection } from '../support/connections';
-import { eventually, openTestDatabase, temporalAddress, uniqueName, type TestDatabase } from '../support/env';
-import { QboClient, startTestEmulator, type TestEmulator } from '../support/emulator';
+import type { QboClient, TestEmulator } from '../support/emulator';
+import { eventually, type TestDatabase } from '../support/env';
+import { startSyncHarness, type SyncHarness } from '../support/sync-harness';
 
 describe('CRM → QBO: contacts written to QBO, merged field by field, never twice', () => {
+  let harness: SyncHarness;
   let emulator: TestEmulator;
   let db: TestDatabase;
   let qbo: QboClient;
-  let temporal: Client;
-  let nativeConnection: NativeConnection;
-  let worker: Worker;
-  let workerRun: Promise<void>;
-  const keys = new KeyRing([{ version: 'v1', key: randomBytes(32) }]);
-  const connectionId = uniqueName('conn');
+  let connectionId: string;
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({ startAt: new Date() });
-    db = await openTestDatabase('crm_to_qbo');
-    const company = await emulator.admin('POST', '/companies', { companyName: 'Push Co' });
-    const tokens = await emulator.admin('POST', `/companies/${company.json.realmId}/tokens`, {});
-    qbo = new QboClient(emulator.url, company.json.realmId, tokens.json.access_token);
-    await qbo.create('Customer', {
-      DisplayName: 'Existing Person',
-      PrimaryEmailAddr: { Address: 'existing@example.com' },
-    });
-    await createTestConnection(db.mongoose.connection, emulator, keys, {
-      _id: connectionId,
-      realmId: qbo.realmId,
-      accountId: 'acct_push',
-    });
-
-    const access = new QboAccess(db.mongoose.connection, {
-      apiBaseUrl: emulator.url,
-      environment: 'sandbox',
-      requestTimeoutMs: 5000,
-      oauth: {
-        clientId: 'qbo-emulator-client',
-        clientSecret: 'qbo-emulator-secret',
-        environment: 'sandbox',
-        redirectUri: 'http://127.0.0.1:9/callback',
-        endpoints: endpointsAt(emulator.url),
-        timeoutMs: 5000,
+    harness = await startSyncHarness({
+      pollIntervalSeconds: 3600,
+      webhooks: false,
+      // A backfill projects the existing customer, so setup matching can find it.
+      backfill: true,
+      beforeStart: async (client) => {
+        await client.create('Customer', {
+          DisplayName: 'Existing Person',
+          PrimaryEmailAddr: { Address: 'existing@example.com' },
+        });
       },
-      keys,
     });
-    const taskQueue = uniqueName('push');
-    nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
-    worker = await createWorker({
-      connection: nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      db: db.mongoose.connection,
-      qbo: access,
-    });
-    workerRun = worker.run();
-    temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
-    // A backfill projects the existing customer, so setup matching can find it.
-    await startConnectionWorkflow(
-      temporal,
-      { _id: connectionId, realmId: qbo.realmId, accountId: 'acct_push' },
-      { taskQueue, pollIntervalSeconds: 3600, backfill: true },
-    );
+    ({ emulator, db, qbo, connectionId } = harness);
     await eventually(
-      () =>
-        contactLinkModel(db.mongoose.connection)
-          .db.collection('connections')
-          .findOne({ _id: connectionId as never }),
+      () => db.mongoose.connection.db!.collection('connections').findOne({ _id: connectionId as never }),
       (connection) => (connection as { backfill?: { status?: string } } | null)?.backfill?.status === 'done',
       20_000,
     );
   });
-
-  afterAll(async () => {
-    worker?.shutdown();
-    await workerRun;
-    await nativeConnection?.close();
-    await temporal?.connection.close();
-    await emulator?.close();
-    await db?.close();
-  });
+  afterAll(() => harness?.close());
 
   async function putContact(
     crmContactId: string,
@@ -109,9 +53,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       },
       { upsert: true },
     );
-    await temporal.workflow
-      .getHandle(connectionWorkflowId(connectionId))
-      .signal(contactsChangedSignal, { crmContactIds: [crmContactId] });
+    await harness.workflow().signal(contactsChangedSignal, { crmContactIds: [crmContactId] });
   }
   const linkOf = (crmContactId: string) =>
     contactLinkModel(db.mongoose.connection).findById(contactKey(connectionId, crmContactId)).lean();

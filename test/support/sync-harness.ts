@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { QboAccess } from '../../src/activities/qbo-access';
+import { createApp } from '../../src/api/app';
+import { createQuickBooksWebhookRouter } from '../../src/api/quickbooks-webhook';
+import type { ConnectionRecord } from '../../src/db/models/connection';
+import { endpointsAt } from '../../src/oauth/intuit-oauth';
+import { KeyRing } from '../../src/security/encryption';
+import {
+  connectionWorkflowId,
+  signalInboxWaiting,
+  startConnectionWorkflow,
+} from '../../src/temporal/connection-workflows';
+import { createWorker } from '../../src/worker/create-worker';
+import { createTestConnection } from './connections';
+import { QboClient, startTestEmulator, type TestEmulator } from './emulator';
+import { openTestDatabase, temporalAddress, uniqueName, type TestDatabase } from './env';
+
+export interface SyncHarness {
+  emulator: TestEmulator;
+  db: TestDatabase;
+  temporal: Client;
+  /** An API client for the connected company, as a bookkeeper's other app would use it. */
+  qbo: QboClient;
+  connectionId: string;
+  workflow(): ReturnType<Client['workflow']['getHandle']>;
+  close(): Promise<void>;
+}
+
+export interface SyncHarnessOptions {
+  company?: Record<string, unknown>;
+  pollIntervalSeconds?: number;
+  backfill?: boolean;
+  /** Deliver the emulator's webhooks to our endpoint (default true). */
+  webhooks?: boolean;
+  /** Extra fields on the stored connection (e.g. a CDC cursor). */
+  connection?: (emulator: TestEmulator) => Partial<ConnectionRecord>;
+  /** Run before the workflow starts (e.g. to create data that setup matching should find). */
+  beforeStart?: (qbo: QboClient) => Promise<void>;
+}
+
+/**
+ * The sync engine's whole loop in one process: the emulator, FerretDB, a worker on a task queue of its own, a
+ * stored connection with sealed tokens, our webhook endpoint wired to the emulator, and a running connection
+ * workflow. Everything talks over real HTTP and real Temporal.
+ */
+export async function startSyncHarness(options: SyncHarnessOptions = {}): Promise<SyncHarness> {
+  const keys = new KeyRing([{ version: 'v1', key: randomBytes(32) }]);
+  const emulator = await startTestEmulator({ startAt: new Date() });
+  const db = await openTestDatabase('sync');
+  const company = await emulator.admin('POST', '/companies', { companyName: 'Sync Co', ...options.company });
+  const tokens = await emulator.admin('POST', `/companies/${company.json.realmId}/tokens`, {});
+  const qbo = new QboClient(emulator.url, company.json.realmId, tokens.json.access_token);
+  const connectionId = uniqueName('conn');
+  await createTestConnection(db.mongoose.connection, emulator, keys, {
+    _id: connectionId,
+    realmId: qbo.realmId,
+    accountId: 'acct_sync',
+    homeCurrency: company.json.homeCurrency,
+    ...options.connection?.(emulator),
+  });
+
+  const access = new QboAccess(db.mongoose.connection, {
+    apiBaseUrl: emulator.url,
+    environment: 'sandbox',
+    requestTimeoutMs: 5000,
+    oauth: {
+      clientId: 'qbo-emulator-client',
+      clientSecret: 'qbo-emulator-secret',
+      environment: 'sandbox',
+      redirectUri: 'http://127.0.0.1:9/callback',
+      endpoints: endpointsAt(emulator.url),
+      timeoutMs: 5000,
+    },
+    keys,
+  });
+  const taskQueue = uniqueName('sync');
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
+  const worker: Worker = await createWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    db: db.mongoose.connection,
+    qbo: access,
+  });
+  const workerRun = worker.run();
+  const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
+
+  let webhookServer: Server | undefined;
+  if (options.webhooks ?? true) {
+    const verifierToken = 'verifier-for-sync-tests';
+    const router = createQuickBooksWebhookRouter({
+      verifierToken,
+      db: () => Promise.resolve(db.mongoose.connection),
+      log: pino({ level: 'silent' }),
+      onStored: (events) =>
+        signalInboxWaiting(
+          temporal,
+          db.mongoose.connection,
+          events.map((event) => event.realmId),
+        ),
+    });
+    webhookServer = createApp({
+      readinessChecks: [],
+      log: pino({ level: 'silent' }),
+      routers: [router],
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => webhookServer!.once('listening', resolve));
+    const url = `http://127.0.0.1:${(webhookServer.address() as { port: number }).port}/v1/webhooks/quickbooks`;
+    await emulator.admin('PUT', `/companies/${qbo.realmId}/webhook`, { url, verifierToken });
+  }
+
+  await options.beforeStart?.(qbo);
+  await startConnectionWorkflow(
+    temporal,
+    { _id: connectionId, realmId: qbo.realmId, accountId: 'acct_sync' },
+    { taskQueue, pollIntervalSeconds: options.pollIntervalSeconds ?? 2, backfill: options.backfill ?? false },
+  );
+
+  return {
+    emulator,
+    db,
+    temporal,
+    qbo,
+    connectionId,
+    workflow: () => temporal.workflow.getHandle(connectionWorkflowId(connectionId)),
+    async close() {
+      worker.shutdown();
+      await workerRun;
+      await nativeConnection.close();
+      await temporal.connection.close();
+      if (webhookServer) await new Promise((resolve) => webhookServer.close(resolve));
+      await emulator.close();
+      await db.close();
+    },
+  };
+}
