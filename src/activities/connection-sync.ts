@@ -11,6 +11,7 @@ import {
 } from '../projections/apply';
 import { qboQuery, QboApiError, type QboClient } from '../qbo';
 import { syncedEntities, transactionTypes } from '../sync/transactions';
+import { applyCustomerMerge } from '../projections/merges';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
@@ -137,6 +138,11 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
         for (const { entity, id } of wanted.values()) {
           await fetchAndApply(client, target, entity, id, now());
           heartbeat();
+        }
+        for (const event of events) {
+          if (event.entity === 'Customer' && event.operation === 'Merge' && event.deletedId) {
+            await applyCustomerMerge(deps.db, connectionId, event.deletedId, event.entityId, now());
+          }
         }
         if (events.length > 0) {
           await inbox.updateMany(

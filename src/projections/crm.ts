@@ -33,7 +33,7 @@ export interface SyncEventRecord {
   connectionId: string;
   crmContactId?: string;
   qboCustomerId?: string;
-  kind: 'linked' | 'created' | 'updated_qbo' | 'conflict' | 'rejected';
+  kind: 'linked' | 'relinked' | 'unlinked' | 'created' | 'updated_qbo' | 'conflict' | 'rejected';
   fields?: string[];
   detail?: Record<string, unknown>;
   at: Date;

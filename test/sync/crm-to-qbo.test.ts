@@ -16,7 +16,6 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
   beforeAll(async () => {
     harness = await startSyncHarness({
       pollIntervalSeconds: 3600,
-      webhooks: false,
       // A backfill projects the existing customer, so setup matching can find it.
       backfill: true,
       beforeStart: async (client) => {
@@ -179,5 +178,39 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
     expect(rejected?.fields).toEqual(expect.arrayContaining(['displayName', 'email']));
     const writes = (await requests()).slice(before).filter((request) => request.method === 'POST');
     expect(writes).toEqual([]);
+  });
+
+  it('moves the link to the surviving customer when QBO merges the contact’s customer away', async () => {
+    await putContact('c-merge', { displayName: 'Merge Me Ltd', email: 'merge@example.com' });
+    const before = await eventually(
+      () => linkOf('c-merge'),
+      (found) => Boolean(found?.qboCustomerId),
+      5000,
+    );
+    const survivor = await qbo.create('Customer', { DisplayName: 'Survivor Ltd' });
+    const merged = await emulator.admin('POST', `/companies/${qbo.realmId}/merge-customers`, {
+      fromId: before!.qboCustomerId,
+      intoId: survivor.Id,
+    });
+    expect(merged.status).toBe(200);
+    const after = await eventually(
+      () => linkOf('c-merge'),
+      (found) => found?.qboCustomerId === survivor.Id,
+      10_000,
+    );
+    expect(after?.qboCustomerId).toBe(survivor.Id);
+    const gone = await eventually(
+      () =>
+        db.mongoose.connection
+          .db!.collection('qbo_customers')
+          .findOne({ _id: `${connectionId}:Customer:${before!.qboCustomerId}` as never }),
+      (found) => (found as { mergedInto?: string } | null)?.mergedInto === survivor.Id,
+      10_000,
+    );
+    expect(gone).toMatchObject({ active: false, mergedInto: survivor.Id });
+    const relinked = await syncEventModel(db.mongoose.connection)
+      .findOne({ connectionId, crmContactId: 'c-merge', kind: 'relinked' })
+      .lean();
+    expect(relinked?.qboCustomerId).toBe(survivor.Id);
   });
 });
