@@ -6,4 +6,5 @@ export * from './merge';
 export * from './matching';
 export * from './money';
 export * from './transactions';
+export * from './billing-summary';
 export * from './tags';

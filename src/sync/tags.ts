@@ -1,5 +1,6 @@
 import { toCents } from './money';
-import { assertIsoDate, isInForce, isOverdue, lifetimeSales, type TransactionView } from './transactions';
+import { lifetimeSales } from './billing-summary';
+import { assertIsoDate, isInForce, isOverdue, type TransactionView } from './transactions';
 
 /**
  * CRM tags derived from a contact's QBO transactions. Voided and deleted transactions never count.

@@ -1,5 +1,5 @@
+import { billingSummary } from '../../../src/sync/billing-summary';
 import {
-  billingSummary,
   deletedView,
   qboLink,
   transactionView,
