@@ -23,8 +23,8 @@ const configSchema = z
     QBO_ENVIRONMENT: z.enum(['sandbox', 'production']).default('sandbox'),
     /** Accounting API base; Intuit's sandbox/production hosts, or the emulator (the local default). */
     QBO_API_BASE_URL: z.url().default('http://127.0.0.1:4010'),
-    /** Origin serving Intuit's OAuth paths; unset means Intuit's own hosts (appcenter.intuit.com, …). */
-    QBO_OAUTH_BASE_URL: z.url().optional().default('http://127.0.0.1:4010'),
+    /** Origin serving Intuit's OAuth paths, or `intuit` for Intuit's own hosts (appcenter.intuit.com, …). */
+    QBO_OAUTH_BASE_URL: z.union([z.literal('intuit'), z.url()]).default('http://127.0.0.1:4010'),
     QBO_CLIENT_ID: z.string().min(1).default('qbo-emulator-client'),
     QBO_CLIENT_SECRET: z.string().min(1).default('qbo-emulator-secret'),
     QBO_REDIRECT_URI: z.url().default('http://127.0.0.1:3000/v1/oauth/quickbooks/callback'),

@@ -26,7 +26,8 @@ export function qboAccessSettings(config: Config): QboAccessSettings {
       clientSecret: config.QBO_CLIENT_SECRET,
       environment: config.QBO_ENVIRONMENT,
       redirectUri: config.QBO_REDIRECT_URI,
-      endpoints: config.QBO_OAUTH_BASE_URL ? endpointsAt(config.QBO_OAUTH_BASE_URL) : intuitEndpoints,
+      endpoints:
+        config.QBO_OAUTH_BASE_URL === 'intuit' ? intuitEndpoints : endpointsAt(config.QBO_OAUTH_BASE_URL),
       timeoutMs: config.QBO_REQUEST_TIMEOUT_MS,
     },
     keys: KeyRing.parse(config.TOKEN_ENCRYPTION_KEYS),

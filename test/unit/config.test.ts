@@ -74,3 +74,16 @@ describe('production configuration', () => {
     ).toBe('production');
   });
 });
+
+describe('QBO endpoints', () => {
+  it('points at the emulator by default and at Intuit when told', async () => {
+    const { qboAccessSettings } = await import('../../src/activities/qbo-access');
+    expect(qboAccessSettings(loadConfig({})).oauth.endpoints.token).toBe(
+      'http://127.0.0.1:4010/oauth2/v1/tokens/bearer',
+    );
+    expect(qboAccessSettings(loadConfig({ QBO_OAUTH_BASE_URL: 'intuit' })).oauth.endpoints.token).toBe(
+      'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
+    );
+    expect(() => loadConfig({ QBO_OAUTH_BASE_URL: 'not a url' })).toThrow(/QBO_OAUTH_BASE_URL/);
+  });
+});
