@@ -213,4 +213,40 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       .lean();
     expect(relinked?.qboCustomerId).toBe(survivor.Id);
   });
+
+  it('re-reads and re-merges when QBO changes between our read and our write (5010)', async () => {
+    const link = (await linkOf('c-new'))!;
+    // Every API call now takes 1 s, so a QBO-side edit can land between our read and our write.
+    await emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, { latencyMs: 1000 });
+    try {
+      await putContact('c-new', {
+        displayName: "Dana O'Neil",
+        givenName: 'Dana',
+        familyName: "O'Neil",
+        email: 'dana@new.example.com',
+        phone: '555-CRM',
+        website: 'https://dana.example.com',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      await emulator.admin('POST', `/companies/${qbo.realmId}/entities/customer`, {
+        entity: { Id: link.qboCustomerId, Notes: 'edited while we were writing' },
+      });
+      const after = await eventually(
+        async () => (await customerNamed("Dana O\\'Neil"))[0],
+        (customer) => customer?.WebAddr?.URI === 'https://dana.example.com',
+        15_000,
+      );
+      expect(after.Notes).toBe('edited while we were writing');
+    } finally {
+      await emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, {});
+    }
+    const stale = (await requests()).filter(
+      (request) =>
+        request.method === 'POST' &&
+        request.path === '/customer' &&
+        request.body.Id === link.qboCustomerId &&
+        (request as { status?: number }).status === 400,
+    );
+    expect(stale.length).toBeGreaterThanOrEqual(1);
+  });
 });
