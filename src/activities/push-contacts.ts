@@ -91,10 +91,16 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
   const connectionId = context.connection._id;
   const contact = await crmContactModel(db).findById(contactKey(connectionId, crmContactId)).lean();
   if (!contact) return;
-  const crm = loadFields(contact.fields);
   let link: ContactLinkRecord | null = await contactLinkModel(db)
     .findById(contactKey(connectionId, crmContactId))
     .lean<ContactLinkRecord>();
+  if (contact.deletedAt) return tombstone(context, crmContactId, link, contact.deletedAt);
+  if (link?.deletedAt) {
+    // Nothing but the CRM writes contacts: a live contact over a tombstone means the CRM sent it again.
+    await contactLinkModel(db).updateOne({ _id: link._id }, { $unset: { deletedAt: 1 } });
+    link = { ...link, deletedAt: undefined };
+  }
+  const crm = loadFields(contact.fields);
   if (!link) {
     link = await linkToExisting(context, crmContactId, crm);
     if (!link) return createCustomer(context, crmContactId, crm);
@@ -153,6 +159,21 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
     }
     return;
   }
+}
+
+/**
+ * The CRM deleted the contact. QBO cannot delete customers and making one inactive would hide its open invoices,
+ * so the customer is left alone; the link becomes a tombstone so that no later sync recreates or relinks it.
+ */
+async function tombstone(
+  context: PushContext,
+  crmContactId: string,
+  link: ContactLinkRecord | null,
+  deletedAt: Date,
+): Promise<void> {
+  if (!link || link.deletedAt) return;
+  await contactLinkModel(context.deps.db).updateOne({ _id: link._id }, { $set: { deletedAt } });
+  await event(context, { kind: 'contact_deleted', crmContactId, qboCustomerId: link.qboCustomerId });
 }
 
 /** Setup matching: an existing QBO customer with the contact's email, else its display or company name. */

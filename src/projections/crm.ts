@@ -14,6 +14,8 @@ export interface CrmContactRecord {
   /** The CRM's own `updatedAt` for the contact. */
   updatedAt: string;
   receivedAt: Date;
+  /** The CRM deleted the contact: a tombstone, so that no sync brings it back. */
+  deletedAt?: Date;
 }
 
 export interface ContactLinkRecord {
@@ -27,13 +29,23 @@ export interface ContactLinkRecord {
   qboSyncToken: string;
   linkedBy: 'created' | 'email' | 'name';
   syncedAt: Date;
+  /** The contact was deleted in the CRM; the QBO customer is left as it is (QBO cannot delete customers). */
+  deletedAt?: Date;
 }
 
 export interface SyncEventRecord {
   connectionId: string;
   crmContactId?: string;
   qboCustomerId?: string;
-  kind: 'linked' | 'relinked' | 'unlinked' | 'created' | 'updated_qbo' | 'conflict' | 'rejected';
+  kind:
+    | 'linked'
+    | 'relinked'
+    | 'unlinked'
+    | 'created'
+    | 'updated_qbo'
+    | 'conflict'
+    | 'rejected'
+    | 'contact_deleted';
   fields?: string[];
   detail?: Record<string, unknown>;
   at: Date;
@@ -47,6 +59,7 @@ const contactSchema = new Schema<CrmContactRecord>(
     fields: { type: Schema.Types.Mixed, required: true },
     updatedAt: { type: String, required: true },
     receivedAt: { type: Date, required: true },
+    deletedAt: Date,
   },
   { collection: 'crm_contacts', versionKey: false, minimize: false },
 );
@@ -61,6 +74,7 @@ const linkSchema = new Schema<ContactLinkRecord>(
     qboSyncToken: { type: String, default: '' },
     linkedBy: { type: String, enum: ['created', 'email', 'name'], required: true },
     syncedAt: { type: Date, required: true },
+    deletedAt: Date,
   },
   { collection: 'contact_links', versionKey: false, minimize: false },
 );

@@ -49,6 +49,8 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
           updatedAt,
           receivedAt: new Date(),
         },
+        // A PUT from the CRM is a live contact again, whatever was deleted before.
+        $unset: { deletedAt: 1 },
       },
       { upsert: true },
     );
@@ -248,5 +250,47 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
         (request as { status?: number }).status === 400,
     );
     expect(stale.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('leaves the QBO customer alone when the CRM deletes a contact, and revives the link on a new PUT', async () => {
+    await putContact('c-gone', { displayName: 'Gone Soon', email: 'gone@example.com' });
+    const link = await eventually(
+      () => linkOf('c-gone'),
+      (found) => Boolean(found?.qboCustomerId),
+      5000,
+    );
+    await crmContactModel(db.mongoose.connection).updateOne(
+      { _id: contactKey(connectionId, 'c-gone') },
+      { $set: { deletedAt: new Date() } },
+    );
+    await harness.workflow().signal(contactsChangedSignal, { crmContactIds: ['c-gone'] });
+    const tombstoned = await eventually(
+      () => linkOf('c-gone'),
+      (found) => Boolean(found?.deletedAt),
+      5000,
+    );
+    expect(tombstoned?.qboCustomerId).toBe(link!.qboCustomerId);
+    const [customer] = await customerNamed('Gone Soon');
+    expect(customer.Active).toBe(true);
+    expect(
+      await syncEventModel(db.mongoose.connection).countDocuments({
+        connectionId,
+        crmContactId: 'c-gone',
+        kind: 'contact_deleted',
+      }),
+    ).toBe(1);
+
+    await putContact('c-gone', { displayName: 'Gone Soon', email: 'back@example.com' });
+    const revived = await eventually(
+      () => linkOf('c-gone'),
+      (found) => found !== null && !found.deletedAt,
+      5000,
+    );
+    expect(revived?.qboCustomerId).toBe(link!.qboCustomerId);
+    await eventually(
+      async () => (await customerNamed('Gone Soon'))[0],
+      (found) => found?.PrimaryEmailAddr?.Address === 'back@example.com',
+      5000,
+    );
   });
 });
