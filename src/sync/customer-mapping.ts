@@ -140,26 +140,12 @@ export function customerToFields(customer: QboCustomer): SyncFields {
 }
 
 /** A QBO Customer write body: the sparse update (with Id/SyncToken) or, without a current record, a create body. */
-export interface CustomerPatch {
-  Id?: string;
-  SyncToken?: string;
+export type CustomerPatch = Pick<
+  QboCustomer,
+  'Id' | 'SyncToken' | ScalarElement | WrappedElement | 'BillAddr' | 'ShipAddr'
+> & {
   sparse?: true;
-  GivenName?: string;
-  MiddleName?: string;
-  FamilyName?: string;
-  Title?: string;
-  Suffix?: string;
-  CompanyName?: string;
-  DisplayName?: string;
-  Notes?: string;
-  PrimaryEmailAddr?: { Address: string };
-  PrimaryPhone?: { FreeFormNumber: string };
-  Mobile?: { FreeFormNumber: string };
-  Fax?: { FreeFormNumber: string };
-  WebAddr?: { URI: string };
-  BillAddr?: QboPhysicalAddress;
-  ShipAddr?: QboPhysicalAddress;
-}
+};
 
 /** Address parts that are not synced but must survive a rewrite of the whole address object. */
 const keptAddressKeys = [
