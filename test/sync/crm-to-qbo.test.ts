@@ -151,9 +151,15 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       PrimaryPhone: { FreeFormNumber: '555-QBO' },
     });
     expect(Number(after.SyncToken)).toBe(Number(before.SyncToken) + 2);
-    const conflicts = await syncEventModel(db.mongoose.connection)
-      .find({ connectionId, kind: 'conflict', crmContactId: 'c-new' })
-      .lean();
+    // Sync events are written after QBO answers, so they may trail the write by a moment.
+    const conflicts = await eventually(
+      () =>
+        syncEventModel(db.mongoose.connection)
+          .find({ connectionId, kind: 'conflict', crmContactId: 'c-new' })
+          .lean(),
+      (found) => found.length > 0,
+      5000,
+    );
     expect(conflicts).toEqual([
       expect.objectContaining({
         fields: ['phone'],
@@ -210,9 +216,15 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       10_000,
     );
     expect(gone).toMatchObject({ active: false, mergedInto: survivor.Id });
-    const relinked = await syncEventModel(db.mongoose.connection)
-      .findOne({ connectionId, crmContactId: 'c-merge', kind: 'relinked' })
-      .lean();
+    // The relink event is written after the link moves, so it may trail the link by a moment.
+    const relinked = await eventually(
+      () =>
+        syncEventModel(db.mongoose.connection)
+          .findOne({ connectionId, crmContactId: 'c-merge', kind: 'relinked' })
+          .lean(),
+      Boolean,
+      5000,
+    );
     expect(relinked?.qboCustomerId).toBe(survivor.Id);
   });
 
@@ -273,11 +285,16 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
     const [customer] = await customerNamed('Gone Soon');
     expect(customer.Active).toBe(true);
     expect(
-      await syncEventModel(db.mongoose.connection).countDocuments({
-        connectionId,
-        crmContactId: 'c-gone',
-        kind: 'contact_deleted',
-      }),
+      await eventually(
+        () =>
+          syncEventModel(db.mongoose.connection).countDocuments({
+            connectionId,
+            crmContactId: 'c-gone',
+            kind: 'contact_deleted',
+          }),
+        (count) => count > 0,
+        5000,
+      ),
     ).toBe(1);
 
     await putContact('c-gone', { displayName: 'Gone Soon', email: 'back@example.com' });
