@@ -1,0 +1,204 @@
+import type { TransactionType } from '../sync/transactions';
+import type { FollowUpKind } from './stages';
+
+/**
+ * The emails a customer receives, as plain text and HTML. Every value from QBO or the policy is escaped in the
+ * HTML, and amounts are written in the document's own currency.
+ */
+export interface EmailDocument {
+  type: TransactionType;
+  qboId: string;
+  number?: string;
+  total: number;
+  balance: number;
+  currency: string;
+  txnDate: string;
+  dueDate?: string;
+  expirationDate?: string;
+}
+
+export interface EmailContent {
+  kind: FollowUpKind;
+  /** Who the email is from: the company. */
+  senderName: string;
+  customerName: string | null;
+  document: EmailDocument;
+  daysOverdue?: number;
+  daysToExpiry?: number;
+  /** Where the customer pays or views the document. */
+  link?: string;
+  locale: string;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export function formatMoney(amount: number, currency: string, locale: string): string {
+  try {
+    return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(amount);
+  } catch {
+    // A code Intl does not know still reads correctly as "1,234.50 XYZ".
+    return `${new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(amount)} ${currency}`;
+  }
+}
+
+/** A `yyyy-MM-dd` calendar date, written out ("March 2, 2026"); UTC so no zone shifts the day. */
+export function formatDate(isoDate: string, locale: string): string {
+  const [y, m, d] = isoDate.split('-').map(Number) as [number, number, number];
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(
+    new Date(Date.UTC(y, m - 1, d)),
+  );
+}
+
+export function escapeHtml(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** Fills `{realmId}`, `{type}`, `{id}` and `{number}` in a policy's link template, each URL-encoded. */
+export function fillLinkTemplate(
+  template: string,
+  values: { realmId: string; type: string; id: string; number?: string },
+): string {
+  return template.replace(/\{(realmId|type|id|number)\}/g, (_match, name: keyof typeof values) =>
+    encodeURIComponent(values[name] ?? ''),
+  );
+}
+
+const documentNames: Partial<Record<TransactionType, string>> = {
+  Invoice: 'invoice',
+  Estimate: 'estimate',
+  Payment: 'payment',
+};
+
+function days(count: number): string {
+  return `${count} day${count === 1 ? '' : 's'}`;
+}
+
+/** A paragraph is a list of pieces; a piece is text or a value, which HTML escapes (and may emphasise). */
+type Piece = string | { value: string; strong?: boolean };
+interface Message {
+  subject: string;
+  paragraphs: Piece[][];
+  /** The call to action under the paragraphs, when the policy gives a link. */
+  action?: string;
+}
+
+function message(content: EmailContent): Message {
+  const { document, locale } = content;
+  const name = documentNames[document.type] ?? 'document';
+  const label = document.number === undefined ? `your ${name}` : `${name} ${document.number}`;
+  const money = (amount: number): Piece => ({
+    value: formatMoney(amount, document.currency, locale),
+    strong: true,
+  });
+  const date = (isoDate: string): Piece => ({ value: formatDate(isoDate, locale) });
+  const from: Piece = { value: content.senderName };
+
+  switch (content.kind) {
+    case 'invoice_overdue': {
+      const overdue = content.daysOverdue ?? 0;
+      const partly = document.balance < document.total;
+      return {
+        subject: `Payment reminder: ${label} is ${days(overdue)} overdue`,
+        paragraphs: [
+          [
+            `This is a friendly reminder that ${label} from `,
+            from,
+            ' was due on ',
+            date(document.dueDate ?? document.txnDate),
+            ` and is now ${days(overdue)} overdue.`,
+          ],
+          partly
+            ? ['Amount due: ', money(document.balance), ' of ', money(document.total), '.']
+            : ['Amount due: ', money(document.balance), '.'],
+          ['If you have already paid, thank you, and please disregard this message.'],
+        ],
+        action: 'Pay or view the invoice',
+      };
+    }
+    case 'estimate_expiring':
+      return {
+        subject: `${capitalise(label)} expires on ${formatDate(document.expirationDate ?? document.txnDate, locale)}`,
+        paragraphs: [
+          [
+            `${capitalise(label)} from `,
+            from,
+            ' for ',
+            money(document.total),
+            ' expires on ',
+            date(document.expirationDate ?? document.txnDate),
+            ` (in ${days(content.daysToExpiry ?? 0)}).`,
+          ],
+          ['Reply to this email if you would like to go ahead or have any questions.'],
+        ],
+        action: 'View the estimate',
+      };
+    case 'estimate_accepted':
+      return {
+        subject: `Thank you for accepting ${label}`,
+        paragraphs: [
+          ['Thank you for accepting ', { value: label }, ' for ', money(document.total), '.'],
+          [from, ' will be in touch about the next steps.'],
+        ],
+        action: 'View the estimate',
+      };
+    case 'payment_received':
+      return {
+        subject: `Thank you for your payment of ${formatMoney(document.total, document.currency, locale)}`,
+        paragraphs: [
+          [
+            'We received your payment of ',
+            money(document.total),
+            ' on ',
+            date(document.txnDate),
+            '. Thank you!',
+          ],
+        ],
+      };
+  }
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+export function renderFollowUpEmail(content: EmailContent): RenderedEmail {
+  const { subject, paragraphs, action } = message(content);
+  const greeting = content.customerName === null ? 'Hello,' : `Hello ${content.customerName},`;
+  const asText = (piece: Piece): string => (typeof piece === 'string' ? piece : piece.value);
+  const asHtml = (piece: Piece): string => {
+    if (typeof piece === 'string') return escapeHtml(piece);
+    return piece.strong ? `<strong>${escapeHtml(piece.value)}</strong>` : escapeHtml(piece.value);
+  };
+  const link = action === undefined ? undefined : content.link;
+
+  const text = [
+    greeting,
+    ...paragraphs.map((paragraph) => paragraph.map(asText).join('')),
+    ...(link === undefined ? [] : [`${action}: ${link}`]),
+    content.senderName,
+  ].join('\n\n');
+
+  const html = [
+    '<!doctype html>',
+    `<html lang="${escapeHtml(content.locale)}"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>`,
+    '<body style="font-family: Arial, Helvetica, sans-serif; line-height: 1.5; color: #222">',
+    `<p>${escapeHtml(greeting)}</p>`,
+    ...paragraphs.map((paragraph) => `<p>${paragraph.map(asHtml).join('')}</p>`),
+    ...(link === undefined || action === undefined
+      ? []
+      : [`<p><a href="${escapeHtml(link)}">${escapeHtml(action)}</a></p>`]),
+    `<p>${escapeHtml(content.senderName)}</p>`,
+    '</body></html>',
+  ].join('\n');
+
+  return { subject, text: `${text}\n`, html: `${html}\n` };
+}

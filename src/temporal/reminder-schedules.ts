@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+} from '@temporalio/client';
+import { deliveryHours, type FollowUpPolicy } from '../followups/policy';
+import type { remindersWorkflow } from '../workflows/reminders';
+import { searchAttributes } from './search-attributes';
+
+/**
+ * One Temporal Schedule per connection starts its reminders workflow, hourly outside the company's quiet hours, in
+ * the company's time zone. Ops see it in the Temporal UI as `reminders:<connectionId>` (and by the connection's
+ * search attributes) and may pause it there; a policy change updates it, and disconnecting deletes it.
+ */
+export function reminderScheduleId(connectionId: string): string {
+  return `reminders:${connectionId}`;
+}
+
+export interface ReminderScheduleTarget {
+  connectionId: string;
+  accountId: string;
+  realmId: string;
+  taskQueue: string;
+}
+
+/** The note a schedule paused by its policy carries; a pause with any other note is an operator's. */
+const policyPauseNote = 'Follow-ups are disabled in this connection’s policy.';
+
+/** Spreads connections over the hour, so every schedule does not fire at :00. */
+function minuteOf(connectionId: string): number {
+  return createHash('sha256').update(connectionId).digest().readUInt16BE(0) % 60;
+}
+
+function scheduleOptions(target: ReminderScheduleTarget, policy: FollowUpPolicy) {
+  const attributes = [
+    { key: searchAttributes.connectionId, value: target.connectionId },
+    { key: searchAttributes.accountId, value: target.accountId },
+    { key: searchAttributes.realmId, value: target.realmId },
+  ];
+  return {
+    spec: {
+      calendars: [
+        {
+          hour: deliveryHours(policy),
+          minute: minuteOf(target.connectionId),
+          comment: 'outside quiet hours',
+        },
+      ],
+      timezone: policy.timeZone,
+    },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: 'remindersWorkflow',
+      workflowId: reminderScheduleId(target.connectionId),
+      taskQueue: target.taskQueue,
+      args: [{ connectionId: target.connectionId }] as Parameters<typeof remindersWorkflow>,
+      typedSearchAttributes: attributes,
+      workflowExecutionTimeout: '1 hour',
+    },
+    policies: {
+      // One run at a time per connection; a run missed during an outage is only worth catching up briefly.
+      overlap: ScheduleOverlapPolicy.SKIP,
+      catchupWindow: '1 hour',
+    },
+    typedSearchAttributes: attributes,
+  } satisfies Omit<ScheduleOptions, 'scheduleId'>;
+}
+
+/** Creates the connection's schedule, or brings an existing one in line with the policy. */
+export async function upsertReminderSchedule(
+  client: Client,
+  target: ReminderScheduleTarget,
+  policy: FollowUpPolicy,
+): Promise<'created' | 'updated'> {
+  const scheduleId = reminderScheduleId(target.connectionId);
+  const options = scheduleOptions(target, policy);
+  const policyState = policy.enabled ? { paused: false } : { paused: true, note: policyPauseNote };
+  try {
+    await client.schedule.create({ scheduleId, ...options, state: policyState });
+    return 'created';
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+  }
+  await client.schedule.getHandle(scheduleId).update((previous) => {
+    // An operator's pause (from the UI) outlives policy edits; only the policy's own pause follows the policy.
+    const pausedByOperator = previous.state.paused && previous.state.note !== policyPauseNote;
+    return {
+      spec: options.spec,
+      action: options.action,
+      policies: options.policies,
+      typedSearchAttributes: options.typedSearchAttributes,
+      state: pausedByOperator ? { paused: true, note: previous.state.note ?? '' } : policyState,
+    };
+  });
+  return 'updated';
+}
+
+/** Deletes the connection's schedule; false when it had none. Runs already started finish. */
+export async function deleteReminderSchedule(client: Client, connectionId: string): Promise<boolean> {
+  try {
+    await client.schedule.getHandle(reminderScheduleId(connectionId)).delete();
+    return true;
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) return false;
+    throw error;
+  }
+}
+
+export async function describeReminderSchedule(
+  client: Client,
+  connectionId: string,
+): Promise<ScheduleDescription | null> {
+  try {
+    return await client.schedule.getHandle(reminderScheduleId(connectionId)).describe();
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) return null;
+    throw error;
+  }
+}
