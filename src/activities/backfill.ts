@@ -2,7 +2,9 @@ import { heartbeat } from '@temporalio/activity';
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectionModel } from '../db/models/connection';
 import { applyRecords, type ProjectedEntity } from '../projections/apply';
-import { maxPageSize, qboIdentifier, qboQuery } from '../qbo';
+import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
+import { maxPageSize, qboIdentifier, qboQuery, type Customer } from '../qbo';
+import { propagateCustomers } from './crm-propagation';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
@@ -66,11 +68,15 @@ export function createBackfillActivities(deps: BackfillDependencies) {
           `${where} orderby Id startposition ${startPosition} maxresults ${maxPageSize}`;
         const page = await client.query(statement, { entity });
         heartbeat();
-        const counts = await applyRecords(
-          projectionContext(deps.db, connection, deps.qbo.settings.environment, now()),
-          entity,
-          page.rows,
-        );
+        const at = now();
+        const projection = projectionContext(deps.db, connection, deps.qbo.settings.environment, at);
+        const counts = await applyRecords(projection, entity, page.rows);
+        // A reconciling backfill can find changes to linked contacts; the CRM reads the rest from the feed.
+        if (entity === 'Customer')
+          await propagateCustomers(
+            { db: deps.db, connection, projection, now: at, announce: false },
+            counts.changed as { record: Customer; created: boolean }[],
+          );
         const readSoFar = startPosition - 1 + page.rows.length;
         await connections().updateOne(
           { _id: connectionId },
@@ -94,18 +100,36 @@ export function createBackfillActivities(deps: BackfillDependencies) {
       cursorAtStart: string;
     }): Promise<void> {
       return asActivity(async () => {
-        await connections().updateOne(
-          { _id: connectionId },
-          {
-            $set: {
-              cdcCursor: cursorAtStart,
-              reconcileNeeded: false,
-              'backfill.status': 'done',
-              'backfill.finishedAt': now(),
+        const at = now();
+        const connection = await connections()
+          .findOneAndUpdate(
+            { _id: connectionId },
+            {
+              $set: {
+                cdcCursor: cursorAtStart,
+                reconcileNeeded: false,
+                'backfill.status': 'done',
+                'backfill.finishedAt': at,
+              },
+              $unset: { 'backfill.entity': 1 },
             },
-            $unset: { 'backfill.entity': 1 },
-          },
-        );
+          )
+          .lean();
+        // Tells the CRM the initial load is ready in the contacts feed.
+        if (connection)
+          await recordAccountEvents(
+            deps.db,
+            connection.accountId,
+            [
+              connectionStatusEvent(
+                connection,
+                'backfill_completed',
+                'the initial read of QuickBooks finished',
+                at,
+              ),
+            ],
+            at,
+          );
       });
     },
   };

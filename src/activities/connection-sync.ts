@@ -9,9 +9,12 @@ import {
   type ProjectedEntity,
   type ProjectionContext,
 } from '../projections/apply';
-import { qboQuery, QboApiError, type QboClient } from '../qbo';
+import { qboQuery, QboApiError, type Customer, type QboClient } from '../qbo';
 import { syncedEntities, transactionTypes } from '../sync/transactions';
 import { applyCustomerMerge } from '../projections/merges';
+import type { QboTransactionRecord as QboTransactionJson } from '../sync/transactions';
+import { announceTransactions, propagateCustomers, type PropagationTarget } from './crm-propagation';
+import { onTransactionsApplied } from '../followups/sync-hook';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
@@ -26,6 +29,8 @@ export interface SyncCounts {
   applied: number;
   unchanged: number;
   deleted: number;
+  /** Events stored for the CRM; the workflow wakes the account's webhook dispatcher when there are any. */
+  eventsRecorded: number;
 }
 
 export interface PollResult extends SyncCounts {
@@ -44,10 +49,11 @@ export interface ConnectionSyncDependencies {
 interface SyncTarget {
   context: ProjectionContext;
   counts: SyncCounts;
+  propagation: PropagationTarget;
 }
 
 function emptyCounts(): SyncCounts {
-  return { applied: 0, unchanged: 0, deleted: 0 };
+  return { applied: 0, unchanged: 0, deleted: 0, eventsRecorded: 0 };
 }
 
 async function applyPage(
@@ -55,16 +61,48 @@ async function applyPage(
   entity: ProjectedEntity,
   records: readonly { Id?: string }[],
 ): Promise<void> {
-  const counts = await applyRecords(target.context, entity, records);
-  target.counts.applied += counts.applied;
-  target.counts.unchanged += counts.unchanged;
+  const result = await applyRecords(target.context, entity, records as (Customer | QboTransactionJson)[]);
+  target.counts.applied += result.applied;
+  target.counts.unchanged += result.unchanged;
+  // The entity decides the record type: customers for Customer, transactions for the rest.
+  if (isTransactionType(entity) && result.changed.length > 0) {
+    // A payment, void or delete cancels pending reminders within this sync cycle, and tags follow the history.
+    const followUps = await onTransactionsApplied(
+      {
+        db: target.context.db,
+        connectionId: target.context.connectionId,
+        asOf: target.context.now,
+        now: () => new Date(),
+      },
+      (result.changed as { record: QboTransactionJson }[]).map(({ record }) => ({
+        qboId: record.Id,
+        ...(record.CustomerRef?.value ? { customerQboId: record.CustomerRef.value } : {}),
+      })),
+    );
+    target.counts.eventsRecorded += followUps.eventsRecorded;
+  }
+  target.counts.eventsRecorded += isTransactionType(entity)
+    ? await announceTransactions(target.propagation, entity, result.changed)
+    : (
+        await propagateCustomers(
+          target.propagation,
+          result.changed as { record: Customer; created: boolean }[],
+        )
+      ).eventsRecorded;
 }
 
 export function createConnectionSyncActivities(deps: ConnectionSyncDependencies) {
   const now = deps.now ?? (() => new Date());
 
-  const projection = (connection: ConnectionRecord): ProjectionContext =>
-    projectionContext(deps.db, connection, deps.qbo.settings.environment, now());
+  const syncTarget = (connection: ConnectionRecord): SyncTarget => {
+    const at = now();
+    const context = projectionContext(deps.db, connection, deps.qbo.settings.environment, at);
+    return {
+      context,
+      counts: emptyCounts(),
+      propagation: { db: deps.db, connection, projection: context, now: at, announce: true },
+    };
+  };
 
   return {
     /**
@@ -75,7 +113,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
     async pollChanges({ connectionId }: { connectionId: string }): Promise<PollResult> {
       return asActivity(async () => {
         const { connection, client } = await deps.qbo.open(connectionId);
-        const target: SyncTarget = { context: projection(connection), counts: emptyCounts() };
+        const target = syncTarget(connection);
         const at = now();
         let since = new Date(connection.cdcCursor ?? connection.createdAt);
         let reconcileNeeded = connection.reconcileNeeded ?? false;
@@ -120,7 +158,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
     }): Promise<SyncCounts & { remaining: boolean }> {
       return asActivity(async () => {
         const { connection, client } = await deps.qbo.open(connectionId);
-        const target: SyncTarget = { context: projection(connection), counts: emptyCounts() };
+        const target = syncTarget(connection);
         const inbox = inboxModel(deps.db);
         const events = await inbox
           .find({ realmId: connection.realmId, status: 'pending' })

@@ -1,6 +1,9 @@
 import type { Connection } from 'mongoose';
+import type { Mailer } from '../email/mailer';
 import { createBackfillActivities } from './backfill';
 import { createConnectionSyncActivities } from './connection-sync';
+import { createFollowUpActivities } from './followups';
+import { createOutboundActivities, defaultWebhookTimeoutMs } from './outbound';
 import { createPushActivities } from './push-contacts';
 import type { QboAccess } from './qbo-access';
 import { createSelfTestActivities } from './self-test';
@@ -8,6 +11,8 @@ import { createSelfTestActivities } from './self-test';
 export interface ActivityDependencies {
   db: Connection;
   qbo: QboAccess;
+  /** Sends follow-up emails; without it the email channel is skipped. */
+  mailer?: Mailer;
 }
 
 /** Every activity the worker registers, built over injected dependencies so tests can run them for real. */
@@ -17,6 +22,13 @@ export function createActivities(deps: ActivityDependencies) {
     ...createConnectionSyncActivities({ db: deps.db, qbo: deps.qbo }),
     ...createBackfillActivities({ db: deps.db, qbo: deps.qbo }),
     ...createPushActivities({ db: deps.db, qbo: deps.qbo }),
+    // Webhook secrets are sealed with the same key ring as the OAuth tokens.
+    ...createOutboundActivities({
+      db: deps.db,
+      keyRing: deps.qbo.settings.keys,
+      timeoutMs: defaultWebhookTimeoutMs,
+    }),
+    ...createFollowUpActivities({ db: deps.db, mailer: deps.mailer }),
   };
 }
 

@@ -310,6 +310,7 @@ async function finishSync(
     projectionContext(db, context.connection, context.deps.qbo.settings.environment, context.now),
     'Customer',
     [customer],
+    'crm',
   );
   await qboCustomerModel(db).updateOne(
     { connectionId: context.connection._id, qboId: customer.Id },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { acquireLease, type claimModel } from '../db/claims';
 import type { ConnectionRecord } from '../db/models/connection';
+import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
 import type { KeyRing } from '../security/encryption';
 import { InvalidGrantError, type TokenSet } from './intuit-oauth';
 
@@ -111,10 +112,24 @@ export class ConnectionTokens {
       fresh = await this.options.refreshGrant(current.refreshToken);
     } catch (error) {
       if (!(error instanceof InvalidGrantError)) throw error;
-      await connections.updateOne(
-        { _id: connectionId, 'tokens.version': version },
-        { $set: { status: 'needs_reauth', statusReason: 'refresh token rejected (invalid_grant)' } },
-      );
+      const reason = 'refresh token rejected (invalid_grant)';
+      const parked = await connections
+        .findOneAndUpdate(
+          { _id: connectionId, 'tokens.version': version },
+          { $set: { status: 'needs_reauth', statusReason: reason } },
+          { new: true },
+        )
+        .lean();
+      // The CRM must ask its user to reconnect; this version's lease holder is the only one to say so.
+      if (parked) {
+        const at = new Date(this.now());
+        await recordAccountEvents(
+          connections.db,
+          parked.accountId,
+          [connectionStatusEvent(parked, 'needs_reauth', reason, at, `v${version}`)],
+          at,
+        );
+      }
       throw new ConnectionNeedsReauthError(
         `connection ${connectionId} needs to be reconnected: ${error.message}`,
       );
@@ -130,10 +145,11 @@ export class ConnectionTokens {
   private async load(): Promise<OpenTokens> {
     const { connections, connectionId, keys } = this.options;
     const record = await connections.findById(connectionId).lean();
-    if (!record?.tokens) throw new Error(`connection ${connectionId} has no tokens`);
+    if (!record) throw new Error(`no connection ${connectionId}`);
     if (record.status === 'needs_reauth')
       throw new ConnectionNeedsReauthError(`connection ${connectionId} needs to be reconnected`);
-    if (record.status === 'disconnected')
+    // A disconnect forgets the tokens: only a new consent brings the connection back.
+    if (record.status === 'disconnected' || !record.tokens)
       throw new ConnectionNeedsReauthError(`connection ${connectionId} is disconnected`);
     return {
       accessToken: keys.open(record.tokens.access, aad(connectionId, 'access')),

@@ -34,6 +34,11 @@ export interface ApplyCounts {
   unchanged: number;
 }
 
+export interface ApplyResult<R> extends ApplyCounts {
+  /** The records that were newer than what was held, and whether each was new to the projection. */
+  changed: { record: R; created: boolean }[];
+}
+
 export type ProjectedEntity = 'Customer' | TransactionType;
 
 export function isTransactionType(entity: string): entity is TransactionType {
@@ -53,11 +58,13 @@ const tombstoneToken = Number.MAX_SAFE_INTEGER;
  * records, and an update for each that is newer than the version held. An older version arriving late (a slow CDC page after a webhook fetch) never overwrites
  * a newer one. One connection's changes are applied by one workflow at a time, so nothing races the compare.
  */
-export async function applyRecords(
+export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
   context: ProjectionContext,
   entity: ProjectedEntity,
-  records: readonly (QboCustomer | QboTransactionJson)[],
-): Promise<ApplyCounts> {
+  records: readonly R[],
+  /** `crm` for QBO's answer to our own write: it is not a change made in QBO. */
+  origin: 'qbo' | 'crm' = 'qbo',
+): Promise<ApplyResult<R>> {
   const isCustomer = entity === 'Customer';
   // Both collections are keyed the same way and versioned by syncToken; that is all this function touches.
   const model = (isCustomer
@@ -79,22 +86,27 @@ export async function applyRecords(
   // FerretDB inserts a page quickly but upserts it slowly, so new records are inserted and changed ones updated.
   const inserts: Record<string, unknown>[] = [];
   const updates: { _id: string; document: Record<string, unknown> }[] = [];
+  const changed: ApplyResult<R>['changed'] = [];
   for (const record of withIds) {
     const _id = keyOf(record.Id);
     const syncToken = syncTokenOf(record);
     const current = held.get(_id);
     if (current !== undefined && current >= syncToken) continue;
     const document = isCustomer
-      ? customerDocument(context, record, syncToken)
+      ? {
+          ...customerDocument(context, record, syncToken),
+          ...(origin === 'qbo' ? { qboChangedAt: context.now } : {}),
+        }
       : transactionDocument(context, entity, record, syncToken);
     if (current === undefined) inserts.push({ _id, ...document });
     else updates.push({ _id, document });
+    changed.push({ record, created: current === undefined });
     held.set(_id, syncToken);
   }
   if (inserts.length > 0) await model.collection.insertMany(inserts, { ordered: false });
   for (const { _id, document } of updates) await model.updateOne({ _id }, { $set: document });
   const applied = inserts.length + updates.length;
-  return { applied, unchanged: records.length - applied };
+  return { applied, unchanged: records.length - applied, changed };
 }
 
 function customerDocument(

@@ -14,9 +14,15 @@ export interface CrmContactRecord {
   /** The CRM's own `updatedAt` for the contact. */
   updatedAt: string;
   receivedAt: Date;
+  /** When a QBO change was last merged into the contact (GET /v1/contacts/:id shows the merged contact). */
+  qboChangedAt?: Date;
   /** The CRM deleted the contact: a tombstone, so that no sync brings it back. */
   deletedAt?: Date;
 }
+
+/** How a contact came to be linked: we created the customer, matched it by email or name, or the CRM named it. */
+export const linkMethods = ['created', 'email', 'name', 'crm'] as const;
+export type LinkMethod = (typeof linkMethods)[number];
 
 export interface ContactLinkRecord {
   _id: string;
@@ -27,7 +33,7 @@ export interface ContactLinkRecord {
   snapshot: StoredFields;
   /** QBO's SyncToken after our last write: CDC and webhooks bringing back this version are our own echo. */
   qboSyncToken: string;
-  linkedBy: 'created' | 'email' | 'name';
+  linkedBy: LinkMethod;
   syncedAt: Date;
   /** The contact was deleted in the CRM; the QBO customer is left as it is (QBO cannot delete customers). */
   deletedAt?: Date;
@@ -43,6 +49,7 @@ export interface SyncEventRecord {
     | 'unlinked'
     | 'created'
     | 'updated_qbo'
+    | 'updated_crm'
     | 'conflict'
     | 'rejected'
     | 'contact_deleted';
@@ -59,6 +66,7 @@ const contactSchema = new Schema<CrmContactRecord>(
     fields: { type: Schema.Types.Mixed, required: true },
     updatedAt: { type: String, required: true },
     receivedAt: { type: Date, required: true },
+    qboChangedAt: Date,
     deletedAt: Date,
   },
   { collection: 'crm_contacts', versionKey: false, minimize: false },
@@ -72,7 +80,7 @@ const linkSchema = new Schema<ContactLinkRecord>(
     qboCustomerId: { type: String, required: true },
     snapshot: { type: Schema.Types.Mixed, required: true },
     qboSyncToken: { type: String, default: '' },
-    linkedBy: { type: String, enum: ['created', 'email', 'name'], required: true },
+    linkedBy: { type: String, enum: linkMethods, required: true },
     syncedAt: { type: Date, required: true },
     deletedAt: Date,
   },

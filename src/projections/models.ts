@@ -23,6 +23,8 @@ export interface QboCustomerRecord {
   /** Set when QBO merged this customer into another. */
   mergedInto?: string;
   appliedAt: Date;
+  /** When a change made in QBO (not our own write echoing back) last landed: the contacts feed pages on it. */
+  qboChangedAt?: Date;
 }
 
 export interface QboTransactionRecord {
@@ -49,10 +51,12 @@ const customerSchema = new Schema<QboCustomerRecord>(
     crmContactId: String,
     mergedInto: String,
     appliedAt: { type: Date, required: true },
+    qboChangedAt: Date,
   },
   { collection: 'qbo_customers', versionKey: false, minimize: false },
 );
 customerSchema.index({ connectionId: 1, crmContactId: 1 });
+customerSchema.index({ connectionId: 1, qboChangedAt: 1, _id: 1 });
 
 const transactionSchema = new Schema<QboTransactionRecord>(
   {

@@ -54,6 +54,7 @@ interface QboLinkedTxn {
 /** The parts of a QBO sales transaction that the view reads; anything else on the record is ignored. */
 export interface QboTransactionRecord {
   Id: string;
+  SyncToken?: string;
   DocNumber?: string;
   PaymentRefNum?: string;
   TxnDate?: string;

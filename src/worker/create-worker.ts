@@ -2,6 +2,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Connection } from 'mongoose';
 import { createActivities } from '../activities';
 import type { QboAccess } from '../activities/qbo-access';
+import type { Mailer } from '../email/mailer';
 
 export interface WorkerDependencies {
   connection: NativeConnection;
@@ -9,6 +10,8 @@ export interface WorkerDependencies {
   taskQueue: string;
   db: Connection;
   qbo: QboAccess;
+  /** Sends follow-up emails; without it the email channel is skipped. */
+  mailer?: Mailer;
 }
 
 /** The one place that decides what a worker serves; used by the worker process and by tests alike. */
@@ -18,7 +21,7 @@ export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db: deps.db, qbo: deps.qbo }),
+    activities: createActivities({ db: deps.db, qbo: deps.qbo, mailer: deps.mailer }),
     // A crashed worker's sticky queue is abandoned after this long and its workflows move to a live worker.
     stickyQueueScheduleToStartTimeout: '3 seconds',
     shutdownGraceTime: '10 seconds',

@@ -1,6 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { connectMongo } from '../db/connect';
+import { Mailer, emailSettings } from '../email/mailer';
 import { createLogger, redactUri } from '../logger';
 import { QboAccess, qboAccessSettings } from '../activities/qbo-access';
 import { createWorker } from './create-worker';
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
 
   const mongo = await connectMongo(config.MONGODB_URI, config.DEPENDENCY_TIMEOUT_MS);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const mailer = new Mailer(emailSettings(config));
   try {
     const worker = await createWorker({
       connection,
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       db: mongo.connection,
       qbo: new QboAccess(mongo.connection, qboAccessSettings(config)),
+      mailer,
     });
     log.info(
       {
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
     await worker.run();
     log.info('worker stopped');
   } finally {
+    mailer.close();
     await connection.close();
     await mongo.disconnect();
   }

@@ -37,5 +37,7 @@ export const syncNowSignal = defineSignal('syncNow');
 /** CRM contacts changed (their records are already stored); ids only. */
 export const contactsChangedSignal = defineSignal<[{ crmContactIds: string[] }]>('contactsChanged');
 export const reconnectedSignal = defineSignal('reconnected');
+/** The connection's settings changed; activities read the rest from its record, the workflow needs only this. */
+export const settingsChangedSignal = defineSignal<[{ pollIntervalSeconds: number }]>('settingsChanged');
 export const disconnectSignal = defineSignal('disconnect');
 export const statusQuery = defineQuery<ConnectionWorkflowStatus>('status');

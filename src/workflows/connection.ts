@@ -19,6 +19,7 @@ import {
   disconnectSignal,
   inboxWaitingSignal,
   reconnectedSignal,
+  settingsChangedSignal,
   statusQuery,
   syncNowSignal,
   type ConnectionState,
@@ -30,7 +31,7 @@ import {
  * applies webhook events as they are signalled, polls CDC on a timer as the backstop for lost webhooks, and
  * continues as new before its history grows large. It carries ids and counters only; records live in MongoDB.
  */
-const { pollChanges, drainInbox, pushContacts } = proxyActivities<Activities>({
+const { pollChanges, drainInbox, pushContacts, announceEvents } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
   retry: {
@@ -62,6 +63,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   let lastCursor: string | undefined;
   let lastError: string | undefined;
   let cycles = 0;
+  /** Events for the CRM were stored this turn, and the account's webhook dispatcher has not been told yet. */
+  let eventsWaiting = false;
 
   setHandler(inboxWaitingSignal, () => void (inboxWaiting = true));
   setHandler(syncNowSignal, () => void (syncRequested = true));
@@ -70,6 +73,12 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     for (const id of crmContactIds) pendingContacts.add(id);
   });
   setHandler(disconnectSignal, () => void (stopping = true));
+  let pollIntervalSeconds = input.pollIntervalSeconds;
+  setHandler(settingsChangedSignal, (settings) => {
+    pollIntervalSeconds = settings.pollIntervalSeconds;
+    // Wake up so the wait for the next poll is measured with the new interval.
+    syncRequested = true;
+  });
   setHandler(reconnectedSignal, () => {
     if (state === 'needs_reauth') setState('syncing');
     syncRequested = true;
@@ -119,9 +128,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     if (state === 'backfilling') setState('syncing');
   }
 
-  const intervalMs = input.pollIntervalSeconds * 1000;
   while (!stopping) {
-    const dueAt = (lastPollAt ?? 0) + intervalMs;
+    const dueAt = (lastPollAt ?? 0) + pollIntervalSeconds * 1000;
     const ready = (): boolean =>
       stopping ||
       (state === 'syncing' &&
@@ -149,6 +157,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         const result = await drainInbox({ connectionId: input.connectionId });
         totals.applied += result.applied;
         totals.deleted += result.deleted;
+        eventsWaiting ||= result.eventsRecorded > 0;
         if (result.remaining) inboxWaiting = true;
       });
     }
@@ -159,9 +168,15 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         totals.polls += 1;
         totals.applied += result.applied;
         totals.deleted += result.deleted;
+        eventsWaiting ||= result.eventsRecorded > 0;
         lastCursor = result.cursor;
       });
       lastPollAt = Date.now();
+    }
+    if (eventsWaiting) {
+      // The account's dispatcher delivers them; if waking it fails, the next turn with events tries again.
+      const outcome = await attempt(() => announceEvents({ accountIds: [input.accountId] }));
+      if (outcome === 'done') eventsWaiting = false;
     }
 
     cycles += 1;
@@ -169,6 +184,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       await condition(allHandlersFinished);
       return continueAsNew<typeof connectionWorkflow>({
         ...input,
+        pollIntervalSeconds,
         carried: { pendingContacts: [...pendingContacts], inboxWaiting, syncRequested, lastPollAt, totals },
       });
     }

@@ -2,3 +2,5 @@
 export { selfTestWorkflow } from './self-test';
 export { connectionWorkflow } from './connection';
 export { backfillWorkflow } from './backfill';
+export { webhookDispatchWorkflow } from './webhook-dispatch';
+export { remindersWorkflow } from './reminders';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Connection as MongoConnection } from 'mongoose';
 import pino from 'pino';
 import { QboAccess } from '../../src/activities/qbo-access';
 import { createApp } from '../../src/api/app';
@@ -63,30 +64,9 @@ export async function startSyncHarness(options: SyncHarnessOptions = {}): Promis
     ...options.connection?.(emulator),
   });
 
-  const access = new QboAccess(db.mongoose.connection, {
-    apiBaseUrl: emulator.url,
-    environment: 'sandbox',
-    requestTimeoutMs: 5000,
-    oauth: {
-      clientId: 'qbo-emulator-client',
-      clientSecret: 'qbo-emulator-secret',
-      environment: 'sandbox',
-      redirectUri: 'http://127.0.0.1:9/callback',
-      endpoints: endpointsAt(emulator.url),
-      timeoutMs: 5000,
-    },
-    keys,
-  });
-  const taskQueue = uniqueName('sync');
-  const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
-  const worker: Worker = await createWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    db: db.mongoose.connection,
-    qbo: access,
-  });
-  const workerRun = worker.run();
+  const access = testQboAccess(db.mongoose.connection, emulator.url, keys, 'http://127.0.0.1:9/callback');
+  const worker = await startTestWorker(db.mongoose.connection, access);
+  const taskQueue = worker.taskQueue;
   const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
 
   let webhookServer: Server | undefined;
@@ -128,13 +108,59 @@ export async function startSyncHarness(options: SyncHarnessOptions = {}): Promis
     connectionId,
     workflow: () => temporal.workflow.getHandle(connectionWorkflowId(connectionId)),
     async close() {
-      worker.shutdown();
-      await workerRun;
-      await nativeConnection.close();
+      await worker.close();
       await temporal.connection.close();
       if (webhookServer) await new Promise((resolve) => webhookServer.close(resolve));
       await emulator.close();
       await db.close();
+    },
+  };
+}
+
+/** QBO access for tests: the emulator's API and OAuth endpoints, and the emulator's built-in app. */
+export function testQboAccess(
+  db: MongoConnection,
+  emulatorUrl: string,
+  keys: KeyRing,
+  redirectUri: string,
+): QboAccess {
+  return new QboAccess(db, {
+    apiBaseUrl: emulatorUrl,
+    environment: 'sandbox',
+    requestTimeoutMs: 5000,
+    oauth: {
+      clientId: 'qbo-emulator-client',
+      clientSecret: 'qbo-emulator-secret',
+      environment: 'sandbox',
+      redirectUri,
+      endpoints: endpointsAt(emulatorUrl),
+      timeoutMs: 5000,
+    },
+    keys,
+  });
+}
+
+/** A real worker (src/worker/create-worker.ts) on a task queue of its own. */
+export async function startTestWorker(
+  db: MongoConnection,
+  access: QboAccess,
+): Promise<{ taskQueue: string; close(): Promise<void> }> {
+  const taskQueue = uniqueName('sync');
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
+  const worker: Worker = await createWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    db,
+    qbo: access,
+  });
+  const running = worker.run();
+  return {
+    taskQueue,
+    async close() {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
 import type { Sealed } from '../../security/encryption';
+import type { MappingPolicy } from '../../sync/mapping-policy';
 
 export type ConnectionStatus = 'active' | 'needs_reauth' | 'disconnected';
 
@@ -11,6 +12,14 @@ export interface BackfillProgress {
   counts: Record<string, number>;
   /** The entity being read now. */
   entity?: string;
+}
+
+/** What a CRM account may change on a connection (`PATCH /v1/connections/:id`). */
+export interface ConnectionSettings {
+  /** Seconds between CDC polls, the backstop for lost webhooks. */
+  pollIntervalSeconds: number;
+  /** Per-field direction overrides; fields not named sync both ways. */
+  mappingPolicy: MappingPolicy;
 }
 
 /**
@@ -27,6 +36,9 @@ export interface ConnectionRecord {
   companyName?: string;
   homeCurrency?: string;
   multiCurrency?: boolean;
+  settings: ConnectionSettings;
+  /** When the last QBO webhook for this realm was stored. */
+  lastWebhookAt?: Date;
   /** CDC cursor: the server `time` of the last poll whose changes were all stored. */
   cdcCursor?: string;
   lastPolledAt?: Date;
@@ -67,6 +79,17 @@ const connectionSchema = new Schema<ConnectionRecord>(
     companyName: String,
     homeCurrency: String,
     multiCurrency: Boolean,
+    settings: {
+      type: new Schema(
+        {
+          pollIntervalSeconds: { type: Number, required: true, default: 60 },
+          mappingPolicy: { type: Schema.Types.Mixed, default: {} },
+        },
+        { _id: false, minimize: false },
+      ),
+      default: () => ({ pollIntervalSeconds: 60, mappingPolicy: {} }),
+    },
+    lastWebhookAt: Date,
     cdcCursor: String,
     lastPolledAt: Date,
     reconcileNeeded: Boolean,
@@ -107,5 +130,13 @@ export function connectionModel(db: MongoConnection): Model<ConnectionRecord> {
   return (
     (db.models.Connection as Model<ConnectionRecord> | undefined) ??
     db.model<ConnectionRecord>('Connection', connectionSchema)
+  );
+}
+
+/** Sync health shows when each connection last heard from Intuit. */
+export async function markWebhookReceived(db: MongoConnection, realmIds: string[], at: Date): Promise<void> {
+  await connectionModel(db).updateMany(
+    { realmId: { $in: [...new Set(realmIds)] }, status: { $ne: 'disconnected' } },
+    { $set: { lastWebhookAt: at } },
   );
 }

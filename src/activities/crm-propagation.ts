@@ -1,0 +1,205 @@
+import type { Connection as MongoConnection } from 'mongoose';
+import type { ConnectionRecord } from '../db/models/connection';
+import { recordAccountEvents, type EventDraft } from '../outbound/events';
+import {
+  contactKey,
+  contactLinkModel,
+  crmContactModel,
+  syncEventModel,
+  type SyncEventRecord,
+} from '../projections/crm';
+import { loadFields, storeFields } from '../projections/models';
+import type { QboTransactionRecord } from '../sync/transactions';
+import type { Customer } from '../qbo';
+import { customerToFields } from '../sync/customer-mapping';
+import type { SyncFieldName, SyncFields } from '../sync/fields';
+import { mergeContact } from '../sync/merge';
+import { transactionView, type TransactionType } from '../sync/transactions';
+import type { ProjectionContext } from '../projections/apply';
+
+/**
+ * QBO → CRM: what a change projected from QBO means for the CRM. A linked contact gets the QBO side merged in
+ * (three-way, against the snapshot), with conflicts recorded; the CRM hears about it as a `contact.updated` event.
+ * A customer no contact is linked to is announced as `contact.created`/`contact.updated` without a contact id,
+ * for the CRM to adopt (a `PUT` naming `qboCustomerId`). Our own writes coming back change nothing, so they are
+ * never announced.
+ */
+export interface PropagationTarget {
+  db: MongoConnection;
+  connection: ConnectionRecord;
+  projection: ProjectionContext;
+  now: Date;
+  /** Live changes are announced; a backfill's are not (the CRM reads the initial load from the contacts feed). */
+  announce: boolean;
+}
+
+export interface PropagationResult {
+  contactsUpdated: number;
+  eventsRecorded: number;
+}
+
+export async function propagateCustomers(
+  target: PropagationTarget,
+  changed: readonly { record: Customer; created: boolean }[],
+): Promise<PropagationResult> {
+  const { db, connection, now } = target;
+  if (changed.length === 0) return { contactsUpdated: 0, eventsRecorded: 0 };
+  const links = await contactLinkModel(db)
+    .find({
+      connectionId: connection._id,
+      qboCustomerId: { $in: changed.map(({ record }) => record.Id) },
+      deletedAt: { $exists: false },
+    })
+    .lean();
+  const linkByCustomer = new Map(links.map((link) => [link.qboCustomerId, link]));
+  const contacts = new Map(
+    (
+      await crmContactModel(db)
+        .find({ _id: { $in: links.map((link) => link._id) } })
+        .lean()
+    ).map((contact) => [contact.crmContactId, contact]),
+  );
+  const drafts: EventDraft[] = [];
+  const syncEvents: SyncEventRecord[] = [];
+  let contactsUpdated = 0;
+
+  for (const { record: customer, created } of changed) {
+    const qboFields = customerToFields(customer);
+    const link = linkByCustomer.get(customer.Id);
+    const contact = link ? contacts.get(link.crmContactId) : undefined;
+    if (!link || !contact || contact.deletedAt) {
+      if (target.announce && !link)
+        drafts.push(
+          customerEvent(connection, customer, created ? 'contact.created' : 'contact.updated', {
+            contact: storeFields(qboFields),
+          }),
+        );
+      continue;
+    }
+    const crmFields = loadFields(contact.fields);
+    const result = mergeContact({
+      base: link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : null,
+      qbo: qboFields,
+      crm: crmFields,
+      qboUpdatedAt: customer.MetaData?.LastUpdatedTime ?? now.toISOString(),
+      crmUpdatedAt: contact.updatedAt,
+      policy: connection.settings?.mappingPolicy ?? {},
+    });
+    const fields = Object.keys(result.toCrm) as SyncFieldName[];
+    if (fields.length === 0) continue;
+    const updatedContact: SyncFields = { ...crmFields, ...result.toCrm };
+    const changes = fields.map((field) => ({
+      field,
+      from: crmFields[field],
+      to: result.toCrm[field] ?? null,
+    }));
+    // Fields now agree on both sides; the rest of the snapshot waits for the CRM's own changes to reach QBO.
+    const snapshot: SyncFields = link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : { ...crmFields };
+    for (const field of fields) snapshot[field] = result.toCrm[field] ?? null;
+    const settled = Object.keys(result.toQbo).length === 0;
+    await crmContactModel(db).updateOne(
+      { _id: contactKey(connection._id, contact.crmContactId) },
+      { $set: { fields: storeFields(updatedContact), qboChangedAt: now } },
+    );
+    await contactLinkModel(db).updateOne(
+      { _id: link._id },
+      {
+        $set: {
+          snapshot: storeFields(settled ? result.merged : snapshot),
+          ...(settled ? { qboSyncToken: customer.SyncToken, syncedAt: now } : {}),
+        },
+      },
+    );
+    contactsUpdated += 1;
+    for (const conflict of result.conflicts)
+      syncEvents.push({
+        connectionId: connection._id,
+        crmContactId: contact.crmContactId,
+        qboCustomerId: customer.Id,
+        kind: 'conflict',
+        fields: [conflict.field],
+        detail: { ...conflict },
+        at: now,
+      });
+    syncEvents.push({
+      connectionId: connection._id,
+      crmContactId: contact.crmContactId,
+      qboCustomerId: customer.Id,
+      kind: 'updated_crm',
+      fields,
+      detail: { changes, qboSyncToken: customer.SyncToken },
+      at: now,
+    });
+    drafts.push(
+      customerEvent(connection, customer, 'contact.updated', {
+        crmContactId: contact.crmContactId,
+        changes,
+        contact: storeFields(updatedContact),
+      }),
+    );
+  }
+  if (syncEvents.length > 0) await syncEventModel(db).insertMany(syncEvents);
+  return { contactsUpdated, eventsRecorded: await record(target, drafts) };
+}
+
+/** Every transaction change made in QBO becomes a `transaction.upserted` for the CRM, with its folder view. */
+export async function announceTransactions(
+  target: PropagationTarget,
+  entity: TransactionType,
+  changed: readonly { record: QboTransactionRecord }[],
+): Promise<number> {
+  if (!target.announce || changed.length === 0) return 0;
+  const customerIds = [...new Set(changed.map(({ record }) => record.CustomerRef?.value).filter(Boolean))];
+  const contactOf = new Map(
+    (
+      await contactLinkModel(target.db)
+        .find({ connectionId: target.connection._id, qboCustomerId: { $in: customerIds } })
+        .lean()
+    ).map((link) => [link.qboCustomerId, link.crmContactId]),
+  );
+  const drafts = changed.map(({ record }): EventDraft => {
+    const qboCustomerId = record.CustomerRef?.value;
+    const crmContactId = qboCustomerId ? contactOf.get(qboCustomerId) : undefined;
+    return {
+      accountId: target.connection.accountId,
+      connectionId: target.connection._id,
+      type: 'transaction.upserted',
+      dedupeKey: `${entity}:${record.Id}:${record.SyncToken ?? ''}`,
+      ...(crmContactId ? { crmContactId } : {}),
+      ...(qboCustomerId ? { qboCustomerId } : {}),
+      data: {
+        ...(crmContactId ? { crmContactId } : {}),
+        ...(qboCustomerId ? { qboCustomerId } : {}),
+        transaction: transactionView(entity, record, {
+          today: target.projection.today,
+          homeCurrency: target.projection.homeCurrency,
+          environment: target.projection.environment,
+        }),
+      },
+    };
+  });
+  return record(target, drafts);
+}
+
+function customerEvent(
+  connection: ConnectionRecord,
+  customer: Customer,
+  type: 'contact.created' | 'contact.updated',
+  data: Record<string, unknown>,
+): EventDraft {
+  const crmContactId = typeof data.crmContactId === 'string' ? data.crmContactId : undefined;
+  return {
+    accountId: connection.accountId,
+    connectionId: connection._id,
+    type,
+    // One event per QBO version of the customer: replaying a page or a retried activity records nothing new.
+    dedupeKey: `Customer:${customer.Id}:${customer.SyncToken}`,
+    qboCustomerId: customer.Id,
+    ...(crmContactId ? { crmContactId } : {}),
+    data: { qboCustomerId: customer.Id, crmContactId: crmContactId ?? null, ...data },
+  };
+}
+
+function record(target: PropagationTarget, drafts: EventDraft[]): Promise<number> {
+  return recordAccountEvents(target.db, target.connection.accountId, drafts, target.now);
+}
