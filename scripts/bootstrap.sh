@@ -3,7 +3,8 @@
 #  - Node dependencies from package-lock.json, when node_modules is absent or older than the lock file;
 #  - the Temporal CLI and FerretDB, built once per machine into ~/.cache/qbo-sync/bin (see src/stack/tools.ts),
 #    unless TEMPORAL_ADDRESS / MONGODB_URI point at servers that already run;
-#  - with --test, the Debian packages the test suite drives (docker-compose, to validate docker-compose.yml).
+#  - with --test, the Debian packages the test suite drives (docker-compose, to validate docker-compose.yml;
+#    chromium, the headless browser the panel tests drive through playwright-core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,5 +40,6 @@ install_debian_packages() {
 if [ "${1:-}" = "--test" ]; then
   missing=()
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM_PATH:-}" ] || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then install_debian_packages "${missing[@]}"; fi
 fi
