@@ -38,6 +38,20 @@ const configSchema = z
       .default(`dev:${Buffer.alloc(32, 7).toString('base64')}`),
     /** HMAC secret for the OAuth `state`; required in production. */
     OAUTH_STATE_SECRET: z.string().min(16).default('local-development-state-secret'),
+    /** HMAC secret for the short-lived tokens that authorise the embeddable panel; required in production. */
+    EMBED_TOKEN_SECRET: z.string().min(16).default('local-development-embed-secret'),
+    /** Requests a minute per API key, on average, and the burst allowed above it. */
+    API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+    API_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(100),
+    /** SMTP server for follow-up emails; may carry credentials, so it is never logged. */
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+      .default('smtp://127.0.0.1:1025'),
+    /** The From address of follow-up emails; each account's policy names the sender. */
+    EMAIL_FROM: z.email().default('reminders@qbo-sync.localhost'),
+    /** Bound on each email send, from connecting to the server's final answer. */
+    EMAIL_SEND_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   })
   .superRefine((config, context) => {
     if (config.NODE_ENV !== 'production') return;
@@ -45,6 +59,7 @@ const configSchema = z
     for (const [name, unsafe] of [
       ['TOKEN_ENCRYPTION_KEYS', config.TOKEN_ENCRYPTION_KEYS.startsWith('dev:')],
       ['OAUTH_STATE_SECRET', config.OAUTH_STATE_SECRET === 'local-development-state-secret'],
+      ['EMBED_TOKEN_SECRET', config.EMBED_TOKEN_SECRET === 'local-development-embed-secret'],
       ['QBO_CLIENT_SECRET', config.QBO_CLIENT_SECRET === 'qbo-emulator-secret'],
       ['QBO_WEBHOOK_VERIFIER_TOKEN', config.QBO_WEBHOOK_VERIFIER_TOKEN === 'qbo-emulator-verifier-token'],
     ] as const) {

@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
+import { ApiProblem } from './http/problem';
 import { checkReadiness, type DependencyCheck } from './readiness';
 
 export interface AppDependencies {
@@ -29,29 +30,36 @@ export function createApp(deps: AppDependencies): Express {
   for (const router of deps.routers ?? []) app.use(router);
 
   app.use((req, res) => {
-    res.status(404).json({
-      type: 'about:blank',
-      title: 'Not Found',
-      status: 404,
-      detail: `No route for ${req.method} ${req.path}`,
-    });
+    sendProblem(res, new ApiProblem(404, 'route_not_found', `No route for ${req.method} ${req.path}`));
   });
-  // Body-parser and other thrown errors become problem JSON; nothing leaks a stack trace.
+  // Thrown problems, body-parser errors and anything unexpected become problem JSON; no stack trace leaks.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const status =
-      typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
-    if (status >= 500) deps.log.error({ err: error, path: req.path }, 'request failed');
-    const titles: Record<number, string> = {
-      400: 'Bad Request',
-      413: 'Payload Too Large',
-      415: 'Unsupported Media Type',
-    };
-    res.status(status).json({
-      type: 'about:blank',
-      title: titles[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request'),
-      status,
-      detail: status >= 500 ? 'The request could not be completed.' : (error as Error).message,
-    });
+    const problem = asProblem(error);
+    if (problem.status >= 500) deps.log.error({ err: error, path: req.path }, 'request failed');
+    sendProblem(res, problem);
   });
   return app;
+}
+
+function sendProblem(res: Response, problem: ApiProblem): void {
+  for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+  res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toJSON()));
+}
+
+/** body-parser marks its errors with `type`; everything unknown is a 500 that says nothing about internals. */
+function asProblem(error: unknown): ApiProblem {
+  if (error instanceof ApiProblem) return error;
+  const { type, status } = error as { type?: unknown; status?: unknown };
+  if (type === 'entity.parse.failed')
+    return new ApiProblem(400, 'invalid_json', 'the request body is not valid JSON', 'body');
+  if (type === 'entity.too.large')
+    return new ApiProblem(
+      413,
+      'body_too_large',
+      'the request body is larger than this route accepts',
+      'body',
+    );
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new ApiProblem(status, 'bad_request', (error as Error).message);
+  return new ApiProblem(500, 'internal_error', 'The request could not be completed.');
 }

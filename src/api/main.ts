@@ -1,10 +1,15 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../config';
 import { createLogger, redactUri } from '../logger';
+import { markWebhookReceived } from '../db/models/connection';
 import { signalInboxWaiting } from '../temporal/connection-workflows';
+import { qboAccessSettings } from '../activities/qbo-access';
+import { createApi } from './api';
 import { createApp } from './app';
 import { createQuickBooksWebhookRouter } from './quickbooks-webhook';
 import { openDependencies } from './readiness';
+
+const apiVersion = '1.0.0';
 
 function main(): void {
   const config = loadConfig();
@@ -14,14 +19,36 @@ function main(): void {
     verifierToken: config.QBO_WEBHOOK_VERIFIER_TOKEN,
     db: dependencies.db,
     log,
-    onStored: async (events) =>
-      signalInboxWaiting(
-        await dependencies.temporal(),
-        await dependencies.db(),
-        events.map((event) => event.realmId),
-      ),
+    onStored: async (events) => {
+      const realmIds = events.map((event) => event.realmId);
+      const db = await dependencies.db();
+      await markWebhookReceived(db, realmIds, new Date());
+      await signalInboxWaiting(await dependencies.temporal(), db, realmIds);
+    },
   });
-  const app = createApp({ readinessChecks: dependencies.checks, log, routers: [quickBooksWebhooks] });
+  const api = createApi(
+    {
+      db: dependencies.db,
+      temporal: dependencies.temporal,
+      qbo: qboAccessSettings(config),
+      log,
+      stateSecret: config.OAUTH_STATE_SECRET,
+      embedSecret: config.EMBED_TOKEN_SECRET,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
+      now: () => new Date(),
+    },
+    {
+      validateResponses: config.NODE_ENV !== 'production',
+      rateLimit: { perMinute: config.API_RATE_LIMIT_PER_MINUTE, burst: config.API_RATE_LIMIT_BURST },
+      version: apiVersion,
+    },
+  );
+  const app = createApp({
+    readinessChecks: dependencies.checks,
+    log,
+    routers: [quickBooksWebhooks, ...api.routers],
+  });
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     log.info(
       {

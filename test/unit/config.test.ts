@@ -60,7 +60,7 @@ describe('configuration from the environment', () => {
 describe('production configuration', () => {
   it('refuses the public development secrets in production, naming each', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
-      /TOKEN_ENCRYPTION_KEYS: must be set in production[\s\S]*OAUTH_STATE_SECRET[\s\S]*QBO_CLIENT_SECRET[\s\S]*QBO_WEBHOOK_VERIFIER_TOKEN/,
+      /TOKEN_ENCRYPTION_KEYS: must be set in production[\s\S]*OAUTH_STATE_SECRET[\s\S]*EMBED_TOKEN_SECRET[\s\S]*QBO_CLIENT_SECRET[\s\S]*QBO_WEBHOOK_VERIFIER_TOKEN/,
     );
     const keys = `v1:${Buffer.alloc(32, 1).toString('base64')}`;
     expect(
@@ -68,6 +68,7 @@ describe('production configuration', () => {
         NODE_ENV: 'production',
         TOKEN_ENCRYPTION_KEYS: keys,
         OAUTH_STATE_SECRET: 'a-real-secret-of-enough-length',
+        EMBED_TOKEN_SECRET: 'another-real-secret-of-length',
         QBO_CLIENT_SECRET: 'real',
         QBO_WEBHOOK_VERIFIER_TOKEN: 'real',
       }).NODE_ENV,

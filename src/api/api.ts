@@ -1,0 +1,76 @@
+import type { Router } from 'express';
+import { authenticateKey } from '../accounts/keys';
+import { createEmbedRouter } from './embed';
+import { withIdempotency } from './http/idempotency';
+import { createDocsRouter, openApiDocument } from './http/openapi';
+import { ApiProblem } from './http/problem';
+import { RateLimiter } from './http/rate-limit';
+import { ApiRoutes } from './http/route';
+import { addConnectionRoutes } from './routes/connections';
+import { addContactRoutes } from './routes/contacts';
+import { addEventRoutes } from './routes/events';
+import { addFollowUpRoutes } from './routes/follow-ups';
+import type { ApiServices } from './services';
+
+export interface ApiOptions {
+  /** Check every response against its declared schema (tests and development). */
+  validateResponses: boolean;
+  rateLimit: { perMinute: number; burst: number };
+  version: string;
+}
+
+/** Every `/v1` route the CRM calls, with auth, rate limits and idempotency, plus the OpenAPI document and docs. */
+export function createApi(
+  services: ApiServices,
+  options: ApiOptions,
+): { routes: ApiRoutes; routers: Router[] } {
+  const limiter = new RateLimiter(options.rateLimit.perMinute, options.rateLimit.burst);
+  const routes = new ApiRoutes(
+    {
+      async authenticate(req) {
+        const header = req.get('authorization');
+        if (!header)
+          throw new ApiProblem(
+            401,
+            'authentication_required',
+            'send `Authorization: Bearer <API key>`',
+            'header.Authorization',
+          );
+        const [scheme, key] = header.split(' ');
+        const found =
+          scheme?.toLowerCase() === 'bearer' && key
+            ? await authenticateKey(await services.db(), key, services.now())
+            : null;
+        if (!found)
+          throw new ApiProblem(401, 'invalid_api_key', 'the API key is not valid', 'header.Authorization');
+        return found;
+      },
+      rateLimit(auth, res) {
+        const { remaining, limit } = limiter.take(auth.keyId);
+        res.setHeader('RateLimit-Limit', String(limit));
+        res.setHeader('RateLimit-Remaining', String(remaining));
+      },
+      async idempotency(auth, req, run) {
+        return withIdempotency(await services.db(), auth, req, run, services.now());
+      },
+    },
+    { validateResponses: options.validateResponses },
+  );
+  addConnectionRoutes(routes, services);
+  addContactRoutes(routes, services);
+  addEventRoutes(routes, services);
+  addFollowUpRoutes(routes, services);
+  return {
+    routes,
+    routers: [
+      routes.router,
+      createDocsRouter(() => openApiDocument(routes, options.version)),
+      createEmbedRouter({
+        db: services.db,
+        secret: services.embedSecret,
+        now: services.now,
+        log: services.log,
+      }),
+    ],
+  };
+}

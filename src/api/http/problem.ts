@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/**
+ * One error format for every route: RFC 9457 problem details, plus a stable machine `code`, the offending `field`
+ * when there is one, and every validation issue in `errors`. Modelled on Stripe's errors: one code per cause.
+ */
+export const problemSchema = z
+  .object({
+    type: z.string().describe('A URI naming the problem kind; the docs anchor for `code`.'),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().describe('Stable machine-readable cause, e.g. `validation_failed`.'),
+    detail: z.string(),
+    field: z.string().optional().describe('The request field at fault, as a dotted path.'),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .describe('Every validation issue found, not just the first.'),
+    requestId: z.string().optional(),
+  })
+  .meta({ id: 'Problem' });
+
+export type Problem = z.infer<typeof problemSchema>;
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+    readonly field?: string,
+    readonly errors?: { field: string; message: string }[],
+    /** Extra response headers, such as Retry-After. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'ApiProblem';
+  }
+
+  toJSON(requestId?: string): Problem {
+    return {
+      type: `https://github.com/qbo-sync/qbo-sync/blob/main/docs/api.md#${this.code}`,
+      title: titles[this.status] ?? (this.status >= 500 ? 'Server Error' : 'Client Error'),
+      status: this.status,
+      code: this.code,
+      detail: this.message,
+      ...(this.field !== undefined ? { field: this.field } : {}),
+      ...(this.errors ? { errors: this.errors } : {}),
+      ...(requestId ? { requestId } : {}),
+    };
+  }
+}
+
+export const notFound = (what: string, id: string): ApiProblem =>
+  new ApiProblem(404, 'not_found', `No ${what} ${id} in this account.`);
+
+/** Turns zod issues into a 400 that names every offending field; `location` is `body`, `query` or `path`. */
+export function validationProblem(location: string, error: z.ZodError): ApiProblem {
+  const errors = error.issues.flatMap((issue) => {
+    const base = [location, ...issue.path.map(String)].join('.');
+    // An unknown key is reported on the key itself, so the caller sees exactly which field to drop.
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ field: `${base}.${key}`, message: 'is not a known field' }));
+    return [{ field: base, message: issue.message }];
+  });
+  const first = errors[0]!;
+  return new ApiProblem(
+    400,
+    'validation_failed',
+    errors.map((entry) => `${entry.field}: ${entry.message}`).join('; '),
+    first.field,
+    errors,
+  );
+}

@@ -1,0 +1,198 @@
+import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { ApiProblem, problemSchema, validationProblem } from './problem';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Per route rather than app-wide, so that the Intuit webhook route still sees its raw bytes. */
+const jsonBody = express.json({ limit: '100kb' });
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+export interface AuthContext {
+  accountId: string;
+  keyId: string;
+}
+
+export interface HandlerInput<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
+  params: z.infer<P>;
+  query: z.infer<Q>;
+  body: z.infer<B>;
+  /** Set on every route with `auth: 'apiKey'` (the default). */
+  auth: AuthContext;
+  req: Request;
+  res: Response;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** A redirect instead of a JSON body (the OAuth callback). */
+  redirect?: string;
+}
+
+export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
+  method: Method;
+  /** OpenAPI form: `/v1/contacts/{crmContactId}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  auth?: 'apiKey' | 'none';
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** POSTs that create things accept an `Idempotency-Key`. */
+  idempotent?: boolean;
+  /** Success responses; problem responses are documented for every route. */
+  responses: Record<number, { description: string; schema?: z.ZodType; redirect?: true }>;
+  handler(input: HandlerInput<P, Q, B>): Promise<Reply>;
+}
+
+export interface RouteMiddleware {
+  authenticate(req: Request): Promise<AuthContext>;
+  rateLimit(auth: AuthContext, res: Response): void;
+  idempotency<T extends Reply>(
+    auth: AuthContext,
+    req: Request,
+    run: () => Promise<T>,
+  ): Promise<Reply & { replayed?: boolean }>;
+}
+
+const problemStatuses: Record<string, string> = {
+  400: 'The request is invalid; `field` names the offending field.',
+  401: 'Missing or invalid API key.',
+  404: 'Not found in this account.',
+  429: 'Rate limited; retry after `Retry-After` seconds.',
+};
+
+/**
+ * Routes declared once, as zod schemas: the same declaration validates requests (unknown fields rejected),
+ * documents the route in OpenAPI, and, when `validateResponses` is on (tests, development), checks every response
+ * against the documented schema so the spec cannot drift from what the code sends.
+ */
+export class ApiRoutes {
+  readonly registry = new OpenAPIRegistry();
+  readonly router: Router = express.Router();
+  readonly declared: { method: Method; path: string }[] = [];
+
+  constructor(
+    private readonly middleware: RouteMiddleware,
+    private readonly options: { validateResponses: boolean },
+  ) {
+    this.registry.registerComponent('securitySchemes', 'apiKey', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'An API key of the CRM account: `Authorization: Bearer qbs_…`.',
+    });
+  }
+
+  add<P extends AnyObject, Q extends AnyObject, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): void {
+    const secured = (spec.auth ?? 'apiKey') === 'apiKey';
+    this.declared.push({ method: spec.method, path: spec.path });
+    this.registry.registerPath({
+      method: spec.method,
+      path: spec.path,
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      tags: [spec.tag],
+      ...(secured ? { security: [{ apiKey: [] }] } : {}),
+      request: {
+        ...(spec.params ? { params: spec.params } : {}),
+        ...(spec.query ? { query: spec.query } : {}),
+        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } } } } : {}),
+        ...(spec.idempotent
+          ? {
+              headers: z.object({
+                'Idempotency-Key': z
+                  .string()
+                  .max(255)
+                  .optional()
+                  .describe('Repeat a request safely: the same key returns the first response.'),
+              }),
+            }
+          : {}),
+      },
+      responses: {
+        ...Object.fromEntries(
+          Object.entries(spec.responses).map(([status, response]) => [
+            status,
+            {
+              description: response.description,
+              ...(response.schema ? { content: { 'application/json': { schema: response.schema } } } : {}),
+            },
+          ]),
+        ),
+        ...Object.fromEntries(
+          Object.entries(problemStatuses)
+            .filter(([status]) => secured || status !== '401')
+            .map(([status, description]) => [
+              status,
+              { description, content: { 'application/problem+json': { schema: problemSchema } } },
+            ]),
+        ),
+      },
+    });
+
+    const expressPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
+    this.router[spec.method](expressPath, jsonBody, async (req, res, next) => {
+      try {
+        const auth = secured ? await this.middleware.authenticate(req) : { accountId: '', keyId: '' };
+        if (secured) this.middleware.rateLimit(auth, res);
+        const input = {
+          params: parse('path', spec.params, req.params),
+          query: parse('query', spec.query, req.query),
+          body: parse('body', spec.body, req.body, spec.method !== 'get' && spec.method !== 'delete'),
+          auth,
+          req,
+          res,
+        } as HandlerInput<P, Q, B>;
+        const run = async (): Promise<Reply> => this.checked(spec, await spec.handler(input));
+        const reply =
+          spec.idempotent && secured ? await this.middleware.idempotency(auth, req, run) : await run();
+        for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+        if (reply.redirect) return void res.redirect(reply.status, reply.redirect);
+        if (reply.body === undefined) return void res.status(reply.status).end();
+        res.status(reply.status).json(reply.body);
+      } catch (error) {
+        next(error);
+      }
+    });
+  }
+
+  private checked<P extends AnyObject, Q extends AnyObject, B extends z.ZodType>(
+    spec: RouteSpec<P, Q, B>,
+    reply: Reply,
+  ): Reply {
+    if (!this.options.validateResponses) return reply;
+    const declared = spec.responses[reply.status];
+    if (!declared)
+      throw new Error(`${spec.method.toUpperCase()} ${spec.path} answered ${reply.status}, not in its spec`);
+    if (declared.schema) {
+      const result = declared.schema.safeParse(reply.body);
+      if (!result.success)
+        throw new Error(
+          `${spec.method.toUpperCase()} ${spec.path} ${reply.status} does not match its spec: ${z.prettifyError(result.error)}`,
+        );
+    }
+    return reply;
+  }
+}
+
+function parse(
+  location: string,
+  schema: z.ZodType | undefined,
+  value: unknown,
+  bodyExpected = false,
+): unknown {
+  if (!schema) {
+    // A route without a body schema takes no body: anything sent is a mistake worth naming.
+    if (location === 'body' && bodyExpected && value !== undefined && Object.keys(value as object).length > 0)
+      throw new ApiProblem(400, 'validation_failed', 'this route takes no request body', 'body');
+    return {};
+  }
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw validationProblem(location, result.error);
+  return result.data;
+}

@@ -1,0 +1,325 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { z } from 'zod';
+import { ConnectFlowError, ConnectionService } from '../../connections/service';
+import { connectionModel, type ConnectionRecord } from '../../db/models/connection';
+import { contactLinkModel } from '../../projections/crm';
+import { qboCustomerModel, qboTransactionModel } from '../../projections/models';
+import { connectionWorkflowId } from '../../temporal/connection-workflows';
+import { statusQuery, type ConnectionWorkflowStatus } from '../../workflows/connection-messages';
+import { pageOf, pageQuery, toPage, decodeCursor } from '../http/cursor';
+import { ApiProblem, notFound } from '../http/problem';
+import type { ApiRoutes } from '../http/route';
+import type { ApiServices } from '../services';
+import { mappingPolicySchema } from './schemas';
+
+const connectionSchema = z
+  .object({
+    id: z.string(),
+    realmId: z.string(),
+    companyName: z.string().nullable(),
+    environment: z.enum(['sandbox', 'production']),
+    status: z.enum(['active', 'needs_reauth', 'disconnected']),
+    statusReason: z.string().nullable(),
+    homeCurrency: z.string().nullable(),
+    multiCurrency: z.boolean(),
+    settings: z.object({ pollIntervalSeconds: z.number().int(), mappingPolicy: mappingPolicySchema }),
+    backfill: z
+      .object({
+        status: z.enum(['running', 'done']),
+        startedAt: z.string(),
+        finishedAt: z.string().nullable(),
+        counts: z.record(z.string(), z.number()),
+        entity: z.string().nullable(),
+      })
+      .nullable(),
+    lastPolledAt: z.string().nullable(),
+    lastWebhookAt: z.string().nullable(),
+    tokens: z
+      .object({ accessExpiresAt: z.string(), refreshExpiresAt: z.string(), lastRefreshedAt: z.string() })
+      .nullable()
+      .describe(
+        'Token health: when the access and refresh tokens expire, and when they were last refreshed.',
+      ),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Connection' });
+
+const connectionDetailSchema = connectionSchema
+  .extend({
+    counts: z.object({ customers: z.number(), linkedContacts: z.number(), transactions: z.number() }),
+    workflow: z
+      .object({
+        state: z.enum(['backfilling', 'syncing', 'needs_reauth', 'disconnected']),
+        lastPollAt: z.string().nullable(),
+        lastError: z.string().nullable(),
+        totals: z.record(z.string(), z.number()),
+      })
+      .nullable()
+      .describe('The live workflow, when it answers within the time limit.'),
+  })
+  .meta({ id: 'ConnectionDetail' });
+
+type ConnectionJson = z.infer<typeof connectionSchema>;
+
+function connectionJson(connection: ConnectionRecord): ConnectionJson {
+  const iso = (date: Date | undefined): string | null => date?.toISOString() ?? null;
+  return {
+    id: connection._id,
+    realmId: connection.realmId,
+    companyName: connection.companyName ?? null,
+    environment: connection.environment,
+    status: connection.status,
+    statusReason: connection.statusReason ?? null,
+    homeCurrency: connection.homeCurrency ?? null,
+    multiCurrency: connection.multiCurrency ?? false,
+    settings: {
+      pollIntervalSeconds: connection.settings?.pollIntervalSeconds ?? 60,
+      mappingPolicy: connection.settings?.mappingPolicy ?? {},
+    },
+    backfill: connection.backfill
+      ? {
+          status: connection.backfill.status,
+          startedAt: connection.backfill.startedAt.toISOString(),
+          finishedAt: iso(connection.backfill.finishedAt),
+          counts: connection.backfill.counts,
+          entity: connection.backfill.entity ?? null,
+        }
+      : null,
+    lastPolledAt: iso(connection.lastPolledAt),
+    lastWebhookAt: iso(connection.lastWebhookAt),
+    tokens: connection.tokens
+      ? {
+          accessExpiresAt: connection.tokens.accessExpiresAt.toISOString(),
+          refreshExpiresAt: connection.tokens.refreshExpiresAt.toISOString(),
+          lastRefreshedAt: connection.tokens.refreshedAt.toISOString(),
+        }
+      : null,
+    createdAt: connection.createdAt.toISOString(),
+    updatedAt: connection.updatedAt.toISOString(),
+  };
+}
+
+const idParams = z.object({ id: z.string().max(100) }).strict();
+
+const connectProblems: Record<ConnectFlowError['code'], number> = {
+  invalid_state: 400,
+  state_expired: 400,
+  state_used: 409,
+  authorization_denied: 400,
+  token_exchange_failed: 502,
+};
+
+export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): void {
+  const service = async () =>
+    new ConnectionService({
+      db: await services.db(),
+      temporal: services.temporal,
+      qbo: services.qbo,
+      stateSecret: services.stateSecret,
+      taskQueue: services.taskQueue,
+      now: services.now,
+    });
+  const owned = async (accountId: string, id: string): Promise<ConnectionRecord> => {
+    const connection = await connectionModel(await services.db())
+      .findOne({ _id: id, accountId })
+      .lean();
+    if (!connection) throw notFound('connection', id);
+    return connection;
+  };
+
+  routes.add({
+    method: 'post',
+    path: '/v1/connections/quickbooks',
+    tag: 'Connections',
+    summary: 'Start connecting a QuickBooks company',
+    description:
+      'Returns the URL of Intuit’s consent page. Send the user there; Intuit redirects back to the callback, ' +
+      'which stores the connection and starts syncing. The `state` is signed, single-use and expires in 15 minutes.',
+    idempotent: true,
+    body: z
+      .object({
+        backfill: z.boolean().default(true).describe('Read all existing customers and transactions first.'),
+        returnUrl: z.url().optional().describe('Where the callback sends the user when done.'),
+      })
+      .strict(),
+    responses: {
+      201: {
+        description: 'Send the user to `authorizeUrl`.',
+        schema: z
+          .object({ authorizeUrl: z.string(), state: z.string(), expiresAt: z.string() })
+          .meta({ id: 'ConnectStart' }),
+      },
+    },
+    handler: async ({ auth, body }) => ({
+      status: 201,
+      body: (await service()).beginConnect(auth.accountId, {
+        backfill: body.backfill,
+        ...(body.returnUrl ? { returnUrl: body.returnUrl } : {}),
+      }),
+    }),
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/oauth/quickbooks/callback',
+    tag: 'Connections',
+    summary: 'Intuit’s OAuth redirect (not called by the CRM)',
+    auth: 'none',
+    query: z
+      .object({
+        code: z.string().max(2000).optional(),
+        state: z.string().max(4000),
+        realmId: z.string().max(50).optional(),
+        error: z.string().max(200).optional(),
+      })
+      // Intuit may add parameters of its own; the signed state is what authenticates this request.
+      .loose(),
+    responses: {
+      200: { description: 'The connection, when no returnUrl was given.', schema: connectionSchema },
+      303: { description: 'Back to the returnUrl, with `connectionId` added.', redirect: true },
+    },
+    handler: async ({ req }) => {
+      const callbackUrl = new URL(req.originalUrl, services.qbo.oauth.redirectUri).toString();
+      try {
+        const { connection, returnUrl } = await (await service()).completeConnect(callbackUrl);
+        if (returnUrl) {
+          const back = new URL(returnUrl);
+          back.searchParams.set('connectionId', connection._id);
+          return { status: 303, redirect: back.toString() };
+        }
+        return { status: 200, body: connectionJson(connection) };
+      } catch (error) {
+        if (error instanceof ConnectFlowError)
+          throw new ApiProblem(connectProblems[error.code], error.code, error.message, 'query.state');
+        throw error;
+      }
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/connections',
+    tag: 'Connections',
+    summary: 'List the account’s connections',
+    query: z.object(pageQuery).strict(),
+    responses: {
+      200: { description: 'A page of connections.', schema: pageOf(connectionSchema, 'ConnectionPage') },
+    },
+    handler: async ({ auth, query }) => {
+      const after = decodeCursor(query.cursor);
+      const found = await connectionModel(await services.db())
+        .find({ accountId: auth.accountId, ...(after ? { _id: { $gt: after.id } } : {}) })
+        .sort({ _id: 1 })
+        .limit(query.limit + 1)
+        .lean();
+      const page = toPage(found, query.limit, (connection) => ({ at: '', id: connection._id }));
+      return { status: 200, body: { data: page.data.map(connectionJson), nextCursor: page.nextCursor } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/connections/{id}',
+    tag: 'Connections',
+    summary: 'A connection: status, company, backfill progress, counts, last error',
+    params: idParams,
+    responses: { 200: { description: 'The connection.', schema: connectionDetailSchema } },
+    handler: async ({ auth, params }) => {
+      const connection = await owned(auth.accountId, params.id);
+      const db = await services.db();
+      const [customers, linkedContacts, transactions, workflow] = await Promise.all([
+        qboCustomerModel(db).countDocuments({ connectionId: connection._id }),
+        contactLinkModel(db).countDocuments({ connectionId: connection._id, deletedAt: { $exists: false } }),
+        qboTransactionModel(db).countDocuments({ connectionId: connection._id }),
+        workflowStatus(services, connection._id),
+      ]);
+      return {
+        status: 200,
+        body: {
+          ...connectionJson(connection),
+          counts: { customers, linkedContacts, transactions },
+          workflow: workflow
+            ? {
+                state: workflow.state,
+                lastPollAt: workflow.lastPollAt ?? null,
+                lastError: workflow.lastError ?? null,
+                totals: workflow.totals,
+              }
+            : null,
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'patch',
+    path: '/v1/connections/{id}',
+    tag: 'Connections',
+    summary: 'Change a connection’s settings',
+    params: idParams,
+    body: z
+      .object({
+        pollIntervalSeconds: z.number().int().min(10).max(3600).optional(),
+        mappingPolicy: mappingPolicySchema.optional(),
+      })
+      .strict(),
+    responses: { 200: { description: 'The connection with its new settings.', schema: connectionSchema } },
+    handler: async ({ auth, params, body }) => {
+      await owned(auth.accountId, params.id);
+      const updated = await (await service()).updateSettings(auth.accountId, params.id, body);
+      if (!updated) throw notFound('connection', params.id);
+      return { status: 200, body: connectionJson(updated) };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/v1/connections/{id}/sync',
+    tag: 'Connections',
+    summary: 'Sync now: poll QuickBooks for changes without waiting for the timer',
+    params: idParams,
+    responses: { 202: { description: 'The poll is queued.', schema: connectionSchema } },
+    handler: async ({ auth, params }) => {
+      const connection = await owned(auth.accountId, params.id);
+      if (connection.status !== 'active')
+        throw new ApiProblem(409, 'connection_inactive', `the connection is ${connection.status}`);
+      await (await service()).syncNow(auth.accountId, params.id);
+      return { status: 202, body: connectionJson(connection) };
+    },
+  });
+
+  routes.add({
+    method: 'delete',
+    path: '/v1/connections/{id}',
+    tag: 'Connections',
+    summary: 'Disconnect: revoke the tokens at Intuit and stop syncing; history is kept',
+    params: idParams,
+    responses: { 200: { description: 'The disconnected connection.', schema: connectionSchema } },
+    handler: async ({ auth, params }) => {
+      await owned(auth.accountId, params.id);
+      const updated = await (await service()).disconnect(auth.accountId, params.id);
+      if (!updated) throw notFound('connection', params.id);
+      return { status: 200, body: connectionJson(updated) };
+    },
+  });
+}
+
+/** The workflow's own view, or null when it does not answer in time (no worker, or not running). */
+async function workflowStatus(
+  services: ApiServices,
+  connectionId: string,
+): Promise<ConnectionWorkflowStatus | null> {
+  try {
+    const client = await services.temporal();
+    const handle = client.workflow.getHandle(connectionWorkflowId(connectionId));
+    return await Promise.race([
+      handle.query(statusQuery),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), services.dependencyTimeoutMs).unref()),
+    ]);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return null;
+    services.log.warn({ err: error, connectionId }, 'connection workflow status unavailable');
+    return null;
+  }
+}

@@ -1,0 +1,383 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { z } from 'zod';
+import {
+  contactFeed,
+  ContactProblem,
+  deleteContact,
+  readContact,
+  resolveConnection,
+  storeContact,
+  type ContactView,
+} from '../../contacts/service';
+import { connectionModel, type ConnectionRecord } from '../../db/models/connection';
+import { embedPanelPath, maxEmbedTokenTtlSeconds, mintEmbedToken } from '../embed';
+import {
+  contactSectionSchema,
+  InvalidCursorError,
+  listContactTransactions,
+  liveContactLink,
+  liveTransactionStatusSchema,
+  loadContactSection,
+  maxTransactionPageSize,
+  transactionPageSchema,
+  transactionTypeSchema,
+} from '../../projections/contact-section';
+import { loadFields } from '../../projections/models';
+import { linkMethods } from '../../projections/crm';
+import { toSyncFields } from '../../sync/fields';
+import { connectionWorkflowId } from '../../temporal/connection-workflows';
+import { formatQboDate } from '../../time/zoned-time';
+import { contactsChangedSignal } from '../../workflows/connection-messages';
+import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
+import { ApiProblem, notFound } from '../http/problem';
+import type { ApiRoutes } from '../http/route';
+import type { ApiServices } from '../services';
+import { connectionIdQuery, contactFieldsSchema, isoTime } from './schemas';
+
+const contactSchema = z
+  .object({
+    crmContactId: z.string(),
+    connectionId: z.string(),
+    updatedAt: z.string(),
+    fields: contactFieldsSchema,
+    deleted: z.boolean(),
+    quickbooks: z
+      .object({
+        customerId: z.string(),
+        linkedBy: z.enum(linkMethods),
+        syncedAt: z.string().nullable(),
+        link: z.string().describe('Opens the customer in the QuickBooks web app.'),
+      })
+      .nullable(),
+    sync: z.object({
+      state: z.enum(['pending', 'synced', 'rejected', 'deleted']),
+      lastEvent: z
+        .object({
+          kind: z.string(),
+          at: z.string(),
+          fields: z.array(z.string()),
+          detail: z.record(z.string(), z.unknown()),
+        })
+        .nullable(),
+    }),
+  })
+  .meta({ id: 'Contact' });
+
+const feedItemSchema = z
+  .object({
+    connectionId: z.string(),
+    qboCustomerId: z.string(),
+    crmContactId: z.string().nullable().describe('Null for a customer no contact is linked to yet.'),
+    active: z.boolean(),
+    mergedInto: z.string().nullable(),
+    fields: contactFieldsSchema,
+    changedAt: z.string(),
+    link: z.string(),
+  })
+  .meta({ id: 'ContactFeedItem' });
+
+const contactParams = z.object({ crmContactId: z.string().min(1).max(200) }).strict();
+const connectionQuery = z.object({ connectionId: connectionIdQuery }).strict();
+
+const contactProblems: Record<ContactProblem['code'], number> = {
+  no_connection: 409,
+  connection_required: 400,
+  connection_inactive: 409,
+  stale_contact: 409,
+  customer_not_found: 422,
+  customer_already_linked: 409,
+};
+
+export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void {
+  /** Runs contact work, turning the service's refusals into problems. */
+  async function contactWork<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof ContactProblem)
+        throw new ApiProblem(contactProblems[error.code], error.code, error.message, error.field);
+      throw error;
+    }
+  }
+  const connectionFor = async (accountId: string, connectionId: string | undefined, field: string) => {
+    const connection = await resolveConnection(await services.db(), accountId, connectionId, field);
+    if (!connection) throw notFound('connection', connectionId ?? '');
+    return connection;
+  };
+  const existing = async (connection: ConnectionRecord, crmContactId: string): Promise<ContactView> => {
+    const contact = await readContact(await services.db(), connection, crmContactId);
+    if (!contact) throw notFound('contact', crmContactId);
+    return contact;
+  };
+
+  /** The workflow writes the contact to QBO; if it cannot be told, the CRM must retry (the PUT is idempotent). */
+  async function tellWorkflow(connection: ConnectionRecord, crmContactId: string): Promise<void> {
+    try {
+      const client = await services.temporal();
+      await client.withDeadline(Date.now() + services.dependencyTimeoutMs, () =>
+        client.workflow
+          .getHandle(connectionWorkflowId(connection._id))
+          .signal(contactsChangedSignal, { crmContactIds: [crmContactId] }),
+      );
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError)
+        throw new ApiProblem(409, 'connection_inactive', 'the connection is not syncing; reconnect it');
+      services.log.warn({ err: error, connectionId: connection._id }, 'could not signal the connection');
+      throw new ApiProblem(
+        503,
+        'sync_unavailable',
+        'the contact is stored but the sync engine did not answer; retry the request',
+        undefined,
+        undefined,
+        { 'Retry-After': '5' },
+      );
+    }
+  }
+
+  routes.add({
+    method: 'put',
+    path: '/v1/contacts/{crmContactId}',
+    tag: 'Contacts',
+    summary: 'Create or replace a contact; it is written to QuickBooks within a second',
+    description:
+      'Send the whole contact as the CRM holds it, with its `updatedAt`. Unlinked contacts are matched to an ' +
+      'existing QuickBooks customer (email, then name) or created; linked ones are merged field by field. ' +
+      'Set `qboCustomerId` to adopt a customer announced by `contact.created`.',
+    params: contactParams,
+    query: connectionQuery,
+    body: z
+      .object({
+        updatedAt: isoTime.describe('When the CRM last changed the contact.'),
+        fields: contactFieldsSchema,
+        qboCustomerId: z.string().max(50).optional(),
+      })
+      .strict(),
+    responses: { 202: { description: 'Stored; the sync to QuickBooks is queued.', schema: contactSchema } },
+    handler: async ({ auth, params, query, body }) =>
+      contactWork(async () => {
+        const connection = await connectionFor(auth.accountId, query.connectionId, 'query.connectionId');
+        const fields = toSyncFields(loadFields(body.fields));
+        await storeContact(
+          await services.db(),
+          connection,
+          params.crmContactId,
+          {
+            fields,
+            updatedAt: body.updatedAt,
+            ...(body.qboCustomerId ? { qboCustomerId: body.qboCustomerId } : {}),
+          },
+          services.now(),
+        );
+        await tellWorkflow(connection, params.crmContactId);
+        return { status: 202, body: await existing(connection, params.crmContactId) };
+      }),
+  });
+
+  routes.add({
+    method: 'delete',
+    path: '/v1/contacts/{crmContactId}',
+    tag: 'Contacts',
+    summary: 'Delete a contact; its QuickBooks customer is left as it is',
+    params: contactParams,
+    query: connectionQuery,
+    responses: {
+      202: { description: 'Marked deleted; the link becomes a tombstone.', schema: contactSchema },
+    },
+    handler: async ({ auth, params, query }) =>
+      contactWork(async () => {
+        const connection = await connectionFor(auth.accountId, query.connectionId, 'query.connectionId');
+        const db = await services.db();
+        if (!(await deleteContact(db, connection, params.crmContactId, services.now()))) {
+          const contact = await existing(connection, params.crmContactId);
+          return { status: 202, body: contact };
+        }
+        await tellWorkflow(connection, params.crmContactId);
+        return { status: 202, body: await existing(connection, params.crmContactId) };
+      }),
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/contacts/{crmContactId}',
+    tag: 'Contacts',
+    summary: 'A contact with QuickBooks’ changes merged in, its link and its sync state',
+    params: contactParams,
+    query: connectionQuery,
+    responses: { 200: { description: 'The contact.', schema: contactSchema } },
+    handler: async ({ auth, params, query }) =>
+      contactWork(async () => {
+        const connection = await connectionFor(auth.accountId, query.connectionId, 'query.connectionId');
+        return { status: 200, body: await existing(connection, params.crmContactId) };
+      }),
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/contacts',
+    tag: 'Contacts',
+    summary: 'Feed of QuickBooks-side customer changes since a time',
+    description:
+      'Every customer changed in QuickBooks after `changedSince`, oldest first, linked or not. After a backfill ' +
+      'this is the initial load; afterwards it is the backstop for missed webhooks.',
+    query: z
+      .object({
+        changedSince: isoTime.describe('Only changes after this time.'),
+        connectionId: connectionIdQuery,
+        ...pageQuery,
+      })
+      .strict(),
+    responses: {
+      200: { description: 'A page of changes.', schema: pageOf(feedItemSchema, 'ContactFeedPage') },
+    },
+    handler: async ({ auth, query }) => {
+      const db = await services.db();
+      const connections = await connectionModel(db)
+        .find({ accountId: auth.accountId, ...(query.connectionId ? { _id: query.connectionId } : {}) })
+        .lean();
+      if (query.connectionId && connections.length === 0) throw notFound('connection', query.connectionId);
+      const items = await contactFeed(
+        db,
+        connections,
+        new Date(query.changedSince),
+        decodeCursor(query.cursor),
+        query.limit + 1,
+      );
+      const page = toPage(items, query.limit, (item) => item.position);
+      return {
+        status: 200,
+        body: {
+          data: page.data.map(({ position: _position, ...item }) => item),
+          nextCursor: page.nextCursor,
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/contacts/{crmContactId}/quickbooks',
+    tag: 'Contacts',
+    summary: 'The contact’s QuickBooks section: customer link, billing summary, transactions folder',
+    params: contactParams,
+    query: connectionQuery,
+    responses: { 200: { description: 'The section.', schema: contactSectionSchema } },
+    handler: async ({ auth, params, query }) =>
+      contactWork(async () => {
+        const connection = await connectionFor(auth.accountId, query.connectionId, 'query.connectionId');
+        const section = await loadContactSection(await services.db(), {
+          connectionId: connection._id,
+          crmContactId: params.crmContactId,
+          today: companyToday(services.now()),
+        });
+        if (!section) throw notFound('linked contact', params.crmContactId);
+        return { status: 200, body: section };
+      }),
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/contacts/{crmContactId}/quickbooks/transactions',
+    tag: 'Contacts',
+    summary: 'The contact’s QuickBooks transactions, newest first, filtered and paginated',
+    params: contactParams,
+    query: z
+      .object({
+        connectionId: connectionIdQuery,
+        type: transactionTypeSchema.optional(),
+        status: liveTransactionStatusSchema
+          .optional()
+          .describe('As of today: an unpaid invoice past due is overdue.'),
+        limit: z.coerce.number().int().min(1).max(maxTransactionPageSize).default(50),
+        cursor: pageQuery.cursor,
+      })
+      .strict(),
+    responses: {
+      200: {
+        description: 'A page of transactions.',
+        schema: transactionPageSchema.meta({ id: 'TransactionPage' }),
+      },
+    },
+    handler: async ({ auth, params, query }) =>
+      contactWork(async () => {
+        const connection = await connectionFor(auth.accountId, query.connectionId, 'query.connectionId');
+        const db = await services.db();
+        const link = await liveContactLink(db, {
+          connectionId: connection._id,
+          crmContactId: params.crmContactId,
+        });
+        if (!link) throw notFound('linked contact', params.crmContactId);
+        try {
+          const page = await listContactTransactions(db, {
+            connectionId: connection._id,
+            qboCustomerId: link.qboCustomerId,
+            today: companyToday(services.now()),
+            ...(query.type ? { type: query.type } : {}),
+            ...(query.status ? { status: query.status } : {}),
+            limit: query.limit,
+            ...(query.cursor ? { cursor: query.cursor } : {}),
+          });
+          return { status: 200, body: page };
+        } catch (error) {
+          if (error instanceof InvalidCursorError)
+            throw new ApiProblem(
+              400,
+              'invalid_cursor',
+              'cursor is not one this API returned',
+              'query.cursor',
+            );
+          throw error;
+        }
+      }),
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/v1/contacts/{crmContactId}/quickbooks/embed-token',
+    tag: 'Contacts',
+    summary: 'Mint a short-lived link to the embeddable QuickBooks panel of a contact',
+    description:
+      'Put `url` in an iframe. The token in it is signed, bound to this account, connection and contact, and ' +
+      'expires after `ttlSeconds` (at most an hour).',
+    params: contactParams,
+    query: connectionQuery,
+    body: z
+      .object({ ttlSeconds: z.number().int().min(1).max(maxEmbedTokenTtlSeconds).default(900) })
+      .strict(),
+    responses: {
+      201: {
+        description: 'The panel URL.',
+        schema: z
+          .object({ url: z.string(), token: z.string(), expiresAt: z.string() })
+          .meta({ id: 'EmbedToken' }),
+      },
+    },
+    handler: async ({ auth, params, query, body }) =>
+      contactWork(async () => {
+        const connection = await connectionFor(auth.accountId, query.connectionId, 'query.connectionId');
+        await existing(connection, params.crmContactId);
+        const minted = mintEmbedToken(
+          {
+            accountId: auth.accountId,
+            connectionId: connection._id,
+            crmContactId: params.crmContactId,
+            ttlSeconds: body.ttlSeconds,
+          },
+          services.embedSecret,
+          services.now().getTime(),
+        );
+        return {
+          status: 201,
+          body: {
+            url: embedPanelPath(params.crmContactId, minted.token),
+            token: minted.token,
+            expiresAt: minted.expiresAt,
+          },
+        };
+      }),
+  });
+}
+
+/** Company-local dates decide overdue; Pacific time is QBO's default company zone. */
+function companyToday(now: Date): string {
+  return formatQboDate(now, 'America/Los_Angeles');
+}

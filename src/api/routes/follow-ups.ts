@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { connectionModel } from '../../db/models/connection';
+import { followUpKinds } from '../../followups/stages';
+import { followUpStatuses } from '../../followups/models';
+import { followUpPolicySchema } from '../../followups/policy';
+import { FollowUpService, FollowUpStateError } from '../../followups/service';
+import { decodeCursor, encodeCursor, pageQuery } from '../http/cursor';
+import { ApiProblem, notFound } from '../http/problem';
+import type { ApiRoutes } from '../http/route';
+import type { ApiServices } from '../services';
+
+const followUpSchema = z
+  .object({
+    id: z.string().describe('The dedupe key: one follow-up per document and stage, ever.'),
+    connectionId: z.string(),
+    kind: z.enum(followUpKinds),
+    stage: z.string(),
+    entity: z.string(),
+    qboId: z.string(),
+    qboCustomerId: z.string().optional(),
+    crmContactId: z.string().optional(),
+    customerName: z.string().optional(),
+    document: z.record(z.string(), z.unknown()),
+    daysOverdue: z.number().optional(),
+    daysToExpiry: z.number().optional(),
+    dueOn: z.string(),
+    status: z.enum(followUpStatuses),
+    statusReason: z.string().optional(),
+    note: z.string().optional(),
+    channels: z.record(z.string(), z.unknown()),
+    history: z.array(z.record(z.string(), z.unknown())).describe('What was sent to whom, and when.'),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .loose()
+  .meta({ id: 'FollowUp' });
+
+const policyResponse = followUpPolicySchema.meta({ id: 'FollowUpPolicy' });
+const idParams = z.object({ id: z.string().max(300) }).strict();
+
+/** JSON as the client sees it: dates become ISO strings before the response is checked against its schema. */
+const asJson = <T>(value: T): unknown => JSON.parse(JSON.stringify(value));
+
+export function addFollowUpRoutes(routes: ApiRoutes, services: ApiServices): void {
+  const service = async () =>
+    new FollowUpService({
+      db: await services.db(),
+      temporal: services.temporal,
+      taskQueue: services.taskQueue,
+      now: services.now,
+    });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/connections/{id}/follow-up-policy',
+    tag: 'Follow-ups',
+    summary: 'The connection’s follow-up policy (defaults until one is set)',
+    params: idParams,
+    responses: { 200: { description: 'The policy.', schema: policyResponse } },
+    handler: async ({ auth, params }) => {
+      const policy = await (await service()).getPolicy(auth.accountId, params.id);
+      if (!policy) throw notFound('connection', params.id);
+      return { status: 200, body: policy };
+    },
+  });
+
+  routes.add({
+    method: 'put',
+    path: '/v1/connections/{id}/follow-up-policy',
+    tag: 'Follow-ups',
+    summary: 'Replace the follow-up policy; the connection’s reminder schedule follows it',
+    params: idParams,
+    body: followUpPolicySchema,
+    responses: { 200: { description: 'The stored policy.', schema: policyResponse } },
+    handler: async ({ auth, params, body }) => {
+      const policy = await (await service()).setPolicy(auth.accountId, params.id, body);
+      if (!policy) throw notFound('connection', params.id);
+      return { status: 200, body: policy };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/follow-ups',
+    tag: 'Follow-ups',
+    summary: 'The account’s follow-ups, oldest first',
+    query: z
+      .object({
+        connectionId: z.string().max(100).optional(),
+        status: z.enum(followUpStatuses).optional(),
+        kind: z.enum(followUpKinds).optional(),
+        crmContactId: z.string().max(200).optional(),
+        ...pageQuery,
+      })
+      .strict(),
+    responses: {
+      200: {
+        description: 'A page of follow-ups.',
+        schema: z
+          .object({ data: z.array(followUpSchema), nextCursor: z.string().nullable() })
+          .meta({ id: 'FollowUpPage' }),
+      },
+    },
+    handler: async ({ auth, query }) => {
+      if (
+        query.connectionId &&
+        !(await connectionModel(await services.db()).exists({
+          _id: query.connectionId,
+          accountId: auth.accountId,
+        }))
+      )
+        throw notFound('connection', query.connectionId);
+      const { cursor, limit, ...filter } = query;
+      const after = decodeCursor(cursor);
+      const page = await (
+        await service()
+      ).listFollowUps(auth.accountId, filter, {
+        limit,
+        ...(after ? { after } : {}),
+      });
+      return {
+        status: 200,
+        body: { data: asJson(page.data), nextCursor: page.next ? encodeCursor(page.next) : null },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/follow-ups/{id}',
+    tag: 'Follow-ups',
+    summary: 'One follow-up and the history of what was sent to whom',
+    params: idParams,
+    responses: { 200: { description: 'The follow-up.', schema: followUpSchema } },
+    handler: async ({ auth, params }) => {
+      const found = await (await service()).getFollowUp(auth.accountId, params.id);
+      if (!found) throw notFound('follow-up', params.id);
+      return { status: 200, body: asJson(found) };
+    },
+  });
+
+  for (const action of ['complete', 'dismiss'] as const) {
+    routes.add({
+      method: 'post',
+      path: `/v1/follow-ups/{id}/${action}`,
+      tag: 'Follow-ups',
+      summary:
+        action === 'complete' ? 'Mark a follow-up done' : 'Dismiss a follow-up; a pending one is never sent',
+      params: idParams,
+      body: z.object({ note: z.string().max(2000).optional() }).strict(),
+      responses: { 200: { description: 'The follow-up.', schema: followUpSchema } },
+      handler: async ({ auth, params, body }) => {
+        try {
+          const followUps = await service();
+          const done =
+            action === 'complete'
+              ? await followUps.completeFollowUp(
+                  auth.accountId,
+                  params.id,
+                  body.note ? { note: body.note } : {},
+                )
+              : await followUps.dismissFollowUp(
+                  auth.accountId,
+                  params.id,
+                  body.note ? { reason: body.note } : {},
+                );
+          if (!done) throw notFound('follow-up', params.id);
+          return { status: 200, body: asJson(done) };
+        } catch (error) {
+          if (error instanceof FollowUpStateError)
+            throw new ApiProblem(409, 'follow_up_closed', error.message);
+          throw error;
+        }
+      },
+    });
+  }
+}

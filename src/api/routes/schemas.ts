@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { addressParts } from '../../sync/fields';
+import { directions } from '../../sync/mapping-policy';
+import { syncFieldNames } from '../../sync/fields';
+
+/** Request and response shapes shared by several routes; each is one OpenAPI component. */
+
+const text = (max: number) => z.string().max(max).nullable().optional();
+
+const addressSchema = z
+  .object(
+    Object.fromEntries(addressParts.map((part) => [part, text(500)])) as Record<
+      (typeof addressParts)[number],
+      ReturnType<typeof text>
+    >,
+  )
+  .strict()
+  .meta({ id: 'Address' });
+
+/** QBO's own limits are checked again before any write; these only stop absurd input at the door. */
+export const contactFieldsSchema = z
+  .object({
+    givenName: text(100),
+    middleName: text(100),
+    familyName: text(100),
+    title: text(16),
+    suffix: text(16),
+    companyName: text(100),
+    displayName: text(500),
+    email: text(100),
+    phone: text(30),
+    mobile: text(30),
+    fax: text(30),
+    website: text(1000),
+    notes: text(4000),
+    billingAddress: addressSchema.nullable().optional(),
+    shippingAddress: addressSchema.nullable().optional(),
+  })
+  .strict()
+  .meta({ id: 'ContactFields', description: 'The synced fields; null or absent means empty.' });
+
+export const connectionIdQuery = z
+  .string()
+  .max(100)
+  .optional()
+  .describe('The connection (QuickBooks company); needed only when the account has several.');
+
+export const mappingPolicySchema = z.partialRecord(z.enum(syncFieldNames), z.enum(directions)).meta({
+  id: 'MappingPolicy',
+  description: 'Per-field direction: `both` (default), `qbo-to-crm`, `crm-to-qbo` or `none`.',
+});
+
+export const isoTime = z.iso.datetime({ offset: true });

@@ -1,0 +1,19 @@
+import type { Client } from '@temporalio/client';
+import type { Connection as MongoConnection } from 'mongoose';
+import type { Logger } from 'pino';
+import type { QboAccessSettings } from '../activities/qbo-access';
+
+/** What the routes need from the process: lazily opened dependencies, settings, and a clock. */
+export interface ApiServices {
+  db: () => Promise<MongoConnection>;
+  temporal: () => Promise<Client>;
+  qbo: QboAccessSettings;
+  log: Logger;
+  stateSecret: string;
+  /** Signs the short-lived tokens of the embeddable panel. */
+  embedSecret: string;
+  taskQueue: string;
+  /** Bound on calls the API makes to Temporal for a request (status queries, signals). */
+  dependencyTimeoutMs: number;
+  now: () => Date;
+}

@@ -1,0 +1,289 @@
+import { randomBytes } from 'node:crypto';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Connection as MongoConnection } from 'mongoose';
+import type { QboAccessSettings } from '../activities/qbo-access';
+import { claimModel } from '../db/claims';
+import { connectionModel, type ConnectionRecord, type ConnectionSettings } from '../db/models/connection';
+import { sealTokens } from '../oauth/connection-tokens';
+import { IntuitOAuth, type TokenSet } from '../oauth/intuit-oauth';
+import { FollowUpService } from '../followups/service';
+import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
+import { QboClient } from '../qbo';
+import { queueWebhookDelivery } from '../temporal/webhook-dispatch';
+import { signState, verifyState } from '../security/signed-state';
+import { connectionWorkflowId, startConnectionWorkflow } from '../temporal/connection-workflows';
+import { disconnectSignal, reconnectedSignal, settingsChangedSignal } from '../workflows/connection-messages';
+
+/**
+ * The life of a connection outside its workflow: "Connect to QuickBooks" (authorize URL with a signed state, then
+ * the callback that stores sealed tokens and starts the workflow), settings, and disconnect.
+ */
+export interface ConnectionServiceDeps {
+  db: MongoConnection;
+  temporal: () => Promise<Client>;
+  qbo: QboAccessSettings;
+  stateSecret: string;
+  taskQueue: string;
+  now?: () => Date;
+}
+
+/** Long enough to pick a company and sign in; short enough that a leaked URL is soon useless. */
+const stateTtlMs = 15 * 60_000;
+
+export class ConnectFlowError extends Error {
+  constructor(
+    readonly code:
+      'invalid_state' | 'state_expired' | 'state_used' | 'authorization_denied' | 'token_exchange_failed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConnectFlowError';
+  }
+}
+
+export class ConnectionService {
+  private readonly oauth: IntuitOAuth;
+  private readonly now: () => Date;
+  private readonly followUps: FollowUpService;
+
+  constructor(private readonly deps: ConnectionServiceDeps) {
+    this.oauth = new IntuitOAuth(deps.qbo.oauth);
+    this.now = deps.now ?? (() => new Date());
+    this.followUps = new FollowUpService({
+      db: deps.db,
+      temporal: deps.temporal,
+      taskQueue: deps.taskQueue,
+      now: this.now,
+    });
+  }
+
+  beginConnect(
+    accountId: string,
+    options: { backfill: boolean; returnUrl?: string },
+  ): { authorizeUrl: string; state: string; expiresAt: string } {
+    const now = this.now().getTime();
+    const state = signState(
+      this.deps.stateSecret,
+      {
+        accountId,
+        backfill: options.backfill ? 1 : 0,
+        ...(options.returnUrl ? { returnUrl: options.returnUrl } : {}),
+      },
+      stateTtlMs,
+      now,
+    );
+    return {
+      authorizeUrl: this.oauth.authorizeUrl(state),
+      state,
+      expiresAt: new Date(now + stateTtlMs).toISOString(),
+    };
+  }
+
+  /**
+   * Intuit redirected back. The state must be ours, unexpired and unused; then the code becomes tokens, the
+   * company is read, and the connection is stored (tokens sealed) before its workflow starts.
+   */
+  async completeConnect(callbackUrl: string): Promise<{ connection: ConnectionRecord; returnUrl?: string }> {
+    const params = new URL(callbackUrl).searchParams;
+    const error = params.get('error');
+    if (error) throw new ConnectFlowError('authorization_denied', `QuickBooks answered ${error}`);
+    const checked = verifyState(this.deps.stateSecret, params.get('state') ?? '', this.now().getTime());
+    if (!checked.ok)
+      throw new ConnectFlowError(
+        checked.reason === 'expired' ? 'state_expired' : 'invalid_state',
+        checked.reason === 'expired'
+          ? 'the connect link expired; start again'
+          : 'state is not one this service issued',
+      );
+    const { accountId, nonce, backfill, returnUrl } = checked.payload;
+    // A state is good for one callback: a replayed redirect must not connect (or reconnect) anything.
+    try {
+      await claimModel(this.deps.db).create({
+        _id: `oauth-state:${nonce}`,
+        holder: accountId,
+        expiresAt: new Date(checked.payload.exp),
+        createdAt: this.now(),
+      });
+    } catch (claimError) {
+      if ((claimError as { code?: unknown }).code === 11000)
+        throw new ConnectFlowError('state_used', 'this connect link was already used');
+      throw claimError;
+    }
+
+    let exchanged: { realmId: string; tokens: TokenSet };
+    try {
+      exchanged = await this.oauth.exchangeCode(callbackUrl);
+    } catch (exchangeError) {
+      throw new ConnectFlowError(
+        'token_exchange_failed',
+        exchangeError instanceof Error ? exchangeError.message : 'the code could not be exchanged',
+      );
+    }
+    const company = await this.readCompany(exchanged.realmId, exchanged.tokens.accessToken);
+    const { connection, reconnecting } = await this.storeConnection(
+      accountId,
+      exchanged.realmId,
+      exchanged.tokens,
+      company,
+    );
+    const client = await this.deps.temporal();
+    await startConnectionWorkflow(client, connection, {
+      taskQueue: this.deps.taskQueue,
+      pollIntervalSeconds: connection.settings.pollIntervalSeconds,
+      backfill: !reconnecting && backfill === 1,
+    });
+    // A workflow parked on needs_reauth resumes; a freshly started one ignores the signal.
+    if (reconnecting) await this.signal(connection._id, reconnectedSignal);
+    await this.followUps.ensureReminders(connection._id);
+    await this.announceStatus(connection, 'active', reconnecting ? 'reconnected' : 'connected');
+    return { connection, ...(typeof returnUrl === 'string' ? { returnUrl } : {}) };
+  }
+
+  async updateSettings(
+    accountId: string,
+    connectionId: string,
+    changes: Partial<ConnectionSettings>,
+  ): Promise<ConnectionRecord | null> {
+    const set = Object.fromEntries(Object.entries(changes).map(([key, value]) => [`settings.${key}`, value]));
+    const updated = await connectionModel(this.deps.db)
+      .findOneAndUpdate({ _id: connectionId, accountId }, { $set: set }, { new: true })
+      .lean();
+    if (updated && changes.pollIntervalSeconds !== undefined)
+      await this.signal(connectionId, settingsChangedSignal, {
+        pollIntervalSeconds: updated.settings.pollIntervalSeconds,
+      });
+    return updated;
+  }
+
+  /** Revokes the grant at Intuit, stops the workflow and forgets the tokens; history and projections stay. */
+  async disconnect(accountId: string, connectionId: string): Promise<ConnectionRecord | null> {
+    const connections = connectionModel(this.deps.db);
+    const connection = await connections.findOne({ _id: connectionId, accountId }).lean();
+    if (!connection) return null;
+    if (connection.tokens) {
+      try {
+        const refresh = this.deps.qbo.keys.open(
+          connection.tokens.refresh,
+          `connection:${connectionId}:refresh`,
+        );
+        await this.oauth.revoke(refresh);
+      } catch {
+        // Already revoked or expired at Intuit: disconnecting must still succeed locally.
+      }
+    }
+    const updated = await connections
+      .findOneAndUpdate(
+        { _id: connectionId, accountId },
+        { $set: { status: 'disconnected', statusReason: 'disconnected by the CRM' }, $unset: { tokens: 1 } },
+        { new: true },
+      )
+      .lean();
+    await this.signal(connectionId, disconnectSignal);
+    await this.followUps.removeReminders(connectionId);
+    if (updated) await this.announceStatus(updated, 'disconnected', 'disconnected by the CRM');
+    return updated;
+  }
+
+  async syncNow(accountId: string, connectionId: string): Promise<ConnectionRecord | null> {
+    const connection = await connectionModel(this.deps.db).findOne({ _id: connectionId, accountId }).lean();
+    if (connection?.status === 'active') await this.signal(connectionId, 'syncNow');
+    return connection;
+  }
+
+  private async signal<Args extends unknown[]>(
+    connectionId: string,
+    signal: { name: string } | string,
+    ...args: Args
+  ): Promise<void> {
+    const client = await this.deps.temporal();
+    try {
+      await client.workflow
+        .getHandle(connectionWorkflowId(connectionId))
+        .signal(typeof signal === 'string' ? signal : signal.name, ...args);
+    } catch (error) {
+      // No running workflow: there is nothing to tell, and the record already says what matters.
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+  }
+
+  private async announceStatus(
+    connection: ConnectionRecord,
+    status: 'active' | 'disconnected',
+    reason: string,
+  ): Promise<void> {
+    const at = this.now();
+    const recorded = await recordAccountEvents(
+      this.deps.db,
+      connection.accountId,
+      [connectionStatusEvent(connection, status, reason, at)],
+      at,
+    );
+    if (recorded > 0)
+      await queueWebhookDelivery(await this.deps.temporal(), connection.accountId, this.deps.taskQueue);
+  }
+
+  private async readCompany(realmId: string, accessToken: string) {
+    const client = new QboClient({
+      baseUrl: this.deps.qbo.apiBaseUrl,
+      realmId,
+      timeoutMs: this.deps.qbo.requestTimeoutMs,
+      tokens: {
+        accessToken: () => Promise.resolve(accessToken),
+        // The token was minted a moment ago; a 401 now is a real failure, not an expiry.
+        refreshAfterUnauthorized: () => Promise.reject(new Error('a freshly issued token was refused')),
+      },
+    });
+    const [info, preferences] = await Promise.all([client.companyInfo(), client.preferences()]);
+    return {
+      companyName: info.CompanyName,
+      homeCurrency: preferences.CurrencyPrefs?.HomeCurrency?.value ?? 'USD',
+      multiCurrency: preferences.CurrencyPrefs?.MultiCurrencyEnabled ?? false,
+    };
+  }
+
+  /** One connection per account and company: connecting the same company again refreshes it (a reconnect). */
+  private async storeConnection(
+    accountId: string,
+    realmId: string,
+    tokens: TokenSet,
+    company: { companyName: string; homeCurrency: string; multiCurrency: boolean },
+  ): Promise<{ connection: ConnectionRecord; reconnecting: boolean }> {
+    const connections = connectionModel(this.deps.db);
+    const now = this.now();
+    const existing = await connections.findOne({ accountId, realmId }).lean();
+    if (existing) {
+      const updated = await connections
+        .findOneAndUpdate(
+          { _id: existing._id },
+          {
+            $set: {
+              ...company,
+              status: 'active',
+              tokens: sealTokens(
+                this.deps.qbo.keys,
+                existing._id,
+                tokens,
+                (existing.tokens?.version ?? 0) + 1,
+                now,
+              ),
+            },
+            $unset: { statusReason: 1 },
+          },
+          { new: true },
+        )
+        .lean();
+      return { connection: updated!, reconnecting: true };
+    }
+    const _id = `conn_${randomBytes(12).toString('hex')}`;
+    const created = await connections.create({
+      _id,
+      accountId,
+      realmId,
+      environment: this.deps.qbo.environment,
+      status: 'active',
+      ...company,
+      tokens: sealTokens(this.deps.qbo.keys, _id, tokens, 1, now),
+    });
+    return { connection: created.toObject(), reconnecting: false };
+  }
+}

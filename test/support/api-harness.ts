@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { createAccount, issueApiKey } from '../../src/accounts/keys';
+import { createApi } from '../../src/api/api';
+import { createApp } from '../../src/api/app';
+import { createQuickBooksWebhookRouter } from '../../src/api/quickbooks-webhook';
+import { markWebhookReceived } from '../../src/db/models/connection';
+import { KeyRing } from '../../src/security/encryption';
+import { signalInboxWaiting } from '../../src/temporal/connection-workflows';
+import { QboClient, startTestEmulator, type TestEmulator } from './emulator';
+import { openTestDatabase, temporalAddress, type TestDatabase } from './env';
+import { startTestWorker, testQboAccess } from './sync-harness';
+
+export interface TestAccount {
+  id: string;
+  key: string;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  json: any;
+}
+
+export interface ApiHarness {
+  url: string;
+  emulator: TestEmulator;
+  db: TestDatabase;
+  temporal: Client;
+  keys: KeyRing;
+  account: TestAccount;
+  newAccount(name?: string): Promise<TestAccount>;
+  request(
+    method: string,
+    path: string,
+    options?: { key?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<ApiResponse>;
+  /** Creates an emulator company and connects it through the real OAuth flow; returns the connection JSON. */
+  connect(
+    account: TestAccount,
+    options?: { company?: Record<string, unknown>; backfill?: boolean },
+  ): Promise<any>;
+  /** A QBO API client for a connected company, as a bookkeeper's other app would use it. */
+  qboFor(realmId: string): Promise<QboClient>;
+  close(): Promise<void>;
+}
+
+const verifierToken = 'verifier-for-api-tests';
+
+/**
+ * The product as the CRM sees it: the full API (auth, routes, OpenAPI, Intuit webhooks) on a loopback port, a real
+ * worker, FerretDB, Temporal and the emulator, all over real HTTP. Responses are checked against the spec.
+ */
+export async function startApiHarness(): Promise<ApiHarness> {
+  const keys = new KeyRing([{ version: 'v1', key: randomBytes(32) }]);
+  const emulator = await startTestEmulator({ startAt: new Date() });
+  const db = await openTestDatabase('api');
+  const conn = db.mongoose.connection;
+  const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
+  const log = pino({ level: 'silent' });
+  // The redirect URI names our own port, so the server listens first and gets its app once that is known.
+  const server: Server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const access = testQboAccess(conn, emulator.url, keys, `${baseUrl}/v1/oauth/quickbooks/callback`);
+  const worker = await startTestWorker(conn, access);
+  const api = createApi(
+    {
+      db: () => Promise.resolve(conn),
+      temporal: () => Promise.resolve(temporal),
+      qbo: access.settings,
+      log,
+      stateSecret: 'state-secret-for-api-tests',
+      embedSecret: 'embed-secret-for-api-tests',
+      taskQueue: worker.taskQueue,
+      dependencyTimeoutMs: 3000,
+      now: () => new Date(),
+    },
+    { validateResponses: true, rateLimit: { perMinute: 6000, burst: 1000 }, version: 'test' },
+  );
+  const webhooks = createQuickBooksWebhookRouter({
+    verifierToken,
+    db: () => Promise.resolve(conn),
+    log,
+    onStored: async (events) => {
+      const realmIds = events.map((event) => event.realmId);
+      await markWebhookReceived(conn, realmIds, new Date());
+      await signalInboxWaiting(temporal, conn, realmIds);
+    },
+  });
+  server.on('request', createApp({ readinessChecks: [], log, routers: [webhooks, ...api.routers] }));
+
+  const newAccount = async (name = 'Test CRM account'): Promise<TestAccount> => {
+    const account = await createAccount(conn, name);
+    const { key } = await issueApiKey(conn, account._id, 'tests');
+    return { id: account._id, key };
+  };
+  const account = await newAccount('Primary test account');
+
+  const request: ApiHarness['request'] = async (method, path, options = {}) => {
+    const key = options.key === undefined ? account.key : options.key;
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      redirect: 'manual',
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...options.headers,
+      },
+      ...(options.body !== undefined
+        ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }
+        : {}),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await response.text();
+    let json: unknown = text;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON (an HTML page or an empty redirect): the text is what the test gets.
+    }
+    return { status: response.status, headers: response.headers, json };
+  };
+
+  const qboFor = async (realmId: string): Promise<QboClient> => {
+    const tokens = await emulator.admin('POST', `/companies/${realmId}/tokens`, {});
+    return new QboClient(emulator.url, realmId, tokens.json.access_token);
+  };
+
+  const connect: ApiHarness['connect'] = async (who, options = {}) => {
+    const company = await emulator.admin('POST', '/companies', { companyName: 'API Co', ...options.company });
+    const realmId: string = company.json.realmId;
+    await emulator.admin('PUT', `/companies/${realmId}/webhook`, {
+      url: `${baseUrl}/v1/webhooks/quickbooks`,
+      verifierToken,
+    });
+    const started = await request('POST', '/v1/connections/quickbooks', {
+      key: who.key,
+      body: { backfill: options.backfill ?? true },
+    });
+    if (started.status !== 201) throw new Error(`connect start failed: ${JSON.stringify(started.json)}`);
+    // The user picks the company on the consent page and approves: the page's form, posted as a browser would.
+    const authorize = new URL(started.json.authorizeUrl);
+    const form = new URLSearchParams(authorize.searchParams);
+    form.set('realmId', realmId);
+    form.set('action', 'approve');
+    const consent = await fetch(`${authorize.origin}${authorize.pathname}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+    const callback = new URL(consent.headers.get('location') ?? '');
+    const done = await request('GET', `${callback.pathname}${callback.search}`, { key: null });
+    if (done.status !== 200) throw new Error(`callback failed: ${JSON.stringify(done.json)}`);
+    return done.json;
+  };
+
+  return {
+    url: baseUrl,
+    emulator,
+    db,
+    temporal,
+    keys,
+    account,
+    newAccount,
+    request,
+    connect,
+    qboFor,
+    async close() {
+      await new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      });
+      await worker.close();
+      await temporal.connection.close();
+      await emulator.close();
+      await db.close();
+    },
+  };
+}
