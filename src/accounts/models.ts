@@ -1,3 +1,4 @@
+import { sealedSchema } from '../db/sealed-schema';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Sealed } from '../security/encryption';
 
@@ -32,16 +33,6 @@ export interface ApiKeyRecord {
   lastUsedAt?: Date;
   revokedAt?: Date;
 }
-
-const sealedSchema = new Schema<Sealed>(
-  {
-    v: { type: String, required: true },
-    iv: { type: String, required: true },
-    tag: { type: String, required: true },
-    data: { type: String, required: true },
-  },
-  { _id: false },
-);
 
 const accountSchema = new Schema<AccountRecord>(
   {

@@ -1,5 +1,6 @@
 import type { TransactionType } from '../sync/transactions';
 import type { FollowUpKind } from './stages';
+import { escapeHtml } from '../html/markup';
 
 /**
  * The emails a customer receives, as plain text and HTML. Every value from QBO or the policy is escaped in the
@@ -51,15 +52,6 @@ export function formatDate(isoDate: string, locale: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(
     new Date(Date.UTC(y, m - 1, d)),
   );
-}
-
-export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }
 
 /** Fills `{realmId}`, `{type}`, `{id}` and `{number}` in a policy's link template, each URL-encoded. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { markup, SafeHtml, type Interpolation } from './html';
+import { markup, SafeHtml, type Interpolation } from '../../html/markup';
 
 /**
  * The document around every embed page: one inline stylesheet, allowed by its hash, so the Content-Security-Policy

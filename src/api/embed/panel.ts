@@ -1,6 +1,6 @@
 import type { ContactSection, TransactionItem } from '../../projections/contact-section';
 import type { LiveTransactionStatus, TransactionType } from '../../sync/transactions';
-import { httpsUrl, markup, type Interpolation, type SafeHtml } from './html';
+import { httpsUrl, markup, type Interpolation, type SafeHtml } from '../../html/markup';
 import { externalLinkIcon, quickBooksIcon, renderPage } from './page';
 
 /**

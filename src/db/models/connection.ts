@@ -1,3 +1,4 @@
+import { sealedSchema } from '../sealed-schema';
 import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
 import type { Sealed } from '../../security/encryption';
 import type { MappingPolicy } from '../../sync/mapping-policy';
@@ -57,16 +58,6 @@ export interface ConnectionRecord {
   createdAt: Date;
   updatedAt: Date;
 }
-
-const sealedSchema = new Schema<Sealed>(
-  {
-    v: { type: String, required: true },
-    iv: { type: String, required: true },
-    tag: { type: String, required: true },
-    data: { type: String, required: true },
-  },
-  { _id: false },
-);
 
 const connectionSchema = new Schema<ConnectionRecord>(
   {

@@ -1,4 +1,5 @@
 /** Plain, accessible HTML for the emulated Intuit consent screen (a company picker) and its error page. */
+import { escapeHtml } from '../../html/markup';
 
 export interface CompanyChoice {
   realmId: string;
@@ -15,16 +16,6 @@ export interface AuthorizePageInput {
 }
 
 const HEADING = 'Connect to QuickBooks (emulator)';
-
-/** Escapes for both element text and quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 function layout(title: string, body: string): string {
   return `<!doctype html>

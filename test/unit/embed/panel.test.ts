@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { contentSecurityPolicy } from '../../../src/api/embed/page';
 import { formatMoney, renderContactPanel, renderProblemPage } from '../../../src/api/embed/panel';
-import { escapeHtml, markup } from '../../../src/api/embed/html';
+import { escapeHtml, markup } from '../../../src/html/markup';
 import { contactSectionSchema, type ContactSection } from '../../../src/projections/contact-section';
 import { billingSummary } from '../../../src/sync/billing-summary';
 import { billingProfile } from '../../../src/sync/customer-mapping';
