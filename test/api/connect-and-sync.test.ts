@@ -145,6 +145,39 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
     expect(merged.fields).toMatchObject({ phone: '+353 1 555 0100', email: 'aoife@example.com' });
   });
 
+  it('still delivers a QBO edit within one poll interval when every Intuit webhook is lost', async () => {
+    const pollSeconds = 10;
+    await harness.request('PATCH', `/v1/connections/${connection.id}`, {
+      body: { pollIntervalSeconds: pollSeconds },
+    });
+    await harness.emulator.admin('PUT', `/companies/${connection.realmId}/faults`, {
+      webhooks: { dropRate: 1 },
+    });
+    const contact = (await harness.request('GET', '/v1/contacts/crm-1')).json;
+    const customer = (await qbo.read('Customer', contact.quickbooks.customerId)).json.Customer;
+    const edited = Date.now();
+    await qbo.create('Customer', {
+      Id: customer.Id,
+      SyncToken: customer.SyncToken,
+      sparse: true,
+      WebAddr: { URI: 'https://obrien.example.com' },
+    });
+    const [delivery] = await eventually(
+      () =>
+        Promise.resolve(
+          eventsOfType('contact.updated').filter(({ event }) =>
+            event.data.changes.some((change: { field: string }) => change.field === 'website'),
+          ),
+        ),
+      (found) => found.length > 0,
+      (pollSeconds + 5) * 1000,
+    );
+    expect(delivery!.at - edited).toBeLessThan((pollSeconds + 2) * 1000);
+    await harness.emulator.admin('PUT', `/companies/${connection.realmId}/faults`, {
+      webhooks: { dropRate: 0 },
+    });
+  });
+
   it('announces a customer created in QBO, lists it in the feed, and lets the CRM adopt it', async () => {
     const since = new Date(Date.now() - 1000).toISOString();
     const created = await qbo.create('Customer', {
