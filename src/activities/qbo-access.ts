@@ -4,7 +4,8 @@ import { connectionModel, type ConnectionRecord } from '../db/models/connection'
 import { ConnectionTokens } from '../oauth/connection-tokens';
 import type { Config } from '../config';
 import { IntuitOAuth, endpointsAt, intuitEndpoints, type OAuthSettings } from '../oauth/intuit-oauth';
-import { QboClient } from '../qbo';
+import { mongoMinuteCounter } from '../db/models/qbo-budget';
+import { QboClient, RealmBudget } from '../qbo';
 import { KeyRing } from '../security/encryption';
 
 export interface QboAccessSettings {
@@ -61,6 +62,7 @@ export class QboAccess {
       realmId: connection.realmId,
       timeoutMs: this.settings.requestTimeoutMs,
       tokens,
+      budget: new RealmBudget({ realmId: connection.realmId, counter: mongoMinuteCounter(this.db) }),
     });
     return { connection, client };
   }

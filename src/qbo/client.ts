@@ -43,6 +43,7 @@ import {
   type DeletedStub,
   type Preferences,
 } from './schemas';
+import type { RequestBudget } from './budget';
 import type { TokenSource } from './token-source';
 import { QboTransport, type QboHttpRequest } from './transport';
 
@@ -56,6 +57,8 @@ export interface QboClientOptions {
   timeoutMs?: number;
   tokens: TokenSource;
   fetch?: typeof fetch;
+  /** The realm's request budget (see budget.ts); the sync engine always passes one. */
+  budget?: RequestBudget;
 }
 
 /** QBO's largest page (facts §2.1). */
@@ -83,6 +86,7 @@ export class QboClient {
       timeoutMs,
       tokens: options.tokens,
       fetch: options.fetch ?? globalThis.fetch,
+      ...(options.budget ? { budget: options.budget } : {}),
     });
   }
 

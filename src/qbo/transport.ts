@@ -5,6 +5,7 @@
  */
 import { badResponse, classifyFault, transportError } from './errors';
 import { parseFaultJson } from './fault-body';
+import type { RequestBudget } from './budget';
 import type { TokenSource } from './token-source';
 
 export interface TransportOptions {
@@ -14,6 +15,8 @@ export interface TransportOptions {
   timeoutMs: number;
   tokens: TokenSource;
   fetch: typeof fetch;
+  /** Per-realm limits taken before each attempt; none for one-off calls such as the connect flow's reads. */
+  budget?: RequestBudget;
 }
 
 export interface QboHttpRequest {
@@ -72,6 +75,7 @@ export class QboTransport {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(request.body);
     }
+    const release = await this.options.budget?.acquire();
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     const fetchImpl = this.options.fetch;
     try {
@@ -81,6 +85,8 @@ export class QboTransport {
       return { status: response.status, headers: response.headers, text };
     } catch (error) {
       throw transportError(error, signal.aborted, this.options.timeoutMs);
+    } finally {
+      release?.();
     }
   }
 }

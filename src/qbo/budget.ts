@@ -1,0 +1,86 @@
+/**
+ * QBO's per-realm limits (facts: 500 requests a minute and 10 concurrent requests per realm and app), kept on our
+ * side so that we slow down instead of collecting 429s:
+ * - at most `maxInFlight` requests at once per realm in this process (a realm's work runs in one workflow, one
+ *   activity at a time, so a process is where concurrent requests to one realm can meet);
+ * - at most `perMinute` requests per realm per clock minute across every worker, counted in a shared store.
+ * A request over the minute's budget waits for the next minute rather than failing.
+ */
+export interface RequestBudget {
+  /** Resolves when a request may start; call the returned function when it has finished. */
+  acquire(): Promise<() => void>;
+}
+
+/** Counts requests per realm and minute across processes; returns the count including this one. */
+export interface MinuteCounter {
+  increment(realmId: string, minuteStart: Date): Promise<number>;
+}
+
+export interface RealmBudgetOptions {
+  realmId: string;
+  counter: MinuteCounter;
+  maxInFlight?: number;
+  perMinute?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const minuteMs = 60_000;
+
+/** Intuit's limits per realm and app (facts §5: 500 a minute, 10 at once). */
+export const qboLimits = { perMinute: 500, maxInFlight: 10 } as const;
+
+/** Waiters and running requests per realm, shared by every client of the realm in this process. */
+const slots = new Map<string, { running: number; waiting: (() => void)[] }>();
+
+export class RealmBudget implements RequestBudget {
+  private readonly maxInFlight: number;
+  private readonly perMinute: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: RealmBudgetOptions) {
+    this.maxInFlight = options.maxInFlight ?? qboLimits.maxInFlight;
+    this.perMinute = options.perMinute ?? qboLimits.perMinute;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.()));
+  }
+
+  async acquire(): Promise<() => void> {
+    const release = await this.takeSlot();
+    try {
+      await this.takeMinuteBudget();
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return release;
+  }
+
+  private async takeSlot(): Promise<() => void> {
+    const slot = slots.get(this.options.realmId) ?? { running: 0, waiting: [] };
+    slots.set(this.options.realmId, slot);
+    if (slot.running >= this.maxInFlight) await new Promise<void>((resolve) => slot.waiting.push(resolve));
+    else slot.running += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      // The slot passes straight to the next waiter, so `running` stays counted for it.
+      const next = slot.waiting.shift();
+      if (next) next();
+      else slot.running -= 1;
+    };
+  }
+
+  private async takeMinuteBudget(): Promise<void> {
+    for (;;) {
+      const now = this.now();
+      const minuteStart = now - (now % minuteMs);
+      const used = await this.options.counter.increment(this.options.realmId, new Date(minuteStart));
+      if (used <= this.perMinute) return;
+      // Over budget this minute: wait for the next one (a little after, so clocks a few ms apart agree).
+      await this.sleep(minuteStart + minuteMs - now + 50);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { RealmBudget, type MinuteCounter } from '../../../src/qbo';
+
+/** A counter as the shared store keeps it: per realm and minute. */
+function memoryCounter(): MinuteCounter & { counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  return {
+    counts,
+    increment(realmId, minuteStart) {
+      const key = `${realmId}:${minuteStart.toISOString()}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      return Promise.resolve(counts.get(key)!);
+    },
+  };
+}
+
+describe('RealmBudget: QBO limits per realm, kept on our side', () => {
+  it('lets at most 10 requests of a realm run at once; the next starts when one finishes', async () => {
+    const budget = new RealmBudget({ realmId: '900001', counter: memoryCounter() });
+    const releases = await Promise.all(Array.from({ length: 10 }, () => budget.acquire()));
+    let eleventhStarted = false;
+    const eleventh = budget.acquire().then((release) => {
+      eleventhStarted = true;
+      return release;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(eleventhStarted).toBe(false);
+    releases[0]!();
+    (await eleventh)();
+    expect(eleventhStarted).toBe(true);
+    // Releasing twice must not free a second slot.
+    releases[0]!();
+    releases.slice(1).forEach((release) => release());
+  });
+
+  it('keeps realms apart: a busy realm does not hold up another', async () => {
+    const counter = memoryCounter();
+    const busy = new RealmBudget({ realmId: '900002', counter, maxInFlight: 1 });
+    const other = new RealmBudget({ realmId: '900003', counter, maxInFlight: 1 });
+    const held = await busy.acquire();
+    (await other.acquire())();
+    held();
+  });
+
+  it('waits for the next minute once 500 requests were made in this one, across every client', async () => {
+    let now = Date.UTC(2026, 10, 25, 12, 0, 30);
+    const slept: number[] = [];
+    const counter = memoryCounter();
+    const options = {
+      realmId: '900004',
+      counter,
+      now: () => now,
+      sleep: (ms: number) => {
+        slept.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+    };
+    // Two workers share the minute's count through the store.
+    const first = new RealmBudget(options);
+    const second = new RealmBudget(options);
+    for (let i = 0; i < 500; i += 1) (await (i % 2 ? first : second).acquire())();
+    expect(slept).toEqual([]);
+    (await first.acquire())();
+    expect(slept).toEqual([30_050]);
+    expect(counter.counts.get(`900004:${new Date(Date.UTC(2026, 10, 25, 12, 1)).toISOString()}`)).toBe(1);
+  });
+});
