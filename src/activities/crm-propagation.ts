@@ -128,6 +128,9 @@ export async function propagateCustomers(
       kind: 'updated_crm',
       fields,
       detail: { changes, qboSyncToken: customer.SyncToken },
+      ...(customer.MetaData?.LastUpdatedTime
+        ? { lagMs: Math.max(0, now.getTime() - Date.parse(customer.MetaData.LastUpdatedTime)) }
+        : {}),
       at: now,
     });
     drafts.push(

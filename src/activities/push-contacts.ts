@@ -19,7 +19,7 @@ import {
   fieldsToCustomerPatch,
   validateForQbo,
 } from '../sync/customer-mapping';
-import type { SyncFields } from '../sync/fields';
+import type { SyncFieldName, SyncFields } from '../sync/fields';
 import { findMatch, type MatchCandidate } from '../sync/matching';
 import { mergeContact, snapshotAfter } from '../sync/merge';
 import { asActivity } from './failures';
@@ -103,7 +103,7 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
   const crm = loadFields(contact.fields);
   if (!link) {
     link = await linkToExisting(context, crmContactId, crm);
-    if (!link) return createCustomer(context, crmContactId, crm);
+    if (!link) return createCustomer(context, crmContactId, crm, contact.receivedAt);
   }
   for (let attempt = 1; attempt <= maxStaleRetries; attempt += 1) {
     const customer = await context.client.read('Customer', link.qboCustomerId);
@@ -150,11 +150,20 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
     }
     context.counts.conflicts += result.conflicts.length;
     if (changed.length > 0) {
+      const before = customerToFields(customer);
       await event(context, {
         kind: 'updated_qbo',
         crmContactId,
         qboCustomerId: customer.Id,
         fields: changed,
+        detail: {
+          changes: (changed as SyncFieldName[]).map((field) => ({
+            field,
+            from: before[field],
+            to: result.toQbo[field] ?? null,
+          })),
+        },
+        lagMs: context.now.getTime() - contact.receivedAt.getTime(),
       });
     }
     return;
@@ -224,7 +233,12 @@ async function linkToExisting(
   return link;
 }
 
-async function createCustomer(context: PushContext, crmContactId: string, crm: SyncFields): Promise<void> {
+async function createCustomer(
+  context: PushContext,
+  crmContactId: string,
+  crm: SyncFields,
+  receivedAt: Date,
+): Promise<void> {
   const connectionId = context.connection._id;
   const problems = validateForQbo(crm, { creating: true });
   if (problems.length > 0) return reject(context, crmContactId, undefined, problems);
@@ -258,7 +272,12 @@ async function createCustomer(context: PushContext, crmContactId: string, crm: S
       await contactLinkModel(context.deps.db).create(link);
       await finishSync(context, crmContactId, link, created, customerToFields(created));
       context.counts.created += 1;
-      await event(context, { kind: 'created', crmContactId, qboCustomerId: created.Id });
+      await event(context, {
+        kind: 'created',
+        crmContactId,
+        qboCustomerId: created.Id,
+        lagMs: context.now.getTime() - receivedAt.getTime(),
+      });
       return;
     } catch (error) {
       if (!(error instanceof QboApiError) || error.kind !== 'duplicate-name') throw error;
@@ -316,6 +335,19 @@ async function finishSync(
     { connectionId: context.connection._id, qboId: customer.Id },
     { $set: { crmContactId } },
   );
+  await setSyncState(context, crmContactId, 'synced');
+}
+
+/** A PUT that arrived after this run began keeps its `pending`: the run did not see it. */
+async function setSyncState(
+  context: PushContext,
+  crmContactId: string,
+  syncState: 'synced' | 'rejected',
+): Promise<void> {
+  await crmContactModel(context.deps.db).updateOne(
+    { _id: contactKey(context.connection._id, crmContactId), receivedAt: { $lte: context.now } },
+    { $set: { syncState } },
+  );
 }
 
 async function reject(
@@ -325,6 +357,7 @@ async function reject(
   problems: { field: string; problem: string }[],
 ): Promise<void> {
   context.counts.rejected += 1;
+  await setSyncState(context, crmContactId, 'rejected');
   await event(context, {
     kind: 'rejected',
     crmContactId,

@@ -116,6 +116,7 @@ export async function storeContact(
         fields: storeFields(input.fields),
         updatedAt: input.updatedAt,
         receivedAt: now,
+        syncState: 'pending',
       },
       // A PUT is a live contact again, whatever was deleted before.
       $unset: { deletedAt: 1 },
@@ -227,7 +228,7 @@ function contactView(
           }
         : null,
     sync: {
-      state: syncState(contact, link, lastEvent),
+      state: syncState(contact),
       lastEvent: lastEvent
         ? {
             kind: lastEvent.kind,
@@ -240,16 +241,9 @@ function contactView(
   };
 }
 
-function syncState(
-  contact: CrmContactRecord,
-  link: ContactLinkRecord | null,
-  lastEvent: SyncEventRecord | null,
-): SyncState {
+function syncState(contact: CrmContactRecord): SyncState {
   if (contact.deletedAt) return 'deleted';
-  // A rejection newer than the contact's last PUT is the answer to that PUT.
-  if (lastEvent?.kind === 'rejected' && lastEvent.at >= contact.receivedAt) return 'rejected';
-  if (!link || link.syncedAt < contact.receivedAt) return 'pending';
-  return 'synced';
+  return contact.syncState ?? 'pending';
 }
 
 export interface FeedItem {

@@ -16,6 +16,8 @@ export interface CrmContactRecord {
   receivedAt: Date;
   /** When a QBO change was last merged into the contact (GET /v1/contacts/:id shows the merged contact). */
   qboChangedAt?: Date;
+  /** Where the contact's last PUT stands: waiting for QBO, written, or refused by QBO's rules. */
+  syncState?: 'pending' | 'synced' | 'rejected';
   /** The CRM deleted the contact: a tombstone, so that no sync brings it back. */
   deletedAt?: Date;
 }
@@ -55,6 +57,10 @@ export interface SyncEventRecord {
     | 'contact_deleted';
   fields?: string[];
   detail?: Record<string, unknown>;
+  /** For applied changes: from the change on its source side to it landing on the other (freshness). */
+  lagMs?: number;
+  /** For conflicts: the CRM chose to keep its own value after all. */
+  resolution?: { choice: 'qbo' | 'crm'; at: Date };
   at: Date;
 }
 
@@ -67,6 +73,7 @@ const contactSchema = new Schema<CrmContactRecord>(
     updatedAt: { type: String, required: true },
     receivedAt: { type: Date, required: true },
     qboChangedAt: Date,
+    syncState: { type: String, enum: ['pending', 'synced', 'rejected'] },
     deletedAt: Date,
   },
   { collection: 'crm_contacts', versionKey: false, minimize: false },
@@ -97,11 +104,14 @@ const syncEventSchema = new Schema<SyncEventRecord>(
     kind: { type: String, required: true },
     fields: [String],
     detail: Schema.Types.Mixed,
+    lagMs: Number,
+    resolution: { type: new Schema({ choice: String, at: Date }, { _id: false }), required: false },
     at: { type: Date, required: true },
   },
   { collection: 'sync_events', versionKey: false },
 );
 syncEventSchema.index({ connectionId: 1, at: -1 });
+syncEventSchema.index({ connectionId: 1, crmContactId: 1, at: -1 });
 
 export function crmContactModel(db: Connection): Model<CrmContactRecord> {
   return (

@@ -1,0 +1,91 @@
+import type { Connection as MongoConnection } from 'mongoose';
+import type { ConnectionRecord } from '../db/models/connection';
+import { budgetUsed } from '../db/models/qbo-budget';
+import { contactLinkModel, crmContactModel, syncEventModel } from '../projections/crm';
+import { qboCustomerModel } from '../projections/models';
+import { qboLimits } from '../qbo';
+import { percentile } from './percentiles';
+
+/**
+ * What support needs to judge a connection at a glance: how many contacts are in sync, waiting, failing or
+ * excluded; how fresh changes are in each direction; when Intuit last called and when we last polled; how much of
+ * the realm's QBO request budget is in use; and whether the tokens are healthy.
+ */
+export interface ConnectionHealth {
+  records: { inSync: number; pending: number; failing: number; excluded: number };
+  freshness: Record<'qboToCrm' | 'crmToQbo', { p50Ms: number | null; p95Ms: number | null; samples: number }>;
+  lastWebhookAt: string | null;
+  lastPolledAt: string | null;
+  apiBudget: { perMinute: number; usedThisMinute: number; usedLastMinute: number };
+  tokens: {
+    state: 'ok' | 'refresh_expiring' | 'needs_reauth' | 'none';
+    accessExpiresAt: string | null;
+    refreshExpiresAt: string | null;
+    lastRefreshedAt: string | null;
+  };
+}
+
+/** Freshness is judged over the changes of the last day, the most recent ones first. */
+const freshnessWindowMs = 86_400_000;
+const maxSamples = 2000;
+/** Intuit's refresh tokens last 100 days; warn a week before, so someone reconnects in time. */
+const refreshWarningMs = 7 * 86_400_000;
+
+export async function connectionHealth(
+  db: MongoConnection,
+  connection: ConnectionRecord,
+  now: Date,
+): Promise<ConnectionHealth> {
+  const connectionId = connection._id;
+  const contacts = crmContactModel(db);
+  const live = { connectionId, deletedAt: { $exists: false } };
+  const since = new Date(now.getTime() - freshnessWindowMs);
+  const lags = (kinds: string[]) =>
+    syncEventModel(db)
+      .find(
+        { connectionId, kind: { $in: kinds }, at: { $gte: since }, lagMs: { $exists: true } },
+        { lagMs: 1 },
+      )
+      .sort({ at: -1 })
+      .limit(maxSamples)
+      .lean();
+  const [inSync, failing, all, deleted, mergedAway, fromQbo, fromCrm, budget] = await Promise.all([
+    contacts.countDocuments({ ...live, syncState: 'synced' }),
+    contacts.countDocuments({ ...live, syncState: 'rejected' }),
+    contacts.countDocuments(live),
+    contactLinkModel(db).countDocuments({ connectionId, deletedAt: { $exists: true } }),
+    qboCustomerModel(db).countDocuments({ connectionId, mergedInto: { $exists: true } }),
+    lags(['updated_crm']),
+    lags(['updated_qbo', 'created']),
+    budgetUsed(db, connection.realmId, now),
+  ]);
+  const summary = (events: { lagMs?: number }[]) => {
+    const samples = events.map((event) => event.lagMs!);
+    return { p50Ms: percentile(samples, 50), p95Ms: percentile(samples, 95), samples: samples.length };
+  };
+  const tokens = connection.tokens;
+  return {
+    records: { inSync, pending: all - inSync - failing, failing, excluded: deleted + mergedAway },
+    freshness: { qboToCrm: summary(fromQbo), crmToQbo: summary(fromCrm) },
+    lastWebhookAt: connection.lastWebhookAt?.toISOString() ?? null,
+    lastPolledAt: connection.lastPolledAt?.toISOString() ?? null,
+    apiBudget: {
+      perMinute: qboLimits.perMinute,
+      usedThisMinute: budget.thisMinute,
+      usedLastMinute: budget.lastMinute,
+    },
+    tokens: {
+      state:
+        connection.status === 'needs_reauth'
+          ? 'needs_reauth'
+          : !tokens
+            ? 'none'
+            : tokens.refreshExpiresAt.getTime() - now.getTime() < refreshWarningMs
+              ? 'refresh_expiring'
+              : 'ok',
+      accessExpiresAt: tokens?.accessExpiresAt.toISOString() ?? null,
+      refreshExpiresAt: tokens?.refreshExpiresAt.toISOString() ?? null,
+      lastRefreshedAt: tokens?.refreshedAt.toISOString() ?? null,
+    },
+  };
+}
