@@ -1,7 +1,8 @@
-import type { Router } from 'express';
+import express, { type Router } from 'express';
 import { authenticateKey } from '../accounts/keys';
 import { createEmbedRouter } from './embed';
 import { withIdempotency } from './http/idempotency';
+import { createMetrics } from './http/metrics';
 import { createDocsRouter, openApiDocument } from './http/openapi';
 import { ApiProblem } from './http/problem';
 import { RateLimiter } from './http/rate-limit';
@@ -10,6 +11,7 @@ import { addConnectionRoutes } from './routes/connections';
 import { addContactRoutes } from './routes/contacts';
 import { addEventRoutes } from './routes/events';
 import { addFollowUpRoutes } from './routes/follow-ups';
+import { addSyncEventRoutes } from './routes/sync-events';
 import type { ApiServices } from './services';
 
 export interface ApiOptions {
@@ -56,13 +58,18 @@ export function createApi(
     },
     { validateResponses: options.validateResponses },
   );
+  const metrics = createMetrics(services.db);
+  // Counts every request that reaches the routers after it, whatever answers it.
+  const metricsRouter = express.Router().use(metrics.middleware).use(metrics.router);
   addConnectionRoutes(routes, services);
   addContactRoutes(routes, services);
   addEventRoutes(routes, services);
   addFollowUpRoutes(routes, services);
+  addSyncEventRoutes(routes, services);
   return {
     routes,
     routers: [
+      metricsRouter,
       routes.router,
       createDocsRouter(() => openApiDocument(routes, options.version)),
       createEmbedRouter({

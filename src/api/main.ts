@@ -47,7 +47,7 @@ function main(): void {
   const app = createApp({
     readinessChecks: dependencies.checks,
     log,
-    routers: [quickBooksWebhooks, ...api.routers],
+    routers: [...api.routers, quickBooksWebhooks],
   });
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     log.info(

@@ -41,6 +41,16 @@ describe('API contract: OpenAPI, errors, auth, idempotency', () => {
       'GET /v1/events',
       'GET /v1/events/{id}',
       'POST /v1/events/{id}/redeliver',
+      'GET /v1/connections/{id}/health',
+      'POST /v1/connections/{id}/retry',
+      'GET /v1/sync-events',
+      'POST /v1/sync-events/{id}/resolve',
+      'GET /v1/connections/{id}/follow-up-policy',
+      'PUT /v1/connections/{id}/follow-up-policy',
+      'GET /v1/follow-ups',
+      'GET /v1/follow-ups/{id}',
+      'POST /v1/follow-ups/{id}/complete',
+      'POST /v1/follow-ups/{id}/dismiss',
     ])
       expect(documented).toContain(route);
     const refs = JSON.stringify(document).match(/"#\/components\/[^"]+"/g) ?? [];
@@ -66,6 +76,22 @@ describe('API contract: OpenAPI, errors, auth, idempotency', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('exposes Prometheus metrics: requests by route pattern and status, and the state of the data', async () => {
+    await harness.request('GET', '/v1/connections');
+    await harness.request('GET', '/v1/contacts/some-id', { key: null });
+    const response = await fetch(`${harness.url}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toMatch(
+      /qbo_sync_http_requests_total\{method="GET",route="\/v1\/connections",status="200"\} \d+/,
+    );
+    // Ids never become label values: the route pattern is recorded.
+    expect(text).toContain('route="/v1/contacts/:crmContactId",status="401"');
+    expect(text).not.toContain('some-id');
+    expect(text).toMatch(/# TYPE qbo_sync_connections gauge/);
+    expect(text).toMatch(/qbo_sync_process_cpu_seconds_total/);
   });
 
   it('asks for a key, and refuses a malformed, unknown or revoked one', async () => {
@@ -152,6 +178,9 @@ describe('API contract: OpenAPI, errors, auth, idempotency', () => {
     expect(await revokeApiKey(conn, harness.account.id, second.id)).toBe(true);
     expect((await harness.request('GET', '/v1/connections', { key: second.key })).status).toBe(401);
     const stored = await conn.collection('api_keys').findOne({ _id: second.id as never });
-    expect(JSON.stringify(stored)).not.toContain(second.key.split('_')[2]);
+    // The secret may itself contain `_`: it is everything after `qbs_<id>_`.
+    const secret = second.key.slice(`qbs_${second.id}_`.length);
+    expect(secret).toHaveLength(43);
+    expect(JSON.stringify(stored)).not.toContain(secret);
   });
 });

@@ -90,7 +90,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
       await signalInboxWaiting(temporal, conn, realmIds);
     },
   });
-  server.on('request', createApp({ readinessChecks: [], log, routers: [webhooks, ...api.routers] }));
+  server.on('request', createApp({ readinessChecks: [], log, routers: [...api.routers, webhooks] }));
 
   const newAccount = async (name = 'Test CRM account'): Promise<TestAccount> => {
     const account = await createAccount(conn, name);

@@ -1,0 +1,81 @@
+import express, { type RequestHandler, type Router } from 'express';
+import type { Connection as MongoConnection } from 'mongoose';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { connectionModel } from '../../db/models/connection';
+import { outboundEventModel } from '../../outbound/events';
+import { crmContactModel } from '../../projections/crm';
+
+/**
+ * Prometheus metrics at `/metrics`: the process, every request by route and status, and the state of the data
+ * (connections by status, contacts by sync state, events waiting for delivery), read from MongoDB at scrape time
+ * so every API replica reports the same truth.
+ */
+export function createMetrics(db: () => Promise<MongoConnection>): {
+  middleware: RequestHandler;
+  router: Router;
+} {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'qbo_sync_' });
+  const requests = new Counter({
+    name: 'qbo_sync_http_requests_total',
+    help: 'HTTP requests answered, by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'qbo_sync_http_request_duration_seconds',
+    help: 'HTTP request duration, by method and route.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const grouped = (
+    name: string,
+    help: string,
+    label: string,
+    count: (database: MongoConnection) => Promise<{ _id: string | null; n: number }[]>,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const group of await count(await db())) this.set({ [label]: group._id ?? 'unknown' }, group.n);
+      },
+    });
+  grouped('qbo_sync_connections', 'Connections by status.', 'status', (database) =>
+    connectionModel(database).aggregate([{ $group: { _id: '$status', n: { $sum: 1 } } }]),
+  );
+  grouped('qbo_sync_contacts', 'Live CRM contacts by sync state.', 'state', (database) =>
+    crmContactModel(database).aggregate([
+      { $match: { deletedAt: { $exists: false } } },
+      { $group: { _id: '$syncState', n: { $sum: 1 } } },
+    ]),
+  );
+  grouped('qbo_sync_outbound_events', 'Events for CRMs by delivery status.', 'delivery', (database) =>
+    outboundEventModel(database).aggregate([{ $group: { _id: '$delivery.status', n: { $sum: 1 } } }]),
+  );
+
+  const middleware: RequestHandler = (req, res, next) => {
+    const stop = latency.startTimer();
+    res.on('finish', () => {
+      // The route pattern, not the URL, so ids do not explode the label set; unmatched requests share one label.
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      const labels = { method: req.method, route: `${req.baseUrl}${route}` };
+      stop(labels);
+      requests.inc({ ...labels, status: String(res.statusCode) });
+    });
+    next();
+  };
+  const router = express.Router();
+  router.get('/metrics', async (_req, res, next) => {
+    try {
+      res.type(registry.contentType).send(await registry.metrics());
+    } catch (error) {
+      next(error);
+    }
+  });
+  return { middleware, router };
+}

@@ -1,0 +1,302 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { Types } from 'mongoose';
+import { z } from 'zod';
+import { connectionModel, type ConnectionRecord } from '../../db/models/connection';
+import { connectionHealth } from '../../health/connection-health';
+import { contactKey, crmContactModel, syncEventModel, type SyncEventRecord } from '../../projections/crm';
+import { loadFields, storeFields } from '../../projections/models';
+import { isSyncFieldName } from '../../sync/fields';
+import { connectionWorkflowId } from '../../temporal/connection-workflows';
+import { contactsChangedSignal } from '../../workflows/connection-messages';
+import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
+import { ApiProblem, notFound } from '../http/problem';
+import type { ApiRoutes } from '../http/route';
+import type { ApiServices } from '../services';
+
+const kinds = [
+  'linked',
+  'relinked',
+  'unlinked',
+  'created',
+  'updated_qbo',
+  'updated_crm',
+  'conflict',
+  'rejected',
+  'contact_deleted',
+] as const satisfies readonly SyncEventRecord['kind'][];
+
+/** Where the change came from: the CRM (written to QBO), QuickBooks (merged into the contact), or both (a conflict). */
+const sourceOf: Record<(typeof kinds)[number], 'crm' | 'qbo' | 'both' | 'sync'> = {
+  linked: 'sync',
+  relinked: 'qbo',
+  unlinked: 'qbo',
+  created: 'crm',
+  updated_qbo: 'crm',
+  updated_crm: 'qbo',
+  conflict: 'both',
+  rejected: 'crm',
+  contact_deleted: 'crm',
+};
+
+const syncEventSchema = z
+  .object({
+    id: z.string(),
+    connectionId: z.string(),
+    crmContactId: z.string().nullable(),
+    qboCustomerId: z.string().nullable(),
+    kind: z.enum(kinds),
+    source: z.enum(['crm', 'qbo', 'both', 'sync']),
+    status: z.enum(['applied', 'failed', 'conflict', 'resolved']),
+    fields: z.array(z.string()),
+    detail: z
+      .record(z.string(), z.unknown())
+      .describe('Changes as `{ field, from, to }`, conflict values, or the problems QBO’s rules found.'),
+    lagMs: z.number().nullable(),
+    resolution: z.object({ choice: z.enum(['qbo', 'crm']), at: z.string() }).nullable(),
+    at: z.string(),
+  })
+  .meta({ id: 'SyncEvent' });
+
+type StoredEvent = SyncEventRecord & { _id: Types.ObjectId };
+
+function statusOf(event: StoredEvent): z.infer<typeof syncEventSchema>['status'] {
+  if (event.kind === 'rejected') return 'failed';
+  if (event.kind === 'conflict') return event.resolution ? 'resolved' : 'conflict';
+  return 'applied';
+}
+
+function eventJson(event: StoredEvent): z.infer<typeof syncEventSchema> {
+  return {
+    id: event._id.toHexString(),
+    connectionId: event.connectionId,
+    crmContactId: event.crmContactId ?? null,
+    qboCustomerId: event.qboCustomerId ?? null,
+    kind: event.kind,
+    source: sourceOf[event.kind],
+    status: statusOf(event),
+    fields: event.fields ?? [],
+    detail: event.detail ?? {},
+    lagMs: event.lagMs ?? null,
+    resolution: event.resolution
+      ? { choice: event.resolution.choice, at: event.resolution.at.toISOString() }
+      : null,
+    at: event.at.toISOString(),
+  };
+}
+
+const statusFilter: Record<'failed' | 'conflict' | 'resolved' | 'applied', Record<string, unknown>> = {
+  failed: { kind: 'rejected' },
+  conflict: { kind: 'conflict', resolution: { $exists: false } },
+  resolved: { kind: 'conflict', resolution: { $exists: true } },
+  applied: { kind: { $nin: ['rejected', 'conflict'] } },
+};
+
+const healthSchema = z
+  .object({
+    connectionId: z.string(),
+    status: z.enum(['active', 'needs_reauth', 'disconnected']),
+    records: z.object({ inSync: z.number(), pending: z.number(), failing: z.number(), excluded: z.number() }),
+    freshness: z.object({
+      qboToCrm: z.object({ p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), samples: z.number() }),
+      crmToQbo: z.object({ p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), samples: z.number() }),
+    }),
+    lastWebhookAt: z.string().nullable(),
+    lastPolledAt: z.string().nullable(),
+    apiBudget: z.object({ perMinute: z.number(), usedThisMinute: z.number(), usedLastMinute: z.number() }),
+    tokens: z.object({
+      state: z.enum(['ok', 'refresh_expiring', 'needs_reauth', 'none']),
+      accessExpiresAt: z.string().nullable(),
+      refreshExpiresAt: z.string().nullable(),
+      lastRefreshedAt: z.string().nullable(),
+    }),
+  })
+  .meta({ id: 'ConnectionHealth' });
+
+/** Sync history and repair: what changed and why, failed records retried, conflicts decided the other way. */
+export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): void {
+  const owned = async (accountId: string, id: string): Promise<ConnectionRecord> => {
+    const connection = await connectionModel(await services.db())
+      .findOne({ _id: id, accountId })
+      .lean();
+    if (!connection) throw notFound('connection', id);
+    return connection;
+  };
+  const accountConnections = async (accountId: string, connectionId?: string): Promise<string[]> => {
+    if (connectionId) return [(await owned(accountId, connectionId))._id];
+    const found = await connectionModel(await services.db())
+      .find({ accountId }, { _id: 1 })
+      .lean();
+    return found.map((connection) => connection._id);
+  };
+
+  /** Queues contacts for the workflow; a workflow that is not running cannot take them. */
+  async function queueContacts(connection: ConnectionRecord, crmContactIds: string[]): Promise<void> {
+    if (crmContactIds.length === 0) return;
+    try {
+      const client = await services.temporal();
+      await client.withDeadline(Date.now() + services.dependencyTimeoutMs, () =>
+        client.workflow
+          .getHandle(connectionWorkflowId(connection._id))
+          .signal(contactsChangedSignal, { crmContactIds }),
+      );
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError)
+        throw new ApiProblem(409, 'connection_inactive', 'the connection is not syncing; reconnect it');
+      throw error;
+    }
+  }
+
+  routes.add({
+    method: 'get',
+    path: '/v1/connections/{id}/health',
+    tag: 'Sync history',
+    summary: 'Sync health: records in sync, pending, failing and excluded; freshness; budget; tokens',
+    params: z.object({ id: z.string().max(100) }).strict(),
+    responses: { 200: { description: 'The connection’s health.', schema: healthSchema } },
+    handler: async ({ auth, params }) => {
+      const connection = await owned(auth.accountId, params.id);
+      const health = await connectionHealth(await services.db(), connection, services.now());
+      return { status: 200, body: { connectionId: connection._id, status: connection.status, ...health } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/sync-events',
+    tag: 'Sync history',
+    summary: 'Every change applied, conflict and refusal, newest first',
+    query: z
+      .object({
+        connectionId: z.string().max(100).optional(),
+        crmContactId: z.string().max(200).optional(),
+        qboCustomerId: z.string().max(50).optional(),
+        kind: z.enum(kinds).optional(),
+        status: z.enum(['applied', 'failed', 'conflict', 'resolved']).optional(),
+        ...pageQuery,
+      })
+      .strict(),
+    responses: {
+      200: { description: 'A page of sync events.', schema: pageOf(syncEventSchema, 'SyncEventPage') },
+    },
+    handler: async ({ auth, query }) => {
+      const after = decodeCursor(query.cursor);
+      const found = await syncEventModel(await services.db())
+        .find({
+          connectionId: { $in: await accountConnections(auth.accountId, query.connectionId) },
+          ...(query.crmContactId ? { crmContactId: query.crmContactId } : {}),
+          ...(query.qboCustomerId ? { qboCustomerId: query.qboCustomerId } : {}),
+          ...(query.kind ? { kind: query.kind } : {}),
+          ...(query.status ? statusFilter[query.status] : {}),
+          ...(after
+            ? {
+                $or: [
+                  { at: { $lt: new Date(after.at) } },
+                  { at: new Date(after.at), _id: { $lt: new Types.ObjectId(after.id) } },
+                ],
+              }
+            : {}),
+        })
+        .sort({ at: -1, _id: -1 })
+        .limit(query.limit + 1)
+        .lean<StoredEvent[]>();
+      const page = toPage(found, query.limit, (event) => ({
+        at: event.at.toISOString(),
+        id: event._id.toHexString(),
+      }));
+      return { status: 200, body: { data: page.data.map(eventJson), nextCursor: page.nextCursor } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/v1/connections/{id}/retry',
+    tag: 'Sync history',
+    summary: 'Retry contacts that failed or are still waiting: the ones named, or all of them',
+    params: z.object({ id: z.string().max(100) }).strict(),
+    body: z
+      .object({
+        crmContactIds: z
+          .array(z.string().min(1).max(200))
+          .min(1)
+          .max(1000)
+          .optional()
+          .describe('Omit to retry every failing and pending contact of the connection.'),
+      })
+      .strict(),
+    responses: {
+      202: {
+        description: 'The contacts queued.',
+        schema: z.object({ queued: z.array(z.string()) }).meta({ id: 'RetryResult' }),
+      },
+    },
+    handler: async ({ auth, params, body }) => {
+      const connection = await owned(auth.accountId, params.id);
+      const contacts = await crmContactModel(await services.db())
+        .find(
+          {
+            connectionId: connection._id,
+            deletedAt: { $exists: false },
+            ...(body.crmContactIds
+              ? { crmContactId: { $in: body.crmContactIds } }
+              : { syncState: { $ne: 'synced' } }),
+          },
+          { crmContactId: 1 },
+        )
+        .lean();
+      const queued = contacts.map((contact) => contact.crmContactId);
+      if (body.crmContactIds) {
+        const missing = body.crmContactIds.find((id) => !queued.includes(id));
+        if (missing !== undefined) throw notFound('contact', missing);
+      }
+      await queueContacts(connection, queued);
+      return { status: 202, body: { queued } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/v1/sync-events/{id}/resolve',
+    tag: 'Sync history',
+    summary: 'Decide a conflict: keep QuickBooks’ value (as applied), or write the CRM’s value to QuickBooks',
+    params: z.object({ id: z.string().regex(/^[0-9a-f]{24}$/, 'is not a sync event id') }).strict(),
+    body: z.object({ choice: z.enum(['qbo', 'crm']) }).strict(),
+    responses: { 200: { description: 'The resolved conflict.', schema: syncEventSchema } },
+    handler: async ({ auth, params, body }) => {
+      const db = await services.db();
+      const events = syncEventModel(db);
+      const event = await events.findById(params.id).lean<StoredEvent>();
+      const connectionIds = await accountConnections(auth.accountId);
+      if (!event || event.kind !== 'conflict' || !connectionIds.includes(event.connectionId))
+        throw notFound('conflict', params.id);
+      if (event.resolution)
+        throw new ApiProblem(409, 'conflict_resolved', `already resolved: ${event.resolution.choice} kept`);
+      const now = services.now();
+      if (body.choice === 'crm') {
+        const connection = await owned(auth.accountId, event.connectionId);
+        const field = event.fields?.[0];
+        const crmValue = (event.detail as { crmValue?: string | null } | undefined)?.crmValue ?? null;
+        const contact = await crmContactModel(db)
+          .findById(contactKey(connection._id, event.crmContactId ?? ''))
+          .lean();
+        if (!contact || field === undefined || !isSyncFieldName(field))
+          throw notFound('contact of conflict', params.id);
+        // The CRM's value becomes the contact's newest change: the merge then sees it as one-sided and writes it.
+        const fields = { ...loadFields(contact.fields), [field]: crmValue };
+        await crmContactModel(db).updateOne(
+          { _id: contact._id },
+          {
+            $set: {
+              fields: storeFields(fields),
+              updatedAt: now.toISOString(),
+              receivedAt: now,
+              syncState: 'pending',
+            },
+          },
+        );
+        await queueContacts(connection, [contact.crmContactId]);
+      }
+      await events.updateOne({ _id: event._id }, { $set: { resolution: { choice: body.choice, at: now } } });
+      return { status: 200, body: eventJson({ ...event, resolution: { choice: body.choice, at: now } }) };
+    },
+  });
+}
