@@ -1,4 +1,5 @@
 import { loadStackConfig } from './config';
+import { setUpDemo } from './demo';
 import { Supervisor, startStack } from './launcher';
 import { ensureTool, tools } from './tools';
 import { redactUri } from '../logger';
@@ -54,10 +55,31 @@ async function up(): Promise<void> {
         `  Temporal gRPC  ${endpoints.temporalAddress}   (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})`,
         `  MongoDB        ${redactUri(endpoints.mongodbUri)}`,
         `  Data           ${config.dataDir}`,
-        'Press Ctrl-C to stop.',
-        '',
       ].join('\n'),
     );
+    if (endpoints.emulatorUrl && config.QBO_DEMO_ENABLED) {
+      const demo = await setUpDemo(
+        {
+          apiUrl: endpoints.apiUrl,
+          emulatorUrl: endpoints.emulatorUrl,
+          mongodbUri: endpoints.mongodbUri,
+          temporalAddress: endpoints.temporalAddress,
+          namespace: config.TEMPORAL_NAMESPACE,
+        },
+        say,
+      );
+      say(
+        [
+          '',
+          `Demo: ${demo.companyName} is connected to the "Demo CRM" account (${demo.accountId})`,
+          `  API key        ${demo.apiKey}   (new each start; the previous one is revoked)`,
+          `  connection     ${endpoints.apiUrl}/v1/connections/${demo.connectionId}`,
+          `  follow-ups     ${demo.followUps.sent} sent of ${demo.followUps.planned} planned (overdue invoices, estimates, payments): GET ${endpoints.apiUrl}/v1/follow-ups`,
+          `  API reference  ${endpoints.apiUrl}/docs`,
+        ].join('\n'),
+      );
+    }
+    say('Press Ctrl-C to stop.\n');
   } catch (error) {
     say(`start failed: ${(error as Error).message}`);
     await shutdown(1);

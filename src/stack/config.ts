@@ -25,6 +25,8 @@ const stackConfigSchema = z.object({
   QBO_EMULATOR_PORT: port.default(4010),
   QBO_EMULATOR_CUSTOMERS: z.coerce.number().int().min(0).default(50),
   QBO_EMULATOR_TRANSACTIONS: z.coerce.number().int().min(0).default(300),
+  /** Connect the emulator's demo company to a "Demo CRM" account at start, and run its reminders once. */
+  QBO_DEMO_ENABLED: z.stringbool().default(true),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
   LOG_LEVEL: z.string().default('info'),

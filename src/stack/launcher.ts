@@ -8,7 +8,7 @@ import type { StackConfig } from './config';
 import { servicePrefixer } from './log-format';
 import type { selfTestWorkflow } from '../workflows/self-test';
 
-type Say = (line: string) => void;
+export type Say = (line: string) => void;
 
 interface ServiceDefinition<T extends RunningService = RunningService> {
   name: string;
@@ -178,6 +178,12 @@ export async function startStack(
   };
   const apiUrl = `http://${config.HOST}:${config.PORT}`;
   const emulatorUrl = config.QBO_EMULATOR_ENABLED ? `http://${host}:${config.QBO_EMULATOR_PORT}` : undefined;
+  // The API and the worker talk to the emulator wherever it listens, unless told to use another QBO.
+  if (emulatorUrl) {
+    env.QBO_API_BASE_URL ??= emulatorUrl;
+    env.QBO_OAUTH_BASE_URL ??= emulatorUrl;
+  }
+  env.QBO_REDIRECT_URI ??= `${apiUrl}/v1/oauth/quickbooks/callback`;
 
   await Promise.all([
     emulatorUrl === undefined

@@ -78,6 +78,18 @@ describe('npm start: the local stack launcher', () => {
     const launcher = new Launcher(env);
     launchers.push(launcher);
     await launcher.waitFor('qbo-sync is up');
+    // The demo connects the emulator's company through the real API and runs its reminders once.
+    await launcher.waitFor('Press Ctrl-C to stop.');
+    const printed = launcher.output.join('\n');
+    expect(printed).toMatch(/Demo: Sandbox Company US is connected to the "Demo CRM" account/);
+    const apiKey = /API key +(qbs_\S+)/.exec(printed)?.[1];
+    const connections = await fetch(`http://127.0.0.1:${ports.api}/v1/connections`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    expect(((await connections.json()) as { data: { status: string }[] }).data).toEqual([
+      expect.objectContaining({ status: 'active', companyName: 'Sandbox Company US' }),
+    ]);
+    expect(printed).toMatch(/follow-ups +\d+ sent of \d+ planned/);
 
     expect(launcher.output.join('\n')).toContain(`Temporal UI    http://127.0.0.1:${ports.ui}`);
     const ready = await fetch(`http://127.0.0.1:${ports.api}/readyz`);

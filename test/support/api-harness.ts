@@ -8,6 +8,7 @@ import { createApp } from '../../src/api/app';
 import { createQuickBooksWebhookRouter } from '../../src/api/quickbooks-webhook';
 import { markWebhookReceived } from '../../src/db/models/connection';
 import { KeyRing } from '../../src/security/encryption';
+import { approveConsent } from '../../src/stack/demo';
 import { signalInboxWaiting } from '../../src/temporal/connection-workflows';
 import { QboClient, startTestEmulator, type TestEmulator } from './emulator';
 import { openTestDatabase, temporalAddress, type TestDatabase } from './env';
@@ -141,18 +142,8 @@ export async function startApiHarness(): Promise<ApiHarness> {
       body: { backfill: options.backfill ?? true },
     });
     if (started.status !== 201) throw new Error(`connect start failed: ${JSON.stringify(started.json)}`);
-    // The user picks the company on the consent page and approves: the page's form, posted as a browser would.
-    const authorize = new URL(started.json.authorizeUrl);
-    const form = new URLSearchParams(authorize.searchParams);
-    form.set('realmId', realmId);
-    form.set('action', 'approve');
-    const consent = await fetch(`${authorize.origin}${authorize.pathname}`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-    });
-    const callback = new URL(consent.headers.get('location') ?? '');
+    // The user picks the company on the consent page and approves, as `npm start`'s demo does.
+    const callback = new URL(await approveConsent(started.json.authorizeUrl, realmId));
     const done = await request('GET', `${callback.pathname}${callback.search}`, { key: null });
     if (done.status !== 200) throw new Error(`callback failed: ${JSON.stringify(done.json)}`);
     return done.json;
