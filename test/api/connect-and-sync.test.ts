@@ -209,26 +209,76 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
     expect((await qbo.query('select count(*) from Customer')).json.QueryResponse.totalCount).toBe(2);
   });
 
-  it('keeps each account to its own data', async () => {
+  it('keeps each account to its own data, on every route of the spec', async () => {
     const other = await harness.newAccount('Someone else');
-    for (const [method, path] of [
-      ['GET', `/v1/connections/${connection.id}`],
-      ['PATCH', `/v1/connections/${connection.id}`],
-      ['POST', `/v1/connections/${connection.id}/sync`],
-      ['DELETE', `/v1/connections/${connection.id}`],
-      ['GET', `/v1/contacts/crm-1?connectionId=${connection.id}`],
-      ['GET', `/v1/contacts/crm-1/quickbooks?connectionId=${connection.id}`],
-    ] as const) {
-      const response = await harness.request(method, path, {
-        key: other.key,
-        ...(method === 'PATCH' ? { body: { pollIntervalSeconds: 30 } } : {}),
-      });
-      expect({ path, status: response.status }).toEqual({ path, status: 404 });
+    const [ownEvent] = (await harness.request('GET', '/v1/events?limit=1')).json.data;
+    const [ownSyncEvent] = (await harness.request('GET', '/v1/sync-events?limit=1')).json.data;
+    const before = (await harness.request('GET', `/v1/connections/${connection.id}`)).json;
+    const spec = (await harness.request('GET', '/openapi.json', { key: null })).json;
+    // A body that passes validation, so the request gets as far as the account check.
+    const bodies: Record<string, unknown> = {
+      'PATCH /v1/connections/{id}': { pollIntervalSeconds: 45 },
+      'PUT /v1/contacts/{crmContactId}': {
+        updatedAt: new Date().toISOString(),
+        fields: { displayName: 'Intruder' },
+      },
+      'PUT /v1/connections/{id}/follow-up-policy': {},
+      'POST /v1/sync-events/{id}/resolve': { choice: 'crm' },
+    };
+    let checked = 0;
+    for (const [path, operations] of Object.entries(spec.paths as Record<string, Record<string, any>>)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        if (!operation.security) continue;
+        const params: Record<string, string> = {
+          id: path.startsWith('/v1/events/')
+            ? ownEvent.id
+            : path.startsWith('/v1/sync-events/')
+              ? ownSyncEvent.id
+              : path.startsWith('/v1/follow-ups/')
+                ? 'not-theirs'
+                : connection.id,
+          crmContactId: 'crm-1',
+        };
+        const takesConnection = (operation.parameters ?? []).some(
+          (parameter: { in: string; name: string }) =>
+            parameter.in === 'query' && parameter.name === 'connectionId',
+        );
+        const url =
+          path.replace(/\{(\w+)\}/g, (_match, name: string) => params[name]!) +
+          (takesConnection ? `?connectionId=${connection.id}` : '') +
+          (path === '/v1/contacts' ? `&changedSince=${encodeURIComponent(new Date(0).toISOString())}` : '');
+        const named = path.includes('{') || takesConnection;
+        const response = await harness.request(method.toUpperCase(), url, {
+          key: other.key,
+          ...(method !== 'get' && method !== 'delete'
+            ? { body: bodies[`${method.toUpperCase()} ${path}`] ?? {} }
+            : {}),
+        });
+        checked += 1;
+        // A route naming another account's thing answers 404; any other answer must not contain its data.
+        if (
+          named &&
+          path !== '/v1/follow-ups/{id}' &&
+          !path.endsWith('/complete') &&
+          !path.endsWith('/dismiss')
+        )
+          expect({ route: `${method} ${path}`, status: response.status }).toEqual({
+            route: `${method} ${path}`,
+            status: 404,
+          });
+        expect({
+          route: `${method} ${path}`,
+          // A refusal may repeat the id the caller sent; an answer must never carry the owner's data.
+          leaked: response.status < 400 && JSON.stringify(response.json).includes(connection.id),
+        }).toEqual({ route: `${method} ${path}`, leaked: false });
+      }
     }
-    expect((await harness.request('GET', '/v1/connections', { key: other.key })).json.data).toEqual([]);
-    expect((await harness.request('GET', '/v1/events', { key: other.key })).json.data).toEqual([]);
-    const withoutConnection = await harness.request('GET', '/v1/contacts/crm-1', { key: other.key });
-    expect(withoutConnection.json).toMatchObject({ status: 409, code: 'no_connection' });
+    expect(checked).toBeGreaterThan(25);
+    // And nothing of the owner's changed.
+    const after = (await harness.request('GET', `/v1/connections/${connection.id}`)).json;
+    expect(after.settings).toEqual(before.settings);
+    expect(after.status).toBe('active');
+    expect((await harness.request('GET', '/v1/contacts/crm-1')).json.fields.displayName).not.toBe('Intruder');
   });
 
   it('keeps a follow-up policy per connection, and lists follow-ups for the account only', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountModel, webhookSecretBinding } from '../../accounts/models';
+import { connectionModel } from '../../db/models/connection';
 import { listAttempts, redeliver, webhookBody } from '../../outbound/delivery';
 import { outboundEventModel, outboundEventTypes, type OutboundEventRecord } from '../../outbound/events';
 import { generateWebhookSecret, signatureHeader } from '../../outbound/signing';
@@ -148,6 +149,14 @@ export function addEventRoutes(routes: ApiRoutes, services: ApiServices): void {
     responses: { 200: { description: 'A page of events.', schema: pageOf(eventSchema, 'EventPage') } },
     handler: async ({ auth, query }) => {
       const after = decodeCursor(query.cursor);
+      if (
+        query.connectionId &&
+        !(await connectionModel(await services.db()).exists({
+          _id: query.connectionId,
+          accountId: auth.accountId,
+        }))
+      )
+        throw notFound('connection', query.connectionId);
       const found = await outboundEventModel(await services.db())
         .find({
           accountId: auth.accountId,
@@ -222,6 +231,8 @@ export function addEventRoutes(routes: ApiRoutes, services: ApiServices): void {
     responses: { 202: { description: 'Queued for delivery.', schema: eventSchema } },
     handler: async ({ auth, params }) => {
       const db = await services.db();
+      if (!(await outboundEventModel(db).exists({ _id: params.id, accountId: auth.accountId })))
+        throw notFound('event', params.id);
       const account = await accountModel(db).findById(auth.accountId, { webhook: 1 }).lean();
       if (!account?.webhook?.enabled)
         throw new ApiProblem(409, 'no_webhook_endpoint', 'set an enabled webhook endpoint first');
