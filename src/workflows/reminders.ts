@@ -7,9 +7,11 @@ import type { Activities } from '../activities';
  * step is an idempotent activity keyed by dedupe ids in MongoDB, so a re-run, a retry or a worker killed mid-run
  * sends nothing twice. It carries ids and counts only.
  */
+// Delivery heartbeats after each follow-up, and one email send is bounded by EMAIL_SEND_TIMEOUT_MS (15 s by
+// default): a worker that dies mid-run hands its batch to another within 30 s.
 const { cancelSettledFollowUps, planFollowUps, deliverFollowUps } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

@@ -91,8 +91,11 @@ export interface TestSmtp {
   close(): Promise<void>;
 }
 
-/** A real SMTP server on loopback that keeps what it receives and refuses mailboxes at `bouncingDomain`. */
-export async function startTestSmtp(): Promise<TestSmtp> {
+/**
+ * A real SMTP server on loopback that keeps what it receives and refuses mailboxes at `bouncingDomain`;
+ * `delayMs` holds each message before accepting it, as a slow server would.
+ */
+export async function startTestSmtp(options: { delayMs?: number } = {}): Promise<TestSmtp> {
   const received: ReceivedEmail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -109,8 +112,10 @@ export async function startTestSmtp(): Promise<TestSmtp> {
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
-        received.push(parseEmail(Buffer.concat(chunks).toString('utf8'), to));
-        callback();
+        setTimeout(() => {
+          received.push(parseEmail(Buffer.concat(chunks).toString('utf8'), to));
+          callback();
+        }, options.delayMs ?? 0);
       });
     },
   });
