@@ -126,6 +126,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       });
     });
     if (state === 'backfilling') setState('syncing');
+    // The backfill's end is news for the CRM (`backfill_completed`: read the feed now).
+    eventsWaiting = true;
   }
 
   while (!stopping) {

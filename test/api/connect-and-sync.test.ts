@@ -147,9 +147,16 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
 
   it('still delivers a QBO edit within one poll interval when every Intuit webhook is lost', async () => {
     const pollSeconds = 10;
+    const patchedAt = Date.now();
     await harness.request('PATCH', `/v1/connections/${connection.id}`, {
       body: { pollIntervalSeconds: pollSeconds },
     });
+    // A settings change polls at once; let that poll pass, so the edit below can only arrive by the next one.
+    await eventually(
+      async () => (await harness.request('GET', `/v1/connections/${connection.id}`)).json.lastPolledAt,
+      (polledAt: string | null) => polledAt !== null && Date.parse(polledAt) >= patchedAt,
+      10_000,
+    );
     await harness.emulator.admin('PUT', `/companies/${connection.realmId}/faults`, {
       webhooks: { dropRate: 1 },
     });
