@@ -10,6 +10,7 @@ import { pageOf, pageQuery, toPage, decodeCursor } from '../http/cursor';
 import { ApiProblem, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
+import { ownedConnection } from './owned';
 import { mappingPolicySchema } from './schemas';
 
 const connectionSchema = z
@@ -120,13 +121,8 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
       taskQueue: services.taskQueue,
       now: services.now,
     });
-  const owned = async (accountId: string, id: string): Promise<ConnectionRecord> => {
-    const connection = await connectionModel(await services.db())
-      .findOne({ _id: id, accountId })
-      .lean();
-    if (!connection) throw notFound('connection', id);
-    return connection;
-  };
+  const owned = (accountId: string, id: string): Promise<ConnectionRecord> =>
+    ownedConnection(services, accountId, id);
 
   routes.add({
     method: 'post',

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { accountModel, webhookSecretBinding } from '../../accounts/models';
-import { connectionModel } from '../../db/models/connection';
 import { listAttempts, redeliver, webhookBody } from '../../outbound/delivery';
 import { outboundEventModel, outboundEventTypes, type OutboundEventRecord } from '../../outbound/events';
 import { generateWebhookSecret, signatureHeader } from '../../outbound/signing';
@@ -9,6 +8,7 @@ import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
 import { ApiProblem, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
+import { ownedConnection } from './owned';
 
 const endpointSchema = z
   .object({
@@ -149,14 +149,7 @@ export function addEventRoutes(routes: ApiRoutes, services: ApiServices): void {
     responses: { 200: { description: 'A page of events.', schema: pageOf(eventSchema, 'EventPage') } },
     handler: async ({ auth, query }) => {
       const after = decodeCursor(query.cursor);
-      if (
-        query.connectionId &&
-        !(await connectionModel(await services.db()).exists({
-          _id: query.connectionId,
-          accountId: auth.accountId,
-        }))
-      )
-        throw notFound('connection', query.connectionId);
+      if (query.connectionId) await ownedConnection(services, auth.accountId, query.connectionId);
       const found = await outboundEventModel(await services.db())
         .find({
           accountId: auth.accountId,

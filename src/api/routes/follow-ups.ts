@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { connectionModel } from '../../db/models/connection';
 import { followUpKinds } from '../../followups/stages';
 import { followUpStatuses } from '../../followups/models';
 import { followUpPolicySchema } from '../../followups/policy';
@@ -8,6 +7,7 @@ import { decodeCursor, encodeCursor, pageQuery } from '../http/cursor';
 import { ApiProblem, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
+import { ownedConnection } from './owned';
 
 const followUpSchema = z
   .object({
@@ -102,14 +102,7 @@ export function addFollowUpRoutes(routes: ApiRoutes, services: ApiServices): voi
       },
     },
     handler: async ({ auth, query }) => {
-      if (
-        query.connectionId &&
-        !(await connectionModel(await services.db()).exists({
-          _id: query.connectionId,
-          accountId: auth.accountId,
-        }))
-      )
-        throw notFound('connection', query.connectionId);
+      if (query.connectionId) await ownedConnection(services, auth.accountId, query.connectionId);
       const { cursor, limit, ...filter } = query;
       const after = decodeCursor(cursor);
       const page = await (

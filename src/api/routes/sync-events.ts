@@ -12,6 +12,7 @@ import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
 import { ApiProblem, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
+import { ownedConnection } from './owned';
 
 const kinds = [
   'linked',
@@ -114,13 +115,8 @@ const healthSchema = z
 
 /** Sync history and repair: what changed and why, failed records retried, conflicts decided the other way. */
 export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): void {
-  const owned = async (accountId: string, id: string): Promise<ConnectionRecord> => {
-    const connection = await connectionModel(await services.db())
-      .findOne({ _id: id, accountId })
-      .lean();
-    if (!connection) throw notFound('connection', id);
-    return connection;
-  };
+  const owned = (accountId: string, id: string): Promise<ConnectionRecord> =>
+    ownedConnection(services, accountId, id);
   const accountConnections = async (accountId: string, connectionId?: string): Promise<string[]> => {
     if (connectionId) return [(await owned(accountId, connectionId))._id];
     const found = await connectionModel(await services.db())

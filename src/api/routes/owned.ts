@@ -1,0 +1,16 @@
+import { connectionModel, type ConnectionRecord } from '../../db/models/connection';
+import { notFound } from '../http/problem';
+import type { ApiServices } from '../services';
+
+/** The account's connection with this id; another account's is "not found", never "forbidden". */
+export async function ownedConnection(
+  services: ApiServices,
+  accountId: string,
+  id: string,
+): Promise<ConnectionRecord> {
+  const connection = await connectionModel(await services.db())
+    .findOne({ _id: id, accountId })
+    .lean();
+  if (!connection) throw notFound('connection', id);
+  return connection;
+}
