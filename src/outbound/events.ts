@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { accountModel } from '../accounts/models';
+import { duplicateKeyIndices } from '../db/bulk';
 
 /**
  * Events for the CRM: an outbox. Each event is stored once (its id derives from what happened, so a retried
@@ -124,9 +125,8 @@ export async function recordEvents(
     return fresh;
   } catch (error) {
     // A concurrent writer stored some of them first: theirs stand, and only ours that landed are new.
-    if ((error as { code?: unknown }).code !== 11000) throw error;
-    const raw = (error as { writeErrors?: { index: number } | { index: number }[] }).writeErrors ?? [];
-    const failed = new Set((Array.isArray(raw) ? raw : [raw]).map((writeError) => writeError.index));
+    const failed = duplicateKeyIndices(error);
+    if (!failed) throw error;
     return fresh.filter((_record, index) => !failed.has(index));
   }
 }

@@ -9,6 +9,7 @@ import {
   type QboTransactionRecord as QboTransactionJson,
   type TransactionType,
 } from '../sync/transactions';
+import { duplicateKeyIndices } from '../db/bulk';
 import {
   customerKey,
   qboCustomerModel,
@@ -54,9 +55,10 @@ function syncTokenOf(record: object): number {
 const tombstoneToken = Number.MAX_SAFE_INTEGER;
 
 /**
- * Stores QBO records as QBO reports them, a page at a time: one read of the versions held, one insert of the new
- * records, and an update for each that is newer than the version held. An older version arriving late (a slow CDC page after a webhook fetch) never overwrites
- * a newer one. One connection's changes are applied by one workflow at a time, so nothing races the compare.
+ * Stores QBO records as QBO reports them, a page at a time: one unordered insert of the page, then, for the records
+ * already held, a read of the version held and an update when the record is newer. An older version arriving late
+ * (a slow CDC page after a webhook fetch) never overwrites a newer one. One connection's changes are applied by
+ * one workflow at a time, so nothing races the compare.
  */
 export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
   context: ProjectionContext,
@@ -75,37 +77,50 @@ export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
   }>;
   const keyOf = (id: string): string =>
     isCustomer ? customerKey(context.connectionId, id) : transactionKey(context.connectionId, entity, id);
-  const withIds = records.filter(
-    (record): record is typeof record & { Id: string } => typeof record.Id === 'string',
-  );
-  const held = new Map(
-    (
-      await model.find({ _id: { $in: withIds.map((record) => keyOf(record.Id)) } }, { syncToken: 1 }).lean()
-    ).map((doc) => [doc._id, doc.syncToken]),
-  );
-  // FerretDB inserts a page quickly but upserts it slowly, so new records are inserted and changed ones updated.
-  const inserts: Record<string, unknown>[] = [];
-  const updates: { _id: string; document: Record<string, unknown> }[] = [];
-  const changed: ApplyResult<R>['changed'] = [];
-  for (const record of withIds) {
+  // The newest version of each record in the page, should a page name a record twice.
+  const candidates = new Map<string, { record: R & { Id: string }; syncToken: number }>();
+  for (const record of records) {
+    if (typeof record.Id !== 'string') continue;
     const _id = keyOf(record.Id);
     const syncToken = syncTokenOf(record);
-    const current = held.get(_id);
-    if (current !== undefined && current >= syncToken) continue;
-    const document = isCustomer
+    if ((candidates.get(_id)?.syncToken ?? -1) < syncToken)
+      candidates.set(_id, { record: record as R & { Id: string }, syncToken });
+  }
+  const entries = [...candidates.entries()].map(([_id, { record, syncToken }]) => ({
+    _id,
+    record,
+    syncToken,
+    document: isCustomer
       ? {
           ...customerDocument(context, record, syncToken),
           ...(origin === 'qbo' ? { qboChangedAt: context.now } : {}),
         }
-      : transactionDocument(context, entity, record, syncToken);
-    if (current === undefined) inserts.push({ _id, ...document });
-    else updates.push({ _id, document });
-    changed.push({ record, created: current === undefined });
-    held.set(_id, syncToken);
+      : transactionDocument(context, entity, record, syncToken),
+  }));
+  // Insert first, read only what is already held. A backfill's pages are new records, and FerretDB inserts a page
+  // quickly where reading the held versions with `$in` scans the whole collection (an `_id` lookup does not).
+  let held = new Set<number>();
+  if (entries.length > 0) {
+    try {
+      const rows: Record<string, unknown>[] = entries.map(({ _id, document }) => ({ _id, ...document }));
+      await model.collection.insertMany(rows, { ordered: false });
+    } catch (error) {
+      held = duplicateKeyIndices(error) ?? new Set<number>();
+      if (held.size === 0) throw error;
+    }
   }
-  if (inserts.length > 0) await model.collection.insertMany(inserts, { ordered: false });
-  for (const { _id, document } of updates) await model.updateOne({ _id }, { $set: document });
-  const applied = inserts.length + updates.length;
+  const changed: ApplyResult<R>['changed'] = entries
+    .filter((_entry, index) => !held.has(index))
+    .map(({ record }) => ({ record, created: true }));
+  for (const index of held) {
+    const { _id, record, syncToken, document } = entries[index]!;
+    const current = await model.findById(_id, { syncToken: 1 }).lean();
+    // An older version arriving late (or the tombstone of a deleted transaction) is never overwritten.
+    if (current && current.syncToken >= syncToken) continue;
+    await model.updateOne({ _id }, { $set: document });
+    changed.push({ record, created: false });
+  }
+  const applied = changed.length;
   return { applied, unchanged: records.length - applied, changed };
 }
 
