@@ -3,6 +3,7 @@
  * side so that we slow down instead of collecting 429s:
  * - at most `maxInFlight` requests at once per realm in this process (a realm's work runs in one workflow, one
  *   activity at a time, so a process is where concurrent requests to one realm can meet);
+ * - at most `perSecond` requests per realm in any second in this process;
  * - at most `perMinute` requests per realm per clock minute across every worker, counted in a shared store.
  * A request over the minute's budget waits for the next minute rather than failing.
  */
@@ -21,27 +22,30 @@ export interface RealmBudgetOptions {
   counter: MinuteCounter;
   maxInFlight?: number;
   perMinute?: number;
+  perSecond?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
 const minuteMs = 60_000;
 
-/** Intuit's limits per realm and app (facts §5: 500 a minute, 10 at once). */
-export const qboLimits = { perMinute: 500, maxInFlight: 10 } as const;
+/** Intuit's limits per realm and app (facts §5: 500 a minute, 10 a second, 10 at once). */
+export const qboLimits = { perMinute: 500, perSecond: 10, maxInFlight: 10 } as const;
 
-/** Waiters and running requests per realm, shared by every client of the realm in this process. */
-const slots = new Map<string, { running: number; waiting: (() => void)[] }>();
+/** Waiters, running requests and recent starts per realm, shared by every client of the realm in this process. */
+const slots = new Map<string, { running: number; waiting: (() => void)[]; starts: number[] }>();
 
 export class RealmBudget implements RequestBudget {
   private readonly maxInFlight: number;
   private readonly perMinute: number;
+  private readonly perSecond: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: RealmBudgetOptions) {
     this.maxInFlight = options.maxInFlight ?? qboLimits.maxInFlight;
     this.perMinute = options.perMinute ?? qboLimits.perMinute;
+    this.perSecond = options.perSecond ?? qboLimits.perSecond;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.()));
   }
@@ -49,6 +53,7 @@ export class RealmBudget implements RequestBudget {
   async acquire(): Promise<() => void> {
     const release = await this.takeSlot();
     try {
+      await this.takeSecondBudget();
       await this.takeMinuteBudget();
     } catch (error) {
       release();
@@ -58,8 +63,7 @@ export class RealmBudget implements RequestBudget {
   }
 
   private async takeSlot(): Promise<() => void> {
-    const slot = slots.get(this.options.realmId) ?? { running: 0, waiting: [] };
-    slots.set(this.options.realmId, slot);
+    const slot = this.slot();
     if (slot.running >= this.maxInFlight) await new Promise<void>((resolve) => slot.waiting.push(resolve));
     else slot.running += 1;
     let released = false;
@@ -71,6 +75,26 @@ export class RealmBudget implements RequestBudget {
       if (next) next();
       else slot.running -= 1;
     };
+  }
+
+  private slot(): { running: number; waiting: (() => void)[]; starts: number[] } {
+    const slot = slots.get(this.options.realmId) ?? { running: 0, waiting: [], starts: [] };
+    slots.set(this.options.realmId, slot);
+    return slot;
+  }
+
+  /** At most `perSecond` starts in any second: the gateway's sliding window, kept per process. */
+  private async takeSecondBudget(): Promise<void> {
+    const { starts } = this.slot();
+    for (;;) {
+      const now = this.now();
+      while (starts.length > 0 && starts[0]! <= now - 1000) starts.shift();
+      if (starts.length < this.perSecond) {
+        starts.push(now);
+        return;
+      }
+      await this.sleep(starts[0]! + 1000 - now);
+    }
   }
 
   private async takeMinuteBudget(): Promise<void> {

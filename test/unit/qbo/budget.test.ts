@@ -15,7 +15,7 @@ function memoryCounter(): MinuteCounter & { counts: Map<string, number> } {
 
 describe('RealmBudget: QBO limits per realm, kept on our side', () => {
   it('lets at most 10 requests of a realm run at once; the next starts when one finishes', async () => {
-    const budget = new RealmBudget({ realmId: '900001', counter: memoryCounter() });
+    const budget = new RealmBudget({ realmId: '900001', counter: memoryCounter(), perSecond: 100 });
     const releases = await Promise.all(Array.from({ length: 10 }, () => budget.acquire()));
     let eleventhStarted = false;
     const eleventh = budget.acquire().then((release) => {
@@ -41,6 +41,29 @@ describe('RealmBudget: QBO limits per realm, kept on our side', () => {
     held();
   });
 
+  it('starts at most 10 requests in any second, sliding', async () => {
+    let now = 1_000_000;
+    const slept: number[] = [];
+    const budget = new RealmBudget({
+      realmId: '900005',
+      counter: memoryCounter(),
+      now: () => now,
+      sleep: (ms) => {
+        slept.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+    });
+    for (let i = 0; i < 10; i += 1) {
+      (await budget.acquire())();
+      now += 50;
+    }
+    expect(slept).toEqual([]);
+    // The 11th comes 500 ms after the first: it waits until that first start is a second old.
+    (await budget.acquire())();
+    expect(slept).toEqual([500]);
+  });
+
   it('waits for the next minute once 500 requests were made in this one, across every client', async () => {
     let now = Date.UTC(2026, 10, 25, 12, 0, 30);
     const slept: number[] = [];
@@ -48,6 +71,8 @@ describe('RealmBudget: QBO limits per realm, kept on our side', () => {
     const options = {
       realmId: '900004',
       counter,
+      // This test is about the minute; the second's limit has its own.
+      perSecond: 1000,
       now: () => now,
       sleep: (ms: number) => {
         slept.push(ms);
