@@ -85,22 +85,21 @@ export async function propagateCustomers(
       crmUpdatedAt: contact.updatedAt,
       policy: connection.settings?.mappingPolicy ?? {},
     });
-    const fields = Object.keys(result.toCrm) as SyncFieldName[];
-    if (fields.length === 0) continue;
-    const updatedContact: SyncFields = { ...crmFields, ...result.toCrm };
-    const changes = fields.map((field) => ({
-      field,
-      from: crmFields[field],
-      to: result.toCrm[field] ?? null,
-    }));
+    const written = await writeQboChangesToContact(
+      db,
+      connection,
+      customer,
+      contact.crmContactId,
+      crmFields,
+      result.toCrm,
+      now,
+    );
+    if (!written) continue;
+    const fields = written.event.fields as SyncFieldName[];
     // Fields now agree on both sides; the rest of the snapshot waits for the CRM's own changes to reach QBO.
     const snapshot: SyncFields = link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : { ...crmFields };
     for (const field of fields) snapshot[field] = result.toCrm[field] ?? null;
     const settled = Object.keys(result.toQbo).length === 0;
-    await crmContactModel(db).updateOne(
-      { _id: contactKey(connection._id, contact.crmContactId) },
-      { $set: { fields: storeFields(updatedContact), qboChangedAt: now } },
-    );
     await contactLinkModel(db).updateOne(
       { _id: link._id },
       {
@@ -121,28 +120,52 @@ export async function propagateCustomers(
         detail: { ...conflict },
         at: now,
       });
-    syncEvents.push({
+    syncEvents.push(written.event);
+    drafts.push(written.draft);
+  }
+  if (syncEvents.length > 0) await syncEventModel(db).insertMany(syncEvents);
+  return { contactsUpdated, eventsRecorded: await record(target, drafts) };
+}
+
+/**
+ * Writes QBO's side of a merge (`toCrm`) into the CRM's contact and returns what to record about it: the
+ * `updated_crm` sync event and the `contact.updated` event for the CRM. Null when there is nothing to write.
+ */
+export async function writeQboChangesToContact(
+  db: MongoConnection,
+  connection: ConnectionRecord,
+  customer: Customer,
+  crmContactId: string,
+  crmFields: SyncFields,
+  toCrm: Partial<SyncFields>,
+  now: Date,
+): Promise<{ event: SyncEventRecord; draft: EventDraft } | null> {
+  const fields = Object.keys(toCrm) as SyncFieldName[];
+  if (fields.length === 0) return null;
+  const updatedContact: SyncFields = { ...crmFields, ...toCrm };
+  const changes = fields.map((field) => ({ field, from: crmFields[field], to: toCrm[field] ?? null }));
+  await crmContactModel(db).updateOne(
+    { _id: contactKey(connection._id, crmContactId) },
+    { $set: { fields: storeFields(updatedContact), qboChangedAt: now } },
+  );
+  const lastUpdated = customer.MetaData?.LastUpdatedTime;
+  return {
+    event: {
       connectionId: connection._id,
-      crmContactId: contact.crmContactId,
+      crmContactId,
       qboCustomerId: customer.Id,
       kind: 'updated_crm',
       fields,
       detail: { changes, qboSyncToken: customer.SyncToken },
-      ...(customer.MetaData?.LastUpdatedTime
-        ? { lagMs: Math.max(0, now.getTime() - Date.parse(customer.MetaData.LastUpdatedTime)) }
-        : {}),
+      ...(lastUpdated ? { lagMs: Math.max(0, now.getTime() - Date.parse(lastUpdated)) } : {}),
       at: now,
-    });
-    drafts.push(
-      customerEvent(connection, customer, 'contact.updated', {
-        crmContactId: contact.crmContactId,
-        changes,
-        contact: storeFields(updatedContact),
-      }),
-    );
-  }
-  if (syncEvents.length > 0) await syncEventModel(db).insertMany(syncEvents);
-  return { contactsUpdated, eventsRecorded: await record(target, drafts) };
+    },
+    draft: customerEvent(connection, customer, 'contact.updated', {
+      crmContactId,
+      changes,
+      contact: storeFields(updatedContact),
+    }),
+  };
 }
 
 /** Every transaction change made in QBO becomes a `transaction.upserted` for the CRM, with its folder view. */

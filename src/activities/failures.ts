@@ -13,7 +13,8 @@ export function toActivityFailure(error: unknown): unknown {
     return ApplicationFailure.nonRetryable(error.message, failureTypes.needsReauth);
   }
   if (error instanceof QboApiError) {
-    if (!error.retryable) {
+    // A SyncToken still stale after re-reading means someone keeps saving the record: try again later.
+    if (!error.retryable && error.kind !== 'stale-object') {
       return ApplicationFailure.create({
         message: error.message,
         type: failureTypes.qboRejected,

@@ -22,6 +22,8 @@ import {
 import type { SyncFieldName, SyncFields } from '../sync/fields';
 import { findMatch, type MatchCandidate } from '../sync/matching';
 import { mergeContact, snapshotAfter } from '../sync/merge';
+import { recordAccountEvents } from '../outbound/events';
+import { writeQboChangesToContact } from './crm-propagation';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
@@ -36,6 +38,8 @@ export interface PushCounts {
   unchanged: number;
   conflicts: number;
   rejected: number;
+  /** Events stored for the CRM: the workflow wakes the account's webhook dispatcher. */
+  eventsRecorded: number;
 }
 
 export interface PushDependencies {
@@ -73,11 +77,29 @@ export function createPushActivities(deps: PushDependencies) {
           deps,
           connection,
           client,
-          counts: { created: 0, linked: 0, updated: 0, unchanged: 0, conflicts: 0, rejected: 0 },
+          counts: {
+            created: 0,
+            linked: 0,
+            updated: 0,
+            unchanged: 0,
+            conflicts: 0,
+            rejected: 0,
+            eventsRecorded: 0,
+          },
           now: now(),
         };
         for (const crmContactId of crmContactIds) {
-          await pushContact(context, crmContactId);
+          try {
+            await pushContact(context, crmContactId);
+          } catch (error) {
+            // QBO refused this contact for good: say so on it and go on, so one record never holds up its batch.
+            // Throttling, outages and repeated stale SyncTokens are thrown, and the batch is tried again later.
+            if (!(error instanceof QboApiError) || error.retryable || error.kind === 'stale-object')
+              throw error;
+            await reject(context, crmContactId, undefined, [
+              { field: error.element ?? 'contact', problem: `QuickBooks refused it: ${error.message}` },
+            ]);
+          }
           heartbeat();
         }
         return context.counts;
@@ -139,6 +161,25 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
     } else context.counts.unchanged += 1;
 
     await finishSync(context, crmContactId, link, written, snapshotAfter(result));
+    // QBO changed fields the CRM had not touched (its webhook may never come): they go to the CRM now.
+    const toCrm = await writeQboChangesToContact(
+      db,
+      context.connection,
+      written,
+      crmContactId,
+      crm,
+      result.toCrm,
+      context.now,
+    );
+    if (toCrm) {
+      await syncEventModel(db).create(toCrm.event);
+      context.counts.eventsRecorded += await recordAccountEvents(
+        db,
+        context.connection.accountId,
+        [toCrm.draft],
+        context.now,
+      );
+    }
     for (const conflict of result.conflicts) {
       await event(context, {
         kind: 'conflict',

@@ -149,6 +149,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       const outcome = await attempt(async () => {
         const result = await pushContacts({ connectionId: input.connectionId, crmContactIds: batch });
         totals.pushed = (totals.pushed ?? 0) + result.created + result.updated;
+        eventsWaiting ||= result.eventsRecorded > 0;
       });
       // Contacts are never dropped because QBO or a worker was down: they wait for the next turn.
       if (outcome === 'retry-later') batch.forEach((id) => pendingContacts.add(id));
