@@ -1,0 +1,315 @@
+import { readFileSync } from 'node:fs';
+import { connectionModel } from '../../src/db/models/connection';
+import { connectionWorkflowId } from '../../src/temporal/connection-workflows';
+import { statusQuery } from '../../src/workflows/connection-messages';
+import { median, round, summarizeLatency, type LatencySummary } from '../lib/stats';
+import {
+  Crm,
+  emulatorAdmin,
+  mapLimit,
+  seededCompany,
+  sleep,
+  subscribeIntuitWebhooks,
+  waitFor,
+  type BenchAccount,
+} from './crm';
+import { resetCollection } from './collections';
+import { ProcessMonitor, type MonitorResult } from './proc';
+import type { BenchStack } from './stack';
+import { readTraffic, type TrafficSummary } from './traffic';
+
+export interface ScaleOptions {
+  /** Company counts to measure, ascending; each step connects the difference. */
+  companies: number[];
+  pollIntervalSeconds: number;
+  windowSeconds: number;
+  baselineSeconds: number;
+  /** After the CPU window: QBO edits per second on random companies, to see freshness under the load. */
+  probeEditsPerSecond: number;
+  probeSeconds: number;
+  /** Documents in a scratch collection at which FerretDB's query cost is measured. */
+  dbSizes: number[];
+}
+
+interface Company {
+  realmId: string;
+  account: BenchAccount;
+  connectionId: string;
+}
+
+export interface ScaleStep {
+  companies: number;
+  connectSeconds: number;
+  window: MonitorResult;
+  /** CDC polls the emulator answered in the window (every QBO request of an idle company is one). */
+  polls: number;
+  pollsPerSecond: number;
+  /** CPU milliseconds per poll above the idle baseline, per process. */
+  cpuMsPerPoll: Record<string, number>;
+  /** FerretDB commands per poll in the window, by command (from its own request counters). */
+  dbCommandsPerPoll: Record<string, number> | null;
+  /** One connection workflow: history events per loop turn, and how many turns fit before continue-as-new. */
+  history: { events: number; bytes: number | null; cycles: number; eventsPerCycle: number } | null;
+  probe: LatencySummary & { lost: number };
+  traffic: TrafficSummary;
+}
+
+export interface DbQueryCost {
+  documents: number;
+  /** Median of 5, in ms, each query against the scratch collection. */
+  inEmpty: number;
+  inOneKey: number;
+  inThousandKeys: number;
+  idEquals: number;
+}
+
+export interface ScaleResult {
+  options: ScaleOptions;
+  /** What one query costs on this FerretDB as a collection grows: every poll pays this for each query it sends. */
+  dbQueryCost: DbQueryCost[];
+  baseline: MonitorResult;
+  steps: ScaleStep[];
+}
+
+/**
+ * FerretDB 1.24 on SQLite answers most filters by reading the whole collection, so a query's cost grows with the
+ * documents held (all connections share a collection). Measured on a scratch collection of transaction-sized
+ * documents, then dropped.
+ */
+async function measureDbQueryCost(stack: BenchStack, sizes: readonly number[]): Promise<DbQueryCost[]> {
+  const db = stack.db.connection.db!;
+  const name = 'bench_query_cost';
+  await db
+    .collection(name)
+    .drop()
+    .catch(() => undefined);
+  const collection = db.collection<{ _id: string }>(name);
+  const results: DbQueryCost[] = [];
+  let held = 0;
+  const key = (index: number): string => `conn_bench:Invoice:${index}`;
+  const timed = async (query: () => Promise<unknown>): Promise<number> => {
+    const samples: number[] = [];
+    for (let round = 0; round < 5; round += 1) {
+      const started = performance.now();
+      await query();
+      samples.push(performance.now() - started);
+    }
+    return round(median(samples), 1);
+  };
+  for (const size of sizes) {
+    for (; held < size; held += 1000) {
+      const batch = Array.from({ length: Math.min(1000, size - held) }, (_, offset) => ({
+        _id: key(held + offset),
+        connectionId: 'conn_bench',
+        entity: 'Invoice',
+        qboId: String(held + offset),
+        syncToken: 0,
+        view: {
+          docNumber: String(1000 + held + offset),
+          status: 'open',
+          total: '125.00',
+          lines: 'x'.repeat(300),
+        },
+        appliedAt: new Date(),
+      }));
+      await collection.insertMany(batch);
+    }
+    held = size;
+    results.push({
+      documents: size,
+      inEmpty: await timed(() => collection.find({ _id: { $in: [] } }).toArray()),
+      inOneKey: await timed(() => collection.find({ _id: { $in: [key(1)] } }).toArray()),
+      inThousandKeys: await timed(() =>
+        collection.find({ _id: { $in: Array.from({ length: 1000 }, (_, index) => key(index)) } }).toArray(),
+      ),
+      idEquals: await timed(() => collection.find({ _id: key(1) }).toArray()),
+    });
+  }
+  await collection.drop();
+  return results;
+}
+
+/** FerretDB counts requests per command on its debug listener; the address is on its command line. */
+async function ferretCommands(pid: number | undefined): Promise<Record<string, number> | null> {
+  if (pid === undefined) return null;
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const address = args.find((arg) => arg.startsWith('--debug-addr='))?.slice('--debug-addr='.length);
+    if (!address) return null;
+    const text = await (
+      await fetch(`http://${address}/debug/metrics`, { signal: AbortSignal.timeout(5000) })
+    ).text();
+    const counts: Record<string, number> = {};
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('ferretdb_client_requests_total{')) continue;
+      const command = /command="([^"]+)"/.exec(line)?.[1] ?? '?';
+      counts[command] = (counts[command] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return Object.keys(counts).length > 0 ? counts : null;
+  } catch {
+    return null;
+  }
+}
+
+function perPoll(
+  before: Record<string, number> | null,
+  after: Record<string, number> | null,
+  polls: number,
+): Record<string, number> | null {
+  if (!before || !after || polls === 0) return null;
+  const result: Record<string, number> = {};
+  for (const [command, count] of Object.entries(after)) {
+    const delta = count - (before[command] ?? 0);
+    if (delta > 0) result[command] = round(delta / polls, 2);
+  }
+  return result;
+}
+
+async function connectCompany(
+  stack: BenchStack,
+  crm: Crm,
+  index: number,
+  pollIntervalSeconds: number,
+): Promise<Company> {
+  const company = await seededCompany(stack, `Scale ${index}`, { customers: 3, transactions: 0 });
+  await subscribeIntuitWebhooks(stack, company.realmId);
+  const account = await crm.newAccount(`Scale CRM ${index}`);
+  await crm.subscribe(account);
+  // An existing CRM tenant connecting its books: no backfill here, the steady state is what is measured.
+  const connection = await crm.connect(account, company.realmId, false);
+  if (connection.settings.pollIntervalSeconds !== pollIntervalSeconds)
+    await crm.ok(account, 'PATCH', `/v1/connections/${connection.id}`, { pollIntervalSeconds });
+  return { realmId: company.realmId, account, connectionId: connection.id };
+}
+
+async function historyOf(stack: BenchStack, company: Company): Promise<ScaleStep['history']> {
+  try {
+    const handle = stack.temporal.workflow.getHandle(connectionWorkflowId(company.connectionId));
+    const [description, status] = await Promise.all([handle.describe(), handle.query(statusQuery)]);
+    const cycles = status.cyclesThisRun ?? 0;
+    return {
+      events: description.historyLength,
+      bytes: description.historySize ?? null,
+      cycles,
+      eventsPerCycle: cycles > 0 ? round(description.historyLength / cycles, 1) : 0,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Benchmark 3: N connected companies that change nothing, each polling CDC on its timer. The window's CPU and
+ * memory per process, per poll above the idle baseline, with a light probe of QBO edits to check that freshness
+ * holds under the load.
+ */
+export async function runScaleBench(
+  stack: BenchStack,
+  options: ScaleOptions,
+  log: (line: string) => void,
+): Promise<ScaleResult> {
+  const crm = new Crm(stack);
+  const { pids } = stack;
+  // A clean database: the earlier benchmarks' records would make every FerretDB query slower (see dbQueryCost).
+  const db = stack.db.connection.db!;
+  for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray())
+    await resetCollection(db, name);
+  log(`scale: FerretDB query cost at ${options.dbSizes.join(', ')} documents`);
+  const dbQueryCost = await measureDbQueryCost(stack, options.dbSizes);
+  log(`scale: idle baseline, ${options.baselineSeconds} s`);
+  const baselineMonitor = new ProcessMonitor(pids);
+  baselineMonitor.start();
+  await sleep(options.baselineSeconds * 1000);
+  const baseline = baselineMonitor.stop();
+
+  const companies: Company[] = [];
+  const steps: ScaleStep[] = [];
+  for (const target of options.companies) {
+    const connectStarted = performance.now();
+    log(`scale: connecting companies ${companies.length + 1}..${target}`);
+    const added = await mapLimit(
+      Array.from({ length: target - companies.length }, (_, offset) => companies.length + offset + 1),
+      4,
+      (index) => connectCompany(stack, crm, index, options.pollIntervalSeconds),
+    );
+    companies.push(...added);
+    const ids = companies.map((company) => company.connectionId);
+    await waitFor(
+      'every connection to poll once',
+      () =>
+        connectionModel(stack.db.connection).countDocuments({
+          _id: { $in: ids },
+          lastPolledAt: { $exists: true },
+        }),
+      (polled) => polled === ids.length,
+      600_000,
+      500,
+    );
+    const connectSeconds = round((performance.now() - connectStarted) / 1000, 1);
+    // One poll interval so that the connect-time burst is over and the timers have spread out.
+    log(`scale: ${target} companies connected in ${connectSeconds} s; settling for one poll interval`);
+    await sleep(options.pollIntervalSeconds * 1000);
+
+    const realmIds = companies.map((company) => company.realmId);
+    const before = await readTraffic(stack, realmIds);
+    const commandsBefore = await ferretCommands(pids.ferretdb);
+    log(`scale: measuring ${target} companies for ${options.windowSeconds} s`);
+    const monitor = new ProcessMonitor(pids);
+    monitor.start();
+    await sleep(options.windowSeconds * 1000);
+    const window = monitor.stop();
+    const after = await readTraffic(stack, realmIds);
+    const commandsAfter = await ferretCommands(pids.ferretdb);
+    const polls = after.requests - before.requests;
+
+    log(`scale: probing freshness at ${target} companies for ${options.probeSeconds} s`);
+    const probes: { marker: string; at: number; latencyMs?: number }[] = [];
+    const pending = new Map<string, (typeof probes)[number]>();
+    const unsubscribe = stack.receiver.onEvent(({ at, event }) => {
+      const notes = event.data.contact?.notes;
+      const probe = typeof notes === 'string' ? pending.get(notes) : undefined;
+      if (!probe) return;
+      probe.latencyMs = at - probe.at;
+      pending.delete(probe.marker);
+    });
+    const probeEnd = performance.now() + options.probeSeconds * 1000;
+    for (let sent = 0; performance.now() < probeEnd; sent += 1) {
+      const company = companies[Math.floor(Math.random() * companies.length)]!;
+      const marker = `probe ${target} ${sent}`;
+      const probe = { marker, at: performance.now() };
+      probes.push(probe);
+      pending.set(marker, probe);
+      await emulatorAdmin(stack, 'POST', `/companies/${company.realmId}/entities/Customer`, {
+        operation: 'update',
+        entity: { Id: String(1 + (sent % 3)), Notes: marker },
+      });
+      await sleep(Math.max(0, 1000 / options.probeEditsPerSecond - 1));
+    }
+    const drainUntil = performance.now() + 15_000;
+    while (pending.size > 0 && performance.now() < drainUntil) await sleep(100);
+    unsubscribe();
+    const cpuMsPerPoll: Record<string, number> = {};
+    for (const [name, load] of Object.entries(window.processes)) {
+      const idle = baseline.processes[name]?.cores ?? 0;
+      cpuMsPerPoll[name] = polls > 0 ? round(((load.cores - idle) * window.seconds * 1000) / polls, 2) : 0;
+    }
+    const measured = probes.filter((probe) => probe.latencyMs !== undefined).map((probe) => probe.latencyMs!);
+    steps.push({
+      companies: target,
+      connectSeconds,
+      window,
+      polls,
+      pollsPerSecond: round(polls / window.seconds, 2),
+      cpuMsPerPoll,
+      dbCommandsPerPoll: perPoll(commandsBefore, commandsAfter, polls),
+      history: await historyOf(stack, companies[0]!),
+      probe: { ...summarizeLatency(measured), lost: probes.length - measured.length },
+      traffic: await readTraffic(stack, realmIds),
+    });
+    log(
+      `scale: ${target} companies: ${round(polls / window.seconds, 2)} polls/s; worker ${window.processes.worker?.cores} cores, ` +
+        `temporal ${window.processes.temporal?.cores}, ferretdb ${window.processes.ferretdb?.cores}`,
+    );
+  }
+  return { options, dbQueryCost, baseline, steps };
+}
