@@ -1,6 +1,7 @@
 import type { Mongoose } from 'mongoose';
 import { createAccount, issueApiKey } from '../../src/accounts/keys';
 import type { BenchStack } from './stack';
+import { approveConsent } from '../../src/stack/demo';
 
 export interface ApiReply<T> {
   status: number;
@@ -88,19 +89,7 @@ export class Crm {
     const started = await this.ok<{ authorizeUrl: string }>(account, 'POST', '/v1/connections/quickbooks', {
       backfill,
     });
-    const authorize = new URL(started.authorizeUrl);
-    const form = new URLSearchParams(authorize.searchParams);
-    form.set('realmId', realmId);
-    form.set('action', 'approve');
-    const consent = await fetch(`${authorize.origin}${authorize.pathname}`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-    });
-    await consent.text();
-    const location = consent.headers.get('location');
-    if (!location) throw new Error(`consent page answered ${consent.status} without a redirect`);
+    const location = await approveConsent(started.authorizeUrl, realmId);
     const callback = new URL(location);
     return this.ok<ConnectionJson>(null, 'GET', `${callback.pathname}${callback.search}`);
   }
