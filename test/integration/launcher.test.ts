@@ -132,7 +132,7 @@ describe('npm start: the local stack launcher', () => {
       10_000,
     );
     expect(everything.filter(isAlive)).toEqual([]);
-  });
+  }, 120_000);
 
   it('keeps workflows and records in its data folder across restarts', async () => {
     const launcher = new Launcher(env);
