@@ -33,7 +33,7 @@ describe('support: sync history, health and repair through the API', () => {
     const rejected = await eventually(
       () => contact('crm-bad'),
       (body) => body.sync.state === 'rejected',
-      5000,
+      15_000,
     );
     expect(rejected.quickbooks).toBeNull();
     expect(rejected.sync.lastEvent.kind).toBe('rejected');
@@ -58,7 +58,7 @@ describe('support: sync history, health and repair through the API', () => {
     const fixed = await eventually(
       () => contact('crm-bad'),
       (body) => body.sync.state === 'synced',
-      5000,
+      15_000,
     );
     expect(fixed.quickbooks.customerId).toEqual(expect.any(String));
     const after = await harness.request('GET', `/v1/connections/${connection.id}/health`);
@@ -72,7 +72,7 @@ describe('support: sync history, health and repair through the API', () => {
     const linked = await eventually(
       () => contact('crm-c'),
       (body) => body.sync.state === 'synced',
-      5000,
+      15_000,
     );
     const customerId: string = linked.quickbooks.customerId;
     // Both sides change the phone before the next sync: QBO wins, and the conflict is recorded.
@@ -84,7 +84,7 @@ describe('support: sync history, health and repair through the API', () => {
       async () =>
         (await harness.request('GET', '/v1/sync-events?status=conflict&crmContactId=crm-c')).json.data,
       (found: { id: string }[]) => found.length === 1,
-      5000,
+      15_000,
     );
     expect(conflict).toMatchObject({
       source: 'both',
@@ -99,7 +99,7 @@ describe('support: sync history, health and repair through the API', () => {
     await eventually(
       async () => (await qbo.read('Customer', customerId)).json.Customer.PrimaryPhone?.FreeFormNumber,
       (phone) => phone === '555-CRM',
-      5000,
+      15_000,
     );
     const again = await harness.request('POST', `/v1/sync-events/${conflict!.id}/resolve`, {
       body: { choice: 'qbo' },
