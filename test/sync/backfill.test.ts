@@ -78,7 +78,7 @@ describe('backfill: a whole company read into MongoDB, surviving a killed worker
     const done = await eventually(
       () => connections.findById(connectionId).lean(),
       (connection) => connection?.backfill?.status === 'done',
-      120_000,
+      200_000,
     );
     expect(done?.cdcCursor).toEqual(expect.any(String));
     expect(await qboCustomerModel(db.mongoose.connection).countDocuments({ connectionId })).toBe(5000);
@@ -96,5 +96,5 @@ describe('backfill: a whole company read into MongoDB, surviving a killed worker
       await emulator.admin('GET', `/companies/${realmId}/requests?limit=2000`)
     ).json.requests.filter((request: { method: string; path: string }) => request.method === 'POST');
     expect(writes).toEqual([]);
-  }, 240_000);
+  }, 300_000);
 });
