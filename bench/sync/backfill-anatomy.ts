@@ -4,7 +4,7 @@ import { projectionContext } from '../../src/activities/projection-context';
 import { QboAccess } from '../../src/activities/qbo-access';
 import { connectionModel } from '../../src/db/models/connection';
 import { mongoMinuteCounter } from '../../src/db/models/qbo-budget';
-import { sealTokens } from '../../src/oauth/connection-tokens';
+import { storeTokens } from '../../src/oauth/connection-tokens';
 import { applyRecords, type ProjectedEntity } from '../../src/projections/apply';
 import { contactLinkModel } from '../../src/projections/crm';
 import { maxPageSize, qboIdentifier, qboQuery, type Customer } from '../../src/qbo';
@@ -84,19 +84,19 @@ export async function backfillAnatomy(
     environment: 'sandbox',
     status: 'active',
     homeCurrency: 'USD',
-    tokens: sealTokens(
-      stack.keys,
-      connectionId,
-      {
-        accessToken: tokens.access_token,
-        refreshToken: tokens.refresh_token,
-        accessExpiresAt: new Date(Date.now() + 3_600_000),
-        refreshExpiresAt: new Date(Date.now() + 86_400_000),
-      },
-      1,
-      new Date(),
-    ),
   });
+  await storeTokens(
+    db,
+    stack.keys,
+    connectionId,
+    {
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token,
+      accessExpiresAt: new Date(Date.now() + 3_600_000),
+      refreshExpiresAt: new Date(Date.now() + 86_400_000),
+    },
+    new Date(),
+  );
   const access = new QboAccess(db, stack.qboSettings());
   const counter = mongoMinuteCounter(db);
   // The budget bounds in-flight requests and the minute, not the second; a bare loop of small pages needs this.

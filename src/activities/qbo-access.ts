@@ -1,5 +1,4 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import { claimModel } from '../db/claims';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
 import { ConnectionTokens } from '../oauth/connection-tokens';
 import type { Config } from '../config';
@@ -47,12 +46,10 @@ export class QboAccess {
   }
 
   async open(connectionId: string): Promise<{ connection: ConnectionRecord; client: QboClient }> {
-    const connections = connectionModel(this.db);
-    const connection = await connections.findById(connectionId).lean();
+    const connection = await connectionModel(this.db).findById(connectionId).lean();
     if (!connection) throw new Error(`no connection ${connectionId}`);
     const tokens = new ConnectionTokens({
-      connections,
-      claims: claimModel(this.db),
+      db: this.db,
       keys: this.settings.keys,
       connectionId,
       refreshGrant: (refreshToken) => this.oauth.refresh(refreshToken),

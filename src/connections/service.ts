@@ -2,9 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import type { QboAccessSettings } from '../activities/qbo-access';
-import { claimModel } from '../db/claims';
-import { connectionModel, type ConnectionRecord, type ConnectionSettings } from '../db/models/connection';
-import { sealTokens } from '../oauth/connection-tokens';
+import { claimModel, isDuplicateKey } from '../db/claims';
+import {
+  connectionModel,
+  connectionTokensModel,
+  type ConnectionRecord,
+  type ConnectionSettings,
+} from '../db/models/connection';
+import { storeTokens } from '../oauth/connection-tokens';
 import { IntuitOAuth, type TokenSet } from '../oauth/intuit-oauth';
 import { FollowUpService } from '../followups/service';
 import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
@@ -105,7 +110,7 @@ export class ConnectionService {
         createdAt: this.now(),
       });
     } catch (claimError) {
-      if ((claimError as { code?: unknown }).code === 11000)
+      if (isDuplicateKey(claimError))
         throw new ConnectFlowError('state_used', 'this connect link was already used');
       throw claimError;
     }
@@ -160,13 +165,13 @@ export class ConnectionService {
     const connections = connectionModel(this.deps.db);
     const connection = await connections.findOne({ _id: connectionId, accountId }).lean();
     if (!connection) return null;
-    if (connection.tokens) {
+    const tokens = connectionTokensModel(this.deps.db);
+    const stored = await tokens.findById(connectionId).lean();
+    if (stored) {
       try {
-        const refresh = this.deps.qbo.keys.open(
-          connection.tokens.refresh,
-          `connection:${connectionId}:refresh`,
+        await this.oauth.revoke(
+          this.deps.qbo.keys.open(stored.refresh, `connection:${connectionId}:refresh`),
         );
-        await this.oauth.revoke(refresh);
       } catch {
         // Already revoked or expired at Intuit: disconnecting must still succeed locally.
       }
@@ -174,10 +179,11 @@ export class ConnectionService {
     const updated = await connections
       .findOneAndUpdate(
         { _id: connectionId, accountId },
-        { $set: { status: 'disconnected', statusReason: 'disconnected by the CRM' }, $unset: { tokens: 1 } },
+        { $set: { status: 'disconnected', statusReason: 'disconnected by the CRM' } },
         { new: true },
       )
       .lean();
+    await tokens.deleteOne({ _id: connectionId });
     await this.signal(connectionId, disconnectSignal);
     await this.followUps.removeReminders(connectionId);
     if (updated) await this.announceStatus(updated, 'disconnected', 'disconnected by the CRM');
@@ -249,41 +255,28 @@ export class ConnectionService {
     company: { companyName: string; homeCurrency: string; multiCurrency: boolean },
   ): Promise<{ connection: ConnectionRecord; reconnecting: boolean }> {
     const connections = connectionModel(this.deps.db);
-    const now = this.now();
     const existing = await connections.findOne({ accountId, realmId }).lean();
-    if (existing) {
-      const updated = await connections
-        .findOneAndUpdate(
-          { _id: existing._id },
-          {
-            $set: {
-              ...company,
-              status: 'active',
-              tokens: sealTokens(
-                this.deps.qbo.keys,
-                existing._id,
-                tokens,
-                (existing.tokens?.version ?? 0) + 1,
-                now,
-              ),
-            },
-            $unset: { statusReason: 1 },
-          },
-          { new: true },
-        )
-        .lean();
-      return { connection: updated!, reconnecting: true };
-    }
-    const _id = `conn_${randomBytes(12).toString('hex')}`;
-    const created = await connections.create({
-      _id,
-      accountId,
-      realmId,
-      environment: this.deps.qbo.environment,
-      status: 'active',
-      ...company,
-      tokens: sealTokens(this.deps.qbo.keys, _id, tokens, 1, now),
-    });
-    return { connection: created.toObject(), reconnecting: false };
+    const _id = existing?._id ?? `conn_${randomBytes(12).toString('hex')}`;
+    // Tokens first: a connection that says it is active always has them.
+    await storeTokens(this.deps.db, this.deps.qbo.keys, _id, tokens, this.now());
+    const connection = existing
+      ? (await connections
+          .findOneAndUpdate(
+            { _id },
+            { $set: { ...company, status: 'active' }, $unset: { statusReason: 1 } },
+            { new: true },
+          )
+          .lean())!
+      : (
+          await connections.create({
+            _id,
+            accountId,
+            realmId,
+            environment: this.deps.qbo.environment,
+            status: 'active',
+            ...company,
+          })
+        ).toObject();
+    return { connection, reconnecting: Boolean(existing) };
   }
 }

@@ -27,7 +27,7 @@ export function claimModel(db: Connection): Model<ClaimRecord> {
   return (db.models.Claim as Model<ClaimRecord> | undefined) ?? db.model<ClaimRecord>('Claim', claimSchema);
 }
 
-function isDuplicateKey(error: unknown): boolean {
+export function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
 

@@ -1,5 +1,5 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import type { ConnectionRecord } from '../db/models/connection';
+import { connectionSideState, type ConnectionRecord } from '../db/models/connection';
 import { budgetUsed } from '../db/models/qbo-budget';
 import { contactLinkModel, crmContactModel, syncEventModel } from '../projections/crm';
 import { qboCustomerModel } from '../projections/models';
@@ -49,7 +49,7 @@ export async function connectionHealth(
       .sort({ at: -1 })
       .limit(maxSamples)
       .lean();
-  const [inSync, failing, all, deleted, mergedAway, fromQbo, fromCrm, budget] = await Promise.all([
+  const [inSync, failing, all, deleted, mergedAway, fromQbo, fromCrm, budget, side] = await Promise.all([
     contacts.countDocuments({ ...live, syncState: 'synced' }),
     contacts.countDocuments({ ...live, syncState: 'rejected' }),
     contacts.countDocuments(live),
@@ -58,16 +58,17 @@ export async function connectionHealth(
     lags(['updated_crm']),
     lags(['updated_qbo', 'created']),
     budgetUsed(db, connection.realmId, now),
+    connectionSideState(db, connection),
   ]);
   const summary = (events: { lagMs?: number }[]) => {
     const samples = events.map((event) => event.lagMs!);
     return { p50Ms: percentile(samples, 50), p95Ms: percentile(samples, 95), samples: samples.length };
   };
-  const tokens = connection.tokens;
+  const { tokens } = side;
   return {
     records: { inSync, pending: all - inSync - failing, failing, excluded: deleted + mergedAway },
     freshness: { qboToCrm: summary(fromQbo), crmToQbo: summary(fromCrm) },
-    lastWebhookAt: connection.lastWebhookAt?.toISOString() ?? null,
+    lastWebhookAt: side.lastWebhookAt?.toISOString() ?? null,
     lastPolledAt: connection.lastPolledAt?.toISOString() ?? null,
     apiBudget: {
       perMinute: qboLimits.perMinute,

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { isDuplicateKey } from '../db/claims';
 import type { EntityEvent, UnreadableEvent } from './notifications';
 
 /**
@@ -62,10 +63,6 @@ export function deadLetterModel(db: Connection): Model<DeadLetterRecord> {
     (db.models.WebhookDeadLetter as Model<DeadLetterRecord> | undefined) ??
     db.model<DeadLetterRecord>('WebhookDeadLetter', deadLetterSchema)
   );
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
 
 /**

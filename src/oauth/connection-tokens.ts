@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Model } from 'mongoose';
-import { acquireLease, type claimModel } from '../db/claims';
-import type { ConnectionRecord } from '../db/models/connection';
+import type { Connection as MongoConnection } from 'mongoose';
+import { acquireLease, claimModel } from '../db/claims';
+import { connectionModel, connectionTokensModel } from '../db/models/connection';
 import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
 import type { KeyRing } from '../security/encryption';
 import { InvalidGrantError, type TokenSet } from './intuit-oauth';
@@ -12,8 +12,7 @@ export class ConnectionNeedsReauthError extends Error {
 }
 
 export interface ConnectionTokensOptions {
-  connections: Model<ConnectionRecord>;
-  claims: ReturnType<typeof claimModel>;
+  db: MongoConnection;
   keys: KeyRing;
   connectionId: string;
   /** Calls Intuit's token endpoint with a refresh token. */
@@ -33,16 +32,7 @@ interface OpenTokens extends TokenSet {
 const aad = (connectionId: string, kind: 'access' | 'refresh'): string =>
   `connection:${connectionId}:${kind}`;
 
-/**
- * Seals a token set into the fields a connection stores; `version` starts the compare-and-set sequence.
- */
-export function sealTokens(
-  keys: KeyRing,
-  connectionId: string,
-  tokens: TokenSet,
-  version: number,
-  now: Date,
-) {
+function sealTokens(keys: KeyRing, connectionId: string, tokens: TokenSet, version: number, now: Date) {
   return {
     access: keys.seal(tokens.accessToken, aad(connectionId, 'access')),
     refresh: keys.seal(tokens.refreshToken, aad(connectionId, 'refresh')),
@@ -53,11 +43,29 @@ export function sealTokens(
   };
 }
 
+/** Stores the tokens of a new consent (a connect or a reconnect), sealed, as the connection's next version. */
+export async function storeTokens(
+  db: MongoConnection,
+  keys: KeyRing,
+  connectionId: string,
+  tokens: TokenSet,
+  now: Date,
+): Promise<void> {
+  const stored = connectionTokensModel(db);
+  const previous = await stored.findById(connectionId, { version: 1 }).lean();
+  await stored.replaceOne(
+    { _id: connectionId },
+    { _id: connectionId, ...sealTokens(keys, connectionId, tokens, (previous?.version ?? 0) + 1, now) },
+    { upsert: true },
+  );
+}
+
 /**
  * A connection's OAuth tokens, shared by every worker through MongoDB. A refresh is single-flight twice over:
  * callers in one process share one promise, and across processes one worker claims the refresh of the current
- * `version` (a unique-key lease, see db/claims.ts) while the others wait for the version to move. The rotated refresh token is stored (compare-and-set on the
- * version it replaced) before the new access token is handed out, so a crash never loses it.
+ * `version` (a unique-key lease, see db/claims.ts) while the others wait for the version to move. The rotated
+ * refresh token is stored before the new access token is handed out, so a crash never loses it. The tokens live
+ * in a document of their own, which only the lease holder (or a new consent) writes.
  */
 export class ConnectionTokens {
   private inFlight: Promise<string> | undefined;
@@ -90,7 +98,8 @@ export class ConnectionTokens {
   }
 
   private async refreshAcrossWorkers(version: number): Promise<string> {
-    const { claims, connectionId } = this.options;
+    const { db, connectionId } = this.options;
+    const claims = claimModel(db);
     const scope = `token-refresh:${connectionId}:v${version}`;
     for (;;) {
       const now = new Date(this.now());
@@ -105,7 +114,7 @@ export class ConnectionTokens {
   }
 
   private async refreshHoldingLease(version: number): Promise<string> {
-    const { connections, connectionId, keys } = this.options;
+    const { db, connectionId, keys } = this.options;
     const current = await this.load();
     let fresh: TokenSet;
     try {
@@ -113,18 +122,24 @@ export class ConnectionTokens {
     } catch (error) {
       if (!(error instanceof InvalidGrantError)) throw error;
       const reason = 'refresh token rejected (invalid_grant)';
-      const parked = await connections
-        .findOneAndUpdate(
-          { _id: connectionId, 'tokens.version': version },
-          { $set: { status: 'needs_reauth', statusReason: reason } },
-          { new: true },
-        )
-        .lean();
+      // A reconnect since this refresh began brought new tokens: they are not the ones Intuit refused.
+      const stillCurrent = (await connectionTokensModel(db).findById(connectionId, { version: 1 }).lean())
+        ?.version;
+      const parked =
+        stillCurrent === version
+          ? await connectionModel(db)
+              .findOneAndUpdate(
+                { _id: connectionId },
+                { $set: { status: 'needs_reauth', statusReason: reason } },
+                { new: true },
+              )
+              .lean()
+          : null;
       // The CRM must ask its user to reconnect; this version's lease holder is the only one to say so.
       if (parked) {
         const at = new Date(this.now());
         await recordAccountEvents(
-          connections.db,
+          db,
           parked.accountId,
           [connectionStatusEvent(parked, 'needs_reauth', reason, at, `v${version}`)],
           at,
@@ -135,28 +150,31 @@ export class ConnectionTokens {
       );
     }
     // Only this version's lease holder writes the next one; the lease outlives the token call's timeout.
-    await connections.updateOne(
-      { _id: connectionId, 'tokens.version': version },
-      { $set: { tokens: sealTokens(keys, connectionId, fresh, version + 1, new Date(this.now())) } },
+    await connectionTokensModel(db).updateOne(
+      { _id: connectionId, version },
+      { $set: sealTokens(keys, connectionId, fresh, version + 1, new Date(this.now())) },
     );
     return fresh.accessToken;
   }
 
   private async load(): Promise<OpenTokens> {
-    const { connections, connectionId, keys } = this.options;
-    const record = await connections.findById(connectionId).lean();
+    const { db, connectionId, keys } = this.options;
+    const [record, tokens] = await Promise.all([
+      connectionModel(db).findById(connectionId, { status: 1 }).lean(),
+      connectionTokensModel(db).findById(connectionId).lean(),
+    ]);
     if (!record) throw new Error(`no connection ${connectionId}`);
     if (record.status === 'needs_reauth')
       throw new ConnectionNeedsReauthError(`connection ${connectionId} needs to be reconnected`);
     // A disconnect forgets the tokens: only a new consent brings the connection back.
-    if (record.status === 'disconnected' || !record.tokens)
+    if (record.status === 'disconnected' || !tokens)
       throw new ConnectionNeedsReauthError(`connection ${connectionId} is disconnected`);
     return {
-      accessToken: keys.open(record.tokens.access, aad(connectionId, 'access')),
-      refreshToken: keys.open(record.tokens.refresh, aad(connectionId, 'refresh')),
-      accessExpiresAt: new Date(record.tokens.accessExpiresAt),
-      refreshExpiresAt: new Date(record.tokens.refreshExpiresAt),
-      version: record.tokens.version,
+      accessToken: keys.open(tokens.access, aad(connectionId, 'access')),
+      refreshToken: keys.open(tokens.refresh, aad(connectionId, 'refresh')),
+      accessExpiresAt: new Date(tokens.accessExpiresAt),
+      refreshExpiresAt: new Date(tokens.refreshExpiresAt),
+      version: tokens.version,
     };
   }
 }

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { claimModel } from '../../src/db/claims';
-import { connectionModel } from '../../src/db/models/connection';
+import { connectionModel, connectionTokensModel } from '../../src/db/models/connection';
 import { connectMongo } from '../../src/db/connect';
-import { ConnectionNeedsReauthError, ConnectionTokens, sealTokens } from '../../src/oauth/connection-tokens';
+import { ConnectionNeedsReauthError, ConnectionTokens, storeTokens } from '../../src/oauth/connection-tokens';
 import { IntuitOAuth, endpointsAt, type TokenSet } from '../../src/oauth/intuit-oauth';
 import { KeyRing } from '../../src/security/encryption';
 import { http, startTestEmulator, type TestEmulator } from '../support/emulator';
@@ -57,15 +56,14 @@ describe('OAuth tokens: connect, seal, refresh once across workers, needs_reauth
       realmId,
       environment: 'sandbox',
       status: 'active',
-      tokens: sealTokens(keys, connectionId, tokens, 1, new Date()),
     });
+    await storeTokens(db.mongoose.connection, keys, connectionId, tokens, new Date());
     return tokens;
   }
 
   const tokensFor = (connectionId: string, worker = db.mongoose.connection) =>
     new ConnectionTokens({
-      connections: connectionModel(worker),
-      claims: claimModel(worker),
+      db: worker,
       keys,
       connectionId,
       refreshGrant: (token) => oauth.refresh(token),
@@ -76,14 +74,17 @@ describe('OAuth tokens: connect, seal, refresh once across workers, needs_reauth
     (await emulator.admin('GET', '/oauth/metrics')).json.refreshes;
 
   const expireStoredAccessToken = (connectionId: string) =>
-    connectionModel(db.mongoose.connection).updateOne(
+    connectionTokensModel(db.mongoose.connection).updateOne(
       { _id: connectionId },
-      { $set: { 'tokens.accessExpiresAt': new Date(0) } },
+      { $set: { accessExpiresAt: new Date(0) } },
     );
 
   it('completes the connect flow and stores the tokens sealed, never in clear', async () => {
     const tokens = await connect('conn_sealed');
-    const raw = JSON.stringify(await db.mongoose.connection.db!.collection('connections').find({}).toArray());
+    const raw = JSON.stringify(
+      await db.mongoose.connection.db!.collection('connection_tokens').find({}).toArray(),
+    );
+    expect(raw).toContain('conn_sealed');
     expect(raw).not.toContain(tokens.accessToken);
     expect(raw).not.toContain(tokens.refreshToken);
     expect(await tokensFor('conn_sealed').accessToken()).toBe(tokens.accessToken);
@@ -97,7 +98,9 @@ describe('OAuth tokens: connect, seal, refresh once across workers, needs_reauth
     expect(fresh).not.toBe(original.accessToken);
     expect(await refreshCount()).toBe(before + 1);
     const stored = await connectionModel(db.mongoose.connection).findById('conn_refresh').lean();
-    expect(stored?.tokens?.version).toBe(2);
+    expect(
+      (await connectionTokensModel(db.mongoose.connection).findById('conn_refresh').lean())?.version,
+    ).toBe(2);
     const realmId = stored!.realmId;
     const api = await http('GET', `${emulator.url}/v3/company/${realmId}/companyinfo/${realmId}`, {
       headers: { Authorization: `Bearer ${fresh}` },
@@ -118,7 +121,7 @@ describe('OAuth tokens: connect, seal, refresh once across workers, needs_reauth
       expect(new Set(results).size).toBe(1);
       expect(await refreshCount()).toBe(before + 1);
       expect(
-        (await connectionModel(db.mongoose.connection).findById('conn_race').lean())?.tokens?.version,
+        (await connectionTokensModel(db.mongoose.connection).findById('conn_race').lean())?.version,
       ).toBe(2);
     } finally {
       await Promise.all(workers.map((worker) => worker.disconnect()));

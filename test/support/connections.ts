@@ -1,6 +1,6 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectionModel, type ConnectionRecord } from '../../src/db/models/connection';
-import { sealTokens } from '../../src/oauth/connection-tokens';
+import { storeTokens } from '../../src/oauth/connection-tokens';
 import type { KeyRing } from '../../src/security/encryption';
 import type { TestEmulator } from './emulator';
 
@@ -20,17 +20,17 @@ export async function createTestConnection(
     status: 'active',
     homeCurrency: 'USD',
     ...fields,
-    tokens: sealTokens(
-      keys,
-      fields._id,
-      {
-        accessToken: tokens.json.access_token,
-        refreshToken: tokens.json.refresh_token,
-        accessExpiresAt: new Date(Date.now() + 3_600_000),
-        refreshExpiresAt: new Date(Date.now() + 86_400_000),
-      },
-      1,
-      new Date(),
-    ),
   });
+  await storeTokens(
+    db,
+    keys,
+    fields._id,
+    {
+      accessToken: tokens.json.access_token,
+      refreshToken: tokens.json.refresh_token,
+      accessExpiresAt: new Date(Date.now() + 3_600_000),
+      refreshExpiresAt: new Date(Date.now() + 86_400_000),
+    },
+    new Date(),
+  );
 }

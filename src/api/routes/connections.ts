@@ -1,7 +1,12 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { ConnectFlowError, ConnectionService } from '../../connections/service';
-import { connectionModel, type ConnectionRecord } from '../../db/models/connection';
+import {
+  connectionModel,
+  connectionSideState,
+  type ConnectionRecord,
+  type ConnectionSideState,
+} from '../../db/models/connection';
 import { contactLinkModel } from '../../projections/crm';
 import { qboCustomerModel, qboTransactionModel } from '../../projections/models';
 import { connectionWorkflowId } from '../../temporal/connection-workflows';
@@ -63,7 +68,7 @@ const connectionDetailSchema = connectionSchema
 
 type ConnectionJson = z.infer<typeof connectionSchema>;
 
-function connectionJson(connection: ConnectionRecord): ConnectionJson {
+function connectionJson(connection: ConnectionRecord, side: ConnectionSideState): ConnectionJson {
   const iso = (date: Date | undefined): string | null => date?.toISOString() ?? null;
   return {
     id: connection._id,
@@ -88,12 +93,12 @@ function connectionJson(connection: ConnectionRecord): ConnectionJson {
         }
       : null,
     lastPolledAt: iso(connection.lastPolledAt),
-    lastWebhookAt: iso(connection.lastWebhookAt),
-    tokens: connection.tokens
+    lastWebhookAt: iso(side.lastWebhookAt ?? undefined),
+    tokens: side.tokens
       ? {
-          accessExpiresAt: connection.tokens.accessExpiresAt.toISOString(),
-          refreshExpiresAt: connection.tokens.refreshExpiresAt.toISOString(),
-          lastRefreshedAt: connection.tokens.refreshedAt.toISOString(),
+          accessExpiresAt: side.tokens.accessExpiresAt.toISOString(),
+          refreshExpiresAt: side.tokens.refreshExpiresAt.toISOString(),
+          lastRefreshedAt: side.tokens.refreshedAt.toISOString(),
         }
       : null,
     createdAt: connection.createdAt.toISOString(),
@@ -123,6 +128,8 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
     });
   const owned = (accountId: string, id: string): Promise<ConnectionRecord> =>
     ownedConnection(services, accountId, id);
+  const view = async (connection: ConnectionRecord): Promise<ConnectionJson> =>
+    connectionJson(connection, await connectionSideState(await services.db(), connection));
 
   routes.add({
     method: 'post',
@@ -184,7 +191,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           back.searchParams.set('connectionId', connection._id);
           return { status: 303, redirect: back.toString() };
         }
-        return { status: 200, body: connectionJson(connection) };
+        return { status: 200, body: await view(connection) };
       } catch (error) {
         if (error instanceof ConnectFlowError)
           throw new ApiProblem(connectProblems[error.code], error.code, error.message, 'query.state');
@@ -210,7 +217,10 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
         .limit(query.limit + 1)
         .lean();
       const page = toPage(found, query.limit, (connection) => ({ at: '', id: connection._id }));
-      return { status: 200, body: { data: page.data.map(connectionJson), nextCursor: page.nextCursor } };
+      return {
+        status: 200,
+        body: { data: await Promise.all(page.data.map(view)), nextCursor: page.nextCursor },
+      };
     },
   });
 
@@ -233,7 +243,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
       return {
         status: 200,
         body: {
-          ...connectionJson(connection),
+          ...(await view(connection)),
           counts: { customers, linkedContacts, transactions },
           workflow: workflow
             ? {
@@ -265,7 +275,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
       await owned(auth.accountId, params.id);
       const updated = await (await service()).updateSettings(auth.accountId, params.id, body);
       if (!updated) throw notFound('connection', params.id);
-      return { status: 200, body: connectionJson(updated) };
+      return { status: 200, body: await view(updated) };
     },
   });
 
@@ -281,7 +291,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
       if (connection.status !== 'active')
         throw new ApiProblem(409, 'connection_inactive', `the connection is ${connection.status}`);
       await (await service()).syncNow(auth.accountId, params.id);
-      return { status: 202, body: connectionJson(connection) };
+      return { status: 202, body: await view(connection) };
     },
   });
 
@@ -296,7 +306,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
       await owned(auth.accountId, params.id);
       const updated = await (await service()).disconnect(auth.accountId, params.id);
       if (!updated) throw notFound('connection', params.id);
-      return { status: 200, body: connectionJson(updated) };
+      return { status: 200, body: await view(updated) };
     },
   });
 }

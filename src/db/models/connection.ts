@@ -1,5 +1,6 @@
 import { sealedSchema } from '../sealed-schema';
 import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
+import { isDuplicateKey } from '../claims';
 import type { Sealed } from '../../security/encryption';
 import type { MappingPolicy } from '../../sync/mapping-policy';
 
@@ -24,8 +25,9 @@ export interface ConnectionSettings {
 }
 
 /**
- * A CRM account's link to one QuickBooks company. Tokens are sealed (AES-256-GCM, bound to the connection id);
- * `tokens.version` numbers the token sets; one worker at a time may move it on (see oauth/connection-tokens.ts).
+ * A CRM account's link to one QuickBooks company. FerretDB 1.x rewrites a whole document on every update, so two
+ * writers of one document can lose each other's fields; what other processes write while the workflow runs (the
+ * OAuth tokens, the time of the last webhook) lives in documents of its own, keyed by the connection or realm.
  */
 export interface ConnectionRecord {
   _id: string;
@@ -38,8 +40,6 @@ export interface ConnectionRecord {
   homeCurrency?: string;
   multiCurrency?: boolean;
   settings: ConnectionSettings;
-  /** When the last QBO webhook for this realm was stored. */
-  lastWebhookAt?: Date;
   /** CDC cursor: the server `time` of the last poll whose changes were all stored. */
   cdcCursor?: string;
   lastPolledAt?: Date;
@@ -47,14 +47,6 @@ export interface ConnectionRecord {
   reconcileNeeded?: boolean;
   /** The initial (or a reconciling) full read of the company, and how far it has got. */
   backfill?: BackfillProgress;
-  tokens?: {
-    access: Sealed;
-    refresh: Sealed;
-    accessExpiresAt: Date;
-    refreshExpiresAt: Date;
-    version: number;
-    refreshedAt: Date;
-  };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -80,7 +72,6 @@ const connectionSchema = new Schema<ConnectionRecord>(
       ),
       default: () => ({ pollIntervalSeconds: 60, mappingPolicy: {} }),
     },
-    lastWebhookAt: Date,
     cdcCursor: String,
     lastPolledAt: Date,
     reconcileNeeded: Boolean,
@@ -97,20 +88,6 @@ const connectionSchema = new Schema<ConnectionRecord>(
       ),
       required: false,
     },
-    tokens: {
-      type: new Schema(
-        {
-          access: { type: sealedSchema, required: true },
-          refresh: { type: sealedSchema, required: true },
-          accessExpiresAt: { type: Date, required: true },
-          refreshExpiresAt: { type: Date, required: true },
-          version: { type: Number, required: true },
-          refreshedAt: { type: Date, required: true },
-        },
-        { _id: false },
-      ),
-      required: false,
-    },
   },
   { timestamps: true, collection: 'connections', versionKey: false },
 );
@@ -124,10 +101,91 @@ export function connectionModel(db: MongoConnection): Model<ConnectionRecord> {
   );
 }
 
+/**
+ * A connection's OAuth tokens, sealed (AES-256-GCM, bound to the connection id). `version` numbers the token sets;
+ * only the worker holding the refresh lease of a version writes the next (see oauth/connection-tokens.ts).
+ */
+export interface StoredTokens {
+  /** The connection's id. */
+  _id: string;
+  access: Sealed;
+  refresh: Sealed;
+  accessExpiresAt: Date;
+  refreshExpiresAt: Date;
+  version: number;
+  refreshedAt: Date;
+}
+
+const tokensSchema = new Schema<StoredTokens>(
+  {
+    _id: { type: String, required: true },
+    access: { type: sealedSchema, required: true },
+    refresh: { type: sealedSchema, required: true },
+    accessExpiresAt: { type: Date, required: true },
+    refreshExpiresAt: { type: Date, required: true },
+    version: { type: Number, required: true },
+    refreshedAt: { type: Date, required: true },
+  },
+  { collection: 'connection_tokens', versionKey: false },
+);
+
+export function connectionTokensModel(db: MongoConnection): Model<StoredTokens> {
+  return (
+    (db.models.ConnectionTokens as Model<StoredTokens> | undefined) ??
+    db.model<StoredTokens>('ConnectionTokens', tokensSchema)
+  );
+}
+
+/** When a QBO webhook for a realm was last stored: written by the API on every delivery. */
+interface RealmWebhookRecord {
+  /** The realm id. */
+  _id: string;
+  lastWebhookAt: Date;
+}
+
+const realmWebhookSchema = new Schema<RealmWebhookRecord>(
+  { _id: { type: String, required: true }, lastWebhookAt: { type: Date, required: true } },
+  { collection: 'realm_webhooks', versionKey: false },
+);
+
+function realmWebhookModel(db: MongoConnection): Model<RealmWebhookRecord> {
+  return (
+    (db.models.RealmWebhook as Model<RealmWebhookRecord> | undefined) ??
+    db.model<RealmWebhookRecord>('RealmWebhook', realmWebhookSchema)
+  );
+}
+
 /** Sync health shows when each connection last heard from Intuit. */
 export async function markWebhookReceived(db: MongoConnection, realmIds: string[], at: Date): Promise<void> {
-  await connectionModel(db).updateMany(
-    { realmId: { $in: [...new Set(realmIds)] }, status: { $ne: 'disconnected' } },
-    { $set: { lastWebhookAt: at } },
-  );
+  for (const realmId of new Set(realmIds)) {
+    try {
+      await realmWebhookModel(db).updateOne(
+        { _id: realmId },
+        { $set: { lastWebhookAt: at } },
+        { upsert: true },
+      );
+    } catch (error) {
+      // Two deliveries for a new realm at once: the other one recorded the time.
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+}
+
+/** What a connection's views show beside its record: its token health and when Intuit last called. */
+export interface ConnectionSideState {
+  tokens: Pick<StoredTokens, 'accessExpiresAt' | 'refreshExpiresAt' | 'refreshedAt'> | null;
+  lastWebhookAt: Date | null;
+}
+
+export async function connectionSideState(
+  db: MongoConnection,
+  connection: Pick<ConnectionRecord, '_id' | 'realmId'>,
+): Promise<ConnectionSideState> {
+  const [tokens, webhook] = await Promise.all([
+    connectionTokensModel(db)
+      .findById(connection._id, { accessExpiresAt: 1, refreshExpiresAt: 1, refreshedAt: 1 })
+      .lean(),
+    realmWebhookModel(db).findById(connection.realmId).lean(),
+  ]);
+  return { tokens: tokens ?? null, lastWebhookAt: webhook?.lastWebhookAt ?? null };
 }

@@ -1,0 +1,267 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { connectionTokensModel } from '../../src/db/models/connection';
+import { eventually } from '../support/env';
+import { ChaosStack, chaosRandom, say, verifierToken, type ConnectedCompany } from './support';
+
+/**
+ * OAuth under pressure: an expired token needed by several worker processes at the same moment, and a refresh token
+ * revoked at Intuit. The single-process race (three MongoDB connections in one process) and needs_reauth at the
+ * ConnectionTokens level are test/oauth/connection-tokens.test.ts; here the racers are separate processes running the
+ * production QBO access path, next to a real worker, and needs_reauth is watched through the CRM's API.
+ */
+describe('chaos: concurrent token refresh across processes, and a revoked refresh token', () => {
+  const random = chaosRandom('tokens');
+  let stack: ChaosStack;
+  let company: ConnectedCompany;
+  const probes = new Set<ChildProcess>();
+
+  beforeAll(async () => {
+    stack = await ChaosStack.start({ name: 'tokens', workers: 1, emulatorSeed: random.seed });
+    company = await stack.connect({ backfill: false, pollIntervalSeconds: 10 });
+    // Intuit may rotate the refresh token on any refresh: a second, uncoordinated refresh would burn the first.
+    await stack.emulator.admin('PUT', '/oauth', { refreshTokenRotation: 'every-refresh' });
+  }, 120_000);
+  afterAll(async () => {
+    for (const probe of probes) probe.kill('SIGKILL');
+    await stack?.close();
+  }, 60_000);
+
+  const metrics = async (): Promise<{ refreshes: number; invalidGrants: number }> =>
+    (await stack.emulator.admin('GET', '/oauth/metrics')).json;
+  const storedTokens = async (connectionId = company.id) =>
+    (await connectionTokensModel(stack.mongo.connection).findById(connectionId).lean()) ?? undefined;
+
+  /**
+   * Starts `count` probe processes, waits until each is connected, then lets them all go at once. A probe still
+   * running after `timeoutMs` is killed and reported as timed out.
+   */
+  async function race(
+    count: number,
+    calls: number,
+    options: { timeoutMs?: number; connectionId?: string } = {},
+  ): Promise<{ ok: number; failures: string[] }[]> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const started = Array.from({ length: count }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'token-probe.ts')], {
+        cwd: path.resolve(__dirname, '..', '..'),
+        env: {
+          ...process.env,
+          ...stack.env,
+          CHAOS_CONNECTION_ID: options.connectionId ?? company.id,
+          CHAOS_CALLS: String(calls),
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      probes.add(child);
+      child.on('exit', () => probes.delete(child));
+      child.stderr.on('data', (chunk: Buffer) =>
+        stack.log(`probe[${child.pid}]: ${chunk.toString().trim()}`),
+      );
+      const lines = createInterface({ input: child.stdout });
+      const ready = new Promise<void>((resolve) => lines.once('line', () => resolve()));
+      const result = new Promise<{ ok: number; failures: string[] }>((resolve) =>
+        lines.on('line', (line) => {
+          if (line.startsWith('{')) resolve(JSON.parse(line) as { ok: number; failures: string[] });
+        }),
+      );
+      return { child, ready, result };
+    });
+    await Promise.all(started.map((probe) => probe.ready));
+    for (const probe of started) probe.child.stdin.write('go\n');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
+    );
+    const outcomes = await Promise.all(
+      started.map(async (probe) => {
+        const outcome = await Promise.race([probe.result, timedOut]);
+        if (outcome !== 'timeout') return outcome;
+        probe.child.kill('SIGKILL');
+        return { ok: 0, failures: [`no answer within ${timeoutMs} ms`] };
+      }),
+    );
+    clearTimeout(timer);
+    return outcomes;
+  }
+
+  it.each([
+    ['the stored access token has expired', 'stored'],
+    ['QBO refuses the access token (401)', 'revoked at QBO'],
+    ['Intuit rotates the refresh token but its answer is lost', 'lost'],
+  ])(
+    'refreshes once when %s and four processes need it at once',
+    async (_what, how) => {
+      const before = await metrics();
+      const version = (await storedTokens())!.version;
+      if (how === 'lost') await stack.emulator.admin('PUT', '/oauth', { dropNextTokenResponses: 1 });
+      if (how === 'stored' || how === 'lost') {
+        await connectionTokensModel(stack.mongo.connection).updateOne(
+          { _id: company.id },
+          { $set: { accessExpiresAt: new Date(0) } },
+        );
+      } else {
+        await stack.emulator.admin('POST', `/companies/${company.realmId}/expire-access-tokens`);
+      }
+      // Three probes of 10 calls each, and the real worker polling CDC at the same moment.
+      const [outcomes] = await Promise.all([
+        race(3, 10),
+        stack.request('POST', `/v1/connections/${company.id}/sync`),
+      ]);
+      say(`token race (${how}): ${JSON.stringify(outcomes)}`);
+      expect(outcomes).toEqual([
+        { ok: 10, failures: [] },
+        { ok: 10, failures: [] },
+        { ok: 10, failures: [] },
+      ]);
+      const after = await metrics();
+      // One refresh across all processes; when its answer is lost, intuit-oauth resends the same refresh token once
+      // and Intuit's grace period for a superseded token honours it.
+      expect(after.refreshes - before.refreshes).toBe(how === 'lost' ? 2 : 1);
+      expect(after.invalidGrants).toBe(before.invalidGrants);
+      expect((await storedTokens())!.version).toBe(version + 1);
+      // The worker carries on with the stored token: its next poll succeeds without another refresh.
+      const polls = async () =>
+        (await stack.request('GET', `/v1/connections/${company.id}`)).json.workflow?.totals?.polls ?? 0;
+      const polled = await polls();
+      await stack.request('POST', `/v1/connections/${company.id}/sync`);
+      await eventually(polls, (count) => count > polled, 15_000);
+      const detail = (await stack.request('GET', `/v1/connections/${company.id}`)).json;
+      expect({
+        status: detail.status,
+        workflow: detail.workflow.state,
+        refreshes: (await metrics()).refreshes,
+      }).toEqual({ status: 'active', workflow: 'syncing', refreshes: after.refreshes });
+    },
+    90_000,
+  );
+
+  // On FerretDB 1.x an update rewrites the whole document, so two concurrent writers of one document can lose each
+  // other's fields: the tokens and the webhook stamp live in documents of their own.
+  it('keeps the rotated tokens when webhooks update the connection while it refreshes', async () => {
+    // A connection of its own: a lost write here leaves a refresh lease behind for 30 s.
+    const own = await stack.connect({ company: { companyName: 'Chaos Token Webhooks' }, backfill: false });
+    // Intuit notifies about an entity the engine does not sync, eight deliveries at a time: each is stored and
+    // stamps the realm's lastWebhookAt while the token races run.
+    let storming = true;
+    let sent = 0;
+    const deliver = async () => {
+      while (storming) {
+        sent += 1;
+        const body = JSON.stringify({
+          eventNotifications: [
+            {
+              realmId: own.realmId,
+              dataChangeEvent: {
+                entities: [
+                  {
+                    name: 'Item',
+                    id: '1',
+                    operation: 'Update',
+                    lastUpdated: new Date(Date.UTC(2026, 0, 1) + sent).toISOString(),
+                  },
+                ],
+              },
+            },
+          ],
+        });
+        const response = await fetch(`${stack.url}/v1/webhooks/quickbooks`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'intuit-signature': createHmac('sha256', verifierToken).update(body).digest('base64'),
+          },
+          body,
+        });
+        expect(response.status).toBe(200);
+      }
+    };
+    const rounds: { refreshes: number; version: number; fresh: boolean; calls: number[] }[] = [];
+    const storm = Promise.all(Array.from({ length: 8 }, deliver));
+    try {
+      for (let round = 0; round < 3; round += 1) {
+        const before = await metrics();
+        const version = (await storedTokens(own.id))!.version;
+        // QBO refuses the current access token (no write of ours to the connection, which the storm could undo).
+        await stack.emulator.admin('POST', `/companies/${own.realmId}/expire-access-tokens`);
+        // A refresh takes well under a second; the others wait for the stored version to move (a lost write of it
+        // leaves them waiting out the 30 s refresh lease).
+        const outcomes = await race(3, 5, { timeoutMs: 10_000, connectionId: own.id });
+        const stored = (await storedTokens(own.id))!;
+        rounds.push({
+          refreshes: (await metrics()).refreshes - before.refreshes,
+          version: stored.version - version,
+          fresh: stored.accessExpiresAt.getTime() > Date.now(),
+          calls: outcomes.map((outcome) => outcome.ok),
+        });
+        if (stored.version === version) break; // the lease of the lost version blocks the next round
+      }
+    } finally {
+      storming = false;
+      await storm;
+    }
+    say(`token races under ${sent} webhook deliveries: ${JSON.stringify(rounds)}`);
+    // Each refresh happened once, and the connection holds its result: the next version, a token good for an hour.
+    expect(rounds).toEqual(
+      Array.from({ length: 3 }, () => ({ refreshes: 1, version: 1, fresh: true, calls: [5, 5, 5] })),
+    );
+  }, 90_000);
+
+  it('parks a connection whose refresh token was revoked, tells the CRM once, and resumes on reconnect', async () => {
+    await stack.emulator.admin('POST', `/companies/${company.realmId}/revoke-refresh-tokens`);
+    await stack.emulator.admin('POST', `/companies/${company.realmId}/expire-access-tokens`);
+    expect((await stack.request('POST', `/v1/connections/${company.id}/sync`)).status).toBe(202);
+    const parked = await eventually(
+      async () => (await stack.request('GET', `/v1/connections/${company.id}`)).json,
+      (detail) => detail.status === 'needs_reauth' && detail.workflow?.state === 'needs_reauth',
+      20_000,
+    );
+    expect(parked).toMatchObject({
+      status: 'needs_reauth',
+      statusReason: expect.stringContaining('invalid_grant'),
+      workflow: { state: 'needs_reauth' },
+    });
+    const statuses = async () =>
+      (await stack.events(`type=connection.status_changed&connectionId=${company.id}`)).map(
+        (event) => event.data.status,
+      );
+    expect((await statuses()).filter((status) => status === 'needs_reauth')).toHaveLength(1);
+    const refreshesWhileParked = (await metrics()).refreshes;
+
+    // A contact sent while parked is accepted, waits, and is written after the user reconnects.
+    const contactPath = `/v1/contacts/parked-${random.seed}?connectionId=${company.id}`;
+    const put = await stack.request('PUT', contactPath, {
+      body: {
+        updatedAt: new Date().toISOString(),
+        fields: { displayName: `Parked ${random.seed}`, email: `parked-${random.seed}@example.com` },
+      },
+    });
+    expect(put.status).toBe(202);
+    expect((await stack.request('POST', `/v1/connections/${company.id}/sync`)).json).toMatchObject({
+      status: 409,
+      code: 'connection_inactive',
+    });
+    // Nothing asked Intuit for tokens while the connection was parked.
+    expect((await metrics()).refreshes).toBe(refreshesWhileParked);
+
+    const reconnected = await stack.authorize(company.realmId, false);
+    expect(reconnected.id).toBe(company.id);
+    const synced = await eventually(
+      () => stack.request('GET', contactPath),
+      (view) => view.json.sync.state === 'synced',
+      20_000,
+    );
+    const qbo = await stack.qbo(company.realmId);
+    const created = (await qbo.read('Customer', synced.json.quickbooks.customerId)).json.Customer;
+    expect(created.DisplayName).toBe(`Parked ${random.seed}`);
+    expect((await stack.request('GET', `/v1/connections/${company.id}`)).json).toMatchObject({
+      status: 'active',
+      workflow: { state: 'syncing' },
+    });
+    const after = await statuses();
+    expect(after.filter((status) => status === 'needs_reauth')).toHaveLength(1);
+    expect(after.at(-1)).toBe('active');
+  }, 90_000);
+});
