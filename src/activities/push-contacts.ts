@@ -21,7 +21,7 @@ import {
 } from '../sync/customer-mapping';
 import type { SyncFieldName, SyncFields } from '../sync/fields';
 import { findMatch, type MatchCandidate } from '../sync/matching';
-import { mergeContact, snapshotAfter } from '../sync/merge';
+import { baseWithUnconfirmedWrite, mergeContact, snapshotAfter } from '../sync/merge';
 import { recordAccountEvents } from '../outbound/events';
 import { writeQboChangesToContact } from './crm-propagation';
 import { asActivity } from './failures';
@@ -129,10 +129,15 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
   }
   for (let attempt = 1; attempt <= maxStaleRetries; attempt += 1) {
     const customer = await context.client.read('Customer', link.qboCustomerId);
+    const qbo = customerToFields(customer);
+    // A link that never synced has no base: the more recent side wins each field.
+    const base = link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : null;
     const result = mergeContact({
-      // A link that never synced has no base: the more recent side wins each field.
-      base: link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : null,
-      qbo: customerToFields(customer),
+      base:
+        base && link.unconfirmedWrite
+          ? baseWithUnconfirmedWrite(base, loadFields(link.unconfirmedWrite), qbo)
+          : base,
+      qbo,
       crm,
       qboUpdatedAt: customer.MetaData?.LastUpdatedTime ?? context.now.toISOString(),
       crmUpdatedAt: contact.updatedAt,
@@ -142,6 +147,11 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
     if (changed.length > 0) {
       const problems = validateForQbo(result.toQbo);
       if (problems.length > 0) return reject(context, crmContactId, link.qboCustomerId, problems);
+      // Written ahead: if QBO commits this and the answer is lost, the retry must know the new values are ours.
+      await contactLinkModel(db).updateOne(
+        { _id: link._id },
+        { $set: { unconfirmedWrite: storeFields(result.toQbo as SyncFields) } },
+      );
       try {
         written = await context.client.update(
           'Customer',
@@ -364,7 +374,10 @@ async function finishSync(
   const { db } = context.deps;
   await contactLinkModel(db).updateOne(
     { _id: link._id },
-    { $set: { snapshot: storeFields(snapshot), qboSyncToken: customer.SyncToken, syncedAt: context.now } },
+    {
+      $set: { snapshot: storeFields(snapshot), qboSyncToken: customer.SyncToken, syncedAt: context.now },
+      $unset: { unconfirmedWrite: 1 },
+    },
   );
   await applyRecords(
     projectionContext(db, context.connection, context.deps.qbo.settings.environment, context.now),

@@ -35,6 +35,8 @@ export interface ContactLinkRecord {
   snapshot: StoredFields;
   /** QBO's SyncToken after our last write: CDC and webhooks bringing back this version are our own echo. */
   qboSyncToken: string;
+  /** Fields sent to QBO whose answer has not been seen yet (see `baseWithUnconfirmedWrite`). */
+  unconfirmedWrite?: StoredFields;
   linkedBy: LinkMethod;
   syncedAt: Date;
   /** The contact was deleted in the CRM; the QBO customer is left as it is (QBO cannot delete customers). */
@@ -87,6 +89,7 @@ const linkSchema = new Schema<ContactLinkRecord>(
     qboCustomerId: { type: String, required: true },
     snapshot: { type: Schema.Types.Mixed, required: true },
     qboSyncToken: { type: String, default: '' },
+    unconfirmedWrite: Schema.Types.Mixed,
     linkedBy: { type: String, enum: linkMethods, required: true },
     syncedAt: { type: Date, required: true },
     deletedAt: Date,

@@ -108,6 +108,25 @@ export function mergeContact(input: MergeInput): MergeResult {
 }
 
 /**
+ * The base to merge against when a write of ours may have committed unseen (QBO took it, its answer was lost): the
+ * fields QBO now holds exactly as we sent them were agreed by both sides, so they are not a QBO edit. Without this a
+ * newer CRM edit of the same field looks like a conflict, and QBO, holding our older value, wins it.
+ */
+export function baseWithUnconfirmedWrite(
+  base: SyncFields,
+  sent: Partial<SyncFields>,
+  qbo: SyncFields,
+): SyncFields {
+  const adjusted = { ...base };
+  for (const field of Object.keys(sent) as SyncFieldName[]) {
+    const value = sent[field] ?? null;
+    if (normaliseValue(field, tidyValue(qbo[field])) === normaliseValue(field, value))
+      adjusted[field] = value;
+  }
+  return adjusted;
+}
+
+/**
  * The new base to store, once `toQbo` and `toCrm` have been written. Store it only after both writes succeed:
  * a stale base makes a later change look two-sided, which QBO then wins.
  */

@@ -1,6 +1,11 @@
 import { toSyncFields, type SyncFieldName, type SyncFields } from '../../../src/sync/fields';
 import type { MappingPolicy } from '../../../src/sync/mapping-policy';
-import { mergeContact, snapshotAfter, type MergeInput } from '../../../src/sync/merge';
+import {
+  baseWithUnconfirmedWrite,
+  mergeContact,
+  snapshotAfter,
+  type MergeInput,
+} from '../../../src/sync/merge';
 
 const base = toSyncFields({
   givenName: 'Ann',
@@ -161,6 +166,35 @@ describe('three-way merge with a base', () => {
     expect(result.toQbo).toEqual({});
     expect(result.toCrm).toEqual({ displayName: 'Ann Lee' });
     expect(result.merged.displayName).toBe('Ann Lee');
+  });
+});
+
+describe('a write of ours that QBO may have committed unseen', () => {
+  const sent = { phone: '555-0101', notes: 'VIP, net 30' };
+
+  it('counts the fields QBO holds as we sent them as agreed, so a newer CRM edit wins without a conflict', () => {
+    const qbo = { ...base, ...sent };
+    const result = merge({
+      base: baseWithUnconfirmedWrite(base, sent, qbo),
+      qbo,
+      crm: { ...base, ...sent, phone: '555-0102' },
+      qboUpdatedAt: later,
+      crmUpdatedAt: earlier,
+    });
+    expect(result).toMatchObject({ toQbo: { phone: '555-0102' }, toCrm: {}, conflicts: [] });
+  });
+
+  it('compares normalised values, as QBO may spell them otherwise', () => {
+    const qbo = { ...base, phone: ' 555-0101 ', notes: 'VIP, net 30' };
+    expect(baseWithUnconfirmedWrite(base, sent, qbo)).toEqual({ ...base, ...sent });
+  });
+
+  it('leaves the base alone where QBO holds something else: the write did not commit, or was edited after', () => {
+    const qbo = { ...base, phone: '555-0199' };
+    const adjusted = baseWithUnconfirmedWrite(base, sent, qbo);
+    expect(adjusted).toEqual(base);
+    const result = merge({ base: adjusted, qbo, crm: { ...base, phone: '555-0102' } });
+    expect(result.conflicts).toHaveLength(1);
   });
 });
 
