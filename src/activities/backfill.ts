@@ -1,4 +1,3 @@
-import { heartbeat } from '@temporalio/activity';
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectionModel } from '../db/models/connection';
 import { applyRecords, type ProjectedEntity } from '../projections/apply';
@@ -67,7 +66,6 @@ export function createBackfillActivities(deps: BackfillDependencies) {
           qboQuery`select * from ${qboIdentifier(entity)}` +
           `${where} orderby Id startposition ${startPosition} maxresults ${maxPageSize}`;
         const page = await client.query(statement, { entity });
-        heartbeat();
         const at = now();
         const projection = projectionContext(deps.db, connection, deps.qbo.settings.environment, at);
         const counts = await applyRecords(projection, entity, page.rows);

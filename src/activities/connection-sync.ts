@@ -1,4 +1,3 @@
-import { heartbeat } from '@temporalio/activity';
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
 import { inboxModel } from '../ingest/inbox';
@@ -137,7 +136,6 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
               target.counts.deleted += 1;
             }
           }
-          heartbeat();
         }
         await connectionModel(deps.db).updateOne(
           { _id: connectionId },
@@ -175,7 +173,6 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
         }
         for (const { entity, id } of wanted.values()) {
           await fetchAndApply(client, target, entity, id, now());
-          heartbeat();
         }
         for (const event of events) {
           if (event.entity === 'Customer' && event.operation === 'Merge' && event.deletedId) {
@@ -202,7 +199,6 @@ async function readChangedSince(
 ): Promise<void> {
   for await (const page of client.queryAll(entity, qboQuery`MetaData.LastUpdatedTime >= ${since}`)) {
     await applyPage(target, entity, page.rows);
-    heartbeat();
   }
 }
 

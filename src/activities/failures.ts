@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ConnectionNeedsReauthError } from '../oauth/connection-tokens';
 import { QboApiError } from '../qbo';
 import { failureTypes } from './failure-types';
@@ -31,11 +31,23 @@ export function toActivityFailure(error: unknown): unknown {
   return error;
 }
 
-/** Runs an activity body and converts its failure. */
+/** Well inside the shortest heartbeat timeout of any activity (20 s, the backfill's). */
+const heartbeatEveryMs = 5_000;
+
+/**
+ * Runs an activity body, heartbeating while it runs, and converts its failure. The heartbeat says "this worker is
+ * alive": beating from a timer rather than between steps keeps one slow step (a page of writes on a loaded
+ * database) from being timed out and retried from the start, over and over. A stuck body still ends at the
+ * activity's start-to-close timeout.
+ */
 export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const beat = setInterval(() => context.heartbeat(), heartbeatEveryMs);
   try {
     return await body();
   } catch (error) {
     throw toActivityFailure(error);
+  } finally {
+    clearInterval(beat);
   }
 }

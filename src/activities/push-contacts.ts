@@ -1,4 +1,3 @@
-import { heartbeat } from '@temporalio/activity';
 import type { Connection as MongoConnection } from 'mongoose';
 import type { ConnectionRecord } from '../db/models/connection';
 import { applyRecords } from '../projections/apply';
@@ -100,7 +99,6 @@ export function createPushActivities(deps: PushDependencies) {
               { field: error.element ?? 'contact', problem: `QuickBooks refused it: ${error.message}` },
             ]);
           }
-          heartbeat();
         }
         return context.counts;
       });
