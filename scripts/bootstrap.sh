@@ -4,7 +4,9 @@
 #  - the Temporal CLI and FerretDB, built once per machine into ~/.cache/qbo-sync/bin (see src/stack/tools.ts),
 #    unless TEMPORAL_ADDRESS / MONGODB_URI point at servers that already run;
 #  - with --test, the Debian packages the test suite drives (docker-compose, to validate docker-compose.yml;
-#    chromium, the headless browser the panel tests drive through playwright-core).
+#    chromium, the headless browser the panel tests drive through playwright-core; python3-venv when Python lacks
+#    venv), then schemathesis, the OpenAPI fuzzer of test/chaos/api-fuzz.test.ts, pip-installed once per machine
+#    into a venv at ~/.cache/qbo-sync/bin/schemathesis@<version> (unless SCHEMATHESIS_PATH names one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,5 +43,9 @@ if [ "${1:-}" = "--test" ]; then
   missing=()
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM_PATH:-}" ] || missing+=(chromium)
+  if [ -z "${SCHEMATHESIS_PATH:-}" ]; then
+    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+  fi
   if [ ${#missing[@]} -gt 0 ]; then install_debian_packages "${missing[@]}"; fi
+  node --import tsx src/stack/cli.ts setup-test
 fi

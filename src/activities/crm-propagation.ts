@@ -1,5 +1,5 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import type { ConnectionRecord } from '../db/models/connection';
+import { loadMappingPolicy, type ConnectionRecord } from '../db/models/connection';
 import { recordAccountEvents, type EventDraft } from '../outbound/events';
 import {
   contactKey,
@@ -83,7 +83,7 @@ export async function propagateCustomers(
       crm: crmFields,
       qboUpdatedAt: customer.MetaData?.LastUpdatedTime ?? now.toISOString(),
       crmUpdatedAt: contact.updatedAt,
-      policy: connection.settings?.mappingPolicy ?? {},
+      policy: loadMappingPolicy(connection.settings?.mappingPolicy),
     });
     const written = await writeQboChangesToContact(
       db,

@@ -1,5 +1,5 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import type { ConnectionRecord } from '../db/models/connection';
+import { loadMappingPolicy, type ConnectionRecord } from '../db/models/connection';
 import { applyRecords } from '../projections/apply';
 import {
   contactKey,
@@ -139,6 +139,7 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
       crm,
       qboUpdatedAt: customer.MetaData?.LastUpdatedTime ?? context.now.toISOString(),
       crmUpdatedAt: contact.updatedAt,
+      policy: loadMappingPolicy(context.connection.settings?.mappingPolicy),
     });
     const changed = Object.keys(result.toQbo);
     let written: Customer = customer;

@@ -46,6 +46,23 @@ function sendProblem(res: Response, problem: ApiProblem): void {
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toJSON()));
 }
 
+/** The driver's (and mongoose's) names for "could not reach the server", as opposed to a query that failed. */
+const unreachableErrors = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+  'MongoTopologyClosedError',
+]);
+
+function databaseUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  // Mongoose queues commands while it reconnects, and gives up on them with this message.
+  return unreachableErrors.has(error.name) || /buffering timed out/.test(error.message);
+}
+
 /** body-parser marks its errors with `type`; everything unknown is a 500 that says nothing about internals. */
 function asProblem(error: unknown): ApiProblem {
   if (error instanceof ApiProblem) return error;
@@ -61,5 +78,14 @@ function asProblem(error: unknown): ApiProblem {
     );
   if (typeof status === 'number' && status >= 400 && status < 500)
     return new ApiProblem(status, 'bad_request', (error as Error).message);
+  if (databaseUnreachable(error))
+    return new ApiProblem(
+      503,
+      'database_unavailable',
+      'the database is not answering; nothing was changed, retry the request',
+      undefined,
+      undefined,
+      { 'Retry-After': '5' },
+    );
   return new ApiProblem(500, 'internal_error', 'The request could not be completed.');
 }

@@ -6,11 +6,12 @@ import { claimModel, isDuplicateKey } from '../db/claims';
 import {
   connectionModel,
   connectionTokensModel,
+  storeMappingPolicy,
   type ConnectionRecord,
   type ConnectionSettings,
 } from '../db/models/connection';
 import { storeTokens } from '../oauth/connection-tokens';
-import { IntuitOAuth, type TokenSet } from '../oauth/intuit-oauth';
+import { IntuitOAuth, InvalidGrantError, type TokenSet } from '../oauth/intuit-oauth';
 import { FollowUpService } from '../followups/service';
 import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
 import { QboClient } from '../qbo';
@@ -38,7 +39,12 @@ const stateTtlMs = 15 * 60_000;
 export class ConnectFlowError extends Error {
   constructor(
     readonly code:
-      'invalid_state' | 'state_expired' | 'state_used' | 'authorization_denied' | 'token_exchange_failed',
+      | 'invalid_state'
+      | 'state_expired'
+      | 'state_used'
+      | 'authorization_denied'
+      | 'invalid_code'
+      | 'token_exchange_failed',
     message: string,
   ) {
     super(message);
@@ -119,6 +125,12 @@ export class ConnectionService {
     try {
       exchanged = await this.oauth.exchangeCode(callbackUrl);
     } catch (exchangeError) {
+      // Intuit refused the code itself (wrong, expired or already used): the caller's to fix, not an outage.
+      if (exchangeError instanceof InvalidGrantError)
+        throw new ConnectFlowError(
+          'invalid_code',
+          `Intuit refused the authorization code: ${exchangeError.message}`,
+        );
       throw new ConnectFlowError(
         'token_exchange_failed',
         exchangeError instanceof Error ? exchangeError.message : 'the code could not be exchanged',
@@ -149,7 +161,11 @@ export class ConnectionService {
     connectionId: string,
     changes: Partial<ConnectionSettings>,
   ): Promise<ConnectionRecord | null> {
-    const set = Object.fromEntries(Object.entries(changes).map(([key, value]) => [`settings.${key}`, value]));
+    const stored = {
+      ...changes,
+      ...(changes.mappingPolicy ? { mappingPolicy: storeMappingPolicy(changes.mappingPolicy) } : {}),
+    };
+    const set = Object.fromEntries(Object.entries(stored).map(([key, value]) => [`settings.${key}`, value]));
     const updated = await connectionModel(this.deps.db)
       .findOneAndUpdate({ _id: connectionId, accountId }, { $set: set }, { new: true })
       .lean();

@@ -1,7 +1,7 @@
 import { loadStackConfig } from './config';
 import { setUpDemo } from './demo';
 import { Supervisor, startStack } from './launcher';
-import { ensureTool, tools } from './tools';
+import { ensurePythonTool, ensureTool, pythonTools, tools } from './tools';
 import { redactUri } from '../logger';
 
 const say = (line: string): void => {
@@ -18,6 +18,14 @@ async function setup(): Promise<void> {
   for (const spec of needed) {
     const found = await ensureTool(spec, (line) => say(`setup    │ ${line}`));
     say(`setup    │ ${spec.binary}: ${found.path} (${found.source})`);
+  }
+}
+
+/** Installs what only the test suite needs: schemathesis, which fuzzes the API from its OpenAPI document. */
+async function setupTest(): Promise<void> {
+  for (const spec of Object.values(pythonTools)) {
+    const found = await ensurePythonTool(spec, (line) => say(`setup    │ ${line}`));
+    say(`setup    │ ${spec.binary}: ${found.command.at(-1)} (${found.source})`);
   }
 }
 
@@ -86,7 +94,7 @@ async function up(): Promise<void> {
   }
 }
 
-const commands: Record<string, () => Promise<void>> = { setup, up };
+const commands: Record<string, () => Promise<void>> = { setup, 'setup-test': setupTest, up };
 const command = process.argv[2] ?? 'up';
 const run = commands[command];
 if (!run) {

@@ -173,7 +173,11 @@ function run(
       tail = (tail + chunk.toString()).slice(-4000);
     });
     child.on('error', (error) =>
-      reject(new Error(`${command} could not start (${error.message}); is Go installed and on PATH?`)),
+      reject(
+        new Error(
+          `${command} could not start (${error.message}); is ${command === 'go' ? 'Go' : command} installed and on PATH?`,
+        ),
+      ),
     );
     child.on('exit', (code) => {
       if (code === 0) resolve(stdout);
@@ -183,4 +187,97 @@ function run(
       }
     });
   });
+}
+
+/**
+ * A Python command-line tool that only the test suite needs, installed from PyPI with pip into its own virtual
+ * environment in the same per-user cache. Its flags change between releases, so only the pinned version is used:
+ * the `*_PATH` variable, else the cached venv, never whatever `PATH` has.
+ */
+export interface PythonToolSpec {
+  /** The console script the package installs, and the cache folder's name. */
+  binary: string;
+  /** The PyPI requirement, pinned. */
+  requirement: string;
+  version: string;
+  pathVariable: string;
+}
+
+export const pythonTools = {
+  schemathesis: {
+    binary: 'schemathesis',
+    requirement: 'schemathesis==4.32.5',
+    version: '4.32.5',
+    pathVariable: 'SCHEMATHESIS_PATH',
+  },
+} satisfies Record<string, PythonToolSpec>;
+
+/** The pinned venv's folder, e.g. `~/.cache/qbo-sync/bin/schemathesis@4.32.5`. */
+export function cachedVenvPath(spec: PythonToolSpec, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(toolsDir(env), `${spec.binary}@${spec.version}`);
+}
+
+/**
+ * How to run a Python tool: `[program, ...leading arguments]`. A cached venv's script is run by the venv's own
+ * Python rather than through its shebang, which names the private folder the venv was built in.
+ */
+export function locatePythonTool(
+  spec: PythonToolSpec,
+  env: NodeJS.ProcessEnv = process.env,
+): { command: string[]; source: ToolSource } | undefined {
+  const explicit = env[spec.pathVariable];
+  if (explicit) {
+    if (!isExecutable(explicit))
+      throw new Error(`${spec.pathVariable}=${explicit} is not an executable file`);
+    return { command: [explicit], source: 'env' };
+  }
+  const venv = cachedVenvPath(spec, env);
+  const python = path.join(venv, 'bin', 'python');
+  const script = path.join(venv, 'bin', spec.binary);
+  // isExecutable follows the python symlink, so a venv whose base interpreter is gone counts as missing.
+  if (isExecutable(python) && isExecutable(script)) return { command: [python, script], source: 'cache' };
+  return undefined;
+}
+
+/**
+ * Returns a way to run `spec`, installing it with `python3 -m venv` and pip into the cache when it is missing. The
+ * venv is built in a private folder and renamed into place, so two clones installing at once never see half of it.
+ */
+export async function ensurePythonTool(
+  spec: PythonToolSpec,
+  log: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ command: string[]; source: ToolSource }> {
+  const found = locatePythonTool(spec, env);
+  if (found) return found;
+
+  const target = cachedVenvPath(spec, env);
+  mkdirSync(path.dirname(target), { recursive: true });
+  const buildDir = mkdtempSync(path.join(path.dirname(target), '.build-'));
+  const started = Date.now();
+  log(`installing ${spec.requirement} from PyPI into ${target}`);
+  try {
+    const venv = path.join(buildDir, 'venv');
+    await run('python3', ['-m', 'venv', venv], env, log).catch((error: Error) => {
+      throw new Error(`${error.message} (Python 3 with venv is needed; on Debian: python3-venv)`);
+    });
+    await run(
+      path.join(venv, 'bin', 'python'),
+      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', spec.requirement],
+      env,
+      log,
+    );
+    try {
+      renameSync(venv, target);
+    } catch (error) {
+      // Another clone finished first: use its venv.
+      if (!locatePythonTool(spec, env)) throw error;
+    }
+  } finally {
+    rmSync(buildDir, { recursive: true, force: true });
+  }
+  log(`installed ${target} in ${Math.round((Date.now() - started) / 1000)} s`);
+  const installed = locatePythonTool(spec, env);
+  if (!installed) throw new Error(`${spec.binary} is missing from ${target} after installing it`);
+  return { ...installed, source: 'built' };
 }

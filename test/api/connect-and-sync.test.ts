@@ -327,6 +327,21 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
       pollIntervalSeconds: 30,
       mappingPolicy: { notes: 'qbo-to-crm' },
     });
+    // A field the policy keeps one way is never written to QBO; the others still are.
+    const before = (await harness.request('GET', '/v1/contacts/crm-1')).json;
+    const put = await harness.request('PUT', '/v1/contacts/crm-1', {
+      body: {
+        updatedAt: new Date().toISOString(),
+        fields: { ...before.fields, notes: 'from the CRM, kept out of QBO', phone: '555-0142' },
+      },
+    });
+    expect(put.status).toBe(202);
+    const customer = await eventually(
+      async () => (await qbo.read('Customer', before.quickbooks.customerId)).json.Customer,
+      (found) => found.PrimaryPhone?.FreeFormNumber === '555-0142',
+      10_000,
+    );
+    expect(customer.Notes ?? null).not.toBe('from the CRM, kept out of QBO');
 
     const removed = await harness.request('DELETE', `/v1/connections/${connection.id}`);
     expect(removed.status).toBe(200);

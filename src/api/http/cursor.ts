@@ -11,19 +11,33 @@ export interface Position {
   id: string;
 }
 
-const positionSchema = z.object({ at: z.string(), id: z.string() });
+/** What encodeCursor writes, checked again on the way back in: a hand-made cursor is a 400, never a bad query. */
+const positionSchema = z.object({
+  at: z.union([z.literal(''), z.iso.datetime({ offset: true })]),
+  id: z.string().min(1).max(500),
+});
+const objectIdPattern = /^[0-9a-f]{24}$/;
 
 export function encodeCursor(position: Position): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, field = 'query.cursor'): Position | undefined {
+/** `ids: 'objectId'` for lists whose `_id` is an ObjectId, so the id can be turned back into one. */
+export function decodeCursor(
+  cursor: string | undefined,
+  field = 'query.cursor',
+  options: { ids?: 'objectId' } = {},
+): Position | undefined {
   if (cursor === undefined) return undefined;
+  let position: Position | undefined;
   try {
-    return positionSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    position = positionSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
-    throw new ApiProblem(400, 'invalid_cursor', 'cursor is not one this API returned', field);
+    position = undefined;
   }
+  if (!position || (options.ids === 'objectId' && !objectIdPattern.test(position.id)))
+    throw new ApiProblem(400, 'invalid_cursor', 'cursor is not one this API returned', field);
+  return position;
 }
 
 export const pageQuery = {

@@ -37,6 +37,44 @@ const titles: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/**
+ * Every problem code the API answers with, and its status: the table in docs/api.md. Each route's OpenAPI entry
+ * documents the statuses of the codes it may answer, so a client (or a fuzzer) knows every status to expect.
+ */
+export const problemCodes = {
+  validation_failed: 400,
+  invalid_json: 400,
+  invalid_cursor: 400,
+  connection_required: 400,
+  invalid_state: 400,
+  state_expired: 400,
+  authorization_denied: 400,
+  invalid_code: 400,
+  authentication_required: 401,
+  invalid_api_key: 401,
+  not_found: 404,
+  route_not_found: 404,
+  state_used: 409,
+  no_connection: 409,
+  connection_inactive: 409,
+  stale_contact: 409,
+  customer_already_linked: 409,
+  no_webhook_endpoint: 409,
+  idempotency_conflict: 409,
+  conflict_resolved: 409,
+  follow_up_closed: 409,
+  body_too_large: 413,
+  customer_not_found: 422,
+  idempotency_key_reused: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  token_exchange_failed: 502,
+  sync_unavailable: 503,
+  database_unavailable: 503,
+} as const satisfies Record<string, number>;
+
+export type ProblemCode = keyof typeof problemCodes;
+
 export class ApiProblem extends Error {
   constructor(
     readonly status: number,

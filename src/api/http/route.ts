@@ -1,7 +1,7 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { ApiProblem, problemSchema, validationProblem } from './problem';
+import { ApiProblem, problemCodes, problemSchema, validationProblem, type ProblemCode } from './problem';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -45,8 +45,15 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   body?: B;
   /** POSTs that create things accept an `Idempotency-Key`. */
   idempotent?: boolean;
-  /** Success responses; problem responses are documented for every route. */
+  /** Success responses; problem responses are documented from `problems`. */
   responses: Record<number, { description: string; schema?: z.ZodType; redirect?: true }>;
+  /**
+   * The problems this route may answer besides those every route may (`validation_failed`, `not_found`,
+   * `internal_error`, `database_unavailable`; with an API key `authentication_required`, `invalid_api_key` and
+   * `rate_limited`; with a body `invalid_json` and `body_too_large`; when idempotent `idempotency_conflict` and
+   * `idempotency_key_reused`). The OpenAPI document lists each status with its codes.
+   */
+  problems?: ProblemCode[];
   handler(input: HandlerInput<P, Q, B>): Promise<Reply>;
 }
 
@@ -60,12 +67,44 @@ export interface RouteMiddleware {
   ): Promise<Reply & { replayed?: boolean }>;
 }
 
-const problemStatuses: Record<string, string> = {
-  400: 'The request is invalid; `field` names the offending field.',
-  401: 'Missing or invalid API key.',
-  404: 'Not found in this account.',
-  429: 'Rate limited; retry after `Retry-After` seconds.',
-};
+/** Every problem code a route may answer, grouped by status, each status described by its codes. */
+function problemResponses(
+  spec: Pick<RouteSpec<AnyObject, AnyObject, z.ZodType>, 'method' | 'idempotent' | 'problems'>,
+  secured: boolean,
+): Record<string, { description: string; content: { 'application/problem+json': { schema: z.ZodType } } }> {
+  const codes = new Set<ProblemCode>([
+    'validation_failed',
+    'not_found',
+    'internal_error',
+    'database_unavailable',
+  ]);
+  if (secured)
+    for (const code of ['authentication_required', 'invalid_api_key', 'rate_limited'] as const)
+      codes.add(code);
+  if (spec.method !== 'get' && spec.method !== 'delete') {
+    codes.add('invalid_json');
+    codes.add('body_too_large');
+  }
+  if (spec.idempotent && secured) {
+    codes.add('idempotency_conflict');
+    codes.add('idempotency_key_reused');
+  }
+  for (const code of spec.problems ?? []) codes.add(code);
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const code of codes)
+    byStatus.set(problemCodes[code], [...(byStatus.get(problemCodes[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus]
+      .sort(([a], [b]) => a - b)
+      .map(([status, found]) => [
+        String(status),
+        {
+          description: `Problem JSON; \`code\` is ${found.map((code) => `\`${code}\``).join(' or ')} (see docs/api.md).`,
+          content: { 'application/problem+json': { schema: problemSchema } },
+        },
+      ]),
+  );
+}
 
 /**
  * Routes declared once, as zod schemas: the same declaration validates requests (unknown fields rejected),
@@ -107,6 +146,7 @@ export class ApiRoutes {
               headers: z.object({
                 'Idempotency-Key': z
                   .string()
+                  .min(1)
                   .max(255)
                   .optional()
                   .describe('Repeat a request safely: the same key returns the first response.'),
@@ -124,14 +164,7 @@ export class ApiRoutes {
             },
           ]),
         ),
-        ...Object.fromEntries(
-          Object.entries(problemStatuses)
-            .filter(([status]) => secured || status !== '401')
-            .map(([status, description]) => [
-              status,
-              { description, content: { 'application/problem+json': { schema: problemSchema } } },
-            ]),
-        ),
+        ...problemResponses(spec, secured),
       },
     });
 

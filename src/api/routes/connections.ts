@@ -4,6 +4,7 @@ import { ConnectFlowError, ConnectionService } from '../../connections/service';
 import {
   connectionModel,
   connectionSideState,
+  loadMappingPolicy,
   type ConnectionRecord,
   type ConnectionSideState,
 } from '../../db/models/connection';
@@ -81,7 +82,7 @@ function connectionJson(connection: ConnectionRecord, side: ConnectionSideState)
     multiCurrency: connection.multiCurrency ?? false,
     settings: {
       pollIntervalSeconds: connection.settings?.pollIntervalSeconds ?? 60,
-      mappingPolicy: connection.settings?.mappingPolicy ?? {},
+      mappingPolicy: loadMappingPolicy(connection.settings?.mappingPolicy),
     },
     backfill: connection.backfill
       ? {
@@ -108,11 +109,14 @@ function connectionJson(connection: ConnectionRecord, side: ConnectionSideState)
 
 const idParams = z.object({ id: z.string().max(100) }).strict();
 
+const urlSafe = z.string().regex(/^[\w.~-]*$/, 'has characters Intuit never sends');
+
 const connectProblems: Record<ConnectFlowError['code'], number> = {
   invalid_state: 400,
   state_expired: 400,
   state_used: 409,
   authorization_denied: 400,
+  invalid_code: 400,
   token_exchange_failed: 502,
 };
 
@@ -143,7 +147,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
     body: z
       .object({
         backfill: z.boolean().default(true).describe('Read all existing customers and transactions first.'),
-        returnUrl: z.url().optional().describe('Where the callback sends the user when done.'),
+        returnUrl: z.url().max(2000).optional().describe('Where the callback sends the user when done.'),
       })
       .strict(),
     responses: {
@@ -171,18 +175,42 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
     auth: 'none',
     query: z
       .object({
-        code: z.string().max(2000).optional(),
-        state: z.string().max(4000),
-        realmId: z.string().max(50).optional(),
-        error: z.string().max(200).optional(),
+        // Intuit's values and our signed state are URL-safe ASCII; so bounded, the callback URL stays well under
+        // the server's 16 kB request-line limit, which would otherwise answer 431 before any route runs.
+        code: urlSafe.max(2000).optional(),
+        state: urlSafe.max(4000),
+        realmId: urlSafe.max(50).optional(),
+        error: urlSafe.max(200).optional(),
       })
       // Intuit may add parameters of its own; the signed state is what authenticates this request.
       .loose(),
+    problems: [
+      'invalid_state',
+      'state_expired',
+      'authorization_denied',
+      'invalid_code',
+      'state_used',
+      'token_exchange_failed',
+    ],
     responses: {
       200: { description: 'The connection, when no returnUrl was given.', schema: connectionSchema },
       303: { description: 'Back to the returnUrl, with `connectionId` added.', redirect: true },
     },
-    handler: async ({ req }) => {
+    handler: async ({ req, query }) => {
+      if (!query.error) {
+        const missing = (['code', 'realmId'] as const).filter((name) => !query[name]);
+        if (missing.length > 0)
+          throw new ApiProblem(
+            400,
+            'validation_failed',
+            missing.map((name) => `query.${name}: is required unless \`error\` is given`).join('; '),
+            `query.${missing[0]}`,
+            missing.map((name) => ({
+              field: `query.${name}`,
+              message: 'is required unless `error` is given',
+            })),
+          );
+      }
       const callbackUrl = new URL(req.originalUrl, services.qbo.oauth.redirectUri).toString();
       try {
         const { connection, returnUrl } = await (await service()).completeConnect(callbackUrl);
@@ -194,7 +222,12 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
         return { status: 200, body: await view(connection) };
       } catch (error) {
         if (error instanceof ConnectFlowError)
-          throw new ApiProblem(connectProblems[error.code], error.code, error.message, 'query.state');
+          throw new ApiProblem(
+            connectProblems[error.code],
+            error.code,
+            error.message,
+            error.code === 'invalid_code' ? 'query.code' : 'query.state',
+          );
         throw error;
       }
     },
@@ -206,6 +239,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
     tag: 'Connections',
     summary: 'List the account’s connections',
     query: z.object(pageQuery).strict(),
+    problems: ['invalid_cursor'],
     responses: {
       200: { description: 'A page of connections.', schema: pageOf(connectionSchema, 'ConnectionPage') },
     },
@@ -285,6 +319,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
     tag: 'Connections',
     summary: 'Sync now: poll QuickBooks for changes without waiting for the timer',
     params: idParams,
+    problems: ['connection_inactive'],
     responses: { 202: { description: 'The poll is queued.', schema: connectionSchema } },
     handler: async ({ auth, params }) => {
       const connection = await owned(auth.accountId, params.id);

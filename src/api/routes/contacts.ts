@@ -88,6 +88,9 @@ const contactProblems: Record<ContactProblem['code'], number> = {
   customer_already_linked: 409,
 };
 
+/** Naming the connection, or leaving it out, can fail on every contact route. */
+const connectionProblems = ['connection_required', 'no_connection'] as const;
+
 export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void {
   /** Runs contact work, turning the service's refusals into problems. */
   async function contactWork<T>(work: () => Promise<T>): Promise<T> {
@@ -152,6 +155,14 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
         qboCustomerId: z.string().max(50).optional(),
       })
       .strict(),
+    problems: [
+      ...connectionProblems,
+      'connection_inactive',
+      'stale_contact',
+      'customer_not_found',
+      'customer_already_linked',
+      'sync_unavailable',
+    ],
     responses: { 202: { description: 'Stored; the sync to QuickBooks is queued.', schema: contactSchema } },
     handler: async ({ auth, params, query, body }) =>
       contactWork(async () => {
@@ -180,6 +191,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     summary: 'Delete a contact; its QuickBooks customer is left as it is',
     params: contactParams,
     query: connectionQuery,
+    problems: [...connectionProblems, 'connection_inactive', 'sync_unavailable'],
     responses: {
       202: { description: 'Marked deleted; the link becomes a tombstone.', schema: contactSchema },
     },
@@ -203,6 +215,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     summary: 'A contact with QuickBooks’ changes merged in, its link and its sync state',
     params: contactParams,
     query: connectionQuery,
+    problems: [...connectionProblems],
     responses: { 200: { description: 'The contact.', schema: contactSchema } },
     handler: async ({ auth, params, query }) =>
       contactWork(async () => {
@@ -226,6 +239,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
         ...pageQuery,
       })
       .strict(),
+    problems: ['invalid_cursor'],
     responses: {
       200: { description: 'A page of changes.', schema: pageOf(feedItemSchema, 'ContactFeedPage') },
     },
@@ -260,6 +274,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     summary: 'The contact’s QuickBooks section: customer link, billing summary, transactions folder',
     params: contactParams,
     query: connectionQuery,
+    problems: [...connectionProblems],
     responses: { 200: { description: 'The section.', schema: contactSectionSchema } },
     handler: async ({ auth, params, query }) =>
       contactWork(async () => {
@@ -291,6 +306,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
         cursor: pageQuery.cursor,
       })
       .strict(),
+    problems: [...connectionProblems, 'invalid_cursor'],
     responses: {
       200: {
         description: 'A page of transactions.',
@@ -343,11 +359,12 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     body: z
       .object({ ttlSeconds: z.number().int().min(1).max(maxEmbedTokenTtlSeconds).default(900) })
       .strict(),
+    problems: [...connectionProblems],
     responses: {
       201: {
         description: 'The panel URL.',
         schema: z
-          .object({ url: z.string(), token: z.string(), expiresAt: z.string() })
+          .object({ url: z.string(), token: z.string(), expiresAt: isoTime })
           .meta({ id: 'EmbedToken' }),
       },
     },
@@ -370,7 +387,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
           body: {
             url: embedPanelPath(params.crmContactId, minted.token),
             token: minted.token,
-            expiresAt: minted.expiresAt,
+            expiresAt: minted.expiresAt.toISOString(),
           },
         };
       }),

@@ -146,6 +146,7 @@ export function addEventRoutes(routes: ApiRoutes, services: ApiServices): void {
         ...pageQuery,
       })
       .strict(),
+    problems: ['invalid_cursor'],
     responses: { 200: { description: 'A page of events.', schema: pageOf(eventSchema, 'EventPage') } },
     handler: async ({ auth, query }) => {
       const after = decodeCursor(query.cursor);
@@ -221,6 +222,7 @@ export function addEventRoutes(routes: ApiRoutes, services: ApiServices): void {
     tag: 'Webhooks',
     summary: 'Send an event again now',
     params: eventParams,
+    problems: ['no_webhook_endpoint'],
     responses: { 202: { description: 'Queued for delivery.', schema: eventSchema } },
     handler: async ({ auth, params }) => {
       const db = await services.db();

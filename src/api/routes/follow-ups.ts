@@ -93,6 +93,7 @@ export function addFollowUpRoutes(routes: ApiRoutes, services: ApiServices): voi
         ...pageQuery,
       })
       .strict(),
+    problems: ['invalid_cursor'],
     responses: {
       200: {
         description: 'A page of follow-ups.',
@@ -141,6 +142,7 @@ export function addFollowUpRoutes(routes: ApiRoutes, services: ApiServices): voi
         action === 'complete' ? 'Mark a follow-up done' : 'Dismiss a follow-up; a pending one is never sent',
       params: idParams,
       body: z.object({ note: z.string().max(2000).optional() }).strict(),
+      problems: ['follow_up_closed'],
       responses: { 200: { description: 'The follow-up.', schema: followUpSchema } },
       handler: async ({ auth, params, body }) => {
         try {

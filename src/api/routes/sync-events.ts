@@ -171,11 +171,12 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
         ...pageQuery,
       })
       .strict(),
+    problems: ['invalid_cursor'],
     responses: {
       200: { description: 'A page of sync events.', schema: pageOf(syncEventSchema, 'SyncEventPage') },
     },
     handler: async ({ auth, query }) => {
-      const after = decodeCursor(query.cursor);
+      const after = decodeCursor(query.cursor, 'query.cursor', { ids: 'objectId' });
       const found = await syncEventModel(await services.db())
         .find({
           connectionId: { $in: await accountConnections(auth.accountId, query.connectionId) },
@@ -219,6 +220,7 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
           .describe('Omit to retry every failing and pending contact of the connection.'),
       })
       .strict(),
+    problems: ['connection_inactive'],
     responses: {
       202: {
         description: 'The contacts queued.',
@@ -256,6 +258,7 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
     summary: 'Decide a conflict: keep QuickBooks’ value (as applied), or write the CRM’s value to QuickBooks',
     params: z.object({ id: z.string().regex(/^[0-9a-f]{24}$/, 'is not a sync event id') }).strict(),
     body: z.object({ choice: z.enum(['qbo', 'crm']) }).strict(),
+    problems: ['conflict_resolved'],
     responses: { 200: { description: 'The resolved conflict.', schema: syncEventSchema } },
     handler: async ({ auth, params, body }) => {
       const db = await services.db();

@@ -25,6 +25,22 @@ export interface ConnectionSettings {
 }
 
 /**
+ * FerretDB refuses '.' in stored field names, and address fields are named `billingAddress.line1`: the policy is
+ * stored with '/' in their place, and turned back when read.
+ */
+export function storeMappingPolicy(policy: MappingPolicy): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(policy).map(([field, direction]) => [field.replace(/\./g, '/'), direction]),
+  );
+}
+
+export function loadMappingPolicy(stored: Record<string, string> | undefined): MappingPolicy {
+  return Object.fromEntries(
+    Object.entries(stored ?? {}).map(([field, direction]) => [field.replace(/\//g, '.'), direction]),
+  );
+}
+
+/**
  * A CRM account's link to one QuickBooks company. FerretDB 1.x rewrites a whole document on every update, so two
  * writers of one document can lose each other's fields; what other processes write while the workflow runs (the
  * OAuth tokens, the time of the last webhook) lives in documents of its own, keyed by the connection or realm.
