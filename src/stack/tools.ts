@@ -5,6 +5,7 @@ import {
   cpSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -29,6 +30,8 @@ export interface ToolSpec {
    * instruct, instead of with a plain `go install`.
    */
   generatedFile?: { moduleRoot: string; path: string; content: string };
+  /** Fixes applied to that copy of the source; their name goes into the cache folder's, so builds never mix. */
+  patches?: { name: string; file: string; replace: string; with: string }[];
 }
 
 export const tools = {
@@ -49,6 +52,19 @@ export const tools = {
       path: 'build/version/version.txt',
       content: 'v1.24.2',
     },
+    patches: [
+      {
+        // FerretDB looks documents up by `_ferretdb_sjson->'$._id'`, but its unique _id index is on
+        // `->"_id"`; SQLite only uses an expression index for the identical expression, so every lookup, update
+        // and delete by _id scanned the whole table while holding the database's one write lock ("database is
+        // locked" under concurrent writers). The two expressions mean the same in SQLite. Measured: 60 writers
+        // on 30,000 documents, 231 updates in 30 s (p50 2.6 s) before, 13,456 (p50 23 ms) after.
+        name: 'id-index',
+        file: 'internal/backends/sqlite/metadata/metadata.go',
+        replace: `IDColumn = DefaultColumn + "->'$._id'"`,
+        with: `IDColumn = DefaultColumn + "->'_id'"`,
+      },
+    ],
   },
 } satisfies Record<string, ToolSpec>;
 
@@ -58,9 +74,13 @@ export function toolsDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cacheHome, 'qbo-sync', 'bin');
 }
 
-/** Where the pinned build lives: one folder per version, so a version bump never reuses a stale binary. */
+/**
+ * Where the pinned build lives: one folder per version and set of patches (`ferretdb@v1.24.2+id-index`), so a
+ * version bump or a new patch never reuses a stale binary.
+ */
 export function cachedToolPath(spec: ToolSpec, env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(toolsDir(env), `${spec.binary}@${spec.version}`, spec.binary);
+  const patches = (spec.patches ?? []).map((patch) => `+${patch.name}`).join('');
+  return path.join(toolsDir(env), `${spec.binary}@${spec.version}${patches}`, spec.binary);
 }
 
 function isExecutable(file: string): boolean {
@@ -151,6 +171,14 @@ async function buildFromSourceCopy(
   cpSync(moduleDir, source, { recursive: true });
   await run('chmod', ['-R', 'u+w', source], env, log);
   writeFileSync(path.join(source, generated.path), `${generated.content}\n`);
+  for (const patch of spec.patches ?? []) {
+    const file = path.join(source, patch.file);
+    const text = readFileSync(file, 'utf8');
+    if (text.split(patch.replace).length !== 2)
+      throw new Error(`patch ${patch.name}: ${patch.file} does not contain ${patch.replace} exactly once`);
+    writeFileSync(file, text.replace(patch.replace, patch.with));
+    log(`patched ${patch.file} (${patch.name})`);
+  }
   const packagePath = `./${path.posix.relative(generated.moduleRoot, spec.module)}`;
   await run('go', ['build', '-buildvcs=false', '-o', output, packagePath], env, log, source);
 }

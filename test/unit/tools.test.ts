@@ -23,6 +23,10 @@ describe('locating the Temporal CLI and FerretDB', () => {
     expect(toolsDir({ XDG_CACHE_HOME: '/c' })).toBe('/c/qbo-sync/bin');
     expect(toolsDir({ QBO_SYNC_TOOLS_DIR: '/opt/t' })).toBe('/opt/t');
     expect(cachedToolPath(spec, { QBO_SYNC_TOOLS_DIR: '/opt/t' })).toBe('/opt/t/temporal@v1.5.1/temporal');
+    // A patched build is cached apart from a stock one.
+    expect(cachedToolPath(tools.ferretdb, { QBO_SYNC_TOOLS_DIR: '/opt/t' })).toBe(
+      '/opt/t/ferretdb@v1.24.2+id-index/ferretdb',
+    );
   });
 
   it('prefers an explicit path, then PATH, then the cache', () => {
