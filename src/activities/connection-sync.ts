@@ -1,6 +1,6 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
-import { inboxModel } from '../ingest/inbox';
+import { pendingEventModel } from '../ingest/inbox';
 import {
   applyRecords,
   applyTransactionDeleted,
@@ -157,9 +157,9 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
       return asActivity(async () => {
         const { connection, client } = await deps.qbo.open(connectionId);
         const target = syncTarget(connection);
-        const inbox = inboxModel(deps.db);
-        const events = await inbox
-          .find({ realmId: connection.realmId, status: 'pending' })
+        const pending = pendingEventModel(deps.db);
+        const events = await pending
+          .find({ realmId: connection.realmId })
           .sort({ receivedAt: 1 })
           .limit(inboxBatchSize)
           .lean();
@@ -179,12 +179,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
             await applyCustomerMerge(deps.db, connectionId, event.deletedId, event.entityId, now());
           }
         }
-        if (events.length > 0) {
-          await inbox.updateMany(
-            { _id: { $in: events.map((event) => event._id) } },
-            { $set: { status: 'applied' } },
-          );
-        }
+        if (events.length > 0) await pending.deleteMany({ _id: { $in: events.map((event) => event._id) } });
         return { ...target.counts, remaining: events.length === inboxBatchSize };
       });
     },

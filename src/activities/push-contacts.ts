@@ -9,7 +9,7 @@ import {
   type ContactLinkRecord,
   type SyncEventRecord,
 } from '../projections/crm';
-import { loadFields, qboCustomerModel, storeFields } from '../projections/models';
+import { customerKey, loadFields, qboCustomerModel, storeFields } from '../projections/models';
 import { QboApiError, qboQuery, requestIdFor, type Customer, type QboClient } from '../qbo';
 import {
   customerToFields,
@@ -385,7 +385,7 @@ async function finishSync(
     'crm',
   );
   await qboCustomerModel(db).updateOne(
-    { connectionId: context.connection._id, qboId: customer.Id },
+    { _id: customerKey(context.connection._id, customer.Id) },
     { $set: { crmContactId } },
   );
   await setSyncState(context, crmContactId, 'synced');

@@ -9,7 +9,7 @@ import {
   type CrmContactRecord,
   type SyncEventRecord,
 } from '../projections/crm';
-import { qboCustomerModel, storeFields, type StoredFields } from '../projections/models';
+import { customerKey, qboCustomerModel, storeFields, type StoredFields } from '../projections/models';
 import type { SyncFields } from '../sync/fields';
 import { qboLink } from '../sync/transactions';
 
@@ -71,7 +71,11 @@ export async function resolveConnection(
   field: string,
 ): Promise<ConnectionRecord | null> {
   const connections = connectionModel(db);
-  if (connectionId !== undefined) return connections.findOne({ _id: connectionId, accountId }).lean();
+  if (connectionId !== undefined) {
+    // By _id alone, the one lookup FerretDB does through an index; the owner is checked here.
+    const named = await connections.findById(connectionId).lean();
+    return named?.accountId === accountId ? named : null;
+  }
   const live = await connections
     .find({ accountId, status: { $ne: 'disconnected' } })
     .limit(2)
@@ -161,7 +165,7 @@ async function linkByCrm(
   if (current) await links.updateOne({ _id }, { $set: link, $unset: { deletedAt: 1 } });
   else await links.create({ _id, connectionId: connection._id, crmContactId, ...link });
   await qboCustomerModel(db).updateOne(
-    { connectionId: connection._id, qboId: qboCustomerId },
+    { _id: customerKey(connection._id, qboCustomerId) },
     { $set: { crmContactId } },
   );
   await syncEventModel(db).create({

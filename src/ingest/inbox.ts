@@ -5,6 +5,9 @@ import type { EntityEvent, UnreadableEvent } from './notifications';
 /**
  * The durable inbox for Intuit's webhook events. A delivery is acknowledged only once its events are stored here;
  * the `_id` (realm + event id) makes redeliveries and duplicates a no-op, atomically, on MongoDB and FerretDB.
+ * The inbox is the log of what arrived and is only ever inserted into. The work still to do is in
+ * `webhook_pending` (same `_id`s), which the connection workflow drains and empties, so finding a realm's waiting
+ * events costs what is waiting, not everything that ever arrived.
  */
 export interface InboxRecord {
   _id: string;
@@ -15,7 +18,6 @@ export interface InboxRecord {
   occurredAt: Date;
   deletedId?: string;
   receivedAt: Date;
-  status: 'pending' | 'applied' | 'dead';
 }
 
 interface DeadLetterRecord {
@@ -35,11 +37,13 @@ const inboxSchema = new Schema<InboxRecord>(
     occurredAt: { type: Date, required: true },
     deletedId: String,
     receivedAt: { type: Date, required: true },
-    status: { type: String, enum: ['pending', 'applied', 'dead'], required: true },
   },
   { collection: 'webhook_inbox', versionKey: false },
 );
-inboxSchema.index({ realmId: 1, status: 1, receivedAt: 1 });
+
+const pendingSchema = inboxSchema.clone();
+pendingSchema.set('collection', 'webhook_pending');
+pendingSchema.index({ realmId: 1, receivedAt: 1 });
 
 const deadLetterSchema = new Schema<DeadLetterRecord>(
   {
@@ -55,6 +59,14 @@ export function inboxModel(db: Connection): Model<InboxRecord> {
   return (
     (db.models.WebhookInbox as Model<InboxRecord> | undefined) ??
     db.model<InboxRecord>('WebhookInbox', inboxSchema)
+  );
+}
+
+/** Events stored and not yet applied: what `drainInbox` reads, and deletes once applied. */
+export function pendingEventModel(db: Connection): Model<InboxRecord> {
+  return (
+    (db.models.WebhookPending as Model<InboxRecord> | undefined) ??
+    db.model<InboxRecord>('WebhookPending', pendingSchema)
   );
 }
 
@@ -77,24 +89,35 @@ export async function storeDelivery(
   receivedAt: Date,
 ): Promise<EntityEvent[]> {
   const inbox = inboxModel(db);
+  const pending = pendingEventModel(db);
   const fresh: EntityEvent[] = [];
   for (const event of events) {
+    const record: InboxRecord = {
+      _id: `${event.realmId}:${event.eventId}`,
+      realmId: event.realmId,
+      entity: event.entity,
+      entityId: event.entityId,
+      operation: event.operation,
+      occurredAt: new Date(event.occurredAt),
+      ...(event.deletedId ? { deletedId: event.deletedId } : {}),
+      receivedAt,
+    };
     try {
-      await inbox.create({
-        _id: `${event.realmId}:${event.eventId}`,
-        realmId: event.realmId,
-        entity: event.entity,
-        entityId: event.entityId,
-        operation: event.operation,
-        occurredAt: new Date(event.occurredAt),
-        deletedId: event.deletedId,
-        receivedAt,
-        status: 'pending',
-      });
-      fresh.push(event);
+      await inbox.create(record);
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
+      continue;
     }
+    try {
+      await pending.create(record);
+    } catch (error) {
+      if (!isDuplicateKey(error)) {
+        // Unrecorded, so that Intuit's redelivery of this refused delivery stores the event again.
+        await inbox.deleteOne({ _id: record._id }).catch(() => undefined);
+        throw error;
+      }
+    }
+    fresh.push(event);
   }
   if (unreadable.length > 0) {
     await deadLetterModel(db).insertMany(unreadable.map(({ reason, raw }) => ({ reason, raw, receivedAt })));

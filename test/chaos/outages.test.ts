@@ -1,4 +1,4 @@
-import { inboxModel } from '../../src/ingest/inbox';
+import { pendingEventModel } from '../../src/ingest/inbox';
 import { eventually } from '../support/env';
 import {
   ChaosStack,
@@ -86,8 +86,7 @@ describe('chaos: Temporal and the database stopped under load', () => {
     // Webhooks stored while the engine could not be told were applied later, none left waiting.
     expect(
       await eventually(
-        () =>
-          inboxModel(stack.mongo.connection).countDocuments({ realmId: company.realmId, status: 'pending' }),
+        () => pendingEventModel(stack.mongo.connection).countDocuments({ realmId: company.realmId }),
         (count) => count === 0,
         30_000,
       ),

@@ -8,9 +8,10 @@ export async function ownedConnection(
   accountId: string,
   id: string,
 ): Promise<ConnectionRecord> {
+  // By _id alone, the one lookup FerretDB does through an index; the owner is checked here.
   const connection = await connectionModel(await services.db())
-    .findOne({ _id: id, accountId })
+    .findById(id)
     .lean();
-  if (!connection) throw notFound('connection', id);
+  if (connection?.accountId !== accountId) throw notFound('connection', id);
   return connection;
 }
