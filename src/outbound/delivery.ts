@@ -3,13 +3,18 @@ import { accountModel, webhookSecretBinding } from '../accounts/models';
 import { redactUri } from '../logger';
 import type { KeyRing } from '../security/encryption';
 import { outboundEventModel, type OutboundEventRecord } from './events';
+import { accountQueue, dequeue, pendingEntry, queueEntries, reschedule } from './pending';
 import { signPayload, signatureHeader } from './signing';
 
 /**
  * Delivers an account's outbound events to its webhook endpoint, at least once: the CRM dedupes by
  * `QboSync-Event-Id`. One dispatcher workflow per account runs this, so an event has a single writer of its
  * delivery state (FerretDB's conditional updates would not arbitrate between two); the API's `redeliver` only
- * ever moves an event back to pending.
+ * ever moves an event back to pending and queues a request of its own.
+ *
+ * What is due comes from the delivery queue (`./pending`), which holds pending work only; events are then read by
+ * `_id`. Nothing here queries `outbound_events` or `webhook_attempts` by anything but `_id` on the way, so a run
+ * costs what is pending, not what was ever sent.
  */
 
 /** One HTTP attempt, kept as the delivery log the account can read. */
@@ -102,42 +107,63 @@ export async function deliverDue(options: DeliverDueOptions): Promise<DeliveryOu
   const events = outboundEventModel(db);
   const account = await accountModel(db).findById(accountId, { webhook: 1 }).lean();
   const webhook = account?.webhook;
+  const queue = await accountQueue(db, accountId);
   if (!webhook?.enabled) {
     // Kept for the feed; `redeliver` sends them once the account has an endpoint again.
-    await events.updateMany(
-      { accountId, 'delivery.status': 'pending' },
-      { $set: { 'delivery.status': 'no_endpoint' }, $unset: { 'delivery.nextAttemptAt': 1 } },
-    );
+    for (const queued of queue) {
+      const event = await events.findById(queued.eventId, { delivery: 1 }).lean();
+      if (event?.delivery.status === 'pending')
+        await events.updateOne(
+          { _id: queued.eventId },
+          { $set: { 'delivery.status': 'no_endpoint' }, $unset: { 'delivery.nextAttemptAt': 1 } },
+        );
+      await dequeue(db, queued);
+    }
     return { delivered: 0, failed: 0 };
   }
   const secret = options.keyRing.open(webhook.secret, webhookSecretBinding(accountId));
-  const due = await events
-    .find({ accountId, 'delivery.status': 'pending', 'delivery.nextAttemptAt': { $lte: options.now() } })
-    .sort({ createdAt: 1, _id: 1 })
-    .limit(options.batchSize)
-    .lean();
+  const now = options.now();
+  const due = queue.filter((queued) => queued.dueAt <= now).slice(0, options.batchSize);
 
   let delivered = 0;
   let failed = 0;
-  for (const event of due) {
-    if (await attempt(options, event, webhook.url, secret)) delivered += 1;
+  const done = new Set<string>();
+  for (const queued of due) {
+    const event = await events.findById(queued.eventId).lean();
+    if (!event || event.accountId !== accountId) {
+      // Nothing to send (an entry always follows its event, so this is not a write still under way).
+      await dequeue(db, queued);
+      done.add(queued.eventId);
+      continue;
+    }
+    const { ok, retryAt } = await attempt(options, event, webhook.url, secret);
+    if (ok) delivered += 1;
     else failed += 1;
+    if (retryAt === undefined) {
+      // Delivered or given up: out of the queue.
+      await dequeue(db, queued);
+      done.add(queued.eventId);
+    } else {
+      await reschedule(db, queued, retryAt);
+      queued.dueAt = retryAt;
+    }
   }
-  const next = await events
-    .findOne({ accountId, 'delivery.status': 'pending' }, { 'delivery.nextAttemptAt': 1 })
-    .sort({ 'delivery.nextAttemptAt': 1 })
-    .lean();
-  const nextDueAt = next?.delivery.nextAttemptAt?.toISOString();
-  return { delivered, failed, ...(nextDueAt ? { nextDueAt } : {}) };
+  const next = queue
+    .filter((queued) => !done.has(queued.eventId))
+    .reduce<Date | undefined>(
+      (earliest, queued) => (earliest && earliest <= queued.dueAt ? earliest : queued.dueAt),
+      undefined,
+    );
+  return { delivered, failed, ...(next ? { nextDueAt: next.toISOString() } : {}) };
 }
 
-/** One POST of one event; true when the endpoint took it (2xx). */
+/** One POST of one event: `ok` when the endpoint took it (2xx), `retryAt` when it is to be tried again. */
 async function attempt(
   options: DeliverDueOptions,
   event: OutboundEventRecord,
   url: string,
   secret: string,
-): Promise<boolean> {
+): Promise<{ ok: boolean; retryAt?: Date }> {
   const fetchImpl = options.fetchImpl ?? fetch;
   const body = webhookBody(event);
   const at = options.now();
@@ -192,9 +218,12 @@ async function attempt(
         $unset: { 'delivery.nextAttemptAt': 1, 'delivery.lastError': 1 },
       },
     );
-    return true;
+    return { ok: true };
   }
   const givingUp = attempts >= (options.maxAttempts ?? defaultMaxAttempts);
+  const retryAt = givingUp
+    ? undefined
+    : new Date(at.getTime() + nextAttemptDelayMs(attempts, options.random ?? Math.random));
   await events.updateOne(
     { _id: event._id },
     givingUp
@@ -212,13 +241,11 @@ async function attempt(
             'delivery.attempts': attempts,
             'delivery.lastAttemptAt': at,
             'delivery.lastError': error,
-            'delivery.nextAttemptAt': new Date(
-              at.getTime() + nextAttemptDelayMs(attempts, options.random ?? Math.random),
-            ),
+            'delivery.nextAttemptAt': retryAt,
           },
         },
   );
-  return false;
+  return { ok: false, ...(retryAt ? { retryAt } : {}) };
 }
 
 /** What went wrong, in words safe to show the account: no headers, and no credentials from the URL. */
@@ -243,13 +270,18 @@ export async function redeliver(
   now: Date,
 ): Promise<boolean> {
   const events = outboundEventModel(db);
+  // By `_id` alone, then checked: any other filter is a scan of every event on FerretDB.
+  const event = await events.findById(eventId, { accountId: 1, createdAt: 1 }).lean();
+  if (!event || event.accountId !== accountId) return false;
   const account = await accountModel(db).findById(accountId, { webhook: 1 }).lean();
-  if (!account?.webhook?.enabled) return (await events.exists({ _id: eventId, accountId })) !== null;
-  const result = await events.updateOne(
-    { _id: eventId, accountId },
+  if (!account?.webhook?.enabled) return true;
+  await events.updateOne(
+    { _id: eventId },
     { $set: { 'delivery.status': 'pending', 'delivery.attempts': 0, 'delivery.nextAttemptAt': now } },
   );
-  return result.matchedCount === 1;
+  // A request entry of its own, so the dispatcher stays the only writer of the entries it already has.
+  await queueEntries(db, [pendingEntry(event, now, now)]);
+  return true;
 }
 
 /** An event's delivery log, oldest first; empty for another account's event. */

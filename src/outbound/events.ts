@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { accountModel } from '../accounts/models';
 import { duplicateKeyIndices } from '../db/bulk';
+import { pendingEntry, queueEntries } from './pending';
 
 /**
  * Events for the CRM: an outbox. Each event is stored once (its id derives from what happened, so a retried
@@ -96,7 +97,11 @@ export function eventId(draft: Pick<EventDraft, 'connectionId' | 'type' | 'dedup
 
 /**
  * Stores events that are not stored yet and returns the new ones. `hasEndpoint` decides whether they wait for
- * delivery or are kept for the feed only.
+ * delivery (an entry in the delivery queue) or are kept for the feed only.
+ *
+ * One unordered insert, no read first: an event stored already (a retried activity, a replayed page, a concurrent
+ * writer) is a duplicate key and not new. Such an event that is still pending is queued again, which repairs a run
+ * that stopped between storing the event and queuing it (an entry that exists already stands).
  */
 export async function recordEvents(
   db: Connection,
@@ -113,22 +118,32 @@ export async function recordEvents(
       : { status: 'no_endpoint', attempts: 0 },
   }));
   const events = outboundEventModel(db);
-  const existing = new Set(
-    (await events.find({ _id: { $in: records.map((record) => record._id) } }, { _id: 1 }).lean()).map(
-      (doc) => doc._id,
+  let taken = new Set<number>();
+  try {
+    await events.collection.insertMany(records as never[], { ordered: false });
+  } catch (error) {
+    const failed = duplicateKeyIndices(error);
+    // Only duplicates, and as many as the server says did not land: anything else is retried by the caller.
+    const inserted = (error as { insertedCount?: unknown }).insertedCount;
+    if (!failed || (typeof inserted === 'number' && inserted !== records.length - failed.size)) throw error;
+    taken = failed;
+  }
+  const fresh = records.filter((_record, index) => !taken.has(index));
+  // Read one by one: on FerretDB only an exact `{ _id }` filter avoids a scan of every event ever stored.
+  const stored = await Promise.all(
+    [...new Set(records.filter((_record, index) => taken.has(index)).map((record) => record._id))].map((id) =>
+      events.findById(id, { accountId: 1, createdAt: 1, delivery: 1 }).lean(),
     ),
   );
-  const fresh = records.filter((record) => !existing.has(record._id));
-  if (fresh.length === 0) return [];
-  try {
-    await events.collection.insertMany(fresh as never[], { ordered: false });
-    return fresh;
-  } catch (error) {
-    // A concurrent writer stored some of them first: theirs stand, and only ours that landed are new.
-    const failed = duplicateKeyIndices(error);
-    if (!failed) throw error;
-    return fresh.filter((_record, index) => !failed.has(index));
-  }
+  await queueEntries(db, [
+    ...(hasEndpoint ? fresh.map((record) => pendingEntry(record, now)) : []),
+    ...stored.flatMap((event) =>
+      event?.delivery.status === 'pending'
+        ? [pendingEntry(event, event.delivery.nextAttemptAt ?? event.createdAt)]
+        : [],
+    ),
+  ]);
+  return fresh;
 }
 
 /** Stores events of one account, pending delivery when it has an enabled endpoint; returns how many are new. */

@@ -7,7 +7,14 @@ import { QboAccess, qboAccessSettings } from '../../src/activities/qbo-access';
 import { accountModel, webhookSecretBinding } from '../../src/accounts/models';
 import { loadConfig } from '../../src/config';
 import { deliverDue, listAttempts, redeliver } from '../../src/outbound/delivery';
-import { outboundEventModel, recordEvents, type OutboundEventRecord } from '../../src/outbound/events';
+import {
+  eventId,
+  outboundEventModel,
+  recordEvents,
+  type EventDraft,
+  type OutboundEventRecord,
+} from '../../src/outbound/events';
+import { pendingDeliveryModel } from '../../src/outbound/pending';
 import { generateWebhookSecret, verifySignature } from '../../src/outbound/signing';
 import { KeyRing } from '../../src/security/encryption';
 import { searchAttributes } from '../../src/temporal/search-attributes';
@@ -128,7 +135,7 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
 
   const deliver = (accountId: string, extra: Partial<Parameters<typeof deliverDue>[0]> = {}) =>
     deliverDue({ db: conn, keyRing, accountId, now: clock, timeoutMs: 2000, batchSize: 10, ...extra });
-  const stored = (eventId: string) => outboundEventModel(conn).findById(eventId).lean();
+  const stored = (id: string) => outboundEventModel(conn).findById(id).lean();
 
   it('delivers events signed, one at a time, oldest first, and logs each attempt', async () => {
     const { accountId, receiver } = await accountWithReceiver();
@@ -284,6 +291,138 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
     expect(owner.receiver.received).toHaveLength(1);
   });
 
+  /** The account's delivery queue, in delivery order: event ids, one per entry. */
+  const queued = async (accountId: string) =>
+    (await pendingDeliveryModel(conn).find({ accountId }).lean())
+      .sort((a, b) => (a._id < b._id ? -1 : 1))
+      .map((entry) => entry.eventId);
+
+  /**
+   * Every operation on the growing collections, as the driver sees it. On FerretDB anything but an insert or an
+   * exact `{ _id }` filter decodes the whole collection, so the delivery path may do nothing else there.
+   */
+  async function watchGrowingCollections<T>(run: () => Promise<T>): Promise<{ result: T; ops: string[] }> {
+    const ops: string[] = [];
+    conn.set('debug', (collection: string, method: string, ...args: unknown[]) => {
+      if (collection !== 'outbound_events' && collection !== 'webhook_attempts') return;
+      const filter = args[0] as Record<string, unknown> | undefined;
+      const byId =
+        filter !== undefined && Object.keys(filter).join() === '_id' && typeof filter._id === 'string';
+      ops.push(
+        method.startsWith('insert')
+          ? `${collection}.insert`
+          : `${collection}.${method}(${byId ? '_id' : JSON.stringify(filter)})`,
+      );
+    });
+    try {
+      return { result: await run(), ops };
+    } finally {
+      conn.set('debug', false);
+    }
+  }
+
+  it('keeps only undelivered events in the queue, delivers them in order, and reads history by _id only', async () => {
+    const { accountId, receiver } = await accountWithReceiver();
+    // Recorded newest first: the order is the events' time, not the order they were stored in.
+    const base = clock().getTime();
+    const recorded: OutboundEventRecord[] = [];
+    for (const [index, key] of ['late', 'middle', 'early'].entries()) {
+      const [event] = await recordEvents(
+        conn,
+        [{ accountId, connectionId: 'conn_1', type: 'contact.updated', dedupeKey: key, data: { key } }],
+        { hasEndpoint: true, now: new Date(base - 10 * index) },
+      );
+      recorded.unshift(event!);
+    }
+    const inOrder = recorded.map((event) => event._id);
+    expect(await queued(accountId)).toEqual(inOrder);
+
+    // A process's first run adopts events left pending before the queue existed (one scan, once): done here.
+    await deliver(accountId, { batchSize: 0 });
+
+    // The first of them fails once; the others go out in order meanwhile, two per run.
+    receiver.answers.push(500);
+    const { result: first, ops } = await watchGrowingCollections(() =>
+      deliver(accountId, { batchSize: 2, random: () => 0.5 }),
+    );
+    // The third is due but over the batch: the dispatcher goes again at once.
+    expect(first).toEqual({ delivered: 1, failed: 1, nextDueAt: new Date(base).toISOString() });
+    expect(ops.every((op) => op.endsWith('.insert') || op.endsWith('(_id)'))).toBe(true);
+    expect(ops).toContain('outbound_events.findOne(_id)');
+    expect(await queued(accountId)).toEqual([inOrder[0], inOrder[2]]);
+
+    expect(await deliver(accountId, { batchSize: 2 })).toEqual({
+      delivered: 1,
+      failed: 0,
+      nextDueAt: new Date(base + 30_000).toISOString(),
+    });
+    expect(await queued(accountId)).toEqual([inOrder[0]]);
+    clockMs += 31_000;
+    expect(await deliver(accountId, { batchSize: 2 })).toEqual({ delivered: 1, failed: 0 });
+    expect(await queued(accountId)).toEqual([]);
+    expect(receiver.received.map((request) => request.headers['qbosync-event-id'])).toEqual([
+      inOrder[0],
+      inOrder[1],
+      inOrder[2],
+      inOrder[0],
+    ]);
+    for (const id of inOrder) expect((await stored(id))?.delivery.status).toBe('delivered');
+  });
+
+  it('records each event once with one insert, and never queues one that was sent already', async () => {
+    const { accountId, receiver } = await accountWithReceiver();
+    const draft = (key: string): EventDraft => ({
+      accountId,
+      connectionId: 'conn_1',
+      type: 'contact.updated',
+      // Event ids are scoped by connection: the account makes these keys unlike other tests'.
+      dedupeKey: `${accountId}:${key}`,
+      data: { key },
+    });
+    const { result: firstRun, ops } = await watchGrowingCollections(() =>
+      recordEvents(conn, [draft('a'), draft('b'), draft('a')], { hasEndpoint: true, now: clock() }),
+    );
+    expect(firstRun.map((event) => event._id)).toEqual([eventId(draft('a')), eventId(draft('b'))]);
+    expect(ops).toEqual(['outbound_events.insert', 'outbound_events.findOne(_id)']);
+    expect(await queued(accountId)).toHaveLength(2);
+
+    // A replay stores nothing and queues nothing twice.
+    const again = await recordEvents(conn, [draft('b'), draft('c')], { hasEndpoint: true, now: clock() });
+    expect(again.map((event) => event._id)).toEqual([eventId(draft('c'))]);
+    expect((await queued(accountId)).sort()).toEqual(
+      [draft('a'), draft('b'), draft('c')].map(eventId).sort(),
+    );
+
+    expect(await deliver(accountId)).toEqual({ delivered: 3, failed: 0 });
+    expect(await queued(accountId)).toEqual([]);
+    // Replayed after delivery: not new, not queued, not sent again.
+    expect(await recordEvents(conn, [draft('a')], { hasEndpoint: true, now: clock() })).toEqual([]);
+    expect(await queued(accountId)).toEqual([]);
+    expect(await deliver(accountId)).toEqual({ delivered: 0, failed: 0 });
+    expect(receiver.received).toHaveLength(3);
+
+    // A run that stored its event but stopped before queuing it is repaired by its retry.
+    const [stranded] = await recordEvents(conn, [draft('d')], { hasEndpoint: true, now: clock() });
+    await pendingDeliveryModel(conn).deleteMany({ accountId });
+    expect(await recordEvents(conn, [draft('d')], { hasEndpoint: true, now: clock() })).toEqual([]);
+    expect(await queued(accountId)).toEqual([stranded!._id]);
+    expect(await deliver(accountId)).toEqual({ delivered: 1, failed: 0 });
+  });
+
+  it('collapses a redelivery request with a pending retry into one attempt, and empties the queue', async () => {
+    const { accountId, receiver } = await accountWithReceiver();
+    const [event] = await record(accountId, ['twice-asked']);
+    receiver.answers.push(503);
+    expect(await deliver(accountId)).toMatchObject({ delivered: 0, failed: 1 });
+    expect(await queued(accountId)).toEqual([event!._id]);
+
+    expect(await redeliver(conn, accountId, event!._id, clock())).toBe(true);
+    expect(await queued(accountId)).toEqual([event!._id, event!._id]);
+    expect(await deliver(accountId)).toEqual({ delivered: 1, failed: 0 });
+    expect(await queued(accountId)).toEqual([]);
+    expect(receiver.received).toHaveLength(2);
+  });
+
   describe('the dispatcher workflow, on a worker from createWorker()', () => {
     let temporal: Awaited<ReturnType<typeof openTemporalClient>>;
     let client: Client;
@@ -351,6 +490,10 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
         (found) => found?.delivery.status === 'delivered',
       );
       expect(done?.delivery.status).toBe('delivered');
+      await eventually(
+        () => queued(accountId),
+        (ids) => ids.length === 0,
+      );
       expect(Date.now() - asked).toBeLessThan(10_000);
       expect((await listAttempts(conn, accountId, late!._id)).map((attempt) => attempt.statusCode)).toEqual([
         503, 200,

@@ -194,10 +194,9 @@ export function addEventRoutes(routes: ApiRoutes, services: ApiServices): void {
     },
     handler: async ({ auth, params }) => {
       const db = await services.db();
-      const event = await outboundEventModel(db)
-        .findOne({ _id: params.id, accountId: auth.accountId })
-        .lean();
-      if (!event) throw notFound('event', params.id);
+      // By _id alone, the one lookup FerretDB does through an index; the owner is checked here.
+      const event = await outboundEventModel(db).findById(params.id).lean();
+      if (event?.accountId !== auth.accountId) throw notFound('event', params.id);
       const attempts = await listAttempts(db, auth.accountId, params.id);
       return {
         status: 200,
@@ -226,8 +225,8 @@ export function addEventRoutes(routes: ApiRoutes, services: ApiServices): void {
     responses: { 202: { description: 'Queued for delivery.', schema: eventSchema } },
     handler: async ({ auth, params }) => {
       const db = await services.db();
-      if (!(await outboundEventModel(db).exists({ _id: params.id, accountId: auth.accountId })))
-        throw notFound('event', params.id);
+      const owner = (await outboundEventModel(db).findById(params.id, { accountId: 1 }).lean())?.accountId;
+      if (owner !== auth.accountId) throw notFound('event', params.id);
       const account = await accountModel(db).findById(auth.accountId, { webhook: 1 }).lean();
       if (!account?.webhook?.enabled)
         throw new ApiProblem(409, 'no_webhook_endpoint', 'set an enabled webhook endpoint first');
