@@ -5,7 +5,7 @@ import {
   contactKey,
   contactLinkModel,
   crmContactModel,
-  syncEventModel,
+  recordSyncEvents,
   type SyncEventRecord,
 } from '../projections/crm';
 import { loadFields, storeFields } from '../projections/models';
@@ -123,7 +123,7 @@ export async function propagateCustomers(
     syncEvents.push(written.event);
     drafts.push(written.draft);
   }
-  if (syncEvents.length > 0) await syncEventModel(db).insertMany(syncEvents);
+  await recordSyncEvents(db, syncEvents);
   return { contactsUpdated, eventsRecorded: await record(target, drafts) };
 }
 

@@ -5,7 +5,7 @@ import {
   contactKey,
   contactLinkModel,
   crmContactModel,
-  syncEventModel,
+  recordSyncEvents,
   type ContactLinkRecord,
   type SyncEventRecord,
 } from '../projections/crm';
@@ -181,7 +181,7 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
       context.now,
     );
     if (toCrm) {
-      await syncEventModel(db).create(toCrm.event);
+      await recordSyncEvents(db, [toCrm.event]);
       context.counts.eventsRecorded += await recordAccountEvents(
         db,
         context.connection.accountId,
@@ -424,11 +424,13 @@ async function event(
   context: PushContext,
   fields: Omit<SyncEventRecord, 'connectionId' | 'at'>,
 ): Promise<void> {
-  await syncEventModel(context.deps.db).create({
-    ...fields,
-    connectionId: context.connection._id,
-    at: context.now,
-  });
+  await recordSyncEvents(context.deps.db, [
+    {
+      ...fields,
+      connectionId: context.connection._id,
+      at: context.now,
+    },
+  ]);
 }
 
 /** A create sends only the fields that have values; clearing is for updates. */

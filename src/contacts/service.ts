@@ -4,9 +4,11 @@ import {
   contactKey,
   contactLinkModel,
   crmContactModel,
-  syncEventModel,
+  lastSyncEventModel,
+  recordSyncEvents,
   type ContactLinkRecord,
   type CrmContactRecord,
+  type LastSyncEventRecord,
   type SyncEventRecord,
 } from '../projections/crm';
 import { customerKey, qboCustomerModel, storeFields, type StoredFields } from '../projections/models';
@@ -168,14 +170,16 @@ async function linkByCrm(
     { _id: customerKey(connection._id, qboCustomerId) },
     { $set: { crmContactId } },
   );
-  await syncEventModel(db).create({
-    connectionId: connection._id,
-    crmContactId,
-    qboCustomerId,
-    kind: 'linked',
-    detail: { by: 'crm' },
-    at: now,
-  });
+  await recordSyncEvents(db, [
+    {
+      connectionId: connection._id,
+      crmContactId,
+      qboCustomerId,
+      kind: 'linked',
+      detail: { by: 'crm' },
+      at: now,
+    },
+  ]);
 }
 
 /** Marks the contact deleted; the workflow turns its link into a tombstone. False when there is no such contact. */
@@ -202,10 +206,7 @@ export async function readContact(
   if (!contact) return null;
   const [link, lastEvent] = await Promise.all([
     contactLinkModel(db).findById(_id).lean(),
-    syncEventModel(db)
-      .findOne({ connectionId: connection._id, crmContactId })
-      .sort({ at: -1, _id: -1 })
-      .lean(),
+    lastSyncEventModel(db).findById(_id).lean(),
   ]);
   return contactView(connection, contact, link, lastEvent);
 }
@@ -214,7 +215,7 @@ function contactView(
   connection: ConnectionRecord,
   contact: CrmContactRecord,
   link: ContactLinkRecord | null,
-  lastEvent: (SyncEventRecord & { _id: unknown }) | null,
+  lastEvent: LastSyncEventRecord | null,
 ): ContactView {
   return {
     crmContactId: contact.crmContactId,

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { isDuplicateKey } from '../db/claims';
 import type { StoredFields } from './models';
 
 /**
@@ -132,6 +133,50 @@ export function syncEventModel(db: Connection): Model<SyncEventRecord> {
   return (
     (db.models.SyncEvent as Model<SyncEventRecord> | undefined) ?? db.model('SyncEvent', syncEventSchema)
   );
+}
+
+/** A contact's latest sync event, kept by contact key so the contact view reads it by `_id`. */
+export type LastSyncEventRecord = Pick<SyncEventRecord, 'kind' | 'at' | 'fields' | 'detail'> & {
+  _id: string;
+};
+
+const lastSyncEventSchema = new Schema<LastSyncEventRecord>(
+  {
+    _id: { type: String, required: true },
+    kind: { type: String, required: true },
+    at: { type: Date, required: true },
+    fields: [String],
+    detail: Schema.Types.Mixed,
+  },
+  { collection: 'contact_last_events', versionKey: false },
+);
+
+export function lastSyncEventModel(db: Connection): Model<LastSyncEventRecord> {
+  return (
+    (db.models.LastSyncEvent as Model<LastSyncEventRecord> | undefined) ??
+    db.model('LastSyncEvent', lastSyncEventSchema)
+  );
+}
+
+/**
+ * Appends sync events, and keeps each contact's latest beside them: on FerretDB, finding a contact's latest event
+ * in `sync_events` (which grows with every change) would read all of it.
+ */
+export async function recordSyncEvents(db: Connection, events: SyncEventRecord[]): Promise<void> {
+  if (events.length === 0) return;
+  await syncEventModel(db).insertMany(events);
+  const latest = new Map<string, SyncEventRecord>();
+  for (const event of events)
+    if (event.crmContactId) latest.set(contactKey(event.connectionId, event.crmContactId), event);
+  for (const [_id, { kind, at, fields, detail }] of latest) {
+    const record = { _id, kind, at, ...(fields ? { fields } : {}), ...(detail ? { detail } : {}) };
+    try {
+      await lastSyncEventModel(db).replaceOne({ _id }, record, { upsert: true });
+    } catch (error) {
+      // Two first events of one contact at once: either is the latest.
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
 }
 
 export const contactKey = (connectionId: string, crmContactId: string): string =>

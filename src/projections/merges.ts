@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
-import { contactLinkModel, syncEventModel } from './crm';
-import { qboCustomerModel } from './models';
+import { contactLinkModel, recordSyncEvents } from './crm';
+import { customerKey, qboCustomerModel } from './models';
 
 /**
  * QBO merged customer `fromId` into `intoId`: the merged-away customer is marked, and the CRM contact linked to it
@@ -15,28 +15,29 @@ export async function applyCustomerMerge(
   at: Date,
 ): Promise<void> {
   await qboCustomerModel(db).updateOne(
-    { connectionId, qboId: fromId },
+    { _id: customerKey(connectionId, fromId) },
     { $set: { mergedInto: intoId, active: false } },
   );
   const links = contactLinkModel(db);
   const moving = await links.findOne({ connectionId, qboCustomerId: fromId }).lean();
   if (!moving) return;
   const survivorLink = await links.findOne({ connectionId, qboCustomerId: intoId }).lean();
-  const events = syncEventModel(db);
   if (survivorLink) {
     await links.deleteOne({ _id: moving._id });
-    await events.create({
-      connectionId,
-      crmContactId: moving.crmContactId,
-      qboCustomerId: fromId,
-      kind: 'unlinked',
-      detail: {
-        reason: 'merged in QBO into a customer linked to another contact',
-        intoId,
-        otherContact: survivorLink.crmContactId,
+    await recordSyncEvents(db, [
+      {
+        connectionId,
+        crmContactId: moving.crmContactId,
+        qboCustomerId: fromId,
+        kind: 'unlinked',
+        detail: {
+          reason: 'merged in QBO into a customer linked to another contact',
+          intoId,
+          otherContact: survivorLink.crmContactId,
+        },
+        at,
       },
-      at,
-    });
+    ]);
     return;
   }
   // Never synced with the survivor: the next merge has no base, and the more recent side wins each field.
@@ -45,15 +46,17 @@ export async function applyCustomerMerge(
     { $set: { qboCustomerId: intoId, snapshot: {}, qboSyncToken: '', syncedAt: new Date(0) } },
   );
   await qboCustomerModel(db).updateOne(
-    { connectionId, qboId: intoId },
+    { _id: customerKey(connectionId, intoId) },
     { $set: { crmContactId: moving.crmContactId } },
   );
-  await events.create({
-    connectionId,
-    crmContactId: moving.crmContactId,
-    qboCustomerId: intoId,
-    kind: 'relinked',
-    detail: { reason: 'merged in QBO', fromId },
-    at,
-  });
+  await recordSyncEvents(db, [
+    {
+      connectionId,
+      crmContactId: moving.crmContactId,
+      qboCustomerId: intoId,
+      kind: 'relinked',
+      detail: { reason: 'merged in QBO', fromId },
+      at,
+    },
+  ]);
 }
