@@ -6,9 +6,11 @@ import {
   contactLinkModel,
   crmContactModel,
   recordSyncEvents,
+  type ContactLinkRecord,
+  type CrmContactRecord,
   type SyncEventRecord,
 } from '../projections/crm';
-import { loadFields, storeFields } from '../projections/models';
+import { customerKey, loadFields, qboCustomerModel, storeFields } from '../projections/models';
 import type { QboTransactionRecord } from '../sync/transactions';
 import type { Customer } from '../qbo';
 import { customerToFields } from '../sync/customer-mapping';
@@ -40,33 +42,24 @@ export interface PropagationResult {
 
 export async function propagateCustomers(
   target: PropagationTarget,
-  changed: readonly { record: Customer; created: boolean }[],
+  changed: readonly { record: Customer; created: boolean; crmContactId?: string }[],
 ): Promise<PropagationResult> {
   const { db, connection, now } = target;
   if (changed.length === 0) return { contactsUpdated: 0, eventsRecorded: 0 };
-  const links = await contactLinkModel(db)
-    .find({
-      connectionId: connection._id,
-      qboCustomerId: { $in: changed.map(({ record }) => record.Id) },
-      deletedAt: { $exists: false },
-    })
-    .lean();
-  const linkByCustomer = new Map(links.map((link) => [link.qboCustomerId, link]));
-  const contacts = new Map(
-    (
-      await crmContactModel(db)
-        .find({ _id: { $in: links.map((link) => link._id) } })
-        .lean()
-    ).map((contact) => [contact.crmContactId, contact]),
-  );
+  // By _id only: the projection names each linked customer's contact (FerretDB scans for anything else).
+  const linked = new Map<string, { link: ContactLinkRecord; contact: CrmContactRecord }>();
+  for (const { record, crmContactId } of changed) {
+    if (!crmContactId) continue;
+    const found = await linkedContact(db, connection._id, record.Id, crmContactId);
+    if (found) linked.set(record.Id, found);
+  }
   const drafts: EventDraft[] = [];
   const syncEvents: SyncEventRecord[] = [];
   let contactsUpdated = 0;
 
   for (const { record: customer, created } of changed) {
     const qboFields = customerToFields(customer);
-    const link = linkByCustomer.get(customer.Id);
-    const contact = link ? contacts.get(link.crmContactId) : undefined;
+    const { link, contact } = linked.get(customer.Id) ?? {};
     if (!link || !contact || contact.deletedAt) {
       if (target.announce && !link)
         drafts.push(
@@ -175,14 +168,17 @@ export async function announceTransactions(
   changed: readonly { record: QboTransactionRecord }[],
 ): Promise<number> {
   if (!target.announce || changed.length === 0) return 0;
-  const customerIds = [...new Set(changed.map(({ record }) => record.CustomerRef?.value).filter(Boolean))];
-  const contactOf = new Map(
-    (
-      await contactLinkModel(target.db)
-        .find({ connectionId: target.connection._id, qboCustomerId: { $in: customerIds } })
-        .lean()
-    ).map((link) => [link.qboCustomerId, link.crmContactId]),
-  );
+  const contactOf = new Map<string, string>();
+  for (const customerId of new Set(changed.map(({ record }) => record.CustomerRef?.value))) {
+    if (!customerId) continue;
+    const customer = await qboCustomerModel(target.db)
+      .findById(customerKey(target.connection._id, customerId), { crmContactId: 1 })
+      .lean();
+    const found =
+      customer?.crmContactId &&
+      (await linkedContact(target.db, target.connection._id, customerId, customer.crmContactId));
+    if (found) contactOf.set(customerId, found.link.crmContactId);
+  }
   const drafts = changed.map(({ record }): EventDraft => {
     const qboCustomerId = record.CustomerRef?.value;
     const crmContactId = qboCustomerId ? contactOf.get(qboCustomerId) : undefined;
@@ -205,6 +201,20 @@ export async function announceTransactions(
     };
   });
   return record(target, drafts);
+}
+
+/** The contact a QBO customer is linked to, read by `_id`; null when the link has moved on or was deleted. */
+async function linkedContact(
+  db: MongoConnection,
+  connectionId: string,
+  qboCustomerId: string,
+  crmContactId: string,
+): Promise<{ link: ContactLinkRecord; contact: CrmContactRecord } | null> {
+  const key = contactKey(connectionId, crmContactId);
+  const link = await contactLinkModel(db).findById(key).lean<ContactLinkRecord>();
+  if (!link || link.deletedAt || link.qboCustomerId !== qboCustomerId) return null;
+  const contact = await crmContactModel(db).findById(key).lean<CrmContactRecord>();
+  return contact ? { link, contact } : null;
 }
 
 function customerEvent(

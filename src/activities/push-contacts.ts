@@ -9,7 +9,7 @@ import {
   type ContactLinkRecord,
   type SyncEventRecord,
 } from '../projections/crm';
-import { customerKey, loadFields, qboCustomerModel, storeFields } from '../projections/models';
+import { loadFields, markCustomerLinked, qboCustomerModel, storeFields } from '../projections/models';
 import { QboApiError, qboQuery, requestIdFor, type Customer, type QboClient } from '../qbo';
 import {
   customerToFields,
@@ -278,6 +278,7 @@ async function linkToExisting(
     syncedAt: new Date(0),
   };
   await contactLinkModel(db).create(link);
+  await markCustomerLinked(db, connectionId, match.id, crmContactId);
   context.counts.linked += 1;
   await event(context, { kind: 'linked', crmContactId, qboCustomerId: match.id, detail: { by: match.by } });
   return link;
@@ -349,6 +350,7 @@ async function createCustomer(
           linkedBy: 'email',
           syncedAt: new Date(0),
         });
+        await markCustomerLinked(context.deps.db, connectionId, existing.Id, crmContactId);
         context.counts.linked += 1;
         await event(context, {
           kind: 'linked',
@@ -384,10 +386,7 @@ async function finishSync(
     [customer],
     'crm',
   );
-  await qboCustomerModel(db).updateOne(
-    { _id: customerKey(context.connection._id, customer.Id) },
-    { $set: { crmContactId } },
-  );
+  await markCustomerLinked(db, context.connection._id, customer.Id, crmContactId);
   await setSyncState(context, crmContactId, 'synced');
 }
 
@@ -397,10 +396,13 @@ async function setSyncState(
   crmContactId: string,
   syncState: 'synced' | 'rejected',
 ): Promise<void> {
-  await crmContactModel(context.deps.db).updateOne(
-    { _id: contactKey(context.connection._id, crmContactId), receivedAt: { $lte: context.now } },
-    { $set: { syncState } },
-  );
+  // Read, then write by _id alone (FerretDB scans for any other filter). A PUT landing in between is queued for
+  // the next run by its own signal, which sets the state again.
+  const contacts = crmContactModel(context.deps.db);
+  const _id = contactKey(context.connection._id, crmContactId);
+  const contact = await contacts.findById(_id, { receivedAt: 1 }).lean();
+  if (contact && contact.receivedAt <= context.now)
+    await contacts.updateOne({ _id }, { $set: { syncState } });
 }
 
 async function reject(

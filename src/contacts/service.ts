@@ -11,7 +11,7 @@ import {
   type LastSyncEventRecord,
   type SyncEventRecord,
 } from '../projections/crm';
-import { customerKey, qboCustomerModel, storeFields, type StoredFields } from '../projections/models';
+import { markCustomerLinked, qboCustomerModel, storeFields, type StoredFields } from '../projections/models';
 import type { SyncFields } from '../sync/fields';
 import { qboLink } from '../sync/transactions';
 
@@ -166,10 +166,7 @@ async function linkByCrm(
   };
   if (current) await links.updateOne({ _id }, { $set: link, $unset: { deletedAt: 1 } });
   else await links.create({ _id, connectionId: connection._id, crmContactId, ...link });
-  await qboCustomerModel(db).updateOne(
-    { _id: customerKey(connection._id, qboCustomerId) },
-    { $set: { crmContactId } },
-  );
+  await markCustomerLinked(db, connection._id, qboCustomerId, crmContactId);
   await recordSyncEvents(db, [
     {
       connectionId: connection._id,

@@ -36,8 +36,11 @@ export interface ApplyCounts {
 }
 
 export interface ApplyResult<R> extends ApplyCounts {
-  /** The records that were newer than what was held, and whether each was new to the projection. */
-  changed: { record: R; created: boolean }[];
+  /**
+   * The records that were newer than what was held, whether each was new to the projection, and the CRM contact a
+   * held customer is linked to (a new one cannot be linked yet).
+   */
+  changed: { record: R; created: boolean; crmContactId?: string }[];
 }
 
 export type ProjectedEntity = 'Customer' | TransactionType;
@@ -114,11 +117,17 @@ export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
     .map(({ record }) => ({ record, created: true }));
   for (const index of held) {
     const { _id, record, syncToken, document } = entries[index]!;
-    const current = await model.findById(_id, { syncToken: 1 }).lean();
+    const current = await model
+      .findById(_id, { syncToken: 1, crmContactId: 1 })
+      .lean<{ syncToken: number; crmContactId?: string }>();
     // An older version arriving late (or the tombstone of a deleted transaction) is never overwritten.
     if (current && current.syncToken >= syncToken) continue;
     await model.updateOne({ _id }, { $set: document });
-    changed.push({ record, created: false });
+    changed.push({
+      record,
+      created: false,
+      ...(current?.crmContactId ? { crmContactId: current.crmContactId } : {}),
+    });
   }
   const applied = changed.length;
   return { applied, unchanged: records.length - applied, changed };

@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import { contactLinkModel, recordSyncEvents } from './crm';
-import { customerKey, qboCustomerModel } from './models';
+import { customerKey, markCustomerLinked, qboCustomerModel } from './models';
 
 /**
  * QBO merged customer `fromId` into `intoId`: the merged-away customer is marked, and the CRM contact linked to it
@@ -45,10 +45,7 @@ export async function applyCustomerMerge(
     { _id: moving._id },
     { $set: { qboCustomerId: intoId, snapshot: {}, qboSyncToken: '', syncedAt: new Date(0) } },
   );
-  await qboCustomerModel(db).updateOne(
-    { _id: customerKey(connectionId, intoId) },
-    { $set: { crmContactId: moving.crmContactId } },
-  );
+  await markCustomerLinked(db, connectionId, intoId, moving.crmContactId);
   await recordSyncEvents(db, [
     {
       connectionId,

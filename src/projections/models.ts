@@ -115,5 +115,15 @@ export function loadFields(stored: StoredFields): SyncFields {
 
 export const customerKey = (connectionId: string, qboId: string): string =>
   `${connectionId}:Customer:${qboId}`;
+
+/** Names the contact a projected customer is linked to, which is how QBO changes find their contact by `_id`. */
+export async function markCustomerLinked(
+  db: Connection,
+  connectionId: string,
+  qboId: string,
+  crmContactId: string,
+): Promise<void> {
+  await qboCustomerModel(db).updateOne({ _id: customerKey(connectionId, qboId) }, { $set: { crmContactId } });
+}
 export const transactionKey = (connectionId: string, entity: string, qboId: string): string =>
   `${connectionId}:${entity}:${qboId}`;
