@@ -11,6 +11,7 @@ import {
 import { qboQuery, QboApiError, type Customer, type QboClient } from '../qbo';
 import { syncedEntities, transactionTypes } from '../sync/transactions';
 import { applyCustomerMerge } from '../projections/merges';
+import { customerKey, qboCustomerModel } from '../projections/models';
 import type { QboTransactionRecord as QboTransactionJson } from '../sync/transactions';
 import { announceTransactions, propagateCustomers, type PropagationTarget } from './crm-propagation';
 import { onTransactionsApplied } from '../followups/sync-hook';
@@ -166,6 +167,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
         const wanted = new Map<string, { entity: string; id: string }>();
         for (const event of events) {
           if (event.entity !== 'Customer' && !isTransactionType(event.entity)) continue;
+          if (await echoOfHeldVersion(deps.db, connectionId, event)) continue;
           wanted.set(`${event.entity}:${event.entityId}`, { entity: event.entity, id: event.entityId });
           // A merge names the customer that was merged away: fetch it too, to record that it is gone.
           if (event.deletedId)
@@ -184,6 +186,26 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
       });
     },
   };
+}
+
+/**
+ * The webhook of our own write: its answer went straight into the projection, so fetching the customer again would
+ * only find it unchanged. QBO's times have second precision, so one notification for that second is taken as the
+ * echo and skipped, once; any other is fetched, and a fetch always brings the current version.
+ */
+async function echoOfHeldVersion(
+  db: MongoConnection,
+  connectionId: string,
+  event: { entity: string; entityId: string; operation: string; occurredAt: Date },
+): Promise<boolean> {
+  if (event.entity !== 'Customer' || (event.operation !== 'Create' && event.operation !== 'Update'))
+    return false;
+  const _id = customerKey(connectionId, event.entityId);
+  const held = await qboCustomerModel(db).findById(_id, { echoExpectedAt: 1 }).lean();
+  const eventSecond = Math.floor(event.occurredAt.getTime() / 1000) * 1000;
+  if (!held?.echoExpectedAt || Date.parse(held.echoExpectedAt) !== eventSecond) return false;
+  await qboCustomerModel(db).updateOne({ _id }, { $unset: { echoExpectedAt: 1 } });
+  return true;
 }
 
 async function readChangedSince(

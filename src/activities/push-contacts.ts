@@ -9,7 +9,13 @@ import {
   type ContactLinkRecord,
   type SyncEventRecord,
 } from '../projections/crm';
-import { loadFields, markCustomerLinked, qboCustomerModel, storeFields } from '../projections/models';
+import {
+  customerKey,
+  loadFields,
+  markCustomerLinked,
+  qboCustomerModel,
+  storeFields,
+} from '../projections/models';
 import { QboApiError, qboQuery, requestIdFor, type Customer, type QboClient } from '../qbo';
 import {
   customerToFields,
@@ -18,7 +24,7 @@ import {
   fieldsToCustomerPatch,
   validateForQbo,
 } from '../sync/customer-mapping';
-import type { SyncFieldName, SyncFields } from '../sync/fields';
+import { addressFieldParts, type SyncFieldName, type SyncFields } from '../sync/fields';
 import { findMatch, type MatchCandidate } from '../sync/matching';
 import { baseWithUnconfirmedWrite, mergeContact, snapshotAfter } from '../sync/merge';
 import { recordAccountEvents } from '../outbound/events';
@@ -125,9 +131,14 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
     link = await linkToExisting(context, crmContactId, crm);
     if (!link) return createCustomer(context, crmContactId, crm, contact.receivedAt);
   }
-  for (let attempt = 1; attempt <= maxStaleRetries; attempt += 1) {
-    const customer = await context.client.read('Customer', link.qboCustomerId);
-    const qbo = customerToFields(customer);
+  // Attempt 0 writes against the version of the customer we hold, without reading it first: when that is QBO's
+  // current version, one request is enough. A 5010 (someone saved it since) or an address change (its unsynced
+  // parts must come from QBO) moves on to reading it, up to `maxStaleRetries` times.
+  for (let attempt = 0; attempt <= maxStaleRetries; attempt += 1) {
+    const held = attempt === 0 ? await heldCustomer(context, link) : null;
+    if (attempt === 0 && !held) continue;
+    const customer = held?.customer ?? (await context.client.read('Customer', link.qboCustomerId));
+    const qbo = held?.fields ?? customerToFields(customer);
     // A link that never synced has no base: the more recent side wins each field.
     const base = link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : null;
     const result = mergeContact({
@@ -142,7 +153,8 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
       policy: loadMappingPolicy(context.connection.settings?.mappingPolicy),
     });
     const changed = Object.keys(result.toQbo);
-    let written: Customer = customer;
+    if (held && changed.some((field) => addressFieldParts(field as SyncFieldName))) continue;
+    let written: Customer | null = null;
     if (changed.length > 0) {
       const problems = validateForQbo(result.toQbo);
       if (problems.length > 0) return reject(context, crmContactId, link.qboCustomerId, problems);
@@ -151,15 +163,24 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
         { _id: link._id },
         { $set: { unconfirmedWrite: storeFields(result.toQbo as SyncFields) } },
       );
+      const patch = {
+        ...fieldsToCustomerPatch(result.toQbo, customer),
+        Id: customer.Id,
+        SyncToken: customer.SyncToken,
+      };
       try {
         written = await context.client.update(
           'Customer',
-          {
-            ...fieldsToCustomerPatch(result.toQbo, customer),
-            Id: customer.Id,
-            SyncToken: customer.SyncToken,
-          } as never,
-          requestIdFor(connectionId, 'Customer', customer.Id, 'update', customer.SyncToken),
+          patch as never,
+          // The body is part of the id: QBO answers a repeated requestid with its first answer, whatever the body.
+          requestIdFor(
+            connectionId,
+            'Customer',
+            customer.Id,
+            'update',
+            customer.SyncToken,
+            JSON.stringify(patch),
+          ),
         );
       } catch (error) {
         if (error instanceof QboApiError && error.kind === 'stale-object' && attempt < maxStaleRetries)
@@ -169,12 +190,15 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
       context.counts.updated += 1;
     } else context.counts.unchanged += 1;
 
-    await finishSync(context, crmContactId, link, written, snapshotAfter(result));
+    await finishSync(context, crmContactId, link, written ?? customer, snapshotAfter(result), {
+      // What we hold already is that version; only QBO's own answer is news for the projection.
+      project: written !== null || !held,
+    });
     // QBO changed fields the CRM had not touched (its webhook may never come): they go to the CRM now.
     const toCrm = await writeQboChangesToContact(
       db,
       context.connection,
-      written,
+      written ?? customer,
       crmContactId,
       crm,
       result.toCrm,
@@ -200,7 +224,7 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
     }
     context.counts.conflicts += result.conflicts.length;
     if (changed.length > 0) {
-      const before = customerToFields(customer);
+      const before = qbo;
       await event(context, {
         kind: 'updated_qbo',
         crmContactId,
@@ -218,6 +242,29 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
     }
     return;
   }
+}
+
+/**
+ * The linked customer as the projection holds it, for a write without a read: its id, SyncToken and time, and its
+ * synced fields. None for a link that never synced (its first merge compares times, so it wants QBO's own record).
+ */
+async function heldCustomer(
+  context: PushContext,
+  link: ContactLinkRecord,
+): Promise<{ customer: Customer; fields: SyncFields } | null> {
+  if (link.syncedAt.getTime() === 0) return null;
+  const held = await qboCustomerModel(context.deps.db)
+    .findById(customerKey(context.connection._id, link.qboCustomerId))
+    .lean();
+  if (!held) return null;
+  return {
+    customer: {
+      Id: held.qboId,
+      SyncToken: String(held.syncToken),
+      MetaData: { LastUpdatedTime: held.lastUpdatedTime },
+    } as Customer,
+    fields: loadFields(held.fields),
+  };
 }
 
 /**
@@ -371,6 +418,7 @@ async function finishSync(
   link: ContactLinkRecord,
   customer: Customer,
   snapshot: SyncFields,
+  { project = true }: { project?: boolean } = {},
 ): Promise<void> {
   const { db } = context.deps;
   await contactLinkModel(db).updateOne(
@@ -380,13 +428,20 @@ async function finishSync(
       $unset: { unconfirmedWrite: 1 },
     },
   );
-  await applyRecords(
-    projectionContext(db, context.connection, context.deps.qbo.settings.environment, context.now),
-    'Customer',
-    [customer],
-    'crm',
+  if (project)
+    await applyRecords(
+      projectionContext(db, context.connection, context.deps.qbo.settings.environment, context.now),
+      'Customer',
+      [customer],
+      'crm',
+    );
+  await markCustomerLinked(
+    db,
+    context.connection._id,
+    customer.Id,
+    crmContactId,
+    project ? customer.MetaData?.LastUpdatedTime : undefined,
   );
-  await markCustomerLinked(db, context.connection._id, customer.Id, crmContactId);
   await setSyncState(context, crmContactId, 'synced');
 }
 

@@ -20,6 +20,8 @@ export interface QboCustomerRecord {
   profile: BillingProfile;
   /** The CRM contact linked to this customer, once linked. */
   crmContactId?: string;
+  /** `LastUpdatedTime` of our own write whose webhook has not come back yet (see `drainInbox`). */
+  echoExpectedAt?: string;
   /** Set when QBO merged this customer into another. */
   mergedInto?: string;
   appliedAt: Date;
@@ -49,6 +51,7 @@ const customerSchema = new Schema<QboCustomerRecord>(
     fields: { type: Schema.Types.Mixed, required: true },
     profile: { type: Schema.Types.Mixed, required: true },
     crmContactId: String,
+    echoExpectedAt: String,
     mergedInto: String,
     appliedAt: { type: Date, required: true },
     qboChangedAt: Date,
@@ -116,14 +119,21 @@ export function loadFields(stored: StoredFields): SyncFields {
 export const customerKey = (connectionId: string, qboId: string): string =>
   `${connectionId}:Customer:${qboId}`;
 
-/** Names the contact a projected customer is linked to, which is how QBO changes find their contact by `_id`. */
+/**
+ * Names the contact a projected customer is linked to, which is how QBO changes find their contact by `_id`; and,
+ * after a write of ours, the time of the version QBO will announce back to us.
+ */
 export async function markCustomerLinked(
   db: Connection,
   connectionId: string,
   qboId: string,
   crmContactId: string,
+  echoExpectedAt?: string,
 ): Promise<void> {
-  await qboCustomerModel(db).updateOne({ _id: customerKey(connectionId, qboId) }, { $set: { crmContactId } });
+  await qboCustomerModel(db).updateOne(
+    { _id: customerKey(connectionId, qboId) },
+    { $set: { crmContactId, ...(echoExpectedAt ? { echoExpectedAt } : {}) } },
+  );
 }
 export const transactionKey = (connectionId: string, entity: string, qboId: string): string =>
   `${connectionId}:${entity}:${qboId}`;
