@@ -214,12 +214,11 @@ async function main(): Promise<number> {
   return record.errors ? 1 : 0;
 }
 
+// Exit explicitly: every server has been stopped by now, and a stray keep-alive socket must not hold the process.
 main().then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (error: unknown) => {
     console.error(error instanceof Error ? error.stack : error);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

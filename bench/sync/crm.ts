@@ -64,11 +64,29 @@ export class Crm {
     };
   }
 
+  /**
+   * A setup call, made as a CRM makes it: a 5xx or a timeout is retried (1, 2, 4 s apart) before it counts as a
+   * failure. The API's calls are idempotent (PUTs, or POSTs whose effect is keyed), so a retry is safe. Measured
+   * requests use `request`, which never retries.
+   */
   async ok<T>(account: BenchAccount | null, method: string, path: string, body?: unknown): Promise<T> {
-    const reply = await this.request<T>(account, method, path, body);
-    if (reply.status >= 300)
-      throw new Error(`${method} ${path} answered ${reply.status}: ${JSON.stringify(reply.json)}`);
-    return reply.json;
+    for (let attempt = 1; ; attempt += 1) {
+      let reply: ApiReply<T> | undefined;
+      let failure: unknown;
+      try {
+        reply = await this.request<T>(account, method, path, body);
+      } catch (error) {
+        failure = error;
+      }
+      if (reply && reply.status < 300) return reply.json;
+      if (reply && reply.status < 500)
+        throw new Error(`${method} ${path} answered ${reply.status}: ${JSON.stringify(reply.json)}`);
+      if (attempt === 4)
+        throw new Error(
+          `${method} ${path} ${reply ? `answered ${reply.status}: ${JSON.stringify(reply.json)}` : `failed: ${String(failure)}`}`,
+        );
+      await sleep(1000 * 2 ** (attempt - 1));
+    }
   }
 
   /** Points the account's events at the bench's CRM receiver; the secret is shown once, and kept there. */

@@ -59,6 +59,7 @@ export class ProcessMonitor {
       this.rss.set(name, [reading.rssBytes]);
     }
     this.timer = setInterval(() => this.sample(), 1000);
+    this.timer.unref();
   }
 
   private sample(): void {

@@ -65,6 +65,8 @@ export interface DbQueryCost {
 
 export interface ScaleResult {
   options: ScaleOptions;
+  /** Why the steps stopped early, when they did (the steps measured until then are kept). */
+  error?: string;
   /** What one query costs on this FerretDB as a collection grows: every poll pays this for each query it sends. */
   dbQueryCost: DbQueryCost[];
   baseline: MonitorResult;
@@ -224,7 +226,20 @@ export async function runScaleBench(
 
   const companies: Company[] = [];
   const steps: ScaleStep[] = [];
+  const result: ScaleResult = { options, dbQueryCost, baseline, steps };
   for (const target of options.companies) {
+    try {
+      await measureStep(target);
+    } catch (error) {
+      // Keep what was measured: a larger step failing says where this machine's limit is.
+      result.error = `${target} companies: ${error instanceof Error ? error.message : String(error)}`;
+      log(`scale: stopped at ${target} companies: ${result.error}`);
+      break;
+    }
+  }
+  return result;
+
+  async function measureStep(target: number): Promise<void> {
     const connectStarted = performance.now();
     log(`scale: connecting companies ${companies.length + 1}..${target}`);
     const added = await mapLimit(
@@ -311,5 +326,4 @@ export async function runScaleBench(
         `temporal ${window.processes.temporal?.cores}, ferretdb ${window.processes.ferretdb?.cores}`,
     );
   }
-  return { options, dbQueryCost, baseline, steps };
 }
