@@ -21,7 +21,7 @@ export const anatomySteps = [
   'open',
   'budget',
   'query',
-  'findHeld',
+  'held',
   'mapping',
   'insert',
   'propagate',
@@ -35,19 +35,21 @@ export interface BackfillAnatomy {
   totalMs: number;
   /** Wall time per step over all pages. */
   steps: Record<AnatomyStep, number>;
-  /** The held-versions read of each page against the documents already in the collection: it grows with them. */
-  findHeldByCollectionSize: { documents: number; ms: number }[];
+  /** The handling of each page's rows already held, against the documents already in the collection. */
+  heldByCollectionSize: { documents: number; ms: number }[];
   /** What each step means. */
   legend: Record<AnatomyStep, string>;
 }
 
 const legend: Record<AnatomyStep, string> = {
   open: 'QboAccess.open: the connection record and its sealed tokens',
-  budget: "the realm's shared minute budget: one findOneAndUpdate upsert per QBO request",
+  budget:
+    "the realm's shared minute budget: one unique insert (a numbered slot of the minute) per QBO request",
   query:
     'QboClient.query: HTTP to QBO, JSON parse, zod validation of 1,000 rows (its budget upsert is in "budget")',
-  findHeld:
-    'applyRecords, step 1: find({ _id: { $in: 1,000 keys } }) for the versions held (applyRecords less mapping and insert)',
+  held:
+    'applyRecords, the rest: the rows already held (the overlap with the previous page), each read by _id and ' +
+    'written only when newer (applyRecords less mapping and insert)',
   mapping:
     'applyRecords, step 2: QBO JSON to projection documents (customerToFields, billingProfile, transactionView)',
   insert:
@@ -102,7 +104,7 @@ export async function backfillAnatomy(
   // The budget bounds in-flight requests and the minute, not the second; a bare loop of small pages needs this.
   const pacer = new IntuitPacer();
   const steps = Object.fromEntries(anatomySteps.map((step) => [step, 0])) as Record<AnatomyStep, number>;
-  const findHeldByCollectionSize: BackfillAnatomy['findHeldByCollectionSize'] = [];
+  const heldByCollectionSize: BackfillAnatomy['heldByCollectionSize'] = [];
   let pages = 0;
   let records = 0;
   /** Documents in each projection collection (emptied before the anatomy), kept up to date page by page. */
@@ -166,8 +168,8 @@ export async function backfillAnatomy(
       const insertMs = ceilingWrites.find((page) => page.entity === entity && page.start === start)?.ms ?? 0;
       const findMs = Math.max(0, applyMs - mappingMs - insertMs);
       steps.insert += insertMs;
-      steps.findHeld += findMs;
-      findHeldByCollectionSize.push({ documents, ms: round(findMs, 1) });
+      steps.held += findMs;
+      heldByCollectionSize.push({ documents, ms: round(findMs, 1) });
       if (isCustomer)
         await timed('propagate', () =>
           propagateCustomers(
@@ -200,7 +202,7 @@ export async function backfillAnatomy(
       AnatomyStep,
       number
     >,
-    findHeldByCollectionSize,
+    heldByCollectionSize,
     legend,
   };
 }
