@@ -63,6 +63,17 @@ const tombstoneToken = Number.MAX_SAFE_INTEGER;
  * (a slow CDC page after a webhook fetch) never overwrites a newer one. One connection's changes are applied by
  * one workflow at a time, so nothing races the compare.
  */
+/** Below the database pool (10 a process), so a page leaves room for the other work of the worker. */
+const heldReadConcurrency = 8;
+
+/** `work` over `items`, at most `limit` at once, with the results in the order of `items`. */
+async function mapInBatches<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += limit)
+    results.push(...(await Promise.all(items.slice(start, start + limit).map(work))));
+  return results;
+}
+
 export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
   context: ProjectionContext,
   entity: ProjectedEntity,
@@ -115,20 +126,23 @@ export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
   const changed: ApplyResult<R>['changed'] = entries
     .filter((_entry, index) => !held.has(index))
     .map(({ record }) => ({ record, created: true }));
-  for (const index of held) {
+  // The rows already held (a page's overlap with the one before, or a re-read) are checked by _id, a few at a
+  // time: one read each, and a write only when newer.
+  const resolved = await mapInBatches([...held], heldReadConcurrency, async (index) => {
     const { _id, record, syncToken, document } = entries[index]!;
     const current = await model
       .findById(_id, { syncToken: 1, crmContactId: 1 })
       .lean<{ syncToken: number; crmContactId?: string }>();
     // An older version arriving late (or the tombstone of a deleted transaction) is never overwritten.
-    if (current && current.syncToken >= syncToken) continue;
+    if (current && current.syncToken >= syncToken) return null;
     await model.updateOne({ _id }, { $set: document });
-    changed.push({
+    return {
       record,
       created: false,
       ...(current?.crmContactId ? { crmContactId: current.crmContactId } : {}),
-    });
-  }
+    };
+  });
+  for (const entry of resolved) if (entry) changed.push(entry);
   const applied = changed.length;
   return { applied, unchanged: records.length - applied, changed };
 }

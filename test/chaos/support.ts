@@ -16,6 +16,7 @@ import { systemClock } from '../../src/emulator/clock';
 import { QboEmulator } from '../../src/emulator/emulator';
 import { listenEmulator } from '../../src/emulator/http/app';
 import { contactLinkModel, syncEventModel } from '../../src/projections/crm';
+import { approveConsent } from '../../src/stack/demo';
 import { ManagedProcess, freePort } from '../../src/stack/process';
 import { startFerretDb, startTemporalServer, type RunningService } from '../../src/stack/services';
 import { ensureTool, tools } from '../../src/stack/tools';
@@ -441,17 +442,7 @@ export class ChaosStack {
   async authorize(realmId: string, backfill = true): Promise<ConnectedCompany> {
     const started = await this.request('POST', '/v1/connections/quickbooks', { body: { backfill } });
     if (started.status !== 201) throw new Error(`connect start failed: ${JSON.stringify(started.json)}`);
-    const authorize = new URL(started.json.authorizeUrl);
-    const form = new URLSearchParams(authorize.searchParams);
-    form.set('realmId', realmId);
-    form.set('action', 'approve');
-    const consent = await fetch(`${authorize.origin}${authorize.pathname}`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-    });
-    const callback = new URL(consent.headers.get('location') ?? '');
+    const callback = new URL(await approveConsent(started.json.authorizeUrl, realmId));
     const done = await this.request('GET', `${callback.pathname}${callback.search}`, { key: null });
     if (done.status !== 200) throw new Error(`callback failed: ${JSON.stringify(done.json)}`);
     return { id: done.json.id, realmId };
