@@ -9,9 +9,8 @@ import pino from 'pino';
 import type { QboAccessSettings } from '../../src/activities/qbo-access';
 import { createApi } from '../../src/api/api';
 import { createApp } from '../../src/api/app';
-import { createQuickBooksWebhookRouter } from '../../src/api/quickbooks-webhook';
+import { createQuickBooksWebhookRouter, wakeConnections } from '../../src/api/quickbooks-webhook';
 import { connectMongo } from '../../src/db/connect';
-import { markWebhookReceived } from '../../src/db/models/connection';
 import { QboEmulator } from '../../src/emulator/emulator';
 import { listenEmulator, type RunningEmulator } from '../../src/emulator/http/app';
 import { intuitLimits } from '../../src/emulator/rate-limit';
@@ -20,7 +19,6 @@ import { KeyRing } from '../../src/security/encryption';
 import { ManagedProcess, freePort } from '../../src/stack/process';
 import { startFerretDb, startTemporalServer, type RunningService } from '../../src/stack/services';
 import { ensureTool, tools } from '../../src/stack/tools';
-import { signalInboxWaiting } from '../../src/temporal/connection-workflows';
 import { CrmReceiver } from './crm-receiver';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -221,11 +219,10 @@ export class BenchStack {
       verifierToken,
       db: () => Promise.resolve(conn),
       log,
-      onStored: async (events) => {
-        const realmIds = events.map((event) => event.realmId);
-        await markWebhookReceived(conn, realmIds, new Date());
-        await signalInboxWaiting(temporal, conn, realmIds);
-      },
+      onStored: wakeConnections(
+        () => Promise.resolve(conn),
+        () => Promise.resolve(temporal),
+      ),
     });
     server.on(
       'request',

@@ -1,12 +1,10 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../config';
 import { createLogger, redactUri } from '../logger';
-import { markWebhookReceived } from '../db/models/connection';
-import { signalInboxWaiting } from '../temporal/connection-workflows';
 import { qboAccessSettings } from '../activities/qbo-access';
 import { createApi } from './api';
 import { createApp } from './app';
-import { createQuickBooksWebhookRouter } from './quickbooks-webhook';
+import { createQuickBooksWebhookRouter, wakeConnections } from './quickbooks-webhook';
 import { openDependencies } from './readiness';
 
 const apiVersion = '1.0.0';
@@ -19,12 +17,7 @@ function main(): void {
     verifierToken: config.QBO_WEBHOOK_VERIFIER_TOKEN,
     db: dependencies.db,
     log,
-    onStored: async (events) => {
-      const realmIds = events.map((event) => event.realmId);
-      const db = await dependencies.db();
-      await markWebhookReceived(db, realmIds, new Date());
-      await signalInboxWaiting(await dependencies.temporal(), db, realmIds);
-    },
+    onStored: wakeConnections(dependencies.db, dependencies.temporal),
   });
   const api = createApi(
     {

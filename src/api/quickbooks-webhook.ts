@@ -1,7 +1,10 @@
 import express, { type Router } from 'express';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
+import type { Client } from '@temporalio/client';
+import { markWebhookReceived } from '../db/models/connection';
 import { storeDelivery } from '../ingest/inbox';
+import { signalInboxWaiting } from '../temporal/connection-workflows';
 import { parseNotifications, type EntityEvent } from '../ingest/notifications';
 import { verifyIntuitSignature } from '../ingest/signature';
 
@@ -14,6 +17,22 @@ export interface QuickBooksWebhookOptions {
   /** Intuit sets no limit; ours is documented. Larger deliveries get 413 before anything is stored. */
   maxBodyBytes?: number;
   now?: () => Date;
+}
+
+/**
+ * What the engine does with newly stored events: stamps each realm's last webhook (sync health) and signals the
+ * realms' connection workflows to drain their inbox.
+ */
+export function wakeConnections(
+  db: () => Promise<Connection>,
+  temporal: () => Promise<Client>,
+): (events: EntityEvent[]) => Promise<void> {
+  return async (events) => {
+    const realmIds = events.map((event) => event.realmId);
+    const connection = await db();
+    await markWebhookReceived(connection, realmIds, new Date());
+    await signalInboxWaiting(await temporal(), connection, realmIds);
+  };
 }
 
 /**

@@ -5,11 +5,9 @@ import pino from 'pino';
 import { createAccount, issueApiKey } from '../../src/accounts/keys';
 import { createApi } from '../../src/api/api';
 import { createApp } from '../../src/api/app';
-import { createQuickBooksWebhookRouter } from '../../src/api/quickbooks-webhook';
-import { markWebhookReceived } from '../../src/db/models/connection';
+import { createQuickBooksWebhookRouter, wakeConnections } from '../../src/api/quickbooks-webhook';
 import { KeyRing } from '../../src/security/encryption';
 import { approveConsent } from '../../src/stack/demo';
-import { signalInboxWaiting } from '../../src/temporal/connection-workflows';
 import { QboClient, startTestEmulator, type TestEmulator } from './emulator';
 import { openTestDatabase, temporalAddress, type TestDatabase } from './env';
 import { startTestWorker, testQboAccess } from './sync-harness';
@@ -85,11 +83,10 @@ export async function startApiHarness(): Promise<ApiHarness> {
     verifierToken,
     db: () => Promise.resolve(conn),
     log,
-    onStored: async (events) => {
-      const realmIds = events.map((event) => event.realmId);
-      await markWebhookReceived(conn, realmIds, new Date());
-      await signalInboxWaiting(temporal, conn, realmIds);
-    },
+    onStored: wakeConnections(
+      () => Promise.resolve(conn),
+      () => Promise.resolve(temporal),
+    ),
   });
   server.on('request', createApp({ readinessChecks: [], log, routers: [...api.routers, webhooks] }));
 
