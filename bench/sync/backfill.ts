@@ -261,6 +261,9 @@ async function runOnce(
     `/companies/${company.realmId}/traffic`,
   );
   const breakdown = await historyBreakdown(stack.temporal, `connection:${connection.id}/backfill`);
+  // The announcement follows the backfill's end by a workflow turn and a delivery: give it a few seconds.
+  const announceBy = performance.now() + 5000;
+  while (announcedAt === undefined && performance.now() < announceBy) await sleep(50);
   unsubscribe();
   const announcedMs = announcedAt === undefined ? null : round(announcedAt - started, 0);
   // Stop its polling before the ceiling runs, so the two never share the machine.
