@@ -34,8 +34,30 @@ export interface TemporalServerOptions {
   onLine?: LineSink;
 }
 
+/**
+ * A free port is only free until someone else binds it: a server that lost such a race to another process (many
+ * start at once in the test suite) is started again on newly picked ports, up to three times.
+ */
+async function retryOnPortClash<T>(start: (onLine: LineSink) => Promise<T>, onLine?: LineSink): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    let clashed = false;
+    try {
+      return await start((line) => {
+        if (line.includes('address already in use')) clashed = true;
+        onLine?.(line);
+      });
+    } catch (error) {
+      if (!clashed || attempt === 3) throw error;
+    }
+  }
+}
+
 /** Starts `temporal server start-dev` with our search attributes registered and waits until its namespace answers. */
-export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
+export function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
+  return retryOnPortClash((onLine) => startTemporalOnce({ ...options, onLine }), options.onLine);
+}
+
+async function startTemporalOnce(options: TemporalServerOptions): Promise<TemporalServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port || (await freePort(host));
   const namespace = options.namespace ?? 'default';
@@ -115,7 +137,11 @@ export interface FerretDbOptions {
 }
 
 /** Starts FerretDB on its SQLite backend with telemetry off, and waits until it answers a ping. */
-export async function startFerretDb(options: FerretDbOptions): Promise<MongoServer> {
+export function startFerretDb(options: FerretDbOptions): Promise<MongoServer> {
+  return retryOnPortClash((onLine) => startFerretDbOnce({ ...options, onLine }), options.onLine);
+}
+
+async function startFerretDbOnce(options: FerretDbOptions): Promise<MongoServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port || (await freePort(host));
   mkdirSync(options.dataDir, { recursive: true });
