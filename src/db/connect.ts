@@ -20,6 +20,10 @@ export async function connectMongo(uri: string, timeoutMs: number): Promise<Mong
     socketTimeoutMS: Math.max(timeoutMs * 10, 30_000),
     // FerretDB has no retryable writes; MongoDB 7 handles them but our writes are idempotent anyway.
     retryWrites: false,
+    // Poll the server's state every 2 s rather than waiting on a streamed hello: after a database restart the
+    // process notices it is back within seconds (a worker once kept failing for a minute after FerretDB returned).
+    serverMonitoringMode: 'poll',
+    heartbeatFrequencyMS: 2000,
     ...(/[?&]maxPoolSize=/i.test(uri) ? {} : { maxPoolSize: defaultMaxPoolSize }),
   });
   return instance;
