@@ -1,28 +1,36 @@
 import { loadStackConfig } from './config';
 import { setUpDemo } from './demo';
 import { Supervisor, startStack } from './launcher';
-import { ensurePythonTool, ensureTool, pythonTools, tools } from './tools';
+import { ensurePythonTool, ensureTool, pythonTools, tools, type ToolSpec } from './tools';
 import { redactUri } from '../logger';
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-/** Builds whatever tool the configuration needs and does not have yet. */
-async function setup(): Promise<void> {
-  const config = loadStackConfig();
-  const needed = [
-    ...(config.TEMPORAL_ADDRESS ? [] : [tools.temporal]),
-    ...(config.MONGODB_URI ? [] : [tools.ferretdb]),
-  ];
-  for (const spec of needed) {
+async function ensureTools(specs: ToolSpec[]): Promise<void> {
+  for (const spec of specs) {
     const found = await ensureTool(spec, (line) => say(`setup    │ ${line}`));
     say(`setup    │ ${spec.binary}: ${found.path} (${found.source})`);
   }
 }
 
-/** Installs what only the test suite needs: schemathesis, which fuzzes the API from its OpenAPI document. */
+/** Builds whatever tool the configuration needs and does not have yet. */
+async function setup(): Promise<void> {
+  const config = loadStackConfig();
+  await ensureTools([
+    ...(config.TEMPORAL_ADDRESS ? [] : [tools.temporal]),
+    ...(config.MONGODB_URI ? [] : [tools.ferretdb]),
+  ]);
+}
+
+/**
+ * Installs what only the test suite needs: both servers even when the shared test stack uses existing ones (the
+ * launcher and outage tests start and stop private servers of their own), and schemathesis, which fuzzes the API
+ * from its OpenAPI document.
+ */
 async function setupTest(): Promise<void> {
+  await ensureTools([tools.temporal, tools.ferretdb]);
   for (const spec of Object.values(pythonTools)) {
     const found = await ensurePythonTool(spec, (line) => say(`setup    │ ${line}`));
     say(`setup    │ ${spec.binary}: ${found.command.at(-1)} (${found.source})`);
