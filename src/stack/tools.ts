@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   accessSync,
   constants,
@@ -24,6 +24,8 @@ export interface ToolSpec {
   version: string;
   /** Environment variable that points at an existing binary and skips the build. */
   pathVariable: string;
+  /** What `<binary> --version` prints for a compatible release; a binary on PATH that prints otherwise is passed over. */
+  compatibleVersion: RegExp;
   /**
    * Some modules need a generated file that their release process writes and the module proxy lacks. Such a
    * module is built from a writable copy of its source with that file written, exactly as its maintainers
@@ -40,12 +42,16 @@ export const tools = {
     module: 'github.com/temporalio/cli/cmd/temporal',
     version: 'v1.5.1',
     pathVariable: 'TEMPORAL_CLI_PATH',
+    // A source build reports `0.0.0-DEV`: any Temporal CLI runs the dev server the same way.
+    compatibleVersion: /^temporal version /m,
   },
   ferretdb: {
     binary: 'ferretdb',
     module: 'github.com/FerretDB/FerretDB/cmd/ferretdb',
     version: 'v1.24.2',
     pathVariable: 'FERRETDB_PATH',
+    // FerretDB 2.x dropped the SQLite backend this stack runs it with.
+    compatibleVersion: /^version: v1\./m,
     // Without build/version/version.txt the binary panics at start ("Please run `bin/task gen-version`").
     generatedFile: {
       moduleRoot: 'github.com/FerretDB/FerretDB',
@@ -92,18 +98,28 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function findOnPath(binary: string, env: NodeJS.ProcessEnv): string | undefined {
+function printsCompatibleVersion(binary: string, spec: ToolSpec): boolean {
+  try {
+    return spec.compatibleVersion.test(
+      execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 }),
+    );
+  } catch {
+    return false;
+  }
+}
+
+function findOnPath(spec: ToolSpec, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
-    const candidate = path.join(dir, binary);
-    if (isExecutable(candidate)) return candidate;
+    const candidate = path.join(dir, spec.binary);
+    if (isExecutable(candidate) && printsCompatibleVersion(candidate, spec)) return candidate;
   }
   return undefined;
 }
 
 export type ToolSource = 'env' | 'path' | 'cache' | 'built';
 
-/** Finds a usable binary without building anything: explicit variable, then PATH, then the cache. */
+/** Finds a usable binary without building anything: explicit variable, then a compatible one on PATH, then the cache. */
 export function locateTool(
   spec: ToolSpec,
   env: NodeJS.ProcessEnv = process.env,
@@ -114,7 +130,7 @@ export function locateTool(
       throw new Error(`${spec.pathVariable}=${explicit} is not an executable file`);
     return { path: explicit, source: 'env' };
   }
-  const onPath = findOnPath(spec.binary, env);
+  const onPath = findOnPath(spec, env);
   if (onPath) return { path: onPath, source: 'path' };
   const cached = cachedToolPath(spec, env);
   if (isExecutable(cached)) return { path: cached, source: 'cache' };
@@ -180,7 +196,8 @@ async function buildFromSourceCopy(
     log(`patched ${patch.file} (${patch.name})`);
   }
   const packagePath = `./${path.posix.relative(generated.moduleRoot, spec.module)}`;
-  await run('go', ['build', '-buildvcs=false', '-o', output, packagePath], env, log, source);
+  // -trimpath keeps the temporary folder's name out of the build, so a rebuild reuses Go's build cache.
+  await run('go', ['build', '-trimpath', '-buildvcs=false', '-o', output, packagePath], env, log, source);
 }
 
 function run(

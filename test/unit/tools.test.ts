@@ -3,12 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cachedToolPath, ensureTool, locateTool, toolsDir, tools } from '../../src/stack/tools';
 
-function fakeExecutable(file: string, mode = 0o755): string {
+/** A script that prints what the real binary prints for `--version`. */
+function fakeExecutable(file: string, mode = 0o755, version = releaseOutput[path.basename(file)]): string {
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, '#!/bin/sh\n');
+  writeFileSync(file, `#!/bin/sh\necho '${version}'\n`);
   chmodSync(file, mode);
   return file;
 }
+
+const releaseOutput: Record<string, string> = {
+  temporal: 'temporal version 0.0.0-DEV (Server 1.29.1, UI 2.42.1)',
+  ferretdb: 'version: v1.24.2',
+};
 
 describe('locating the Temporal CLI and FerretDB', () => {
   let root: string;
@@ -54,6 +60,15 @@ describe('locating the Temporal CLI and FerretDB', () => {
     expect(() => locateTool(spec, { TEMPORAL_CLI_PATH: path.join(root, 'missing') })).toThrow(
       /TEMPORAL_CLI_PATH=/,
     );
+  });
+
+  it('passes over a binary on PATH from an incompatible release', () => {
+    fakeExecutable(path.join(root, 'bin', 'ferretdb'), 0o755, 'version: v2.1.0');
+    const cached = fakeExecutable(cachedToolPath(tools.ferretdb, { QBO_SYNC_TOOLS_DIR: root }));
+    expect(locateTool(tools.ferretdb, { PATH: path.join(root, 'bin'), QBO_SYNC_TOOLS_DIR: root })).toEqual({
+      path: cached,
+      source: 'cache',
+    });
   });
 
   it('does not build what it can find', async () => {
