@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFerretDb, startTemporalServer, type RunningService } from '../../src/stack/services';
 import { ensureTool, tools } from '../../src/stack/tools';
-import { setStack } from './stack-state';
+import { setStack, stopStack } from './stack-state';
 
 /**
  * One ephemeral stack for the whole run: a Temporal dev server (in memory) and FerretDB (temporary SQLite folder)
@@ -19,26 +19,38 @@ export default async function globalSetup(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'qbo-sync-test-'));
   setStack({ services, dataDir });
 
+  // A run stopped by a signal (Ctrl-C, a CI timeout) never reaches globalTeardown: stop the servers on the way out,
+  // then let the signal take its default course.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => void stopStack().finally(() => process.kill(process.pid, signal)));
+  }
+  const started = <Service extends RunningService>(service: Service): Service => {
+    services.push(service);
+    return service;
+  };
+
   const temporal = process.env.TEMPORAL_ADDRESS
     ? undefined
     : ensureTool(tools.temporal, say).then(({ path: binary }) =>
-        startTemporalServer({ binary, uiPort: false, onLine: keep('temporal') }),
+        startTemporalServer({ binary, uiPort: false, onLine: keep('temporal') }).then(started),
       );
   const mongo = process.env.MONGODB_URI
     ? undefined
     : ensureTool(tools.ferretdb, say).then(({ path: binary }) =>
-        startFerretDb({ binary, dataDir: path.join(dataDir, 'ferretdb'), onLine: keep('ferretdb') }),
+        startFerretDb({ binary, dataDir: path.join(dataDir, 'ferretdb'), onLine: keep('ferretdb') }).then(
+          started,
+        ),
       );
-  const [temporalServer, mongoServer] = await Promise.all([temporal, mongo]).catch((error: unknown) => {
+  // Jest skips globalTeardown when globalSetup fails: whatever did come up is stopped here.
+  const failure = (await Promise.allSettled([temporal, mongo])).find(
+    (result) => result.status === 'rejected',
+  );
+  if (failure) {
     serverOutput.forEach(say);
-    throw error;
-  });
-  if (temporalServer) {
-    services.push(temporalServer);
-    process.env.TEMPORAL_ADDRESS = temporalServer.address;
+    await stopStack();
+    throw failure.reason;
   }
-  if (mongoServer) {
-    services.push(mongoServer);
-    process.env.MONGODB_URI = mongoServer.uri;
-  }
+  const [temporalServer, mongoServer] = await Promise.all([temporal, mongo]);
+  if (temporalServer) process.env.TEMPORAL_ADDRESS = temporalServer.address;
+  if (mongoServer) process.env.MONGODB_URI = mongoServer.uri;
 }
