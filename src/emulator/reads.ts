@@ -37,11 +37,13 @@ export function runQuery(company: Company, statement: string): Record<string, un
     });
     if (query.count) return { totalCount: result.totalCount };
     if (result.rows.length === 0) return {};
-    // Intuit's `SELECT *` samples carry startPosition and maxResults (the number returned) but no totalCount.
+    // As in Intuit's Invoice sample: maxResults is the number returned, and totalCount (as in CDC answers) the
+    // number matching across all pages. A client still pages by maxResults; only some samples carry totalCount.
     return {
       [definition.name]: result.rows,
       startPosition: query.startPosition,
       maxResults: result.rows.length,
+      totalCount: result.totalCount,
     };
   } catch (error) {
     if (error instanceof QueryError) {

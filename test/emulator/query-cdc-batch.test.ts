@@ -25,9 +25,14 @@ describe('emulator conformance: query, CDC, batch and requestid', () => {
         "SELECT * FROM Customer WHERE DisplayName LIKE '%e%' ORDERBY DisplayName DESC STARTPOSITION 1 MAXRESULTS 2";
       const viaGet = await qbo.query(statement);
       expect(viaGet.status).toBe(200);
-      expect(viaGet.json.QueryResponse).toMatchObject({ startPosition: 1, maxResults: 2 });
-      // Intuit's SELECT * samples carry no totalCount: a client must page by maxResults, not by a total.
-      expect(viaGet.json.QueryResponse.totalCount).toBeUndefined();
+      // maxResults counts this page; totalCount every match, as COUNT(*) does.
+      const matching = await qbo.query("SELECT COUNT(*) FROM Customer WHERE DisplayName LIKE '%e%'");
+      expect(matching.json.QueryResponse.totalCount).toBeGreaterThan(2);
+      expect(viaGet.json.QueryResponse).toMatchObject({
+        startPosition: 1,
+        maxResults: 2,
+        totalCount: matching.json.QueryResponse.totalCount,
+      });
       expect(viaGet.json.QueryResponse.Customer.map((c: { DisplayName: string }) => c.DisplayName)).toEqual([
         'Eats & Treats',
         'Deli Delight',
