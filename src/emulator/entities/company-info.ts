@@ -1,6 +1,5 @@
 import type { Company } from '../company';
 import { fault } from '../faults';
-import { currencyRef } from './currency';
 import type { EntityDefinition } from './types';
 
 function readOnly(name: string): EntityDefinition {
@@ -66,7 +65,8 @@ export function writeCompanyRecords(company: Company): void {
       domain: 'QBO',
       sparse: false,
       CurrencyPrefs: {
-        HomeCurrency: currencyRef(settings.homeCurrency),
+        // Intuit's Preferences sample: `"HomeCurrency": {"value": "USD"}`, a reference without a name.
+        HomeCurrency: { value: settings.homeCurrency },
         MultiCurrencyEnabled: settings.multiCurrency,
       },
       SalesFormsPrefs: {
