@@ -4,7 +4,7 @@ import { writeCompanyRecords } from './entities/company-info';
 import { currencyNames } from './entities/currency';
 import { createEntity } from './operations';
 import { findEntity } from './entities';
-import { TokenAuthority, defaultOAuthApp } from './oauth';
+import { TokenAuthority } from './oauth';
 import { seededRandom } from './random';
 import { RateLimiter, intuitLimits, type RateLimits } from './rate-limit';
 import { WebhookDispatcher } from './webhooks';
@@ -29,10 +29,14 @@ export interface EmulatorOptions {
   /** Scales Intuit's webhook retry schedule (0.001 turns 10 s into 10 ms). */
   webhookTimeFactor?: number;
   webhookBatchWindowMs?: number;
+  /** Attempts per webhook batch before it is recorded as failed; Intuit retries every 6 h forever (the default). */
+  webhookMaxAttempts?: number;
   /** Absolute base URL of the emulator, for the OAuth discovery document; derived from requests otherwise. */
   baseUrl?: string;
   /** Access token lifetime in seconds (Intuit: 3600). */
   accessTokenTtlSeconds?: number;
+  /** How long a superseded refresh token stays usable (Intuit: 86400, 24 h). */
+  previousRefreshTokenGraceSeconds?: number;
 }
 
 export interface NewCompany {
@@ -66,6 +70,7 @@ const starterItems = [
 ];
 /** Home-currency units per unit, used for demo companies with USD at home. */
 const demoRatesToUsd: Record<string, number> = {
+  USD: 1,
   EUR: 1.08,
   GBP: 1.27,
   CAD: 0.73,
@@ -100,12 +105,13 @@ export class QboEmulator {
     this.authority = new TokenAuthority({
       clock: this.clock,
       accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+      previousRefreshTokenGraceSeconds: options.previousRefreshTokenGraceSeconds,
     });
-    this.authority.registerApp(defaultOAuthApp);
     this.webhooks = new WebhookDispatcher({
       clock: this.clock,
       timeFactor: options.webhookTimeFactor ?? 1,
       batchWindowMs: options.webhookBatchWindowMs,
+      maxAttempts: options.webhookMaxAttempts,
       random: this.random,
     });
     this.limiter = new RateLimiter({ ...intuitLimits, ...options.limits });
@@ -127,7 +133,7 @@ export class QboEmulator {
     const company = new Company(settings, this.clock);
     writeCompanyRecords(company);
     for (const [code, toUsd] of Object.entries(demoRatesToUsd)) {
-      const homeToUsd = homeCurrency === 'USD' ? 1 : (demoRatesToUsd[homeCurrency] ?? 1);
+      const homeToUsd = demoRatesToUsd[homeCurrency] ?? 1;
       if (code !== homeCurrency) company.exchangeRates.set(code, Math.round((toUsd / homeToUsd) * 1e6) / 1e6);
     }
     for (const [entity, records] of [
@@ -191,12 +197,18 @@ export class QboEmulator {
     }
   }
 
-  /** Forgets every company, fault and throttle counter, and the webhook subscriptions; tokens of gone realms get 403. */
+  /**
+   * Back to the state at start-up: no companies, faults, counters, webhooks, codes or tokens, and the limits and
+   * OAuth settings as configured. Tokens go too because realmIds are handed out again from the first one, and an old
+   * token must not open the new company that reuses its realmId. The clock and the fault PRNG carry on.
+   */
   reset(): void {
-    for (const company of this.companies.values()) this.webhooks.unsubscribe(company.realmId);
     this.companies.clear();
     this.faults.clear();
     this.limiter.reset();
+    this.webhooks.reset();
+    this.authority.reset();
+    this.tokenResponsesToDrop = 0;
     this.nextRealm = 1;
   }
 

@@ -20,7 +20,9 @@ export const intuitLimits: RateLimits = {
 };
 
 export interface RealmTraffic {
+  /** Requests let through the throttles (an injected fault may still answer them). */
   requests: number;
+  /** 429s sent: the throttles' own and those injected by a fault. */
   throttled: number;
   inFlight: number;
   peakInFlight: number;
@@ -39,12 +41,16 @@ interface RealmState extends RealmTraffic {
 export type Admission = { admitted: true; release: () => void } | { admitted: false; reason: string };
 
 export class RateLimiter {
+  /** The limits in force; the admin API may change them at run time. */
+  limits: RateLimits;
   private readonly realms = new Map<string, RealmState>();
 
   constructor(
-    public limits: RateLimits = intuitLimits,
+    private readonly configured: RateLimits = intuitLimits,
     private readonly nowMs: () => number = () => Date.now(),
-  ) {}
+  ) {
+    this.limits = { ...configured };
+  }
 
   private state(realmId: string): RealmState {
     let state = this.realms.get(realmId);
@@ -82,7 +88,7 @@ export class RateLimiter {
               ? `more than ${this.limits.batchPerMinute} batch requests per minute`
               : undefined;
     if (reason) {
-      state.throttled += 1;
+      this.countThrottled(realmId);
       return { admitted: false, reason };
     }
     state.recent.push(now);
@@ -106,14 +112,20 @@ export class RateLimiter {
     };
   }
 
+  /** Counts a 429 these throttles did not decide (an injected fault): the client got one all the same. */
+  countThrottled(realmId: string): void {
+    this.state(realmId).throttled += 1;
+  }
+
   traffic(realmId: string): RealmTraffic {
     const { recent: _recent, recentBatches: _batches, ...traffic } = this.state(realmId);
     return traffic;
   }
 
-  reset(realmId?: string): void {
-    if (realmId === undefined) this.realms.clear();
-    else this.realms.delete(realmId);
+  /** Forgets every realm's counters and puts the limits back as configured. */
+  reset(): void {
+    this.realms.clear();
+    this.limits = { ...this.configured };
   }
 }
 

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ManualClock } from '../../src/emulator/clock';
 import { QboEmulator, type EmulatorOptions } from '../../src/emulator/emulator';
 import { listenEmulator, type RunningEmulator } from '../../src/emulator/http/app';
@@ -132,6 +134,44 @@ export function salesLine(amount: number, options: { qty?: number; unitPrice?: n
     SalesItemLineDetail: {
       ItemRef: { value: '2' },
       ...(options.qty === undefined ? {} : { Qty: options.qty, UnitPrice: options.unitPrice }),
+    },
+  };
+}
+
+export interface ReceivedWebhook {
+  body: string;
+  /** performance.now() when the body had fully arrived. */
+  at: number;
+}
+
+export interface WebhookReceiver {
+  url: string;
+  /** Every POST in arrival order, whatever it was answered. */
+  requests: ReceivedWebhook[];
+  close(): Promise<void>;
+}
+
+/** A webhook endpoint on a free loopback port; `status` picks each answer (200 unless told otherwise). */
+export async function startWebhookReceiver(
+  status: (request: ReceivedWebhook, index: number) => number = () => 200,
+): Promise<WebhookReceiver> {
+  const requests: ReceivedWebhook[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const request = { body: Buffer.concat(chunks).toString('utf8'), at: performance.now() };
+      const index = requests.push(request) - 1;
+      res.writeHead(status(request, index)).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks`,
+    requests,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -68,6 +68,12 @@ const limitsSchema = z
   })
   .partial();
 
+const oauthSettingsSchema = z.strictObject({
+  refreshTokenRotation: z.enum(['daily', 'every-refresh']).optional(),
+  previousRefreshTokenGraceSeconds: z.number().int().min(0).optional(),
+  dropNextTokenResponses: z.number().int().min(0).optional(),
+});
+
 const tokenSchema = z.strictObject({
   clientId: z.string().default(defaultOAuthApp.clientId),
   scopes: z.array(z.string()).default(['com.intuit.quickbooks.accounting']),
@@ -149,14 +155,11 @@ export function createAdminRouter(emulator: QboEmulator): Router {
   });
 
   router.put('/oauth', (req, res) => {
-    const settings = z
-      .strictObject({
-        refreshTokenRotation: z.enum(['daily', 'every-refresh']).optional(),
-        dropNextTokenResponses: z.number().int().min(0).optional(),
-      })
-      .parse(req.body);
+    const settings = oauthSettingsSchema.parse(req.body);
     if (settings.refreshTokenRotation)
       emulator.authority.setRefreshTokenRotation(settings.refreshTokenRotation);
+    if (settings.previousRefreshTokenGraceSeconds !== undefined)
+      emulator.authority.setPreviousRefreshTokenGrace(settings.previousRefreshTokenGraceSeconds);
     if (settings.dropNextTokenResponses !== undefined)
       emulator.dropTokenResponses(settings.dropNextTokenResponses);
     res.json(settings);

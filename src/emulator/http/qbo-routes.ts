@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { ChangeEvent, Company } from '../company';
 import { isObject } from '../entities/fields';
@@ -187,6 +188,8 @@ function sendGatewayError(
   res.status(rendered.status).type(rendered.contentType).send(rendered.body);
 }
 
+const throttledDetail = 'The request limit was reached.  Try again later';
+
 const authenticationDetails: Record<string, string> = {
   missing: 'Authorization header is missing',
   malformed: 'Malformed bearer token: too short or too long',
@@ -210,9 +213,7 @@ function gateway(emulator: QboEmulator) {
     if (!company || auth.realmId !== realmId) return sendGatewayError(res, 'authorization', null, now, xml);
 
     const admission = emulator.limiter.admit(realmId, req.path.toLowerCase() === '/batch');
-    if (!admission.admitted) {
-      return sendGatewayError(res, 'throttled', 'The request limit was reached.  Try again later', now, xml);
-    }
+    if (!admission.admitted) return sendGatewayError(res, 'throttled', throttledDetail, now, xml);
     res.on('close', admission.release);
     res.on('finish', () =>
       company.logRequest({
@@ -229,23 +230,22 @@ function gateway(emulator: QboEmulator) {
     const proceed = (): void => {
       const injected = injectedStatus(faults, emulator.random);
       if (injected === undefined) return next();
-      if (injected === 429)
-        return sendGatewayError(
-          res,
-          'throttled',
-          'The request limit was reached.  Try again later',
-          now,
-          xml,
-        );
+      if (injected === 429) {
+        emulator.limiter.countThrottled(realmId);
+        return sendGatewayError(res, 'throttled', throttledDetail, now, xml);
+      }
       if (injected === 500) return sendFault(res, company, fault.systemFault(), xml);
-      res
-        .status(injected)
-        .type('text/html')
-        .send(`<html><body><h1>${injected} Service Unavailable</h1></body></html>`);
+      sendProxyErrorPage(res, injected);
     };
     if (faults.latencyMs) setTimeout(proceed, faults.latencyMs);
     else proceed();
   };
+}
+
+/** 502, 503 and 504 come from proxies, not from QBO: a bare HTML page with the reason phrase (body unsourced). */
+function sendProxyErrorPage(res: Response, status: number): void {
+  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  res.status(status).type('text/html').send(`<html><body><h1>${title}</h1></body></html>`);
 }
 
 function injectedStatus(

@@ -112,6 +112,17 @@ export const INVALID_REFRESH_TOKEN = 'Incorrect or invalid refresh token';
 export const INVALID_CODE = 'Incorrect or invalid authorization code';
 
 const newToken = (): string => randomBytes(32).toString('base64url');
+const noMetrics = (): TokenAuthorityMetrics => ({
+  codesIssued: 0,
+  tokensIssued: 0,
+  refreshes: 0,
+  invalidGrants: 0,
+  revocations: 0,
+});
+const configuredRotation = (options: TokenAuthorityOptions): RefreshTokenRotation =>
+  options.refreshTokenRotation ?? 'daily';
+const configuredGraceMs = (options: TokenAuthorityOptions): number =>
+  (options.previousRefreshTokenGraceSeconds ?? 86_400) * 1000;
 const seconds = (ms: number): number => Math.max(0, Math.floor(ms / 1000));
 
 /** Issues, refreshes, revokes and checks tokens, in memory, against an injectable clock. */
@@ -120,31 +131,26 @@ export class TokenAuthority {
   private readonly clock: Clock;
   private readonly accessTtlMs: number;
   private readonly refreshTtlMs: number;
-  private readonly graceMs: number;
   private readonly codeTtlMs: number;
   private readonly hardLifetimeMs: number;
+  // Fault settings the admin API may change at run time; reset() puts them back as configured.
   private rotation: RefreshTokenRotation;
+  private graceMs: number;
   private readonly apps = new Map<string, OAuthClientApp>();
   private readonly codes = new Map<string, CodeRecord>();
   private readonly accessTokens = new Map<string, AccessTokenRecord>();
   private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   private readonly signer = new IdTokenSigner();
-  private readonly counters: TokenAuthorityMetrics = {
-    codesIssued: 0,
-    tokensIssued: 0,
-    refreshes: 0,
-    invalidGrants: 0,
-    revocations: 0,
-  };
+  private counters = noMetrics();
 
-  constructor(options: TokenAuthorityOptions) {
+  constructor(private readonly options: TokenAuthorityOptions) {
     this.clock = options.clock;
     this.accessTtlMs = (options.accessTokenTtlSeconds ?? 3600) * 1000;
     this.refreshTtlMs = (options.refreshTokenTtlSeconds ?? 8_726_400) * 1000;
-    this.graceMs = (options.previousRefreshTokenGraceSeconds ?? 86_400) * 1000;
     this.codeTtlMs = (options.authorizationCodeTtlSeconds ?? 600) * 1000;
     this.hardLifetimeMs = (options.refreshTokenHardLifetimeSeconds ?? FIVE_YEARS_SECONDS) * 1000;
-    this.rotation = options.refreshTokenRotation ?? 'daily';
+    this.rotation = configuredRotation(options);
+    this.graceMs = configuredGraceMs(options);
     this.user = options.user ?? defaultEmulatorUser;
     this.registerApp(defaultOAuthApp);
   }
@@ -277,6 +283,24 @@ export class TokenAuthority {
 
   setRefreshTokenRotation(mode: RefreshTokenRotation): void {
     this.rotation = mode;
+  }
+
+  /** How long refresh tokens superseded from now on stay usable (0: invalid as soon as a newer one is issued). */
+  setPreviousRefreshTokenGrace(seconds: number): void {
+    this.graceMs = seconds * 1000;
+  }
+
+  /**
+   * Forgets every code, grant, token and counter, and puts rotation and grace back as configured. Registered apps
+   * and the id_token signing key stay: they are the developer portal's, not a connection's.
+   */
+  reset(): void {
+    this.codes.clear();
+    this.accessTokens.clear();
+    this.refreshTokens.clear();
+    this.counters = noMetrics();
+    this.rotation = configuredRotation(this.options);
+    this.graceMs = configuredGraceMs(this.options);
   }
 
   metrics(): TokenAuthorityMetrics {

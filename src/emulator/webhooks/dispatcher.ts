@@ -57,6 +57,13 @@ export class WebhookDispatcher {
     return subscription && { ...subscription };
   }
 
+  /** Forgets every subscription, fault and delivery log, abandoning whatever is not yet acknowledged. */
+  reset(): void {
+    for (const queue of this.queues.values()) queue.cancel('reset');
+    this.queues.clear();
+    this.subscriptions.clear();
+  }
+
   /** Replaces the realm's faults; they apply to batches formed and requests sent from now on. */
   setFaults(realmId: string, faults: WebhookFaults): void {
     for (const rate of [faults.dropRate, faults.duplicateRate]) {
