@@ -13,7 +13,7 @@ import {
  * The Temporal server, then the database, stopped under a two-way edit load and started again on the same port and
  * the same data. This file runs its own Temporal dev server and FerretDB (src/stack/services.ts), so the shared
  * stack of the other test files never goes down. Each outage lasts 30 s (CHAOS_OUTAGE_SECONDS to change it).
- * /readyz with each dependency unreachable is test/integration/health.test.ts.
+ * /readyz with each dependency unreachable from the start is test/integration/health.test.ts.
  */
 const outageSeconds = Number(process.env.CHAOS_OUTAGE_SECONDS ?? '30');
 
@@ -43,7 +43,12 @@ describe('chaos: Temporal and the database stopped under load', () => {
     const company = await stack.connect({ backfill: false, pollIntervalSeconds: 10 });
     const load = new EditLoad(stack, company, random, { prefix: `out${random.seed}`, maxContacts: 10 });
     const progress = () => Promise.resolve(load.stats.crmEdits + load.stats.qboEdits + load.stats.creates);
-    const outage = async (name: string, stop: () => Promise<void>, start: () => Promise<void>) => {
+    const outage = async (
+      name: string,
+      check: 'temporal' | 'mongodb',
+      stop: () => Promise<void>,
+      start: () => Promise<void>,
+    ) => {
       const before = { ...load.stats.refused };
       stack.log(`chaos: stopping ${name}`);
       const down = Date.now();
@@ -52,6 +57,12 @@ describe('chaos: Temporal and the database stopped under load', () => {
       // 500 that looks like our fault. The load retries it.
       const status = await load.createNow();
       expect({ during: name, status }).toEqual({ during: name, status: 503 });
+      // A readiness probe sees the same: the instance leaves the load balancer instead of answering errors.
+      const readiness = await stack.request('GET', '/readyz');
+      expect({ status: readiness.status, ok: readiness.json?.checks?.[check]?.ok }).toEqual({
+        status: 503,
+        ok: false,
+      });
       // The outage itself is the one wall-clock wait: the load keeps running against the dead dependency.
       await new Promise((resolve) =>
         setTimeout(resolve, Math.max(0, down + outageSeconds * 1000 - Date.now())),
@@ -76,8 +87,8 @@ describe('chaos: Temporal and the database stopped under load', () => {
         (stats) => stats.creates >= 5 && stats.crmEdits + stats.qboEdits >= 5,
         30_000,
       );
-      await outage('Temporal', services.stopTemporal, services.startTemporal);
-      await outage('FerretDB', services.stopMongo, services.startMongo);
+      await outage('Temporal', 'temporal', services.stopTemporal, services.startTemporal);
+      await outage('FerretDB', 'mongodb', services.stopMongo, services.startMongo);
     } finally {
       await load.stop();
     }
