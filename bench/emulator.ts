@@ -14,13 +14,16 @@ const usage = 'Usage: npm run bench:emulator -- [--seconds 60]';
 
 const seedSize = { customers: 10_000, transactions: 50_000 };
 
-/** 8/s is 480/min: just under Intuit's 10/s and 500/min, which is where a well-behaved sync client runs. */
-const workload: Omit<ThroughputOptions, 'seconds'> = {
-  realms: 20,
-  perSecond: 8,
-  customers: 500,
-  transactions: 2_000,
-};
+const realmSize = { realms: 20, customers: 500, transactions: 2_000 };
+/**
+ * Two paced runs of 20 realms: 480/min, just under Intuit's 10/s and 500/min, which is where a well-behaved sync
+ * client runs; and 500/min, Intuit's limit itself (10,000 requests a minute in all), where a request can meet the
+ * sliding window's edge and get a 429 from the limiter, but every other one must still be served promptly.
+ */
+const workloads = {
+  underLimit: { ...realmSize, perSecond: 8 },
+  atLimit: { ...realmSize, perSecond: intuitLimits.perMinute / 60 },
+} satisfies Record<string, Omit<ThroughputOptions, 'seconds'>>;
 
 interface Target {
   name: string;
@@ -62,9 +65,12 @@ function limitsAreIntuits(run: ThroughputResult): boolean {
   );
 }
 
-function evaluate(seed: SeedBenchResult, run: ThroughputResult, check: ThrottleCheckResult): Target[] {
-  const { p99 } = run.latency.find((row) => row.kind === 'all')!;
-  const { min } = run.perRealmPerMinute;
+function evaluate(
+  seed: SeedBenchResult,
+  run: ThroughputResult,
+  atLimit: ThroughputResult,
+  check: ThrottleCheckResult,
+): Target[] {
   const { perMinute, perSecond, concurrent } = run.limiter.limits;
   return [
     {
@@ -75,33 +81,44 @@ function evaluate(seed: SeedBenchResult, run: ThroughputResult, check: ThrottleC
     {
       name: "Intuit's default limits in force",
       actual: `${perMinute}/min, ${perSecond}/s, ${concurrent} concurrent`,
-      met: limitsAreIntuits(run),
+      met: limitsAreIntuits(run) && limitsAreIntuits(atLimit),
     },
-    {
-      name: `slowest realm >= 95% of ${run.pacedPerMinute}/min`,
-      actual: `${min}/min (${round((min / run.pacedPerMinute) * 100, 1)}%)`,
-      met: min >= run.pacedPerMinute * 0.95,
-    },
+    ...servedTargets(run),
     {
       name: 'zero 429s when paced under the limit',
       actual: String(run.throttled429),
       met: run.throttled429 === 0,
-    },
-    { name: 'p99 latency < 250 ms', actual: `${p99} ms`, met: p99 < 250 },
-    {
-      name: 'no unexpected non-2xx',
-      actual: String(run.unexpected.count),
-      met: run.unexpected.count === 0,
     },
     {
       name: 'limiter admitted every client request',
       actual: `${run.limiter.requests} of ${run.requests}, ${run.limiter.throttled} throttled`,
       met: run.limiter.requests === run.requests && run.limiter.throttled === 0,
     },
+    ...servedTargets(atLimit),
     {
       name: `throttle check: excess over ${check.limit} gets 429/3001`,
       actual: `${check.throttled3001} x 429, ${check.ok} x 200 of ${check.concurrent}`,
       met: check.passed,
+    },
+  ];
+}
+
+/** The emulator keeps up with a paced run: every realm served at its pace, promptly, without surprises. */
+function servedTargets(run: ThroughputResult): Target[] {
+  const { p99 } = run.latency.find((row) => row.kind === 'all')!;
+  const { min } = run.perRealmPerMinute;
+  const pace = `${run.pacedPerMinute}/min`;
+  return [
+    {
+      name: `${pace}: slowest realm served >= 95% of ${pace}`,
+      actual: `${min}/min (${round((min / run.pacedPerMinute) * 100, 1)}%)`,
+      met: min >= run.pacedPerMinute * 0.95,
+    },
+    { name: `${pace}: p99 latency < 250 ms`, actual: `${p99} ms`, met: p99 < 250 },
+    {
+      name: `${pace}: no unexpected non-2xx`,
+      actual: String(run.unexpected.count),
+      met: run.unexpected.count === 0,
     },
   ];
 }
@@ -121,11 +138,11 @@ function printSeeding(seed: SeedBenchResult): void {
   console.log(table(['', 'ms', 'records/s'], rows));
 }
 
-function printThroughput(run: ThroughputResult): void {
+function printThroughput(heading: string, run: ThroughputResult): void {
   const { options } = run;
   console.log(
-    `\n2. Throughput: ${options.realms} realms x ${options.customers} customers / ${options.transactions} txns, ` +
-      `${options.perSecond} req/s per realm (${run.pacedPerMinute}/min), ${options.seconds} s, real HTTP on 127.0.0.1`,
+    `\n${heading}: ${options.realms} realms x ${options.customers} customers / ${options.transactions} txns, ` +
+      `${round(options.perSecond, 2)} req/s per realm (${run.pacedPerMinute}/min), ${options.seconds} s, real HTTP on 127.0.0.1`,
   );
   console.log(
     '   (clients and emulator share one Node process and thread: CPU and latency include the clients)',
@@ -160,7 +177,7 @@ function printThroughput(run: ThroughputResult): void {
 
 function printThrottleCheck(check: ThrottleCheckResult): void {
   console.log(
-    `\n3. Throttle check: ${check.concurrent} concurrent requests, ${check.latencyMs} ms injected latency, limit ${check.limit}`,
+    `\n4. Throttle check: ${check.concurrent} concurrent requests, ${check.latencyMs} ms injected latency, limit ${check.limit}`,
   );
   console.log(
     `   ${check.ok} x 200, ${check.throttled3001} x 429 (code 3001), other ${JSON.stringify(check.other)}; ` +
@@ -191,15 +208,27 @@ function progress(message: string): void {
   process.stderr.write(`... ${message}\n`);
 }
 
-/** One emulator with its default limits, which are Intuit's: nothing is relaxed for the benchmark. */
-async function runServed(seconds: number) {
+/** A fresh emulator with its default limits, which are Intuit's: nothing is relaxed for the benchmark. */
+async function runServed(
+  workload: Omit<ThroughputOptions, 'seconds'>,
+  seconds: number,
+): Promise<ThroughputResult> {
   const running = await listenEmulator(new QboEmulator(), 0, '127.0.0.1');
   try {
-    progress(`throughput: seeding ${workload.realms} realms, then ${seconds} s of paced traffic`);
-    const throughput = await runThroughput(running.url, { ...workload, seconds });
+    progress(
+      `throughput: seeding ${workload.realms} realms, then ${seconds} s at ${Math.round(workload.perSecond * 60)}/min`,
+    );
+    return await runThroughput(running.url, { ...workload, seconds });
+  } finally {
+    await running.close();
+  }
+}
+
+async function checkThrottling(): Promise<ThrottleCheckResult> {
+  const running = await listenEmulator(new QboEmulator(), 0, '127.0.0.1');
+  try {
     progress('throttle check');
-    const throttleCheck = await runThrottleCheck(running.url);
-    return { throughput, throttleCheck };
+    return await runThrottleCheck(running.url);
   } finally {
     await running.close();
   }
@@ -212,15 +241,18 @@ async function main(): Promise<number> {
 
   // Latency first, on a clean heap: the seeding runs discard ~180k records, whose collection would otherwise
   // land in the middle of the latency measurement.
-  const { throughput, throttleCheck } = await runServed(seconds);
+  const throughput = await runServed(workloads.underLimit, seconds);
+  const atLimit = await runServed(workloads.atLimit, seconds);
+  const throttleCheck = await checkThrottling();
   progress(`seeding ${seedSize.customers} customers + ${seedSize.transactions} transactions, 3 runs`);
   const seeding = await runSeedBench(seedSize.customers, seedSize.transactions);
 
-  const list = evaluate(seeding, throughput, throttleCheck);
+  const list = evaluate(seeding, throughput, atLimit, throttleCheck);
   const passed = list.every((target) => target.met);
   printMachine(info);
   printSeeding(seeding);
-  printThroughput(throughput);
+  printThroughput('2. Throughput under the limit', throughput);
+  printThroughput("3. Throughput at Intuit's limit", atLimit);
   printThrottleCheck(throttleCheck);
   printTargets(list);
   const file = writeResults({
@@ -228,6 +260,7 @@ async function main(): Promise<number> {
     machine: info,
     seeding,
     throughput,
+    atLimit,
     throttleCheck,
     targets: list,
     passed,
