@@ -9,6 +9,8 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testSequencer: '<rootDir>/test/support/slowest-first.cjs',
   testTimeout: 60_000,
-  // Integration suites share two servers on a 2-core machine; more parallelism only adds contention.
-  maxWorkers: 2,
+  // On our 2-core machines the integration suites spend much of their time waiting on servers (outages, retries,
+  // schedules): a third worker fills that idle CPU. Measured on the whole suite: 253 s with two workers, 212 s with
+  // three.
+  maxWorkers: 3,
 };
