@@ -106,6 +106,20 @@ describe('emulator conformance: minorversion and requestid on batch', () => {
       expect(tooLong.json.Fault.Error[0].element).toBe('requestid');
       expect(await howMany('Batch Too Long Co')).toBe(0);
     });
+
+    it('allows bIds of 10 characters with a requestid, refuses 11, and does not limit them without one', async () => {
+      const create = (bId: string, name: string, query: Record<string, string>) =>
+        qbo.request('POST', '/batch', {
+          query,
+          body: { BatchItemRequest: [{ bId, operation: 'create', Customer: { DisplayName: name } }] },
+        });
+      expect((await create('b'.repeat(10), 'Batch Ten Co', { requestid: 'bid-10' })).status).toBe(200);
+      const refused = await create('b'.repeat(11), 'Batch Eleven Co', { requestid: 'bid-11' });
+      expect(refused.status).toBe(400);
+      expect(refused.json.Fault.Error[0]).toMatchObject({ code: '2010', element: 'BatchItemRequest.bId' });
+      expect(await howMany('Batch Eleven Co')).toBe(0);
+      expect((await create('b'.repeat(11), 'Batch Free Co', {})).status).toBe(200);
+    });
   });
 });
 

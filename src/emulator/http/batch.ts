@@ -13,13 +13,13 @@ const itemKeys = new Set(['bId', 'operation', 'optionsData', 'Query']);
 export function runBatch(
   company: Company,
   body: unknown,
-  maxItems: number,
+  limits: { maxItems: number; maxBIdLength: number | undefined },
 ): { body: { BatchItemResponse: Record<string, unknown>[] }; events: ChangeEvent[] } {
   const items = isObject(body) ? body.BatchItemRequest : undefined;
   if (!Array.isArray(items) || items.length === 0) throw fault.requiredParam('BatchItemRequest');
-  if (items.length > maxItems) {
+  if (items.length > limits.maxItems) {
     throw fault.businessValidation(
-      `A batch may hold at most ${maxItems} items; this one has ${items.length}.`,
+      `A batch may hold at most ${limits.maxItems} items; this one has ${items.length}.`,
       'BatchItemRequest',
     );
   }
@@ -28,6 +28,12 @@ export function runBatch(
   for (const item of items as unknown[]) {
     const bId = isObject(item) && typeof item.bId === 'string' && item.bId !== '' ? item.bId : undefined;
     if (!bId) throw fault.requiredParam('BatchItemRequest.bId');
+    if (limits.maxBIdLength !== undefined && bId.length > limits.maxBIdLength) {
+      throw fault.invalidValue(
+        'BatchItemRequest.bId',
+        `With a requestid, a bId may have at most ${limits.maxBIdLength} characters.`,
+      );
+    }
     if (seen.has(bId))
       throw fault.businessValidation(`Duplicate bId ${bId} in the batch.`, 'BatchItemRequest.bId');
     seen.add(bId);

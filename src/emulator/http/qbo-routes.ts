@@ -15,6 +15,8 @@ interface RealmLocals {
 
 const maxRequestIdLength = 50;
 const maxBatchRequestIdLength = 36;
+/** "For each batch ID, only 10 characters are allowed when RequestID is also specified." */
+const maxBatchIdLengthWithRequestId = 10;
 
 /** The Accounting API under `/v3/company/:realmId`: gateway checks first, then the service. */
 export function createQboRouter(emulator: QboEmulator): Router {
@@ -55,7 +57,11 @@ export function createQboRouter(emulator: QboEmulator): Router {
   router.post('/batch', (req, res) => {
     const { company } = res.locals as RealmLocals;
     replayable(req, res, company, () => {
-      const { body, events } = runBatch(company, req.body, emulator.limiter.limits.maxBatchItems);
+      const { body, events } = runBatch(company, req.body, {
+        maxItems: emulator.limiter.limits.maxBatchItems,
+        maxBIdLength:
+          stringParam(req.query.requestid) === undefined ? undefined : maxBatchIdLengthWithRequestId,
+      });
       return { status: 200, body, events };
     });
   });
