@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../config';
 import { createLogger, redactUri } from '../logger';
+import { stopWhenParentExits } from '../lifecycle';
 import { qboAccessSettings } from '../activities/qbo-access';
 import { createApi } from './api';
 import { createApp } from './app';
@@ -57,7 +58,10 @@ function main(): void {
     process.exit(1);
   });
 
+  let stopping = false;
   const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, 'api stopping');
     server.close(() => {
       void dependencies.close().finally(() => process.exit(0));
@@ -66,6 +70,7 @@ function main(): void {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+  stopWhenParentExits(() => shutdown('parent exited'));
 }
 
 try {

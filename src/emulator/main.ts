@@ -3,6 +3,7 @@ import { QboEmulator } from './emulator';
 import { listenEmulator } from './http/app';
 import { defaultOAuthApp } from './oauth';
 import { seedCompany } from './seed';
+import { stopWhenParentExits } from '../lifecycle';
 
 const usage = `Usage: npm run emulator -- [--port 4010] [--host 127.0.0.1] [--customers 50] [--transactions 300] [--multi-currency] [--seed 42]`;
 
@@ -52,11 +53,15 @@ async function main(): Promise<void> {
       `  admin          ${running.url}/__admin/companies`,
     ].join('\n'),
   );
+  let stopping = false;
   const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
     void running.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  stopWhenParentExits(stop);
 }
 
 main().catch((error: unknown) => {

@@ -103,6 +103,7 @@ function nodeService(
         cwd: repoRoot,
         env,
         onLine,
+        exitWithParent: true,
       });
       try {
         await ready(child);

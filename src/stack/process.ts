@@ -14,6 +14,11 @@ export interface ManagedProcessOptions {
   onLine?: LineSink;
   /** How long a SIGTERM may take before SIGKILL follows. */
   stopGraceMs?: number;
+  /**
+   * For our Node services: an IPC channel whose closing tells the child this process is gone, even after a SIGKILL
+   * (see `stopWhenParentExits` in src/lifecycle.ts).
+   */
+  exitWithParent?: boolean;
 }
 
 /** Every process started through this module, so that an abrupt exit of the parent still takes them down. */
@@ -47,9 +52,11 @@ export class ManagedProcess {
     const spawnOptions: SpawnOptions = {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: options.exitWithParent ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     };
     this.child = spawn(options.command, options.args, spawnOptions);
+    // The channel is only there to close when this process dies; it must not keep this process alive.
+    this.child.channel?.unref();
     live.add(this.child);
     const sink = options.onLine ?? (() => undefined);
     for (const stream of [this.child.stdout, this.child.stderr]) {

@@ -3,6 +3,7 @@ import { loadConfig } from '../config';
 import { connectMongo } from '../db/connect';
 import { Mailer, emailSettings } from '../email/mailer';
 import { createLogger, redactUri } from '../logger';
+import { stopWhenParentExits } from '../lifecycle';
 import { QboAccess, qboAccessSettings } from '../activities/qbo-access';
 import { createWorker } from './create-worker';
 
@@ -36,6 +37,9 @@ async function main(): Promise<void> {
       'worker started',
     );
     // Runtime traps SIGINT/SIGTERM and drains the worker; run() resolves once it has stopped.
+    stopWhenParentExits(() => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    });
     await worker.run();
     log.info('worker stopped');
   } finally {
