@@ -2,13 +2,8 @@ import { heartbeat } from '@temporalio/activity';
 import type { Connection } from 'mongoose';
 import type { Mailer } from '../email/mailer';
 import { refreshContactAr, type ArResult } from '../followups/contact-ar';
-import {
-  cancelSettledFollowUps,
-  deliverFollowUps,
-  planFollowUps,
-  type DeliveryResult,
-  type FollowUpRun,
-} from '../followups/engine';
+import { cancelSettledFollowUps, planFollowUps, type FollowUpRun } from '../followups/engine';
+import { deliverFollowUps, type DeliveryResult } from '../followups/delivery';
 
 export interface FollowUpActivityDependencies {
   db: Connection;

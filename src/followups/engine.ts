@@ -1,8 +1,5 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import { accountModel, type AccountRecord } from '../accounts/models';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
-import { isDeliverableAddress, type Mailer, type SendOutcome } from '../email/mailer';
-import { eventId, recordEvents } from '../outbound/events';
 import { contactLinkModel } from '../projections/crm';
 import {
   customerKey,
@@ -12,28 +9,22 @@ import {
   type QboCustomerRecord,
 } from '../projections/models';
 import { isLive, type LiveTransactionView, type TransactionView } from '../sync/transactions';
-import { formatQboDate, formatQboDateTime } from '../time/zoned-time';
+import { formatQboDate } from '../time/zoned-time';
 import {
-  emailSendModel,
-  emailSuppressionModel,
   followUpModel,
   followUpPolicyModel,
   isDuplicateKey,
-  suppressionKey,
-  type ChannelResult,
-  type EmailSendRecord,
   type FollowUpDocument,
   type FollowUpHistoryEntry,
   type FollowUpRecord,
 } from './models';
-import { defaultFollowUpPolicy, followUpPolicySchema, isQuietHour, type FollowUpPolicy } from './policy';
+import { defaultFollowUpPolicy, followUpPolicySchema, type FollowUpPolicy } from './policy';
 import { addDays, cancelReason, dueFollowUp, followUpId, type DueFollowUp } from './stages';
-import { fillLinkTemplate, renderFollowUpEmail } from './templates';
 
 /**
- * The follow-up engine over MongoDB: plan what is due (each follow-up claimed by inserting its dedupe key), cancel
- * what a payment, void or delete made moot, and deliver pending ones to the CRM (outbox event) and by email. Every
- * step is idempotent, so an activity retried or a whole run repeated converges and sends nothing twice.
+ * The follow-up engine over MongoDB: plan what is due (each follow-up claimed by inserting its dedupe key) and
+ * cancel what a payment, void or delete made moot; `delivery.ts` sends what is pending. Every step is idempotent,
+ * so an activity retried or a whole run repeated converges and sends nothing twice.
  */
 export interface FollowUpRun {
   db: MongoConnection;
@@ -46,8 +37,6 @@ export interface FollowUpRun {
 
 /** Documents read per page while planning and cancelling. */
 const pageSize = 500;
-/** Email attempts per follow-up when the server never took the message (down, 4xx). */
-const maxEmailAttempts = 3;
 
 export async function loadPolicy(db: MongoConnection, connectionId: string): Promise<FollowUpPolicy> {
   const stored = await followUpPolicyModel(db).findById(connectionId).lean();
@@ -68,7 +57,7 @@ export async function activeConnection(
   return connection && connection.status !== 'disconnected' ? connection : null;
 }
 
-function documentOf(view: LiveTransactionView): FollowUpDocument {
+export function documentOf(view: LiveTransactionView): FollowUpDocument {
   return {
     type: view.type,
     qboId: view.qboId,
@@ -84,21 +73,21 @@ function documentOf(view: LiveTransactionView): FollowUpDocument {
   };
 }
 
-function dueFields(due: DueFollowUp): Pick<FollowUpRecord, 'daysOverdue' | 'daysToExpiry'> {
+export function dueFields(due: DueFollowUp): Pick<FollowUpRecord, 'daysOverdue' | 'daysToExpiry'> {
   return {
     ...(due.daysOverdue !== undefined && { daysOverdue: due.daysOverdue }),
     ...(due.daysToExpiry !== undefined && { daysToExpiry: due.daysToExpiry }),
   };
 }
 
-interface Customer {
+export interface Customer {
   name?: string;
   email?: string;
   crmContactId?: string;
 }
 
 /** Names, emails and linked CRM contacts of the given QBO customers. */
-async function customersOf(
+export async function customersOf(
   db: MongoConnection,
   connectionId: string,
   qboCustomerIds: string[],
@@ -237,7 +226,7 @@ async function insertNew(db: MongoConnection, records: FollowUpRecord[]): Promis
 
 // --- cancelling ---
 
-async function cancel(
+export async function cancel(
   db: MongoConnection,
   followUp: Pick<FollowUpRecord, '_id'>,
   reason: string,
@@ -255,7 +244,7 @@ async function cancel(
 }
 
 /** The current views of the follow-ups' documents, by follow-up id (absent: the document is gone). */
-async function viewsOf(
+export async function viewsOf(
   db: MongoConnection,
   followUps: Pick<FollowUpRecord, '_id' | 'connectionId' | 'entity' | 'qboId'>[],
 ): Promise<Map<string, { view: TransactionView; customerQboId?: string }>> {
@@ -330,362 +319,4 @@ export async function cancelAllPending(
     },
   );
   return result.modifiedCount;
-}
-
-// --- delivering ---
-
-export interface DeliveryResult {
-  delivered: number;
-  cancelled: number;
-  /** Outbox events stored by this batch: the CRM's dispatcher needs waking when there are any. */
-  eventsRecorded: number;
-  /** Quiet hours in the company's zone: nothing was delivered. */
-  quiet: boolean;
-  /** Set when the batch was full: pass as `after` for the next one. */
-  next?: string;
-}
-
-interface DeliveryContext {
-  run: FollowUpRun;
-  connection: ConnectionRecord;
-  account: Pick<AccountRecord, 'name' | 'webhook'> | null;
-  policy: FollowUpPolicy;
-  today: string;
-  mailer?: Mailer;
-  /** How long an attempt still marked `sending` may be in flight on another worker. */
-  inFlightMs: number;
-}
-
-interface ChannelStep {
-  result: ChannelResult;
-  history: FollowUpHistoryEntry[];
-  eventsRecorded?: number;
-}
-
-const isFinal = (result: ChannelResult | undefined): boolean =>
-  result !== undefined && result.status !== 'retrying';
-
-/**
- * Delivers up to `limit` pending follow-ups (by id, after `after`) on the policy's channels. A document that is no
- * longer due is cancelled instead. A follow-up becomes `sent` once every enabled channel has a final result.
- */
-export async function deliverFollowUps(
-  run: FollowUpRun,
-  options: {
-    mailer?: Mailer;
-    after?: string;
-    limit: number;
-    /** Called after each follow-up, so an activity can heartbeat. */
-    onProgress?: () => void;
-  },
-): Promise<DeliveryResult> {
-  const { db, connectionId } = run;
-  const result: DeliveryResult = { delivered: 0, cancelled: 0, eventsRecorded: 0, quiet: false };
-  const connection = await activeConnection(db, connectionId);
-  if (!connection) return result;
-  const policy = await loadPolicy(db, connectionId);
-  const localHour = Number(formatQboDateTime(run.asOf, policy.timeZone).slice(11, 13));
-  if (isQuietHour(policy, localHour)) return { ...result, quiet: true };
-
-  const batch = await followUpModel(db)
-    .find({
-      connectionId,
-      status: 'pending',
-      ...(options.after !== undefined && { _id: { $gt: options.after } }),
-    })
-    .sort({ _id: 1 })
-    .limit(options.limit)
-    .lean();
-  if (batch.length === 0) return result;
-  const context: DeliveryContext = {
-    run,
-    connection,
-    account: await accountModel(db).findById(connection.accountId, { name: 1, webhook: 1 }).lean(),
-    policy,
-    today: companyDay(run.asOf, policy),
-    ...(options.mailer !== undefined && { mailer: options.mailer }),
-    // Twice the send bound leaves room for clock skew between workers.
-    inFlightMs: 2 * (options.mailer?.timeoutMs ?? 0),
-  };
-  const views = await viewsOf(db, batch);
-  const customers = await customersOf(
-    db,
-    connectionId,
-    [...views.values()].flatMap((found) => (found.customerQboId === undefined ? [] : [found.customerQboId])),
-  );
-
-  for (const followUp of batch) {
-    const found = views.get(followUp._id);
-    // Checked again right before sending: the document may have been paid since the follow-up was planned.
-    const reason = cancelReason(found?.view ?? null, followUp.stage, policy, context.today);
-    const due = found && isLive(found.view) ? dueFollowUp(found.view, policy, context.today) : null;
-    if (reason !== null || found === undefined || !isLive(found.view) || due === null) {
-      if (await cancel(db, followUp, reason ?? 'deleted', run.now())) result.cancelled += 1;
-      continue;
-    }
-    const customer = found.customerQboId === undefined ? undefined : customers.get(found.customerQboId);
-    if (await deliverOne(context, followUp, { view: found.view, due }, customer, result))
-      result.delivered += 1;
-    options.onProgress?.();
-  }
-  return { ...result, ...(batch.length === options.limit && { next: batch[batch.length - 1]!._id }) };
-}
-
-/** One follow-up on each enabled channel; true when it is now `sent`. */
-async function deliverOne(
-  context: DeliveryContext,
-  stored: FollowUpRecord,
-  { view, due }: { view: LiveTransactionView; due: DueFollowUp },
-  customer: Customer | undefined,
-  totals: DeliveryResult,
-): Promise<boolean> {
-  const { db } = context.run;
-  // The document as it stands now: an email states today's balance, not the one at planning time.
-  const followUp: FollowUpRecord = {
-    ...stored,
-    document: documentOf(view),
-    ...dueFields(due),
-    ...(customer?.name !== undefined && { customerName: customer.name }),
-    ...(customer?.crmContactId !== undefined && { crmContactId: customer.crmContactId }),
-  };
-  const channels = { ...followUp.channels };
-  const history: FollowUpHistoryEntry[] = [];
-  if (context.policy.channels.crm && !isFinal(channels.crm)) {
-    const step = await deliverToCrm(context, followUp);
-    channels.crm = step.result;
-    history.push(...step.history);
-    totals.eventsRecorded += step.eventsRecorded ?? 0;
-  }
-  if (context.policy.channels.email && !isFinal(channels.email)) {
-    const step = await deliverByEmail(context, followUp, customer);
-    if (step) {
-      channels.email = step.result;
-      history.push(...step.history);
-    }
-  }
-  const at = context.run.now();
-  const followUps = followUpModel(db);
-  await followUps.updateOne(
-    { _id: followUp._id },
-    {
-      $set: {
-        document: followUp.document,
-        ...dueFields(due),
-        ...(followUp.customerName !== undefined && { customerName: followUp.customerName }),
-        ...(followUp.crmContactId !== undefined && { crmContactId: followUp.crmContactId }),
-        ...(channels.crm !== undefined && { 'channels.crm': channels.crm }),
-        ...(channels.email !== undefined && { 'channels.email': channels.email }),
-        updatedAt: at,
-      },
-      ...(history.length > 0 && { $push: { history: { $each: history } } }),
-    },
-  );
-  const done =
-    (!context.policy.channels.crm || isFinal(channels.crm)) &&
-    (!context.policy.channels.email || isFinal(channels.email));
-  if (!done) return false;
-  // Only a pending one moves on: a follow-up completed or dismissed meanwhile keeps the CRM user's decision.
-  const moved = await followUps.updateOne(
-    { _id: followUp._id, status: 'pending' },
-    { $set: { status: 'sent', sentAt: at, updatedAt: at } },
-  );
-  return moved.modifiedCount === 1;
-}
-
-/** What the CRM receives in `followup.created`. */
-function followUpEventData(followUp: FollowUpRecord): Record<string, unknown> {
-  return {
-    id: followUp._id,
-    kind: followUp.kind,
-    stage: followUp.stage,
-    dueOn: followUp.dueOn,
-    ...dueFields(followUp),
-    document: followUp.document,
-    qboCustomerId: followUp.qboCustomerId ?? null,
-    crmContactId: followUp.crmContactId ?? null,
-    customerName: followUp.customerName ?? null,
-  };
-}
-
-async function deliverToCrm(context: DeliveryContext, followUp: FollowUpRecord): Promise<ChannelStep> {
-  const at = context.run.now();
-  const draft = {
-    accountId: followUp.accountId,
-    connectionId: followUp.connectionId,
-    type: 'followup.created' as const,
-    // The follow-up's own dedupe key: however often this runs, the CRM gets one event.
-    dedupeKey: followUp._id,
-    ...(followUp.crmContactId !== undefined && { crmContactId: followUp.crmContactId }),
-    ...(followUp.qboCustomerId !== undefined && { qboCustomerId: followUp.qboCustomerId }),
-    data: followUpEventData(followUp),
-  };
-  const stored = await recordEvents(context.run.db, [draft], {
-    hasEndpoint: context.account?.webhook?.enabled === true,
-    now: at,
-  });
-  const id = eventId(draft);
-  return {
-    result: { status: 'recorded', at, eventId: id },
-    history: stored.length > 0 ? [{ at, action: 'crm_recorded', eventId: id }] : [],
-    eventsRecorded: stored.length,
-  };
-}
-
-function skipped(at: Date, detail: string, to?: string): ChannelStep {
-  return {
-    result: { status: 'skipped', at, detail, ...(to !== undefined && { to }) },
-    history: [{ at, action: 'email_skipped', detail, ...(to !== undefined && { to }) }],
-  };
-}
-
-/** The channel result an attempt record stands for. */
-function attemptResult(attempt: EmailSendRecord, at: Date, attempts: number): ChannelStep {
-  const base = {
-    at,
-    to: attempt.to,
-    attempts,
-    ...(attempt.messageId !== undefined && { messageId: attempt.messageId }),
-  };
-  if (attempt.status === 'sent') {
-    return {
-      result: { ...base, status: 'sent' },
-      history: [
-        {
-          at,
-          action: 'email_sent',
-          to: attempt.to,
-          ...(attempt.messageId && { messageId: attempt.messageId }),
-        },
-      ],
-    };
-  }
-  const detail = attempt.error ?? 'unknown error';
-  if (attempt.status === 'bounced') {
-    return {
-      result: { ...base, status: 'bounced', detail },
-      history: [{ at, action: 'email_bounced', to: attempt.to, detail }],
-    };
-  }
-  const again = attempt.retryable === true && attempts < maxEmailAttempts;
-  return {
-    result: { ...base, status: again ? 'retrying' : 'failed', detail },
-    history: [{ at, action: 'email_failed', to: attempt.to, detail }],
-  };
-}
-
-/**
- * Emails the customer, at most once: each attempt is claimed by inserting `<follow-up>#<n>` before SMTP sees the
- * message, and only an attempt the server surely never took is followed by another. Null when another worker holds
- * the current attempt.
- */
-async function deliverByEmail(
-  context: DeliveryContext,
-  followUp: FollowUpRecord,
-  customer: Customer | undefined,
-): Promise<ChannelStep | null> {
-  const { db } = context.run;
-  const at = context.run.now();
-  const address = customer?.email;
-  if (address === undefined) return skipped(at, 'the customer has no email address');
-  const suppressed = await emailSuppressionModel(db).exists({
-    _id: suppressionKey(followUp.accountId, address),
-  });
-  if (suppressed) return skipped(at, 'an earlier email to this address bounced', address);
-  const mailer = context.mailer;
-  if (mailer === undefined) return skipped(at, 'email is not configured on this worker', address);
-
-  const sends = emailSendModel(db);
-  const attempts = await sends.find({ followUpId: followUp._id }).sort({ attempt: 1 }).lean();
-  const last = attempts[attempts.length - 1];
-  if (last?.status === 'sending') {
-    if (at.getTime() - last.createdAt.getTime() < context.inFlightMs) return null;
-    // Its worker died mid-send: the server may have the message, so it is not sent again.
-    const error = 'interrupted mid-send; the outcome is unknown, so it is not sent again';
-    await sends.updateOne(
-      { _id: last._id, status: 'sending' },
-      { $set: { status: 'failed', retryable: false, error, finishedAt: at } },
-    );
-    return attemptResult({ ...last, status: 'failed', retryable: false, error }, at, attempts.length);
-  }
-  if (last !== undefined) {
-    const outcome = attemptResult(last, at, attempts.length);
-    if (outcome.result.status !== 'retrying') return outcome;
-  }
-
-  const senderName =
-    context.policy.email.senderName ?? context.connection.companyName ?? context.account?.name ?? 'Accounts';
-  const template = context.policy.email.linkTemplate;
-  const rendered = renderFollowUpEmail({
-    kind: followUp.kind,
-    senderName,
-    customerName: followUp.customerName ?? null,
-    document: followUp.document,
-    ...dueFields(followUp),
-    ...(template !== undefined && {
-      link: fillLinkTemplate(template, {
-        realmId: context.connection.realmId,
-        type: followUp.document.type,
-        id: followUp.document.qboId,
-        ...(followUp.document.number !== undefined && { number: followUp.document.number }),
-      }),
-    }),
-    locale: context.policy.email.locale,
-  });
-  const attempt = attempts.length;
-  const claim: EmailSendRecord = {
-    _id: `${followUp._id}#${attempt}`,
-    followUpId: followUp._id,
-    attempt,
-    accountId: followUp.accountId,
-    connectionId: followUp.connectionId,
-    to: address,
-    from: mailer.fromAddress,
-    subject: rendered.subject,
-    status: 'sending',
-    createdAt: at,
-  };
-  try {
-    await sends.create(claim);
-  } catch (error) {
-    if (isDuplicateKey(error)) return null;
-    throw error;
-  }
-
-  const outcome: SendOutcome = isDeliverableAddress(address)
-    ? await mailer.send({
-        fromName: senderName,
-        to: address,
-        ...(context.policy.email.replyTo !== undefined && { replyTo: context.policy.email.replyTo }),
-        subject: rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
-        headers: { 'X-QboSync-FollowUp': followUp._id },
-      })
-    : { status: 'bounced', error: `"${address}" is not a deliverable email address` };
-  const finishedAt = context.run.now();
-  const finished: EmailSendRecord = {
-    ...claim,
-    status: outcome.status,
-    finishedAt,
-    ...(outcome.status === 'sent' && { messageId: outcome.messageId, response: outcome.response }),
-    ...(outcome.status !== 'sent' && { error: outcome.error }),
-    ...(outcome.status === 'failed' && { retryable: outcome.retryable }),
-    ...(outcome.status === 'bounced' && { bouncedAt: finishedAt }),
-  };
-  await sends.replaceOne({ _id: claim._id }, finished);
-  if (outcome.status === 'bounced') {
-    try {
-      await emailSuppressionModel(db).create({
-        _id: suppressionKey(followUp.accountId, address),
-        accountId: followUp.accountId,
-        address: address.toLowerCase(),
-        reason: outcome.error,
-        followUpId: followUp._id,
-        at: finishedAt,
-      });
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
-  }
-  return attemptResult(finished, finishedAt, attempt + 1);
 }
