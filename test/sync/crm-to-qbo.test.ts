@@ -69,8 +69,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       body: Record<string, unknown>;
     }[];
 
-  it('creates a new contact in QBO within a second, once, with a requestid', async () => {
-    const started = Date.now();
+  it('creates a new contact in QBO on its PUT, once, with a requestid', async () => {
     await putContact('c-new', {
       displayName: "Dana O'Neil",
       givenName: 'Dana',
@@ -78,8 +77,9 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       email: 'dana@example.com',
       phone: '555-0100',
     });
-    const link = await eventually(() => linkOf('c-new'), Boolean, 5000);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Polls are an hour apart here: the PUT itself drove the push. How fast is `npm run bench -- freshness`'s job.
+    const link = await eventually(() => linkOf('c-new'), Boolean, 15_000);
+    expect(link).toBeTruthy();
     const [customer] = await customerNamed("Dana O\\'Neil");
     expect(customer).toMatchObject({
       Id: link!.qboCustomerId,
