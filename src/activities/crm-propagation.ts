@@ -5,6 +5,7 @@ import {
   contactKey,
   contactLinkModel,
   crmContactModel,
+  mergeBaseOf,
   recordSyncEvents,
   type ContactLinkRecord,
   type CrmContactRecord,
@@ -71,7 +72,7 @@ export async function propagateCustomers(
     }
     const crmFields = loadFields(contact.fields);
     const result = mergeContact({
-      base: link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : null,
+      base: mergeBaseOf(link, qboFields),
       qbo: qboFields,
       crm: crmFields,
       qboUpdatedAt: customer.MetaData?.LastUpdatedTime ?? now.toISOString(),
@@ -100,6 +101,8 @@ export async function propagateCustomers(
           snapshot: storeFields(settled ? result.merged : snapshot),
           ...(settled ? { qboSyncToken: customer.SyncToken, syncedAt: now } : {}),
         },
+        // Settled: QBO's version is agreed as a whole, so whatever of ours it holds is confirmed.
+        ...(settled ? { $unset: { unconfirmedWrites: 1 } } : {}),
       },
     );
     contactsUpdated += 1;

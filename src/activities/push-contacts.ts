@@ -5,6 +5,7 @@ import {
   contactKey,
   contactLinkModel,
   crmContactModel,
+  mergeBaseOf,
   recordSyncEvents,
   type ContactLinkRecord,
   type SyncEventRecord,
@@ -26,7 +27,7 @@ import {
 } from '../sync/customer-mapping';
 import { addressFieldParts, type SyncFieldName, type SyncFields } from '../sync/fields';
 import { findMatch, type MatchCandidate } from '../sync/matching';
-import { baseWithUnconfirmedWrite, mergeContact, snapshotAfter } from '../sync/merge';
+import { mergeContact, snapshotAfter } from '../sync/merge';
 import { recordAccountEvents } from '../outbound/events';
 import { writeQboChangesToContact } from './crm-propagation';
 import { asActivity } from './failures';
@@ -139,13 +140,8 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
     if (attempt === 0 && !held) continue;
     const customer = held?.customer ?? (await context.client.read('Customer', link.qboCustomerId));
     const qbo = held?.fields ?? customerToFields(customer);
-    // A link that never synced has no base: the more recent side wins each field.
-    const base = link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : null;
     const result = mergeContact({
-      base:
-        base && link.unconfirmedWrite
-          ? baseWithUnconfirmedWrite(base, loadFields(link.unconfirmedWrite), qbo)
-          : base,
+      base: mergeBaseOf(link, qbo),
       qbo,
       crm,
       qboUpdatedAt: customer.MetaData?.LastUpdatedTime ?? context.now.toISOString(),
@@ -159,10 +155,7 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
       const problems = validateForQbo(result.toQbo);
       if (problems.length > 0) return reject(context, crmContactId, link.qboCustomerId, problems);
       // Written ahead: if QBO commits this and the answer is lost, the retry must know the new values are ours.
-      await contactLinkModel(db).updateOne(
-        { _id: link._id },
-        { $set: { unconfirmedWrite: storeFields(result.toQbo as SyncFields) } },
-      );
+      link = await writeAhead(context, link, result.toQbo);
       const patch = {
         ...fieldsToCustomerPatch(result.toQbo, customer),
         Id: customer.Id,
@@ -242,6 +235,24 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
     }
     return;
   }
+}
+
+/** Bounds a link's memory of unanswered writes; a confirmed sync forgets them all. */
+const maxUnconfirmedWrites = 20;
+
+/** Notes on the link what is about to be sent, beside any earlier writes whose answers were lost. */
+async function writeAhead(
+  context: PushContext,
+  link: ContactLinkRecord,
+  toQbo: Partial<SyncFields>,
+): Promise<ContactLinkRecord> {
+  const write = storeFields(toQbo as SyncFields);
+  const earlier = (link.unconfirmedWrites ?? []).filter(
+    (sent) => JSON.stringify(sent) !== JSON.stringify(write),
+  );
+  const unconfirmedWrites = [...earlier, write].slice(-maxUnconfirmedWrites);
+  await contactLinkModel(context.deps.db).updateOne({ _id: link._id }, { $set: { unconfirmedWrites } });
+  return { ...link, unconfirmedWrites };
 }
 
 /**
@@ -425,7 +436,7 @@ async function finishSync(
     { _id: link._id },
     {
       $set: { snapshot: storeFields(snapshot), qboSyncToken: customer.SyncToken, syncedAt: context.now },
-      $unset: { unconfirmedWrite: 1 },
+      $unset: { unconfirmedWrites: 1 },
     },
   );
   if (project)

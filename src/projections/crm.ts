@@ -1,6 +1,8 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKey } from '../db/claims';
-import type { StoredFields } from './models';
+import { baseWithUnconfirmedWrites } from '../sync/merge';
+import type { SyncFields } from '../sync/fields';
+import { loadFields, type StoredFields } from './models';
 
 /**
  * The CRM's side: contacts as the CRM last sent them, the link between a contact and its QBO customer with the
@@ -36,8 +38,8 @@ export interface ContactLinkRecord {
   snapshot: StoredFields;
   /** QBO's SyncToken after our last write: CDC and webhooks bringing back this version are our own echo. */
   qboSyncToken: string;
-  /** Fields sent to QBO whose answer has not been seen yet (see `baseWithUnconfirmedWrite`). */
-  unconfirmedWrite?: StoredFields;
+  /** The writes sent to QBO since the last confirmed sync, oldest first, whose answers were not seen (see `mergeBaseOf`). */
+  unconfirmedWrites?: StoredFields[];
   linkedBy: LinkMethod;
   syncedAt: Date;
   /** The contact was deleted in the CRM; the QBO customer is left as it is (QBO cannot delete customers). */
@@ -90,7 +92,7 @@ const linkSchema = new Schema<ContactLinkRecord>(
     qboCustomerId: { type: String, required: true },
     snapshot: { type: Schema.Types.Mixed, required: true },
     qboSyncToken: { type: String, default: '' },
-    unconfirmedWrite: Schema.Types.Mixed,
+    unconfirmedWrites: [Schema.Types.Mixed],
     linkedBy: { type: String, enum: linkMethods, required: true },
     syncedAt: { type: Date, required: true },
     deletedAt: Date,
@@ -116,6 +118,19 @@ const syncEventSchema = new Schema<SyncEventRecord>(
 );
 syncEventSchema.index({ connectionId: 1, at: -1 });
 syncEventSchema.index({ connectionId: 1, crmContactId: 1, at: -1 });
+
+/**
+ * What a linked contact merges against: the snapshot both sides last agreed on, where QBO holding a value one of our
+ * unconfirmed writes sent counts as agreed; null for a link that never synced (the more recent side wins each field).
+ */
+export function mergeBaseOf(link: ContactLinkRecord, qbo: SyncFields): SyncFields | null {
+  if (link.syncedAt.getTime() === 0) return null;
+  return baseWithUnconfirmedWrites(
+    loadFields(link.snapshot),
+    (link.unconfirmedWrites ?? []).map(loadFields),
+    qbo,
+  );
+}
 
 export function crmContactModel(db: Connection): Model<CrmContactRecord> {
   return (

@@ -108,21 +108,24 @@ export function mergeContact(input: MergeInput): MergeResult {
 }
 
 /**
- * The base to merge against when a write of ours may have committed unseen (QBO took it, its answer was lost): the
- * fields QBO now holds exactly as we sent them were agreed by both sides, so they are not a QBO edit. Without this a
- * newer CRM edit of the same field looks like a conflict, and QBO, holding our older value, wins it.
+ * The base to merge against when writes of ours may have committed unseen (QBO took them, their answers were lost):
+ * a field QBO now holds exactly as one of them sent it was agreed by both sides, so it is not a QBO edit. Without
+ * this a newer CRM edit of the same field looks like a conflict, and QBO, holding our older value, wins it. Every
+ * write since the last confirmed sync counts, oldest first: a retry that sends a newer value does not make the
+ * older one, which QBO may be holding, any less ours.
  */
-export function baseWithUnconfirmedWrite(
+export function baseWithUnconfirmedWrites(
   base: SyncFields,
-  sent: Partial<SyncFields>,
+  sent: readonly Partial<SyncFields>[],
   qbo: SyncFields,
 ): SyncFields {
   const adjusted = { ...base };
-  for (const field of Object.keys(sent) as SyncFieldName[]) {
-    const value = sent[field] ?? null;
-    if (normaliseValue(field, tidyValue(qbo[field])) === normaliseValue(field, value))
-      adjusted[field] = value;
-  }
+  for (const write of sent)
+    for (const field of Object.keys(write) as SyncFieldName[]) {
+      const value = write[field] ?? null;
+      if (normaliseValue(field, tidyValue(qbo[field])) === normaliseValue(field, value))
+        adjusted[field] = value;
+    }
   return adjusted;
 }
 

@@ -1,5 +1,6 @@
-import { contactKey, contactLinkModel, crmContactModel, syncEventModel } from '../../src/projections/crm';
-import { storeFields } from '../../src/projections/models';
+import { deleteContact, readContact, storeContact } from '../../src/contacts/service';
+import { connectionModel } from '../../src/db/models/connection';
+import { contactKey, contactLinkModel, syncEventModel } from '../../src/projections/crm';
 import { toSyncFields, type SyncFields } from '../../src/sync/fields';
 import { contactsChangedSignal } from '../../src/workflows/connection-messages';
 import type { QboClient, TestEmulator } from '../support/emulator';
@@ -34,25 +35,20 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
   });
   afterAll(() => harness?.close());
 
+  const connection = async () =>
+    (await connectionModel(db.mongoose.connection).findById(connectionId).lean())!;
+  // As the API stores a CRM's PUT, then signals the workflow.
   async function putContact(
     crmContactId: string,
     fields: Partial<SyncFields>,
     updatedAt = new Date().toISOString(),
   ): Promise<void> {
-    await crmContactModel(db.mongoose.connection).updateOne(
-      { _id: contactKey(connectionId, crmContactId) },
-      {
-        $set: {
-          connectionId,
-          crmContactId,
-          fields: storeFields(toSyncFields(fields)),
-          updatedAt,
-          receivedAt: new Date(),
-        },
-        // A PUT from the CRM is a live contact again, whatever was deleted before.
-        $unset: { deletedAt: 1 },
-      },
-      { upsert: true },
+    await storeContact(
+      db.mongoose.connection,
+      await connection(),
+      crmContactId,
+      { fields: toSyncFields(fields), updatedAt },
+      new Date(),
     );
     await harness.workflow().signal(contactsChangedSignal, { crmContactIds: [crmContactId] });
   }
@@ -262,6 +258,50 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
     expect(writes.map((request) => (request as { status?: number }).status).slice(-2)).toEqual([400, 200]);
   });
 
+  // Our write commits but its answer is lost, and the CRM edits the same field again before the retry. The retry
+  // writes the newer value against the version we hold, which QBO has moved past with our lost write, and that
+  // answer (a 5010) is lost too. The next retry finds QBO holding the first value: still ours, not a bookkeeper's,
+  // so the CRM's newer edit is written and no conflict is recorded.
+  it('writes the CRM’s newer edit when QBO committed our previous write but its answer was lost', async () => {
+    const lost = { displayName: 'Lost Answer Person', email: 'lost@example.com', phone: '555-0100' };
+    await putContact('c-lost', lost);
+    await eventually(
+      () => linkOf('c-lost'),
+      (found) => (found?.syncedAt.getTime() ?? 0) > 0,
+      10_000,
+    );
+    await emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, { dropResponsesAfterCommit: 2 });
+    // Settled either way: the newer edit reached QBO, or QBO's (our older) value won a conflict.
+    const outcome = async () => ({
+      crm: (await readContact(db.mongoose.connection, await connection(), 'c-lost'))?.fields.phone,
+      qbo: (await customerNamed('Lost Answer Person'))[0]?.PrimaryPhone?.FreeFormNumber,
+      conflicts: (
+        await syncEventModel(db.mongoose.connection)
+          .find({ connectionId, crmContactId: 'c-lost', kind: 'conflict' })
+          .lean()
+      ).map((conflict) => conflict.detail),
+    });
+    let settled: Awaited<ReturnType<typeof outcome>> | undefined;
+    try {
+      await putContact('c-lost', { ...lost, phone: '555-0101' });
+      // QBO has the write and its answer is gone; the push is retried in a moment. The CRM edits again meanwhile.
+      await eventually(
+        async () => (await customerNamed('Lost Answer Person'))[0],
+        (customer) => customer?.PrimaryPhone?.FreeFormNumber === '555-0101',
+        10_000,
+      );
+      await putContact('c-lost', { ...lost, phone: '555-0102' });
+      settled = await eventually(
+        outcome,
+        (found) => found.conflicts.length > 0 || (found.crm === '555-0102' && found.qbo === '555-0102'),
+        20_000,
+      );
+    } finally {
+      await emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, {});
+    }
+    expect(settled).toEqual({ crm: '555-0102', qbo: '555-0102', conflicts: [] });
+  });
+
   it('leaves the QBO customer alone when the CRM deletes a contact, and revives the link on a new PUT', async () => {
     await putContact('c-gone', { displayName: 'Gone Soon', email: 'gone@example.com' });
     const link = await eventually(
@@ -269,10 +309,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       (found) => Boolean(found?.qboCustomerId),
       5000,
     );
-    await crmContactModel(db.mongoose.connection).updateOne(
-      { _id: contactKey(connectionId, 'c-gone') },
-      { $set: { deletedAt: new Date() } },
-    );
+    await deleteContact(db.mongoose.connection, await connection(), 'c-gone', new Date());
     await harness.workflow().signal(contactsChangedSignal, { crmContactIds: ['c-gone'] });
     const tombstoned = await eventually(
       () => linkOf('c-gone'),

@@ -1,7 +1,7 @@
 import { toSyncFields, type SyncFieldName, type SyncFields } from '../../../src/sync/fields';
 import type { MappingPolicy } from '../../../src/sync/mapping-policy';
 import {
-  baseWithUnconfirmedWrite,
+  baseWithUnconfirmedWrites,
   mergeContact,
   snapshotAfter,
   type MergeInput,
@@ -169,13 +169,13 @@ describe('three-way merge with a base', () => {
   });
 });
 
-describe('a write of ours that QBO may have committed unseen', () => {
+describe('writes of ours that QBO may have committed unseen', () => {
   const sent = { phone: '555-0101', notes: 'VIP, net 30' };
 
   it('counts the fields QBO holds as we sent them as agreed, so a newer CRM edit wins without a conflict', () => {
     const qbo = { ...base, ...sent };
     const result = merge({
-      base: baseWithUnconfirmedWrite(base, sent, qbo),
+      base: baseWithUnconfirmedWrites(base, [sent], qbo),
       qbo,
       crm: { ...base, ...sent, phone: '555-0102' },
       qboUpdatedAt: later,
@@ -186,15 +186,26 @@ describe('a write of ours that QBO may have committed unseen', () => {
 
   it('compares normalised values, as QBO may spell them otherwise', () => {
     const qbo = { ...base, phone: ' 555-0101 ', notes: 'VIP, net 30' };
-    expect(baseWithUnconfirmedWrite(base, sent, qbo)).toEqual({ ...base, ...sent });
+    expect(baseWithUnconfirmedWrites(base, [sent], qbo)).toEqual({ ...base, ...sent });
   });
 
   it('leaves the base alone where QBO holds something else: the write did not commit, or was edited after', () => {
     const qbo = { ...base, phone: '555-0199' };
-    const adjusted = baseWithUnconfirmedWrite(base, sent, qbo);
+    const adjusted = baseWithUnconfirmedWrites(base, [sent], qbo);
     expect(adjusted).toEqual(base);
     const result = merge({ base: adjusted, qbo, crm: { ...base, phone: '555-0102' } });
     expect(result.conflicts).toHaveLength(1);
+  });
+
+  it('still knows an older write as ours after a newer one was sent, whichever of them QBO holds', () => {
+    const older = { phone: '555-0101' };
+    const newer = { phone: '555-0102' };
+    const crm = { ...base, phone: '555-0103' };
+    for (const held of ['555-0101', '555-0102']) {
+      const qbo = { ...base, phone: held };
+      const result = merge({ base: baseWithUnconfirmedWrites(base, [older, newer], qbo), qbo, crm });
+      expect(result).toMatchObject({ toQbo: { phone: '555-0103' }, conflicts: [] });
+    }
   });
 });
 
