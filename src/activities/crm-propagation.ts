@@ -4,10 +4,14 @@ import { recordAccountEvents, type EventDraft } from '../outbound/events';
 import {
   contactKey,
   contactLinkModel,
+  contactSyncModel,
   crmContactModel,
   mergeBaseOf,
+  mergedContact,
+  recordContactSync,
   recordSyncEvents,
   type ContactLinkRecord,
+  type ContactSyncRecord,
   type CrmContactRecord,
   type SyncEventRecord,
 } from '../projections/crm';
@@ -48,7 +52,7 @@ export async function propagateCustomers(
   const { db, connection, now } = target;
   if (changed.length === 0) return { contactsUpdated: 0, eventsRecorded: 0 };
   // By _id only: the projection names each linked customer's contact (FerretDB scans for anything else).
-  const linked = new Map<string, { link: ContactLinkRecord; contact: CrmContactRecord }>();
+  const linked = new Map<string, { link: ContactLinkRecord; contact: MergedContact }>();
   for (const { record, crmContactId } of changed) {
     if (!crmContactId) continue;
     const found = await linkedContact(db, connection._id, record.Id, crmContactId);
@@ -61,7 +65,7 @@ export async function propagateCustomers(
   for (const { record: customer, created } of changed) {
     const qboFields = customerToFields(customer);
     const { link, contact } = linked.get(customer.Id) ?? {};
-    if (!link || !contact || contact.deletedAt) {
+    if (!link || !contact || contact.record.deletedAt) {
       if (target.announce && !link)
         drafts.push(
           customerEvent(connection, customer, created ? 'contact.created' : 'contact.updated', {
@@ -70,28 +74,20 @@ export async function propagateCustomers(
         );
       continue;
     }
-    const crmFields = loadFields(contact.fields);
     const result = mergeContact({
       base: mergeBaseOf(link, qboFields),
       qbo: qboFields,
-      crm: crmFields,
+      crm: contact.fields,
       qboUpdatedAt: customer.MetaData?.LastUpdatedTime ?? now.toISOString(),
-      crmUpdatedAt: contact.updatedAt,
+      crmUpdatedAt: contact.record.updatedAt,
       policy: loadMappingPolicy(connection.settings?.mappingPolicy),
     });
-    const written = await writeQboChangesToContact(
-      db,
-      connection,
-      customer,
-      contact.crmContactId,
-      crmFields,
-      result.toCrm,
-      now,
-    );
+    const written = await writeQboChangesToContact(db, connection, customer, contact, result.toCrm, now);
     if (!written) continue;
     const fields = written.event.fields as SyncFieldName[];
     // Fields now agree on both sides; the rest of the snapshot waits for the CRM's own changes to reach QBO.
-    const snapshot: SyncFields = link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : { ...crmFields };
+    const snapshot: SyncFields =
+      link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : { ...contact.fields };
     for (const field of fields) snapshot[field] = result.toCrm[field] ?? null;
     const settled = Object.keys(result.toQbo).length === 0;
     await contactLinkModel(db).updateOne(
@@ -109,7 +105,7 @@ export async function propagateCustomers(
     for (const conflict of result.conflicts)
       syncEvents.push({
         connectionId: connection._id,
-        crmContactId: contact.crmContactId,
+        crmContactId: contact.record.crmContactId,
         qboCustomerId: customer.Id,
         kind: 'conflict',
         fields: [conflict.field],
@@ -123,27 +119,40 @@ export async function propagateCustomers(
   return { contactsUpdated, eventsRecorded: await record(target, drafts) };
 }
 
+/** A contact as the engine merges it: the stored version, and its fields with QBO's changes to it merged in. */
+export interface MergedContact {
+  record: CrmContactRecord;
+  fields: SyncFields;
+}
+
+export async function readMergedContact(db: MongoConnection, key: string): Promise<MergedContact | null> {
+  const [record, sync] = await Promise.all([
+    crmContactModel(db).findById(key).lean<CrmContactRecord>(),
+    contactSyncModel(db).findById(key).lean<ContactSyncRecord>(),
+  ]);
+  return record ? { record, fields: mergedContact(record, sync).fields } : null;
+}
+
 /**
- * Writes QBO's side of a merge (`toCrm`) into the CRM's contact and returns what to record about it: the
- * `updated_crm` sync event and the `contact.updated` event for the CRM. Null when there is nothing to write.
+ * Writes QBO's side of a merge (`toCrm`) into the CRM's contact, with the push's outcome when there is one, and
+ * returns what to record about the change: the `updated_crm` sync event and the `contact.updated` event for the
+ * CRM. Null when QBO changed nothing the CRM holds.
  */
 export async function writeQboChangesToContact(
   db: MongoConnection,
   connection: ConnectionRecord,
   customer: Customer,
-  crmContactId: string,
-  crmFields: SyncFields,
+  contact: MergedContact,
   toCrm: Partial<SyncFields>,
   now: Date,
+  state?: ContactSyncRecord['state'],
 ): Promise<{ event: SyncEventRecord; draft: EventDraft } | null> {
   const fields = Object.keys(toCrm) as SyncFieldName[];
+  if (fields.length > 0 || state) await recordContactSync(db, contact.record, { state, fromQbo: toCrm });
   if (fields.length === 0) return null;
-  const updatedContact: SyncFields = { ...crmFields, ...toCrm };
-  const changes = fields.map((field) => ({ field, from: crmFields[field], to: toCrm[field] ?? null }));
-  await crmContactModel(db).updateOne(
-    { _id: contactKey(connection._id, crmContactId) },
-    { $set: { fields: storeFields(updatedContact), qboChangedAt: now } },
-  );
+  const crmContactId = contact.record.crmContactId;
+  const updatedContact: SyncFields = { ...contact.fields, ...toCrm };
+  const changes = fields.map((field) => ({ field, from: contact.fields[field], to: toCrm[field] ?? null }));
   const lastUpdated = customer.MetaData?.LastUpdatedTime;
   return {
     event: {
@@ -212,11 +221,11 @@ async function linkedContact(
   connectionId: string,
   qboCustomerId: string,
   crmContactId: string,
-): Promise<{ link: ContactLinkRecord; contact: CrmContactRecord } | null> {
+): Promise<{ link: ContactLinkRecord; contact: MergedContact } | null> {
   const key = contactKey(connectionId, crmContactId);
   const link = await contactLinkModel(db).findById(key).lean<ContactLinkRecord>();
   if (!link || link.deletedAt || link.qboCustomerId !== qboCustomerId) return null;
-  const contact = await crmContactModel(db).findById(key).lean<CrmContactRecord>();
+  const contact = await readMergedContact(db, key);
   return contact ? { link, contact } : null;
 }
 

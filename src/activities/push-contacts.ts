@@ -4,8 +4,8 @@ import { applyRecords } from '../projections/apply';
 import {
   contactKey,
   contactLinkModel,
-  crmContactModel,
   mergeBaseOf,
+  recordContactSync,
   recordSyncEvents,
   type ContactLinkRecord,
   type SyncEventRecord,
@@ -29,7 +29,7 @@ import { addressFieldParts, type SyncFieldName, type SyncFields } from '../sync/
 import { findMatch, type MatchCandidate } from '../sync/matching';
 import { mergeContact, snapshotAfter } from '../sync/merge';
 import { recordAccountEvents } from '../outbound/events';
-import { writeQboChangesToContact } from './crm-propagation';
+import { readMergedContact, writeQboChangesToContact, type MergedContact } from './crm-propagation';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
@@ -95,14 +95,16 @@ export function createPushActivities(deps: PushDependencies) {
           now: now(),
         };
         for (const crmContactId of crmContactIds) {
+          const contact = await readMergedContact(deps.db, contactKey(connection._id, crmContactId));
+          if (!contact) continue;
           try {
-            await pushContact(context, crmContactId);
+            await pushContact(context, contact);
           } catch (error) {
             // QBO refused this contact for good: say so on it and go on, so one record never holds up its batch.
             // Throttling, outages and repeated stale SyncTokens are thrown, and the batch is tried again later.
             if (!(error instanceof QboApiError) || error.retryable || error.kind === 'stale-object')
               throw error;
-            await reject(context, crmContactId, undefined, [
+            await reject(context, contact, undefined, [
               { field: error.element ?? 'contact', problem: `QuickBooks refused it: ${error.message}` },
             ]);
           }
@@ -113,24 +115,22 @@ export function createPushActivities(deps: PushDependencies) {
   };
 }
 
-async function pushContact(context: PushContext, crmContactId: string): Promise<void> {
+async function pushContact(context: PushContext, contact: MergedContact): Promise<void> {
   const { db } = context.deps;
-  const connectionId = context.connection._id;
-  const contact = await crmContactModel(db).findById(contactKey(connectionId, crmContactId)).lean();
-  if (!contact) return;
+  const { crmContactId } = contact.record;
   let link: ContactLinkRecord | null = await contactLinkModel(db)
-    .findById(contactKey(connectionId, crmContactId))
+    .findById(contact.record._id)
     .lean<ContactLinkRecord>();
-  if (contact.deletedAt) return tombstone(context, crmContactId, link, contact.deletedAt);
+  if (contact.record.deletedAt) return tombstone(context, crmContactId, link, contact.record.deletedAt);
   if (link?.deletedAt) {
     // Nothing but the CRM writes contacts: a live contact over a tombstone means the CRM sent it again.
     await contactLinkModel(db).updateOne({ _id: link._id }, { $unset: { deletedAt: 1 } });
     link = { ...link, deletedAt: undefined };
   }
-  const crm = loadFields(contact.fields);
+  const crm = contact.fields;
   if (!link) {
     link = await linkToExisting(context, crmContactId, crm);
-    if (!link) return createCustomer(context, crmContactId, crm, contact.receivedAt);
+    if (!link) return createCustomer(context, contact);
   }
   // Attempt 0 writes against the version of the customer we hold, without reading it first: when that is QBO's
   // current version, one request is enough. A 5010 (someone saved it since) or an address change (its unsynced
@@ -145,7 +145,7 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
       qbo,
       crm,
       qboUpdatedAt: customer.MetaData?.LastUpdatedTime ?? context.now.toISOString(),
-      crmUpdatedAt: contact.updatedAt,
+      crmUpdatedAt: contact.record.updatedAt,
       policy: loadMappingPolicy(context.connection.settings?.mappingPolicy),
     });
     const changed = Object.keys(result.toQbo);
@@ -153,7 +153,7 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
     let written: Customer | null = null;
     if (changed.length > 0) {
       const problems = validateForQbo(result.toQbo);
-      if (problems.length > 0) return reject(context, crmContactId, link.qboCustomerId, problems);
+      if (problems.length > 0) return reject(context, contact, link.qboCustomerId, problems);
       // Written ahead: if QBO commits this and the answer is lost, the retry must know the new values are ours.
       link = await writeAhead(context, link, result.toQbo);
       const patch = {
@@ -167,7 +167,7 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
           patch as never,
           // The body is part of the id: QBO answers a repeated requestid with its first answer, whatever the body.
           requestIdFor(
-            connectionId,
+            context.connection._id,
             'Customer',
             customer.Id,
             'update',
@@ -192,10 +192,10 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
       db,
       context.connection,
       written ?? customer,
-      crmContactId,
-      crm,
+      contact,
       result.toCrm,
       context.now,
+      'synced',
     );
     if (toCrm) {
       await recordSyncEvents(db, [toCrm.event]);
@@ -230,7 +230,7 @@ async function pushContact(context: PushContext, crmContactId: string): Promise<
             to: result.toQbo[field] ?? null,
           })),
         },
-        lagMs: context.now.getTime() - contact.receivedAt.getTime(),
+        lagMs: context.now.getTime() - contact.record.receivedAt.getTime(),
       });
     }
     return;
@@ -342,15 +342,12 @@ async function linkToExisting(
   return link;
 }
 
-async function createCustomer(
-  context: PushContext,
-  crmContactId: string,
-  crm: SyncFields,
-  receivedAt: Date,
-): Promise<void> {
+async function createCustomer(context: PushContext, contact: MergedContact): Promise<void> {
   const connectionId = context.connection._id;
+  const { crmContactId } = contact.record;
+  const crm = contact.fields;
   const problems = validateForQbo(crm, { creating: true });
-  if (problems.length > 0) return reject(context, crmContactId, undefined, problems);
+  if (problems.length > 0) return reject(context, contact, undefined, problems);
   const baseName = displayNameFor(crm)!;
   for (let attempt = 0; ; attempt += 1) {
     const displayName =
@@ -358,7 +355,7 @@ async function createCustomer(
         ? baseName
         : disambiguateDisplayName(baseName, attempt, { email: crm.email, crmId: crmContactId });
     if (displayName === null) {
-      return reject(context, crmContactId, undefined, [
+      return reject(context, contact, undefined, [
         { field: 'displayName', problem: 'the name is taken in QBO' },
       ]);
     }
@@ -380,12 +377,13 @@ async function createCustomer(
       };
       await contactLinkModel(context.deps.db).create(link);
       await finishSync(context, crmContactId, link, created, customerToFields(created));
+      await recordContactSync(context.deps.db, contact.record, { state: 'synced' });
       context.counts.created += 1;
       await event(context, {
         kind: 'created',
         crmContactId,
         qboCustomerId: created.Id,
-        lagMs: context.now.getTime() - receivedAt.getTime(),
+        lagMs: context.now.getTime() - contact.record.receivedAt.getTime(),
       });
       return;
     } catch (error) {
@@ -416,7 +414,7 @@ async function createCustomer(
           qboCustomerId: existing.Id,
           detail: { by: 'email', after: '6240' },
         });
-        return pushContact(context, crmContactId);
+        return pushContact(context, contact);
       }
     }
   }
@@ -453,35 +451,19 @@ async function finishSync(
     crmContactId,
     project ? customer.MetaData?.LastUpdatedTime : undefined,
   );
-  await setSyncState(context, crmContactId, 'synced');
-}
-
-/** A PUT that arrived after this run began keeps its `pending`: the run did not see it. */
-async function setSyncState(
-  context: PushContext,
-  crmContactId: string,
-  syncState: 'synced' | 'rejected',
-): Promise<void> {
-  // Read, then write by _id alone (FerretDB scans for any other filter). A PUT landing in between is queued for
-  // the next run by its own signal, which sets the state again.
-  const contacts = crmContactModel(context.deps.db);
-  const _id = contactKey(context.connection._id, crmContactId);
-  const contact = await contacts.findById(_id, { receivedAt: 1 }).lean();
-  if (contact && contact.receivedAt <= context.now)
-    await contacts.updateOne({ _id }, { $set: { syncState } });
 }
 
 async function reject(
   context: PushContext,
-  crmContactId: string,
+  contact: MergedContact,
   qboCustomerId: string | undefined,
   problems: { field: string; problem: string }[],
 ): Promise<void> {
   context.counts.rejected += 1;
-  await setSyncState(context, crmContactId, 'rejected');
+  await recordContactSync(context.deps.db, contact.record, { state: 'rejected' });
   await event(context, {
     kind: 'rejected',
-    crmContactId,
+    crmContactId: contact.record.crmContactId,
     ...(qboCustomerId ? { qboCustomerId } : {}),
     fields: problems.map((p) => p.field),
     detail: { problems },

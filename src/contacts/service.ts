@@ -3,12 +3,13 @@ import { connectionModel, type ConnectionRecord } from '../db/models/connection'
 import {
   contactKey,
   contactLinkModel,
+  contactSyncModel,
   crmContactModel,
   lastSyncEventModel,
+  mergedContact,
   recordSyncEvents,
   type ContactLinkRecord,
-  type CrmContactRecord,
-  type LastSyncEventRecord,
+  type ContactSyncState,
   type SyncEventRecord,
 } from '../projections/crm';
 import { markCustomerLinked, qboCustomerModel, storeFields, type StoredFields } from '../projections/models';
@@ -19,7 +20,7 @@ import { qboLink } from '../sync/transactions';
  * Contacts as the CRM sees them: stored as sent (`PUT`), merged with QBO's changes by the sync engine, read back
  * with their link and sync state. The workflow does the QBO side; this module only stores and reads.
  */
-export type SyncState = 'pending' | 'synced' | 'rejected' | 'deleted';
+export type SyncState = ContactSyncState | 'deleted';
 
 export interface ContactView {
   crmContactId: string;
@@ -122,7 +123,6 @@ export async function storeContact(
         fields: storeFields(input.fields),
         updatedAt: input.updatedAt,
         receivedAt: now,
-        syncState: 'pending',
       },
       // A PUT is a live contact again, whatever was deleted before.
       $unset: { deletedAt: 1 },
@@ -199,26 +199,19 @@ export async function readContact(
   crmContactId: string,
 ): Promise<ContactView | null> {
   const _id = contactKey(connection._id, crmContactId);
-  const contact = await crmContactModel(db).findById(_id).lean();
-  if (!contact) return null;
-  const [link, lastEvent] = await Promise.all([
+  const [contact, sync, link, lastEvent] = await Promise.all([
+    crmContactModel(db).findById(_id).lean(),
+    contactSyncModel(db).findById(_id).lean(),
     contactLinkModel(db).findById(_id).lean(),
     lastSyncEventModel(db).findById(_id).lean(),
   ]);
-  return contactView(connection, contact, link, lastEvent);
-}
-
-function contactView(
-  connection: ConnectionRecord,
-  contact: CrmContactRecord,
-  link: ContactLinkRecord | null,
-  lastEvent: LastSyncEventRecord | null,
-): ContactView {
+  if (!contact) return null;
+  const merged = mergedContact(contact, sync);
   return {
     crmContactId: contact.crmContactId,
     connectionId: connection._id,
     updatedAt: contact.updatedAt,
-    fields: contact.fields,
+    fields: storeFields(merged.fields),
     deleted: Boolean(contact.deletedAt),
     quickbooks:
       link && !link.deletedAt
@@ -230,7 +223,7 @@ function contactView(
           }
         : null,
     sync: {
-      state: syncState(contact),
+      state: contact.deletedAt ? 'deleted' : merged.state,
       lastEvent: lastEvent
         ? {
             kind: lastEvent.kind,
@@ -241,11 +234,6 @@ function contactView(
         : null,
     },
   };
-}
-
-function syncState(contact: CrmContactRecord): SyncState {
-  if (contact.deletedAt) return 'deleted';
-  return contact.syncState ?? 'pending';
 }
 
 export interface FeedItem {

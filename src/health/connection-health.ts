@@ -1,7 +1,7 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectionSideState, type ConnectionRecord } from '../db/models/connection';
 import { budgetUsed } from '../db/models/qbo-budget';
-import { contactLinkModel, crmContactModel, syncEventModel } from '../projections/crm';
+import { contactLinkModel, liveContactStates, syncEventModel } from '../projections/crm';
 import { qboCustomerModel } from '../projections/models';
 import { qboLimits } from '../qbo';
 import { percentile } from './percentiles';
@@ -37,8 +37,6 @@ export async function connectionHealth(
   now: Date,
 ): Promise<ConnectionHealth> {
   const connectionId = connection._id;
-  const contacts = crmContactModel(db);
-  const live = { connectionId, deletedAt: { $exists: false } };
   const since = new Date(now.getTime() - freshnessWindowMs);
   const lags = (kinds: string[]) =>
     syncEventModel(db)
@@ -49,10 +47,8 @@ export async function connectionHealth(
       .sort({ at: -1 })
       .limit(maxSamples)
       .lean();
-  const [inSync, failing, all, deleted, mergedAway, fromQbo, fromCrm, budget, side] = await Promise.all([
-    contacts.countDocuments({ ...live, syncState: 'synced' }),
-    contacts.countDocuments({ ...live, syncState: 'rejected' }),
-    contacts.countDocuments(live),
+  const [states, deleted, mergedAway, fromQbo, fromCrm, budget, side] = await Promise.all([
+    liveContactStates(db, { connectionId }),
     contactLinkModel(db).countDocuments({ connectionId, deletedAt: { $exists: true } }),
     qboCustomerModel(db).countDocuments({ connectionId, mergedInto: { $exists: true } }),
     lags(['updated_crm']),
@@ -66,7 +62,12 @@ export async function connectionHealth(
   };
   const { tokens } = side;
   return {
-    records: { inSync, pending: all - inSync - failing, failing, excluded: deleted + mergedAway },
+    records: {
+      inSync: states.filter((contact) => contact.state === 'synced').length,
+      pending: states.filter((contact) => contact.state === 'pending').length,
+      failing: states.filter((contact) => contact.state === 'rejected').length,
+      excluded: deleted + mergedAway,
+    },
     freshness: { qboToCrm: summary(fromQbo), crmToQbo: summary(fromCrm) },
     lastWebhookAt: side.lastWebhookAt?.toISOString() ?? null,
     lastPolledAt: connection.lastPolledAt?.toISOString() ?? null,

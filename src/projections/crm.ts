@@ -1,13 +1,18 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKey } from '../db/claims';
-import { baseWithUnconfirmedWrites } from '../sync/merge';
+import { baseWithUnconfirmedWrites, qboChangesCarriedOver } from '../sync/merge';
 import type { SyncFields } from '../sync/fields';
-import { loadFields, type StoredFields } from './models';
+import { loadFields, storeFields, type StoredFields } from './models';
 
 /**
- * The CRM's side: contacts as the CRM last sent them, the link between a contact and its QBO customer with the
- * snapshot both sides agreed on (the base of the three-way merge), and the sync events (changes and conflicts)
- * that the API shows.
+ * The CRM's side: contacts as the CRM last sent them, the sync engine's side of each contact, the link between a
+ * contact and its QBO customer with the snapshot both sides agreed on (the base of the three-way merge), and the sync
+ * events (changes and conflicts) that the API shows.
+ *
+ * A contact is two documents with one writer each: the API writes `crm_contacts` (a PUT, a delete) and the
+ * connection's workflow writes `contact_sync` (QBO's changes, the push's outcome). Neither can then undo the other's
+ * write: MongoDB would not, but FerretDB 1.x rewrites the whole document on every update from a read made before it,
+ * and a read-merge-write in the engine takes as long as its QBO calls.
  */
 export interface CrmContactRecord {
   _id: string;
@@ -16,13 +21,24 @@ export interface CrmContactRecord {
   fields: StoredFields;
   /** The CRM's own `updatedAt` for the contact. */
   updatedAt: string;
+  /** When this version of the contact was stored: the version `contact_sync` records name. */
   receivedAt: Date;
-  /** When a QBO change was last merged into the contact (GET /v1/contacts/:id shows the merged contact). */
-  qboChangedAt?: Date;
-  /** Where the contact's last PUT stands: waiting for QBO, written, or refused by QBO's rules. */
-  syncState?: 'pending' | 'synced' | 'rejected';
   /** The CRM deleted the contact: a tombstone, so that no sync brings it back. */
   deletedAt?: Date;
+}
+
+export type ContactSyncState = 'pending' | 'synced' | 'rejected';
+
+export interface ContactSyncRecord {
+  _id: string;
+  connectionId: string;
+  crmContactId: string;
+  /** The version of the contact (its `receivedAt`) this record is about; a newer PUT makes the rest moot. */
+  version: Date;
+  /** How that version's push ended: written to QBO, or refused by QBO's rules. Absent while it waits. */
+  state?: Exclude<ContactSyncState, 'pending'>;
+  /** QBO's changes merged into that version, which the CRM reads as part of the contact. */
+  fromQbo: StoredFields;
 }
 
 /** How a contact came to be linked: we created the customer, matched it by email or name, or the CRM named it. */
@@ -77,12 +93,23 @@ const contactSchema = new Schema<CrmContactRecord>(
     fields: { type: Schema.Types.Mixed, required: true },
     updatedAt: { type: String, required: true },
     receivedAt: { type: Date, required: true },
-    qboChangedAt: Date,
-    syncState: { type: String, enum: ['pending', 'synced', 'rejected'] },
     deletedAt: Date,
   },
   { collection: 'crm_contacts', versionKey: false, minimize: false },
 );
+
+const contactSyncSchema = new Schema<ContactSyncRecord>(
+  {
+    _id: { type: String, required: true },
+    connectionId: { type: String, required: true },
+    crmContactId: { type: String, required: true },
+    version: { type: Date, required: true },
+    state: { type: String, enum: ['synced', 'rejected'] },
+    fromQbo: { type: Schema.Types.Mixed, required: true },
+  },
+  { collection: 'contact_sync', versionKey: false, minimize: false },
+);
+contactSyncSchema.index({ connectionId: 1 });
 
 const linkSchema = new Schema<ContactLinkRecord>(
   {
@@ -136,6 +163,107 @@ export function crmContactModel(db: Connection): Model<CrmContactRecord> {
   return (
     (db.models.CrmContact as Model<CrmContactRecord> | undefined) ?? db.model('CrmContact', contactSchema)
   );
+}
+
+export function contactSyncModel(db: Connection): Model<ContactSyncRecord> {
+  return (
+    (db.models.ContactSync as Model<ContactSyncRecord> | undefined) ??
+    db.model('ContactSync', contactSyncSchema)
+  );
+}
+
+/** A contact as the CRM reads it: its latest version, with QBO's changes to that version merged in. */
+export function mergedContact(
+  contact: CrmContactRecord,
+  sync: ContactSyncRecord | null,
+): { fields: SyncFields; state: ContactSyncState } {
+  const current = isCurrent(contact, sync);
+  return {
+    fields: { ...loadFields(contact.fields), ...(current ? loadFields(sync.fromQbo) : {}) },
+    state: (current && sync.state) || 'pending',
+  };
+}
+
+/** Whether `sync` is about the contact's latest version; older ones are moot once a newer PUT lands. */
+function isCurrent<Sync extends Pick<ContactSyncRecord, 'version'>>(
+  contact: Pick<CrmContactRecord, 'receivedAt'>,
+  sync: Sync | null | undefined,
+): sync is Sync {
+  return !!sync && sync.version.getTime() === contact.receivedAt.getTime();
+}
+
+/** The sync state of each live contact of one connection (or all), optionally only those named. */
+export async function liveContactStates(
+  db: Connection,
+  scope: { connectionId?: string; crmContactIds?: string[] },
+): Promise<{ crmContactId: string; state: ContactSyncState }[]> {
+  const byConnection = scope.connectionId === undefined ? {} : { connectionId: scope.connectionId };
+  const [contacts, syncs] = await Promise.all([
+    crmContactModel(db)
+      .find(
+        {
+          ...byConnection,
+          ...(scope.crmContactIds ? { crmContactId: { $in: scope.crmContactIds } } : {}),
+          deletedAt: { $exists: false },
+        },
+        { crmContactId: 1, receivedAt: 1 },
+      )
+      .lean(),
+    contactSyncModel(db)
+      .find({ ...byConnection, state: { $exists: true } }, { version: 1, state: 1 })
+      .lean(),
+  ]);
+  const syncById = new Map(syncs.map((sync) => [sync._id, sync]));
+  return contacts.map((contact) => {
+    const sync = syncById.get(contact._id);
+    return {
+      crmContactId: contact.crmContactId,
+      state: (isCurrent(contact, sync) && sync.state) || 'pending',
+    };
+  });
+}
+
+/** How often a QBO change follows PUTs that keep landing while it is recorded, before the next push takes over. */
+const maxCarryOvers = 3;
+
+/**
+ * Records the engine's side of the contact version it read (`seen`): the push's outcome and QBO's changes merged
+ * into it. Only the connection's workflow calls this. A PUT that landed meanwhile is a newer version, sent before
+ * the CRM could know those changes: they carry over to the fields it left as they were (`qboChangesCarriedOver`),
+ * so its push does not take the CRM's older value for an edit. Its own outcome is still to come.
+ */
+export async function recordContactSync(
+  db: Connection,
+  seen: Pick<CrmContactRecord, '_id' | 'connectionId' | 'crmContactId' | 'receivedAt' | 'fields'>,
+  change: { state?: ContactSyncRecord['state']; fromQbo?: Partial<SyncFields> },
+): Promise<void> {
+  const syncs = contactSyncModel(db);
+  let version = seen;
+  let fromQbo = change.fromQbo ?? {};
+  let state = change.state;
+  for (let carried = 0; ; carried += 1) {
+    const held = await syncs.findById(seen._id).lean();
+    const same = held?.version.getTime() === version.receivedAt.getTime();
+    const resultingState = state ?? (same ? held?.state : undefined);
+    await syncs.replaceOne(
+      { _id: seen._id },
+      {
+        _id: seen._id,
+        connectionId: seen.connectionId,
+        crmContactId: seen.crmContactId,
+        version: version.receivedAt,
+        ...(resultingState ? { state: resultingState } : {}),
+        fromQbo: storeFields({ ...(same && held ? loadFields(held.fromQbo) : {}), ...fromQbo } as SyncFields),
+      },
+      { upsert: true },
+    );
+    if (Object.keys(fromQbo).length === 0 || carried === maxCarryOvers) return;
+    const latest = await crmContactModel(db).findById(seen._id, { receivedAt: 1, fields: 1 }).lean();
+    if (!latest || latest.receivedAt.getTime() === version.receivedAt.getTime()) return;
+    fromQbo = qboChangesCarriedOver(fromQbo, loadFields(version.fields), loadFields(latest.fields));
+    version = { ...version, receivedAt: latest.receivedAt, fields: latest.fields };
+    state = undefined;
+  }
 }
 
 export function contactLinkModel(db: Connection): Model<ContactLinkRecord> {

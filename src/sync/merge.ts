@@ -1,4 +1,11 @@
-import { normaliseValue, syncFieldNames, tidyValue, type SyncFieldName, type SyncFields } from './fields';
+import {
+  normaliseValue,
+  sameValue,
+  syncFieldNames,
+  tidyValue,
+  type SyncFieldName,
+  type SyncFields,
+} from './fields';
 import { directionOf, type MappingPolicy } from './mapping-policy';
 
 /**
@@ -127,6 +134,22 @@ export function baseWithUnconfirmedWrites(
         adjusted[field] = value;
     }
   return adjusted;
+}
+
+/**
+ * QBO's changes, merged into one version of a CRM contact, that still hold for a newer version the CRM sent
+ * meanwhile: the fields the newer version left as they were. A field the CRM changed again keeps the CRM's new
+ * value, which its own push then writes to QBO, as it would for any edit made after QBO's.
+ */
+export function qboChangesCarriedOver(
+  fromQbo: Partial<SyncFields>,
+  seenCrm: SyncFields,
+  newerCrm: SyncFields,
+): Partial<SyncFields> {
+  const carried: Partial<SyncFields> = {};
+  for (const field of Object.keys(fromQbo) as SyncFieldName[])
+    if (sameValue(field, seenCrm[field], newerCrm[field])) carried[field] = fromQbo[field];
+  return carried;
 }
 
 /**

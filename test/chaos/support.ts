@@ -15,7 +15,7 @@ import { connectMongo } from '../../src/db/connect';
 import { systemClock } from '../../src/emulator/clock';
 import { QboEmulator } from '../../src/emulator/emulator';
 import { listenEmulator } from '../../src/emulator/http/app';
-import { contactLinkModel, syncEventModel } from '../../src/projections/crm';
+import { contactLinkModel, liveContactStates, syncEventModel } from '../../src/projections/crm';
 import { approveConsent } from '../../src/stack/demo';
 import { ManagedProcess, freePort } from '../../src/stack/process';
 import { startFerretDb, startTemporalServer, type RunningService } from '../../src/stack/services';
@@ -579,13 +579,6 @@ export class EditLoad {
       prefix: string;
       maxContacts: number;
       pauseMs?: [number, number];
-      /**
-       * How often the CRM edits a contact again while its previous edit is still being written (default 0.3): a
-       * steady load does not wait for the sync. A CRM edit that arrives while QBO's answer to the previous write is
-       * lost is mistaken for a conflict today (qbo-faults.test.ts: "keeps the CRM's newer edit when QBO committed
-       * our previous write but its answer was lost"), so the lost-answer load sets 0 until that is fixed.
-       */
-      rapidEditRate?: number;
       /** Whether the bookkeeper edits in QBO too (default true); false for a CRM-only load. */
       qboEdits?: boolean;
     },
@@ -669,8 +662,9 @@ export class EditLoad {
     if (current.status === 200) this.learn(contact, current.json);
     const view = contact.view;
     if (!view || (view.fields.website ?? null) !== contact.website) return; // QBO's last edit not seen yet
-    // A person edits a contact whose last save went through (and, with rapidEditRate, now and then twice quickly).
-    if (view.state === 'pending' && !this.random.chance(this.options.rapidEditRate ?? 0.3)) return;
+    // A person edits a contact whose last save went through, and now and then again while it is still being
+    // written: a steady load does not wait for the sync.
+    if (view.state === 'pending' && !this.random.chance(0.3)) return;
     contact.edits += 1;
     const phone = `555-${this.contacts.indexOf(contact) + 1}-${contact.edits}`;
     this.stats.crmEdits += 1;
@@ -746,17 +740,12 @@ export class EditLoad {
 
   /** How many of the load's contacts are pending, synced or rejected right now (for progress lines). */
   async syncStates(): Promise<string> {
-    const contacts = await this.stack.mongo.connection
-      .db!.collection('crm_contacts')
-      .find({
-        connectionId: this.connection.id,
-        crmContactId: { $in: this.contacts.map((c) => c.crmContactId) },
-      })
-      .project({ syncState: 1 })
-      .toArray();
+    const states = await liveContactStates(this.stack.mongo.connection, {
+      connectionId: this.connection.id,
+      crmContactIds: this.contacts.map((contact) => contact.crmContactId),
+    });
     const counts: Record<string, number> = {};
-    for (const contact of contacts)
-      counts[String(contact.syncState)] = (counts[String(contact.syncState)] ?? 0) + 1;
+    for (const { state } of states) counts[state] = (counts[state] ?? 0) + 1;
     return JSON.stringify(counts);
   }
 
@@ -774,16 +763,18 @@ export class EditLoad {
   private async diagnose(contact: ContactModel): Promise<void> {
     const db = this.stack.mongo.connection.db!;
     const key = `${this.connection.id}:${contact.crmContactId}`;
-    const [events, link, stored] = await Promise.all([
+    const [events, link, stored, sync] = await Promise.all([
       db
         .collection('sync_events')
         .find({ connectionId: this.connection.id, crmContactId: contact.crmContactId })
         .toArray(),
       db.collection('contact_links').findOne({ _id: key as never }),
       db.collection('crm_contacts').findOne({ _id: key as never }),
+      db.collection('contact_sync').findOne({ _id: key as never }),
     ]);
     this.stack.log(`diagnosis of ${contact.crmContactId}: expected ${JSON.stringify(contact)}`);
     this.stack.log(`  crm_contacts: ${JSON.stringify(stored)}`);
+    this.stack.log(`  contact_sync: ${JSON.stringify(sync)}`);
     this.stack.log(`  contact_links: ${JSON.stringify(link)}`);
     for (const event of events) this.stack.log(`  sync_event: ${JSON.stringify(event)}`);
   }

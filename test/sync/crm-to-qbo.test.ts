@@ -258,6 +258,50 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
     expect(writes.map((request) => (request as { status?: number }).status).slice(-2)).toEqual([400, 200]);
   });
 
+  // The push writes what it learnt from QBO into the contact. A CRM edit stored while the push was talking to QBO
+  // is newer than what the push read: neither the edit nor QBO's change may be lost to that write.
+  it("keeps a CRM edit that lands while a push is writing QBO's changes into the contact", async () => {
+    const race = {
+      displayName: 'Race Person',
+      email: 'race@example.com',
+      phone: '555-0001',
+    };
+    await putContact('c-race', race);
+    const link = await eventually(
+      () => linkOf('c-race'),
+      (found) => (found?.syncedAt.getTime() ?? 0) > 0,
+      10_000,
+    );
+    const realmFaults = (faults: Record<string, unknown>) =>
+      emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, faults);
+    // A bookkeeper's edit whose webhook is lost: the push is the first to see it, and takes it to the contact.
+    await realmFaults({ webhooks: { dropRate: 1 } });
+    try {
+      await emulator.admin('POST', `/companies/${qbo.realmId}/entities/customer`, {
+        entity: { Id: link!.qboCustomerId, Notes: 'Bookkeeper note' },
+      });
+      // A slow QBO keeps the push busy for seconds (stale write, read, write), long after it read the contact.
+      await realmFaults({ webhooks: { dropRate: 1 }, latencyMs: 800 });
+      await putContact('c-race', { ...race, phone: '555-0002' });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await putContact('c-race', { ...race, phone: '555-0003' });
+      await eventually(
+        async () => (await customerNamed('Race Person'))[0],
+        (customer) =>
+          customer?.Notes === 'Bookkeeper note' && customer?.PrimaryPhone?.FreeFormNumber === '555-0003',
+        20_000,
+      );
+    } finally {
+      await realmFaults({});
+    }
+    const view = await eventually(
+      async () => readContact(db.mongoose.connection, await connection(), 'c-race'),
+      (found) => found?.sync.state === 'synced',
+      10_000,
+    );
+    expect(view?.fields).toMatchObject({ phone: '555-0003', notes: 'Bookkeeper note' });
+  });
+
   // Our write commits but its answer is lost, and the CRM edits the same field again before the retry. The retry
   // writes the newer value against the version we hold, which QBO has moved past with our lost write, and that
   // answer (a 5010) is lost too. The next retry finds QBO holding the first value: still ours, not a bookkeeper's,

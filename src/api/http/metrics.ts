@@ -3,7 +3,7 @@ import type { Connection as MongoConnection } from 'mongoose';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { connectionModel } from '../../db/models/connection';
 import { outboundEventModel } from '../../outbound/events';
-import { crmContactModel } from '../../projections/crm';
+import { liveContactStates } from '../../projections/crm';
 
 /**
  * Prometheus metrics at `/metrics`: the process, every request by route and status, and the state of the data
@@ -48,12 +48,12 @@ export function createMetrics(db: () => Promise<MongoConnection>): {
   grouped('qbo_sync_connections', 'Connections by status.', 'status', (database) =>
     connectionModel(database).aggregate([{ $group: { _id: '$status', n: { $sum: 1 } } }]),
   );
-  grouped('qbo_sync_contacts', 'Live CRM contacts by sync state.', 'state', (database) =>
-    crmContactModel(database).aggregate([
-      { $match: { deletedAt: { $exists: false } } },
-      { $group: { _id: '$syncState', n: { $sum: 1 } } },
-    ]),
-  );
+  grouped('qbo_sync_contacts', 'Live CRM contacts by sync state.', 'state', async (database) => {
+    const counts = new Map<string, number>();
+    for (const { state } of await liveContactStates(database, {}))
+      counts.set(state, (counts.get(state) ?? 0) + 1);
+    return [...counts].map(([state, n]) => ({ _id: state, n }));
+  });
   grouped('qbo_sync_outbound_events', 'Events for CRMs by delivery status.', 'delivery', (database) =>
     outboundEventModel(database).aggregate([{ $group: { _id: '$delivery.status', n: { $sum: 1 } } }]),
   );

@@ -3,8 +3,16 @@ import { Types } from 'mongoose';
 import { z } from 'zod';
 import { connectionModel, type ConnectionRecord } from '../../db/models/connection';
 import { connectionHealth } from '../../health/connection-health';
-import { contactKey, crmContactModel, syncEventModel, type SyncEventRecord } from '../../projections/crm';
-import { loadFields, storeFields } from '../../projections/models';
+import {
+  contactKey,
+  contactSyncModel,
+  crmContactModel,
+  liveContactStates,
+  mergedContact,
+  syncEventModel,
+  type SyncEventRecord,
+} from '../../projections/crm';
+import { storeFields } from '../../projections/models';
 import { isSyncFieldName } from '../../sync/fields';
 import { connectionWorkflowId } from '../../temporal/connection-workflows';
 import { contactsChangedSignal } from '../../workflows/connection-messages';
@@ -229,19 +237,13 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
     },
     handler: async ({ auth, params, body }) => {
       const connection = await owned(auth.accountId, params.id);
-      const contacts = await crmContactModel(await services.db())
-        .find(
-          {
-            connectionId: connection._id,
-            deletedAt: { $exists: false },
-            ...(body.crmContactIds
-              ? { crmContactId: { $in: body.crmContactIds } }
-              : { syncState: { $ne: 'synced' } }),
-          },
-          { crmContactId: 1 },
-        )
-        .lean();
-      const queued = contacts.map((contact) => contact.crmContactId);
+      const contacts = await liveContactStates(await services.db(), {
+        connectionId: connection._id,
+        crmContactIds: body.crmContactIds,
+      });
+      const queued = contacts
+        .filter((contact) => body.crmContactIds || contact.state !== 'synced')
+        .map((contact) => contact.crmContactId);
       if (body.crmContactIds) {
         const missing = body.crmContactIds.find((id) => !queued.includes(id));
         if (missing !== undefined) throw notFound('contact', missing);
@@ -274,23 +276,18 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
         const connection = await owned(auth.accountId, event.connectionId);
         const field = event.fields?.[0];
         const crmValue = (event.detail as { crmValue?: string | null } | undefined)?.crmValue ?? null;
-        const contact = await crmContactModel(db)
-          .findById(contactKey(connection._id, event.crmContactId ?? ''))
-          .lean();
+        const key = contactKey(connection._id, event.crmContactId ?? '');
+        const [contact, sync] = await Promise.all([
+          crmContactModel(db).findById(key).lean(),
+          contactSyncModel(db).findById(key).lean(),
+        ]);
         if (!contact || field === undefined || !isSyncFieldName(field))
           throw notFound('contact of conflict', params.id);
-        // The CRM's value becomes the contact's newest change: the merge then sees it as one-sided and writes it.
-        const fields = { ...loadFields(contact.fields), [field]: crmValue };
+        // The CRM's value becomes the contact's newest version: the merge then sees it as one-sided and writes it.
+        const fields = { ...mergedContact(contact, sync).fields, [field]: crmValue };
         await crmContactModel(db).updateOne(
           { _id: contact._id },
-          {
-            $set: {
-              fields: storeFields(fields),
-              updatedAt: now.toISOString(),
-              receivedAt: now,
-              syncState: 'pending',
-            },
-          },
+          { $set: { fields: storeFields(fields), updatedAt: now.toISOString(), receivedAt: now } },
         );
         await queueContacts(connection, [contact.crmContactId]);
       }

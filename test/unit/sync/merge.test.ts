@@ -3,6 +3,7 @@ import type { MappingPolicy } from '../../../src/sync/mapping-policy';
 import {
   baseWithUnconfirmedWrites,
   mergeContact,
+  qboChangesCarriedOver,
   snapshotAfter,
   type MergeInput,
 } from '../../../src/sync/merge';
@@ -206,6 +207,25 @@ describe('writes of ours that QBO may have committed unseen', () => {
       const result = merge({ base: baseWithUnconfirmedWrites(base, [older, newer], qbo), qbo, crm });
       expect(result).toMatchObject({ toQbo: { phone: '555-0103' }, conflicts: [] });
     }
+  });
+});
+
+describe('QBO changes merged into a contact version the CRM has since replaced', () => {
+  const fromQbo = { phone: '555-0199', notes: 'VIP, net 30' };
+
+  it('carry over to the fields the newer version left as they were', () => {
+    const newer = { ...base, email: 'ann@lee.example', notes: 'VIP, net 60' };
+    expect(qboChangesCarriedOver(fromQbo, base, newer)).toEqual({ phone: '555-0199' });
+  });
+
+  it('compare normalised values, so a respelt but equal field still takes QBO’s change', () => {
+    const newer = { ...base, phone: ' 555-0100 ' };
+    expect(qboChangesCarriedOver(fromQbo, base, newer)).toEqual(fromQbo);
+  });
+
+  it('carry nothing when the CRM changed every field QBO did', () => {
+    const newer = { ...base, phone: '555-0102', notes: null };
+    expect(qboChangesCarriedOver(fromQbo, base, newer)).toEqual({});
   });
 });
 
