@@ -60,7 +60,11 @@ export async function propagateCustomers(
   }
   const drafts: EventDraft[] = [];
   const syncEvents: SyncEventRecord[] = [];
-  let contactsUpdated = 0;
+  const writes: {
+    contact: MergedContact;
+    toCrm: Partial<SyncFields>;
+    link: Parameters<typeof settleLink>[1];
+  }[] = [];
 
   for (const { record: customer, created } of changed) {
     const qboFields = customerToFields(customer);
@@ -82,26 +86,21 @@ export async function propagateCustomers(
       crmUpdatedAt: contact.record.updatedAt,
       policy: loadMappingPolicy(connection.settings?.mappingPolicy),
     });
-    const written = await writeQboChangesToContact(db, connection, customer, contact, result.toCrm, now);
+    const written = qboChangesToContact(connection, customer, contact, result.toCrm, now);
     if (!written) continue;
-    const fields = written.event.fields as SyncFieldName[];
     // Fields now agree on both sides; the rest of the snapshot waits for the CRM's own changes to reach QBO.
     const snapshot: SyncFields =
       link.syncedAt.getTime() > 0 ? loadFields(link.snapshot) : { ...contact.fields };
-    for (const field of fields) snapshot[field] = result.toCrm[field] ?? null;
+    for (const field of written.event.fields as SyncFieldName[])
+      snapshot[field] = result.toCrm[field] ?? null;
     const settled = Object.keys(result.toQbo).length === 0;
-    await contactLinkModel(db).updateOne(
-      { _id: link._id },
-      {
-        $set: {
-          snapshot: storeFields(settled ? result.merged : snapshot),
-          ...(settled ? { qboSyncToken: customer.SyncToken, syncedAt: now } : {}),
-        },
-        // Settled: QBO's version is agreed as a whole, so whatever of ours it holds is confirmed.
-        ...(settled ? { $unset: { unconfirmedWrites: 1 } } : {}),
-      },
-    );
-    contactsUpdated += 1;
+    writes.push({
+      contact,
+      toCrm: result.toCrm,
+      link: settled
+        ? { _id: link._id, snapshot: result.merged, settledAt: { syncToken: customer.SyncToken, at: now } }
+        : { _id: link._id, snapshot },
+    });
     for (const conflict of result.conflicts)
       syncEvents.push({
         connectionId: connection._id,
@@ -116,7 +115,32 @@ export async function propagateCustomers(
     drafts.push(written.draft);
   }
   await recordSyncEvents(db, syncEvents);
-  return { contactsUpdated, eventsRecorded: await record(target, drafts) };
+  const eventsRecorded = await record(target, drafts);
+  // The contact before the link: a snapshot that holds QBO's values while the contact does not yet would make the
+  // contact's older values look like CRM edits, which the next push would write back to QBO.
+  for (const { contact, toCrm, link } of writes) {
+    await recordContactSync(db, contact.record, { fromQbo: toCrm });
+    await settleLink(db, link);
+  }
+  return { contactsUpdated: writes.length, eventsRecorded };
+}
+
+async function settleLink(
+  db: MongoConnection,
+  link: { _id: string; snapshot: SyncFields; settledAt?: { syncToken: string; at: Date } },
+): Promise<void> {
+  const { settledAt } = link;
+  await contactLinkModel(db).updateOne(
+    { _id: link._id },
+    {
+      $set: {
+        snapshot: storeFields(link.snapshot),
+        ...(settledAt ? { qboSyncToken: settledAt.syncToken, syncedAt: settledAt.at } : {}),
+      },
+      // Settled: QBO's version is agreed as a whole, so whatever of ours it holds is confirmed.
+      ...(settledAt ? { $unset: { unconfirmedWrites: 1 } } : {}),
+    },
+  );
 }
 
 /** A contact as the engine merges it: the stored version, and its fields with QBO's changes to it merged in. */
@@ -134,21 +158,19 @@ export async function readMergedContact(db: MongoConnection, key: string): Promi
 }
 
 /**
- * Writes QBO's side of a merge (`toCrm`) into the CRM's contact, with the push's outcome when there is one, and
- * returns what to record about the change: the `updated_crm` sync event and the `contact.updated` event for the
- * CRM. Null when QBO changed nothing the CRM holds.
+ * What to record about QBO's side of a merge (`toCrm`) reaching the CRM's contact: the `updated_crm` sync event and
+ * the `contact.updated` event for the CRM. Null when QBO changed nothing the CRM holds. Record them before the
+ * contact changes: a retry after a crash in between merges to the same change, and the CRM's event is deduplicated
+ * by the customer's version, whereas a change recorded first would leave the retry nothing to announce.
  */
-export async function writeQboChangesToContact(
-  db: MongoConnection,
+export function qboChangesToContact(
   connection: ConnectionRecord,
   customer: Customer,
   contact: MergedContact,
   toCrm: Partial<SyncFields>,
   now: Date,
-  state?: ContactSyncRecord['state'],
-): Promise<{ event: SyncEventRecord; draft: EventDraft } | null> {
+): { event: SyncEventRecord; draft: EventDraft } | null {
   const fields = Object.keys(toCrm) as SyncFieldName[];
-  if (fields.length > 0 || state) await recordContactSync(db, contact.record, { state, fromQbo: toCrm });
   if (fields.length === 0) return null;
   const crmContactId = contact.record.crmContactId;
   const updatedContact: SyncFields = { ...contact.fields, ...toCrm };

@@ -29,7 +29,7 @@ import { addressFieldParts, type SyncFieldName, type SyncFields } from '../sync/
 import { findMatch, type MatchCandidate } from '../sync/matching';
 import { mergeContact, snapshotAfter } from '../sync/merge';
 import { recordAccountEvents } from '../outbound/events';
-import { readMergedContact, writeQboChangesToContact, type MergedContact } from './crm-propagation';
+import { qboChangesToContact, readMergedContact, type MergedContact } from './crm-propagation';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
@@ -183,19 +183,13 @@ async function pushContact(context: PushContext, contact: MergedContact): Promis
       context.counts.updated += 1;
     } else context.counts.unchanged += 1;
 
-    await finishSync(context, crmContactId, link, written ?? customer, snapshotAfter(result), {
-      // What we hold already is that version; only QBO's own answer is news for the projection.
-      project: written !== null || !held,
-    });
     // QBO changed fields the CRM had not touched (its webhook may never come): they go to the CRM now.
-    const toCrm = await writeQboChangesToContact(
-      db,
+    const toCrm = qboChangesToContact(
       context.connection,
       written ?? customer,
       contact,
       result.toCrm,
       context.now,
-      'synced',
     );
     if (toCrm) {
       await recordSyncEvents(db, [toCrm.event]);
@@ -233,6 +227,12 @@ async function pushContact(context: PushContext, contact: MergedContact): Promis
         lagMs: context.now.getTime() - contact.record.receivedAt.getTime(),
       });
     }
+    // The events first (see qboChangesToContact), then the contact, then the link (see propagateCustomers).
+    await recordContactSync(db, contact.record, { state: 'synced', fromQbo: result.toCrm });
+    await finishSync(context, crmContactId, link, written ?? customer, snapshotAfter(result), {
+      // What we hold already is that version; only QBO's own answer is news for the projection.
+      project: written !== null || !held,
+    });
     return;
   }
 }
@@ -377,7 +377,6 @@ async function createCustomer(context: PushContext, contact: MergedContact): Pro
       };
       await contactLinkModel(context.deps.db).create(link);
       await finishSync(context, crmContactId, link, created, customerToFields(created));
-      await recordContactSync(context.deps.db, contact.record, { state: 'synced' });
       context.counts.created += 1;
       await event(context, {
         kind: 'created',
@@ -385,6 +384,7 @@ async function createCustomer(context: PushContext, contact: MergedContact): Pro
         qboCustomerId: created.Id,
         lagMs: context.now.getTime() - contact.record.receivedAt.getTime(),
       });
+      await recordContactSync(context.deps.db, contact.record, { state: 'synced' });
       return;
     } catch (error) {
       if (!(error instanceof QboApiError) || error.kind !== 'duplicate-name') throw error;
@@ -460,7 +460,6 @@ async function reject(
   problems: { field: string; problem: string }[],
 ): Promise<void> {
   context.counts.rejected += 1;
-  await recordContactSync(context.deps.db, contact.record, { state: 'rejected' });
   await event(context, {
     kind: 'rejected',
     crmContactId: contact.record.crmContactId,
@@ -468,6 +467,7 @@ async function reject(
     fields: problems.map((p) => p.field),
     detail: { problems },
   });
+  await recordContactSync(context.deps.db, contact.record, { state: 'rejected' });
 }
 
 async function event(
