@@ -17,6 +17,11 @@ const configSchema = z
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('qbo-sync'),
+    /**
+     * A workflow bundle written by `bundleWorkflows` (src/worker/workflow-bundle.ts) for the worker to load instead
+     * of bundling the workflow code itself at start-up (2 s of CPU); the test stack builds one for all its workers.
+     */
+    TEMPORAL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     /** Bound on every dependency check and outbound call made at start-up or by health probes. */
     DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
     /** Intuit environment of the connected companies: decides deep-link hosts. */

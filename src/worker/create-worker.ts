@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { createActivities } from '../activities';
 import type { QboAccess } from '../activities/qbo-access';
 import type { Mailer } from '../email/mailer';
+import { workflowsPath } from './workflow-bundle';
 
 export interface WorkerDependencies {
   connection: NativeConnection;
@@ -12,6 +13,8 @@ export interface WorkerDependencies {
   qbo: QboAccess;
   /** Sends follow-up emails; without it the email channel is skipped. */
   mailer?: Mailer;
+  /** A prebuilt bundle of src/workflows (see workflow-bundle.ts); without it the worker bundles them itself. */
+  workflowBundlePath?: string;
 }
 
 /** The one place that decides what a worker serves; used by the worker process and by tests alike. */
@@ -20,7 +23,9 @@ export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    ...(deps.workflowBundlePath
+      ? { workflowBundle: { codePath: deps.workflowBundlePath } }
+      : { workflowsPath }),
     activities: createActivities({ db: deps.db, qbo: deps.qbo, mailer: deps.mailer }),
     // A crashed worker's sticky queue is abandoned after this long and its workflows move to a live worker.
     stickyQueueScheduleToStartTimeout: '3 seconds',

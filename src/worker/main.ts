@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       db: mongo.connection,
       qbo: new QboAccess(mongo.connection, qboAccessSettings(config)),
       mailer,
+      workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,
     });
     log.info(
       {

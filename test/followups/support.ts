@@ -13,7 +13,13 @@ import { formatQboDate } from '../../src/time/zoned-time';
 import { createWorker } from '../../src/worker/create-worker';
 import { remindersWorkflow, type RemindersResult } from '../../src/workflows/reminders';
 import { startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
-import { openTestDatabase, temporalAddress, uniqueName, type TestDatabase } from '../support/env';
+import {
+  openTestDatabase,
+  temporalAddress,
+  uniqueName,
+  workflowBundlePath,
+  type TestDatabase,
+} from '../support/env';
 
 /** A message as the SMTP server received it, decoded enough to assert on. */
 export interface ReceivedEmail {
@@ -185,6 +191,7 @@ export async function startFollowUpHarness(): Promise<FollowUpHarness> {
     db: conn,
     qbo: new QboAccess(conn, qboAccessSettings(loadConfig({}))),
     mailer,
+    workflowBundlePath: workflowBundlePath(),
   });
   const workerRun = worker.run();
   const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });

@@ -30,6 +30,7 @@ describe('self-test workflow on a real Temporal server and FerretDB', () => {
       taskQueue,
       db: db.mongoose.connection,
       qbo: new QboAccess(db.mongoose.connection, qboAccessSettings(loadConfig({}))),
+      // No shared bundle: this worker bundles src/workflows itself, as one started without TEMPORAL_WORKFLOW_BUNDLE.
     });
   });
 

@@ -16,6 +16,11 @@ export function temporalAddress(): string {
   return address;
 }
 
+/** The workflow bundle globalSetup built for the run's workers (TEMPORAL_WORKFLOW_BUNDLE), if it built one. */
+export function workflowBundlePath(): string | undefined {
+  return process.env.TEMPORAL_WORKFLOW_BUNDLE;
+}
+
 /** A database of its own for one test file, on the shared server. */
 export function testMongoUri(prefix: string): string {
   const base = process.env.MONGODB_URI;

@@ -1,8 +1,10 @@
 import { mkdtempSync } from 'node:fs';
+import { DefaultLogger } from '@temporalio/worker';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFerretDb, startTemporalServer, type RunningService } from '../../src/stack/services';
 import { ensureTool, tools } from '../../src/stack/tools';
+import { bundleWorkflows } from '../../src/worker/workflow-bundle';
 import { setStack, stopStack } from './stack-state';
 
 /**
@@ -41,8 +43,15 @@ export default async function globalSetup(): Promise<void> {
           started,
         ),
       );
+  // Every worker of the run, in-process or not, loads one bundle of the workflow code instead of bundling its own.
+  const bundlePath = path.join(dataDir, 'workflow-bundle.js');
+  const bundled = process.env.TEMPORAL_WORKFLOW_BUNDLE
+    ? undefined
+    : bundleWorkflows(bundlePath, new DefaultLogger('WARN')).then(
+        () => void (process.env.TEMPORAL_WORKFLOW_BUNDLE = bundlePath),
+      );
   // Jest skips globalTeardown when globalSetup fails: whatever did come up is stopped here.
-  const failure = (await Promise.allSettled([temporal, mongo])).find(
+  const failure = (await Promise.allSettled([temporal, mongo, bundled])).find(
     (result) => result.status === 'rejected',
   );
   if (failure) {

@@ -18,7 +18,7 @@ import {
 import { createWorker } from '../../src/worker/create-worker';
 import { createTestConnection } from './connections';
 import { QboClient, startTestEmulator, type TestEmulator } from './emulator';
-import { openTestDatabase, temporalAddress, uniqueName, type TestDatabase } from './env';
+import { openTestDatabase, temporalAddress, uniqueName, workflowBundlePath, type TestDatabase } from './env';
 
 export interface SyncHarness {
   emulator: TestEmulator;
@@ -153,6 +153,7 @@ export async function startTestWorker(
     taskQueue,
     db,
     qbo: access,
+    workflowBundlePath: workflowBundlePath(),
   });
   const running = worker.run();
   return {
