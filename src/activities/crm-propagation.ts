@@ -4,15 +4,12 @@ import { recordAccountEvents, type EventDraft } from '../outbound/events';
 import {
   contactKey,
   contactLinkModel,
-  contactSyncModel,
-  crmContactModel,
   mergeBaseOf,
-  mergedContact,
+  readMergedContact,
   recordContactSync,
   recordSyncEvents,
   type ContactLinkRecord,
-  type ContactSyncRecord,
-  type CrmContactRecord,
+  type MergedContact,
   type SyncEventRecord,
 } from '../projections/crm';
 import { customerKey, loadFields, qboCustomerModel, storeFields } from '../projections/models';
@@ -141,20 +138,6 @@ async function settleLink(
       ...(settledAt ? { $unset: { unconfirmedWrites: 1 } } : {}),
     },
   );
-}
-
-/** A contact as the engine merges it: the stored version, and its fields with QBO's changes to it merged in. */
-export interface MergedContact {
-  record: CrmContactRecord;
-  fields: SyncFields;
-}
-
-export async function readMergedContact(db: MongoConnection, key: string): Promise<MergedContact | null> {
-  const [record, sync] = await Promise.all([
-    crmContactModel(db).findById(key).lean<CrmContactRecord>(),
-    contactSyncModel(db).findById(key).lean<ContactSyncRecord>(),
-  ]);
-  return record ? { record, fields: mergedContact(record, sync).fields } : null;
 }
 
 /**

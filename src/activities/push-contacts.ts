@@ -5,9 +5,11 @@ import {
   contactKey,
   contactLinkModel,
   mergeBaseOf,
+  readMergedContact,
   recordContactSync,
   recordSyncEvents,
   type ContactLinkRecord,
+  type MergedContact,
   type SyncEventRecord,
 } from '../projections/crm';
 import {
@@ -29,7 +31,7 @@ import { addressFieldParts, type SyncFieldName, type SyncFields } from '../sync/
 import { findMatch, type MatchCandidate } from '../sync/matching';
 import { mergeContact, snapshotAfter } from '../sync/merge';
 import { recordAccountEvents } from '../outbound/events';
-import { qboChangesToContact, readMergedContact, type MergedContact } from './crm-propagation';
+import { qboChangesToContact } from './crm-propagation';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';

@@ -3,10 +3,9 @@ import { connectionModel, type ConnectionRecord } from '../db/models/connection'
 import {
   contactKey,
   contactLinkModel,
-  contactSyncModel,
   crmContactModel,
   lastSyncEventModel,
-  mergedContact,
+  readMergedContact,
   recordSyncEvents,
   type ContactLinkRecord,
   type ContactSyncState,
@@ -199,14 +198,13 @@ export async function readContact(
   crmContactId: string,
 ): Promise<ContactView | null> {
   const _id = contactKey(connection._id, crmContactId);
-  const [contact, sync, link, lastEvent] = await Promise.all([
-    crmContactModel(db).findById(_id).lean(),
-    contactSyncModel(db).findById(_id).lean(),
+  const [merged, link, lastEvent] = await Promise.all([
+    readMergedContact(db, _id),
     contactLinkModel(db).findById(_id).lean(),
     lastSyncEventModel(db).findById(_id).lean(),
   ]);
-  if (!contact) return null;
-  const merged = mergedContact(contact, sync);
+  if (!merged) return null;
+  const contact = merged.record;
   return {
     crmContactId: contact.crmContactId,
     connectionId: connection._id,

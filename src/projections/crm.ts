@@ -192,6 +192,21 @@ function isCurrent<Sync extends Pick<ContactSyncRecord, 'version'>>(
   return !!sync && sync.version.getTime() === contact.receivedAt.getTime();
 }
 
+/** A contact as the engine and the API read it: the stored version, and its fields with QBO's changes merged in. */
+export interface MergedContact {
+  record: CrmContactRecord;
+  fields: SyncFields;
+  state: ContactSyncState;
+}
+
+export async function readMergedContact(db: Connection, key: string): Promise<MergedContact | null> {
+  const [record, sync] = await Promise.all([
+    crmContactModel(db).findById(key).lean<CrmContactRecord>(),
+    contactSyncModel(db).findById(key).lean<ContactSyncRecord>(),
+  ]);
+  return record ? { record, ...mergedContact(record, sync) } : null;
+}
+
 /** The sync state of each live contact of one connection (or all), optionally only those named. */
 export async function liveContactStates(
   db: Connection,

@@ -5,10 +5,9 @@ import { connectionModel, type ConnectionRecord } from '../../db/models/connecti
 import { connectionHealth } from '../../health/connection-health';
 import {
   contactKey,
-  contactSyncModel,
   crmContactModel,
   liveContactStates,
-  mergedContact,
+  readMergedContact,
   syncEventModel,
   type SyncEventRecord,
 } from '../../projections/crm';
@@ -276,20 +275,16 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
         const connection = await owned(auth.accountId, event.connectionId);
         const field = event.fields?.[0];
         const crmValue = (event.detail as { crmValue?: string | null } | undefined)?.crmValue ?? null;
-        const key = contactKey(connection._id, event.crmContactId ?? '');
-        const [contact, sync] = await Promise.all([
-          crmContactModel(db).findById(key).lean(),
-          contactSyncModel(db).findById(key).lean(),
-        ]);
+        const contact = await readMergedContact(db, contactKey(connection._id, event.crmContactId ?? ''));
         if (!contact || field === undefined || !isSyncFieldName(field))
           throw notFound('contact of conflict', params.id);
         // The CRM's value becomes the contact's newest version: the merge then sees it as one-sided and writes it.
-        const fields = { ...mergedContact(contact, sync).fields, [field]: crmValue };
+        const fields = { ...contact.fields, [field]: crmValue };
         await crmContactModel(db).updateOne(
-          { _id: contact._id },
+          { _id: contact.record._id },
           { $set: { fields: storeFields(fields), updatedAt: now.toISOString(), receivedAt: now } },
         );
-        await queueContacts(connection, [contact.crmContactId]);
+        await queueContacts(connection, [contact.record.crmContactId]);
       }
       await events.updateOne({ _id: event._id }, { $set: { resolution: { choice: body.choice, at: now } } });
       return { status: 200, body: eventJson({ ...event, resolution: { choice: body.choice, at: now } }) };
