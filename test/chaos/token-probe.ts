@@ -1,8 +1,9 @@
 /**
  * A stand-in for a worker process in test/chaos/tokens.test.ts: the production QBO access path (QboAccess →
- * ConnectionTokens → QboClient) in a process of its own. It connects, prints `ready`, waits for a line on stdin so
- * that every probe starts at the same moment, makes CHAOS_CALLS concurrent QBO calls for CHAOS_CONNECTION_ID (each
- * through its own `open()`, as each activity does), and prints one JSON line with the outcome.
+ * ConnectionTokens → QboClient) in a process of its own. It connects and prints `ready`; then each line on stdin,
+ * `{"connectionId": …, "calls": n}`, makes n concurrent QBO calls for that connection (each through its own
+ * `open()`, as each activity does) and prints one JSON line with the outcome. One process serves every race of the
+ * suite, so the racers start when the test sends the line, not when Node has loaded.
  */
 import { createInterface } from 'node:readline';
 import { QboAccess, qboAccessSettings } from '../../src/activities/qbo-access';
@@ -11,16 +12,12 @@ import { connectMongo } from '../../src/db/connect';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const connectionId = process.env.CHAOS_CONNECTION_ID ?? '';
-  const calls = Number(process.env.CHAOS_CALLS ?? '10');
   const mongo = await connectMongo(config.MONGODB_URI, 5000);
-  try {
-    const access = new QboAccess(mongo.connection, qboAccessSettings(config));
-    const lines = createInterface({ input: process.stdin });
-    const go = new Promise<void>((resolve) => lines.once('line', () => resolve()));
-    process.stdout.write('ready\n');
-    await go;
-    lines.close();
+  const access = new QboAccess(mongo.connection, qboAccessSettings(config));
+  const lines = createInterface({ input: process.stdin });
+  process.stdout.write('ready\n');
+  for await (const line of lines) {
+    const { connectionId, calls } = JSON.parse(line) as { connectionId: string; calls: number };
     const outcomes = await Promise.allSettled(
       Array.from({ length: calls }, async () => {
         const { client } = await access.open(connectionId);
@@ -31,9 +28,8 @@ async function main(): Promise<void> {
       .filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
       .map((outcome) => String(outcome.reason instanceof Error ? outcome.reason.message : outcome.reason));
     process.stdout.write(`${JSON.stringify({ ok: calls - failures.length, failures })}\n`);
-  } finally {
-    await mongo.disconnect();
   }
+  await mongo.disconnect();
 }
 
 main().catch((error: unknown) => {

@@ -16,8 +16,8 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
   const random = chaosRandom('tokens');
   let stack: ChaosStack;
   let company: ConnectedCompany;
-  const probes = new Set<ChildProcess>();
-
+  // Long-lived probe processes, started once: a Node process costs more than a second of CPU to load.
+  let probes: Probe[] = [];
   beforeAll(async () => {
     stack = await ChaosStack.start({ name: 'tokens', workers: 1, emulatorSeed: random.seed });
     company = await stack.connect({ backfill: false, pollIntervalSeconds: 10 });
@@ -25,7 +25,7 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
     await stack.emulator.admin('PUT', '/oauth', { refreshTokenRotation: 'every-refresh' });
   }, 120_000);
   afterAll(async () => {
-    for (const probe of probes) probe.kill('SIGKILL');
+    for (const probe of probes) probe.child.kill('SIGKILL');
     await stack?.close();
   }, 60_000);
 
@@ -34,9 +34,35 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
   const storedTokens = async (connectionId = company.id) =>
     (await connectionTokensModel(stack.mongo.connection).findById(connectionId).lean()) ?? undefined;
 
+  interface Probe {
+    child: ChildProcess;
+    /** Resolves with the next JSON line the probe prints. */
+    nextResult: () => Promise<{ ok: number; failures: string[] }>;
+  }
+
+  async function startProbe(): Promise<Probe> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'token-probe.ts')], {
+      cwd: path.resolve(__dirname, '..', '..'),
+      env: { ...process.env, ...stack.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stderr!.on('data', (chunk: Buffer) => stack.log(`probe[${child.pid}]: ${chunk.toString().trim()}`));
+    const lines = createInterface({ input: child.stdout! });
+    const waiting: ((result: { ok: number; failures: string[] }) => void)[] = [];
+    const ready = new Promise<void>((resolve) => lines.once('line', () => resolve()));
+    lines.on('line', (line) => {
+      if (line.startsWith('{')) waiting.shift()?.(JSON.parse(line) as { ok: number; failures: string[] });
+    });
+    await ready;
+    return {
+      child,
+      nextResult: () => new Promise((resolve) => waiting.push(resolve)),
+    };
+  }
+
   /**
-   * Starts `count` probe processes, waits until each is connected, then lets them all go at once. A probe still
-   * running after `timeoutMs` is killed and reported as timed out.
+   * Lets `count` probe processes make `calls` QBO calls each at the same moment. A probe still running after
+   * `timeoutMs` is killed (and replaced for the next race) and reported as timed out.
    */
   async function race(
     count: number,
@@ -44,40 +70,20 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
     options: { timeoutMs?: number; connectionId?: string } = {},
   ): Promise<{ ok: number; failures: string[] }[]> {
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const started = Array.from({ length: count }, () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'token-probe.ts')], {
-        cwd: path.resolve(__dirname, '..', '..'),
-        env: {
-          ...process.env,
-          ...stack.env,
-          CHAOS_CONNECTION_ID: options.connectionId ?? company.id,
-          CHAOS_CALLS: String(calls),
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      probes.add(child);
-      child.on('exit', () => probes.delete(child));
-      child.stderr.on('data', (chunk: Buffer) =>
-        stack.log(`probe[${child.pid}]: ${chunk.toString().trim()}`),
-      );
-      const lines = createInterface({ input: child.stdout });
-      const ready = new Promise<void>((resolve) => lines.once('line', () => resolve()));
-      const result = new Promise<{ ok: number; failures: string[] }>((resolve) =>
-        lines.on('line', (line) => {
-          if (line.startsWith('{')) resolve(JSON.parse(line) as { ok: number; failures: string[] });
-        }),
-      );
-      return { child, ready, result };
-    });
-    await Promise.all(started.map((probe) => probe.ready));
-    for (const probe of started) probe.child.stdin.write('go\n');
+    probes = probes.filter((probe) => probe.child.exitCode === null && probe.child.signalCode === null);
+    const missing = Math.max(count - probes.length, 0);
+    probes.push(...(await Promise.all(Array.from({ length: missing }, startProbe))));
+    const racers = probes.slice(0, count);
+    const command = `${JSON.stringify({ connectionId: options.connectionId ?? company.id, calls })}\n`;
+    const results = racers.map((probe) => probe.nextResult());
+    for (const probe of racers) probe.child.stdin!.write(command);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>(
       (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
     );
     const outcomes = await Promise.all(
-      started.map(async (probe) => {
-        const outcome = await Promise.race([probe.result, timedOut]);
+      racers.map(async (probe, index) => {
+        const outcome = await Promise.race([results[index]!, timedOut]);
         if (outcome !== 'timeout') return outcome;
         probe.child.kill('SIGKILL');
         return { ok: 0, failures: [`no answer within ${timeoutMs} ms`] };
