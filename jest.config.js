@@ -3,7 +3,14 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  // Transpile only, with swc (already installed for Temporal's workflow bundler): \`npm run check\` type-checks, and a
+  // fresh clone's cold transform cache costs seconds instead of ts-jest's minute of CPU.
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+    ],
+  },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   setupFiles: ['<rootDir>/test/support/quiet-temporal.ts'],
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

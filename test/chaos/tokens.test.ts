@@ -46,8 +46,8 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
       env: { ...process.env, ...stack.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    child.stderr!.on('data', (chunk: Buffer) => stack.log(`probe[${child.pid}]: ${chunk.toString().trim()}`));
-    const lines = createInterface({ input: child.stdout! });
+    child.stderr.on('data', (chunk: Buffer) => stack.log(`probe[${child.pid}]: ${chunk.toString().trim()}`));
+    const lines = createInterface({ input: child.stdout });
     const waiting: ((result: { ok: number; failures: string[] }) => void)[] = [];
     const ready = new Promise<void>((resolve) => lines.once('line', () => resolve()));
     lines.on('line', (line) => {

@@ -48,7 +48,7 @@ describe('chaos: worker processes SIGKILLed during a backfill and a two-way edit
       big = await stack.connect({
         company: {
           companyName: 'Chaos Backfill Books',
-          seed: { customers: 2000, transactions: 1500, seed: random.seed },
+          seed: { customers: 1200, transactions: 800, seed: random.seed },
         },
         backfill: true,
       });
