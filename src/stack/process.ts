@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 export type LineSink = (line: string) => void;
@@ -102,20 +104,40 @@ export class ManagedProcess {
   }
 }
 
-/** Asks the kernel for a free TCP port on loopback. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The first port of the kernel's range for outgoing connections' source ports (Linux default 32768). */
+function ephemeralRangeStart(): number {
+  try {
+    const first = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    return Number.isInteger(first) && first > 2048 ? first : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not obtain a free port'));
-      });
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port for a service that will bind it a moment later. It is drawn below the kernel's ephemeral range:
+ * a port from that range (what `listen(0)` hands out) can be taken as the source port of any outgoing connection
+ * before the service binds it, which a busy test run does.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const end = ephemeralRangeStart();
+  const start = Math.max(1024, Math.floor(end / 2));
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = randomInt(start, end);
+    if (await canListen(port, host)) return port;
+  }
+  throw new Error(`no free port between ${start} and ${end} on ${host}`);
 }
 
 /**

@@ -1,4 +1,7 @@
-import { ManagedProcess } from '../../src/stack/process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { ManagedProcess, freePort } from '../../src/stack/process';
 import { Supervisor } from '../../src/stack/launcher';
 import type { RunningService } from '../../src/stack/services';
 import { eventually } from '../support/env';
@@ -87,5 +90,22 @@ describe('the launcher supervisor', () => {
     ]);
     await Promise.all([first.process.exited, second.process.exited]);
     expect(lines.join('\n')).not.toMatch(/unexpectedly|restarting/);
+  });
+});
+
+describe('freePort', () => {
+  it('hands out bindable ports below the range the kernel gives outgoing connections', async () => {
+    const [first] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    // Hold a port the way a service would, so the next draw must avoid it.
+    const port = await freePort();
+    const held = net.createServer().listen(port, '127.0.0.1');
+    await once(held, 'listening');
+    try {
+      const others = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+      for (const other of [port, ...others]) expect(other).toBeLessThan(Number(first));
+      expect(others).not.toContain(port);
+    } finally {
+      held.close();
+    }
   });
 });
