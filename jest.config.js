@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // Transpile only, with swc (already installed for Temporal's workflow bundler): \`npm run check\` type-checks, and a
+  // Transpile only, with swc (already installed for Temporal's workflow bundler): `npm run check` type-checks, and a
   // fresh clone's cold transform cache costs seconds instead of ts-jest's minute of CPU.
   transform: {
     '^.+\\.ts$': [

@@ -34,10 +34,16 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
   const storedTokens = async (connectionId = company.id) =>
     (await connectionTokensModel(stack.mongo.connection).findById(connectionId).lean()) ?? undefined;
 
+  /** What a probe prints after each race: its calls that succeeded, and why the others failed. */
+  interface ProbeOutcome {
+    ok: number;
+    failures: string[];
+  }
+
   interface Probe {
     child: ChildProcess;
     /** Resolves with the next JSON line the probe prints. */
-    nextResult: () => Promise<{ ok: number; failures: string[] }>;
+    nextResult: () => Promise<ProbeOutcome>;
   }
 
   async function startProbe(): Promise<Probe> {
@@ -48,10 +54,10 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
     });
     child.stderr.on('data', (chunk: Buffer) => stack.log(`probe[${child.pid}]: ${chunk.toString().trim()}`));
     const lines = createInterface({ input: child.stdout });
-    const waiting: ((result: { ok: number; failures: string[] }) => void)[] = [];
+    const waiting: ((result: ProbeOutcome) => void)[] = [];
     const ready = new Promise<void>((resolve) => lines.once('line', () => resolve()));
     lines.on('line', (line) => {
-      if (line.startsWith('{')) waiting.shift()?.(JSON.parse(line) as { ok: number; failures: string[] });
+      if (line.startsWith('{')) waiting.shift()?.(JSON.parse(line) as ProbeOutcome);
     });
     await ready;
     return {
@@ -68,7 +74,7 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
     count: number,
     calls: number,
     options: { timeoutMs?: number; connectionId?: string } = {},
-  ): Promise<{ ok: number; failures: string[] }[]> {
+  ): Promise<ProbeOutcome[]> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     probes = probes.filter((probe) => probe.child.exitCode === null && probe.child.signalCode === null);
     const missing = Math.max(count - probes.length, 0);
