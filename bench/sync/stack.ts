@@ -17,8 +17,8 @@ import { intuitLimits } from '../../src/emulator/rate-limit';
 import { endpointsAt } from '../../src/oauth/intuit-oauth';
 import { KeyRing } from '../../src/security/encryption';
 import { ManagedProcess, freePort } from '../../src/stack/process';
-import { startFerretDb, startTemporalServer, type RunningService } from '../../src/stack/services';
-import { ensureTool, tools } from '../../src/stack/tools';
+import { startMongoServer, startTemporalServer, type RunningService } from '../../src/stack/services';
+import { ensureJavaTool, ensureTool, javaTools, tools } from '../../src/stack/tools';
 import { CrmReceiver } from './crm-receiver';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -124,11 +124,11 @@ export class BenchStack {
           ),
       externalMongo
         ? undefined
-        : ensureTool(tools.ferretdb, log).then(({ path: binary }) =>
-            startFerretDb({
+        : ensureJavaTool(javaTools.mongoServer, log).then(({ path: binary }) =>
+            startMongoServer({
               binary,
-              dataDir: path.join(this.dataDir!, 'ferretdb'),
-              onLine: keep('ferretdb'),
+              dataDir: path.join(this.dataDir!, 'mongodb'),
+              onLine: keep('mongodb'),
             }),
           ),
     ]);

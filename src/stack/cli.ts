@@ -1,7 +1,15 @@
 import { loadStackConfig } from './config';
 import { setUpDemo } from './demo';
 import { Supervisor, startStack } from './launcher';
-import { ensurePythonTool, ensureTool, pythonTools, tools, type ToolSpec } from './tools';
+import {
+  ensureJavaTool,
+  ensurePythonTool,
+  ensureTool,
+  javaTools,
+  pythonTools,
+  tools,
+  type ToolSpec,
+} from './tools';
 import { redactUri } from '../logger';
 
 const say = (line: string): void => {
@@ -15,13 +23,16 @@ async function ensureTools(specs: ToolSpec[]): Promise<void> {
   }
 }
 
+async function ensureMongoServer(): Promise<void> {
+  const found = await ensureJavaTool(javaTools.mongoServer, (line) => say(`setup    │ ${line}`));
+  say(`setup    │ ${javaTools.mongoServer.binary}: ${found.path} (${found.source})`);
+}
+
 /** Builds whatever tool the configuration needs and does not have yet. */
 async function setup(): Promise<void> {
   const config = loadStackConfig();
-  await ensureTools([
-    ...(config.TEMPORAL_ADDRESS ? [] : [tools.temporal]),
-    ...(config.MONGODB_URI ? [] : [tools.ferretdb]),
-  ]);
+  await ensureTools(config.TEMPORAL_ADDRESS ? [] : [tools.temporal]);
+  if (!config.MONGODB_URI) await ensureMongoServer();
 }
 
 /**
@@ -30,7 +41,8 @@ async function setup(): Promise<void> {
  * from its OpenAPI document.
  */
 async function setupTest(): Promise<void> {
-  await ensureTools([tools.temporal, tools.ferretdb]);
+  await ensureTools([tools.temporal]);
+  await ensureMongoServer();
   for (const spec of Object.values(pythonTools)) {
     const found = await ensurePythonTool(spec, (line) => say(`setup    │ ${line}`));
     say(`setup    │ ${spec.binary}: ${found.command.at(-1)} (${found.source})`);

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { ensureTool, tools } from './tools';
+import { ensureJavaTool, ensureTool, javaTools, tools } from './tools';
 import { ManagedProcess, waitUntilReady } from './process';
-import { startFerretDb, startTemporalServer, type RunningService } from './services';
+import { startMongoServer, startTemporalServer, type RunningService } from './services';
 import type { StackConfig } from './config';
 import { servicePrefixer } from './log-format';
 import type { selfTestWorkflow } from '../workflows/self-test';
@@ -103,7 +103,7 @@ function nodeService(
         cwd: repoRoot,
         env,
         onLine,
-        exitWithParent: true,
+        exitWithParent: 'ipc',
       });
       try {
         await ready(child);
@@ -151,15 +151,15 @@ export async function startStack(
         ),
     config.MONGODB_URI
       ? config.MONGODB_URI
-      : ensureTool(tools.ferretdb, say).then(async ({ path: binary }) => {
+      : ensureJavaTool(javaTools.mongoServer, say).then(async ({ path: binary }) => {
           const server = await supervisor.start({
-            name: 'ferretdb',
+            name: 'mongodb',
             start: (onLine) =>
-              startFerretDb({
+              startMongoServer({
                 binary,
                 host,
                 port: config.MONGODB_PORT,
-                dataDir: path.join(config.dataDir, 'ferretdb'),
+                dataDir: path.join(config.dataDir, 'mongodb'),
                 onLine,
               }),
           });

@@ -43,7 +43,7 @@ async function retryOnPortClash<T>(start: (onLine: LineSink) => Promise<T>, onLi
     let clashed = false;
     try {
       return await start((line) => {
-        if (line.includes('address already in use')) clashed = true;
+        if (/address already in use/i.test(line)) clashed = true;
         onLine?.(line);
       });
     } catch (error) {
@@ -126,43 +126,51 @@ export interface MongoServer extends RunningService {
   uri: string;
 }
 
-export interface FerretDbOptions {
+export interface MongoServerOptions {
+  /** The embedded server's launcher (`javaTools.mongoServer`). */
   binary: string;
   host?: string;
   port?: number;
-  /** Folder for the SQLite databases; created when missing. */
-  dataDir: string;
+  /** Folder of its data file, created when missing; the data lives in memory only when omitted. */
+  dataDir?: string;
+  /** Seconds between TTL sweeps (MongoDB's monitor runs every 60 s). */
+  ttlMonitorSeconds?: number;
   readyTimeoutMs?: number;
   onLine?: LineSink;
 }
 
-/** Starts FerretDB on its SQLite backend with telemetry off, and waits until it answers a ping. */
-export function startFerretDb(options: FerretDbOptions): Promise<MongoServer> {
-  return retryOnPortClash((onLine) => startFerretDbOnce({ ...options, onLine }), options.onLine);
+/**
+ * Starts the embedded MongoDB-wire server (mongo-java-server with our indexes and TTL monitor, src/stack/mongo-server)
+ * and waits until it answers a ping. It exits when this process does, however this process ends.
+ */
+export function startMongoServer(options: MongoServerOptions): Promise<MongoServer> {
+  return retryOnPortClash((onLine) => startMongoServerOnce({ ...options, onLine }), options.onLine);
 }
 
-async function startFerretDbOnce(options: FerretDbOptions): Promise<MongoServer> {
+async function startMongoServerOnce(options: MongoServerOptions): Promise<MongoServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port || (await freePort(host));
-  mkdirSync(options.dataDir, { recursive: true });
+  const storage = options.dataDir ? ['--data', path.resolve(options.dataDir)] : ['--in-memory'];
   const child = new ManagedProcess({
-    name: 'ferretdb',
+    name: 'mongodb',
     command: options.binary,
     args: [
-      `--listen-addr=${host}:${port}`,
-      '--handler=sqlite',
-      `--sqlite-url=file:${path.resolve(options.dataDir)}/`,
-      `--state-dir=${path.resolve(options.dataDir)}`,
-      '--telemetry=disable',
-      `--debug-addr=${host}:${await freePort(host)}`,
-      '--log-level=ERROR',
+      '--host',
+      host,
+      '--port',
+      String(port),
+      ...storage,
+      '--ttl-monitor-seconds',
+      String(options.ttlMonitorSeconds ?? 60),
+      '--exit-on-stdin-close',
     ],
+    exitWithParent: 'stdin',
     onLine: options.onLine,
   });
   const uri = `mongodb://${host}:${port}/`;
   try {
     await waitUntilReady(
-      'FerretDB',
+      'MongoDB server',
       async () => {
         const mongo = await connectMongo(uri, 1000);
         try {
@@ -171,7 +179,7 @@ async function startFerretDbOnce(options: FerretDbOptions): Promise<MongoServer>
           await mongo.disconnect();
         }
       },
-      { timeoutMs: options.readyTimeoutMs ?? 30_000, process: child },
+      { timeoutMs: options.readyTimeoutMs ?? 60_000, process: child },
     );
   } catch (error) {
     await child.stop();

@@ -15,11 +15,12 @@ import { connectMongo } from '../../src/db/connect';
 import { systemClock } from '../../src/emulator/clock';
 import { QboEmulator } from '../../src/emulator/emulator';
 import { listenEmulator } from '../../src/emulator/http/app';
-import { contactLinkModel, liveContactStates, syncEventModel } from '../../src/projections/crm';
+import { contactKey, contactModel, type ContactRecord } from '../../src/contacts/model';
+import { syncEventModel } from '../../src/history/sync-events';
 import { approveConsent } from '../../src/stack/demo';
 import { ManagedProcess, freePort } from '../../src/stack/process';
-import { startFerretDb, startTemporalServer, type RunningService } from '../../src/stack/services';
-import { ensureTool, tools } from '../../src/stack/tools';
+import { startMongoServer, startTemporalServer, type RunningService } from '../../src/stack/services';
+import { ensureJavaTool, ensureTool, javaTools, tools } from '../../src/stack/tools';
 import { QboClient, http, type HttpResult } from '../support/emulator';
 import { eventually, uniqueName } from '../support/env';
 
@@ -74,7 +75,7 @@ export function say(line: string): void {
   process.stderr.write(`[chaos] ${line}\n`);
 }
 
-// ─── A private Temporal + FerretDB that a test may stop and restart ───────────────────────────────────────────────
+// ─── A private Temporal + MongoDB server that a test may stop and restart ───────────────────────────────────────────────
 
 export interface PrivateServices {
   temporalAddress: string;
@@ -90,7 +91,8 @@ export interface PrivateServices {
 }
 
 /**
- * A Temporal dev server (persisted to a SQLite file) and a FerretDB of this test file's own, on free loopback ports.
+ * A Temporal dev server (persisted to a SQLite file) and an embedded MongoDB server (persisted to its data file) of this
+ * test file's own, on free loopback ports.
  * The shared stack of global-setup.ts keeps running untouched while these go down and come back.
  */
 export async function startPrivateServices(
@@ -98,9 +100,9 @@ export async function startPrivateServices(
   log: (line: string) => void,
 ): Promise<PrivateServices> {
   const dir = mkdtempSync(path.join(tmpdir(), `qbo-sync-chaos-${name}-`));
-  const [temporalBinary, ferretBinary] = await Promise.all([
+  const [temporalBinary, mongoBinary] = await Promise.all([
     ensureTool(tools.temporal, log).then((found) => found.path),
-    ensureTool(tools.ferretdb, log).then((found) => found.path),
+    ensureJavaTool(javaTools.mongoServer, log).then((found) => found.path),
   ]);
   const temporalPort = await freePort();
   const mongoPort = await freePort();
@@ -116,11 +118,11 @@ export async function startPrivateServices(
     });
   };
   const startMongo = async (): Promise<void> => {
-    mongo = await startFerretDb({
-      binary: ferretBinary,
+    mongo = await startMongoServer({
+      binary: mongoBinary,
       port: mongoPort,
-      dataDir: path.join(dir, 'ferretdb'),
-      onLine: (line) => log(`ferretdb: ${line}`),
+      dataDir: path.join(dir, 'mongodb'),
+      onLine: (line) => log(`mongodb: ${line}`),
     });
   };
   const stopTemporal = async (): Promise<void> => {
@@ -342,7 +344,7 @@ export class ChaosStack {
       cwd: repoRoot,
       env: { ...process.env, ...this.env },
       stopGraceMs: 5000,
-      exitWithParent: true,
+      exitWithParent: 'ipc',
       onLine: (line) => {
         this.log(`${name}[${pid}]: ${line}`);
         if (started(line)) announce();
@@ -740,10 +742,14 @@ export class EditLoad {
 
   /** How many of the load's contacts are pending, synced or rejected right now (for progress lines). */
   async syncStates(): Promise<string> {
-    const states = await liveContactStates(this.stack.mongo.connection, {
-      connectionId: this.connection.id,
-      crmContactIds: this.contacts.map((contact) => contact.crmContactId),
-    });
+    const states = await contactModel(this.stack.mongo.connection)
+      .find(
+        {
+          _id: { $in: this.contacts.map((contact) => contactKey(this.connection.id, contact.crmContactId)) },
+        },
+        { state: 1 },
+      )
+      .lean<Pick<ContactRecord, 'state'>[]>();
     const counts: Record<string, number> = {};
     for (const { state } of states) counts[state] = (counts[state] ?? 0) + 1;
     return JSON.stringify(counts);
@@ -763,19 +769,15 @@ export class EditLoad {
   private async diagnose(contact: ContactModel): Promise<void> {
     const db = this.stack.mongo.connection.db!;
     const key = `${this.connection.id}:${contact.crmContactId}`;
-    const [events, link, stored, sync] = await Promise.all([
+    const [events, stored] = await Promise.all([
       db
         .collection('sync_events')
         .find({ connectionId: this.connection.id, crmContactId: contact.crmContactId })
         .toArray(),
-      db.collection('contact_links').findOne({ _id: key as never }),
-      db.collection('crm_contacts').findOne({ _id: key as never }),
-      db.collection('contact_sync').findOne({ _id: key as never }),
+      db.collection('contacts').findOne({ _id: key as never }),
     ]);
     this.stack.log(`diagnosis of ${contact.crmContactId}: expected ${JSON.stringify(contact)}`);
-    this.stack.log(`  crm_contacts: ${JSON.stringify(stored)}`);
-    this.stack.log(`  contact_sync: ${JSON.stringify(sync)}`);
-    this.stack.log(`  contact_links: ${JSON.stringify(link)}`);
+    this.stack.log(`  contact: ${JSON.stringify(stored)}`);
     for (const event of events) this.stack.log(`  sync_event: ${JSON.stringify(event)}`);
   }
 
@@ -841,9 +843,11 @@ export class EditLoad {
       connectionId: this.connection.id,
       crmContactId: { $in: this.contacts.map((c) => c.crmContactId) },
     };
-    const links = await contactLinkModel(db).find(ours).lean();
-    expect(links).toHaveLength(this.contacts.length);
-    expect(new Set(links.map((link) => link.qboCustomerId)).size).toBe(this.contacts.length);
+    const linked = await contactModel(db)
+      .find({ ...ours, linkKey: { $exists: true } }, { link: 1 })
+      .lean<Pick<ContactRecord, 'link'>[]>();
+    expect(linked).toHaveLength(this.contacts.length);
+    expect(new Set(linked.map((contact) => contact.link!.qboCustomerId)).size).toBe(this.contacts.length);
     // Every input was valid: nothing may have been refused by QBO's rules.
     expect(
       await syncEventModel(db)

@@ -2,14 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { DefaultLogger } from '@temporalio/worker';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startFerretDb, startTemporalServer, type RunningService } from '../../src/stack/services';
-import { ensureTool, tools } from '../../src/stack/tools';
+import { startMongoServer, startTemporalServer, type RunningService } from '../../src/stack/services';
+import { ensureJavaTool, ensureTool, javaTools, tools } from '../../src/stack/tools';
 import { bundleWorkflows } from '../../src/worker/workflow-bundle';
 import { setStack, stopStack } from './stack-state';
 
 /**
- * One ephemeral stack for the whole run: a Temporal dev server (in memory) and FerretDB (temporary SQLite folder)
- * on free loopback ports. Servers given by TEMPORAL_ADDRESS / MONGODB_URI are used instead. Test files reach them
+ * One ephemeral stack for the whole run: a Temporal dev server and the embedded MongoDB server, both in memory, on
+ * free loopback ports. Servers given by TEMPORAL_ADDRESS / MONGODB_URI are used instead. Test files reach them
  * through the environment variables set here, which jest passes on to its workers.
  */
 export default async function globalSetup(): Promise<void> {
@@ -38,10 +38,9 @@ export default async function globalSetup(): Promise<void> {
       );
   const mongo = process.env.MONGODB_URI
     ? undefined
-    : ensureTool(tools.ferretdb, say).then(({ path: binary }) =>
-        startFerretDb({ binary, dataDir: path.join(dataDir, 'ferretdb'), onLine: keep('ferretdb') }).then(
-          started,
-        ),
+    : ensureJavaTool(javaTools.mongoServer, say).then(({ path: binary }) =>
+        // Retention tests age records past their TTL and wait for a sweep: sweep every 2 s, not MongoDB's 60.
+        startMongoServer({ binary, ttlMonitorSeconds: 2, onLine: keep('mongodb') }).then(started),
       );
   // Every worker of the run, in-process or not, loads one bundle of the workflow code instead of bundling its own.
   const bundlePath = path.join(dataDir, 'workflow-bundle.js');

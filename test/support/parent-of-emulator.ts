@@ -17,7 +17,7 @@ const child = new ManagedProcess({
     '--customers=1',
     '--transactions=0',
   ],
-  exitWithParent: exitWithParent === 'yes',
+  ...(exitWithParent === 'yes' ? { exitWithParent: 'ipc' as const } : {}),
   onLine: (line) => console.log(line),
 });
 console.log(`child pid ${child.pid}`);

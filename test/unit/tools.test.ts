@@ -1,7 +1,16 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cachedToolPath, ensureTool, locateTool, toolsDir, tools } from '../../src/stack/tools';
+import {
+  cachedJavaToolPath,
+  cachedToolPath,
+  ensureTool,
+  javaTools,
+  locateJavaTool,
+  locateTool,
+  toolsDir,
+  tools,
+} from '../../src/stack/tools';
 
 /** A script that prints what the real binary prints for `--version`. */
 function fakeExecutable(file: string, mode = 0o755, version = releaseOutput[path.basename(file)]): string {
@@ -13,10 +22,9 @@ function fakeExecutable(file: string, mode = 0o755, version = releaseOutput[path
 
 const releaseOutput: Record<string, string> = {
   temporal: 'temporal version 0.0.0-DEV (Server 1.29.1, UI 2.42.1)',
-  ferretdb: 'version: v1.24.2',
 };
 
-describe('locating the Temporal CLI and FerretDB', () => {
+describe('locating the Temporal CLI', () => {
   let root: string;
   beforeEach(() => {
     root = mkdtempSync(path.join(tmpdir(), 'qbo-tools-'));
@@ -29,10 +37,6 @@ describe('locating the Temporal CLI and FerretDB', () => {
     expect(toolsDir({ XDG_CACHE_HOME: '/c' })).toBe('/c/qbo-sync/bin');
     expect(toolsDir({ QBO_SYNC_TOOLS_DIR: '/opt/t' })).toBe('/opt/t');
     expect(cachedToolPath(spec, { QBO_SYNC_TOOLS_DIR: '/opt/t' })).toBe('/opt/t/temporal@v1.5.1/temporal');
-    // A patched build is cached apart from a stock one.
-    expect(cachedToolPath(tools.ferretdb, { QBO_SYNC_TOOLS_DIR: '/opt/t' })).toBe(
-      '/opt/t/ferretdb@v1.24.2+id-index/ferretdb',
-    );
   });
 
   it('prefers an explicit path, then PATH, then the cache', () => {
@@ -62,22 +66,61 @@ describe('locating the Temporal CLI and FerretDB', () => {
     );
   });
 
-  it('passes over a binary on PATH from an incompatible release', () => {
-    fakeExecutable(path.join(root, 'bin', 'ferretdb'), 0o755, 'version: v2.1.0');
-    const cached = fakeExecutable(cachedToolPath(tools.ferretdb, { QBO_SYNC_TOOLS_DIR: root }));
-    expect(locateTool(tools.ferretdb, { PATH: path.join(root, 'bin'), QBO_SYNC_TOOLS_DIR: root })).toEqual({
+  it('passes over a binary on PATH that is not a Temporal CLI', () => {
+    fakeExecutable(path.join(root, 'bin', 'temporal'), 0o755, 'tctl version 1.18.0');
+    const cached = fakeExecutable(cachedToolPath(spec, { QBO_SYNC_TOOLS_DIR: root }));
+    expect(locateTool(spec, { PATH: path.join(root, 'bin'), QBO_SYNC_TOOLS_DIR: root })).toEqual({
       path: cached,
       source: 'cache',
     });
   });
 
   it('does not build what it can find', async () => {
-    const onPath = fakeExecutable(path.join(root, 'bin', 'ferretdb'));
+    const onPath = fakeExecutable(path.join(root, 'bin', 'temporal'));
     const log: string[] = [];
-    const found = await ensureTool(tools.ferretdb, (line) => log.push(line), {
+    const found = await ensureTool(spec, (line) => log.push(line), {
       PATH: path.join(root, 'bin'),
     });
     expect(found).toEqual({ path: onPath, source: 'path' });
     expect(log).toEqual([]);
+  });
+});
+
+describe('locating the embedded MongoDB server', () => {
+  const spec = javaTools.mongoServer;
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'qbo-tools-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  /** A copy of the repository's Java sources, to edit without touching the real ones. */
+  function sourceCopy(): string {
+    const copy = path.join(root, 'repo');
+    mkdirSync(path.join(copy, spec.sourceDir), { recursive: true });
+    writeFileSync(path.join(copy, spec.sourceDir, 'Main.java'), 'class Main {}\n');
+    return copy;
+  }
+
+  it('caches one build per release and set of sources: an edited source builds anew', () => {
+    const repo = sourceCopy();
+    const env = { QBO_SYNC_TOOLS_DIR: '/opt/t' };
+    const before = cachedJavaToolPath(spec, env, repo);
+    expect(before).toMatch(/^\/opt\/t\/mongo-server@1\.47\.0\+[0-9a-f]{12}\/bin\/mongo-server$/);
+    expect(cachedJavaToolPath(spec, env, repo)).toBe(before);
+    writeFileSync(path.join(repo, spec.sourceDir, 'Main.java'), 'class Main { int changed; }\n');
+    expect(cachedJavaToolPath(spec, env, repo)).not.toBe(before);
+  });
+
+  it('prefers MONGO_SERVER_PATH, then the cache, and builds nothing to find out', () => {
+    const explicit = fakeExecutable(path.join(root, 'elsewhere', 'mongo-server'), 0o755, 'x');
+    expect(locateJavaTool(spec, { MONGO_SERVER_PATH: explicit })).toEqual({ path: explicit, source: 'env' });
+    const env = { QBO_SYNC_TOOLS_DIR: path.join(root, 'cache') };
+    expect(locateJavaTool(spec, env)).toBeUndefined();
+    const cached = fakeExecutable(cachedJavaToolPath(spec, env), 0o755, 'x');
+    expect(locateJavaTool(spec, env)).toEqual({ path: cached, source: 'cache' });
+    expect(() => locateJavaTool(spec, { MONGO_SERVER_PATH: path.join(root, 'missing') })).toThrow(
+      /MONGO_SERVER_PATH=/,
+    );
   });
 });
