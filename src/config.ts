@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultRetention, type RetentionSettings } from './db/retention';
 
 /**
  * Runtime configuration of the API and the worker, read once from the environment at start-up.
@@ -57,6 +58,14 @@ const configSchema = z
     EMAIL_FROM: z.email().default('reminders@qbo-sync.localhost'),
     /** Bound on each email send, from connecting to the server's final answer. */
     EMAIL_SEND_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+    /** How long the sync history is kept (unresolved conflicts are kept until decided). */
+    SYNC_EVENT_RETENTION_DAYS: z.coerce.number().positive().default(defaultRetention.syncEventDays),
+    /** How long events for the CRM and their delivery log are kept. */
+    OUTBOUND_EVENT_RETENTION_DAYS: z.coerce.number().positive().default(defaultRetention.outboundEventDays),
+    /** How long Intuit's webhook deliveries are kept once applied. */
+    WEBHOOK_INBOX_RETENTION_DAYS: z.coerce.number().positive().default(defaultRetention.webhookInboxDays),
+    /** How long an `Idempotency-Key` replays its first answer. */
+    IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().positive().default(defaultRetention.idempotencyHours),
   })
   .superRefine((config, context) => {
     if (config.NODE_ENV !== 'production') return;
@@ -78,6 +87,15 @@ const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+export function retentionSettings(config: Config): RetentionSettings {
+  return {
+    syncEventDays: config.SYNC_EVENT_RETENTION_DAYS,
+    outboundEventDays: config.OUTBOUND_EVENT_RETENTION_DAYS,
+    webhookInboxDays: config.WEBHOOK_INBOX_RETENTION_DAYS,
+    idempotencyHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
+  };
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -1,12 +1,12 @@
 import { backfillPageOverlap } from '../../src/activities/backfill';
-import { propagateCustomers } from '../../src/activities/crm-propagation';
+import { pullCustomerChanges } from '../../src/contacts/pull';
 import { projectionContext } from '../../src/activities/projection-context';
 import { QboAccess } from '../../src/activities/qbo-access';
 import { connectionModel } from '../../src/db/models/connection';
 import { mongoMinuteCounter } from '../../src/db/models/qbo-budget';
 import { storeTokens } from '../../src/oauth/connection-tokens';
 import { applyRecords, type ProjectedEntity } from '../../src/projections/apply';
-import { contactLinkModel } from '../../src/projections/crm';
+import { contactModel } from '../../src/contacts/model';
 import { maxPageSize, qboIdentifier, qboQuery, type Customer } from '../../src/qbo';
 import { billingProfile, customerToFields } from '../../src/sync/customer-mapping';
 import { syncedEntities, transactionView, type QboTransactionRecord } from '../../src/sync/transactions';
@@ -54,7 +54,7 @@ const legend: Record<AnatomyStep, string> = {
     'applyRecords, step 2: QBO JSON to projection documents (customerToFields, billingProfile, transactionView)',
   insert:
     "applyRecords, step 3: insertMany of the page's new documents (the ceiling's write of the same documents)",
-  propagate: 'propagateCustomers: contact links and CRM contacts for the page (customers only)',
+  propagate: 'pullCustomerChanges: the contacts linked to the page’s customers (customers only)',
   progress: 'the progress update on the connection record',
 };
 
@@ -172,9 +172,10 @@ export async function backfillAnatomy(
       heldByCollectionSize.push({ documents, ms: round(findMs, 1) });
       if (isCustomer)
         await timed('propagate', () =>
-          propagateCustomers(
-            { db, connection, projection: context, now: at, announce: false },
+          pullCustomerChanges(
+            { db, connection, projection: context, now: at },
             counts!.changed as { record: Customer; created: boolean }[],
+            { announceChanges: false },
           ),
         );
       await timed('progress', () =>
@@ -192,7 +193,7 @@ export async function backfillAnatomy(
   const totalMs = performance.now() - started;
   await resetCollection(db.db!, 'qbo_customers');
   await resetCollection(db.db!, 'qbo_transactions');
-  await contactLinkModel(db).deleteMany({ connectionId });
+  await contactModel(db).deleteMany({ connectionId });
   await connectionModel(db).deleteOne({ _id: connectionId });
   return {
     pages,

@@ -1,6 +1,6 @@
 import { connectionModel } from '../../src/db/models/connection';
 import type { LoggedRequest } from '../../src/emulator/company';
-import { contactLinkModel } from '../../src/projections/crm';
+import { contactModel } from '../../src/contacts/model';
 import { round, summarizeLatency, type LatencySummary } from '../lib/stats';
 import {
   Crm,
@@ -249,9 +249,9 @@ export async function runFreshnessBench(
   await waitFor(
     'every contact link to sync',
     () =>
-      contactLinkModel(db).countDocuments({
+      contactModel(db).countDocuments({
         connectionId: { $in: realms.map((realm) => realm.connectionId) },
-        syncedAt: { $gt: new Date(0) },
+        'link.syncedAt': { $exists: true },
       }),
     (synced) => synced === realms.length * options.contactsPerDirection * 2,
     300_000,

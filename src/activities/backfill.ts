@@ -3,7 +3,8 @@ import { connectionModel } from '../db/models/connection';
 import { applyRecords, type ProjectedEntity } from '../projections/apply';
 import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
 import { maxPageSize, qboIdentifier, qboQuery, type Customer } from '../qbo';
-import { propagateCustomers } from './crm-propagation';
+import { pullCustomerChanges } from '../contacts/pull';
+import type { RetentionSettings } from '../db/retention';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
@@ -24,6 +25,7 @@ export interface BackfillPageResult {
 export interface BackfillDependencies {
   db: MongoConnection;
   qbo: QboAccess;
+  retention?: RetentionSettings;
   now?: () => Date;
 }
 
@@ -71,9 +73,16 @@ export function createBackfillActivities(deps: BackfillDependencies) {
         const counts = await applyRecords(projection, entity, page.rows);
         // A reconciling backfill can find changes to linked contacts; the CRM reads the rest from the feed.
         if (entity === 'Customer')
-          await propagateCustomers(
-            { db: deps.db, connection, projection, now: at, announce: false },
+          await pullCustomerChanges(
+            {
+              db: deps.db,
+              connection,
+              projection,
+              ...(deps.retention ? { retention: deps.retention } : {}),
+              now: at,
+            },
             counts.changed as { record: Customer; created: boolean }[],
+            { announceChanges: false },
           );
         const readSoFar = startPosition - 1 + page.rows.length;
         await connections().updateOne(

@@ -1,20 +1,21 @@
 import type { Connection as MongoConnection } from 'mongoose';
+import { applyCustomerMerge } from '../contacts/customer-merges';
+import type { EngineContext } from '../contacts/engine';
+import { announceTransactions, pullCustomerChanges } from '../contacts/pull';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
-import { pendingEventModel } from '../ingest/inbox';
+import type { RetentionSettings } from '../db/retention';
+import { onTransactionsApplied } from '../followups/sync-hook';
+import { markApplied, pendingEvents } from '../ingest/inbox';
 import {
   applyRecords,
   applyTransactionDeleted,
   isTransactionType,
   type ProjectedEntity,
-  type ProjectionContext,
 } from '../projections/apply';
+import { customerKey, qboCustomerModel } from '../projections/models';
 import { qboQuery, QboApiError, type Customer, type QboClient } from '../qbo';
 import { syncedEntities, transactionTypes } from '../sync/transactions';
-import { applyCustomerMerge } from '../projections/merges';
-import { customerKey, qboCustomerModel } from '../projections/models';
 import type { QboTransactionRecord as QboTransactionJson } from '../sync/transactions';
-import { announceTransactions, propagateCustomers, type PropagationTarget } from './crm-propagation';
-import { onTransactionsApplied } from '../followups/sync-hook';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
@@ -43,13 +44,13 @@ export interface PollResult extends SyncCounts {
 export interface ConnectionSyncDependencies {
   db: MongoConnection;
   qbo: QboAccess;
+  retention?: RetentionSettings;
   now?: () => Date;
 }
 
 interface SyncTarget {
-  context: ProjectionContext;
+  engine: EngineContext;
   counts: SyncCounts;
-  propagation: PropagationTarget;
 }
 
 function emptyCounts(): SyncCounts {
@@ -61,34 +62,32 @@ async function applyPage(
   entity: ProjectedEntity,
   records: readonly { Id?: string }[],
 ): Promise<void> {
-  const result = await applyRecords(target.context, entity, records as (Customer | QboTransactionJson)[]);
+  const { engine } = target;
+  const result = await applyRecords(engine.projection, entity, records as (Customer | QboTransactionJson)[]);
   target.counts.applied += result.applied;
   target.counts.unchanged += result.unchanged;
-  // The entity decides the record type: customers for Customer, transactions for the rest.
-  if (isTransactionType(entity) && result.changed.length > 0) {
-    // A payment, void or delete cancels pending reminders within this sync cycle, and tags follow the history.
-    const followUps = await onTransactionsApplied(
+  if (!isTransactionType(entity)) {
+    const pulled = await pullCustomerChanges(
+      engine,
+      result.changed as { record: Customer; created: boolean }[],
       {
-        db: target.context.db,
-        connectionId: target.context.connectionId,
-        asOf: target.context.now,
-        now: () => new Date(),
+        announceChanges: true,
       },
-      (result.changed as { record: QboTransactionJson }[]).map(({ record }) => ({
-        qboId: record.Id,
-        ...(record.CustomerRef?.value ? { customerQboId: record.CustomerRef.value } : {}),
-      })),
     );
-    target.counts.eventsRecorded += followUps.eventsRecorded;
+    target.counts.eventsRecorded += pulled.eventsRecorded;
+    return;
   }
-  target.counts.eventsRecorded += isTransactionType(entity)
-    ? await announceTransactions(target.propagation, entity, result.changed)
-    : (
-        await propagateCustomers(
-          target.propagation,
-          result.changed as { record: Customer; created: boolean }[],
-        )
-      ).eventsRecorded;
+  if (result.changed.length === 0) return;
+  // A payment, void or delete cancels pending reminders within this sync cycle, and tags follow the history.
+  const followUps = await onTransactionsApplied(
+    { db: engine.db, connectionId: engine.connection._id, asOf: engine.now, now: () => new Date() },
+    (result.changed as { record: QboTransactionJson }[]).map(({ record }) => ({
+      qboId: record.Id,
+      ...(record.CustomerRef?.value ? { customerQboId: record.CustomerRef.value } : {}),
+    })),
+  );
+  target.counts.eventsRecorded += followUps.eventsRecorded;
+  target.counts.eventsRecorded += await announceTransactions(engine, entity, result.changed);
 }
 
 export function createConnectionSyncActivities(deps: ConnectionSyncDependencies) {
@@ -96,11 +95,15 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
 
   const syncTarget = (connection: ConnectionRecord): SyncTarget => {
     const at = now();
-    const context = projectionContext(deps.db, connection, deps.qbo.settings.environment, at);
     return {
-      context,
+      engine: {
+        db: deps.db,
+        connection,
+        projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
+        ...(deps.retention ? { retention: deps.retention } : {}),
+        now: at,
+      },
       counts: emptyCounts(),
-      propagation: { db: deps.db, connection, projection: context, now: at, announce: true },
     };
   };
 
@@ -133,7 +136,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
           }
           if (isTransactionType(entity)) {
             for (const { Id, LastUpdatedTime } of changes.deleted) {
-              await applyTransactionDeleted(target.context, entity, Id, LastUpdatedTime);
+              await applyTransactionDeleted(target.engine.projection, entity, Id, LastUpdatedTime);
               target.counts.deleted += 1;
             }
           }
@@ -147,8 +150,9 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
     },
 
     /**
-     * Applies the webhook events waiting in the inbox for this connection's realm: each named entity is fetched by
-     * id, so duplicates, reordering and stale notifications all end in QBO's current state.
+     * Applies the webhook events this connection has yet to apply: each named entity is fetched by id, so
+     * duplicates, reordering and stale notifications all end in QBO's current state. Every other connection of the
+     * realm applies the same events on its own.
      */
     async drainInbox({
       connectionId,
@@ -158,12 +162,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
       return asActivity(async () => {
         const { connection, client } = await deps.qbo.open(connectionId);
         const target = syncTarget(connection);
-        const pending = pendingEventModel(deps.db);
-        const events = await pending
-          .find({ realmId: connection.realmId })
-          .sort({ receivedAt: 1 })
-          .limit(inboxBatchSize)
-          .lean();
+        const events = await pendingEvents(deps.db, connectionId, inboxBatchSize);
         const wanted = new Map<string, { entity: string; id: string }>();
         for (const event of events) {
           if (event.entity !== 'Customer' && !isTransactionType(event.entity)) continue;
@@ -178,10 +177,14 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
         }
         for (const event of events) {
           if (event.entity === 'Customer' && event.operation === 'Merge' && event.deletedId) {
-            await applyCustomerMerge(deps.db, connectionId, event.deletedId, event.entityId, now());
+            await applyCustomerMerge(target.engine, event.deletedId, event.entityId);
           }
         }
-        if (events.length > 0) await pending.deleteMany({ _id: { $in: events.map((event) => event._id) } });
+        await markApplied(
+          deps.db,
+          connectionId,
+          events.map((event) => event._id),
+        );
         return { ...target.counts, remaining: events.length === inboxBatchSize };
       });
     },
@@ -235,7 +238,7 @@ async function fetchAndApply(
   } catch (error) {
     // A transaction deleted since the notification: QBO answers 610 for its Id.
     if (error instanceof QboApiError && error.kind === 'not-found' && isTransactionType(entity)) {
-      await applyTransactionDeleted(target.context, entity, id, at.toISOString());
+      await applyTransactionDeleted(target.engine.projection, entity, id, at.toISOString());
       target.counts.deleted += 1;
       return;
     }

@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import type { RetentionSettings } from '../db/retention';
 import type { Mailer } from '../email/mailer';
 import { createBackfillActivities } from './backfill';
 import { createConnectionSyncActivities } from './connection-sync';
@@ -11,6 +12,8 @@ import { createSelfTestActivities } from './self-test';
 export interface ActivityDependencies {
   db: Connection;
   qbo: QboAccess;
+  /** How long history is kept; the defaults when absent. */
+  retention?: RetentionSettings;
   /** Sends follow-up emails; without it the email channel is skipped. */
   mailer?: Mailer;
 }
@@ -19,9 +22,9 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createSelfTestActivities(deps.db),
-    ...createConnectionSyncActivities({ db: deps.db, qbo: deps.qbo }),
-    ...createBackfillActivities({ db: deps.db, qbo: deps.qbo }),
-    ...createPushActivities({ db: deps.db, qbo: deps.qbo }),
+    ...createConnectionSyncActivities(deps),
+    ...createBackfillActivities(deps),
+    ...createPushActivities(deps),
     // Webhook secrets are sealed with the same key ring as the OAuth tokens.
     ...createOutboundActivities({
       db: deps.db,

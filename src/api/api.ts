@@ -53,7 +53,14 @@ export function createApi(
         res.setHeader('RateLimit-Remaining', String(remaining));
       },
       async idempotency(auth, req, run) {
-        return withIdempotency(await services.db(), auth, req, run, services.now());
+        return withIdempotency(
+          await services.db(),
+          auth,
+          req,
+          run,
+          services.now(),
+          services.retention?.idempotencyHours,
+        );
       },
     },
     { validateResponses: options.validateResponses },

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { loadConfig } from '../config';
+import { loadConfig, retentionSettings } from '../config';
 import { createLogger, redactUri } from '../logger';
 import { stopWhenParentExits } from '../lifecycle';
 import { qboAccessSettings } from '../activities/qbo-access';
@@ -19,6 +19,7 @@ function main(): void {
     db: dependencies.db,
     log,
     onStored: wakeConnections(dependencies.db, dependencies.temporal),
+    retentionDays: config.WEBHOOK_INBOX_RETENTION_DAYS,
   });
   const api = createApi(
     {
@@ -29,6 +30,7 @@ function main(): void {
       stateSecret: config.OAUTH_STATE_SECRET,
       embedSecret: config.EMBED_TOKEN_SECRET,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      retention: retentionSettings(config),
       dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
       now: () => new Date(),
     },

@@ -16,6 +16,8 @@ export interface QuickBooksWebhookOptions {
   onStored?: (events: EntityEvent[]) => Promise<void>;
   /** Intuit sets no limit; ours is documented. Larger deliveries get 413 before anything is stored. */
   maxBodyBytes?: number;
+  /** How long deliveries are kept. */
+  retentionDays?: number;
   now?: () => Date;
 }
 
@@ -64,7 +66,13 @@ export function createQuickBooksWebhookRouter(options: QuickBooksWebhookOptions)
       const { events, unreadable } = parseNotifications(body);
       let fresh: EntityEvent[];
       try {
-        fresh = await storeDelivery(await options.db(), events, unreadable, options.now?.() ?? new Date());
+        fresh = await storeDelivery(
+          await options.db(),
+          events,
+          unreadable,
+          options.now?.() ?? new Date(),
+          options.retentionDays,
+        );
       } catch (error) {
         options.log.error({ err: error }, 'could not store a QuickBooks webhook delivery');
         return void res.status(503).json({

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { QboAccessSettings } from '../activities/qbo-access';
+import type { RetentionSettings } from '../db/retention';
 
 /** What the routes need from the process: lazily opened dependencies, settings, and a clock. */
 export interface ApiServices {
@@ -13,6 +14,8 @@ export interface ApiServices {
   /** Signs the short-lived tokens of the embeddable panel. */
   embedSecret: string;
   taskQueue: string;
+  /** How long history is kept; the defaults when absent. */
+  retention?: RetentionSettings;
   /** Bound on calls the API makes to Temporal for a request (status queries, signals). */
   dependencyTimeoutMs: number;
   now: () => Date;

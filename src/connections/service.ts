@@ -2,14 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import type { QboAccessSettings } from '../activities/qbo-access';
-import { claimModel, isDuplicateKey } from '../db/claims';
+import { forgetBase } from '../contacts/store';
+import { storeFieldMap } from '../db/field-maps';
+import { claimOnce } from '../db/leases';
 import {
   connectionModel,
   connectionTokensModel,
-  storeMappingPolicy,
+  settingsOf,
   type ConnectionRecord,
   type ConnectionSettings,
 } from '../db/models/connection';
+import { fieldsReenabled } from '../sync/mapping-policy';
 import { storeTokens } from '../oauth/connection-tokens';
 import { IntuitOAuth, InvalidGrantError, type TokenSet } from '../oauth/intuit-oauth';
 import { FollowUpService } from '../followups/service';
@@ -108,18 +111,8 @@ export class ConnectionService {
       );
     const { accountId, nonce, backfill, returnUrl } = checked.payload;
     // A state is good for one callback: a replayed redirect must not connect (or reconnect) anything.
-    try {
-      await claimModel(this.deps.db).create({
-        _id: `oauth-state:${nonce}`,
-        holder: accountId,
-        expiresAt: new Date(checked.payload.exp),
-        createdAt: this.now(),
-      });
-    } catch (claimError) {
-      if (isDuplicateKey(claimError))
-        throw new ConnectFlowError('state_used', 'this connect link was already used');
-      throw claimError;
-    }
+    if (!(await claimOnce(this.deps.db, `oauth-state:${nonce}`, accountId, new Date(checked.payload.exp))))
+      throw new ConnectFlowError('state_used', 'this connect link was already used');
 
     let exchanged: { realmId: string; tokens: TokenSet };
     try {
@@ -156,6 +149,11 @@ export class ConnectionService {
     return { connection, ...(typeof returnUrl === 'string' ? { returnUrl } : {}) };
   }
 
+  /**
+   * Changes a connection's settings, each one on its own (a backfill or poll recording its progress meanwhile keeps
+   * its own fields). A field coming back into the sync after `none` loses its merge base on every contact, so it is
+   * linked afresh: filled, never cleared.
+   */
   async updateSettings(
     accountId: string,
     connectionId: string,
@@ -163,13 +161,22 @@ export class ConnectionService {
   ): Promise<ConnectionRecord | null> {
     const stored = {
       ...changes,
-      ...(changes.mappingPolicy ? { mappingPolicy: storeMappingPolicy(changes.mappingPolicy) } : {}),
+      ...(changes.mappingPolicy ? { mappingPolicy: storeFieldMap(changes.mappingPolicy) } : {}),
+      ...(changes.conflictPolicy ? { conflictPolicy: storeFieldMap(changes.conflictPolicy) } : {}),
     };
     const set = Object.fromEntries(Object.entries(stored).map(([key, value]) => [`settings.${key}`, value]));
-    const updated = await connectionModel(this.deps.db)
-      .findOneAndUpdate({ _id: connectionId, accountId }, { $set: set }, { new: true })
+    const before = await connectionModel(this.deps.db)
+      .findOneAndUpdate({ _id: connectionId, accountId }, { $set: set })
       .lean();
-    if (updated && changes.pollIntervalSeconds !== undefined)
+    if (!before) return null;
+    const updated = await connectionModel(this.deps.db).findById(connectionId).lean();
+    if (!updated) return null;
+    await forgetBase(
+      this.deps.db,
+      connectionId,
+      fieldsReenabled(settingsOf(before).mappingPolicy, settingsOf(updated).mappingPolicy),
+    );
+    if (changes.pollIntervalSeconds !== undefined)
       await this.signal(connectionId, settingsChangedSignal, {
         pollIntervalSeconds: updated.settings.pollIntervalSeconds,
       });

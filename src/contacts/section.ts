@@ -12,8 +12,13 @@ import {
   type LiveTransactionView,
   type TransactionType,
 } from '../sync/transactions';
-import { contactLinkModel, linkMethods, type ContactLinkRecord } from './crm';
-import { customerKey, qboCustomerModel, qboTransactionModel, type QboTransactionRecord } from './models';
+import {
+  customerKey,
+  qboCustomerModel,
+  qboTransactionModel,
+  type QboTransactionRecord,
+} from '../projections/models';
+import { contactKey, contactModel, linkMethods, type ContactLink, type ContactRecord } from './model';
 
 /**
  * A CRM contact's QuickBooks section: its customer link, billing profile and summary, and its "QuickBooks
@@ -91,7 +96,7 @@ export const customerLinkSchema = z.object({
   active: z.boolean(),
   mergedInto: z.string().nullable().describe('The surviving customer when QBO merged this one away'),
   linkedBy: z.enum(linkMethods),
-  syncedAt: z.iso.datetime(),
+  syncedAt: z.iso.datetime().nullable().describe('When the contact last synced; null until its first sync'),
 });
 
 export const contactSectionSchema = z.object({
@@ -120,14 +125,14 @@ export type TransactionPage = z.infer<typeof transactionPageSchema>;
 // --- reads ---
 
 /** The contact's link on this connection, unless the CRM deleted the contact (a tombstoned link). */
-export function liveContactLink(
+export async function liveContactLink(
   db: Connection,
   { connectionId, crmContactId }: { connectionId: string; crmContactId: string },
-): Promise<ContactLinkRecord | null> {
-  return contactLinkModel(db)
-    .findOne({ connectionId, crmContactId, deletedAt: { $exists: false } })
-    .lean<ContactLinkRecord>()
-    .exec();
+): Promise<ContactLink | null> {
+  const contact = await contactModel(db)
+    .findById(contactKey(connectionId, crmContactId), { link: 1 })
+    .lean<Pick<ContactRecord, 'link'>>();
+  return contact?.link && !contact.link.deletedAt ? contact.link : null;
 }
 
 /**
@@ -206,7 +211,7 @@ export async function loadContactSection(
       active: customer.active,
       mergedInto: customer.mergedInto ?? null,
       linkedBy: link.linkedBy,
-      syncedAt: new Date(link.syncedAt).toISOString(),
+      syncedAt: link.syncedAt ? new Date(link.syncedAt).toISOString() : null,
     },
     billingProfile: customer.profile,
     // Deleted views still count in `counts`; the summary skips them for money.

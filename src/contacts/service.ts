@@ -1,26 +1,29 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import { connectionModel, type ConnectionRecord } from '../db/models/connection';
-import {
-  contactKey,
-  contactLinkModel,
-  crmContactModel,
-  lastSyncEventModel,
-  readMergedContact,
-  recordSyncEvents,
-  type ContactLinkRecord,
-  type ContactSyncState,
-  type SyncEventRecord,
-} from '../projections/crm';
-import { markCustomerLinked, qboCustomerModel, storeFields, type StoredFields } from '../projections/models';
+import { storeFields, type StoredFields } from '../db/field-maps';
+import { connectionModel, settingsOf, type ConnectionRecord } from '../db/models/connection';
+import { defaultRetention, type RetentionSettings } from '../db/retention';
+import { lastSyncEvent, recordSyncEvents, type SyncEventKind } from '../history/sync-events';
+import { customerKey, qboCustomerModel } from '../projections/models';
 import type { SyncFields } from '../sync/fields';
 import { qboLink } from '../sync/transactions';
+import { contactKey, type ContactRecord, type ContactState, type LinkMethod } from './model';
+import {
+  contactLinkedTo,
+  contactsLinkedTo,
+  linkContact,
+  markContactDeleted,
+  mergedFields,
+  newLink,
+  readContactRecord,
+  StaleContactError,
+  storeCrmVersion,
+} from './store';
 
 /**
- * Contacts as the CRM sees them: stored as sent (`PUT`), merged with QBO's changes by the sync engine, read back
- * with their link and sync state. The workflow does the QBO side; this module only stores and reads.
+ * Contacts as the CRM sees them, for the API: store a version the CRM sends (and adopt a customer it names), mark
+ * one deleted, read one back with QBO's changes merged in, and the feed of QBO-side changes. The workflow does the
+ * QBO side (src/activities).
  */
-export type SyncState = ContactSyncState | 'deleted';
-
 export interface ContactView {
   crmContactId: string;
   connectionId: string;
@@ -29,15 +32,19 @@ export interface ContactView {
   deleted: boolean;
   quickbooks: {
     customerId: string;
-    linkedBy: ContactLinkRecord['linkedBy'];
+    linkedBy: LinkMethod;
     syncedAt: string | null;
     link: string;
   } | null;
   sync: {
-    state: SyncState;
+    state: ContactState;
+    /** The CRM's clock ran ahead of ours: the `updatedAt` it sent, which was clamped to the time we received it. */
+    clampedUpdatedAt: string | null;
+    /** Fields held for a person to decide (conflict policy `manual`). */
+    heldFields: string[];
     /** The last sync event for the contact: what happened, and why when it failed. */
     lastEvent: {
-      kind: SyncEventRecord['kind'];
+      kind: SyncEventKind;
       at: string;
       fields: string[];
       detail: Record<string, unknown>;
@@ -56,6 +63,8 @@ export class ContactProblem extends Error {
       | 'customer_already_linked',
     message: string,
     readonly field?: string,
+    /** For `connection_required`: the connections to choose from. */
+    readonly choices?: { id: string; companyName: string | null }[],
   ) {
     super(message);
     this.name = 'ContactProblem';
@@ -73,14 +82,10 @@ export async function resolveConnection(
   field: string,
 ): Promise<ConnectionRecord | null> {
   const connections = connectionModel(db);
-  if (connectionId !== undefined) {
-    // By _id alone, the one lookup FerretDB does through an index; the owner is checked here.
-    const named = await connections.findById(connectionId).lean();
-    return named?.accountId === accountId ? named : null;
-  }
+  if (connectionId !== undefined) return connections.findOne({ _id: connectionId, accountId }).lean();
   const live = await connections
     .find({ accountId, status: { $ne: 'disconnected' } })
-    .limit(2)
+    .limit(50)
     .lean();
   if (live.length === 1) return live[0]!;
   if (live.length === 0)
@@ -89,93 +94,82 @@ export async function resolveConnection(
     'connection_required',
     'this account has several QuickBooks companies: name one with connectionId',
     field,
+    live.map((connection) => ({ id: connection._id, companyName: connection.companyName ?? null })),
   );
 }
 
+/**
+ * Stores the version of a contact the CRM sent. Naming `qboCustomerId` adopts that customer (announced to the CRM
+ * by `contact.created`): checked before anything is stored, so a refused adoption leaves nothing behind.
+ */
 export async function storeContact(
   db: MongoConnection,
   connection: ConnectionRecord,
   crmContactId: string,
   input: { fields: SyncFields; updatedAt: string; qboCustomerId?: string },
   now: Date,
-): Promise<void> {
+  retention: RetentionSettings = defaultRetention,
+): Promise<{ clamped: boolean }> {
   if (connection.status === 'disconnected')
     throw new ContactProblem('connection_inactive', 'the connection is disconnected; reconnect it first');
-  const _id = contactKey(connection._id, crmContactId);
-  const contacts = crmContactModel(db);
-  const held = await contacts.findById(_id, { updatedAt: 1 }).lean();
-  // An older version arriving late must not overwrite a newer one; the same version again is a harmless retry.
-  if (held && Date.parse(held.updatedAt) > Date.parse(input.updatedAt))
-    throw new ContactProblem(
-      'stale_contact',
-      `updatedAt ${input.updatedAt} is older than the stored ${held.updatedAt}`,
-      'body.updatedAt',
+  const adopting = input.qboCustomerId;
+  if (adopting !== undefined) await checkAdoptable(db, connection, crmContactId, adopting);
+  const tolerance = settingsOf(connection).skewToleranceSeconds * 1000;
+  let stored;
+  try {
+    stored = await storeCrmVersion(db, connection._id, crmContactId, input, now, tolerance);
+  } catch (error) {
+    if (error instanceof StaleContactError)
+      throw new ContactProblem(
+        'stale_contact',
+        `updatedAt ${input.updatedAt} is older than the stored ${error.storedUpdatedAt}`,
+        'body.updatedAt',
+      );
+    throw error;
+  }
+  if (adopting !== undefined && stored.record.link?.qboCustomerId !== adopting) {
+    const linked = await linkContact(db, stored.record, newLink(adopting, 'crm', now), stored.record.linkKey);
+    if (!linked) await checkAdoptable(db, connection, crmContactId, adopting);
+    await recordSyncEvents(
+      db,
+      [
+        {
+          connectionId: connection._id,
+          crmContactId,
+          qboCustomerId: adopting,
+          kind: 'linked',
+          detail: { by: 'crm' },
+          at: now,
+        },
+      ],
+      retention.syncEventDays,
     );
-  if (input.qboCustomerId !== undefined)
-    await linkByCrm(db, connection, crmContactId, input.qboCustomerId, now);
-  await contacts.updateOne(
-    { _id },
-    {
-      $set: {
-        connectionId: connection._id,
-        crmContactId,
-        fields: storeFields(input.fields),
-        updatedAt: input.updatedAt,
-        receivedAt: now,
-      },
-      // A PUT is a live contact again, whatever was deleted before.
-      $unset: { deletedAt: 1 },
-    },
-    { upsert: true },
-  );
+  }
+  return { clamped: stored.clamped };
 }
 
-/** The CRM adopts a QBO customer announced to it (`contact.created` without a contact id). */
-async function linkByCrm(
+async function checkAdoptable(
   db: MongoConnection,
   connection: ConnectionRecord,
   crmContactId: string,
   qboCustomerId: string,
-  now: Date,
 ): Promise<void> {
-  const links = contactLinkModel(db);
-  const _id = contactKey(connection._id, crmContactId);
-  const current = await links.findById(_id).lean();
-  if (current?.qboCustomerId === qboCustomerId) return;
-  if (!(await qboCustomerModel(db).exists({ connectionId: connection._id, qboId: qboCustomerId })))
+  const [customer, other] = await Promise.all([
+    qboCustomerModel(db).exists({ _id: customerKey(connection._id, qboCustomerId) }),
+    contactLinkedTo(db, connection._id, qboCustomerId),
+  ]);
+  if (!customer)
     throw new ContactProblem(
       'customer_not_found',
       `no QuickBooks customer ${qboCustomerId} in this company`,
       'body.qboCustomerId',
     );
-  const other = await links.findOne({ connectionId: connection._id, qboCustomerId }).lean();
-  if (other)
+  if (other && other.crmContactId !== crmContactId)
     throw new ContactProblem(
       'customer_already_linked',
       `QuickBooks customer ${qboCustomerId} is linked to contact ${other.crmContactId}`,
       'body.qboCustomerId',
     );
-  // Never synced with this customer: the first merge has no base, and the more recent side wins each field.
-  const link = {
-    qboCustomerId,
-    snapshot: {},
-    qboSyncToken: '',
-    linkedBy: 'crm' as const,
-    syncedAt: new Date(0),
-  };
-  if (current) await links.updateOne({ _id }, { $set: link, $unset: { deletedAt: 1 } });
-  else await links.create({ _id, connectionId: connection._id, crmContactId, ...link });
-  await markCustomerLinked(db, connection._id, qboCustomerId, crmContactId);
-  await recordSyncEvents(db, [
-    {
-      connectionId: connection._id,
-      crmContactId,
-      qboCustomerId,
-      kind: 'linked',
-      detail: { by: 'crm' },
-      at: now,
-    },
-  ]);
 }
 
 /** Marks the contact deleted; the workflow turns its link into a tombstone. False when there is no such contact. */
@@ -185,43 +179,33 @@ export async function deleteContact(
   crmContactId: string,
   now: Date,
 ): Promise<boolean> {
-  const result = await crmContactModel(db).updateOne(
-    { _id: contactKey(connection._id, crmContactId), deletedAt: { $exists: false } },
-    { $set: { deletedAt: now } },
-  );
-  return result.matchedCount === 1;
+  return markContactDeleted(db, connection._id, crmContactId, now);
 }
 
-export async function readContact(
-  db: MongoConnection,
+export function contactView(
+  contact: ContactRecord,
   connection: ConnectionRecord,
-  crmContactId: string,
-): Promise<ContactView | null> {
-  const _id = contactKey(connection._id, crmContactId);
-  const [merged, link, lastEvent] = await Promise.all([
-    readMergedContact(db, _id),
-    contactLinkModel(db).findById(_id).lean(),
-    lastSyncEventModel(db).findById(_id).lean(),
-  ]);
-  if (!merged) return null;
-  const contact = merged.record;
+  lastEvent: Awaited<ReturnType<typeof lastSyncEvent>>,
+): ContactView {
+  const link = contact.link && !contact.link.deletedAt ? contact.link : undefined;
   return {
     crmContactId: contact.crmContactId,
     connectionId: connection._id,
-    updatedAt: contact.updatedAt,
-    fields: storeFields(merged.fields),
-    deleted: Boolean(contact.deletedAt),
-    quickbooks:
-      link && !link.deletedAt
-        ? {
-            customerId: link.qboCustomerId,
-            linkedBy: link.linkedBy,
-            syncedAt: link.syncedAt.getTime() > 0 ? link.syncedAt.toISOString() : null,
-            link: qboLink('Customer', link.qboCustomerId, connection.environment),
-          }
-        : null,
+    updatedAt: contact.crm.updatedAt,
+    fields: storeFields(mergedFields(contact)),
+    deleted: Boolean(contact.crm.deletedAt),
+    quickbooks: link
+      ? {
+          customerId: link.qboCustomerId,
+          linkedBy: link.linkedBy,
+          syncedAt: link.syncedAt ? new Date(link.syncedAt).toISOString() : null,
+          link: qboLink('Customer', link.qboCustomerId, connection.environment),
+        }
+      : null,
     sync: {
-      state: contact.deletedAt ? 'deleted' : merged.state,
+      state: contact.state,
+      clampedUpdatedAt: contact.crm.sentUpdatedAt ?? null,
+      heldFields: Object.keys(contact.link?.held ?? {}).map((field) => field.replace(/\//g, '.')),
       lastEvent: lastEvent
         ? {
             kind: lastEvent.kind,
@@ -232,6 +216,18 @@ export async function readContact(
         : null,
     },
   };
+}
+
+export async function readContact(
+  db: MongoConnection,
+  connection: ConnectionRecord,
+  crmContactId: string,
+): Promise<ContactView | null> {
+  const [contact, lastEvent] = await Promise.all([
+    readContactRecord(db, contactKey(connection._id, crmContactId)),
+    lastSyncEvent(db, connection._id, crmContactId),
+  ]);
+  return contact ? contactView(contact, connection, lastEvent) : null;
 }
 
 export interface FeedItem {
@@ -267,10 +263,21 @@ export async function contactFeed(
     .sort({ qboChangedAt: 1, _id: 1 })
     .limit(limit)
     .lean();
+  const contactOf = new Map<string, string>();
+  for (const connectionId of new Set(customers.map((customer) => customer.connectionId))) {
+    const linked = await contactsLinkedTo(
+      db,
+      connectionId,
+      customers
+        .filter((customer) => customer.connectionId === connectionId)
+        .map((customer) => customer.qboId),
+    );
+    for (const [qboId, contact] of linked) contactOf.set(`${connectionId}:${qboId}`, contact.crmContactId);
+  }
   return customers.map((customer) => ({
     connectionId: customer.connectionId,
     qboCustomerId: customer.qboId,
-    crmContactId: customer.crmContactId ?? null,
+    crmContactId: contactOf.get(`${customer.connectionId}:${customer.qboId}`) ?? null,
     active: customer.active,
     mergedInto: customer.mergedInto ?? null,
     fields: customer.fields,

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { accountModel } from '../accounts/models';
 import { recordEvents, type EventDraft } from '../outbound/events';
-import { contactLinkModel } from '../projections/crm';
+import { linkedContactIds } from '../contacts/store';
 import { customerKey, qboCustomerModel, qboTransactionModel } from '../projections/models';
 import type { TransactionView } from '../sync/transactions';
 import { contactArState } from './ar';
@@ -42,17 +42,12 @@ export async function recomputeContactAr(
   const today = companyDay(run.asOf, policy);
   const homeCurrency = connection.homeCurrency ?? 'USD';
 
-  const [account, customers, links, transactions, stored] = await Promise.all([
+  const [account, customers, contactOf, transactions, stored] = await Promise.all([
     accountModel(db).findById(connection.accountId, { settings: 1, webhook: 1 }).lean(),
     qboCustomerModel(db)
       .find({ _id: { $in: ids.map((id) => customerKey(connectionId, id)) } }, { qboId: 1, profile: 1 })
       .lean(),
-    contactLinkModel(db)
-      .find(
-        { connectionId, qboCustomerId: { $in: ids }, deletedAt: { $exists: false } },
-        { qboCustomerId: 1, crmContactId: 1 },
-      )
-      .lean(),
+    linkedContactIds(db, connectionId, ids),
     qboTransactionModel(db)
       .find({ connectionId, customerQboId: { $in: ids } }, { customerQboId: 1, view: 1 })
       .lean(),
@@ -61,7 +56,6 @@ export async function recomputeContactAr(
       .lean(),
   ]);
   const currencyOf = new Map(customers.map((customer) => [customer.qboId, customer.profile.currency.code]));
-  const contactOf = new Map(links.map((link) => [link.qboCustomerId, link.crmContactId]));
   const viewsOf = new Map<string, TransactionView[]>();
   for (const transaction of transactions) {
     if (transaction.customerQboId === undefined) continue;

@@ -1,5 +1,6 @@
 // Delivering pending follow-ups, to the CRM as an outbox event and by email; engine.ts plans and cancels them.
 import { accountModel, type AccountRecord } from '../accounts/models';
+import { isDuplicateKey } from '../db/errors';
 import type { ConnectionRecord } from '../db/models/connection';
 import { isDeliverableAddress, type Mailer, type SendOutcome } from '../email/mailer';
 import { eventId, recordEvents } from '../outbound/events';
@@ -9,7 +10,6 @@ import {
   emailSendModel,
   emailSuppressionModel,
   followUpModel,
-  isDuplicateKey,
   suppressionKey,
   type ChannelResult,
   type EmailSendRecord,

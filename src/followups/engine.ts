@@ -1,6 +1,7 @@
+import { isDuplicateKey } from '../db/errors';
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
-import { contactLinkModel } from '../projections/crm';
+import { linkedContactIds } from '../contacts/store';
 import {
   customerKey,
   qboCustomerModel,
@@ -13,7 +14,6 @@ import { formatQboDate } from '../time/zoned-time';
 import {
   followUpModel,
   followUpPolicyModel,
-  isDuplicateKey,
   type FollowUpDocument,
   type FollowUpHistoryEntry,
   type FollowUpRecord,
@@ -93,16 +93,11 @@ export async function customersOf(
   qboCustomerIds: string[],
 ): Promise<Map<string, Customer>> {
   const ids = [...new Set(qboCustomerIds)];
-  const [customers, links] = await Promise.all([
+  const [customers, contacts] = await Promise.all([
     qboCustomerModel(db)
       .find({ _id: { $in: ids.map((id) => customerKey(connectionId, id)) } }, { qboId: 1, fields: 1 })
       .lean<Pick<QboCustomerRecord, 'qboId' | 'fields'>[]>(),
-    contactLinkModel(db)
-      .find(
-        { connectionId, qboCustomerId: { $in: ids }, deletedAt: { $exists: false } },
-        { qboCustomerId: 1, crmContactId: 1 },
-      )
-      .lean(),
+    linkedContactIds(db, connectionId, ids),
   ]);
   const found = new Map<string, Customer>();
   const text = (value: unknown): string | undefined =>
@@ -112,8 +107,8 @@ export async function customersOf(
     const email = text(customer.fields.email);
     found.set(customer.qboId, { ...(name && { name }), ...(email && { email }) });
   }
-  for (const link of links) {
-    found.set(link.qboCustomerId, { ...found.get(link.qboCustomerId), crmContactId: link.crmContactId });
+  for (const [qboCustomerId, crmContactId] of contacts) {
+    found.set(qboCustomerId, { ...found.get(qboCustomerId), crmContactId });
   }
   return found;
 }

@@ -313,7 +313,3 @@ export const contactArKey = (connectionId: string, qboCustomerId: string): strin
   `${connectionId}:${qboCustomerId}`;
 export const suppressionKey = (accountId: string, address: string): string =>
   `${accountId}:${address.toLowerCase()}`;
-
-export function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}

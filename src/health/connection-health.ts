@@ -1,7 +1,8 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import { connectionSideState, type ConnectionRecord } from '../db/models/connection';
+import { countContacts } from '../contacts/store';
+import { tokenHealth, type ConnectionRecord } from '../db/models/connection';
 import { budgetUsed } from '../db/models/qbo-budget';
-import { contactLinkModel, liveContactStates, syncEventModel } from '../projections/crm';
+import { syncEventModel } from '../history/sync-events';
 import { qboCustomerModel } from '../projections/models';
 import { qboLimits } from '../qbo';
 import { percentile } from './percentiles';
@@ -47,29 +48,27 @@ export async function connectionHealth(
       .sort({ at: -1 })
       .limit(maxSamples)
       .lean();
-  const [states, deleted, mergedAway, fromQbo, fromCrm, budget, side] = await Promise.all([
-    liveContactStates(db, { connectionId }),
-    contactLinkModel(db).countDocuments({ connectionId, deletedAt: { $exists: true } }),
+  const [states, mergedAway, fromQbo, fromCrm, budget, tokens] = await Promise.all([
+    countContacts(db, connectionId),
     qboCustomerModel(db).countDocuments({ connectionId, mergedInto: { $exists: true } }),
     lags(['updated_crm']),
     lags(['updated_qbo', 'created']),
     budgetUsed(db, connection.realmId, now),
-    connectionSideState(db, connection),
+    tokenHealth(db, connectionId),
   ]);
   const summary = (events: { lagMs?: number }[]) => {
     const samples = events.map((event) => event.lagMs!);
     return { p50Ms: percentile(samples, 50), p95Ms: percentile(samples, 95), samples: samples.length };
   };
-  const { tokens } = side;
   return {
     records: {
-      inSync: states.filter((contact) => contact.state === 'synced').length,
-      pending: states.filter((contact) => contact.state === 'pending').length,
-      failing: states.filter((contact) => contact.state === 'rejected').length,
-      excluded: deleted + mergedAway,
+      inSync: states.synced,
+      pending: states.pending,
+      failing: states.rejected,
+      excluded: states.deleted + mergedAway,
     },
     freshness: { qboToCrm: summary(fromQbo), crmToQbo: summary(fromCrm) },
-    lastWebhookAt: side.lastWebhookAt?.toISOString() ?? null,
+    lastWebhookAt: connection.lastWebhookAt?.toISOString() ?? null,
     lastPolledAt: connection.lastPolledAt?.toISOString() ?? null,
     apiBudget: {
       perMinute: qboLimits.perMinute,

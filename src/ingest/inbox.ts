@@ -1,13 +1,15 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { isDuplicateKey } from '../db/claims';
+import { connectionModel } from '../db/models/connection';
+import { duplicateKeyIndices } from '../db/errors';
+import { defaultRetention, expiresAfterDays, expiresAtIndex } from '../db/retention';
 import type { EntityEvent, UnreadableEvent } from './notifications';
 
 /**
  * The durable inbox for Intuit's webhook events. A delivery is acknowledged only once its events are stored here;
- * the `_id` (realm + event id) makes redeliveries and duplicates a no-op, atomically, on MongoDB and FerretDB.
- * The inbox is the log of what arrived and is only ever inserted into. The work still to do is in
- * `webhook_pending` (same `_id`s), which the connection workflow drains and empties, so finding a realm's waiting
- * events costs what is waiting, not everything that ever arrived.
+ * the `_id` (realm + event id) makes redeliveries and duplicates a no-op. Each event names the live connections
+ * of its realm that still have to apply it (`pendingFor`): several CRM accounts may connect one company, and each
+ * gets every event. A connection's waiting events are an indexed query on that list, and it takes itself off an
+ * event once applied. Events are kept for the retention period as the log of what arrived.
  */
 export interface InboxRecord {
   _id: string;
@@ -18,6 +20,9 @@ export interface InboxRecord {
   occurredAt: Date;
   deletedId?: string;
   receivedAt: Date;
+  /** The connections that have yet to apply this event. */
+  pendingFor: string[];
+  expiresAt: Date;
 }
 
 interface DeadLetterRecord {
@@ -25,6 +30,7 @@ interface DeadLetterRecord {
   reason: string;
   raw: unknown;
   receivedAt: Date;
+  expiresAt: Date;
 }
 
 const inboxSchema = new Schema<InboxRecord>(
@@ -37,13 +43,13 @@ const inboxSchema = new Schema<InboxRecord>(
     occurredAt: { type: Date, required: true },
     deletedId: String,
     receivedAt: { type: Date, required: true },
+    pendingFor: { type: [String], default: [] },
+    expiresAt: { type: Date, required: true },
   },
   { collection: 'webhook_inbox', versionKey: false },
 );
-
-const pendingSchema = inboxSchema.clone();
-pendingSchema.set('collection', 'webhook_pending');
-pendingSchema.index({ realmId: 1, receivedAt: 1 });
+inboxSchema.index({ pendingFor: 1, receivedAt: 1 });
+expiresAtIndex(inboxSchema);
 
 const deadLetterSchema = new Schema<DeadLetterRecord>(
   {
@@ -51,22 +57,16 @@ const deadLetterSchema = new Schema<DeadLetterRecord>(
     reason: { type: String, required: true },
     raw: Schema.Types.Mixed,
     receivedAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
   },
   { collection: 'webhook_dead_letters', versionKey: false },
 );
+expiresAtIndex(deadLetterSchema);
 
 export function inboxModel(db: Connection): Model<InboxRecord> {
   return (
     (db.models.WebhookInbox as Model<InboxRecord> | undefined) ??
     db.model<InboxRecord>('WebhookInbox', inboxSchema)
-  );
-}
-
-/** Events stored and not yet applied: what `drainInbox` reads, and deletes once applied. */
-export function pendingEventModel(db: Connection): Model<InboxRecord> {
-  return (
-    (db.models.WebhookPending as Model<InboxRecord> | undefined) ??
-    db.model<InboxRecord>('WebhookPending', pendingSchema)
   );
 }
 
@@ -78,49 +78,74 @@ export function deadLetterModel(db: Connection): Model<DeadLetterRecord> {
 }
 
 /**
- * Stores new events and dead letters; returns the events that were new. Duplicates are skipped one by one, so one
- * event already seen never stops the others in the delivery from being stored. Any other failure throws, and the
- * caller answers 5xx so that Intuit delivers again.
+ * Stores new events, each pending for every live connection of its realm, and dead letters; returns the events
+ * that were new. One unordered insert: an event seen before is a duplicate key and skipped, and never stops the
+ * others. Any other failure throws, and the caller answers 5xx so that Intuit delivers again.
  */
 export async function storeDelivery(
   db: Connection,
   events: EntityEvent[],
   unreadable: UnreadableEvent[],
   receivedAt: Date,
+  retentionDays = defaultRetention.webhookInboxDays,
 ): Promise<EntityEvent[]> {
-  const inbox = inboxModel(db);
-  const pending = pendingEventModel(db);
-  const fresh: EntityEvent[] = [];
-  for (const event of events) {
-    const record: InboxRecord = {
-      _id: `${event.realmId}:${event.eventId}`,
-      realmId: event.realmId,
-      entity: event.entity,
-      entityId: event.entityId,
-      operation: event.operation,
-      occurredAt: new Date(event.occurredAt),
-      ...(event.deletedId ? { deletedId: event.deletedId } : {}),
-      receivedAt,
-    };
+  const expiresAt = expiresAfterDays(receivedAt, retentionDays);
+  const realms = [...new Set(events.map((event) => event.realmId))];
+  const live = realms.length
+    ? await connectionModel(db)
+        .find({ realmId: { $in: realms }, status: { $ne: 'disconnected' } }, { realmId: 1 })
+        .lean()
+    : [];
+  const connectionsOf = (realmId: string): string[] =>
+    live.filter((connection) => connection.realmId === realmId).map((connection) => connection._id);
+  const records: InboxRecord[] = events.map((event) => ({
+    _id: `${event.realmId}:${event.eventId}`,
+    realmId: event.realmId,
+    entity: event.entity,
+    entityId: event.entityId,
+    operation: event.operation,
+    occurredAt: new Date(event.occurredAt),
+    ...(event.deletedId ? { deletedId: event.deletedId } : {}),
+    receivedAt,
+    pendingFor: connectionsOf(event.realmId),
+    expiresAt,
+  }));
+  let seen = new Set<number>();
+  if (records.length > 0) {
     try {
-      await inbox.create(record);
+      await inboxModel(db).collection.insertMany(records as never[], { ordered: false });
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-      continue;
+      seen = duplicateKeyIndices(error) ?? new Set<number>();
+      if (seen.size === 0) throw error;
     }
-    try {
-      await pending.create(record);
-    } catch (error) {
-      if (!isDuplicateKey(error)) {
-        // Unrecorded, so that Intuit's redelivery of this refused delivery stores the event again.
-        await inbox.deleteOne({ _id: record._id }).catch(() => undefined);
-        throw error;
-      }
-    }
-    fresh.push(event);
   }
   if (unreadable.length > 0) {
-    await deadLetterModel(db).insertMany(unreadable.map(({ reason, raw }) => ({ reason, raw, receivedAt })));
+    await deadLetterModel(db).insertMany(
+      unreadable.map(({ reason, raw }) => ({ reason, raw, receivedAt, expiresAt })),
+    );
   }
-  return fresh;
+  return events.filter((_event, index) => !seen.has(index));
+}
+
+/** The events a connection has yet to apply, oldest first. */
+export async function pendingEvents(
+  db: Connection,
+  connectionId: string,
+  limit: number,
+): Promise<InboxRecord[]> {
+  return inboxModel(db)
+    .find({ pendingFor: connectionId })
+    .sort({ receivedAt: 1 })
+    .limit(limit)
+    .lean<InboxRecord[]>();
+}
+
+/** The connection applied these events. */
+export async function markApplied(
+  db: Connection,
+  connectionId: string,
+  eventIds: readonly string[],
+): Promise<void> {
+  if (eventIds.length === 0) return;
+  await inboxModel(db).updateMany({ _id: { $in: [...eventIds] } }, { $pull: { pendingFor: connectionId } });
 }

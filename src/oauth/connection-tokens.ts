@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection as MongoConnection } from 'mongoose';
-import { acquireLease, claimModel } from '../db/claims';
+import { acquireLease } from '../db/leases';
 import { connectionModel, connectionTokensModel } from '../db/models/connection';
 import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
 import type { KeyRing } from '../security/encryption';
@@ -99,11 +99,10 @@ export class ConnectionTokens {
 
   private async refreshAcrossWorkers(version: number): Promise<string> {
     const { db, connectionId } = this.options;
-    const claims = claimModel(db);
     const scope = `token-refresh:${connectionId}:v${version}`;
     for (;;) {
       const now = new Date(this.now());
-      if (await acquireLease(claims, scope, this.holder, this.options.leaseMs ?? 30_000, now)) {
+      if (await acquireLease(db, scope, this.holder, this.options.leaseMs ?? 30_000, now)) {
         return this.refreshHoldingLease(version);
       }
       // Another worker is refreshing, or already has: wait for the version to move.

@@ -2,19 +2,16 @@ import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { accountModel, webhookSecretBinding } from '../accounts/models';
 import { redactUri } from '../logger';
 import type { KeyRing } from '../security/encryption';
+import { expiresAfterDays, expiresAtIndex } from '../db/retention';
 import { outboundEventModel, type OutboundEventRecord } from './events';
-import { accountQueue, dequeue, pendingEntry, queueEntries, reschedule } from './pending';
 import { signPayload, signatureHeader } from './signing';
 
 /**
  * Delivers an account's outbound events to its webhook endpoint, at least once: the CRM dedupes by
- * `QboSync-Event-Id`. One dispatcher workflow per account runs this, so an event has a single writer of its
- * delivery state (FerretDB's conditional updates would not arbitrate between two); the API's `redeliver` only
- * ever moves an event back to pending and queues a request of its own.
- *
- * What is due comes from the delivery queue (`./pending`), which holds pending work only; events are then read by
- * `_id`. Nothing here queries `outbound_events` or `webhook_attempts` by anything but `_id` on the way, so a run
- * costs what is pending, not what was ever sent.
+ * `QboSync-Event-Id`. One dispatcher workflow per account runs this, so its events go out in order. What is due is
+ * an indexed query on the events themselves (pending, by when due), so a run costs what is pending, not what was
+ * ever sent. The API's `redeliver` moves an event back to pending and bumps its delivery generation; an attempt's
+ * outcome is written only if the generation it saw is still current, so a redelivery request is never lost.
  */
 
 /** One HTTP attempt, kept as the delivery log the account can read. */
@@ -28,6 +25,7 @@ export interface WebhookAttemptRecord {
   statusCode?: number;
   error?: string;
   durationMs: number;
+  expiresAt: Date;
 }
 
 const attemptSchema = new Schema<WebhookAttemptRecord>(
@@ -39,10 +37,12 @@ const attemptSchema = new Schema<WebhookAttemptRecord>(
     statusCode: Number,
     error: String,
     durationMs: { type: Number, required: true },
+    expiresAt: { type: Date, required: true },
   },
   { collection: 'webhook_attempts', versionKey: false },
 );
 attemptSchema.index({ accountId: 1, eventId: 1, at: 1 });
+expiresAtIndex(attemptSchema);
 
 export function webhookAttemptModel(db: Connection): Model<WebhookAttemptRecord> {
   return (
@@ -107,63 +107,44 @@ export async function deliverDue(options: DeliverDueOptions): Promise<DeliveryOu
   const events = outboundEventModel(db);
   const account = await accountModel(db).findById(accountId, { webhook: 1 }).lean();
   const webhook = account?.webhook;
-  const queue = await accountQueue(db, accountId);
+  const pending = { accountId, 'delivery.status': 'pending' };
   if (!webhook?.enabled) {
     // Kept for the feed; `redeliver` sends them once the account has an endpoint again.
-    for (const queued of queue) {
-      const event = await events.findById(queued.eventId, { delivery: 1 }).lean();
-      if (event?.delivery.status === 'pending')
-        await events.updateOne(
-          { _id: queued.eventId },
-          { $set: { 'delivery.status': 'no_endpoint' }, $unset: { 'delivery.nextAttemptAt': 1 } },
-        );
-      await dequeue(db, queued);
-    }
+    await events.updateMany(pending, {
+      $set: { 'delivery.status': 'no_endpoint' },
+      $unset: { 'delivery.nextAttemptAt': 1 },
+    });
     return { delivered: 0, failed: 0 };
   }
   const secret = options.keyRing.open(webhook.secret, webhookSecretBinding(accountId));
-  const now = options.now();
-  const due = queue.filter((queued) => queued.dueAt <= now).slice(0, options.batchSize);
+  const due = await events
+    .find({ ...pending, 'delivery.nextAttemptAt': { $lte: options.now() } })
+    .sort({ 'delivery.nextAttemptAt': 1, createdAt: 1, _id: 1 })
+    .limit(options.batchSize)
+    .lean<OutboundEventRecord[]>();
 
   let delivered = 0;
   let failed = 0;
-  const done = new Set<string>();
-  for (const queued of due) {
-    const event = await events.findById(queued.eventId).lean();
-    if (!event || event.accountId !== accountId) {
-      // Nothing to send (an entry always follows its event, so this is not a write still under way).
-      await dequeue(db, queued);
-      done.add(queued.eventId);
-      continue;
-    }
-    const { ok, retryAt } = await attempt(options, event, webhook.url, secret);
+  for (const event of due) {
+    const ok = await attempt(options, event, webhook.url, secret);
     if (ok) delivered += 1;
     else failed += 1;
-    if (retryAt === undefined) {
-      // Delivered or given up: out of the queue.
-      await dequeue(db, queued);
-      done.add(queued.eventId);
-    } else {
-      await reschedule(db, queued, retryAt);
-      queued.dueAt = retryAt;
-    }
   }
-  const next = queue
-    .filter((queued) => !done.has(queued.eventId))
-    .reduce<Date | undefined>(
-      (earliest, queued) => (earliest && earliest <= queued.dueAt ? earliest : queued.dueAt),
-      undefined,
-    );
-  return { delivered, failed, ...(next ? { nextDueAt: next.toISOString() } : {}) };
+  const next = await events
+    .findOne(pending, { 'delivery.nextAttemptAt': 1 })
+    .sort({ 'delivery.nextAttemptAt': 1 })
+    .lean<Pick<OutboundEventRecord, 'delivery'>>();
+  const nextDueAt = next?.delivery.nextAttemptAt;
+  return { delivered, failed, ...(nextDueAt ? { nextDueAt: nextDueAt.toISOString() } : {}) };
 }
 
-/** One POST of one event: `ok` when the endpoint took it (2xx), `retryAt` when it is to be tried again. */
+/** One POST of one event, its attempt logged; true when the endpoint took it (2xx). */
 async function attempt(
   options: DeliverDueOptions,
   event: OutboundEventRecord,
   url: string,
   secret: string,
-): Promise<{ ok: boolean; retryAt?: Date }> {
+): Promise<boolean> {
   const fetchImpl = options.fetchImpl ?? fetch;
   const body = webhookBody(event);
   const at = options.now();
@@ -201,31 +182,31 @@ async function attempt(
     ...(statusCode !== undefined ? { statusCode } : {}),
     ...(error !== undefined ? { error } : {}),
     durationMs,
+    expiresAt: event.expiresAt ?? expiresAfterDays(at, 30),
   });
 
   const attempts = event.delivery.attempts + 1;
-  const events = outboundEventModel(options.db);
+  // Written only if no redelivery was requested meanwhile: that request stands, and the event goes out again.
+  const unchanged = {
+    _id: event._id,
+    'delivery.generation': event.delivery.generation ?? { $exists: false },
+  };
   if (error === undefined) {
-    await events.updateOne(
-      { _id: event._id },
-      {
-        $set: {
-          'delivery.status': 'delivered',
-          'delivery.attempts': attempts,
-          'delivery.lastAttemptAt': at,
-          'delivery.deliveredAt': at,
-        },
-        $unset: { 'delivery.nextAttemptAt': 1, 'delivery.lastError': 1 },
+    await outboundEventModel(options.db).updateOne(unchanged, {
+      $set: {
+        'delivery.status': 'delivered',
+        'delivery.attempts': attempts,
+        'delivery.lastAttemptAt': at,
+        'delivery.deliveredAt': at,
       },
-    );
-    return { ok: true };
+      $unset: { 'delivery.nextAttemptAt': 1, 'delivery.lastError': 1 },
+    });
+    return true;
   }
   const givingUp = attempts >= (options.maxAttempts ?? defaultMaxAttempts);
-  const retryAt = givingUp
-    ? undefined
-    : new Date(at.getTime() + nextAttemptDelayMs(attempts, options.random ?? Math.random));
-  await events.updateOne(
-    { _id: event._id },
+  const retryAt = new Date(at.getTime() + nextAttemptDelayMs(attempts, options.random ?? Math.random));
+  await outboundEventModel(options.db).updateOne(
+    unchanged,
     givingUp
       ? {
           $set: {
@@ -245,7 +226,7 @@ async function attempt(
           },
         },
   );
-  return { ok: false, ...(retryAt ? { retryAt } : {}) };
+  return false;
 }
 
 /** What went wrong, in words safe to show the account: no headers, and no credentials from the URL. */
@@ -259,9 +240,9 @@ function describeFailure(error: unknown, timeoutMs: number): string {
 }
 
 /**
- * Sends an event of this account again as soon as its dispatcher runs (the caller then queues delivery): a
- * delivered, failed or endpoint-less event starts a fresh retry series. Without an enabled endpoint the event is
- * left as it is. False when the account has no such event.
+ * Sends an event of this account again as soon as its dispatcher runs (the caller then wakes it): a delivered,
+ * failed or endpoint-less event starts a fresh retry series. Without an enabled endpoint the event is left as it is.
+ * False when the account has no such event.
  */
 export async function redeliver(
   db: Connection,
@@ -269,19 +250,17 @@ export async function redeliver(
   eventId: string,
   now: Date,
 ): Promise<boolean> {
-  const events = outboundEventModel(db);
-  // By `_id` alone, then checked: any other filter is a scan of every event on FerretDB.
-  const event = await events.findById(eventId, { accountId: 1, createdAt: 1 }).lean();
-  if (!event || event.accountId !== accountId) return false;
   const account = await accountModel(db).findById(accountId, { webhook: 1 }).lean();
-  if (!account?.webhook?.enabled) return true;
-  await events.updateOne(
-    { _id: eventId },
-    { $set: { 'delivery.status': 'pending', 'delivery.attempts': 0, 'delivery.nextAttemptAt': now } },
+  const events = outboundEventModel(db);
+  if (!account?.webhook?.enabled) return (await events.exists({ _id: eventId, accountId })) !== null;
+  const result = await events.updateOne(
+    { _id: eventId, accountId },
+    {
+      $set: { 'delivery.status': 'pending', 'delivery.attempts': 0, 'delivery.nextAttemptAt': now },
+      $inc: { 'delivery.generation': 1 },
+    },
   );
-  // A request entry of its own, so the dispatcher stays the only writer of the entries it already has.
-  await queueEntries(db, [pendingEntry(event, now, now)]);
-  return true;
+  return result.matchedCount === 1;
 }
 
 /** An event's delivery log, oldest first; empty for another account's event. */

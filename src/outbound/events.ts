@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { accountModel } from '../accounts/models';
-import { duplicateKeyIndices } from '../db/bulk';
-import { pendingEntry, queueEntries } from './pending';
+import { duplicateKeyIndices } from '../db/errors';
+import { defaultRetention, expiresAfterDays, expiresAtIndex } from '../db/retention';
 
 /**
  * Events for the CRM: an outbox. Each event is stored once (its id derives from what happened, so a retried
@@ -29,6 +29,7 @@ export interface OutboundEventRecord {
   qboCustomerId?: string;
   data: Record<string, unknown>;
   createdAt: Date;
+  expiresAt: Date;
   delivery: {
     status: DeliveryStatus;
     attempts: number;
@@ -36,6 +37,8 @@ export interface OutboundEventRecord {
     lastAttemptAt?: Date;
     lastError?: string;
     deliveredAt?: Date;
+    /** Bumped by a redelivery request: an attempt that saw an older generation does not overwrite the request. */
+    generation?: number;
   };
 }
 
@@ -60,6 +63,7 @@ const eventSchema = new Schema<OutboundEventRecord>(
     qboCustomerId: String,
     data: { type: Schema.Types.Mixed, required: true },
     createdAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
     delivery: {
       type: new Schema(
         {
@@ -69,6 +73,7 @@ const eventSchema = new Schema<OutboundEventRecord>(
           lastAttemptAt: Date,
           lastError: String,
           deliveredAt: Date,
+          generation: Number,
         },
         { _id: false },
       ),
@@ -79,7 +84,11 @@ const eventSchema = new Schema<OutboundEventRecord>(
 );
 // The feed and the delivery log page by (createdAt, _id) within an account.
 eventSchema.index({ accountId: 1, createdAt: 1, _id: 1 });
+// The dispatcher's queue: an account's pending events by when they are due.
 eventSchema.index({ accountId: 1, 'delivery.status': 1, 'delivery.nextAttemptAt': 1 });
+// Counts per delivery status (/metrics).
+eventSchema.index({ 'delivery.status': 1 });
+expiresAtIndex(eventSchema);
 
 export function outboundEventModel(db: Connection): Model<OutboundEventRecord> {
   return (
@@ -96,54 +105,37 @@ export function eventId(draft: Pick<EventDraft, 'connectionId' | 'type' | 'dedup
 }
 
 /**
- * Stores events that are not stored yet and returns the new ones. `hasEndpoint` decides whether they wait for
- * delivery (an entry in the delivery queue) or are kept for the feed only.
- *
- * One unordered insert, no read first: an event stored already (a retried activity, a replayed page, a concurrent
- * writer) is a duplicate key and not new. Such an event that is still pending is queued again, which repairs a run
- * that stopped between storing the event and queuing it (an entry that exists already stands).
+ * Stores events that are not stored yet and returns the new ones: one unordered insert, no read first. An event
+ * stored already (a retried activity, a replayed page, a concurrent writer) is a duplicate key and not new.
+ * `hasEndpoint` decides whether they wait for delivery or are kept for the feed only.
  */
 export async function recordEvents(
   db: Connection,
   drafts: readonly EventDraft[],
-  { hasEndpoint, now }: { hasEndpoint: boolean; now: Date },
+  {
+    hasEndpoint,
+    now,
+    retentionDays = defaultRetention.outboundEventDays,
+  }: { hasEndpoint: boolean; now: Date; retentionDays?: number },
 ): Promise<OutboundEventRecord[]> {
   if (drafts.length === 0) return [];
   const records: OutboundEventRecord[] = drafts.map(({ dedupeKey: _key, ...draft }) => ({
     _id: eventId({ ...draft, dedupeKey: _key }),
     ...draft,
     createdAt: now,
+    expiresAt: expiresAfterDays(now, retentionDays),
     delivery: hasEndpoint
       ? { status: 'pending', attempts: 0, nextAttemptAt: now }
       : { status: 'no_endpoint', attempts: 0 },
   }));
-  const events = outboundEventModel(db);
   let taken = new Set<number>();
   try {
-    await events.collection.insertMany(records as never[], { ordered: false });
+    await outboundEventModel(db).collection.insertMany(records as never[], { ordered: false });
   } catch (error) {
-    const failed = duplicateKeyIndices(error);
-    // Only duplicates, and as many as the server says did not land: anything else is retried by the caller.
-    const inserted = (error as { insertedCount?: unknown }).insertedCount;
-    if (!failed || (typeof inserted === 'number' && inserted !== records.length - failed.size)) throw error;
-    taken = failed;
+    taken = duplicateKeyIndices(error) ?? new Set<number>();
+    if (taken.size === 0) throw error;
   }
-  const fresh = records.filter((_record, index) => !taken.has(index));
-  // Read one by one: on FerretDB only an exact `{ _id }` filter avoids a scan of every event ever stored.
-  const stored = await Promise.all(
-    [...new Set(records.filter((_record, index) => taken.has(index)).map((record) => record._id))].map((id) =>
-      events.findById(id, { accountId: 1, createdAt: 1, delivery: 1 }).lean(),
-    ),
-  );
-  await queueEntries(db, [
-    ...(hasEndpoint ? fresh.map((record) => pendingEntry(record, now)) : []),
-    ...stored.flatMap((event) =>
-      event?.delivery.status === 'pending'
-        ? [pendingEntry(event, event.delivery.nextAttemptAt ?? event.createdAt)]
-        : [],
-    ),
-  ]);
-  return fresh;
+  return records.filter((_record, index) => !taken.has(index));
 }
 
 /** Stores events of one account, pending delivery when it has an enabled endpoint; returns how many are new. */
@@ -152,10 +144,15 @@ export async function recordAccountEvents(
   accountId: string,
   drafts: readonly EventDraft[],
   now: Date,
+  retentionDays?: number,
 ): Promise<number> {
   if (drafts.length === 0) return 0;
   const account = await accountModel(db).findById(accountId, { webhook: 1 }).lean();
-  const stored = await recordEvents(db, drafts, { hasEndpoint: Boolean(account?.webhook?.enabled), now });
+  const stored = await recordEvents(db, drafts, {
+    hasEndpoint: Boolean(account?.webhook?.enabled),
+    now,
+    ...(retentionDays !== undefined ? { retentionDays } : {}),
+  });
   return stored.length;
 }
 

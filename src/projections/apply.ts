@@ -9,12 +9,14 @@ import {
   type QboTransactionRecord as QboTransactionJson,
   type TransactionType,
 } from '../sync/transactions';
-import { duplicateKeyIndices } from '../db/bulk';
+import { duplicateKeyIndices } from '../db/errors';
+import { loadFieldMap, loadFields, storeFieldMap, storeFields, type StoredFields } from '../db/field-maps';
+import { sameValue, syncFieldNames, type SyncFieldName } from '../sync/fields';
+import { matchKeys } from '../sync/matching';
 import {
   customerKey,
   qboCustomerModel,
   qboTransactionModel,
-  storeFields,
   transactionKey,
   type QboCustomerRecord,
   type QboTransactionRecord,
@@ -36,11 +38,8 @@ export interface ApplyCounts {
 }
 
 export interface ApplyResult<R> extends ApplyCounts {
-  /**
-   * The records that were newer than what was held, whether each was new to the projection, and the CRM contact a
-   * held customer is linked to (a new one cannot be linked yet).
-   */
-  changed: { record: R; created: boolean; crmContactId?: string }[];
+  /** The records that were newer than what was held, and whether each was new to the projection. */
+  changed: { record: R; created: boolean }[];
 }
 
 export type ProjectedEntity = 'Customer' | TransactionType;
@@ -57,38 +56,41 @@ function syncTokenOf(record: object): number {
 /** A tombstone outranks every version: a deleted transaction never comes back to life. */
 const tombstoneToken = Number.MAX_SAFE_INTEGER;
 
-/**
- * Stores QBO records as QBO reports them, a page at a time: one unordered insert of the page, then, for the records
- * already held, a read of the version held and an update when the record is newer. An older version arriving late
- * (a slow CDC page after a webhook fetch) never overwrites a newer one. One connection's changes are applied by
- * one workflow at a time, so nothing races the compare.
- */
-/** Below the database pool (10 a process), so a page leaves room for the other work of the worker. */
-const heldReadConcurrency = 8;
-
-/** `work` over `items`, at most `limit` at once, with the results in the order of `items`. */
-async function mapInBatches<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  for (let start = 0; start < items.length; start += limit)
-    results.push(...(await Promise.all(items.slice(start, start + limit).map(work))));
-  return results;
+/** QBO's answer to a write of ours: when the CRM set each field we wrote. */
+export interface OurWrite {
+  fieldTimes: Partial<Record<SyncFieldName, number>>;
+  /** The write's webhook will come back: `drainInbox` skips it once. */
+  echo?: boolean;
 }
 
+/** What we held of a record: its version, and for a customer its fields and when each was set. */
+interface Held {
+  _id: string;
+  syncToken: number;
+  fields?: StoredFields;
+  fieldTimes?: Record<string, number>;
+}
+
+/**
+ * Stores QBO records as QBO reports them, a page at a time: one read of the versions held, then one unordered bulk
+ * write of guarded upserts, each applied only if its SyncToken is newer than what is stored by then. An older
+ * version arriving late (a slow CDC page after a webhook fetch), or a writer that got there first, never loses a
+ * newer one: its guard fails, and it counts as unchanged.
+ *
+ * `ours` is QBO's answer to a write of ours: not a change made in QBO, and its fields carry the times of the CRM
+ * changes we wrote rather than QBO's time of the write. Its webhook is then expected (`echoExpectedAt`).
+ */
 export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
   context: ProjectionContext,
   entity: ProjectedEntity,
   records: readonly R[],
-  /** `crm` for QBO's answer to our own write: it is not a change made in QBO. */
-  origin: 'qbo' | 'crm' = 'qbo',
+  ours?: OurWrite,
 ): Promise<ApplyResult<R>> {
   const isCustomer = entity === 'Customer';
   // Both collections are keyed the same way and versioned by syncToken; that is all this function touches.
   const model = (isCustomer
     ? qboCustomerModel(context.db)
-    : qboTransactionModel(context.db)) as unknown as Model<{
-    _id: string;
-    syncToken: number;
-  }>;
+    : qboTransactionModel(context.db)) as unknown as Model<Held>;
   const keyOf = (id: string): string =>
     isCustomer ? customerKey(context.connectionId, id) : transactionKey(context.connectionId, entity, id);
   // The newest version of each record in the page, should a page name a record twice.
@@ -100,65 +102,81 @@ export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
     if ((candidates.get(_id)?.syncToken ?? -1) < syncToken)
       candidates.set(_id, { record: record as R & { Id: string }, syncToken });
   }
-  const entries = [...candidates.entries()].map(([_id, { record, syncToken }]) => ({
-    _id,
-    record,
-    syncToken,
-    document: isCustomer
+  if (candidates.size === 0) return { applied: 0, unchanged: records.length, changed: [] };
+  const held = new Map(
+    (
+      await model
+        .find(
+          { _id: { $in: [...candidates.keys()] } },
+          isCustomer ? { syncToken: 1, fields: 1, fieldTimes: 1 } : { syncToken: 1 },
+        )
+        .lean<Held[]>()
+    ).map((doc) => [doc._id, doc]),
+  );
+  const newer = [...candidates.entries()].filter(
+    ([_id, { syncToken }]) => (held.get(_id)?.syncToken ?? -1) < syncToken,
+  );
+  const writes = newer.map(([_id, { record, syncToken }]) => {
+    const document = isCustomer
       ? {
-          ...customerDocument(context, record, syncToken),
-          ...(origin === 'qbo' ? { qboChangedAt: context.now } : {}),
+          ...customerDocument(context, record, syncToken, held.get(_id), ours),
+          ...(ours ? {} : { qboChangedAt: context.now }),
+          ...(ours?.echo && (record as QboCustomer).MetaData?.LastUpdatedTime
+            ? { echoExpectedAt: (record as QboCustomer).MetaData!.LastUpdatedTime }
+            : {}),
         }
-      : transactionDocument(context, entity, record, syncToken),
-  }));
-  // Insert first, read only what is already held. A backfill's pages are new records, and FerretDB inserts a page
-  // quickly where reading the held versions with `$in` scans the whole collection (an `_id` lookup does not).
-  let held = new Set<number>();
-  if (entries.length > 0) {
-    try {
-      const rows: Record<string, unknown>[] = entries.map(({ _id, document }) => ({ _id, ...document }));
-      await model.collection.insertMany(rows, { ordered: false });
-    } catch (error) {
-      held = duplicateKeyIndices(error) ?? new Set<number>();
-      if (held.size === 0) throw error;
-    }
-  }
-  const changed: ApplyResult<R>['changed'] = entries
-    .filter((_entry, index) => !held.has(index))
-    .map(({ record }) => ({ record, created: true }));
-  // The rows already held (a page's overlap with the one before, or a re-read) are checked by _id, a few at a
-  // time: one read each, and a write only when newer.
-  const resolved = await mapInBatches([...held], heldReadConcurrency, async (index) => {
-    const { _id, record, syncToken, document } = entries[index]!;
-    const current = await model
-      .findById(_id, { syncToken: 1, crmContactId: 1 })
-      .lean<{ syncToken: number; crmContactId?: string }>();
-    // An older version arriving late (or the tombstone of a deleted transaction) is never overwritten.
-    if (current && current.syncToken >= syncToken) return null;
-    await model.updateOne({ _id }, { $set: document });
+      : transactionDocument(context, entity, record, syncToken);
     return {
-      record,
-      created: false,
-      ...(current?.crmContactId ? { crmContactId: current.crmContactId } : {}),
+      updateOne: { filter: { _id, syncToken: { $lt: syncToken } }, update: { $set: document }, upsert: true },
     };
   });
-  for (const entry of resolved) if (entry) changed.push(entry);
-  const applied = changed.length;
-  return { applied, unchanged: records.length - applied, changed };
+  let lost = new Set<number>();
+  if (writes.length > 0) {
+    try {
+      await model.bulkWrite(writes as never, { ordered: false });
+    } catch (error) {
+      // A guard that failed on a newer stored version turns its upsert into a duplicate insert: that write lost.
+      lost = duplicateKeyIndices(error) ?? new Set<number>();
+      if (lost.size === 0) throw error;
+    }
+  }
+  const changed = newer
+    .filter((_entry, index) => !lost.has(index))
+    .map(([_id, { record }]) => ({ record, created: !held.has(_id) }));
+  return { applied: changed.length, unchanged: records.length - changed.length, changed };
 }
 
 function customerDocument(
   context: ProjectionContext,
   customer: QboCustomer & { Id: string },
   syncToken: number,
-): Omit<QboCustomerRecord, '_id'> {
+  held: Held | undefined,
+  ours: OurWrite | undefined,
+): Omit<QboCustomerRecord, '_id' | 'qboChangedAt'> {
+  const lastUpdatedTime = customer.MetaData?.LastUpdatedTime ?? context.now.toISOString();
+  const fields = customerToFields(customer);
+  const heldFields = loadFields(held?.fields);
+  const heldTimes = loadFieldMap(held?.fieldTimes);
+  const seenAt = Date.parse(lastUpdatedTime);
+  // A value QBO held already keeps its time; a new one is as old as this version (or as the CRM change we wrote).
+  const fieldTimes = Object.fromEntries(
+    syncFieldNames.map((field) => {
+      const kept = held && sameValue(field, heldFields[field], fields[field]) ? heldTimes[field] : undefined;
+      return [
+        field,
+        kept ?? ours?.fieldTimes[field] ?? (Number.isFinite(seenAt) ? seenAt : context.now.getTime()),
+      ];
+    }),
+  );
   return {
     connectionId: context.connectionId,
     qboId: customer.Id,
     syncToken,
-    lastUpdatedTime: customer.MetaData?.LastUpdatedTime ?? context.now.toISOString(),
+    lastUpdatedTime,
     active: customer.Active !== false,
-    fields: storeFields(customerToFields(customer)),
+    fields: storeFields(fields),
+    fieldTimes: storeFieldMap(fieldTimes),
+    match: matchKeys(fields),
     profile: billingProfile(customer, {
       environment: context.environment,
       homeCurrency: context.homeCurrency,

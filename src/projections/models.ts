@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { BillingProfile } from '../sync/customer-mapping';
-import type { SyncFields } from '../sync/fields';
+import type { StoredFields } from '../db/field-maps';
 import type { TransactionView } from '../sync/transactions';
 
 /**
@@ -15,11 +15,16 @@ export interface QboCustomerRecord {
   syncToken: number;
   lastUpdatedTime: string;
   active: boolean;
-  /** The synced fields, nested (`billingAddress.line1` → `{ billingAddress: { line1 } }`): keys cannot hold dots. */
+  /** The synced fields, nested (`billingAddress.line1` → `{ billingAddress: { line1 } }`). */
   fields: StoredFields;
+  /**
+   * When each field's value was set in QBO (stored field names, ms): the `LastUpdatedTime` of the first version we
+   * saw holding it, or, for a value we wrote, the CRM's time of the change we wrote (the merge compares these).
+   */
+  fieldTimes: Record<string, number>;
+  /** What setup matching finds the customer by (indexed): its email, and its folded display and company names. */
+  match: { email: string | null; names: string[] };
   profile: BillingProfile;
-  /** The CRM contact linked to this customer, once linked. */
-  crmContactId?: string;
   /** `LastUpdatedTime` of our own write whose webhook has not come back yet (see `drainInbox`). */
   echoExpectedAt?: string;
   /** Set when QBO merged this customer into another. */
@@ -49,8 +54,9 @@ const customerSchema = new Schema<QboCustomerRecord>(
     lastUpdatedTime: { type: String, required: true },
     active: { type: Boolean, required: true },
     fields: { type: Schema.Types.Mixed, required: true },
+    fieldTimes: { type: Schema.Types.Mixed, default: {} },
+    match: { type: Schema.Types.Mixed, required: true },
     profile: { type: Schema.Types.Mixed, required: true },
-    crmContactId: String,
     echoExpectedAt: String,
     mergedInto: String,
     appliedAt: { type: Date, required: true },
@@ -58,8 +64,9 @@ const customerSchema = new Schema<QboCustomerRecord>(
   },
   { collection: 'qbo_customers', versionKey: false, minimize: false },
 );
-customerSchema.index({ connectionId: 1, crmContactId: 1 });
 customerSchema.index({ connectionId: 1, qboChangedAt: 1, _id: 1 });
+customerSchema.index({ connectionId: 1, 'match.email': 1 });
+customerSchema.index({ connectionId: 1, 'match.names': 1 });
 
 const transactionSchema = new Schema<QboTransactionRecord>(
   {
@@ -89,51 +96,8 @@ export function qboTransactionModel(db: Connection): Model<QboTransactionRecord>
   );
 }
 
-export type StoredFields = Record<string, string | null | Record<string, string | null>>;
-
-/** SyncFields as MongoDB can hold them: dotted names become nested objects. */
-export function storeFields(fields: SyncFields): StoredFields {
-  const stored: StoredFields = {};
-  for (const [name, value] of Object.entries(fields)) {
-    const [head, part] = name.split('.') as [string, string | undefined];
-    if (part === undefined) stored[head] = value;
-    else
-      stored[head] = {
-        ...((stored[head] as Record<string, string | null> | undefined) ?? {}),
-        [part]: value,
-      };
-  }
-  return stored;
-}
-
-export function loadFields(stored: StoredFields): SyncFields {
-  const fields: Record<string, string | null> = {};
-  for (const [head, value] of Object.entries(stored)) {
-    if (value !== null && typeof value === 'object') {
-      for (const [part, partValue] of Object.entries(value)) fields[`${head}.${part}`] = partValue;
-    } else fields[head] = value;
-  }
-  return fields as SyncFields;
-}
-
 export const customerKey = (connectionId: string, qboId: string): string =>
   `${connectionId}:Customer:${qboId}`;
 
-/**
- * Names the contact a projected customer is linked to, which is how QBO changes find their contact by `_id`; and,
- * after a write of ours, the time of the version QBO will announce back to us.
- */
-export async function markCustomerLinked(
-  db: Connection,
-  connectionId: string,
-  qboId: string,
-  crmContactId: string,
-  echoExpectedAt?: string,
-): Promise<void> {
-  await qboCustomerModel(db).updateOne(
-    { _id: customerKey(connectionId, qboId) },
-    { $set: { crmContactId, ...(echoExpectedAt ? { echoExpectedAt } : {}) } },
-  );
-}
 export const transactionKey = (connectionId: string, entity: string, qboId: string): string =>
   `${connectionId}:${entity}:${qboId}`;

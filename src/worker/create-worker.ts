@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Connection } from 'mongoose';
+import type { RetentionSettings } from '../db/retention';
 import { createActivities } from '../activities';
 import type { QboAccess } from '../activities/qbo-access';
 import type { Mailer } from '../email/mailer';
@@ -13,6 +14,7 @@ export interface WorkerDependencies {
   qbo: QboAccess;
   /** Sends follow-up emails; without it the email channel is skipped. */
   mailer?: Mailer;
+  retention?: RetentionSettings;
   /** A prebuilt bundle of src/workflows (see workflow-bundle.ts); without it the worker bundles them itself. */
   workflowBundlePath?: string;
 }
@@ -26,7 +28,12 @@ export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
     ...(deps.workflowBundlePath
       ? { workflowBundle: { codePath: deps.workflowBundlePath } }
       : { workflowsPath }),
-    activities: createActivities({ db: deps.db, qbo: deps.qbo, mailer: deps.mailer }),
+    activities: createActivities({
+      db: deps.db,
+      qbo: deps.qbo,
+      mailer: deps.mailer,
+      ...(deps.retention ? { retention: deps.retention } : {}),
+    }),
     // A crashed worker's sticky queue is abandoned after this long and its workflows move to a live worker.
     stickyQueueScheduleToStartTimeout: '3 seconds',
     shutdownGraceTime: '10 seconds',

@@ -1,11 +1,15 @@
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { loadConfig } from '../config';
+import { loadConfig, retentionSettings } from '../config';
+import { sweepExpired } from '../db/retention';
 import { connectMongo } from '../db/connect';
 import { Mailer, emailSettings } from '../email/mailer';
 import { createLogger, redactUri } from '../logger';
 import { stopWhenParentExits } from '../lifecycle';
 import { QboAccess, qboAccessSettings } from '../activities/qbo-access';
 import { createWorker } from './create-worker';
+
+/** How often the worker sweeps expired records itself (see src/db/retention.ts). */
+const retentionSweepMs = 60 * 60_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -26,8 +30,16 @@ async function main(): Promise<void> {
       db: mongo.connection,
       qbo: new QboAccess(mongo.connection, qboAccessSettings(config)),
       mailer,
+      retention: retentionSettings(config),
       workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,
     });
+    // MongoDB and the embedded server expire records by TTL; this does the same on a server that does not.
+    const retention = setInterval(() => {
+      sweepExpired(mongo.connection, new Date())
+        .then((swept) => Object.keys(swept).length > 0 && log.info({ swept }, 'expired records removed'))
+        .catch((error: unknown) => log.warn({ err: error }, 'retention sweep failed'));
+    }, retentionSweepMs);
+    retention.unref();
     log.info(
       {
         temporal: config.TEMPORAL_ADDRESS,

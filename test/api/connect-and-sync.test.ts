@@ -326,6 +326,8 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
     expect(patched.json.settings).toEqual({
       pollIntervalSeconds: 30,
       mappingPolicy: { notes: 'qbo-to-crm' },
+      conflictPolicy: {},
+      skewToleranceSeconds: 5,
     });
     // A field the policy keeps one way is never written to QBO; the others still are.
     const before = (await harness.request('GET', '/v1/contacts/crm-1')).json;

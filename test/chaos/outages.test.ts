@@ -1,4 +1,4 @@
-import { pendingEventModel } from '../../src/ingest/inbox';
+import { inboxModel } from '../../src/ingest/inbox';
 import { eventually } from '../support/env';
 import {
   ChaosStack,
@@ -88,7 +88,7 @@ describe('chaos: Temporal and the database stopped under load', () => {
         30_000,
       );
       await outage('Temporal', 'temporal', services.stopTemporal, services.startTemporal);
-      await outage('FerretDB', 'mongodb', services.stopMongo, services.startMongo);
+      await outage('MongoDB', 'mongodb', services.stopMongo, services.startMongo);
     } finally {
       await load.stop();
     }
@@ -97,7 +97,11 @@ describe('chaos: Temporal and the database stopped under load', () => {
     // Webhooks stored while the engine could not be told were applied later, none left waiting.
     expect(
       await eventually(
-        () => pendingEventModel(stack.mongo.connection).countDocuments({ realmId: company.realmId }),
+        () =>
+          inboxModel(stack.mongo.connection).countDocuments({
+            realmId: company.realmId,
+            'pendingFor.0': { $exists: true },
+          }),
         (count) => count === 0,
         30_000,
       ),

@@ -1,4 +1,4 @@
-import { syncEventModel } from '../../src/projections/crm';
+import { syncEventModel } from '../../src/history/sync-events';
 import { eventually } from '../support/env';
 import { ChaosStack, EditLoad, chaosRandom, say, type ConnectedCompany } from './support';
 

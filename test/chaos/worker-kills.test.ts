@@ -1,5 +1,5 @@
 import { connectionModel } from '../../src/db/models/connection';
-import { contactLinkModel } from '../../src/projections/crm';
+import { contactModel } from '../../src/contacts/model';
 import { qboCustomerModel, qboTransactionModel } from '../../src/projections/models';
 import { eventually } from '../support/env';
 import { ChaosStack, EditLoad, chaosRandom, say, type ConnectedCompany } from './support';
@@ -76,9 +76,9 @@ describe('chaos: worker processes SIGKILLed during a backfill and a two-way edit
       const before = await actions();
       await eventually(
         () =>
-          contactLinkModel(stack.mongo.connection).countDocuments({
+          contactModel(stack.mongo.connection).countDocuments({
             connectionId: busy.id,
-            syncedAt: { $gt: since },
+            'link.syncedAt': { $gt: since },
           }),
         (count) => count > 0,
         60_000,

@@ -5,9 +5,9 @@ import {
   loadContactSection,
   transactionPageSchema,
   type TransactionItem,
-} from '../../src/projections/contact-section';
+} from '../../src/contacts/section';
 import { applyTransactionDeleted } from '../../src/projections/apply';
-import { contactKey, contactLinkModel } from '../../src/projections/crm';
+import { contactKey, contactModel } from '../../src/contacts/model';
 import { seedBook, seededAt, today, type SeededBook } from './seed';
 
 describe('the contact QuickBooks section, read from the projections', () => {
@@ -150,13 +150,13 @@ describe('the contact QuickBooks section, read from the projections', () => {
         today,
       }),
     ).toBeNull();
-    const links = contactLinkModel(db());
+    const contacts = contactModel(db());
     const key = contactKey(book.connectionId, book.bakery.crmContactId);
-    await links.updateOne({ _id: key }, { $set: { deletedAt: seededAt } });
+    await contacts.updateOne({ _id: key }, { $set: { 'link.deletedAt': seededAt } });
     try {
       expect(await section(book.bakery.crmContactId)).toBeNull();
     } finally {
-      await links.updateOne({ _id: key }, { $unset: { deletedAt: 1 } });
+      await contacts.updateOne({ _id: key }, { $unset: { 'link.deletedAt': 1 } });
     }
     expect(await section(book.bakery.crmContactId)).not.toBeNull();
   });

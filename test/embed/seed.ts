@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import { connectionModel } from '../../src/db/models/connection';
 import { applyRecords, type ProjectedEntity } from '../../src/projections/apply';
-import { contactKey, contactLinkModel } from '../../src/projections/crm';
+import { seedLinkedContact } from '../support/contacts';
 import { salesLine, startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
 import { openTestDatabase, uniqueName, type TestDatabase } from '../support/env';
 
@@ -129,15 +129,7 @@ async function project(db: Connection, qbo: QboClient, connectionId: string): Pr
 }
 
 async function link(db: Connection, connectionId: string, crmContactId: string, qboCustomerId: string) {
-  await contactLinkModel(db).create({
-    _id: contactKey(connectionId, crmContactId),
-    connectionId,
-    crmContactId,
-    qboCustomerId,
-    snapshot: {},
-    linkedBy: 'email',
-    syncedAt: seededAt,
-  });
+  await seedLinkedContact(db, connectionId, crmContactId, qboCustomerId, seededAt);
 }
 
 export async function seedBook(): Promise<SeededBook> {

@@ -6,7 +6,7 @@ import {
   followUpModel,
   type FollowUpRecord,
 } from '../../src/followups/models';
-import { contactKey, contactLinkModel } from '../../src/projections/crm';
+import { seedLinkedContact } from '../support/contacts';
 import { onTransactionsApplied } from '../../src/followups/sync-hook';
 import { salesLine } from '../support/emulator';
 import { bouncingDomain, startFollowUpHarness, type FollowUpHarness } from './support';
@@ -69,15 +69,13 @@ describe('overdue reminders through Temporal, FerretDB, the emulator and SMTP', 
     ids.ninaInvoice = await invoice(ids.nina, 50);
     await harness.project();
     // Amy's customer is linked to a CRM contact, so her follow-ups and tags name it.
-    await contactLinkModel(harness.db.mongoose.connection).create({
-      _id: contactKey(harness.connectionId, 'crm-amy'),
-      connectionId: harness.connectionId,
-      crmContactId: 'crm-amy',
-      qboCustomerId: ids.amy,
-      snapshot: {},
-      linkedBy: 'email',
-      syncedAt: new Date(),
-    });
+    await seedLinkedContact(
+      harness.db.mongoose.connection,
+      harness.connectionId,
+      'crm-amy',
+      ids.amy,
+      new Date(),
+    );
     await harness.service.setPolicy(harness.accountId, harness.connectionId, {
       channels: { crm: true, email: true },
       email: { senderName: 'Acme Billing', linkTemplate: 'https://pay.example.com/{realmId}/invoice/{id}' },

@@ -114,7 +114,9 @@ describe('npm start: the local stack launcher', () => {
     const worker = children.find((pid) => commandOf(pid).includes('src/worker/main.ts'));
     expect(worker).toBeDefined();
     expect(children.some((pid) => commandOf(pid).includes('server start-dev'))).toBe(true);
-    expect(children.some((pid) => commandOf(pid).includes('qbosync.mongoserver.EmbeddedMongoServer'))).toBe(true);
+    expect(children.some((pid) => commandOf(pid).includes('qbosync.mongoserver.EmbeddedMongoServer'))).toBe(
+      true,
+    );
     expect(children.some((pid) => commandOf(pid).includes('src/emulator/main.ts'))).toBe(true);
 
     process.kill(worker!, 'SIGKILL');

@@ -14,7 +14,6 @@ import {
   type EventDraft,
   type OutboundEventRecord,
 } from '../../src/outbound/events';
-import { pendingDeliveryModel } from '../../src/outbound/pending';
 import { generateWebhookSecret, verifySignature } from '../../src/outbound/signing';
 import { KeyRing } from '../../src/security/encryption';
 import { searchAttributes } from '../../src/temporal/search-attributes';
@@ -28,6 +27,7 @@ import {
   uniqueName,
   type TestDatabase,
 } from '../support/env';
+import { unindexed, watchOperations } from '../support/query-plans';
 
 type Answer = number | 'hang';
 
@@ -42,16 +42,21 @@ interface Receiver {
   url: string;
   received: Received[];
   answers: Answer[];
+  /** Runs (and is waited for) before each answer. */
+  onRequest?: (() => Promise<unknown> | void) | undefined;
   close(): Promise<void>;
 }
 
 async function startReceiver(secret: string, clock: () => Date): Promise<Receiver> {
   const received: Received[] = [];
   const answers: Answer[] = [];
+  const receiver = {} as Receiver;
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', () => void answer());
+    const answer = async (): Promise<void> => {
+      await receiver.onRequest?.();
       const body = Buffer.concat(chunks).toString('utf8');
       const header = String(request.headers['qbosync-signature']);
       received.push({
@@ -59,13 +64,13 @@ async function startReceiver(secret: string, clock: () => Date): Promise<Receive
         body,
         verified: verifySignature(secret, body, header, clock()),
       });
-      const answer = answers.shift() ?? 200;
+      const status = answers.shift() ?? 200;
       // A hung endpoint never answers: only the sender's timeout ends the request.
-      if (answer !== 'hang') response.writeHead(answer).end();
-    });
+      if (status !== 'hang') response.writeHead(status).end();
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
+  return Object.assign(receiver, {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/crm/webhooks`,
     received,
     answers,
@@ -73,7 +78,7 @@ async function startReceiver(secret: string, clock: () => Date): Promise<Receive
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
-  };
+  });
 }
 
 describe('outbound webhooks: signed, retried, logged, and dispatched by a workflow', () => {
@@ -292,37 +297,18 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
     expect(owner.receiver.received).toHaveLength(1);
   });
 
-  /** The account's delivery queue, in delivery order: event ids, one per entry. */
+  /** The account's pending events, in the order the dispatcher sends them. */
   const queued = async (accountId: string) =>
-    (await pendingDeliveryModel(conn).find({ accountId }).lean())
-      .sort((a, b) => (a._id < b._id ? -1 : 1))
-      .map((entry) => entry.eventId);
+    (
+      await outboundEventModel(conn)
+        .find({ accountId, 'delivery.status': 'pending' })
+        .sort({ 'delivery.nextAttemptAt': 1, createdAt: 1, _id: 1 })
+        .lean()
+    ).map((event) => event._id);
 
-  /**
-   * Every operation on the growing collections, as the driver sees it. On FerretDB anything but an insert or an
-   * exact `{ _id }` filter decodes the whole collection, so the delivery path may do nothing else there.
-   */
-  async function watchGrowingCollections<T>(run: () => Promise<T>): Promise<{ result: T; ops: string[] }> {
-    const ops: string[] = [];
-    conn.set('debug', (collection: string, method: string, ...args: unknown[]) => {
-      if (collection !== 'outbound_events' && collection !== 'webhook_attempts') return;
-      const filter = args[0] as Record<string, unknown> | undefined;
-      const byId =
-        filter !== undefined && Object.keys(filter).join() === '_id' && typeof filter._id === 'string';
-      ops.push(
-        method.startsWith('insert')
-          ? `${collection}.insert`
-          : `${collection}.${method}(${byId ? '_id' : JSON.stringify(filter)})`,
-      );
-    });
-    try {
-      return { result: await run(), ops };
-    } finally {
-      conn.set('debug', false);
-    }
-  }
+  const growing = ['outbound_events', 'webhook_attempts'];
 
-  it('keeps only undelivered events in the queue, delivers them in order, and reads history by _id only', async () => {
+  it('delivers pending events oldest first, retries a failed one later, and reads only through indexes', async () => {
     const { accountId, receiver } = await accountWithReceiver();
     // Recorded newest first: the order is the events' time, not the order they were stored in.
     const base = clock().getTime();
@@ -338,19 +324,16 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
     const inOrder = recorded.map((event) => event._id);
     expect(await queued(accountId)).toEqual(inOrder);
 
-    // A process's first run adopts events left pending before the queue existed (one scan, once): done here.
-    await deliver(accountId, { batchSize: 0 });
-
     // The first of them fails once; the others go out in order meanwhile, two per run.
     receiver.answers.push(500);
-    const { result: first, ops } = await watchGrowingCollections(() =>
+    const { result: first, operations } = await watchOperations(conn, growing, () =>
       deliver(accountId, { batchSize: 2, random: () => 0.5 }),
     );
     // The third is due but over the batch: the dispatcher goes again at once.
     expect(first).toEqual({ delivered: 1, failed: 1, nextDueAt: new Date(base).toISOString() });
-    expect(ops.every((op) => op.endsWith('.insert') || op.endsWith('(_id)'))).toBe(true);
-    expect(ops).toContain('outbound_events.findOne(_id)');
-    expect(await queued(accountId)).toEqual([inOrder[0], inOrder[2]]);
+    expect(operations.length).toBeGreaterThan(0);
+    expect(await unindexed(conn, operations)).toEqual([]);
+    expect(await queued(accountId)).toEqual([inOrder[2], inOrder[0]]);
 
     expect(await deliver(accountId, { batchSize: 2 })).toEqual({
       delivered: 1,
@@ -370,7 +353,7 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
     for (const id of inOrder) expect((await stored(id))?.delivery.status).toBe('delivered');
   });
 
-  it('records each event once with one insert, and never queues one that was sent already', async () => {
+  it('records each event once with one insert, and never sends one that was sent already', async () => {
     const { accountId, receiver } = await accountWithReceiver();
     const draft = (key: string): EventDraft => ({
       accountId,
@@ -380,37 +363,27 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
       dedupeKey: `${accountId}:${key}`,
       data: { key },
     });
-    const { result: firstRun, ops } = await watchGrowingCollections(() =>
+    const { result: firstRun, operations } = await watchOperations(conn, growing, () =>
       recordEvents(conn, [draft('a'), draft('b'), draft('a')], { hasEndpoint: true, now: clock() }),
     );
     expect(firstRun.map((event) => event._id)).toEqual([eventId(draft('a')), eventId(draft('b'))]);
-    expect(ops).toEqual(['outbound_events.insert', 'outbound_events.findOne(_id)']);
+    expect(operations.map((operation) => `${operation.collection}.${operation.method}`)).toEqual([
+      'outbound_events.insertMany',
+    ]);
     expect(await queued(accountId)).toHaveLength(2);
 
-    // A replay stores nothing and queues nothing twice.
+    // A replay stores nothing twice.
     const again = await recordEvents(conn, [draft('b'), draft('c')], { hasEndpoint: true, now: clock() });
     expect(again.map((event) => event._id)).toEqual([eventId(draft('c'))]);
-    expect((await queued(accountId)).sort()).toEqual(
-      [draft('a'), draft('b'), draft('c')].map(eventId).sort(),
-    );
-
     expect(await deliver(accountId)).toEqual({ delivered: 3, failed: 0 });
-    expect(await queued(accountId)).toEqual([]);
-    // Replayed after delivery: not new, not queued, not sent again.
+    // Replayed after delivery: not new, not pending, not sent again.
     expect(await recordEvents(conn, [draft('a')], { hasEndpoint: true, now: clock() })).toEqual([]);
     expect(await queued(accountId)).toEqual([]);
     expect(await deliver(accountId)).toEqual({ delivered: 0, failed: 0 });
     expect(receiver.received).toHaveLength(3);
-
-    // A run that stored its event but stopped before queuing it is repaired by its retry.
-    const [stranded] = await recordEvents(conn, [draft('d')], { hasEndpoint: true, now: clock() });
-    await pendingDeliveryModel(conn).deleteMany({ accountId });
-    expect(await recordEvents(conn, [draft('d')], { hasEndpoint: true, now: clock() })).toEqual([]);
-    expect(await queued(accountId)).toEqual([stranded!._id]);
-    expect(await deliver(accountId)).toEqual({ delivered: 1, failed: 0 });
   });
 
-  it('collapses a redelivery request with a pending retry into one attempt, and empties the queue', async () => {
+  it('collapses a redelivery request with a pending retry into one attempt', async () => {
     const { accountId, receiver } = await accountWithReceiver();
     const [event] = await record(accountId, ['twice-asked']);
     receiver.answers.push(503);
@@ -418,10 +391,27 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
     expect(await queued(accountId)).toEqual([event!._id]);
 
     expect(await redeliver(conn, accountId, event!._id, clock())).toBe(true);
-    expect(await queued(accountId)).toEqual([event!._id, event!._id]);
+    expect(await queued(accountId)).toEqual([event!._id]);
     expect(await deliver(accountId)).toEqual({ delivered: 1, failed: 0 });
     expect(await queued(accountId)).toEqual([]);
     expect(receiver.received).toHaveLength(2);
+  });
+
+  it('keeps a redelivery requested while an attempt of the same event is under way', async () => {
+    const { accountId, receiver } = await accountWithReceiver();
+    const [event] = await record(accountId, ['asked-mid-flight']);
+    // The endpoint takes the first attempt, and the CRM asks for the event again before the answer is recorded.
+    let requested: Promise<boolean> | undefined;
+    receiver.onRequest = () => (requested ??= redeliver(conn, accountId, event!._id, clock()));
+    // Delivered, and due again at once.
+    expect(await deliver(accountId)).toEqual({ delivered: 1, failed: 0, nextDueAt: clock().toISOString() });
+    expect(await requested).toBe(true);
+    receiver.onRequest = undefined;
+    // The request stands: the event is pending again, and goes out once more.
+    expect((await stored(event!._id))?.delivery.status).toBe('pending');
+    expect(await deliver(accountId)).toEqual({ delivered: 1, failed: 0 });
+    expect(receiver.received).toHaveLength(2);
+    expect((await stored(event!._id))?.delivery.status).toBe('delivered');
   });
 
   describe('the dispatcher workflow, on a worker from createWorker()', () => {
@@ -491,10 +481,12 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
         (found) => found?.delivery.status === 'delivered',
       );
       expect(done?.delivery.status).toBe('delivered');
-      await eventually(
-        () => queued(accountId),
-        (ids) => ids.length === 0,
-      );
+      expect(
+        await eventually(
+          () => queued(accountId),
+          (ids) => ids.length === 0,
+        ),
+      ).toEqual([]);
       expect(Date.now() - asked).toBeLessThan(10_000);
       expect((await listAttempts(conn, accountId, late!._id)).map((attempt) => attempt.statusCode)).toEqual([
         503, 200,

@@ -54,7 +54,7 @@ const verifierToken = 'verifier-for-api-tests';
  */
 export async function startApiHarness(): Promise<ApiHarness> {
   const keys = new KeyRing([{ version: 'v1', key: randomBytes(32) }]);
-  const emulator = await startTestEmulator({ startAt: new Date() });
+  const emulator = await startTestEmulator({ startAt: new Date(), runningClock: true });
   const db = await openTestDatabase('api');
   const conn = db.mongoose.connection;
   const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });

@@ -94,11 +94,14 @@ export interface TestEmulator {
   close(): Promise<void>;
 }
 
-/** An emulator in this process on a free loopback port, on a manual clock; tests talk to it over HTTP only. */
+/**
+ * An emulator in this process on a free loopback port, on a manual clock (`runningClock`: one that also moves with
+ * real time); tests talk to it over HTTP only.
+ */
 export async function startTestEmulator(
-  options: EmulatorOptions & { startAt?: Date } = {},
+  options: EmulatorOptions & { startAt?: Date; runningClock?: boolean } = {},
 ): Promise<TestEmulator> {
-  const clock = new ManualClock(options.startAt ?? '2026-03-02T17:00:00Z');
+  const clock = new ManualClock(options.startAt ?? '2026-03-02T17:00:00Z', options.runningClock);
   // Intuit's real throttles would slow every suite down; the rate-limit tests set them explicitly.
   const limits = { perSecond: 10_000, perMinute: 100_000, ...options.limits };
   const emulator = new QboEmulator({

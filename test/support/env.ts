@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { Mongoose } from 'mongoose';
@@ -56,16 +57,24 @@ export async function openTemporalClient(): Promise<{ client: Client; close(): P
   return { client: new Client({ connection }), close: () => connection.close() };
 }
 
-/** Polls `read` until `accept` holds or `timeoutMs` passes; returns the last value read. */
+/**
+ * Polls `read` until `accept` holds, and returns that value. Throws when `timeoutMs` passes first, with the last
+ * value read, so a wait that never ends says what it saw instead of letting a later assertion pass or fail blindly.
+ */
 export async function eventually<T>(
   read: () => Promise<T>,
   accept: (value: T) => boolean,
   timeoutMs = 20_000,
+  what = 'the condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
-    if (accept(value) || Date.now() > deadline) return value;
+    if (accept(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${inspect(value, { depth: 6, breakLength: 120 })}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -40,7 +40,7 @@ export interface SyncHarnessOptions {
   /** Extra fields on the stored connection (e.g. a CDC cursor). */
   connection?: (emulator: TestEmulator) => Partial<ConnectionRecord>;
   /** Run before the workflow starts (e.g. to create data that setup matching should find). */
-  beforeStart?: (qbo: QboClient) => Promise<void>;
+  beforeStart?: (qbo: QboClient, emulator: TestEmulator) => Promise<void>;
 }
 
 /**
@@ -50,7 +50,8 @@ export interface SyncHarnessOptions {
  */
 export async function startSyncHarness(options: SyncHarnessOptions = {}): Promise<SyncHarness> {
   const keys = new KeyRing([{ version: 'v1', key: randomBytes(32) }]);
-  const emulator = await startTestEmulator({ startAt: new Date() });
+  // QBO's times move with the CRM's: the merge compares them.
+  const emulator = await startTestEmulator({ startAt: new Date(), runningClock: true });
   const db = await openTestDatabase('sync');
   const company = await emulator.admin('POST', '/companies', { companyName: 'Sync Co', ...options.company });
   const tokens = await emulator.admin('POST', `/companies/${company.json.realmId}/tokens`, {});
@@ -93,7 +94,7 @@ export async function startSyncHarness(options: SyncHarnessOptions = {}): Promis
     await emulator.admin('PUT', `/companies/${qbo.realmId}/webhook`, { url, verifierToken });
   }
 
-  await options.beforeStart?.(qbo);
+  await options.beforeStart?.(qbo, emulator);
   await startConnectionWorkflow(
     temporal,
     { _id: connectionId, realmId: qbo.realmId, accountId: 'acct_sync' },

@@ -1,6 +1,7 @@
 import { deleteContact, readContact, storeContact } from '../../src/contacts/service';
 import { connectionModel } from '../../src/db/models/connection';
-import { contactKey, contactLinkModel, syncEventModel } from '../../src/projections/crm';
+import { syncEventModel } from '../../src/history/sync-events';
+import { linkOf as storedLink } from '../support/contacts';
 import { toSyncFields, type SyncFields } from '../../src/sync/fields';
 import { contactsChangedSignal } from '../../src/workflows/connection-messages';
 import type { QboClient, TestEmulator } from '../support/emulator';
@@ -19,11 +20,14 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       pollIntervalSeconds: 3600,
       // A backfill projects the existing customer, so setup matching can find it.
       backfill: true,
-      beforeStart: async (client) => {
+      beforeStart: async (client, qboEmulator) => {
+        // Last changed in QBO an hour ago: the CRM's edit at the first link is clearly the more recent.
+        qboEmulator.clock.set(new Date(Date.now() - 3_600_000));
         await client.create('Customer', {
           DisplayName: 'Existing Person',
           PrimaryEmailAddr: { Address: 'existing@example.com' },
         });
+        qboEmulator.clock.set(new Date());
       },
     });
     ({ emulator, db, qbo, connectionId } = harness);
@@ -52,8 +56,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
     );
     await harness.workflow().signal(contactsChangedSignal, { crmContactIds: [crmContactId] });
   }
-  const linkOf = (crmContactId: string) =>
-    contactLinkModel(db.mongoose.connection).findById(contactKey(connectionId, crmContactId)).lean();
+  const linkOf = (crmContactId: string) => storedLink(db.mongoose.connection, connectionId, crmContactId);
   const customerNamed = async (name: string) =>
     (await qbo.query(`select * from Customer where DisplayName = '${name}'`)).json.QueryResponse.Customer ??
     [];
@@ -101,7 +104,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
     });
     const link = await eventually(
       () => linkOf('c-existing'),
-      (found) => found?.qboSyncToken !== undefined && found.syncedAt.getTime() > 0,
+      (found) => found?.qboSyncToken !== undefined && Boolean(found.syncedAt),
       5000,
     );
     expect(link?.linkedBy).toBe('email');
@@ -269,7 +272,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
     await putContact('c-race', race);
     const link = await eventually(
       () => linkOf('c-race'),
-      (found) => (found?.syncedAt.getTime() ?? 0) > 0,
+      (found) => Boolean(found?.syncedAt),
       10_000,
     );
     const realmFaults = (faults: Record<string, unknown>) =>
@@ -311,7 +314,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
     await putContact('c-lost', lost);
     await eventually(
       () => linkOf('c-lost'),
-      (found) => (found?.syncedAt.getTime() ?? 0) > 0,
+      (found) => Boolean(found?.syncedAt),
       10_000,
     );
     await emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, { dropResponsesAfterCommit: 2 });

@@ -1,4 +1,4 @@
-import type { ContactSection, TransactionItem } from '../../projections/contact-section';
+import type { ContactSection, TransactionItem } from '../../contacts/section';
 import type { LiveTransactionStatus, TransactionType } from '../../sync/transactions';
 import { httpsUrl, markup, type Interpolation, type SafeHtml } from '../../html/markup';
 import { externalLinkIcon, quickBooksIcon, renderPage } from './page';

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { projectionContext } from '../../activities/projection-context';
 import { connectionModel } from '../../db/models/connection';
-import { loadContactSection } from '../../projections/contact-section';
+import { loadContactSection } from '../../contacts/section';
 import { embedHeaders } from './page';
 import { renderContactPanel, renderProblemPage } from './panel';
 import { assertEmbedSecret, verifyEmbedToken } from './token';

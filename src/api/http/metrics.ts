@@ -2,13 +2,15 @@ import express, { type RequestHandler, type Router } from 'express';
 import type { Connection as MongoConnection } from 'mongoose';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { connectionModel } from '../../db/models/connection';
-import { outboundEventModel } from '../../outbound/events';
-import { liveContactStates } from '../../projections/crm';
+import { outboundEventModel, type DeliveryStatus } from '../../outbound/events';
+
+const deliveryStatuses: DeliveryStatus[] = ['pending', 'delivered', 'failed', 'no_endpoint'];
+import { countContacts } from '../../contacts/store';
 
 /**
  * Prometheus metrics at `/metrics`: the process, every request by route and status, and the state of the data
- * (connections by status, contacts by sync state, events waiting for delivery), read from MongoDB at scrape time
- * so every API replica reports the same truth.
+ * (connections by status, contacts by sync state, events by delivery status), counted by MongoDB at scrape time
+ * (indexed counts, never a read of every record) so every API replica reports the same truth.
  */
 export function createMetrics(db: () => Promise<MongoConnection>): {
   middleware: RequestHandler;
@@ -48,14 +50,16 @@ export function createMetrics(db: () => Promise<MongoConnection>): {
   grouped('qbo_sync_connections', 'Connections by status.', 'status', (database) =>
     connectionModel(database).aggregate([{ $group: { _id: '$status', n: { $sum: 1 } } }]),
   );
-  grouped('qbo_sync_contacts', 'Live CRM contacts by sync state.', 'state', async (database) => {
-    const counts = new Map<string, number>();
-    for (const { state } of await liveContactStates(database, {}))
-      counts.set(state, (counts.get(state) ?? 0) + 1);
-    return [...counts].map(([state, n]) => ({ _id: state, n }));
-  });
+  grouped('qbo_sync_contacts', 'CRM contacts by sync state.', 'state', async (database) =>
+    Object.entries(await countContacts(database)).map(([state, n]) => ({ _id: state, n })),
+  );
   grouped('qbo_sync_outbound_events', 'Events for CRMs by delivery status.', 'delivery', (database) =>
-    outboundEventModel(database).aggregate([{ $group: { _id: '$delivery.status', n: { $sum: 1 } } }]),
+    Promise.all(
+      deliveryStatuses.map(async (status) => ({
+        _id: status,
+        n: await outboundEventModel(database).countDocuments({ 'delivery.status': status }),
+      })),
+    ),
   );
 
   const middleware: RequestHandler = (req, res, next) => {

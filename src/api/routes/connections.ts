@@ -1,14 +1,14 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { ConnectFlowError, ConnectionService } from '../../connections/service';
+import { contactModel } from '../../contacts/model';
 import {
   connectionModel,
-  connectionSideState,
-  loadMappingPolicy,
+  settingsOf,
+  tokenHealth,
   type ConnectionRecord,
-  type ConnectionSideState,
+  type TokenHealth,
 } from '../../db/models/connection';
-import { contactLinkModel } from '../../projections/crm';
 import { qboCustomerModel, qboTransactionModel } from '../../projections/models';
 import { connectionWorkflowId } from '../../temporal/connection-workflows';
 import { statusQuery, type ConnectionWorkflowStatus } from '../../workflows/connection-messages';
@@ -17,7 +17,7 @@ import { ApiProblem, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
-import { mappingPolicySchema } from './schemas';
+import { conflictPolicySchema, mappingPolicySchema } from './schemas';
 
 const connectionSchema = z
   .object({
@@ -29,7 +29,12 @@ const connectionSchema = z
     statusReason: z.string().nullable(),
     homeCurrency: z.string().nullable(),
     multiCurrency: z.boolean(),
-    settings: z.object({ pollIntervalSeconds: z.number().int(), mappingPolicy: mappingPolicySchema }),
+    settings: z.object({
+      pollIntervalSeconds: z.number().int(),
+      mappingPolicy: mappingPolicySchema,
+      conflictPolicy: conflictPolicySchema,
+      skewToleranceSeconds: z.number(),
+    }),
     backfill: z
       .object({
         status: z.enum(['running', 'done']),
@@ -69,7 +74,7 @@ const connectionDetailSchema = connectionSchema
 
 type ConnectionJson = z.infer<typeof connectionSchema>;
 
-function connectionJson(connection: ConnectionRecord, side: ConnectionSideState): ConnectionJson {
+function connectionJson(connection: ConnectionRecord, tokens: TokenHealth | null): ConnectionJson {
   const iso = (date: Date | undefined): string | null => date?.toISOString() ?? null;
   return {
     id: connection._id,
@@ -80,10 +85,7 @@ function connectionJson(connection: ConnectionRecord, side: ConnectionSideState)
     statusReason: connection.statusReason ?? null,
     homeCurrency: connection.homeCurrency ?? null,
     multiCurrency: connection.multiCurrency ?? false,
-    settings: {
-      pollIntervalSeconds: connection.settings?.pollIntervalSeconds ?? 60,
-      mappingPolicy: loadMappingPolicy(connection.settings?.mappingPolicy),
-    },
+    settings: settingsOf(connection),
     backfill: connection.backfill
       ? {
           status: connection.backfill.status,
@@ -94,12 +96,12 @@ function connectionJson(connection: ConnectionRecord, side: ConnectionSideState)
         }
       : null,
     lastPolledAt: iso(connection.lastPolledAt),
-    lastWebhookAt: iso(side.lastWebhookAt ?? undefined),
-    tokens: side.tokens
+    lastWebhookAt: iso(connection.lastWebhookAt),
+    tokens: tokens
       ? {
-          accessExpiresAt: side.tokens.accessExpiresAt.toISOString(),
-          refreshExpiresAt: side.tokens.refreshExpiresAt.toISOString(),
-          lastRefreshedAt: side.tokens.refreshedAt.toISOString(),
+          accessExpiresAt: tokens.accessExpiresAt.toISOString(),
+          refreshExpiresAt: tokens.refreshExpiresAt.toISOString(),
+          lastRefreshedAt: tokens.refreshedAt.toISOString(),
         }
       : null,
     createdAt: connection.createdAt.toISOString(),
@@ -133,7 +135,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
   const owned = (accountId: string, id: string): Promise<ConnectionRecord> =>
     ownedConnection(services, accountId, id);
   const view = async (connection: ConnectionRecord): Promise<ConnectionJson> =>
-    connectionJson(connection, await connectionSideState(await services.db(), connection));
+    connectionJson(connection, await tokenHealth(await services.db(), connection._id));
 
   routes.add({
     method: 'post',
@@ -270,7 +272,11 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
       const db = await services.db();
       const [customers, linkedContacts, transactions, workflow] = await Promise.all([
         qboCustomerModel(db).countDocuments({ connectionId: connection._id }),
-        contactLinkModel(db).countDocuments({ connectionId: connection._id, deletedAt: { $exists: false } }),
+        contactModel(db).countDocuments({
+          connectionId: connection._id,
+          state: { $ne: 'deleted' },
+          linkKey: { $exists: true },
+        }),
         qboTransactionModel(db).countDocuments({ connectionId: connection._id }),
         workflowStatus(services, connection._id),
       ]);
@@ -302,6 +308,13 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
       .object({
         pollIntervalSeconds: z.number().int().min(10).max(3600).optional(),
         mappingPolicy: mappingPolicySchema.optional(),
+        conflictPolicy: conflictPolicySchema.optional(),
+        skewToleranceSeconds: z
+          .number()
+          .min(0)
+          .max(3600)
+          .optional()
+          .describe('Changes this close in time are simultaneous, and QBO wins them; default 5.'),
       })
       .strict(),
     responses: { 200: { description: 'The connection with its new settings.', schema: connectionSchema } },

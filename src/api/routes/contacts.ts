@@ -21,9 +21,9 @@ import {
   maxTransactionPageSize,
   transactionPageSchema,
   transactionTypeSchema,
-} from '../../projections/contact-section';
-import { loadFields } from '../../projections/models';
-import { linkMethods } from '../../projections/crm';
+} from '../../contacts/section';
+import { linkMethods } from '../../contacts/model';
+import { loadFields } from '../../db/field-maps';
 import { toSyncFields } from '../../sync/fields';
 import { connectionWorkflowId } from '../../temporal/connection-workflows';
 import { formatQboDate } from '../../time/zoned-time';
@@ -51,6 +51,18 @@ const contactSchema = z
       .nullable(),
     sync: z.object({
       state: z.enum(['pending', 'synced', 'rejected', 'deleted']),
+      clampedUpdatedAt: z
+        .string()
+        .nullable()
+        .describe(
+          'The `updatedAt` the CRM sent when it was ahead of our clock by more than the skew tolerance: the ' +
+            'contact is ordered by the time we received it instead.',
+        ),
+      heldFields: z
+        .array(z.string())
+        .describe(
+          'Fields held for a person to decide (conflict policy `manual`): see `GET /v1/sync-events`.',
+        ),
       lastEvent: z
         .object({
           kind: z.string(),
@@ -98,7 +110,14 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
       return await work();
     } catch (error) {
       if (error instanceof ContactProblem)
-        throw new ApiProblem(contactProblems[error.code], error.code, error.message, error.field);
+        throw new ApiProblem(
+          contactProblems[error.code],
+          error.code,
+          error.choices
+            ? `${error.message}: ${error.choices.map((choice) => `${choice.id} (${choice.companyName ?? 'unnamed'})`).join(', ')}`
+            : error.message,
+          error.field,
+        );
       throw error;
     }
   }
@@ -178,6 +197,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
             ...(body.qboCustomerId ? { qboCustomerId: body.qboCustomerId } : {}),
           },
           services.now(),
+          services.retention,
         );
         await tellWorkflow(connection, params.crmContactId);
         return { status: 202, body: await existing(connection, params.crmContactId) };

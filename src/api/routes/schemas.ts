@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { addressParts } from '../../sync/fields';
-import { directions } from '../../sync/mapping-policy';
+import { conflictPolicies, directions } from '../../sync/mapping-policy';
 import { syncFieldNames } from '../../sync/fields';
 
 /** Request and response shapes shared by several routes; each is one OpenAPI component. */
@@ -48,6 +48,13 @@ export const connectionIdQuery = z
 export const mappingPolicySchema = z.partialRecord(z.enum(syncFieldNames), z.enum(directions)).meta({
   id: 'MappingPolicy',
   description: 'Per-field direction: `both` (default), `qbo-to-crm`, `crm-to-qbo` or `none`.',
+});
+
+export const conflictPolicySchema = z.partialRecord(z.enum(syncFieldNames), z.enum(conflictPolicies)).meta({
+  id: 'ConflictPolicy',
+  description:
+    'Per-field rule for a change made on both sides: `most_recent` (default: the later change wins, QBO within ' +
+    'the skew tolerance), `qbo_wins`, `crm_wins`, or `manual` (held for a person in the conflict inbox).',
 });
 
 export const isoTime = z.iso.datetime({ offset: true });

@@ -1,17 +1,17 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Types } from 'mongoose';
 import { z } from 'zod';
+import { contactKey, contactModel, type ContactRecord } from '../../contacts/model';
+import { readContactRecord, recordDecision } from '../../contacts/store';
 import { connectionModel, type ConnectionRecord } from '../../db/models/connection';
+import { defaultRetention } from '../../db/retention';
 import { connectionHealth } from '../../health/connection-health';
 import {
-  contactKey,
-  crmContactModel,
-  liveContactStates,
-  readMergedContact,
+  markConflictResolved,
+  syncEventKinds,
   syncEventModel,
-  type SyncEventRecord,
-} from '../../projections/crm';
-import { storeFields } from '../../projections/models';
+  type StoredSyncEvent,
+} from '../../history/sync-events';
 import { isSyncFieldName } from '../../sync/fields';
 import { connectionWorkflowId } from '../../temporal/connection-workflows';
 import { contactsChangedSignal } from '../../workflows/connection-messages';
@@ -21,17 +21,7 @@ import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
 
-const kinds = [
-  'linked',
-  'relinked',
-  'unlinked',
-  'created',
-  'updated_qbo',
-  'updated_crm',
-  'conflict',
-  'rejected',
-  'contact_deleted',
-] as const satisfies readonly SyncEventRecord['kind'][];
+const kinds = syncEventKinds;
 
 /** Where the change came from: the CRM (written to QBO), QuickBooks (merged into the contact), or both (a conflict). */
 const sourceOf: Record<(typeof kinds)[number], 'crm' | 'qbo' | 'both' | 'sync'> = {
@@ -60,12 +50,15 @@ const syncEventSchema = z
       .record(z.string(), z.unknown())
       .describe('Changes as `{ field, from, to }`, conflict values, or the problems QBO’s rules found.'),
     lagMs: z.number().nullable(),
-    resolution: z.object({ choice: z.enum(['qbo', 'crm']), at: z.string() }).nullable(),
+    resolution: z
+      .object({ choice: z.enum(['qbo', 'crm']), at: z.string() })
+      .nullable()
+      .describe('For a conflict a person decided: the side chosen (the value applied is in `detail`).'),
     at: z.string(),
   })
   .meta({ id: 'SyncEvent' });
 
-type StoredEvent = SyncEventRecord & { _id: Types.ObjectId };
+type StoredEvent = StoredSyncEvent;
 
 function statusOf(event: StoredEvent): z.infer<typeof syncEventSchema>['status'] {
   if (event.kind === 'rejected') return 'failed';
@@ -236,13 +229,18 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
     },
     handler: async ({ auth, params, body }) => {
       const connection = await owned(auth.accountId, params.id);
-      const contacts = await liveContactStates(await services.db(), {
-        connectionId: connection._id,
-        crmContactIds: body.crmContactIds,
-      });
-      const queued = contacts
-        .filter((contact) => body.crmContactIds || contact.state !== 'synced')
-        .map((contact) => contact.crmContactId);
+      const contacts = await contactModel(await services.db())
+        .find(
+          body.crmContactIds
+            ? {
+                _id: { $in: body.crmContactIds.map((id) => contactKey(connection._id, id)) },
+                state: { $ne: 'deleted' },
+              }
+            : { connectionId: connection._id, state: { $in: ['pending', 'rejected'] } },
+          { crmContactId: 1 },
+        )
+        .lean<Pick<ContactRecord, 'crmContactId'>[]>();
+      const queued = contacts.map((contact) => contact.crmContactId);
       if (body.crmContactIds) {
         const missing = body.crmContactIds.find((id) => !queued.includes(id));
         if (missing !== undefined) throw notFound('contact', missing);
@@ -256,38 +254,52 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
     method: 'post',
     path: '/v1/sync-events/{id}/resolve',
     tag: 'Sync history',
-    summary: 'Decide a conflict: keep QuickBooks’ value (as applied), or write the CRM’s value to QuickBooks',
+    summary: 'Decide a conflict: apply QuickBooks’ value or the CRM’s, on both sides',
+    description:
+      'For a conflict the rules decided, choosing the side that lost writes its value to the other side; for one ' +
+      'held for a person (`manual`), the chosen value is written and the field syncs again. The event records the ' +
+      'choice and the value applied.',
     params: z.object({ id: z.string().regex(/^[0-9a-f]{24}$/, 'is not a sync event id') }).strict(),
     body: z.object({ choice: z.enum(['qbo', 'crm']) }).strict(),
-    problems: ['conflict_resolved'],
+    problems: ['conflict_resolved', 'connection_inactive'],
     responses: { 200: { description: 'The resolved conflict.', schema: syncEventSchema } },
     handler: async ({ auth, params, body }) => {
       const db = await services.db();
-      const events = syncEventModel(db);
-      const event = await events.findById(params.id).lean<StoredEvent>();
+      const event = await syncEventModel(db).findById(params.id).lean<StoredEvent>();
       const connectionIds = await accountConnections(auth.accountId);
       if (!event || event.kind !== 'conflict' || !connectionIds.includes(event.connectionId))
         throw notFound('conflict', params.id);
       if (event.resolution)
         throw new ApiProblem(409, 'conflict_resolved', `already resolved: ${event.resolution.choice} kept`);
+      const detail = (event.detail ?? {}) as {
+        applied?: string | null;
+        qboValue?: string | null;
+        crmValue?: string | null;
+      };
+      const field = event.fields?.[0];
       const now = services.now();
-      if (body.choice === 'crm') {
+      if (detail.applied !== body.choice) {
         const connection = await owned(auth.accountId, event.connectionId);
-        const field = event.fields?.[0];
-        const crmValue = (event.detail as { crmValue?: string | null } | undefined)?.crmValue ?? null;
-        const contact = await readMergedContact(db, contactKey(connection._id, event.crmContactId ?? ''));
-        if (!contact || field === undefined || !isSyncFieldName(field))
+        const contact = await readContactRecord(db, contactKey(connection._id, event.crmContactId ?? ''));
+        if (!contact?.link || field === undefined || !isSyncFieldName(field))
           throw notFound('contact of conflict', params.id);
-        // The CRM's value becomes the contact's newest version: the merge then sees it as one-sided and writes it.
-        const fields = { ...contact.fields, [field]: crmValue };
-        await crmContactModel(db).updateOne(
-          { _id: contact.record._id },
-          { $set: { fields: storeFields(fields), updatedAt: now.toISOString(), receivedAt: now } },
-        );
-        await queueContacts(connection, [contact.record.crmContactId]);
+        // The next merge applies the chosen side's value to both sides.
+        await recordDecision(db, contact, contact.link.qboCustomerId, field, {
+          side: body.choice,
+          value: (body.choice === 'qbo' ? detail.qboValue : detail.crmValue) ?? null,
+        });
+        await queueContacts(connection, [contact.crmContactId]);
       }
-      await events.updateOne({ _id: event._id }, { $set: { resolution: { choice: body.choice, at: now } } });
-      return { status: 200, body: eventJson({ ...event, resolution: { choice: body.choice, at: now } }) };
+      const appliedValue = (body.choice === 'qbo' ? detail.qboValue : detail.crmValue) ?? null;
+      const resolved = await markConflictResolved(
+        db,
+        event._id,
+        { choice: body.choice, appliedValue },
+        now,
+        (services.retention ?? defaultRetention).syncEventDays,
+      );
+      if (!resolved) throw new ApiProblem(409, 'conflict_resolved', 'already resolved');
+      return { status: 200, body: eventJson(resolved) };
     },
   });
 }

@@ -1,8 +1,12 @@
+import { loadFieldMap } from '../field-maps';
 import { sealedSchema } from '../sealed-schema';
 import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
-import { isDuplicateKey } from '../claims';
 import type { Sealed } from '../../security/encryption';
-import type { MappingPolicy } from '../../sync/mapping-policy';
+import {
+  defaultSkewToleranceSeconds,
+  type ConflictPolicies,
+  type MappingPolicy,
+} from '../../sync/mapping-policy';
 
 export type ConnectionStatus = 'active' | 'needs_reauth' | 'disconnected';
 
@@ -22,28 +26,27 @@ export interface ConnectionSettings {
   pollIntervalSeconds: number;
   /** Per-field direction overrides; fields not named sync both ways. */
   mappingPolicy: MappingPolicy;
+  /** Per-field conflict policies; fields not named go to the most recent change. */
+  conflictPolicy: ConflictPolicies;
+  /** Changes this close in time are simultaneous (and QBO wins); also how far ahead a CRM clock may run. */
+  skewToleranceSeconds: number;
+}
+
+/** A connection's settings as the engine uses them, with the defaults filled in. */
+export function settingsOf(connection: Pick<ConnectionRecord, 'settings'>): ConnectionSettings {
+  const stored = connection.settings;
+  return {
+    pollIntervalSeconds: stored?.pollIntervalSeconds ?? 60,
+    mappingPolicy: loadFieldMap(stored?.mappingPolicy),
+    conflictPolicy: loadFieldMap(stored?.conflictPolicy),
+    skewToleranceSeconds: stored?.skewToleranceSeconds ?? defaultSkewToleranceSeconds,
+  };
 }
 
 /**
- * FerretDB refuses '.' in stored field names, and address fields are named `billingAddress.line1`: the policy is
- * stored with '/' in their place, and turned back when read.
- */
-export function storeMappingPolicy(policy: MappingPolicy): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(policy).map(([field, direction]) => [field.replace(/\./g, '/'), direction]),
-  );
-}
-
-export function loadMappingPolicy(stored: Record<string, string> | undefined): MappingPolicy {
-  return Object.fromEntries(
-    Object.entries(stored ?? {}).map(([field, direction]) => [field.replace(/\//g, '.'), direction]),
-  );
-}
-
-/**
- * A CRM account's link to one QuickBooks company. FerretDB 1.x rewrites a whole document on every update, so two
- * writers of one document can lose each other's fields; what other processes write while the workflow runs (the
- * OAuth tokens, the time of the last webhook) lives in documents of its own, keyed by the connection or realm.
+ * A CRM account's link to one QuickBooks company. The API writes its settings and status, the engine its cursor,
+ * backfill progress and the time of the last webhook; every write sets only its own fields, atomically, so none of
+ * them undoes another (docs/architecture.md, "Who writes what").
  */
 export interface ConnectionRecord {
   _id: string;
@@ -56,6 +59,8 @@ export interface ConnectionRecord {
   homeCurrency?: string;
   multiCurrency?: boolean;
   settings: ConnectionSettings;
+  /** When Intuit last delivered a webhook for this realm (written by the API). */
+  lastWebhookAt?: Date;
   /** CDC cursor: the server `time` of the last poll whose changes were all stored. */
   cdcCursor?: string;
   lastPolledAt?: Date;
@@ -83,11 +88,19 @@ const connectionSchema = new Schema<ConnectionRecord>(
         {
           pollIntervalSeconds: { type: Number, required: true, default: 60 },
           mappingPolicy: { type: Schema.Types.Mixed, default: {} },
+          conflictPolicy: { type: Schema.Types.Mixed, default: {} },
+          skewToleranceSeconds: { type: Number, default: defaultSkewToleranceSeconds },
         },
         { _id: false, minimize: false },
       ),
-      default: () => ({ pollIntervalSeconds: 60, mappingPolicy: {} }),
+      default: () => ({
+        pollIntervalSeconds: 60,
+        mappingPolicy: {},
+        conflictPolicy: {},
+        skewToleranceSeconds: defaultSkewToleranceSeconds,
+      }),
     },
+    lastWebhookAt: Date,
     cdcCursor: String,
     lastPolledAt: Date,
     reconcileNeeded: Boolean,
@@ -109,6 +122,8 @@ const connectionSchema = new Schema<ConnectionRecord>(
 );
 // One connection per company per CRM account.
 connectionSchema.index({ accountId: 1, realmId: 1 }, { unique: true });
+// A webhook for a realm goes to every live connection of it.
+connectionSchema.index({ realmId: 1, status: 1 });
 
 export function connectionModel(db: MongoConnection): Model<ConnectionRecord> {
   return (
@@ -152,56 +167,19 @@ export function connectionTokensModel(db: MongoConnection): Model<StoredTokens> 
   );
 }
 
-/** When a QBO webhook for a realm was last stored: written by the API on every delivery. */
-interface RealmWebhookRecord {
-  /** The realm id. */
-  _id: string;
-  lastWebhookAt: Date;
-}
-
-const realmWebhookSchema = new Schema<RealmWebhookRecord>(
-  { _id: { type: String, required: true }, lastWebhookAt: { type: Date, required: true } },
-  { collection: 'realm_webhooks', versionKey: false },
-);
-
-function realmWebhookModel(db: MongoConnection): Model<RealmWebhookRecord> {
-  return (
-    (db.models.RealmWebhook as Model<RealmWebhookRecord> | undefined) ??
-    db.model<RealmWebhookRecord>('RealmWebhook', realmWebhookSchema)
+/** Sync health shows when each connection last heard from Intuit. */
+export async function markWebhookReceived(db: MongoConnection, realmIds: string[], at: Date): Promise<void> {
+  await connectionModel(db).updateMany(
+    { realmId: { $in: [...new Set(realmIds)] } },
+    { $set: { lastWebhookAt: at } },
   );
 }
 
-/** Sync health shows when each connection last heard from Intuit. */
-export async function markWebhookReceived(db: MongoConnection, realmIds: string[], at: Date): Promise<void> {
-  for (const realmId of new Set(realmIds)) {
-    try {
-      await realmWebhookModel(db).updateOne(
-        { _id: realmId },
-        { $set: { lastWebhookAt: at } },
-        { upsert: true },
-      );
-    } catch (error) {
-      // Two deliveries for a new realm at once: the other one recorded the time.
-      if (!isDuplicateKey(error)) throw error;
-    }
-  }
-}
+/** Token health, which a connection's views show beside its record. */
+export type TokenHealth = Pick<StoredTokens, 'accessExpiresAt' | 'refreshExpiresAt' | 'refreshedAt'>;
 
-/** What a connection's views show beside its record: its token health and when Intuit last called. */
-export interface ConnectionSideState {
-  tokens: Pick<StoredTokens, 'accessExpiresAt' | 'refreshExpiresAt' | 'refreshedAt'> | null;
-  lastWebhookAt: Date | null;
-}
-
-export async function connectionSideState(
-  db: MongoConnection,
-  connection: Pick<ConnectionRecord, '_id' | 'realmId'>,
-): Promise<ConnectionSideState> {
-  const [tokens, webhook] = await Promise.all([
-    connectionTokensModel(db)
-      .findById(connection._id, { accessExpiresAt: 1, refreshExpiresAt: 1, refreshedAt: 1 })
-      .lean(),
-    realmWebhookModel(db).findById(connection.realmId).lean(),
-  ]);
-  return { tokens: tokens ?? null, lastWebhookAt: webhook?.lastWebhookAt ?? null };
+export async function tokenHealth(db: MongoConnection, connectionId: string): Promise<TokenHealth | null> {
+  return connectionTokensModel(db)
+    .findById(connectionId, { accessExpiresAt: 1, refreshExpiresAt: 1, refreshedAt: 1 })
+    .lean();
 }

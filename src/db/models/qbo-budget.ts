@@ -1,69 +1,79 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { MinuteCounter } from '../../qbo/budget';
-import { isDuplicateKey } from '../claims';
+import { isDuplicateKey } from '../errors';
+import { expiresAtIndex } from '../retention';
 
 /**
- * One QBO request to a realm in a clock minute: the shared half of the QBO budget. Request `n` of a minute claims
- * `_id` `realm:minute:n` with a unique insert, the one write FerretDB 1.x makes atomic across connections (a
- * shared `$inc` there is read-modify-write and loses counts), so the numbers claimed are exactly the requests made.
+ * The shared half of the QBO budget: one counter per realm and clock minute, counted with `$inc`, so every
+ * connection and every worker that talks to a realm spends from one budget (Intuit counts per realm and app). Kept
+ * for a day, which the health report and the console read as the realm's recent use.
  */
-interface BudgetSlotRecord {
+interface BudgetMinuteRecord {
+  /** `<realmId>:<minute, ISO>` */
   _id: string;
   realmId: string;
   minuteStart: Date;
+  count: number;
+  expiresAt: Date;
 }
 
-const schema = new Schema<BudgetSlotRecord>(
+const schema = new Schema<BudgetMinuteRecord>(
   {
     _id: { type: String, required: true },
     realmId: { type: String, required: true },
     minuteStart: { type: Date, required: true },
+    count: { type: Number, required: true },
+    expiresAt: { type: Date, required: true },
   },
   { collection: 'qbo_budget', versionKey: false },
 );
 schema.index({ realmId: 1, minuteStart: -1 });
+expiresAtIndex(schema);
 
-export function qboBudgetModel(db: Connection): Model<BudgetSlotRecord> {
+export function qboBudgetModel(db: Connection): Model<BudgetMinuteRecord> {
   return (
-    (db.models.QboBudgetSlot as Model<BudgetSlotRecord> | undefined) ?? db.model('QboBudgetSlot', schema)
+    (db.models.QboBudgetMinute as Model<BudgetMinuteRecord> | undefined) ??
+    db.model('QboBudgetMinute', schema)
   );
 }
 
-/** The next slot this process expects to be free, per realm and minute: a hint, the unique key decides. */
-const nextSlots = new Map<string, number>();
-let prunedMinute = 0;
+const keptMs = 86_400_000;
+const minuteKey = (realmId: string, minuteStart: Date): string => `${realmId}:${minuteStart.toISOString()}`;
 
 export function mongoMinuteCounter(db: Connection): MinuteCounter {
-  const slots = qboBudgetModel(db);
   return {
     async increment(realmId, minuteStart) {
-      const minute = `${realmId}:${minuteStart.toISOString()}`;
-      await pruneBefore(minuteStart);
-      let slot = nextSlots.get(minute) ?? 1;
-      for (let collisions = 0; ; collisions += 1) {
-        try {
-          await slots.create({ _id: `${minute}:${slot}`, realmId, minuteStart });
-          nextSlots.set(minute, slot + 1);
-          return slot;
-        } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
-        }
-        // Other workers took this slot: after the first collision, skip to where their count has got to.
-        slot =
-          collisions === 0
-            ? Math.max(slot + 1, (await slots.countDocuments({ realmId, minuteStart })) + 1)
-            : slot + 1;
+      const update = {
+        $inc: { count: 1 },
+        $setOnInsert: { realmId, minuteStart, expiresAt: new Date(minuteStart.getTime() + keptMs) },
+      };
+      const filter = { _id: minuteKey(realmId, minuteStart) };
+      const options = { upsert: true, new: true, projection: { count: 1 } } as const;
+      try {
+        return (await qboBudgetModel(db).findOneAndUpdate(filter, update, options).lean()).count;
+      } catch (error) {
+        // Two first requests of a minute upserted at once and MongoDB let one insert: the other now updates.
+        if (!isDuplicateKey(error)) throw error;
+        return (await qboBudgetModel(db).findOneAndUpdate(filter, update, options).lean()).count;
       }
     },
   };
+}
 
-  /** Once a minute, forget the slots of minutes before the last one (health reads this and the last minute). */
-  async function pruneBefore(minuteStart: Date): Promise<void> {
-    if (prunedMinute >= minuteStart.getTime()) return;
-    prunedMinute = minuteStart.getTime();
-    for (const key of nextSlots.keys()) if (!key.includes(minuteStart.toISOString())) nextSlots.delete(key);
-    await slots.deleteMany({ minuteStart: { $lt: new Date(minuteStart.getTime() - 60_000) } });
-  }
+/** Requests made to a realm per minute over the last `minutes` minutes, oldest first (health and the console). */
+export async function budgetHistory(
+  db: Connection,
+  realmId: string,
+  now: Date,
+  minutes: number,
+): Promise<{ minuteStart: Date; count: number }[]> {
+  const currentMinute = now.getTime() - (now.getTime() % 60_000);
+  const since = new Date(currentMinute - (minutes - 1) * 60_000);
+  const used = await qboBudgetModel(db)
+    .find({ realmId, minuteStart: { $gte: since } }, { minuteStart: 1, count: 1 })
+    .sort({ minuteStart: 1 })
+    .lean();
+  return used.map(({ minuteStart, count }) => ({ minuteStart, count }));
 }
 
 /** Requests made to a realm in the current and the previous minute (sync health). */
@@ -72,9 +82,8 @@ export async function budgetUsed(
   realmId: string,
   now: Date,
 ): Promise<{ thisMinute: number; lastMinute: number }> {
-  const minuteStart = now.getTime() - (now.getTime() % 60_000);
-  const count = (start: number) =>
-    qboBudgetModel(db).countDocuments({ realmId, minuteStart: new Date(start) });
-  const [thisMinute, lastMinute] = await Promise.all([count(minuteStart), count(minuteStart - 60_000)]);
-  return { thisMinute, lastMinute };
+  const currentMinute = now.getTime() - (now.getTime() % 60_000);
+  const history = await budgetHistory(db, realmId, now, 2);
+  const at = (start: number) => history.find((minute) => minute.minuteStart.getTime() === start)?.count ?? 0;
+  return { thisMinute: at(currentMinute), lastMinute: at(currentMinute - 60_000) };
 }

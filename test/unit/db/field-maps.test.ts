@@ -1,4 +1,4 @@
-import { loadFields, storeFields } from '../../../src/projections/models';
+import { loadFields, storeFields } from '../../../src/db/field-maps';
 import { emptySyncFields, toSyncFields } from '../../../src/sync/fields';
 
 describe('synced fields as MongoDB stores them', () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { contentSecurityPolicy } from '../../../src/api/embed/page';
 import { formatMoney, renderContactPanel, renderProblemPage } from '../../../src/api/embed/panel';
 import { escapeHtml, markup } from '../../../src/html/markup';
-import { contactSectionSchema, type ContactSection } from '../../../src/projections/contact-section';
+import { contactSectionSchema, type ContactSection } from '../../../src/contacts/section';
 import { billingSummary } from '../../../src/sync/billing-summary';
 import { billingProfile } from '../../../src/sync/customer-mapping';
 import { transactionView, type QboTransactionRecord } from '../../../src/sync/transactions';

@@ -1,14 +1,22 @@
-import { toSyncFields, type SyncFieldName, type SyncFields } from '../../../src/sync/fields';
-import type { MappingPolicy } from '../../../src/sync/mapping-policy';
+import fc from 'fast-check';
+import {
+  normaliseValue,
+  syncFieldNames,
+  toSyncFields,
+  type SyncFieldName,
+  type SyncFields,
+} from '../../../src/sync/fields';
 import {
   baseWithUnconfirmedWrites,
   mergeContact,
-  qboChangesCarriedOver,
-  snapshotAfter,
+  type BaseEntry,
+  type FieldTimes,
+  type MergeBase,
   type MergeInput,
+  type MergeResult,
 } from '../../../src/sync/merge';
 
-const base = toSyncFields({
+const agreed = toSyncFields({
   givenName: 'Ann',
   familyName: 'Lee',
   displayName: 'Ann Lee',
@@ -18,356 +26,519 @@ const base = toSyncFields({
   'billingAddress.city': 'Oslo',
 });
 
-const earlier = '2026-03-01T10:00:00Z';
-const later = '2026-03-01T10:00:01Z';
+const t = (time: string): number => Date.parse(`2026-03-01T${time}Z`);
+const baseAt = t('09:00:00');
+const tolerance = 5_000;
 
-function merge(
-  overrides: Partial<MergeInput> & { qbo?: SyncFields; crm?: SyncFields },
-): ReturnType<typeof mergeContact> {
+/** A base entry for each field of `fields`, set at `at` by `from` and agreed then. */
+function baseOf(fields: Partial<SyncFields>, at = baseAt, from: BaseEntry['from'] = 'qbo'): MergeBase {
+  return Object.fromEntries(
+    Object.entries(fields).map(([name, value]) => [name, { value, at, from, agreedAt: at }]),
+  );
+}
+
+/** Base agreed at 09:00; both sides hold it unless told otherwise; each side's change at 10:00 by default. */
+function merge(overrides: {
+  base?: MergeBase;
+  qbo?: Partial<SyncFields>;
+  crm?: Partial<SyncFields>;
+  qboAt?: number;
+  crmAt?: number;
+  extra?: Partial<MergeInput>;
+}): MergeResult {
+  const base = overrides.base ?? baseOf(agreed);
+  const times = (fields: Partial<SyncFields>, at: number): FieldTimes =>
+    Object.fromEntries(Object.keys(fields).map((field) => [field, at]));
   return mergeContact({
     base,
-    qbo: base,
-    crm: base,
-    qboUpdatedAt: earlier,
-    crmUpdatedAt: earlier,
-    ...overrides,
+    qbo: {
+      fields: { ...agreed, ...overrides.qbo },
+      times: { ...times(agreed, baseAt), ...times(overrides.qbo ?? {}, overrides.qboAt ?? t('10:00:00')) },
+      updatedAt: overrides.qboAt ?? t('10:00:00'),
+    },
+    crm: {
+      fields: { ...agreed, ...overrides.crm },
+      times: { ...times(agreed, baseAt), ...times(overrides.crm ?? {}, overrides.crmAt ?? t('10:00:00')) },
+      updatedAt: overrides.crmAt ?? t('10:00:00'),
+    },
+    skewToleranceMs: tolerance,
+    now: t('12:00:00'),
+    ...overrides.extra,
   });
 }
 
-const withField = (field: SyncFieldName, value: string | null): SyncFields => ({ ...base, [field]: value });
+const valuesOf = (base: MergeBase): Partial<SyncFields> =>
+  Object.fromEntries(Object.entries(base).map(([name, entry]) => [name, entry.value]));
 
 describe('three-way merge with a base', () => {
   it('does nothing when neither side changed', () => {
-    expect(merge({})).toEqual({ merged: base, toQbo: {}, toCrm: {}, conflicts: [] });
+    const result = merge({});
+    expect(result).toMatchObject({ toQbo: {}, toCrm: {}, conflicts: [], held: [] });
+    expect(valuesOf(result.merged)).toEqual(agreed);
   });
 
-  // [case, QBO value, CRM value, merged ('null' = cleared), toQbo, toCrm, conflict?]; the base phone is 555-0100.
+  // [case, QBO phone, CRM phone, QBO time, CRM time, toQbo, toCrm, conflict rule]; the base phone is 555-0100.
   const table: [
     string,
     string | null,
     string | null,
     string,
+    string,
     Partial<SyncFields>,
     Partial<SyncFields>,
-    boolean,
+    string | null,
   ][] = [
-    ['changed in QBO only → QBO', '555-0199', '555-0100', '555-0199', {}, { phone: '555-0199' }, false],
-    ['changed in the CRM only → CRM', '555-0100', '555-0177', '555-0177', { phone: '555-0177' }, {}, false],
-    ['cleared in QBO only → cleared in the CRM', null, '555-0100', 'null', {}, { phone: null }, false],
-    ['cleared in the CRM only → cleared in QBO', '555-0100', null, 'null', { phone: null }, {}, false],
-    ['changed on both sides to the same value → nothing', '555-0111', '555-0111', '555-0111', {}, {}, false],
     [
-      'changed on both sides differently → conflict, QBO wins',
+      'changed in QBO only → QBO',
+      '555-0199',
+      '555-0100',
+      '10:00:00',
+      '09:00:00',
+      {},
+      { phone: '555-0199' },
+      null,
+    ],
+    [
+      'changed in the CRM only → CRM',
+      '555-0100',
+      '555-0177',
+      '09:00:00',
+      '10:00:00',
+      { phone: '555-0177' },
+      {},
+      null,
+    ],
+    [
+      'cleared in QBO only → cleared in the CRM',
+      null,
+      '555-0100',
+      '10:00:00',
+      '09:00:00',
+      {},
+      { phone: null },
+      null,
+    ],
+    [
+      'cleared in the CRM only → cleared in QBO',
+      '555-0100',
+      null,
+      '09:00:00',
+      '10:00:00',
+      { phone: null },
+      {},
+      null,
+    ],
+    ['same change on both sides → nothing', '555-0111', '555-0111', '10:00:00', '10:05:00', {}, {}, null],
+    [
+      'both changed, the CRM later → CRM',
       '555-0111',
       '555-0122',
+      '10:01:00',
+      '10:05:00',
+      { phone: '555-0122' },
+      {},
+      'most_recent',
+    ],
+    [
+      'both changed, QBO later → QBO',
       '555-0111',
+      '555-0122',
+      '10:05:00',
+      '10:01:00',
       {},
       { phone: '555-0111' },
-      true,
+      'most_recent',
+    ],
+    [
+      'both changed within the tolerance → QBO',
+      '555-0111',
+      '555-0122',
+      '10:00:00',
+      '10:00:04',
+      {},
+      { phone: '555-0111' },
+      'tie_qbo_wins',
+    ],
+    [
+      'a CRM change within the tolerance of the base → the base (QBO holds it)',
+      '555-0100',
+      '555-0122',
+      '09:00:00',
+      '09:00:03',
+      {},
+      { phone: '555-0100' },
+      'tie_qbo_wins',
     ],
   ];
-  it.each(table)('%s', (_name, qboValue, crmValue, merged, toQbo, toCrm, conflict) => {
-    const result = merge({ qbo: withField('phone', qboValue), crm: withField('phone', crmValue) });
-    expect(result.merged.phone).toBe(merged === 'null' ? null : merged);
+  it.each(table)('%s', (_name, qboPhone, crmPhone, qboAt, crmAt, toQbo, toCrm, conflictRule) => {
+    const result = merge({
+      qbo: { phone: qboPhone },
+      crm: { phone: crmPhone },
+      qboAt: t(qboAt),
+      crmAt: t(crmAt),
+    });
     expect(result.toQbo).toEqual(toQbo);
     expect(result.toCrm).toEqual(toCrm);
-    expect(result.conflicts).toEqual(
-      conflict ? [{ field: 'phone', qboValue, crmValue, baseValue: '555-0100', applied: 'qbo' }] : [],
-    );
+    expect(result.conflicts.map((conflict) => conflict.rule)).toEqual(conflictRule ? [conflictRule] : []);
   });
 
-  it('lets QBO win a conflict whatever the timestamps say', () => {
+  it('records both values, both times, the rule and what was applied', () => {
     const result = merge({
-      qbo: withField('email', 'ann@qbo.example'),
-      crm: withField('email', 'ann@crm.example'),
-      qboUpdatedAt: earlier,
-      crmUpdatedAt: '2026-03-09T00:00:00Z',
+      qbo: { email: 'ann@qbo.example' },
+      crm: { email: 'ann@crm.example' },
+      qboAt: t('10:01:00'),
+      crmAt: t('10:05:00'),
     });
-    expect(result.merged.email).toBe('ann@qbo.example');
-    expect(result.toCrm).toEqual({ email: 'ann@qbo.example' });
-    expect(result.toQbo).toEqual({});
-    expect(result.conflicts).toHaveLength(1);
+    expect(result.conflicts).toEqual([
+      {
+        field: 'email',
+        qboValue: 'ann@qbo.example',
+        crmValue: 'ann@crm.example',
+        baseValue: 'ann@acme.example',
+        qboChangedAt: '2026-03-01T10:01:00.000Z',
+        crmChangedAt: '2026-03-01T10:05:00.000Z',
+        rule: 'most_recent',
+        applied: 'crm',
+        appliedValue: 'ann@crm.example',
+      },
+    ]);
+    expect(result.toQbo).toEqual({ email: 'ann@crm.example' });
+  });
+
+  it('records a conflict when a late CRM edit older than the agreed value arrives after the agreement', () => {
+    const base = { ...baseOf(agreed), ...baseOf({ phone: '555-0199' }, t('10:01:00'), 'qbo') };
+    const crm = {
+      fields: { ...agreed, phone: '555-0177' },
+      times: { phone: t('08:59:00') },
+      updatedAt: t('08:59:00'),
+    };
+    const lateEdit = mergeContact({
+      base,
+      qbo: {
+        fields: { ...agreed, phone: '555-0199' },
+        times: { phone: t('10:01:00') },
+        updatedAt: t('10:01:00'),
+      },
+      crm: { ...crm, receivedAt: { phone: t('10:02:00') } },
+      skewToleranceMs: tolerance,
+      now: t('10:03:00'),
+    });
+    expect(lateEdit.toQbo).toEqual({});
+    expect(lateEdit.toCrm).toEqual({ phone: '555-0199' });
+    expect(lateEdit.conflicts).toMatchObject([{ field: 'phone', rule: 'older_than_base', applied: 'qbo' }]);
+    // The same value received before the agreement is the CRM not having caught up: brought up to date, silently.
+    const caughtUp = mergeContact({
+      base,
+      qbo: {
+        fields: { ...agreed, phone: '555-0199' },
+        times: { phone: t('10:01:00') },
+        updatedAt: t('10:01:00'),
+      },
+      crm: { ...crm, receivedAt: { phone: t('08:59:30') } },
+      skewToleranceMs: tolerance,
+      now: t('10:03:00'),
+    });
+    expect(caughtUp.toCrm).toEqual({ phone: '555-0199' });
+    expect(caughtUp.conflicts).toEqual([]);
   });
 
   it('merges field by field: one-sided changes on both sides are not a conflict', () => {
     const result = merge({
-      qbo: { ...base, 'billingAddress.city': 'Bergen', notes: 'VIP, pays late' },
-      crm: { ...base, phone: '555-0177', 'billingAddress.postalCode': '5003' },
+      qbo: { 'billingAddress.city': 'Bergen', notes: 'VIP, pays late' },
+      crm: { phone: '555-0177', 'billingAddress.postalCode': '5003' },
     });
     expect(result.conflicts).toEqual([]);
     expect(result.toCrm).toEqual({ 'billingAddress.city': 'Bergen', notes: 'VIP, pays late' });
     expect(result.toQbo).toEqual({ phone: '555-0177', 'billingAddress.postalCode': '5003' });
-    expect(result.merged).toEqual({
-      ...base,
-      'billingAddress.city': 'Bergen',
-      notes: 'VIP, pays late',
-      phone: '555-0177',
-      'billingAddress.postalCode': '5003',
-    });
   });
 
   it('does not count cosmetic differences as changes', () => {
     const result = merge({
-      qbo: { ...base, email: 'ANN@ACME.EXAMPLE', givenName: ' Ann ' },
-      crm: {
-        ...base,
-        familyName: 'Lee  ',
-        displayName: 'Ann  Lee',
-        phone: '555-0100 ',
-      },
-    });
-    expect(result.toQbo).toEqual({});
-    expect(result.toCrm).toEqual({});
-    expect(result.conflicts).toEqual([]);
-  });
-
-  it('treats an empty string and null as the same (no change, no conflict)', () => {
-    const emptyBase = { ...base, fax: null };
-    const result = merge({
-      base: emptyBase,
-      qbo: { ...emptyBase, fax: '' },
-      crm: { ...emptyBase, fax: '  ' },
+      qbo: { email: 'ANN@ACME.EXAMPLE', givenName: ' Ann ' },
+      crm: { familyName: 'Lee  ', displayName: 'Ann  Lee', phone: '555-0100 ' },
     });
     expect(result.toQbo).toEqual({});
     expect(result.toCrm).toEqual({});
   });
 
-  it('suppresses echoes: our own write coming back from QBO flows nowhere', () => {
-    // The CRM changed the phone; we wrote it to QBO and stored the snapshot.
-    const first = merge({ crm: withField('phone', '555-0177') });
-    expect(first.toQbo).toEqual({ phone: '555-0177' });
-    const snapshot = snapshotAfter(first);
-    // QBO's CDC/webhook now reports the customer with our value (and a newer timestamp).
-    const echo = mergeContact({
-      base: snapshot,
-      qbo: { ...snapshot, phone: '555-0177' },
-      crm: withField('phone', '555-0177'),
-      qboUpdatedAt: '2026-03-01T10:05:00Z',
-      crmUpdatedAt: earlier,
-    });
-    expect(echo.toCrm).toEqual({});
-    expect(echo.toQbo).toEqual({});
-    expect(echo.conflicts).toEqual([]);
-  });
-
-  it('suppresses echoes even when QBO gives our value back in another spelling', () => {
-    const first = merge({ crm: withField('email', 'Ann@New.Example') });
-    const echo = mergeContact({
-      base: snapshotAfter(first),
-      qbo: withField('email', 'ann@new.example'),
-      crm: withField('email', 'Ann@New.Example'),
-      qboUpdatedAt: later,
-      crmUpdatedAt: earlier,
-    });
-    expect(echo.toCrm).toEqual({});
-  });
-
-  it('never sends an empty DisplayName to QBO: QBO keeps its name and the CRM gets it back', () => {
-    const result = merge({ crm: withField('displayName', null) });
+  it('never clears DisplayName in QBO: the CRM gets QBO’s name back', () => {
+    const result = merge({ crm: { displayName: null } });
     expect(result.toQbo).toEqual({});
     expect(result.toCrm).toEqual({ displayName: 'Ann Lee' });
-    expect(result.merged.displayName).toBe('Ann Lee');
   });
 });
 
-describe('writes of ours that QBO may have committed unseen', () => {
-  const sent = { phone: '555-0101', notes: 'VIP, net 30' };
+describe('per-field policies', () => {
+  const bothChanged = {
+    qbo: { phone: '555-0111' },
+    crm: { phone: '555-0122' },
+    qboAt: t('10:05:00'),
+    crmAt: t('10:01:00'),
+  };
 
-  it('counts the fields QBO holds as we sent them as agreed, so a newer CRM edit wins without a conflict', () => {
-    const qbo = { ...base, ...sent };
-    const result = merge({
-      base: baseWithUnconfirmedWrites(base, [sent], qbo),
-      qbo,
-      crm: { ...base, ...sent, phone: '555-0102' },
-      qboUpdatedAt: later,
-      crmUpdatedAt: earlier,
+  it('crm_wins and qbo_wins decide a both-sides change whatever the times', () => {
+    expect(merge({ ...bothChanged, extra: { conflicts: { phone: 'crm_wins' } } })).toMatchObject({
+      toQbo: { phone: '555-0122' },
+      conflicts: [{ rule: 'crm_wins', applied: 'crm' }],
     });
-    expect(result).toMatchObject({ toQbo: { phone: '555-0102' }, toCrm: {}, conflicts: [] });
-  });
-
-  it('compares normalised values, as QBO may spell them otherwise', () => {
-    const qbo = { ...base, phone: ' 555-0101 ', notes: 'VIP, net 30' };
-    expect(baseWithUnconfirmedWrites(base, [sent], qbo)).toEqual({ ...base, ...sent });
-  });
-
-  it('leaves the base alone where QBO holds something else: the write did not commit, or was edited after', () => {
-    const qbo = { ...base, phone: '555-0199' };
-    const adjusted = baseWithUnconfirmedWrites(base, [sent], qbo);
-    expect(adjusted).toEqual(base);
-    const result = merge({ base: adjusted, qbo, crm: { ...base, phone: '555-0102' } });
-    expect(result.conflicts).toHaveLength(1);
-  });
-
-  it('still knows an older write as ours after a newer one was sent, whichever of them QBO holds', () => {
-    const older = { phone: '555-0101' };
-    const newer = { phone: '555-0102' };
-    const crm = { ...base, phone: '555-0103' };
-    for (const held of ['555-0101', '555-0102']) {
-      const qbo = { ...base, phone: held };
-      const result = merge({ base: baseWithUnconfirmedWrites(base, [older, newer], qbo), qbo, crm });
-      expect(result).toMatchObject({ toQbo: { phone: '555-0103' }, conflicts: [] });
-    }
-  });
-});
-
-describe('QBO changes merged into a contact version the CRM has since replaced', () => {
-  const fromQbo = { phone: '555-0199', notes: 'VIP, net 30' };
-
-  it('carry over to the fields the newer version left as they were', () => {
-    const newer = { ...base, email: 'ann@lee.example', notes: 'VIP, net 60' };
-    expect(qboChangesCarriedOver(fromQbo, base, newer)).toEqual({ phone: '555-0199' });
-  });
-
-  it('compare normalised values, so a respelt but equal field still takes QBO’s change', () => {
-    const newer = { ...base, phone: ' 555-0100 ' };
-    expect(qboChangesCarriedOver(fromQbo, base, newer)).toEqual(fromQbo);
-  });
-
-  it('carry nothing when the CRM changed every field QBO did', () => {
-    const newer = { ...base, phone: '555-0102', notes: null };
-    expect(qboChangesCarriedOver(fromQbo, base, newer)).toEqual({});
-  });
-});
-
-describe('first link (no base)', () => {
-  const qbo = toSyncFields({ displayName: 'Ann Lee', email: 'ann@qbo.example', phone: '555-0100' });
-  const crm = toSyncFields({ displayName: 'Ann Lee', email: 'ann@crm.example', mobile: '555-0200' });
-
-  it('takes differing fields from the side updated more recently (CRM newer)', () => {
-    const result = mergeContact({ base: null, qbo, crm, qboUpdatedAt: earlier, crmUpdatedAt: later });
-    expect(result.toQbo).toEqual({ email: 'ann@crm.example', phone: null, mobile: '555-0200' });
-    expect(result.toCrm).toEqual({});
-    expect(result.conflicts).toEqual([]);
-    expect(result.merged).toEqual(crm);
-  });
-
-  it('takes differing fields from the side updated more recently (QBO newer)', () => {
-    const result = mergeContact({ base: null, qbo, crm, qboUpdatedAt: later, crmUpdatedAt: earlier });
-    expect(result.toCrm).toEqual({ email: 'ann@qbo.example', phone: '555-0100', mobile: null });
-    expect(result.toQbo).toEqual({});
-    expect(result.conflicts).toEqual([]);
-    expect(result.merged).toEqual(qbo);
-  });
-
-  it('gives a tie to QBO, comparing instants rather than strings', () => {
-    const tie = mergeContact({
-      base: null,
-      qbo,
-      crm,
-      qboUpdatedAt: '2026-03-01T03:00:00-07:00',
-      crmUpdatedAt: '2026-03-01T10:00:00.000Z',
-    });
-    expect(tie.toCrm).toEqual({ email: 'ann@qbo.example', phone: '555-0100', mobile: null });
-    expect(tie.toQbo).toEqual({});
-    // "…-07:00" is later than "…Z" as a string but earlier as an instant.
-    const crmNewer = mergeContact({
-      base: null,
-      qbo,
-      crm,
-      qboUpdatedAt: '2026-03-01T03:00:00-07:00',
-      crmUpdatedAt: '2026-03-01T10:00:01Z',
-    });
-    expect(crmNewer.toQbo).toEqual({ email: 'ann@crm.example', phone: null, mobile: '555-0200' });
-  });
-
-  it('lets a valid timestamp beat an unparseable one, and two bad ones tie to QBO', () => {
     expect(
-      mergeContact({ base: null, qbo, crm, qboUpdatedAt: 'garbage', crmUpdatedAt: later }).toQbo,
-    ).toEqual({
-      email: 'ann@crm.example',
-      phone: null,
-      mobile: '555-0200',
-    });
-    expect(mergeContact({ base: null, qbo, crm, qboUpdatedAt: '', crmUpdatedAt: 'x' }).toQbo).toEqual({});
+      merge({
+        ...bothChanged,
+        qboAt: t('10:01:00'),
+        crmAt: t('10:05:00'),
+        extra: { conflicts: { phone: 'qbo_wins' } },
+      }),
+    ).toMatchObject({ toCrm: { phone: '555-0111' }, conflicts: [{ rule: 'qbo_wins', applied: 'qbo' }] });
   });
 
-  it('leaves equal fields alone', () => {
-    const same = toSyncFields({ displayName: 'Ann Lee', email: 'Ann@X.example' });
-    const result = mergeContact({
-      base: null,
-      qbo: same,
-      crm: { ...same, email: 'ann@x.example' },
-      qboUpdatedAt: earlier,
-      crmUpdatedAt: later,
-    });
+  it('manual holds the field: nothing is written, both values wait for a person', () => {
+    const result = merge({ ...bothChanged, extra: { conflicts: { phone: 'manual' } } });
     expect(result.toQbo).toEqual({});
     expect(result.toCrm).toEqual({});
+    expect(result.held).toEqual(['phone']);
+    expect(result.merged).not.toHaveProperty('phone');
+    expect(result.conflicts).toMatchObject([
+      { field: 'phone', qboValue: '555-0111', crmValue: '555-0122', rule: 'manual', applied: null },
+    ]);
+  });
+
+  it('applies a person’s decision to both sides, whatever either holds by now', () => {
+    const result = merge({
+      qbo: { phone: '555-0111' },
+      extra: { decided: { phone: { side: 'crm', value: '555-0122' } } },
+    });
+    expect(result.toQbo).toEqual({ phone: '555-0122' });
+    expect(result.toCrm).toEqual({ phone: '555-0122' });
+    expect(result.rules.phone).toBe('person');
+    expect(result.merged.phone).toMatchObject({ value: '555-0122', from: 'crm' });
+    expect(result.conflicts).toEqual([]);
+  });
+
+  it('manual still lets a one-sided change through', () => {
+    const result = merge({ crm: { phone: '555-0122' }, extra: { conflicts: { phone: 'manual' } } });
+    expect(result.toQbo).toEqual({ phone: '555-0122' });
+    expect(result.held).toEqual([]);
+  });
+
+  it('one-way directions write one way only, and an unsynced field keeps no base', () => {
+    const qboOnly = merge({ crm: { phone: '555-0122' }, extra: { directions: { phone: 'qbo-to-crm' } } });
+    expect(qboOnly.toQbo).toEqual({});
+    expect(qboOnly.toCrm).toEqual({ phone: '555-0100' });
+    const none = merge({
+      qbo: { phone: '555-0111' },
+      crm: { phone: '555-0122' },
+      extra: { directions: { phone: 'none' } },
+    });
+    expect(none.toQbo).toEqual({});
+    expect(none.toCrm).toEqual({});
+    expect(none.merged).not.toHaveProperty('phone');
+    expect(none.conflicts).toEqual([]);
   });
 });
 
-describe('mapping policy in the merge', () => {
-  const qbo = withField('notes', 'from QBO');
-  const crm = withField('notes', 'from CRM');
-
-  it('qbo-to-crm: never written to QBO; QBO always wins, without a conflict', () => {
-    const policy: MappingPolicy = { notes: 'qbo-to-crm' };
-    const result = merge({ qbo, crm, policy });
-    expect(result.toQbo).toEqual({});
-    expect(result.toCrm).toEqual({ notes: 'from QBO' });
-    expect(result.conflicts).toEqual([]);
-    // A CRM-only change is overwritten rather than sent.
-    const crmOnly = merge({ crm, policy });
-    expect(crmOnly.toQbo).toEqual({});
-    expect(crmOnly.toCrm).toEqual({ notes: 'VIP' });
-  });
-
-  it('crm-to-qbo: never written to the CRM; the CRM always wins, without a conflict', () => {
-    const policy: MappingPolicy = { notes: 'crm-to-qbo' };
-    const result = merge({ qbo, crm, policy });
-    expect(result.toCrm).toEqual({});
-    expect(result.toQbo).toEqual({ notes: 'from CRM' });
-    expect(result.conflicts).toEqual([]);
-    expect(result.merged.notes).toBe('from CRM');
-    const qboOnly = merge({ qbo, policy });
-    expect(qboOnly.toQbo).toEqual({ notes: 'VIP' });
-    expect(qboOnly.toCrm).toEqual({});
-  });
-
-  it('none: left alone on both sides; the merged contact keeps the CRM value', () => {
-    const result = merge({ qbo, crm, policy: { notes: 'none' } });
-    expect(result.toQbo).toEqual({});
-    expect(result.toCrm).toEqual({});
-    expect(result.conflicts).toEqual([]);
-    expect(result.merged.notes).toBe('from CRM');
-  });
-
-  it('applies one-way directions on first link too', () => {
-    const result = mergeContact({
-      base: null,
-      qbo,
-      crm,
-      qboUpdatedAt: later,
-      crmUpdatedAt: earlier,
-      policy: { notes: 'crm-to-qbo' },
+describe('a first link (no base)', () => {
+  const firstLink = (qbo: Partial<SyncFields>, crm: Partial<SyncFields>, qboAt: string, crmAt: string) =>
+    mergeContact({
+      base: {},
+      qbo: { fields: toSyncFields(qbo), times: {}, updatedAt: t(qboAt) },
+      crm: { fields: toSyncFields(crm), times: {}, updatedAt: t(crmAt) },
+      skewToleranceMs: tolerance,
+      now: t('12:00:00'),
     });
-    expect(result.toQbo).toEqual({ notes: 'from CRM' });
+
+  it('fills an empty side from the other, even when the empty side is newer: it never clears', () => {
+    const result = firstLink(
+      { displayName: 'Ann Lee' },
+      { displayName: 'Ann Lee', notes: 'VIP, met at trade show' },
+      '10:05:00',
+      '10:00:00',
+    );
+    expect(result.toQbo).toEqual({ notes: 'VIP, met at trade show' });
+    expect(result.toCrm).toEqual({});
+    expect(result.conflicts).toEqual([]);
   });
 
-  it('does not touch other fields', () => {
-    const result = merge({ qbo: { ...qbo, phone: '1' }, crm, policy: { notes: 'none' } });
-    expect(result.toCrm).toEqual({ phone: '1' });
+  it('gives two different values to the more recent side, and records it', () => {
+    const result = firstLink({ email: 'a@qbo.example' }, { email: 'a@crm.example' }, '10:00:00', '10:05:00');
+    expect(result.toQbo).toEqual({ email: 'a@crm.example' });
+    expect(result.conflicts).toMatchObject([{ field: 'email', rule: 'most_recent', applied: 'crm' }]);
   });
 });
 
-describe('snapshotAfter', () => {
-  it('is the merged contact, as a copy', () => {
-    const result = merge({ crm: withField('phone', '1') });
-    const snapshot = snapshotAfter(result);
-    expect(snapshot).toEqual(result.merged);
-    expect(snapshot).not.toBe(result.merged);
+describe('unconfirmed writes', () => {
+  it('treats a value QBO holds exactly as one of our unanswered writes sent as agreed', () => {
+    const qbo = { ...agreed, phone: '555-0150' };
+    const sent = [
+      { fields: { phone: '555-0150' }, at: t('10:00:00'), sentAt: t('10:00:01') },
+      { fields: { email: 'x@y.example' }, at: t('10:00:00'), sentAt: t('10:00:01') },
+    ];
+    const adjusted = baseWithUnconfirmedWrites(baseOf(agreed), sent, qbo);
+    expect(valuesOf(adjusted)).toEqual({ ...agreed, phone: '555-0150' });
+    expect(adjusted.phone).toMatchObject({ from: 'crm', at: t('10:00:00') });
+  });
+});
+
+// ─── Properties over generated base/QBO/CRM triples ──────────────────────────────────────────────────────────────
+
+const field: SyncFieldName = 'phone';
+const valueArb = fc.constantFrom<string | null>(null, '555-0100', '555-0111', '555-0122');
+/** Seconds after 09:00, so ties within the tolerance come up often. */
+const secondsArb = (max: number) =>
+  fc.integer({ min: 0, max }).map((seconds) => t('09:00:00') + seconds * 1000);
+
+interface Triple {
+  base: BaseEntry | undefined;
+  q: string | null;
+  qAt: number;
+  c: string | null;
+  cAt: number;
+}
+
+const single = ({ base, q, qAt, c, cAt }: Triple, now = t('12:00:00')): MergeResult =>
+  mergeContact({
+    base: base === undefined ? {} : { [field]: base },
+    qbo: { fields: toSyncFields({ [field]: q }), times: { [field]: qAt }, updatedAt: qAt },
+    crm: { fields: toSyncFields({ [field]: c }), times: { [field]: cAt }, updatedAt: cAt },
+    skewToleranceMs: tolerance,
+    now,
   });
 
-  it('makes the next merge of unchanged data a no-op, conflicts included', () => {
-    const result = merge({ qbo: withField('phone', 'Q'), crm: withField('phone', 'C') });
-    expect(result.conflicts).toHaveLength(1);
-    // After the CRM receives QBO's value, both sides equal the snapshot.
-    const next = mergeContact({
-      base: snapshotAfter(result),
-      qbo: withField('phone', 'Q'),
-      crm: withField('phone', 'Q'),
-      qboUpdatedAt: later,
-      crmUpdatedAt: later,
-    });
-    expect(next).toEqual({ merged: snapshotAfter(result), toQbo: {}, toCrm: {}, conflicts: [] });
+/** The value each side holds once the merge's writes are made. */
+const outcome = (result: MergeResult, { q, c }: Pick<Triple, 'q' | 'c'>) => ({
+  qbo: field in result.toQbo ? (result.toQbo[field] ?? null) : q,
+  crm: field in result.toCrm ? (result.toCrm[field] ?? null) : c,
+});
+
+const tripleArb: fc.Arbitrary<Triple> = fc
+  .record({
+    base: fc.option(
+      fc.record({
+        value: valueArb,
+        at: secondsArb(60),
+        from: fc.constantFrom<BaseEntry['from']>('qbo', 'crm', 'both'),
+        cleared: fc.boolean(),
+      }),
+      { nil: undefined },
+    ),
+    q: valueArb,
+    qAt: secondsArb(600),
+    c: valueArb,
+    cAt: secondsArb(600),
+  })
+  .map(({ base, q, qAt, c, cAt }) => {
+    const entry: BaseEntry | undefined = base && {
+      value: base.value,
+      at: base.at,
+      from: base.from,
+      agreedAt: base.at,
+      ...(base.value === null && base.cleared ? { cleared: true } : {}),
+    };
+    // Changes come after the base; a side still holding the base value set it when the base was set.
+    const after = (value: string | null, at: number) =>
+      entry === undefined ? at : value === entry.value ? entry.at : Math.max(at, entry.at);
+    return { base: entry, q, qAt: after(q, qAt), c, cAt: after(c, cAt) };
+  });
+
+describe('merge properties (generated triples)', () => {
+  it('leaves both sides holding the same value', () => {
+    fc.assert(
+      fc.property(tripleArb, (triple) => {
+        const { qbo, crm } = outcome(single(triple), triple);
+        expect(normaliseValue(field, qbo)).toBe(normaliseValue(field, crm));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('never lets an empty value replace a filled one unless a person cleared it', () => {
+    fc.assert(
+      fc.property(tripleArb, (triple) => {
+        const { qbo } = outcome(single(triple), triple);
+        if (qbo !== null || (triple.q === null && triple.c === null)) return;
+        // Empty while one side held a value: the other side cleared a filled base, or holds an agreed clear.
+        const { base } = triple;
+        expect(base).toBeDefined();
+        expect(base!.value !== null || base!.cleared === true).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('gives a both-sides change to the more recent side outside the tolerance, and to QBO within it', () => {
+    fc.assert(
+      fc.property(tripleArb, (triple) => {
+        const { base, q, qAt, c, cAt } = triple;
+        if (base === undefined || q === base.value || c === base.value || q === c) return;
+        // A clear only beats a filled value when it empties a filled base.
+        if ((q === null || c === null) && base.value === null && !base.cleared) return;
+        const { qbo } = outcome(single(triple), triple);
+        if (Math.abs(qAt - cAt) <= tolerance) expect(qbo).toBe(q);
+        else expect(qbo).toBe(cAt > qAt ? c : q);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('ends the same whichever of two changes is seen first', () => {
+    fc.assert(
+      fc.property(tripleArb, (triple) => {
+        const { base, q, qAt, c, cAt } = triple;
+        if (base === undefined) return;
+        const together = outcome(single(triple), triple).qbo;
+        // One side's change merged while the other still holds the base; then the other side's change, if it made
+        // one, merged against the base that produced (both sides hold the agreed value, set at its time).
+        const thenOther = (first: 'qbo' | 'crm'): string | null => {
+          const firstTriple =
+            first === 'qbo'
+              ? { base, q, qAt, c: base.value, cAt: base.at }
+              : { base, q: base.value, qAt: base.at, c, cAt };
+          const step = single(firstTriple, t('11:00:00'));
+          const agreedNow = step.merged[field];
+          const held = outcome(step, firstTriple).qbo;
+          const otherChanged = first === 'qbo' ? c !== base.value : q !== base.value;
+          if (!otherChanged || !agreedNow) return held;
+          const second =
+            first === 'qbo'
+              ? { base: agreedNow, q: held, qAt: agreedNow.at, c, cAt }
+              : { base: agreedNow, q, qAt, c: held, cAt: agreedNow.at };
+          return outcome(single(second), second).qbo;
+        };
+        expect(normaliseValue(field, thenOther('qbo'))).toBe(normaliseValue(field, together));
+        expect(normaliseValue(field, thenOther('crm'))).toBe(normaliseValue(field, together));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('decides every field on its own: the other fields do not change one field’s outcome', () => {
+    fc.assert(
+      fc.property(
+        tripleArb,
+        fc.constantFrom(...syncFieldNames.filter((name) => name !== field)),
+        (triple, other) => {
+          const alone = outcome(single(triple), triple);
+          const result = mergeContact({
+            base: {
+              ...(triple.base ? { [field]: triple.base } : {}),
+              [other]: { value: 'x', at: baseAt, from: 'both', agreedAt: baseAt },
+            },
+            qbo: {
+              fields: toSyncFields({ [field]: triple.q, [other]: 'y' }),
+              times: { [field]: triple.qAt },
+              updatedAt: t('10:00:00'),
+            },
+            crm: {
+              fields: toSyncFields({ [field]: triple.c, [other]: 'z' }),
+              times: { [field]: triple.cAt },
+              updatedAt: t('10:00:00'),
+            },
+            skewToleranceMs: tolerance,
+            now: t('12:00:00'),
+          });
+          expect(outcome(result, triple)).toEqual(alone);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });

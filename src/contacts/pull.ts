@@ -1,0 +1,160 @@
+import { customerKey, qboCustomerModel, type QboCustomerRecord } from '../projections/models';
+import type { Customer } from '../qbo';
+import { customerToFields } from '../sync/customer-mapping';
+import { storeFields } from '../db/field-maps';
+import type { SyncFieldName } from '../sync/fields';
+import {
+  announce,
+  conflictEvent,
+  customerEvent,
+  heldAfter,
+  newConflicts,
+  qboChangesToContact,
+  recordHistory,
+  type EngineContext,
+} from './engine';
+import { linkUpdateAfter, mergeStored, qboSideOf } from './merging';
+import type { ContactRecord } from './model';
+import type { EventDraft } from '../outbound/events';
+import { transactionView, type QboTransactionRecord, type TransactionType } from '../sync/transactions';
+import {
+  contactsLinkedTo,
+  linkedContactIds,
+  mergedFields,
+  readContactRecord,
+  recordOutcome,
+  updateLink,
+} from './store';
+
+/**
+ * QBO → CRM: what customers changed in QBO (already in the projection) mean for the CRM. A linked contact gets QBO's
+ * side merged in, field by field, with conflicts recorded, and the CRM hears about it as `contact.updated`. A
+ * customer no contact is linked to is announced as `contact.created`/`contact.updated` without a contact id, for
+ * the CRM to adopt. Our own writes coming back change nothing, so they are never announced.
+ */
+export interface PullResult {
+  contactsUpdated: number;
+  eventsRecorded: number;
+}
+
+/** How often a merge is redone when the CRM sends a newer version of the contact while it is recorded. */
+const maxVersionRaces = 3;
+
+export async function pullCustomerChanges(
+  context: EngineContext,
+  changed: readonly { record: Customer; created: boolean }[],
+  { announceChanges }: { announceChanges: boolean },
+): Promise<PullResult> {
+  const result: PullResult = { contactsUpdated: 0, eventsRecorded: 0 };
+  if (changed.length === 0) return result;
+  const ids = changed.map(({ record }) => record.Id);
+  const [linked, projected] = await Promise.all([
+    contactsLinkedTo(context.db, context.connection._id, ids),
+    qboCustomerModel(context.db)
+      .find({ _id: { $in: ids.map((id) => customerKey(context.connection._id, id)) } })
+      .lean<QboCustomerRecord[]>(),
+  ]);
+  const projectionOf = new Map(projected.map((customer) => [customer.qboId, customer]));
+  const unlinked = [];
+  for (const { record: customer, created } of changed) {
+    const contact = linked.get(customer.Id);
+    const held = projectionOf.get(customer.Id);
+    if (!contact) {
+      if (announceChanges)
+        unlinked.push(
+          customerEvent(context.connection, customer, created ? 'contact.created' : 'contact.updated', {
+            contact: storeFields(customerToFields(customer)),
+          }),
+        );
+      continue;
+    }
+    if (!held || contact.crm.deletedAt || contact.link?.deletedAt) continue;
+    if (await mergeIntoContact(context, contact, customer, held, result)) result.contactsUpdated += 1;
+  }
+  result.eventsRecorded += await announce(context, unlinked);
+  return result;
+}
+
+/** Merges QBO's version into the contact; true when the CRM's side changed. */
+async function mergeIntoContact(
+  context: EngineContext,
+  first: ContactRecord,
+  customer: Customer,
+  held: QboCustomerRecord,
+  result: PullResult,
+): Promise<boolean> {
+  let contact: ContactRecord | null = first;
+  for (let race = 0; contact && race < maxVersionRaces; race += 1) {
+    const merge = mergeStored(contact, qboSideOf(held), context.connection, context.now);
+    const toCrm = qboChangesToContact(context, customer, contact, mergedFields(contact), merge.toCrm);
+    const conflicts = newConflicts(contact, merge);
+    if (!toCrm && conflicts.length === 0 && Object.keys(merge.toQbo).length === 0) return false;
+    const recorded = await recordHistory(context, [
+      ...(toCrm ? [toCrm.event] : []),
+      ...conflicts.map((conflict) => conflictEvent(context, contact!, customer.Id, conflict)),
+    ]);
+    if (toCrm) result.eventsRecorded += await announce(context, [toCrm.draft]);
+    // The contact first, then the link: a base that holds QBO's values while the contact does not yet would make the
+    // contact's older values look like CRM edits, which the next push would write back.
+    const landed = await recordOutcome(context.db, contact, contact.crm.version, {
+      fromQbo: merge.toCrm,
+      at: context.now,
+    });
+    if (!landed) {
+      contact = await readContactRecord(context.db, contact._id);
+      continue;
+    }
+    // Fields the CRM changed wait for its push to reach QBO: their base stays until then.
+    const pendingToQbo = Object.keys(merge.toQbo) as SyncFieldName[];
+    await updateLink(
+      context.db,
+      contact,
+      customer.Id,
+      linkUpdateAfter(
+        contact,
+        merge,
+        context.connection,
+        heldAfter(contact, conflicts, recorded),
+        pendingToQbo.length === 0
+          ? { qboSyncToken: customer.SyncToken, syncedAt: context.now, confirmWrites: true }
+          : {},
+        pendingToQbo,
+      ),
+    );
+    return toCrm !== null;
+  }
+  return false;
+}
+
+/** Every transaction change made in QBO becomes a `transaction.upserted` for the CRM, with its folder view. */
+export async function announceTransactions(
+  context: EngineContext,
+  entity: TransactionType,
+  changed: readonly { record: QboTransactionRecord }[],
+): Promise<number> {
+  if (changed.length === 0) return 0;
+  const customerIds = changed.flatMap(({ record }) => record.CustomerRef?.value ?? []);
+  const contactOf = await linkedContactIds(context.db, context.connection._id, customerIds);
+  const drafts = changed.map(({ record }): EventDraft => {
+    const qboCustomerId = record.CustomerRef?.value;
+    const crmContactId = qboCustomerId ? contactOf.get(qboCustomerId) : undefined;
+    return {
+      accountId: context.connection.accountId,
+      connectionId: context.connection._id,
+      type: 'transaction.upserted',
+      dedupeKey: `${entity}:${record.Id}:${record.SyncToken ?? ''}`,
+      ...(crmContactId ? { crmContactId } : {}),
+      ...(qboCustomerId ? { qboCustomerId } : {}),
+      data: {
+        ...(crmContactId ? { crmContactId } : {}),
+        ...(qboCustomerId ? { qboCustomerId } : {}),
+        transaction: transactionView(entity, record, {
+          today: context.projection.today,
+          homeCurrency: context.projection.homeCurrency,
+          environment: context.projection.environment,
+        }),
+      },
+    };
+  });
+  return announce(context, drafts);
+}

@@ -1,0 +1,447 @@
+import type { Connection } from 'mongoose';
+import { isDuplicateKey } from '../db/errors';
+import { loadFields, storeFields, storedFieldName } from '../db/field-maps';
+import { normaliseValue, syncFieldNames, type SyncFieldName, type SyncFields } from '../sync/fields';
+import {
+  contactKey,
+  contactModel,
+  linkKeyOf,
+  outcomeIsCurrent,
+  type ContactLink,
+  type ContactRecord,
+  type LinkMethod,
+  type StoredBaseEntry,
+  type StoredFieldChange,
+} from './model';
+
+/**
+ * Every write to a contact document, for the API and the engine alike (the writers and their guards are listed in
+ * ./model.ts). Each is one atomic update of the fields its writer owns.
+ */
+
+/** A PUT or delete refused because a newer version is stored. */
+export class StaleContactError extends Error {
+  constructor(readonly storedUpdatedAt: string) {
+    super(`a newer version (updatedAt ${storedUpdatedAt}) is stored`);
+    this.name = 'StaleContactError';
+  }
+}
+
+/** How many times a write retries when another writer moved the contact between its read and its update. */
+const maxRaces = 5;
+
+export interface CrmVersion {
+  fields: SyncFields;
+  /** The CRM's `updatedAt` as sent. */
+  updatedAt: string;
+}
+
+export interface StoredVersion {
+  record: ContactRecord;
+  /** False when the same version was sent again: nothing changed. */
+  changed: boolean;
+  /** The CRM's clock ran ahead of ours: `updatedAt` was clamped to the time we received it. */
+  clamped: boolean;
+}
+
+/**
+ * Stores a version of a contact as the CRM sent it. Versions are ordered by the CRM's `updatedAt`, clamped to our
+ * clock plus `skewToleranceMs`, so a CRM clock running ahead can neither win every conflict nor lock out the next
+ * correct one. Each field remembers the version that last changed it. The same version sent again is a no-op.
+ */
+export async function storeCrmVersion(
+  db: Connection,
+  connectionId: string,
+  crmContactId: string,
+  version: CrmVersion,
+  now: Date,
+  skewToleranceMs: number,
+): Promise<StoredVersion> {
+  const contacts = contactModel(db);
+  const _id = contactKey(connectionId, crmContactId);
+  const sent = Date.parse(version.updatedAt);
+  const clamped = sent > now.getTime() + skewToleranceMs;
+  const updatedAt = clamped ? now.toISOString() : version.updatedAt;
+  const at = new Date(Date.parse(updatedAt));
+  for (let race = 0; race < maxRaces; race += 1) {
+    const held = await contacts.findById(_id, { crm: 1 }).lean<Pick<ContactRecord, 'crm'>>();
+    if (!held) {
+      const fieldChanges = Object.fromEntries(
+        syncFieldNames.map((field) => [storedFieldName(field), { at, receivedAt: now }]),
+      );
+      const record: ContactRecord = {
+        _id,
+        connectionId,
+        crmContactId,
+        crm: {
+          fields: storeFields(version.fields),
+          updatedAt,
+          ...(clamped ? { sentUpdatedAt: version.updatedAt } : {}),
+          receivedAt: now,
+          version: 1,
+          fieldChanges,
+        },
+        sync: { version: 0, fromQbo: {} },
+        state: 'pending',
+        createdAt: now,
+      };
+      try {
+        await contacts.create(record);
+        return { record, changed: true, clamped };
+      } catch (error) {
+        if (isDuplicateKey(error)) continue;
+        throw error;
+      }
+    }
+    const heldAt = Date.parse(held.crm.updatedAt);
+    if (heldAt > at.getTime()) throw new StaleContactError(held.crm.updatedAt);
+    const previous = loadFields(held.crm.fields);
+    const changedFields = syncFieldNames.filter(
+      (field) => normaliseValue(field, previous[field]) !== normaliseValue(field, version.fields[field]),
+    );
+    if (heldAt === at.getTime() && changedFields.length === 0 && !held.crm.deletedAt) {
+      const record = await contacts.findById(_id).lean<ContactRecord>();
+      if (record) return { record, changed: false, clamped };
+      continue;
+    }
+    const change: StoredFieldChange = { at, receivedAt: now };
+    const updated = await contacts
+      .findOneAndUpdate(
+        { _id, 'crm.version': held.crm.version },
+        {
+          $set: {
+            'crm.fields': storeFields(version.fields),
+            'crm.updatedAt': updatedAt,
+            'crm.receivedAt': now,
+            'crm.version': held.crm.version + 1,
+            ...Object.fromEntries(
+              changedFields.map((field) => [`crm.fieldChanges.${storedFieldName(field)}`, change]),
+            ),
+            ...(clamped ? { 'crm.sentUpdatedAt': version.updatedAt } : {}),
+            state: 'pending',
+          },
+          // A PUT is a live contact again, whatever was deleted before.
+          $unset: { 'crm.deletedAt': 1, ...(clamped ? {} : { 'crm.sentUpdatedAt': 1 }) },
+        },
+        { new: true },
+      )
+      .lean<ContactRecord>();
+    if (updated) return { record: updated, changed: true, clamped };
+  }
+  throw new Error(`contact ${_id} kept changing while it was stored; retry`);
+}
+
+/** Marks the contact deleted (a new version the engine turns into a tombstone link); false if there is none. */
+export async function markContactDeleted(
+  db: Connection,
+  connectionId: string,
+  crmContactId: string,
+  now: Date,
+): Promise<boolean> {
+  const result = await contactModel(db).updateOne(
+    { _id: contactKey(connectionId, crmContactId), 'crm.deletedAt': { $exists: false } },
+    { $set: { 'crm.deletedAt': now, state: 'deleted' }, $inc: { 'crm.version': 1 } },
+  );
+  return result.matchedCount === 1;
+}
+
+export async function readContactRecord(db: Connection, _id: string): Promise<ContactRecord | null> {
+  return contactModel(db).findById(_id).lean<ContactRecord>();
+}
+
+/** The contact as the CRM reads it: its latest version, with QBO's changes to that version merged in. */
+export function mergedFields(contact: Pick<ContactRecord, 'crm' | 'sync'>): SyncFields {
+  const fields = loadFields(contact.crm.fields);
+  const fromQbo = outcomeIsCurrent(contact) ? loadFields(contact.sync.fromQbo) : {};
+  return Object.fromEntries(
+    syncFieldNames.map((field) => [field, fromQbo[field] ?? fields[field] ?? null]),
+  ) as SyncFields;
+}
+
+// ─── Links ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** A link's fields as stored, for a contact linked to `qboCustomerId` just now (no base yet: a first link). */
+export function newLink(
+  qboCustomerId: string,
+  linkedBy: LinkMethod,
+  now: Date,
+  base: ContactLink['base'] = {},
+): ContactLink {
+  return { qboCustomerId, linkedBy, linkedAt: now, base };
+}
+
+/**
+ * Links an unlinked contact (or one the CRM points at another customer: `replacing`) to a customer. False when the
+ * customer is linked to another contact already (the unique `linkKey` decides, so two linkers never both win) or
+ * the contact's link changed meanwhile.
+ */
+export async function linkContact(
+  db: Connection,
+  contact: Pick<ContactRecord, '_id' | 'connectionId'>,
+  link: ContactLink,
+  replacing?: string,
+): Promise<boolean> {
+  try {
+    const result = await contactModel(db).updateOne(
+      { _id: contact._id, ...(replacing ? { linkKey: replacing } : { linkKey: { $exists: false } }) },
+      { $set: { linkKey: linkKeyOf(contact.connectionId, link.qboCustomerId), link } },
+    );
+    return result.matchedCount === 1;
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+}
+
+/** The contact linked to a customer, if any. */
+export async function contactLinkedTo(
+  db: Connection,
+  connectionId: string,
+  qboCustomerId: string,
+): Promise<ContactRecord | null> {
+  return contactModel(db)
+    .findOne({ linkKey: linkKeyOf(connectionId, qboCustomerId) })
+    .lean<ContactRecord>();
+}
+
+/** The contacts linked to any of `qboCustomerIds`, by customer id. */
+export async function contactsLinkedTo(
+  db: Connection,
+  connectionId: string,
+  qboCustomerIds: readonly string[],
+): Promise<Map<string, ContactRecord>> {
+  if (qboCustomerIds.length === 0) return new Map();
+  const found = await contactModel(db)
+    .find({ linkKey: { $in: [...new Set(qboCustomerIds)].map((id) => linkKeyOf(connectionId, id)) } })
+    .lean<ContactRecord[]>();
+  return new Map(found.map((contact) => [contact.link!.qboCustomerId, contact]));
+}
+
+/** What the engine changes on a link after a merge; everything else on it stays as it is. */
+export interface LinkUpdate {
+  base?: Partial<Record<SyncFieldName, StoredBaseEntry>>;
+  /** Fields that leave the sync (policy `none`): their base goes. */
+  baseRemoved?: SyncFieldName[];
+  qboSyncToken?: string;
+  syncedAt?: Date;
+  /** QBO's version was agreed as a whole, so whatever of ours it holds is confirmed. */
+  confirmWrites?: boolean;
+  held?: Partial<
+    Record<SyncFieldName, { qboValue: string | null; crmValue: string | null; eventId: string }>
+  >;
+  releaseHeld?: SyncFieldName[];
+  decisionsApplied?: SyncFieldName[];
+}
+
+/** Applies a merge's outcome to the link, if the contact is still linked to `qboCustomerId`. */
+export async function updateLink(
+  db: Connection,
+  contact: Pick<ContactRecord, '_id' | 'connectionId'>,
+  qboCustomerId: string,
+  update: LinkUpdate,
+): Promise<boolean> {
+  const $set: Record<string, unknown> = {};
+  const $unset: Record<string, 1> = {};
+  for (const [field, entry] of Object.entries(update.base ?? {}))
+    $set[`link.base.${storedFieldName(field)}`] = entry;
+  for (const field of update.baseRemoved ?? []) $unset[`link.base.${storedFieldName(field)}`] = 1;
+  if (update.qboSyncToken !== undefined) $set['link.qboSyncToken'] = update.qboSyncToken;
+  if (update.syncedAt) $set['link.syncedAt'] = update.syncedAt;
+  if (update.confirmWrites) $unset['link.unconfirmedWrites'] = 1;
+  for (const [field, held] of Object.entries(update.held ?? {}))
+    $set[`link.held.${storedFieldName(field)}`] = held;
+  for (const field of update.releaseHeld ?? []) $unset[`link.held.${storedFieldName(field)}`] = 1;
+  for (const field of update.decisionsApplied ?? []) $unset[`link.decisions.${storedFieldName(field)}`] = 1;
+  if (Object.keys($set).length === 0 && Object.keys($unset).length === 0) return true;
+  const result = await contactModel(db).updateOne(
+    { _id: contact._id, linkKey: linkKeyOf(contact.connectionId, qboCustomerId) },
+    { ...(Object.keys($set).length ? { $set } : {}), ...(Object.keys($unset).length ? { $unset } : {}) },
+  );
+  return result.matchedCount === 1;
+}
+
+/** Bounds a link's memory of unanswered writes; a confirmed sync forgets them all. */
+const maxUnconfirmedWrites = 20;
+
+/** Notes on the link what is about to be sent to QBO, before it is sent (see `baseWithUnconfirmedWrites`). */
+export async function writeAhead(
+  db: Connection,
+  contact: Pick<ContactRecord, '_id' | 'connectionId'>,
+  qboCustomerId: string,
+  write: { fields: Partial<SyncFields>; at: Date; sentAt: Date },
+): Promise<void> {
+  await contactModel(db).updateOne(
+    { _id: contact._id, linkKey: linkKeyOf(contact.connectionId, qboCustomerId) },
+    {
+      $push: {
+        'link.unconfirmedWrites': {
+          $each: [{ fields: storeFields(write.fields), at: write.at, sentAt: write.sentAt }],
+          $slice: -maxUnconfirmedWrites,
+        },
+      },
+    },
+  );
+}
+
+/** A person decided a field: the next merge applies the chosen value to both sides (and clears the decision). */
+export async function recordDecision(
+  db: Connection,
+  contact: Pick<ContactRecord, '_id' | 'connectionId'>,
+  qboCustomerId: string,
+  field: SyncFieldName,
+  decision: { side: 'qbo' | 'crm'; value: string | null },
+): Promise<boolean> {
+  const stored = storedFieldName(field);
+  const result = await contactModel(db).updateOne(
+    { _id: contact._id, linkKey: linkKeyOf(contact.connectionId, qboCustomerId) },
+    { $set: { [`link.decisions.${stored}`]: decision }, $unset: { [`link.held.${stored}`]: 1 } },
+  );
+  return result.matchedCount === 1;
+}
+
+/** Turns the link into a tombstone: the contact was deleted, and no sync may recreate or relink it. */
+export async function tombstoneLink(
+  db: Connection,
+  contact: Pick<ContactRecord, '_id' | 'connectionId'>,
+  qboCustomerId: string,
+  deletedAt: Date,
+): Promise<boolean> {
+  const result = await contactModel(db).updateOne(
+    {
+      _id: contact._id,
+      linkKey: linkKeyOf(contact.connectionId, qboCustomerId),
+      'link.deletedAt': { $exists: false },
+    },
+    { $set: { 'link.deletedAt': deletedAt } },
+  );
+  return result.modifiedCount === 1;
+}
+
+/** A live contact over a tombstone: the CRM sent it again, so the link lives again. */
+export async function reviveLink(db: Connection, contact: Pick<ContactRecord, '_id'>): Promise<void> {
+  await contactModel(db).updateOne({ _id: contact._id }, { $unset: { 'link.deletedAt': 1 } });
+}
+
+/**
+ * QBO merged the linked customer into `intoId`. The contact follows to the survivor with no base (the survivor's
+ * values were never agreed), unless the survivor has a contact of its own: then this contact is unlinked.
+ */
+export async function moveLink(
+  db: Connection,
+  contact: Pick<ContactRecord, '_id' | 'connectionId'>,
+  fromId: string,
+  intoId: string,
+  now: Date,
+): Promise<'moved' | 'unlinked' | 'unchanged'> {
+  const contacts = contactModel(db);
+  const guard = { _id: contact._id, linkKey: linkKeyOf(contact.connectionId, fromId) };
+  try {
+    const moved = await contacts.updateOne(guard, {
+      $set: {
+        linkKey: linkKeyOf(contact.connectionId, intoId),
+        'link.qboCustomerId': intoId,
+        'link.base': {},
+        'link.linkedAt': now,
+      },
+      $unset: { 'link.qboSyncToken': 1, 'link.syncedAt': 1, 'link.unconfirmedWrites': 1, 'link.held': 1 },
+    });
+    return moved.matchedCount === 1 ? 'moved' : 'unchanged';
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    const unlinked = await contacts.updateOne(guard, { $unset: { linkKey: 1, link: 1 } });
+    return unlinked.matchedCount === 1 ? 'unlinked' : 'unchanged';
+  }
+}
+
+// ─── The engine's outcome ─────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Records the engine's outcome for the CRM version it merged: QBO's changes merged into it, and, for a push, the
+ * state it ended in. False when a newer version has arrived meanwhile: the outcome is moot, and that version's own
+ * push follows.
+ */
+export async function recordOutcome(
+  db: Connection,
+  contact: Pick<ContactRecord, '_id'>,
+  version: number,
+  outcome: { state?: 'synced' | 'rejected'; fromQbo?: Partial<SyncFields>; at: Date },
+): Promise<boolean> {
+  const contacts = contactModel(db);
+  const fromQbo = outcome.fromQbo ?? {};
+  const state = outcome.state ? { state: outcome.state, 'sync.state': outcome.state } : {};
+  // The outcome adds to what is recorded for this version already.
+  const sameVersion = await contacts.updateOne(
+    { _id: contact._id, 'crm.version': version, 'sync.version': version },
+    {
+      $set: {
+        ...Object.fromEntries(
+          Object.entries(storeFields(fromQbo)).flatMap(([head, value]) =>
+            value !== null && typeof value === 'object'
+              ? Object.entries(value).map(([part, partValue]) => [`sync.fromQbo.${head}.${part}`, partValue])
+              : [[`sync.fromQbo.${head}`, value]],
+          ),
+        ),
+        'sync.at': outcome.at,
+        ...state,
+      },
+    },
+  );
+  if (sameVersion.matchedCount === 1) return true;
+  const newVersion = await contacts.updateOne(
+    { _id: contact._id, 'crm.version': version },
+    {
+      $set: {
+        sync: {
+          version,
+          fromQbo: storeFields(fromQbo),
+          at: outcome.at,
+          ...(outcome.state ? { state: outcome.state } : {}),
+        },
+        ...(outcome.state ? { state: outcome.state } : {}),
+      },
+    },
+  );
+  return newVersion.matchedCount === 1;
+}
+
+// ─── Counts ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+export type ContactCounts = Record<ContactRecord['state'], number>;
+
+/** Contacts per state, of one connection or all: one indexed count each. */
+export async function countContacts(db: Connection, connectionId?: string): Promise<ContactCounts> {
+  const states = ['pending', 'synced', 'rejected', 'deleted'] as const;
+  const counts = await Promise.all(
+    states.map((state) =>
+      contactModel(db).countDocuments({ ...(connectionId ? { connectionId } : {}), state }),
+    ),
+  );
+  return Object.fromEntries(states.map((state, index) => [state, counts[index]!])) as ContactCounts;
+}
+
+/** The CRM contact each customer is linked to (live links only: a deleted contact's tombstone does not count). */
+export async function linkedContactIds(
+  db: Connection,
+  connectionId: string,
+  qboCustomerIds: readonly string[],
+): Promise<Map<string, string>> {
+  const linked = await contactsLinkedTo(db, connectionId, qboCustomerIds);
+  return new Map(
+    [...linked]
+      .filter(([, contact]) => !contact.link?.deletedAt)
+      .map(([qboId, contact]) => [qboId, contact.crmContactId]),
+  );
+}
+
+/** Fields that come back into the sync lose their merge base on every contact: their next merge is a first link. */
+export async function forgetBase(
+  db: Connection,
+  connectionId: string,
+  fields: readonly SyncFieldName[],
+): Promise<void> {
+  if (fields.length === 0) return;
+  await contactModel(db).updateMany(
+    { connectionId },
+    { $unset: Object.fromEntries(fields.map((field) => [`link.base.${storedFieldName(field)}`, 1])) },
+  );
+}
