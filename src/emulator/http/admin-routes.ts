@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { z } from 'zod';
 import { ManualClock } from '../clock';
 import type { Company } from '../company';
+import { countries } from '../countries';
 import { findEntity } from '../entities';
 import { currencyNames } from '../entities/currency';
 import type { QboEmulator } from '../emulator';
@@ -22,7 +23,8 @@ const companySchema = z.strictObject({
   homeCurrency: z.enum(Object.keys(currencyNames) as [string, ...string[]]).optional(),
   multiCurrency: z.boolean().optional(),
   timeZone: z.string().min(1).optional(),
-  country: z.string().min(2).max(3).optional(),
+  country: z.enum(countries).optional(),
+  customTxnNumbers: z.boolean().optional(),
   realmId: z
     .string()
     .regex(/^\d{1,20}$/)

@@ -4,6 +4,7 @@ import type { ChangeEvent, Company } from '../company';
 import { isObject } from '../entities/fields';
 import type { QboEmulator } from '../emulator';
 import { QboFault, fault, faultXml, gatewayError, type GatewayError } from '../faults';
+import { readView } from '../present';
 import { toIntuitXml } from '../xml';
 import { readEntity, runCdc, runQuery } from '../reads';
 import { performWrite, writeOperation, type WriteOperation } from '../writes';
@@ -42,7 +43,7 @@ export function createQboRouter(emulator: QboEmulator): Router {
     if (typeof statement !== 'string' || statement.trim() === '') {
       throw fault.queryParse('\nQueryParserError: The query provided was empty');
     }
-    send(res, company, { QueryResponse: runQuery(company, statement) });
+    send(res, company, { QueryResponse: runQuery(company, statement, viewOf(res.req)) });
   };
   router.get('/query', (req, res) => query(req.query.query, res));
   router.post('/query', (req, res) => query(typeof req.body === 'string' ? req.body : req.query.query, res));
@@ -51,24 +52,34 @@ export function createQboRouter(emulator: QboEmulator): Router {
     const { company } = res.locals as RealmLocals;
     const entities = typeof req.query.entities === 'string' ? req.query.entities : undefined;
     const changedSince = typeof req.query.changedSince === 'string' ? req.query.changedSince : undefined;
-    send(res, company, { CDCResponse: runCdc(company, entities, changedSince) });
+    send(res, company, { CDCResponse: runCdc(company, entities, changedSince, viewOf(req)) });
   });
 
   router.post('/batch', (req, res) => {
     const { company } = res.locals as RealmLocals;
     replayable(req, res, company, () => {
-      const { body, events } = runBatch(company, req.body, {
-        maxItems: emulator.limiter.limits.maxBatchItems,
-        maxBIdLength:
-          stringParam(req.query.requestid) === undefined ? undefined : maxBatchIdLengthWithRequestId,
-      });
+      const { body, events } = runBatch(
+        company,
+        req.body,
+        {
+          maxItems: emulator.limiter.limits.maxBatchItems,
+          maxBIdLength:
+            stringParam(req.query.requestid) === undefined ? undefined : maxBatchIdLengthWithRequestId,
+        },
+        viewOf(req),
+      );
       return { status: 200, body, events };
     });
   });
 
   router.get('/:entity/:id', (req, res) => {
     const { company } = res.locals as RealmLocals;
-    const { name, record } = readEntity(company, String(req.params.entity), String(req.params.id));
+    const { name, record } = readEntity(
+      company,
+      String(req.params.entity),
+      String(req.params.id),
+      viewOf(req),
+    );
     send(res, company, { [name]: record });
   });
 
@@ -81,9 +92,14 @@ export function createQboRouter(emulator: QboEmulator): Router {
     );
     const include = stringParam(req.query.include)?.toLowerCase().split(',') ?? [];
     replayable(req, res, company, () => {
-      const result = performWrite(company, String(req.params.entity), operation, req.body, {
-        allowDuplicateDocNumber: include.includes('allowduplicatedocnum'),
-      });
+      const result = performWrite(
+        company,
+        String(req.params.entity),
+        operation,
+        req.body,
+        { allowDuplicateDocNumber: include.includes('allowduplicatedocnum') },
+        viewOf(req),
+      );
       return { status: 200, body: { [result.entity]: result.responseObject }, events: result.events };
     });
   });
@@ -147,6 +163,10 @@ export function createQboRouter(emulator: QboEmulator): Router {
   }
 
   return router;
+}
+
+function viewOf(req: Request) {
+  return readView(stringParam(req.query.include));
 }
 
 function stringParam(value: unknown): string | undefined {
