@@ -5,6 +5,7 @@ import type { Company } from '../company';
 import { countries } from '../countries';
 import { findEntity } from '../entities';
 import { currencyNames } from '../entities/currency';
+import { defineCustomField } from '../entities/custom-fields';
 import type { QboEmulator } from '../emulator';
 import { QboFault } from '../faults';
 import { defaultOAuthApp } from '../oauth';
@@ -31,6 +32,19 @@ const companySchema = z.strictObject({
     .optional(),
   seed: seedSchema.optional(),
 });
+
+const customFieldSchema = z
+  .strictObject({
+    label: z.string().trim().min(1).max(100),
+    type: z.enum(['string', 'number', 'date', 'dropdown']),
+    options: z.array(z.string().min(1).max(100)).min(1).optional(),
+    entities: z.array(z.enum(['Customer', 'Invoice', 'Estimate', 'SalesReceipt'])).min(1),
+    active: z.boolean().optional(),
+  })
+  .refine((field) => (field.type === 'dropdown') === (field.options !== undefined), {
+    path: ['options'],
+    message: 'options are required for a dropdown, and only for a dropdown',
+  });
 
 const webhookSchema = z.strictObject({
   url: z.url(),
@@ -135,6 +149,15 @@ export function createAdminRouter(emulator: QboEmulator): Router {
 
   router.post('/companies/:realmId/seed', (req, res) => {
     res.json(seedCompany(companyOf(req), seedSchema.parse(req.body)));
+  });
+
+  router.get('/companies/:realmId/custom-fields', (req, res) => {
+    res.json({ customFields: companyOf(req).customFields });
+  });
+
+  // Custom field definitions, as a QBO user makes them in Settings (the GraphQL API reads them at /graphql).
+  router.post('/companies/:realmId/custom-fields', (req, res) => {
+    res.status(201).json(defineCustomField(companyOf(req), customFieldSchema.parse(req.body)));
   });
 
   router.post('/companies/:realmId/tokens', (req, res) => {

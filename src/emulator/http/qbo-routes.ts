@@ -4,8 +4,9 @@ import type { ChangeEvent, Company } from '../company';
 import { isObject } from '../entities/fields';
 import type { QboEmulator } from '../emulator';
 import { QboFault, fault, faultXml, gatewayError, type GatewayError } from '../faults';
-import { readView } from '../present';
-import { toIntuitXml } from '../xml';
+import { salesFormPdf, sendSalesForm } from '../documents';
+import { present, readView } from '../present';
+import { XmlBodyError, fromIntuitXml, toIntuitXml } from '../xml';
 import { readEntity, runCdc, runQuery } from '../reads';
 import { performWrite, writeOperation, type WriteOperation } from '../writes';
 import { runBatch } from './batch';
@@ -26,6 +27,19 @@ export function createQboRouter(emulator: QboEmulator): Router {
   router.use(gateway(emulator));
   router.use(express.json({ limit: '10mb', type: ['application/json', 'application/*+json'] }));
   router.use(express.text({ limit: '1mb', type: ['application/text', 'text/plain'] }));
+  // Intuit's Java and .NET SDKs write entities as XML.
+  router.use(express.text({ limit: '10mb', type: ['application/xml', 'text/xml'] }), (req, _res, next) => {
+    if (typeof req.body === 'string' && req.is(['application/xml', 'text/xml'])) {
+      try {
+        req.body = fromIntuitXml(req.body);
+      } catch (error) {
+        if (error instanceof XmlBodyError)
+          throw fault.invalidValue('body', `The request body is not valid XML. ${error.message}`);
+        throw error;
+      }
+    }
+    next();
+  });
 
   router.get('/companyinfo/:id', (req, res) => {
     const { company } = res.locals as RealmLocals;
@@ -69,6 +83,26 @@ export function createQboRouter(emulator: QboEmulator): Router {
         viewOf(req),
       );
       return { status: 200, body, events };
+    });
+  });
+
+  router.get('/:entity/:id/pdf', async (req, res) => {
+    const { company } = res.locals as RealmLocals;
+    const pdf = await salesFormPdf(company, String(req.params.entity), String(req.params.id));
+    res.status(200).type('application/pdf').send(pdf);
+  });
+
+  router.post('/:entity/:id/send', (req, res) => {
+    const { company } = res.locals as RealmLocals;
+    replayable(req, res, company, () => {
+      const result = sendSalesForm(
+        company,
+        String(req.params.entity),
+        String(req.params.id),
+        stringParam(req.query.sendTo),
+      );
+      const record = present(company, result.entity, result.record, viewOf(req));
+      return { status: 200, body: { [result.entity]: record }, events: result.events };
     });
   });
 
@@ -231,7 +265,8 @@ function gateway(emulator: QboEmulator) {
     const now = emulator.clock.now();
     res.setHeader('intuit_tid', `emu-${Math.floor(emulator.random() * 1e12).toString(36)}`);
     const faults = emulator.realmFaults(realmId);
-    const xml = faults.xmlErrors ?? false;
+    // XML when the client did not ask for JSON, or when the fault mode says the gateway answers XML regardless.
+    const xml = (faults.xmlErrors ?? false) || !wantsJson(req);
     const auth = emulator.authority.authenticate(req.headers.authorization);
     if (!auth.ok)
       return sendGatewayError(res, 'authentication', authenticationDetails[auth.reason] ?? null, now, xml);
