@@ -5,6 +5,11 @@ import { XMLParser } from 'fast-xml-parser';
  * query envelopes as elements, their `domain`/`sparse`/`status` and paging numbers as attributes.
  */
 const attributeKeys = new Set(['domain', 'sparse', 'status', 'startPosition', 'maxResults', 'totalCount']);
+/** Attributes of particular elements: `<Fault type="…"><Error code="…" element="…">`. */
+const elementAttributes: Record<string, ReadonlySet<string>> = {
+  Fault: new Set(['type']),
+  Error: new Set(['code', 'element']),
+};
 
 export function toIntuitXml(body: Record<string, unknown>, time: string): string {
   const children = Object.entries(body)
@@ -24,16 +29,37 @@ function element(name: string, value: unknown): string {
     return `<${name}>${escapeXml(String(value))}</${name}>`;
   }
   if (typeof value !== 'object') return '';
+  if (isReference(value as Record<string, unknown>)) {
+    // `<CurrencyRef name="United States Dollar">USD</CurrencyRef>`: the Id as text, the name as an attribute.
+    const { value: id, ...rest } = value as Record<string, unknown>;
+    const attributes = Object.entries(rest)
+      .map(([key, item]) => ` ${key}="${escapeXml(String(item))}"`)
+      .join('');
+    return `<${name}${attributes}>${escapeXml(String(id))}</${name}>`;
+  }
   const entries = Object.entries(value as Record<string, unknown>);
+  const attribute = (key: string, item: unknown): boolean =>
+    isAttribute(key, item) || (elementAttributes[name]?.has(key) === true && typeof item === 'string');
   const attributes = entries
-    .filter((entry): entry is [string, string | number | boolean] => isAttribute(entry[0], entry[1]))
+    .filter((entry): entry is [string, string | number | boolean] => attribute(entry[0], entry[1]))
     .map(([key, item]) => ` ${key}="${escapeXml(String(item))}"`)
     .join('');
   const content = entries
-    .filter(([key, item]) => !isAttribute(key, item))
+    .filter(([key, item]) => !attribute(key, item))
     .map(([key, item]) => element(key, item))
     .join('');
   return `<${name}${attributes}>${content}</${name}>`;
+}
+
+/** ReferenceType and MemoRef: `{value, name?, type?}` with text values. */
+function isReference(value: Record<string, unknown>): boolean {
+  const keys = Object.keys(value);
+  return (
+    keys.includes('value') &&
+    keys.every(
+      (key) => ['value', 'name', 'type'].includes(key) && ['string', 'number'].includes(typeof value[key]),
+    )
+  );
 }
 
 function isAttribute(key: string, value: unknown): boolean {
