@@ -147,6 +147,24 @@ describe('emulator conformance: products, accounts, classes, departments and tax
     expect(restocked.json.Item).toMatchObject({ QtyOnHand: 12, SyncToken: '1', Type: 'Inventory' });
   });
 
+  it('nests sub-items under a parent, which a SubItem needs', async () => {
+    const parent = await qbo.create('Item', { Name: 'Fountains', Type: 'Category' });
+    expect(parent.IncomeAccountRef).toBeUndefined();
+    const child = await qbo.create('Item', {
+      Name: 'Wall Fountain',
+      SubItem: true,
+      ParentRef: { value: parent.Id },
+    });
+    expect(child).toMatchObject({
+      SubItem: true,
+      Level: 1,
+      FullyQualifiedName: 'Fountains:Wall Fountain',
+      ParentRef: { value: parent.Id, name: 'Fountains' },
+    });
+    const orphan = await qbo.write('Item', { Name: 'Orphan', SubItem: true });
+    expect(orphan.json.Fault.Error[0]).toMatchObject({ code: '2020', element: 'ParentRef' });
+  });
+
   it('keeps item names unique (6240), case-insensitively', async () => {
     await qbo.create('Item', { Name: 'Hedge Trim', Type: 'Service' });
     const duplicate = await qbo.write('Item', { Name: 'HEDGE TRIM', Type: 'NonInventory' });

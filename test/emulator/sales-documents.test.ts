@@ -1,5 +1,10 @@
 import { PDFArray, PDFDocument, decodePDFRawStream, type PDFRawStream } from 'pdf-lib';
-import { startTestEmulator, type QboClient, type TestEmulator } from '../support/emulator';
+import {
+  startTestEmulator,
+  startWebhookReceiver,
+  type QboClient,
+  type TestEmulator,
+} from '../support/emulator';
 
 /** The text of every text-showing operator of a PDF, page by page: pdfkit writes hex strings in TJ arrays. */
 async function pdfText(
@@ -201,9 +206,18 @@ describe('emulator conformance: sales documents written by clients, sent and pri
   });
 
   it('voids and deletes', async () => {
-    const invoice = await qbo.create('Invoice', { CustomerRef: { value: customer.Id }, Line: [line(40)] });
+    const invoice = await qbo.create('Invoice', {
+      CustomerRef: { value: customer.Id },
+      Line: [line(40, { TaxCodeRef: { value: 'TAX' } })],
+    });
+    expect(invoice.TxnTaxDetail.TotalTax).toBe(2.9);
     const voided = await qbo.write('Invoice', { Id: invoice.Id, SyncToken: '0' }, { operation: 'void' });
-    expect(voided.json.Invoice).toMatchObject({ TotalAmt: 0, Balance: 0, PrivateNote: 'Voided' });
+    expect(voided.json.Invoice).toMatchObject({
+      TotalAmt: 0,
+      Balance: 0,
+      PrivateNote: 'Voided',
+      TxnTaxDetail: { TotalTax: 0 },
+    });
     const deleted = await qbo.write('Invoice', { Id: invoice.Id, SyncToken: '1' }, { operation: 'delete' });
     expect(deleted.json.Invoice).toEqual({ status: 'Deleted', domain: 'QBO', Id: invoice.Id });
   });
@@ -272,6 +286,31 @@ describe('emulator conformance: sales documents written by clients, sent and pri
     expect(badAddress.json.Fault.Error[0]).toMatchObject({ code: '2210' });
     const missing = await qbo.request('POST', '/invoice/424242/send');
     expect(missing.json.Fault.Error[0]).toMatchObject({ code: '610' });
+  });
+
+  it('publishes a send as an Emailed change', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      await emulator.admin('PUT', `/companies/${qbo.realmId}/webhook`, {
+        url: receiver.url,
+        verifierToken: 'docs-verifier',
+      });
+      const invoice = await qbo.create('Invoice', { CustomerRef: { value: customer.Id }, Line: [line(12)] });
+      await qbo.request('POST', `/invoice/${invoice.Id}/send`);
+      const emailed = `{"name":"Invoice","id":"${invoice.Id}","operation":"Emailed"`;
+      const deadline = performance.now() + 5000;
+      while (!receiver.requests.some((request) => request.body.includes(emailed))) {
+        if (performance.now() > deadline) {
+          throw new Error(
+            `no Emailed notification; received: ${receiver.requests.map((r) => r.body).join('\n')}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    } finally {
+      await emulator.admin('DELETE', `/companies/${qbo.realmId}/webhook`);
+      await receiver.close();
+    }
   });
 
   it('prints invoices, estimates and sales receipts as PDFs with their lines and totals', async () => {

@@ -182,6 +182,8 @@ export const itemEntity: EntityDefinition = {
       if (missing) throw fault.requiredParam(missing[0]);
     }
     const parentRef = optionalRef(fields, 'ParentRef');
+    // "ParentRef … Required if SubItem is true."
+    if (optionalBoolean(fields, 'SubItem') === true && !parentRef) throw fault.requiredParam('ParentRef');
     const parent = parentRef ? resolveRef(company, 'Item', parentRef, 'ParentRef') : undefined;
     const sells = type !== 'Category' && type !== 'Group';
     return compact({

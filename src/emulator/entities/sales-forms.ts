@@ -335,6 +335,7 @@ function salesForm(kind: SalesFormKind): EntityDefinition {
       return compact({
         ...record,
         Line: zeroLines,
+        TxnTaxDetail: { TotalTax: 0 },
         TotalAmt: 0,
         HomeTotalAmt: record.HomeTotalAmt === undefined ? undefined : 0,
         Balance: record.Balance === undefined ? undefined : 0,
