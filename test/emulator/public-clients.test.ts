@@ -78,6 +78,43 @@ describe('emulator conformance: python-quickbooks 0.9.12, request by request', (
   });
   afterAll(() => emulator.close());
 
+  it('Customer().save() creates a customer from the empty-string defaults its to_json() writes', async () => {
+    const body = pythonJson({
+      Active: true,
+      Balance: 0,
+      BalanceWithJobs: 0,
+      BillWithParent: false,
+      CompanyName: '',
+      DisplayName: 'Py Customer',
+      FamilyName: '',
+      FullyQualifiedName: '',
+      GivenName: '',
+      IsProject: false,
+      Job: false,
+      Level: 0,
+      MiddleName: '',
+      Notes: '',
+      OpenBalanceDate: '',
+      PreferredDeliveryMethod: '',
+      PrimaryTaxIdentifier: '',
+      PrintOnCheckName: '',
+      ResaleNum: '',
+      Suffix: '',
+      SyncToken: 0,
+      Taxable: true,
+      Title: '',
+      domain: 'QBO',
+      sparse: false,
+    });
+    const created = await raw(qbo, 'POST', '/customer?minorversion=75', headers(), body);
+    expect(created.status).toBe(200);
+    expect(created.json.Customer).toMatchObject({
+      DisplayName: 'Py Customer',
+      PrintOnCheckName: 'Py Customer',
+      PreferredDeliveryMethod: 'Print',
+    });
+  });
+
   it('Account.where(...) posts the select as application/text', async () => {
     const response = await query(
       "SELECT * FROM Account WHERE AccountType = 'Income' and AccountSubType = 'SalesOfProductIncome' MAXRESULTS 1",

@@ -42,13 +42,14 @@ export function optionalBoolean(fields: Input, element: string): boolean | undef
   return value;
 }
 
+/** One of `allowed`; an empty string is none (python-quickbooks sends `""` for enums a client left unset). */
 export function optionalEnum<T extends string>(
   fields: Input,
   element: string,
   allowed: readonly T[],
 ): T | undefined {
   const value = optionalString(fields, element, 100);
-  if (value === undefined) return undefined;
+  if (value === undefined || value === '') return undefined;
   if (!allowed.includes(value as T)) throw fault.invalidEnumeration(element, value);
   return value as T;
 }

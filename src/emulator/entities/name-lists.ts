@@ -155,8 +155,7 @@ export const itemEntity: EntityDefinition = {
   build(fields, { company, current }) {
     const name = requiredName(fields, 100);
     if (name.includes(':')) throw fault.businessValidation('Name must not contain a colon.', 'Name');
-    // Clients built on python-quickbooks send `"Type": ""` when none was set.
-    const type = optionalEnum({ Type: fields.Type || undefined }, 'Type', itemTypes) ?? 'Service';
+    const type = optionalEnum(fields, 'Type', itemTypes) ?? 'Service';
     if (current?.Type === 'Inventory' && type !== 'Inventory') {
       // "After creating an item, you cannot change its type from Inventory to another type."
       throw fault.businessValidation('You cannot change the type of an inventory item.', 'Type');

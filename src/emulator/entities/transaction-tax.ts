@@ -26,9 +26,7 @@ export interface TaxMode {
 export function taxMode(company: Company, fields: Input): TaxMode {
   const { taxModel } = countryProfiles[company.settings.country];
   if (taxModel === 'sales-tax') return { model: 'sales-tax' }; // US clients send GlobalTaxCalculation anyway: ignored
-  const calculation =
-    optionalEnum({ value: fields.GlobalTaxCalculation || undefined }, 'value', globalTaxCalculations) ??
-    'TaxExcluded';
+  const calculation = optionalEnum(fields, 'GlobalTaxCalculation', globalTaxCalculations) ?? 'TaxExcluded';
   return { model: 'per-line', calculation };
 }
 
