@@ -124,15 +124,15 @@ export function createQboRouter(emulator: QboEmulator): Router {
       stringParam(req.query.include),
       isObject(req.body) ? req.body : {},
     );
-    const include = stringParam(req.query.include)?.toLowerCase().split(',') ?? [];
+    const view = viewOf(req);
     replayable(req, res, company, () => {
       const result = performWrite(
         company,
         String(req.params.entity),
         operation,
         req.body,
-        { allowDuplicateDocNumber: include.includes('allowduplicatedocnum') },
-        viewOf(req),
+        { allowDuplicateDocNumber: view.include.includes('allowduplicatedocnum') },
+        view,
       );
       return { status: 200, body: { [result.entity]: result.responseObject }, events: result.events };
     });
@@ -199,6 +199,7 @@ export function createQboRouter(emulator: QboEmulator): Router {
   return router;
 }
 
+/** The request's `include` values: what a read shows (`invoiceLink`, `enhancedAllCustomFields`) and write options. */
 function viewOf(req: Request) {
   return readView(stringParam(req.query.include));
 }
