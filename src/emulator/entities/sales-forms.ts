@@ -19,6 +19,7 @@ import {
   type Ref,
 } from './fields';
 import { customFieldValues } from './custom-fields';
+import { inventoryKnocks } from './inventory';
 import { estimateKnocks, linkedTransactions } from './linked-transactions';
 import { lineTaxCode, taxMode, transactionTax, type TaxedLine, type TaxMode } from './transaction-tax';
 import type { Draft, EntityDefinition, Input, RuleContext } from './types';
@@ -317,8 +318,16 @@ function salesForm(kind: SalesFormKind): EntityDefinition {
       const rate = multi ? currency.rate : 1;
       return { ...draft, ...kind.extra(fields, context, { customer, total, txnDate, rate }) };
     },
-    knocks(before, after, { id }) {
-      return estimateKnocks(kind.name, id, before, after);
+    knocks(before, after, { company, id }) {
+      return [
+        ...estimateKnocks(kind.name, id, before, after),
+        ...inventoryKnocks(
+          kind.name,
+          before,
+          after,
+          (itemId) => company.get('Item', itemId)?.TrackQtyOnHand === true,
+        ),
+      ];
     },
     voided(record) {
       // "all amounts and quantities are zeroed and the string, Voided, is injected into … PrivateNote"
