@@ -102,6 +102,7 @@ export function customFieldValues(
   sent: unknown,
   current: unknown,
 ): Draft[] {
+  if (!Array.isArray(sent)) return Array.isArray(current) ? (current as Draft[]) : [];
   const values = new Map<string, Draft>();
   for (const entry of Array.isArray(current) ? (current as Draft[]) : []) {
     values.set(String(entry.DefinitionId), entry);
