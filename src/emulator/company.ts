@@ -1,5 +1,6 @@
 import { formatQboDate, formatQboDateTime } from '../time/zoned-time';
 import type { Clock } from './clock';
+import type { Country } from './countries';
 
 /** An entity as QBO returns it: a JSON object with string `Id` and `SyncToken` and a `MetaData` block. */
 export interface QboRecord {
@@ -16,7 +17,9 @@ export interface CompanySettings {
   multiCurrency: boolean;
   /** IANA zone of the company: QBO stamps MetaData in local time and "today" is the local date. */
   timeZone: string;
-  country: string;
+  country: Country;
+  /** `Preferences.SalesFormsPrefs.CustomTxnNumbers`: when on, QBO leaves DocNumber to the user instead of numbering. */
+  customTxnNumbers: boolean;
 }
 
 interface Stored {
@@ -36,6 +39,23 @@ export interface LoggedRequest {
 }
 
 const requestLogSize = 2000;
+
+/** Entities a custom field can be associated with, as the emulator models them. */
+export type CustomFieldEntity = 'Customer' | 'Invoice' | 'Estimate' | 'SalesReceipt';
+
+/** A custom field definition of the App Foundations API: a typed field that applies to some entities. */
+export interface CustomFieldDefinition {
+  /** The GraphQL `id` (`udcf_N`). */
+  id: string;
+  /** `legacyIDV2`: the `DefinitionId` of the Accounting API. */
+  legacyId: string;
+  label: string;
+  type: 'string' | 'number' | 'date' | 'dropdown';
+  /** For dropdowns, the values a write may choose from. */
+  options: string[];
+  entities: CustomFieldEntity[];
+  active: boolean;
+}
 
 /** A change that QBO publishes through CDC and webhooks. */
 export interface ChangeEvent {
@@ -63,6 +83,8 @@ export class Company {
   private readonly requestLog: LoggedRequest[] = [];
   /** Home-currency units per one unit of each foreign currency, used when a transaction gives no ExchangeRate. */
   readonly exchangeRates = new Map<string, number>();
+  /** Custom field definitions in creation order. */
+  readonly customFields: CustomFieldDefinition[] = [];
 
   constructor(
     readonly settings: CompanySettings,

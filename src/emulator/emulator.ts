@@ -1,6 +1,10 @@
 import { systemClock, type Clock } from './clock';
 import { Company, type ChangeEvent, type CompanySettings } from './company';
+import { countryProfiles, type Country } from './countries';
+import { starterAccountIds, starterAccounts } from './entities/accounts';
 import { writeCompanyRecords } from './entities/company-info';
+import { writeTaxTables } from './entities/tax';
+import type { Input } from './entities/types';
 import { currencyNames } from './entities/currency';
 import { createEntity } from './operations';
 import { findEntity } from './entities';
@@ -41,10 +45,12 @@ export interface EmulatorOptions {
 
 export interface NewCompany {
   companyName: string;
+  /** The QBO edition, with its tax model, home currency and time zone (each can be overridden). */
+  country?: Country;
   homeCurrency?: string;
   multiCurrency?: boolean;
   timeZone?: string;
-  country?: string;
+  customTxnNumbers?: boolean;
   realmId?: string;
 }
 
@@ -62,12 +68,38 @@ const starterPaymentMethods = [
   { Name: 'MasterCard', Type: 'CREDIT_CARD' },
   { Name: 'American Express', Type: 'CREDIT_CARD' },
 ];
-const starterItems = [
+const starterItems = (company: Company): Input[] => [
   { Name: 'Services', Type: 'Service', UnitPrice: 0 },
   { Name: 'Hours', Type: 'Service', UnitPrice: 85 },
   { Name: 'Consulting', Type: 'Service', UnitPrice: 150 },
   { Name: 'Design', Type: 'Service', UnitPrice: 75 },
+  {
+    Name: 'Printed Brochure',
+    Type: 'NonInventory',
+    Sku: 'BRO-100',
+    Description: 'Tri-fold brochure, 100 copies',
+    UnitPrice: 12.5,
+    IncomeAccountRef: { value: starterAccountIds.productSales },
+    ExpenseAccountRef: { value: starterAccountIds.costOfGoods },
+  },
+  {
+    Name: 'Rock Fountain',
+    Type: 'Inventory',
+    Sku: 'RF-275',
+    Description: 'Rock Fountain',
+    UnitPrice: 275,
+    PurchaseCost: 125,
+    TrackQtyOnHand: true,
+    QtyOnHand: 25,
+    InvStartDate: company.today(),
+    IncomeAccountRef: { value: starterAccountIds.productSales },
+    ExpenseAccountRef: { value: starterAccountIds.costOfGoods },
+    AssetAccountRef: { value: starterAccountIds.inventoryAsset },
+    Taxable: true,
+  },
 ];
+const starterClasses = [{ Name: 'Consulting' }, { Name: 'Design' }, { Name: 'Retail' }];
+const starterDepartments = [{ Name: 'Headquarters' }, { Name: 'Downtown Store' }, { Name: 'Online' }];
 /** Home-currency units per unit, used for demo companies with USD at home. */
 const demoRatesToUsd: Record<string, number> = {
   USD: 1,
@@ -118,7 +150,8 @@ export class QboEmulator {
   }
 
   createCompany(input: NewCompany): Company {
-    const homeCurrency = input.homeCurrency ?? 'USD';
+    const profile = countryProfiles[input.country ?? 'US'];
+    const homeCurrency = input.homeCurrency ?? profile.homeCurrency;
     if (!currencyNames[homeCurrency]) throw new Error(`unknown home currency ${homeCurrency}`);
     const realmId = input.realmId ?? `93414551${String(this.nextRealm++).padStart(8, '0')}`;
     if (this.companies.has(realmId)) throw new Error(`company ${realmId} already exists`);
@@ -127,20 +160,26 @@ export class QboEmulator {
       companyName: input.companyName,
       homeCurrency,
       multiCurrency: input.multiCurrency ?? false,
-      timeZone: input.timeZone ?? 'America/Los_Angeles',
-      country: input.country ?? 'US',
+      timeZone: input.timeZone ?? profile.timeZone,
+      country: profile.country,
+      customTxnNumbers: input.customTxnNumbers ?? false,
     };
     const company = new Company(settings, this.clock);
     writeCompanyRecords(company);
+    writeTaxTables(company);
     for (const [code, toUsd] of Object.entries(demoRatesToUsd)) {
       const homeToUsd = demoRatesToUsd[homeCurrency] ?? 1;
       if (code !== homeCurrency) company.exchangeRates.set(code, Math.round((toUsd / homeToUsd) * 1e6) / 1e6);
     }
-    for (const [entity, records] of [
+    const starters: [string, Input[]][] = [
+      ['Account', starterAccounts(company)],
       ['Term', starterTerms],
       ['PaymentMethod', starterPaymentMethods],
-      ['Item', starterItems],
-    ] as const) {
+      ['Class', starterClasses],
+      ['Department', starterDepartments],
+      ['Item', starterItems(company)],
+    ];
+    for (const [entity, records] of starters) {
       for (const record of records)
         createEntity(company, findEntity(entity)!, { ...record }, { asUser: true });
     }

@@ -2,10 +2,23 @@ import { parseArgs } from 'node:util';
 import { QboEmulator } from './emulator';
 import { listenEmulator } from './http/app';
 import { defaultOAuthApp } from './oauth';
+import { defineCustomField, type NewCustomField } from './entities/custom-fields';
 import { seedCompany } from './seed';
 import { stopWhenParentExits } from '../lifecycle';
 
 const usage = `Usage: npm run emulator -- [--port 4010] [--host 127.0.0.1] [--customers 50] [--transactions 300] [--multi-currency] [--seed 42]`;
+
+const demoCustomFields: NewCustomField[] = [
+  { label: 'Sales Rep', type: 'string', entities: ['Customer', 'Invoice', 'Estimate', 'SalesReceipt'] },
+  { label: 'Crew Size', type: 'number', entities: ['Invoice', 'Estimate'] },
+  {
+    label: 'Region',
+    type: 'dropdown',
+    options: ['North', 'South', 'East', 'West'],
+    entities: ['Customer', 'Invoice', 'Estimate'],
+  },
+  { label: 'Install Date', type: 'date', entities: ['Invoice', 'SalesReceipt'] },
+];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -36,6 +49,8 @@ async function main(): Promise<void> {
     companyName: 'Sandbox Company US',
     multiCurrency: values['multi-currency'],
   });
+  // The demo company uses the enhanced custom fields: more than three, typed, on customers and sales forms.
+  for (const field of demoCustomFields) defineCustomField(company, field);
   const seeded = seedCompany(company, {
     customers: numbers.customers,
     transactions: numbers.transactions,

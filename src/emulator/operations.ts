@@ -261,3 +261,20 @@ export function voidEntity(
   if (definition.name !== 'Payment') definition.checkRemove?.(current, context);
   return commit(company, definition, context, definition.voided(current, context), 'Void');
 }
+
+/**
+ * A change QBO makes to a record on its own account, not from a client's body (sending it by email): no SyncToken
+ * is needed, the rules do not run again, and it is stored and published as `operation`.
+ */
+export function reviseEntity(
+  company: Company,
+  definition: EntityDefinition,
+  id: string,
+  revise: (record: QboRecord) => Draft,
+  operation: ChangeEvent['operation'],
+): OperationResult {
+  const current = company.get(definition.name, id);
+  if (!current) throw fault.objectNotFound();
+  const context: RuleContext = { company, id, current };
+  return commit(company, definition, context, revise(current), operation);
+}

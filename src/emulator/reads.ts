@@ -1,7 +1,8 @@
 import type { Company, QboRecord } from './company';
 import { findEntity } from './entities';
 import { fault } from './faults';
-import { QueryError, executeQuery, parseQuery } from './query';
+import { present, type ReadView } from './present';
+import { QueryError, executeQuery, parseQuery, type ParsedQuery } from './query';
 
 const systemFields = ['Id', 'SyncToken', 'MetaData', 'domain', 'sparse'];
 const cdcLookbackMs = 30 * 24 * 60 * 60 * 1000; // "CDC operations can track changes within the last 30 days."
@@ -11,16 +12,26 @@ export function readEntity(
   company: Company,
   entityName: string,
   id: string,
+  view: ReadView,
 ): { name: string; record: QboRecord } {
   const definition = findEntity(entityName);
   if (!definition) throw fault.unsupportedOperation(`Unsupported entity: ${entityName}`);
   const record = company.get(definition.name, id);
   if (!record) throw fault.objectNotFound();
-  return { name: definition.name, record };
+  return { name: definition.name, record: present(company, definition.name, record, view) };
+}
+
+/** The fields a projection keeps of a row: `*` keeps all but those it omits, named fields come back regardless. */
+function project(record: QboRecord, query: ParsedQuery, omittedByStar: readonly string[]): QboRecord {
+  const named = new Set(query.fields.map((field) => field.toLowerCase()));
+  const keep = (key: string): boolean =>
+    named.has(key.toLowerCase()) ||
+    (query.allFields ? !omittedByStar.includes(key) : ['Id', 'domain', 'sparse'].includes(key));
+  return Object.fromEntries(Object.entries(record).filter(([key]) => keep(key))) as QboRecord;
 }
 
 /** Runs a query statement and shapes the `QueryResponse` as QBO does (an empty result is `{}`). */
-export function runQuery(company: Company, statement: string): Record<string, unknown> {
+export function runQuery(company: Company, statement: string, view: ReadView): Record<string, unknown> {
   try {
     const query = parseQuery(statement);
     const definition = findEntity(query.entity);
@@ -29,6 +40,11 @@ export function runQuery(company: Company, statement: string): Record<string, un
     const known = new Set(
       [...systemFields, ...definition.writable, ...definition.computed].map((field) => field.toLowerCase()),
     );
+    for (const field of query.fields) {
+      if (!known.has(field.split('.')[0]!.toLowerCase())) {
+        throw new QueryError('validation', `QueryValidationError: property '${field}' is not queryable`);
+      }
+    }
     const result = executeQuery(query, company.all(definition.name), {
       now: company.now(),
       timeZone: company.settings.timeZone,
@@ -40,7 +56,9 @@ export function runQuery(company: Company, statement: string): Record<string, un
     // As in Intuit's Invoice sample: maxResults is the number returned, and totalCount (as in CDC answers) the
     // number matching across all pages. A client still pages by maxResults; only some samples carry totalCount.
     return {
-      [definition.name]: result.rows,
+      [definition.name]: result.rows.map((row) =>
+        project(present(company, definition.name, row, view), query, definition.omittedByStar ?? []),
+      ),
       startPosition: query.startPosition,
       maxResults: result.rows.length,
       totalCount: result.totalCount,
@@ -62,6 +80,7 @@ export function runCdc(
   company: Company,
   entities: string | undefined,
   changedSince: string | undefined,
+  view: ReadView,
 ): unknown[] {
   if (!entities) throw fault.requiredParam('entities');
   if (!changedSince) throw fault.requiredParam('changedSince');
@@ -79,7 +98,7 @@ export function runCdc(
     if (!definition) throw fault.invalidValue('entities', `Unsupported entity for CDC: ${name}`);
     const { records, deleted } = company.changedSince(definition.name, since);
     const changes: { at: number; object: unknown }[] = [
-      ...records.map(({ record, at }) => ({ at, object: record })),
+      ...records.map(({ record, at }) => ({ at, object: present(company, definition.name, record, view) })),
       ...deleted.map(({ id, at }) => ({
         at,
         object: {

@@ -1,4 +1,5 @@
 import type { Company, QboRecord } from './company';
+import { countryProfiles } from './countries';
 import { findEntity } from './entities';
 import type { Input } from './entities/types';
 import { money } from './entities/fields';
@@ -109,7 +110,15 @@ export function seedCompany(company: Company, options: SeedOptions): SeedSummary
     new Date(today.getTime() - days * 86_400_000).toISOString().slice(0, 10);
   const terms = [...company.all('Term')];
   const methods = [...company.all('PaymentMethod')];
-  const items = [...company.all('Item')].filter((item) => Number(item.UnitPrice) > 0);
+  // The service items: the products of the starter catalogue are left to clients, so the seeded book stays the same.
+  const items = [...company.all('Item')].filter(
+    (item) => item.Type === 'Service' && Number(item.UnitPrice) > 0,
+  );
+  // VAT and GST companies need a tax code on every line: the standard one (the first code of the tax tables).
+  const lineTaxCode =
+    countryProfiles[company.settings.country].taxModel === 'per-line'
+      ? { TaxCodeRef: { value: [...company.all('TaxCode')][0]!.Id } }
+      : {};
   const summary: SeedSummary = {
     customers: 0,
     invoices: 0,
@@ -174,7 +183,7 @@ export function seedCompany(company: Company, options: SeedOptions): SeedSummary
       return {
         DetailType: 'SalesItemLineDetail',
         Amount: money(qty * unitPrice),
-        SalesItemLineDetail: { ItemRef: { value: item.Id }, Qty: qty, UnitPrice: unitPrice },
+        SalesItemLineDetail: { ItemRef: { value: item.Id }, Qty: qty, UnitPrice: unitPrice, ...lineTaxCode },
       };
     });
   const openInvoices: QboRecord[] = [];

@@ -3,6 +3,7 @@ import { findEntity } from './entities';
 import type { Input } from './entities/types';
 import { isObject } from './entities/fields';
 import { fault } from './faults';
+import { defaultView, present, type ReadView } from './present';
 import {
   createEntity,
   deleteEntity,
@@ -53,6 +54,7 @@ export function performWrite(
   operation: WriteOperation,
   body: unknown,
   actor: Actor = {},
+  view: ReadView = defaultView,
 ): WriteResult {
   const definition = findEntity(entityName);
   if (!definition) throw fault.unsupportedOperation(`Unsupported entity: ${entityName}`);
@@ -75,7 +77,7 @@ export function performWrite(
   const responseObject: Record<string, unknown> =
     operation === 'delete'
       ? { status: 'Deleted', domain: 'QBO', Id: result.record.Id }
-      : (result.record satisfies QboRecord);
+      : (present(company, definition.name, result.record, view) satisfies QboRecord);
   return { ...result, entity: definition.name, responseObject };
 }
 

@@ -36,7 +36,7 @@ const cases: NameListCase[] = [
   },
   {
     entity: 'Item',
-    starters: ['Services', 'Hours', 'Consulting', 'Design'],
+    starters: ['Services', 'Hours', 'Consulting', 'Design', 'Printed Brochure', 'Rock Fountain'],
     body: (name) => ({ Name: name, Type: 'Service', UnitPrice: 40 }),
     defaults: {
       Type: 'Service',

@@ -237,10 +237,19 @@ describe('emulator conformance: seeded demo companies', () => {
       });
       const customer = await qbo.create('Customer', { DisplayName: 'Camden Market' });
       expect(customer.CurrencyRef).toEqual({ value: 'GBP', name: 'British Pound Sterling' });
+      const standardRate = (await qbo.query("select * from TaxCode where Name = '20.0% S'")).json
+        .QueryResponse.TaxCode[0];
+      const line = salesLine(10);
       const invoice = await qbo.create('Invoice', {
         CustomerRef: { value: customer.Id },
-        Line: [salesLine(10)],
+        Line: [
+          {
+            ...line,
+            SalesItemLineDetail: { ...line.SalesItemLineDetail, TaxCodeRef: { value: standardRate.Id } },
+          },
+        ],
       });
+      expect(invoice).toMatchObject({ TotalAmt: 12, TxnTaxDetail: { TotalTax: 2 } });
       expect(invoice.CurrencyRef).toEqual({ value: 'GBP', name: 'British Pound Sterling' });
       expect(invoice.ExchangeRate).toBeUndefined();
       const dollars = await qbo.write('Customer', {

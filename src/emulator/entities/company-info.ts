@@ -1,90 +1,75 @@
 import type { Company } from '../company';
-import { fault } from '../faults';
-import type { EntityDefinition } from './types';
+import { countryProfiles } from '../countries';
+import { insertSystemRecord, readOnlyEntity } from './system-records';
 
-function readOnly(name: string): EntityDefinition {
-  return {
-    name,
-    kind: 'company',
-    writable: new Set([]),
-    computed: new Set([]),
-    canCreate: false,
-    canDelete: false,
-    canVoid: false,
-    build() {
-      // The emulator's companies are configured through /__admin; multicurrency "cannot be enabled via the API".
-      throw fault.unsupportedOperation(`Operation Update is not supported for ${name} by this emulator.`);
-    },
-  };
-}
+// The emulator's companies are configured through /__admin; multicurrency "cannot be enabled via the API".
+const configuredByAdmin = 'companies are configured through the admin API.';
+export const companyInfoEntity = readOnlyEntity('CompanyInfo', 'company', [], configuredByAdmin);
+export const preferencesEntity = readOnlyEntity('Preferences', 'company', [], configuredByAdmin);
 
-export const companyInfoEntity = readOnly('CompanyInfo');
-export const preferencesEntity = readOnly('Preferences');
-
-/** The singleton records every company has: CompanyInfo (Id "1") and Preferences (Id "1"). */
+/** The singleton records every company has: CompanyInfo (Id "1") and Preferences (Id "1"), as its country has them. */
 export function writeCompanyRecords(company: Company): void {
   const { settings } = company;
-  const at = company.now();
-  const meta = { CreateTime: company.timestamp(at), LastUpdatedTime: company.timestamp(at) };
-  company.put(
+  const profile = countryProfiles[settings.country];
+  insertSystemRecord(
+    company,
     'CompanyInfo',
     {
-      Id: '1',
-      SyncToken: '0',
-      domain: 'QBO',
-      sparse: false,
       CompanyName: settings.companyName,
       LegalName: settings.companyName,
       Country: settings.country,
-      CompanyAddr: {
-        Id: '1',
-        Line1: '2500 Garcia Ave',
-        City: 'Mountain View',
-        CountrySubDivisionCode: 'CA',
-        PostalCode: '94043',
-        Country: settings.country === 'US' ? 'USA' : settings.country,
-      },
+      // ISO-3 since Intuit's 2025 change ("United States" is returned as "USA").
+      CompanyAddr: { Id: '1', ...profile.address, Country: profile.iso3 },
       SupportedLanguages: 'en',
       FiscalYearStartMonth: 'January',
-      CompanyStartDate: company.today(at),
+      CompanyStartDate: company.today(),
       Email: { Address: 'donotreply@intuit.com' },
       WebAddr: {},
       NameValue: [
         { Name: 'SubscriptionStatus', Value: 'PAID' },
         { Name: 'OfferingSku', Value: 'QuickBooks Online Plus' },
       ],
-      MetaData: meta,
     },
-    at,
+    '1',
   );
-  company.put(
+  insertSystemRecord(
+    company,
     'Preferences',
     {
-      Id: '1',
-      SyncToken: '0',
-      domain: 'QBO',
-      sparse: false,
       CurrencyPrefs: {
         // Intuit's Preferences sample: `"HomeCurrency": {"value": "USD"}`, a reference without a name.
         HomeCurrency: { value: settings.homeCurrency },
         MultiCurrencyEnabled: settings.multiCurrency,
       },
       SalesFormsPrefs: {
-        CustomTxnNumbers: false,
+        CustomTxnNumbers: settings.customTxnNumbers,
         AllowEstimates: true,
+        AllowDiscount: true,
         AutoApplyPayments: true,
         AutoApplyCredit: true,
         ETransactionEnabledStatus: 'NotApplicable',
       },
       AccountingInfoPrefs: {
-        TrackDepartments: false,
-        ClassTrackingPerTxn: false,
+        TrackDepartments: true,
+        DepartmentTerminology: 'Location',
+        ClassTrackingPerTxn: true,
+        ClassTrackingPerTxnLine: true,
         CustomerTerminology: 'Customers',
+      },
+      // US companies run automated sales tax (PartnerTaxEnabled); the others keep VAT/GST codes of their own.
+      TaxPrefs:
+        profile.taxModel === 'sales-tax'
+          ? { UsingSalesTax: true, PartnerTaxEnabled: true }
+          : { UsingSalesTax: true },
+      ProductAndServicesPrefs: {
+        ForSales: true,
+        ForPurchase: true,
+        QuantityWithPriceAndRate: true,
+        QuantityOnHand: true,
       },
       EmailMessagesPrefs: {},
       OtherPrefs: { NameValue: [] },
-      MetaData: meta,
     },
-    at,
+    '1',
   );
 }

@@ -1,5 +1,6 @@
 import { fault } from '../faults';
 import { checkCurrency, currencyRef, ensureCompanyCurrency } from './currency';
+import { customFieldValues } from './custom-fields';
 import {
   compact,
   isObject,
@@ -16,6 +17,8 @@ import {
 } from './fields';
 import type { Company, QboRecord } from '../company';
 import type { Draft, EntityDefinition, Input, Knock } from './types';
+
+const emptyToUndefined = <T>(list: T[]): T[] | undefined => (list.length > 0 ? list : undefined);
 
 const nameParts = ['Title', 'GivenName', 'MiddleName', 'FamilyName', 'Suffix'] as const;
 const maxNestingLevel = 4; // "Up to four levels of nesting can be defined under a top-level parent"
@@ -71,6 +74,7 @@ export const customerEntity: EntityDefinition = {
     'TaxExemptionReasonId',
     'GSTIN',
     'GSTRegistrationType',
+    'CustomField',
   ]),
   computed: new Set([
     'BalanceWithJobs',
@@ -192,6 +196,9 @@ export const customerEntity: EntityDefinition = {
       Balance: money(balance),
       BalanceWithJobs: money(Number(current?.BalanceWithJobs ?? 0)),
       IsProject: false,
+      CustomField: emptyToUndefined(
+        customFieldValues(company, 'Customer', fields.CustomField, current?.CustomField),
+      ),
     });
   },
 

@@ -33,28 +33,31 @@ export function optionalNumber(fields: Input, element: string): number | undefin
   return number;
 }
 
+/** A boolean; like Intuit's JSON reader, the strings "true" and "false" count too (and XML bodies only have text). */
 export function optionalBoolean(fields: Input, element: string): boolean | undefined {
   const value = fields[element];
   if (value === undefined || value === null) return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
   if (typeof value !== 'boolean') throw fault.invalidValue(element, 'Expected true or false.');
   return value;
 }
 
+/** One of `allowed`; an empty string is none (python-quickbooks sends `""` for enums a client left unset). */
 export function optionalEnum<T extends string>(
   fields: Input,
   element: string,
   allowed: readonly T[],
 ): T | undefined {
   const value = optionalString(fields, element, 100);
-  if (value === undefined) return undefined;
+  if (value === undefined || value === '') return undefined;
   if (!allowed.includes(value as T)) throw fault.invalidEnumeration(element, value);
   return value as T;
 }
 
-/** `yyyy-MM-dd`, as QBO's Date fields. */
+/** `yyyy-MM-dd`, as QBO's Date fields. An empty string is no date: python-quickbooks sends `""` for unset dates. */
 export function optionalDate(fields: Input, element: string): string | undefined {
   const value = optionalString(fields, element, 30);
-  if (value === undefined) return undefined;
+  if (value === undefined || value === '') return undefined;
   const date = value.slice(0, 10);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) {
     throw fault.invalidValue(element, `Invalid date: ${value}`);
@@ -83,6 +86,18 @@ export function resolveRef(
   if (!record) throw fault.invalidReference(element);
   if (mustBeActive && record.Active === false) throw fault.objectNotFound(undefined, element);
   return record;
+}
+
+/** An optional reference to a record of `entity`, resolved as QBO resolves it and completed with the record's name. */
+export function optionalListRef(
+  company: Company,
+  fields: Input,
+  element: string,
+  entity: string,
+  nameField = 'Name',
+): Ref | undefined {
+  const ref = optionalRef(fields, element);
+  return ref ? refTo(resolveRef(company, entity, ref, element), nameField) : undefined;
 }
 
 export function refTo(record: QboRecord, nameField: string): Ref {

@@ -1,7 +1,8 @@
+import { accountEntity } from './accounts';
 import { companyInfoEntity, preferencesEntity } from './company-info';
 import { companyCurrencyEntity } from './currency';
 import { customerEntity } from './customer';
-import { itemEntity, paymentMethodEntity, termEntity } from './name-lists';
+import { classEntity, departmentEntity, itemEntity, paymentMethodEntity, termEntity } from './name-lists';
 import { paymentEntity } from './payment';
 import {
   creditMemoEntity,
@@ -10,6 +11,7 @@ import {
   refundReceiptEntity,
   salesReceiptEntity,
 } from './sales-forms';
+import { taxAgencyEntity, taxCodeEntity, taxRateEntity } from './tax';
 import type { EntityDefinition } from './types';
 
 export const entityDefinitions: EntityDefinition[] = [
@@ -23,6 +25,12 @@ export const entityDefinitions: EntityDefinition[] = [
   termEntity,
   paymentMethodEntity,
   itemEntity,
+  accountEntity,
+  classEntity,
+  departmentEntity,
+  taxAgencyEntity,
+  taxRateEntity,
+  taxCodeEntity,
   companyCurrencyEntity,
   companyInfoEntity,
   preferencesEntity,

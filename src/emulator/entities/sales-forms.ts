@@ -10,6 +10,7 @@ import {
   optionalDate,
   optionalEmail,
   optionalEnum,
+  optionalListRef,
   optionalNumber,
   optionalRef,
   optionalString,
@@ -17,7 +18,10 @@ import {
   resolveRef,
   type Ref,
 } from './fields';
+import { customFieldValues } from './custom-fields';
+import { inventoryKnocks } from './inventory';
 import { estimateKnocks, linkedTransactions } from './linked-transactions';
+import { lineTaxCode, taxMode, transactionTax, type TaxedLine, type TaxMode } from './transaction-tax';
 import type { Draft, EntityDefinition, Input, RuleContext } from './types';
 
 /**
@@ -74,10 +78,18 @@ const commonWritable = [
   'ShipDate',
   'TrackingNum',
   'ShipMethodRef',
+  'ShipFromAddr',
+  'FreeFormAddress',
   'LinkedTxn',
 ];
+/** Read-only or system fields clients echo back (python-quickbooks sends several of them on every create). */
 const commonComputed = [
   'EInvoiceStatus',
+  'RecurDataRef',
+  'TaxExemptionRef',
+  'LastModifiedByRef',
+  'Tag',
+  'TxnSource',
   'TotalAmt',
   'HomeTotalAmt',
   'Balance',
@@ -90,7 +102,10 @@ const commonComputed = [
 
 interface BuiltLines {
   lines: Record<string, unknown>[];
-  total: number;
+  /** The sales lines as tax sees them. */
+  taxed: TaxedLine[];
+  subtotal: number;
+  discount: number;
 }
 
 /**
@@ -116,10 +131,14 @@ function lineIdAllocator(previous: unknown): (sent: unknown) => string {
   };
 }
 
-/** Validates the lines, checks Amount = Qty × UnitPrice, and adds the subtotal line QBO always returns. */
-function buildLines(company: Company, input: unknown, previous: unknown): BuiltLines {
+/**
+ * Validates the lines, checks Amount = Qty × UnitPrice, resolves items, classes and tax codes, and adds the subtotal
+ * line QBO always returns.
+ */
+function buildLines(company: Company, input: unknown, previous: unknown, mode: TaxMode): BuiltLines {
   if (!Array.isArray(input) || input.length === 0) throw fault.requiredParam('Line');
   const lines: Record<string, unknown>[] = [];
+  const taxed: TaxedLine[] = [];
   const nextId = lineIdAllocator(previous);
   let subtotal = 0;
   let discount = 0;
@@ -158,7 +177,17 @@ function buildLines(company: Company, input: unknown, previous: unknown): BuiltL
         compact({
           Amount: money(amount),
           DetailType: detailType,
-          DiscountLineDetail: compact({ PercentBased: percentBased, DiscountPercent: percent }),
+          DiscountLineDetail: compact({
+            PercentBased: percentBased,
+            DiscountPercent: percent,
+            DiscountAccountRef: optionalListRef(
+              company,
+              detail,
+              'DiscountAccountRef',
+              'Account',
+              'FullyQualifiedName',
+            ),
+          }),
         }),
       );
       continue;
@@ -166,14 +195,17 @@ function buildLines(company: Company, input: unknown, previous: unknown): BuiltL
     const detail = isObject(raw[detailType]) ? (raw[detailType] as Input) : {};
     const amount = optionalNumber(raw, 'Amount');
     if (amount === undefined) throw fault.requiredParam('Line.Amount');
-    const qty = optionalNumber(detail, 'Qty');
-    const unitPrice = optionalNumber(detail, 'UnitPrice');
+    // python-quickbooks sends Qty and UnitPrice of 0 when the client set neither: no price to check against.
+    const qty = optionalNumber(detail, 'Qty') || undefined;
+    const unitPrice = optionalNumber(detail, 'UnitPrice') || undefined;
     if (qty !== undefined && unitPrice !== undefined && money(qty * unitPrice) !== money(amount)) {
       throw fault.amountCalculation('Line.Amount', amount);
     }
     const itemRef = optionalRef(detail, 'ItemRef') ?? { value: '1' }; // QBO falls back to the "Services" item
     const item = resolveRef(company, 'Item', itemRef, 'Line.SalesItemLineDetail.ItemRef');
+    const taxCode = lineTaxCode(company, detail, mode);
     subtotal += amount;
+    taxed.push({ amount, taxCode });
     lines.push(
       compact({
         Id: nextId(raw.Id),
@@ -183,16 +215,21 @@ function buildLines(company: Company, input: unknown, previous: unknown): BuiltL
         DetailType: detailType,
         [detailType]: compact({
           ItemRef: refTo(item, 'Name'),
+          ClassRef: optionalListRef(company, detail, 'ClassRef', 'Class', 'FullyQualifiedName'),
           Qty: qty,
           UnitPrice: unitPrice,
           ServiceDate: optionalDate(detail, 'ServiceDate'),
-          TaxCodeRef: optionalRef(detail, 'TaxCodeRef') ?? { value: 'NON' },
+          ItemAccountRef:
+            optionalListRef(company, detail, 'ItemAccountRef', 'Account') ??
+            (item.IncomeAccountRef as Draft | undefined),
+          TaxCodeRef: taxCode,
+          TaxInclusiveAmt: mode.calculation === 'TaxInclusive' ? money(amount) : undefined,
         }),
       }),
     );
   }
   lines.push({ Amount: money(subtotal), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} });
-  return { lines, total: money(subtotal - discount) };
+  return { lines, taxed, subtotal: money(subtotal), discount: money(discount) };
 }
 
 export function resolveCustomer(company: Company, fields: Input): QboRecord {
@@ -221,12 +258,18 @@ function salesForm(kind: SalesFormKind): EntityDefinition {
       const { company, current } = context;
       const customer = resolveCustomer(company, fields);
       const currency = transactionCurrency(company, fields, customer);
-      const { lines, total } = buildLines(company, fields.Line, current?.Line);
+      const mode = taxMode(company, fields);
+      const { lines, taxed, subtotal, discount } = buildLines(company, fields.Line, current?.Line, mode);
+      const applyTaxAfterDiscount = optionalBoolean(fields, 'ApplyTaxAfterDiscount') ?? false;
+      const tax = transactionTax(company, fields, mode, taxed, { subtotal, discount, applyTaxAfterDiscount });
+      const total = money(subtotal - discount + (tax.inclusive ? 0 : tax.totalTax));
       const txnDate = optionalDate(fields, 'TxnDate') ?? company.today();
+      // "If not explicitly provided at create time, this field is populated based on the setting of
+      // Preferences:CustomTxnNumber": numbered by QBO unless the company numbers its own.
       const docNumber =
-        optionalString(fields, 'DocNumber', 21) ??
+        (optionalString(fields, 'DocNumber', 21) || undefined) ??
         (current?.DocNumber as string | undefined) ??
-        company.nextDocNumber(kind.name);
+        (company.settings.customTxnNumbers ? undefined : company.nextDocNumber(kind.name));
       const emailStatus = optionalEnum(fields, 'EmailStatus', emailStatuses) ?? 'NotSet';
       const billEmail =
         optionalEmail(fields, 'BillEmail') ??
@@ -241,32 +284,50 @@ function salesForm(kind: SalesFormKind): EntityDefinition {
         CustomerRef: refTo(customer, 'DisplayName'),
         CurrencyRef: currencyRef(currency.code),
         ExchangeRate: multi ? currency.rate : undefined,
+        ClassRef: optionalListRef(company, fields, 'ClassRef', 'Class', 'FullyQualifiedName'),
+        DepartmentRef: optionalListRef(company, fields, 'DepartmentRef', 'Department', 'FullyQualifiedName'),
         Line: lines,
+        GlobalTaxCalculation: tax.GlobalTaxCalculation,
+        TxnTaxDetail: tax.TxnTaxDetail,
         TotalAmt: total,
         HomeTotalAmt: multi ? money(total * currency.rate) : undefined,
         BillEmail: billEmail,
+        BillEmailCc: optionalEmail(fields, 'BillEmailCc'),
+        BillEmailBcc: optionalEmail(fields, 'BillEmailBcc'),
         BillAddr:
           optionalAddress(company, fields, 'BillAddr', current?.BillAddr) ??
           (customer.BillAddr as Draft | undefined),
         ShipAddr:
           optionalAddress(company, fields, 'ShipAddr', current?.ShipAddr) ??
           (customer.ShipAddr as Draft | undefined),
+        ShipFromAddr: optionalAddress(company, fields, 'ShipFromAddr', current?.ShipFromAddr),
+        FreeFormAddress: optionalBoolean(fields, 'FreeFormAddress'),
+        ShipDate: optionalDate(fields, 'ShipDate'),
+        TrackingNum: optionalString(fields, 'TrackingNum', 31) || undefined,
         CustomerMemo: isObject(fields.CustomerMemo)
           ? { value: optionalString(fields.CustomerMemo, 'value', 1000) ?? '' }
           : undefined,
         PrivateNote: optionalString(fields, 'PrivateNote', 4000),
         EmailStatus: emailStatus,
         PrintStatus: optionalEnum(fields, 'PrintStatus', printStatuses) ?? 'NotSet',
+        DeliveryInfo: current?.DeliveryInfo as Draft | undefined,
         LinkedTxn: linkedTransactions(company, fields.LinkedTxn, current?.LinkedTxn),
-        TxnTaxDetail: { TotalTax: 0 },
-        ApplyTaxAfterDiscount: false,
-        CustomField: Array.isArray(fields.CustomField) ? fields.CustomField : [],
+        ApplyTaxAfterDiscount: applyTaxAfterDiscount,
+        CustomField: customFieldValues(company, kind.name, fields.CustomField, current?.CustomField),
       });
       const rate = multi ? currency.rate : 1;
       return { ...draft, ...kind.extra(fields, context, { customer, total, txnDate, rate }) };
     },
-    knocks(before, after, { id }) {
-      return estimateKnocks(kind.name, id, before, after);
+    knocks(before, after, { company, id }) {
+      return [
+        ...estimateKnocks(kind.name, id, before, after),
+        ...inventoryKnocks(
+          kind.name,
+          before,
+          after,
+          (itemId) => company.get('Item', itemId)?.TrackQtyOnHand === true,
+        ),
+      ];
     },
     voided(record) {
       // "all amounts and quantities are zeroed and the string, Voided, is injected into … PrivateNote"
@@ -283,6 +344,7 @@ function salesForm(kind: SalesFormKind): EntityDefinition {
       return compact({
         ...record,
         Line: zeroLines,
+        TxnTaxDetail: { TotalTax: 0 },
         TotalAmt: 0,
         HomeTotalAmt: record.HomeTotalAmt === undefined ? undefined : 0,
         Balance: record.Balance === undefined ? undefined : 0,

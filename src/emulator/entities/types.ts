@@ -35,6 +35,8 @@ export interface EntityDefinition {
   writable: ReadonlySet<string>;
   /** Fields QBO computes; accepted in a request (clients echo them back) and ignored. */
   computed: ReadonlySet<string>;
+  /** Fields `SELECT *` leaves out; the query has to name them (`SELECT *, Sku FROM Item`). */
+  omittedByStar?: readonly string[];
   /** Name-list entities whose `nameField` is unique (case-insensitive); 6240 on a clash. */
   nameField?: 'DisplayName' | 'Name';
   /** Transactions whose DocNumber must not repeat (6140) unless the request says `include=allowduplicatedocnum`. */

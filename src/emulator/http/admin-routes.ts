@@ -2,8 +2,10 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { z } from 'zod';
 import { ManualClock } from '../clock';
 import type { Company } from '../company';
+import { countries } from '../countries';
 import { findEntity } from '../entities';
 import { currencyNames } from '../entities/currency';
+import { defineCustomField } from '../entities/custom-fields';
 import type { QboEmulator } from '../emulator';
 import { QboFault } from '../faults';
 import { defaultOAuthApp } from '../oauth';
@@ -22,13 +24,27 @@ const companySchema = z.strictObject({
   homeCurrency: z.enum(Object.keys(currencyNames) as [string, ...string[]]).optional(),
   multiCurrency: z.boolean().optional(),
   timeZone: z.string().min(1).optional(),
-  country: z.string().min(2).max(3).optional(),
+  country: z.enum(countries).optional(),
+  customTxnNumbers: z.boolean().optional(),
   realmId: z
     .string()
     .regex(/^\d{1,20}$/)
     .optional(),
   seed: seedSchema.optional(),
 });
+
+const customFieldSchema = z
+  .strictObject({
+    label: z.string().trim().min(1).max(100),
+    type: z.enum(['string', 'number', 'date', 'dropdown']),
+    options: z.array(z.string().min(1).max(100)).min(1).optional(),
+    entities: z.array(z.enum(['Customer', 'Invoice', 'Estimate', 'SalesReceipt'])).min(1),
+    active: z.boolean().optional(),
+  })
+  .refine((field) => (field.type === 'dropdown') === (field.options !== undefined), {
+    path: ['options'],
+    message: 'options are required for a dropdown, and only for a dropdown',
+  });
 
 const webhookSchema = z.strictObject({
   url: z.url(),
@@ -133,6 +149,15 @@ export function createAdminRouter(emulator: QboEmulator): Router {
 
   router.post('/companies/:realmId/seed', (req, res) => {
     res.json(seedCompany(companyOf(req), seedSchema.parse(req.body)));
+  });
+
+  router.get('/companies/:realmId/custom-fields', (req, res) => {
+    res.json({ customFields: companyOf(req).customFields });
+  });
+
+  // Custom field definitions, as a QBO user makes them in Settings (the GraphQL API reads them at /graphql).
+  router.post('/companies/:realmId/custom-fields', (req, res) => {
+    res.status(201).json(defineCustomField(companyOf(req), customFieldSchema.parse(req.body)));
   });
 
   router.post('/companies/:realmId/tokens', (req, res) => {

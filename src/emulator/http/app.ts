@@ -3,6 +3,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { QboEmulator } from '../emulator';
 import { createOAuthRouter, oauthPaths } from '../oauth';
 import { createAdminRouter } from './admin-routes';
+import { createGraphqlRouter } from './graphql-routes';
 import { createQboRouter } from './qbo-routes';
 
 /** Intuit's hosts on one origin: OAuth at the root, the Accounting API under `/v3`, and our admin API. */
@@ -13,6 +14,7 @@ export function createEmulatorApp(emulator: QboEmulator): Express {
 
   app.use('/__admin', createAdminRouter(emulator));
   app.use('/v3/company/:realmId', createQboRouter(emulator));
+  app.use('/graphql', createGraphqlRouter(emulator));
   // Fault mode: the token endpoint does its work (a refresh may rotate the token) and the reply is lost.
   app.post(oauthPaths.token, (_req, res, next) => {
     if (emulator.takeTokenResponseDrop()) {

@@ -1,6 +1,7 @@
 import type { ChangeEvent, Company } from '../company';
 import { isObject } from '../entities/fields';
 import { QboFault, fault } from '../faults';
+import type { ReadView } from '../present';
 import { runQuery } from '../reads';
 import { performWrite, type WriteOperation } from '../writes';
 
@@ -14,6 +15,7 @@ export function runBatch(
   company: Company,
   body: unknown,
   limits: { maxItems: number; maxBIdLength: number | undefined },
+  view: ReadView,
 ): { body: { BatchItemResponse: Record<string, unknown>[] }; events: ChangeEvent[] } {
   const items = isObject(body) ? body.BatchItemRequest : undefined;
   if (!Array.isArray(items) || items.length === 0) throw fault.requiredParam('BatchItemRequest');
@@ -43,7 +45,7 @@ export function runBatch(
   for (const item of items as Record<string, unknown>[]) {
     const bId = String(item.bId);
     try {
-      responses.push({ bId, ...runItem(company, item, events) });
+      responses.push({ bId, ...runItem(company, item, events, view) });
     } catch (error) {
       if (!(error instanceof QboFault)) throw error;
       responses.push({ bId, Fault: { type: error.type, Error: error.errors } });
@@ -56,13 +58,14 @@ function runItem(
   company: Company,
   item: Record<string, unknown>,
   events: ChangeEvent[],
+  view: ReadView,
 ): Record<string, unknown> {
-  if (typeof item.Query === 'string') return { QueryResponse: runQuery(company, item.Query) };
+  if (typeof item.Query === 'string') return { QueryResponse: runQuery(company, item.Query, view) };
   const entityKeys = Object.keys(item).filter((key) => !itemKeys.has(key));
   if (entityKeys.length !== 1) throw fault.requiredParam('BatchItemRequest entity');
   const entity = entityKeys[0]!;
   const operation = batchOperation(item.operation, item.optionsData);
-  const result = performWrite(company, entity, operation, item[entity]);
+  const result = performWrite(company, entity, operation, item[entity], {}, view);
   events.push(...result.events);
   return { [result.entity]: result.responseObject };
 }

@@ -4,7 +4,9 @@ import type { ChangeEvent, Company } from '../company';
 import { isObject } from '../entities/fields';
 import type { QboEmulator } from '../emulator';
 import { QboFault, fault, faultXml, gatewayError, type GatewayError } from '../faults';
-import { toIntuitXml } from '../xml';
+import { salesFormPdf, sendSalesForm } from '../documents';
+import { present, readView } from '../present';
+import { XmlBodyError, fromIntuitXml, toIntuitXml } from '../xml';
 import { readEntity, runCdc, runQuery } from '../reads';
 import { performWrite, writeOperation, type WriteOperation } from '../writes';
 import { runBatch } from './batch';
@@ -25,6 +27,19 @@ export function createQboRouter(emulator: QboEmulator): Router {
   router.use(gateway(emulator));
   router.use(express.json({ limit: '10mb', type: ['application/json', 'application/*+json'] }));
   router.use(express.text({ limit: '1mb', type: ['application/text', 'text/plain'] }));
+  // Intuit's Java and .NET SDKs write entities as XML.
+  router.use(express.text({ limit: '10mb', type: ['application/xml', 'text/xml'] }), (req, _res, next) => {
+    if (typeof req.body === 'string' && req.is(['application/xml', 'text/xml'])) {
+      try {
+        req.body = fromIntuitXml(req.body);
+      } catch (error) {
+        if (error instanceof XmlBodyError)
+          throw fault.invalidValue('body', `The request body is not valid XML. ${error.message}`);
+        throw error;
+      }
+    }
+    next();
+  });
 
   router.get('/companyinfo/:id', (req, res) => {
     const { company } = res.locals as RealmLocals;
@@ -42,7 +57,7 @@ export function createQboRouter(emulator: QboEmulator): Router {
     if (typeof statement !== 'string' || statement.trim() === '') {
       throw fault.queryParse('\nQueryParserError: The query provided was empty');
     }
-    send(res, company, { QueryResponse: runQuery(company, statement) });
+    send(res, company, { QueryResponse: runQuery(company, statement, viewOf(res.req)) });
   };
   router.get('/query', (req, res) => query(req.query.query, res));
   router.post('/query', (req, res) => query(typeof req.body === 'string' ? req.body : req.query.query, res));
@@ -51,24 +66,54 @@ export function createQboRouter(emulator: QboEmulator): Router {
     const { company } = res.locals as RealmLocals;
     const entities = typeof req.query.entities === 'string' ? req.query.entities : undefined;
     const changedSince = typeof req.query.changedSince === 'string' ? req.query.changedSince : undefined;
-    send(res, company, { CDCResponse: runCdc(company, entities, changedSince) });
+    send(res, company, { CDCResponse: runCdc(company, entities, changedSince, viewOf(req)) });
   });
 
   router.post('/batch', (req, res) => {
     const { company } = res.locals as RealmLocals;
     replayable(req, res, company, () => {
-      const { body, events } = runBatch(company, req.body, {
-        maxItems: emulator.limiter.limits.maxBatchItems,
-        maxBIdLength:
-          stringParam(req.query.requestid) === undefined ? undefined : maxBatchIdLengthWithRequestId,
-      });
+      const { body, events } = runBatch(
+        company,
+        req.body,
+        {
+          maxItems: emulator.limiter.limits.maxBatchItems,
+          maxBIdLength:
+            stringParam(req.query.requestid) === undefined ? undefined : maxBatchIdLengthWithRequestId,
+        },
+        viewOf(req),
+      );
       return { status: 200, body, events };
+    });
+  });
+
+  router.get('/:entity/:id/pdf', async (req, res) => {
+    const { company } = res.locals as RealmLocals;
+    const pdf = await salesFormPdf(company, String(req.params.entity), String(req.params.id));
+    res.status(200).type('application/pdf').send(pdf);
+  });
+
+  router.post('/:entity/:id/send', (req, res) => {
+    const { company } = res.locals as RealmLocals;
+    replayable(req, res, company, () => {
+      const result = sendSalesForm(
+        company,
+        String(req.params.entity),
+        String(req.params.id),
+        stringParam(req.query.sendTo),
+      );
+      const record = present(company, result.entity, result.record, viewOf(req));
+      return { status: 200, body: { [result.entity]: record }, events: result.events };
     });
   });
 
   router.get('/:entity/:id', (req, res) => {
     const { company } = res.locals as RealmLocals;
-    const { name, record } = readEntity(company, String(req.params.entity), String(req.params.id));
+    const { name, record } = readEntity(
+      company,
+      String(req.params.entity),
+      String(req.params.id),
+      viewOf(req),
+    );
     send(res, company, { [name]: record });
   });
 
@@ -79,11 +124,16 @@ export function createQboRouter(emulator: QboEmulator): Router {
       stringParam(req.query.include),
       isObject(req.body) ? req.body : {},
     );
-    const include = stringParam(req.query.include)?.toLowerCase().split(',') ?? [];
+    const view = viewOf(req);
     replayable(req, res, company, () => {
-      const result = performWrite(company, String(req.params.entity), operation, req.body, {
-        allowDuplicateDocNumber: include.includes('allowduplicatedocnum'),
-      });
+      const result = performWrite(
+        company,
+        String(req.params.entity),
+        operation,
+        req.body,
+        { allowDuplicateDocNumber: view.include.includes('allowduplicatedocnum') },
+        view,
+      );
       return { status: 200, body: { [result.entity]: result.responseObject }, events: result.events };
     });
   });
@@ -149,6 +199,11 @@ export function createQboRouter(emulator: QboEmulator): Router {
   return router;
 }
 
+/** The request's `include` values: what a read shows (`invoiceLink`, `enhancedAllCustomFields`) and write options. */
+function viewOf(req: Request) {
+  return readView(stringParam(req.query.include));
+}
+
 function stringParam(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
@@ -211,7 +266,8 @@ function gateway(emulator: QboEmulator) {
     const now = emulator.clock.now();
     res.setHeader('intuit_tid', `emu-${Math.floor(emulator.random() * 1e12).toString(36)}`);
     const faults = emulator.realmFaults(realmId);
-    const xml = faults.xmlErrors ?? false;
+    // XML when the client did not ask for JSON, or when the fault mode says the gateway answers XML regardless.
+    const xml = (faults.xmlErrors ?? false) || !wantsJson(req);
     const auth = emulator.authority.authenticate(req.headers.authorization);
     if (!auth.ok)
       return sendGatewayError(res, 'authentication', authenticationDetails[auth.reason] ?? null, now, xml);

@@ -29,6 +29,8 @@ export const KNOWN_SCOPES: readonly string[] = [
   'project-management.project',
   'app-foundations.custom-dimensions.read',
   'app-foundations.custom-field-definitions',
+  // Intuit's custom fields guide: "app-foundations.custom-field-definitions.read: Allows access to read …".
+  'app-foundations.custom-field-definitions.read',
   'time-tracking.time-entry',
   'indirect-tax.tax-calculation.quickbooks',
   'openid',

@@ -7,7 +7,7 @@ const MAX_MAX_RESULTS = 1000;
 
 /**
  * Parses the QBO query grammar:
- * `SELECT * | COUNT(*) FROM Entity [WHERE p op v [AND ...]] [ORDERBY p [ASC|DESC], ...] [STARTPOSITION n] [MAXRESULTS n]`.
+ * `SELECT * | COUNT(*) | *, p | p, … FROM Entity [WHERE p op v [AND ...]] [ORDERBY p [ASC|DESC], ...] [STARTPOSITION n] [MAXRESULTS n]`.
  * Reserved words and property names are case-insensitive; `ORDER BY` is accepted as well as `ORDERBY`.
  */
 export function parseQuery(text: string): ParsedQuery {
@@ -26,13 +26,13 @@ class Parser {
 
   parse(): ParsedQuery {
     this.expectKeyword('SELECT');
-    const count = this.parseProjection();
+    const projection = this.parseProjection();
     this.expectKeyword('FROM');
     const entity = this.expectIdentifier(false);
 
     const query: ParsedQuery = {
       entity,
-      count,
+      ...projection,
       where: [],
       orderBy: [],
       startPosition: 1,
@@ -40,7 +40,8 @@ class Parser {
     };
     if (this.acceptKeyword('WHERE')) query.where = this.parseConditions();
     if (this.acceptOrderBy()) query.orderBy = this.parseOrderBy();
-    if (this.acceptKeyword('STARTPOSITION')) query.startPosition = this.parsePositiveInteger();
+    // QBO takes STARTPOSITION 0 as the first row, as 1 (python-quickbooks clients send 0).
+    if (this.acceptKeyword('STARTPOSITION')) query.startPosition = Math.max(1, this.parseInteger(0));
     if (this.acceptKeyword('MAXRESULTS')) {
       query.maxResults = this.parsePositiveInteger();
       if (query.maxResults > MAX_MAX_RESULTS) {
@@ -53,17 +54,25 @@ class Parser {
     return query;
   }
 
-  /** `*` or `COUNT(*)`; QBO has no projections. */
-  private parseProjection(): boolean {
-    if (this.acceptSymbol('*')) return false;
+  /**
+   * `COUNT(*)`, or a list of `*` and property names: `*`, `*, Sku` (python-quickbooks asks for Items so, as `*`
+   * leaves Sku out) or `Id, DisplayName`.
+   */
+  private parseProjection(): Pick<ParsedQuery, 'count' | 'fields' | 'allFields'> {
     if (this.current.kind === 'identifier' && this.current.value.toUpperCase() === 'COUNT') {
       this.advance();
       this.expectSymbol('(');
       this.expectSymbol('*');
       this.expectSymbol(')');
-      return true;
+      return { count: true, fields: [], allFields: true };
     }
-    throw this.unexpected();
+    const fields: string[] = [];
+    let allFields = false;
+    do {
+      if (this.acceptSymbol('*')) allFields = true;
+      else fields.push(this.expectIdentifier(true));
+    } while (this.acceptSymbol(','));
+    return { count: false, fields, allFields };
   }
 
   private parseConditions(): Condition[] {
@@ -159,12 +168,16 @@ class Parser {
   }
 
   private parsePositiveInteger(): number {
+    return this.parseInteger(1);
+  }
+
+  private parseInteger(min: number): number {
     const token = this.current;
     if (token.kind !== 'integer') throw this.unexpected();
     const value = Number(token.value);
     if (!Number.isSafeInteger(value)) throw this.unexpected();
     this.advance();
-    if (value < 1) throw validationError(`value ${value} is too small. Min allowed value is 1`);
+    if (value < min) throw validationError(`value ${value} is too small. Min allowed value is ${min}`);
     return value;
   }
 

@@ -21,6 +21,13 @@ export interface ParsedQuery {
   entity: string;
   /** SELECT COUNT(*) */
   count: boolean;
+  /**
+   * The properties named in the projection: `SELECT *, Sku` adds Sku to everything, `SELECT Id, Name` keeps only
+   * those (empty for `SELECT *`).
+   */
+  fields: string[];
+  /** The projection includes `*`. */
+  allFields: boolean;
   /** ANDed; QBO has no OR. */
   where: Condition[];
   orderBy: OrderBy[];
