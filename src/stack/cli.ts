@@ -1,7 +1,15 @@
 import { loadStackConfig } from './config';
 import { setUpDemo } from './demo';
 import { Supervisor, startStack } from './launcher';
-import { ensurePythonTool, ensureTool, pythonTools, tools, type ToolSpec } from './tools';
+import {
+  ensureJavaTool,
+  ensurePythonTool,
+  ensureTool,
+  javaTools,
+  pythonTools,
+  tools,
+  type ToolSpec,
+} from './tools';
 import { redactUri } from '../logger';
 
 const say = (line: string): void => {
@@ -26,14 +34,18 @@ async function setup(): Promise<void> {
 
 /**
  * Installs what only the test suite needs: both servers even when the shared test stack uses existing ones (the
- * launcher and outage tests start and stop private servers of their own), and schemathesis, which fuzzes the API
- * from its OpenAPI document.
+ * launcher and outage tests start and stop private servers of their own), schemathesis, which fuzzes the API
+ * from its OpenAPI document, and Temporal's time-skipping test server, for the workflow tests in test/workflows.
  */
 async function setupTest(): Promise<void> {
   await ensureTools([tools.temporal, tools.ferretdb]);
   for (const spec of Object.values(pythonTools)) {
     const found = await ensurePythonTool(spec, (line) => say(`setup    │ ${line}`));
     say(`setup    │ ${spec.binary}: ${found.command.at(-1)} (${found.source})`);
+  }
+  for (const spec of Object.values(javaTools)) {
+    const found = await ensureJavaTool(spec, (line) => say(`setup    │ ${line}`));
+    say(`setup    │ ${spec.binary}: ${found.path} (${found.source})`);
   }
 }
 
