@@ -1,6 +1,6 @@
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import { ensureJavaTool, javaTools } from '../../src/stack/tools';
@@ -12,8 +12,13 @@ import { uniqueName, workflowBundlePath } from './env';
 export type FakeActivities = Partial<Activities>;
 
 export interface TimeSkippingEnvironment {
-  /** Its `client` skips time while it waits for a workflow's result; `sleep` skips a given span. */
+  /** `env.sleep` moves the server's clock on; `env.currentTimeMs` reads it. */
   env: TestWorkflowEnvironment;
+  /**
+   * A client that leaves the clock alone. (`env.client` lets the clock run free while it awaits a workflow's
+   * result, and the test server then jumps to its next timer, which can be years ahead.)
+   */
+  client: Client;
   /**
    * Runs `body` while a worker serves a task queue (a new one unless given) with `activities` in place of the real
    * ones, and stops the worker after it, even when it throws.
@@ -67,6 +72,7 @@ export async function startTimeSkipping(): Promise<TimeSkippingEnvironment> {
   const running: WorkflowHandle[] = [];
   return {
     env,
+    client: new Client({ connection: env.connection, namespace: env.namespace ?? 'default' }),
     async withWorker(activities, body, { taskQueue = uniqueName('time-skipping') } = {}) {
       const worker = await Worker.create({
         connection: env.nativeConnection,

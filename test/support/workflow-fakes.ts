@@ -1,5 +1,9 @@
 import { Context } from '@temporalio/activity';
 import type { Activities } from '../../src/activities';
+import { companyDay } from '../../src/followups/engine';
+import { defaultFollowUpPolicy } from '../../src/followups/policy';
+import { dueFollowUp } from '../../src/followups/stages';
+import { transactionView } from '../../src/sync/transactions';
 import type { FakeActivities } from './time-skipping';
 
 type Result<Name extends keyof Activities> = Awaited<ReturnType<Activities[Name]>>;
@@ -91,6 +95,89 @@ export function fakeBackfillActivities(pagesOf: (entity: string) => number = () 
     },
     finishBackfill(input: { connectionId: string; cursorAtStart: string }): Promise<void> {
       calls.finished.push(input);
+      return Promise.resolve();
+    },
+  } satisfies FakeActivities;
+  return { activities, calls };
+}
+
+/** An open invoice in the fake books of the reminders' activities; set `balance` to 0 to have it paid. */
+export interface FakeInvoice {
+  qboId: string;
+  dueDate: string;
+  balance: number;
+}
+
+/** What the reminders' fake activities did, run by run. */
+export interface ReminderCalls {
+  /** Each run's `asOf` (from its first activity), and when that activity was scheduled by the server's clock. */
+  runs: { asOf: string; scheduledAt: number }[];
+  delivered: { qboId: string; stage: string; asOf: string }[];
+  announcements: string[][];
+}
+
+/**
+ * The reminders' activities over an in-memory company with the default follow-up policy: planning asks the real
+ * stage rules (`dueFollowUp`) which follow-up each invoice calls for on the run's company-local day and keeps one
+ * per invoice and stage, as the real planner's dedupe ids do. Delivery hands out one follow-up per batch, so a run
+ * with two due pages through them. A paid invoice (balance 0) calls for nothing more.
+ */
+export function fakeReminderActivities(invoices: FakeInvoice[], accountId: string) {
+  const calls: ReminderCalls = { runs: [], delivered: [], announcements: [] };
+  const policy = defaultFollowUpPolicy;
+  const followUps = new Map<string, { qboId: string; stage: string; sent: boolean }>();
+  const pending = () => [...followUps.entries()].filter(([, followUp]) => !followUp.sent);
+
+  const activities = {
+    cancelSettledFollowUps({ asOf }: { asOf: string }): Promise<Result<'cancelSettledFollowUps'>> {
+      calls.runs.push({ asOf, scheduledAt: scheduledAt() });
+      // Planning and delivery share a run here, so nothing is left pending for a payment to cancel.
+      return Promise.resolve({ cancelled: 0 });
+    },
+    planFollowUps({ asOf }: { asOf: string }): Promise<Result<'planFollowUps'>> {
+      const today = companyDay(new Date(asOf), policy);
+      let created = 0;
+      for (const invoice of invoices) {
+        const view = transactionView(
+          'Invoice',
+          {
+            Id: invoice.qboId,
+            TxnDate: invoice.dueDate,
+            DueDate: invoice.dueDate,
+            TotalAmt: 100,
+            Balance: invoice.balance,
+          },
+          { today, homeCurrency: 'USD', environment: 'sandbox' },
+        );
+        const due = dueFollowUp(view, policy, today);
+        if (!due || followUps.has(`${invoice.qboId}:${due.stage}`)) continue;
+        followUps.set(`${invoice.qboId}:${due.stage}`, {
+          qboId: invoice.qboId,
+          stage: due.stage,
+          sent: false,
+        });
+        created += 1;
+      }
+      return Promise.resolve({ created, accountId });
+    },
+    deliverFollowUps({ asOf, after }: { asOf: string; after?: string }): Promise<Result<'deliverFollowUps'>> {
+      const next = pending()
+        .map(([key]) => key)
+        .sort()
+        .find((key) => after === undefined || key > after);
+      if (next === undefined)
+        return Promise.resolve({ delivered: 0, cancelled: 0, eventsRecorded: 0, quiet: false });
+      const followUp = followUps.get(next)!;
+      followUp.sent = true;
+      calls.delivered.push({ qboId: followUp.qboId, stage: followUp.stage, asOf });
+      // A full batch (of one): the workflow asks for the next.
+      return Promise.resolve({ delivered: 1, cancelled: 0, eventsRecorded: 1, quiet: false, next });
+    },
+    refreshContactAr(): Promise<Result<'refreshContactAr'>> {
+      return Promise.resolve({ recomputed: 1, tagChanges: 0, eventsRecorded: 0, accountId });
+    },
+    announceEvents({ accountIds }: { accountIds: string[] }): Promise<void> {
+      calls.announcements.push(accountIds);
       return Promise.resolve();
     },
   } satisfies FakeActivities;

@@ -46,14 +46,14 @@ describe('connection workflow: needs_reauth during the backfill', () => {
   async function startBackfillingConnection(taskQueue: string) {
     const connectionId = uniqueName('conn');
     await startConnectionWorkflow(
-      temporal.env.client,
+      temporal.client,
       { _id: connectionId, realmId: 'realm-reauth', accountId: 'acct-reauth' },
       { taskQueue, pollIntervalSeconds: 300, backfill: true },
     );
     const handle = temporal.endAfterTest(
-      temporal.env.client.workflow.getHandle(connectionWorkflowId(connectionId)),
+      temporal.client.workflow.getHandle(connectionWorkflowId(connectionId)),
     );
-    const backfill = temporal.env.client.workflow.getHandle(`${handle.workflowId}/backfill`);
+    const backfill = temporal.client.workflow.getHandle(`${handle.workflowId}/backfill`);
     return { handle, backfill };
   }
 

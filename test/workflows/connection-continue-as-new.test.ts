@@ -22,12 +22,12 @@ describe('connection workflow: continue-as-new carries pending contacts', () => 
     const taskQueue = uniqueName('continue-as-new');
     const connectionId = uniqueName('conn');
     await startConnectionWorkflow(
-      temporal.env.client,
+      temporal.client,
       { _id: connectionId, realmId: 'realm-can', accountId: 'acct-can' },
       { taskQueue, pollIntervalSeconds: 3600 },
     );
     const handle = temporal.endAfterTest(
-      temporal.env.client.workflow.getHandle(connectionWorkflowId(connectionId)),
+      temporal.client.workflow.getHandle(connectionWorkflowId(connectionId)),
     );
     const { runId: firstRunId } = await handle.describe();
 
@@ -60,7 +60,7 @@ describe('connection workflow: continue-as-new carries pending contacts', () => 
         );
         expect([...pushed].sort()).toEqual([...signalled].sort());
 
-        const first = await temporal.env.client.workflow.getHandle(handle.workflowId, firstRunId).describe();
+        const first = await temporal.client.workflow.getHandle(handle.workflowId, firstRunId).describe();
         expect(first.status.name).toBe('CONTINUED_AS_NEW');
         expect(pushedByRun.get(firstRunId)).toHaveLength(batchSize);
         const { runId: nextRunId } = await handle.describe();

@@ -24,11 +24,11 @@ describe('connection workflow: the CDC poll timer, on skipped time', () => {
   async function startConnection(taskQueue: string, pollIntervalSeconds: number) {
     const connectionId = uniqueName('conn');
     await startConnectionWorkflow(
-      temporal.env.client,
+      temporal.client,
       { _id: connectionId, realmId: 'realm-poll', accountId: 'acct-poll' },
       { taskQueue, pollIntervalSeconds },
     );
-    return temporal.endAfterTest(temporal.env.client.workflow.getHandle(connectionWorkflowId(connectionId)));
+    return temporal.endAfterTest(temporal.client.workflow.getHandle(connectionWorkflowId(connectionId)));
   }
 
   it('polls once at start, then once every pollIntervalSeconds of workflow time', async () => {
