@@ -183,3 +183,39 @@ export function fakeReminderActivities(invoices: FakeInvoice[], accountId: strin
   } satisfies FakeActivities;
   return { activities, calls };
 }
+
+/**
+ * The webhook dispatcher's delivery activity: each run answers with the next of `outcomes` (the last repeats),
+ * where `retryInMs` asks for another run that long after this one, by the server's clock.
+ */
+export function fakeDispatchActivities(
+  outcomes: { delivered: number; failed: number; retryInMs?: number }[],
+) {
+  const runs: number[] = [];
+  const activities = {
+    deliverWebhooks(): Promise<Result<'deliverWebhooks'>> {
+      runs.push(scheduledAt());
+      const { retryInMs, ...counts } = outcomes[Math.min(runs.length, outcomes.length) - 1]!;
+      return Promise.resolve({
+        ...counts,
+        ...(retryInMs !== undefined ? { nextDueAt: new Date(scheduledAt() + retryInMs).toISOString() } : {}),
+      });
+    },
+  } satisfies FakeActivities;
+  return { activities, runs };
+}
+
+/** The self-test's two steps, kept in memory instead of MongoDB. */
+export function fakeSelfTestActivities() {
+  const steps = new Map<string, string[]>();
+  const activities = {
+    recordSelfTestStep({ probeId, step }: { probeId: string; step: string }): Promise<void> {
+      steps.set(probeId, [...new Set([...(steps.get(probeId) ?? []), step])]);
+      return Promise.resolve();
+    },
+    readSelfTest(probeId: string): Promise<Result<'readSelfTest'>> {
+      return Promise.resolve({ steps: steps.get(probeId) ?? [], workerIdentities: ['fake-worker'] });
+    },
+  } satisfies FakeActivities;
+  return { activities, steps };
+}
