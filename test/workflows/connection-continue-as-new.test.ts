@@ -47,7 +47,7 @@ describe('connection workflow: continue-as-new carries pending contacts', () => 
     /** Contact ids each run of the workflow pushed. */
     const pushedByRun = new Map<string, string[]>();
     const pushContacts: typeof activities.pushContacts = (input) => {
-      const { runId } = Context.current().info.workflowExecution;
+      const runId = Context.current().info.workflowExecution?.runId ?? 'no workflow';
       pushedByRun.set(runId, [...(pushedByRun.get(runId) ?? []), ...input.crmContactIds]);
       return activities.pushContacts(input);
     };
