@@ -9,7 +9,7 @@
 #    venv), then schemathesis, the OpenAPI fuzzer of test/chaos/api-fuzz.test.ts, pip-installed once per machine
 #    into a venv at ~/.cache/qbo-sync/bin/schemathesis@<version> (unless SCHEMATHESIS_PATH names one), and Temporal's
 #    time-skipping test server, assembled once per machine from Maven Central into
-#    ~/.cache/qbo-sync/bin/temporal-test-server@<version> (unless TEMPORAL_TEST_SERVER_PATH names one; a JDK is
+#    ~/.cache/qbo-sync/bin/temporal-test-server@<version>+<digest> (unless TEMPORAL_TEST_SERVER_PATH names one; a JDK is
 #    needed to assemble it, Debian's default-jdk-headless when javac is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Temporal's time-skipping test server (io.temporal:temporal-test-server), started as its own main class
  * (io.temporal.testserver.TestServer) starts it, with the same arguments, except that it listens on 127.0.0.1
- * instead of on every interface.
+ * instead of on every interface, and exits when the process that started it does.
  *
  * <p>Usage: {@code LoopbackTestServer <port> [--enable-time-skipping]}, which is what @temporalio/testing passes to
  * a time-skipping server. {@code LoopbackTestServer --warm-up} starts and stops a server on a free port and exits, so
@@ -31,6 +31,9 @@ public final class LoopbackTestServer {
       System.exit(2);
     }
     Running running = start(Integer.parseInt(args[0]), args.length == 1);
+    // The process that started the server stops it by killing it; if that process dies first, even by SIGKILL,
+    // nothing would, so the server goes with it.
+    ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> System.exit(0)));
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

@@ -484,9 +484,20 @@ const mavenCentral = 'https://repo1.maven.org/maven2';
 /** Bound on each jar's download; the largest is 13 MB. */
 const jarDownloadTimeoutMs = 120_000;
 
-/** The pinned folder, e.g. `~/.cache/qbo-sync/bin/temporal-test-server@1.38.0`. */
+function mainSourceOf(spec: JavaToolSpec): string {
+  return path.join(__dirname, `${spec.mainClass}.java`);
+}
+
+/**
+ * The pinned folder, e.g. `~/.cache/qbo-sync/bin/temporal-test-server@1.38.0+9eb45bfe`: the suffix digests our main
+ * class, the JVM options and the pins, so a change to any of them assembles a new folder instead of reusing one.
+ */
 export function cachedJavaToolDir(spec: JavaToolSpec, env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(toolsDir(env), `${spec.binary}@${spec.version}`);
+  const digest = createHash('sha256')
+    .update(JSON.stringify([readFileSync(mainSourceOf(spec), 'utf8'), spec.jvmOptions, spec.jars]))
+    .digest('hex')
+    .slice(0, 8);
+  return path.join(toolsDir(env), `${spec.binary}@${spec.version}+${digest}`);
 }
 
 export function locateJavaTool(
@@ -577,7 +588,7 @@ export async function ensureJavaTool(
   const mainJar = path.join(dir, `${spec.mainClass}.jar`);
   const classpath = [mainJar, ...jarFiles.map((jar) => jar.file)].join(path.delimiter);
   try {
-    const source = path.join(__dirname, `${spec.mainClass}.java`);
+    const source = mainSourceOf(spec);
     const dependencies = jarFiles.map((jar) => jar.file).join(path.delimiter);
     await run(jdkCommand('javac', env), ['-d', classesDir, '-cp', dependencies, source], env, log).catch(
       (error: Error) => {
