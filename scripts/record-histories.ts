@@ -8,7 +8,7 @@
  * (behind `patched()`, see "Replay safety" in docs/architecture.md), record the new paths beside the old ones with
  * `npm run record-histories -- --as <label> [--only <workflow folder>]`, which writes `<case>.<label>.json`.
  */
-import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
@@ -16,10 +16,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { failureTypes } from '../src/activities/failure-types';
 import { defaultFollowUpPolicy } from '../src/followups/policy';
+import { companyDay } from '../src/followups/engine';
 import { addDays } from '../src/followups/stages';
 import { connectionWorkflowId, startConnectionWorkflow } from '../src/temporal/connection-workflows';
 import { queueWebhookDelivery } from '../src/temporal/webhook-dispatch';
-import { companyDay } from '../src/followups/engine';
 import {
   contactsChangedSignal,
   disconnectSignal,
@@ -32,6 +32,7 @@ import {
 } from '../src/workflows/connection-messages';
 import type { connectionWorkflow } from '../src/workflows/connection';
 import { releaseSelfTestSignal } from '../src/workflows/self-test';
+import { eventually } from '../test/support/env';
 import { historyToJson } from '../test/support/histories';
 import { startTimeSkipping, type TimeSkippingEnvironment } from '../test/support/time-skipping';
 import {
@@ -45,24 +46,18 @@ import {
 const fixturesDir = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories');
 const minute = 60_000;
 
-/** Fixture name (`<workflow folder>/<case>`) → the run whose history it holds. */
-type Recorded = [name: string, run: WorkflowHandle][];
-
+/** A path through one or more workflows, and the fixtures (`<workflow folder>/<case>`) of the runs it ends with. */
 interface Scenario {
-  folder: string;
-  run(temporal: TimeSkippingEnvironment): Promise<Recorded>;
+  fixtures: string[];
+  /** Drives the workflows; returns the runs to record, in the order of `fixtures`. */
+  run(temporal: TimeSkippingEnvironment): Promise<WorkflowHandle[]>;
 }
 
 /** Polls `read` until `accept` holds; throws with the last value after 30 s. */
 async function waitFor<T>(what: string, read: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const value = await eventually(read, accept, 30_000);
+  if (!accept(value)) throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** A connection workflow started the way the API starts one, with the handle of its first run. */
@@ -97,10 +92,40 @@ async function disconnect(handle: WorkflowHandle<typeof connectionWorkflow>): Pr
 
 const needsReauth = () => ApplicationFailure.nonRetryable('refresh token revoked', failureTypes.needsReauth);
 
+/** One reminders pass over invoices that fell due yesterday. */
+function remindersScenario(
+  name: string,
+  overdueInvoices: string[],
+  announceEvents?: () => Promise<void>,
+): Scenario {
+  return {
+    fixtures: [`reminders/${name}`],
+    async run(temporal) {
+      const today = companyDay(new Date(await temporal.env.currentTimeMs()), defaultFollowUpPolicy);
+      const invoices = overdueInvoices.map((qboId) => ({ qboId, dueDate: addDays(today, -1), balance: 100 }));
+      const { activities } = fakeReminderActivities(invoices, `acct-${name}`);
+      return temporal.withWorker(
+        { ...activities, ...(announceEvents && { announceEvents }) },
+        async (taskQueue) => {
+          const handle = await temporal.client.workflow.start('remindersWorkflow', {
+            taskQueue,
+            workflowId: `reminders:conn-${name}`,
+            args: [{ connectionId: `conn-${name}` }],
+          });
+          // Skips the retries' backoff, when there are any.
+          await temporal.env.sleep(minute);
+          await handle.result();
+          return [handle];
+        },
+      );
+    },
+  };
+}
+
 const scenarios: Scenario[] = [
   {
     // A new connection: backfill, then every signal the API sends, the poll timer, and a disconnect.
-    folder: 'connection',
+    fixtures: ['connection/backfill-then-sync', 'backfill/complete'],
     async run(temporal) {
       const connection = fakeConnectionActivities();
       const backfill = fakeBackfillActivities((entity) => (entity === 'Customer' ? 2 : 1));
@@ -125,16 +150,13 @@ const scenarios: Scenario[] = [
         await firstRun.signal(syncNowSignal);
         await status((current) => current.totals.polls === 5, 'a poll on request');
         await disconnect(firstRun);
-        return [
-          ['connection/backfill-then-sync', firstRun],
-          ['backfill/complete', temporal.client.workflow.getHandle(`${firstRun.workflowId}/backfill`)],
-        ];
+        return [firstRun, temporal.client.workflow.getHandle(`${firstRun.workflowId}/backfill`)];
       });
     },
   },
   {
     // A dead grant parks the connection, a reconnect resumes it, and QBO refuses a contact.
-    folder: 'connection',
+    fixtures: ['connection/needs-reauth-then-reconnect'],
     async run(temporal) {
       const { activities } = fakeConnectionActivities();
       let revoked = true;
@@ -158,13 +180,13 @@ const scenarios: Scenario[] = [
         await firstRun.signal(contactsChangedSignal, { crmContactIds: ['crm-refused'] });
         await status((current) => current.lastError !== undefined, 'the refusal recorded');
         await disconnect(firstRun);
-        return [['connection/needs-reauth-then-reconnect', firstRun]];
+        return [firstRun];
       });
     },
   },
   {
     // The grant dies during the backfill: the child fails, the connection parks, and a reconnect makes it sync.
-    folder: 'connection',
+    fixtures: ['connection/needs-reauth-in-backfill', 'backfill/needs-reauth'],
     async run(temporal) {
       const connection = fakeConnectionActivities();
       const backfill = fakeBackfillActivities((entity) => (entity === 'Customer' ? 2 : 1));
@@ -181,16 +203,13 @@ const scenarios: Scenario[] = [
         await firstRun.signal(reconnectedSignal);
         await status((current) => current.totals.polls === 1, 'a poll after the reconnect');
         await disconnect(firstRun);
-        return [
-          ['connection/needs-reauth-in-backfill', firstRun],
-          ['backfill/needs-reauth', temporal.client.workflow.getHandle(`${firstRun.workflowId}/backfill`)],
-        ];
+        return [firstRun, temporal.client.workflow.getHandle(`${firstRun.workflowId}/backfill`)];
       });
     },
   },
   {
     // Past its history limit, with contacts still to push: continue-as-new, and the next run pushes the rest.
-    folder: 'connection',
+    fixtures: ['connection/continue-as-new', 'connection/continued'],
     async run(temporal) {
       const taskQueue = 'record-continue-as-new';
       const { firstRun, firstRunId, latest, status } = await startConnection(
@@ -221,10 +240,7 @@ const scenarios: Scenario[] = [
             runId,
           );
           await disconnect(nextRun);
-          return [
-            ['connection/continue-as-new', firstRun],
-            ['connection/continued', nextRun],
-          ] satisfies Recorded;
+          return [firstRun, nextRun];
         },
         { taskQueue },
       );
@@ -232,7 +248,7 @@ const scenarios: Scenario[] = [
   },
   {
     // A company larger than one run's page budget (100 pages): continue-as-new mid-entity, then finish.
-    folder: 'backfill',
+    fixtures: ['backfill/continue-as-new', 'backfill/continued'],
     async run(temporal) {
       const { activities } = fakeBackfillActivities((entity) => (entity === 'Customer' ? 102 : 1));
       return temporal.withWorker(activities, async (taskQueue) => {
@@ -244,55 +260,22 @@ const scenarios: Scenario[] = [
         await handle.result();
         const { runId } = await handle.describe();
         return [
-          [
-            'backfill/continue-as-new',
-            temporal.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
-          ],
-          ['backfill/continued', temporal.client.workflow.getHandle(handle.workflowId, runId)],
+          temporal.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
+          temporal.client.workflow.getHandle(handle.workflowId, runId),
         ];
       });
     },
   },
-  {
-    // Two follow-ups due: delivered over two pages, then the dispatcher woken; a day with nothing due; and a
-    // dispatcher that cannot be woken (three attempts, then a warning).
-    folder: 'reminders',
-    async run(temporal) {
-      const today = companyDay(new Date(await temporal.env.currentTimeMs()), defaultFollowUpPolicy);
-      const due = (qboId: string) => ({ qboId, dueDate: addDays(today, -1), balance: 100 });
-      const record = async (
-        name: string,
-        invoices: ReturnType<typeof due>[],
-        announceEvents?: () => Promise<void>,
-      ): Promise<Recorded[number]> => {
-        const { activities } = fakeReminderActivities(invoices, `acct-${name}`);
-        return temporal.withWorker(
-          { ...activities, ...(announceEvents && { announceEvents }) },
-          async (taskQueue) => {
-            const handle = await temporal.client.workflow.start('remindersWorkflow', {
-              taskQueue,
-              workflowId: `reminders:conn-${name}`,
-              args: [{ connectionId: `conn-${name}` }],
-            });
-            // Skips the retries' backoff, when there are any.
-            await temporal.env.sleep(minute);
-            await handle.result();
-            return [`reminders/${name}`, handle];
-          },
-        );
-      };
-      return [
-        await record('delivered-in-pages', [due('1001'), due('1002')]),
-        await record('nothing-due', []),
-        await record('announce-fails', [due('1001')], () =>
-          Promise.reject(new Error('Temporal frontend unavailable')),
-        ),
-      ];
-    },
-  },
+  // Two follow-ups due: delivered over two pages, then the dispatcher woken.
+  remindersScenario('delivered-in-pages', ['1001', '1002']),
+  remindersScenario('nothing-due', []),
+  // The dispatcher cannot be woken: three attempts, then a warning, and the run still ends well.
+  remindersScenario('announce-fails', ['1001'], () =>
+    Promise.reject(new Error('Temporal frontend unavailable')),
+  ),
   {
     // Deliveries with a retry due later, an idle wait broken by new events, then idle until it ends.
-    folder: 'webhook-dispatch',
+    fixtures: ['webhook-dispatch/retry-then-idle'],
     async run(temporal) {
       const { activities, runs } = fakeDispatchActivities([
         { delivered: 2, failed: 1, retryInMs: 30_000 },
@@ -315,13 +298,13 @@ const scenarios: Scenario[] = [
         );
         await temporal.env.sleep(11 * minute);
         await handle.result();
-        return [['webhook-dispatch/retry-then-idle', handle]];
+        return [handle];
       });
     },
   },
   {
     // The launcher's probe, parked between its steps until released, as the crash tests use it.
-    folder: 'self-test',
+    fixtures: ['self-test/released'],
     async run(temporal) {
       const { activities, steps } = fakeSelfTestActivities();
       return temporal.withWorker(activities, async (taskQueue) => {
@@ -337,41 +320,49 @@ const scenarios: Scenario[] = [
         );
         await handle.signal(releaseSelfTestSignal);
         await handle.result();
-        return [['self-test/released', handle]];
+        return [handle];
       });
     },
   },
 ];
 
+const fixtureFile = (name: string, label: string | undefined): string =>
+  path.join(fixturesDir, `${name}${label ? `.${label}` : ''}.json`);
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { as: { type: 'string' }, only: { type: 'string' } },
-  });
-  if (values.as !== undefined && !/^[\w.-]+$/.test(values.as))
-    throw new Error(`--as ${values.as}: use letters, digits, dots and dashes only`);
-  const selected = scenarios.filter((scenario) => !values.only || scenario.folder === values.only);
-  if (selected.length === 0)
-    throw new Error(
-      `--only ${values.only}: no such folder; use one of ${[...new Set(scenarios.map((s) => s.folder))].join(', ')}`,
-    );
+  const { values } = parseArgs({ options: { as: { type: 'string' }, only: { type: 'string' } } });
+  const { as: label, only } = values;
+  if (label !== undefined && !/^[\w.-]+$/.test(label))
+    throw new Error(`--as ${label}: use letters, digits, dots and dashes only`);
+  const wanted = (name: string): boolean => !only || name.startsWith(`${only}/`);
+  const folders = new Set(scenarios.flatMap(({ fixtures }) => fixtures.map((name) => name.split('/')[0])));
+  if (only && !folders.has(only))
+    throw new Error(`--only ${only}: no such workflow folder; use one of ${[...folders].join(', ')}`);
+
+  // A kept fixture stands for runs that may still be in flight; a scenario with nothing left to record is skipped.
+  const toRun: { scenario: Scenario; absent: string[] }[] = [];
+  for (const scenario of scenarios) {
+    const names = scenario.fixtures.filter(wanted);
+    const absent = names.filter((name) => !existsSync(fixtureFile(name, label)));
+    for (const name of names.filter((name) => !absent.includes(name)))
+      process.stdout.write(`kept      ${path.relative(process.cwd(), fixtureFile(name, label))}\n`);
+    if (absent.length > 0) toRun.push({ scenario, absent });
+  }
+  if (toRun.length === 0) return;
 
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const temporal = await startTimeSkipping();
   try {
-    for (const scenario of selected) {
-      for (const [name, run] of await scenario.run(temporal)) {
-        const file = path.join(fixturesDir, `${name}${values.as ? `.${values.as}` : ''}.json`);
-        const relative = path.relative(process.cwd(), file);
-        if (existsSync(file)) {
-          process.stdout.write(`kept      ${relative}\n`);
-          continue;
-        }
+    for (const { scenario, absent } of toRun) {
+      const runs = await scenario.run(temporal);
+      for (const [index, name] of scenario.fixtures.entries()) {
+        if (!absent.includes(name)) continue;
+        const run = runs[index]!;
+        const file = fixtureFile(name, label);
+        const history = historyToJson(await run.fetchHistory());
         mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(
-          file,
-          `${JSON.stringify({ workflowId: run.workflowId, history: historyToJson(await run.fetchHistory()) }, null, 2)}\n`,
-        );
-        process.stdout.write(`recorded  ${relative}\n`);
+        writeFileSync(file, `${JSON.stringify({ workflowId: run.workflowId, history }, null, 2)}\n`);
+        process.stdout.write(`recorded  ${path.relative(process.cwd(), file)}\n`);
       }
     }
   } finally {

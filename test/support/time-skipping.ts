@@ -1,6 +1,6 @@
+import { Client, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Client, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import { ensureJavaTool, javaTools } from '../../src/stack/tools';
@@ -50,9 +50,10 @@ export async function startTimeSkipping(): Promise<TimeSkippingEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: server.path } },
   });
+  const namespace = env.namespace ?? 'default';
   try {
     await env.connection.operatorService.addSearchAttributes({
-      namespace: env.namespace ?? 'default',
+      namespace,
       searchAttributes: Object.fromEntries(
         searchAttributeKeys.map((key) => [
           key.name,
@@ -72,11 +73,11 @@ export async function startTimeSkipping(): Promise<TimeSkippingEnvironment> {
   const running: WorkflowHandle[] = [];
   return {
     env,
-    client: new Client({ connection: env.connection, namespace: env.namespace ?? 'default' }),
+    client: new Client({ connection: env.connection, namespace }),
     async withWorker(activities, body, { taskQueue = uniqueName('time-skipping') } = {}) {
       const worker = await Worker.create({
         connection: env.nativeConnection,
-        namespace: env.namespace ?? 'default',
+        namespace,
         taskQueue,
         ...workflows,
         activities,
