@@ -20,7 +20,10 @@ describe('connection workflow: needs_reauth during the backfill', () => {
   afterEach(() => temporal.endWorkflows());
   afterAll(() => temporal?.teardown());
 
-  /** A company with three pages of customers whose grant is revoked as the second page is read; `grant.alive` brings it back. */
+  /**
+   * A company with three pages of customers whose grant is revoked as the second page is read; setting
+   * `grant.alive` again stands for the reconnect.
+   */
   function revokedMidBackfill() {
     const connection = fakeConnectionActivities();
     const backfill = fakeBackfillActivities((entity) => (entity === 'Customer' ? 3 : 1));
@@ -57,7 +60,7 @@ describe('connection workflow: needs_reauth during the backfill', () => {
     return { handle, backfill };
   }
 
-  it('today: parks in needs_reauth, the backfill child fails, and nothing polls until a reconnect', async () => {
+  it('today: parks in needs_reauth, the backfill child fails, and nothing polls while it waits for a reconnect', async () => {
     const { activities, connectionCalls, backfillCalls } = revokedMidBackfill();
     await temporal.withWorker(activities, async (taskQueue) => {
       const { handle, backfill } = await startBackfillingConnection(taskQueue);

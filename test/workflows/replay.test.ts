@@ -15,8 +15,10 @@ import { historyFromJson } from '../support/histories';
  */
 const fixturesDir = path.resolve(__dirname, '..', 'fixtures', 'histories');
 
-/** A fixture is `{ workflowId, history }`: the history in the CLI's JSON, and the id its run had (ids of children and
- * the like are derived from it, so a replay under another id would differ). */
+/**
+ * A fixture is `{ workflowId, history }`: the history in the JSON the Temporal CLI exports, and the id its run had
+ * (a child's id is derived from it, so a replay under another id would differ).
+ */
 function readFixture(file: string): { workflowId: string; history: History } {
   const { workflowId, history } = JSON.parse(readFileSync(file, 'utf8')) as {
     workflowId: string;
