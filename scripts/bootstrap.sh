@@ -7,7 +7,10 @@
 #  - with --test, the Debian packages the test suite drives (docker-compose, to validate docker-compose.yml;
 #    chromium, the headless browser the panel tests drive through playwright-core; python3-venv when Python lacks
 #    venv), then schemathesis, the OpenAPI fuzzer of test/chaos/api-fuzz.test.ts, pip-installed once per machine
-#    into a venv at ~/.cache/qbo-sync/bin/schemathesis@<version> (unless SCHEMATHESIS_PATH names one).
+#    into a venv at ~/.cache/qbo-sync/bin/schemathesis@<version> (unless SCHEMATHESIS_PATH names one), and Temporal's
+#    time-skipping test server, assembled once per machine from Maven Central into
+#    ~/.cache/qbo-sync/bin/temporal-test-server@<version>+<digest> (unless TEMPORAL_TEST_SERVER_PATH names one; a JDK is
+#    needed to assemble it, Debian's default-jdk-headless when javac is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +49,9 @@ if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM_PATH:-}" ] || missing+=(chromium)
   if [ -z "${SCHEMATHESIS_PATH:-}" ]; then
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+  fi
+  if [ -z "${TEMPORAL_TEST_SERVER_PATH:-}" ]; then
+    command -v "${JAVA_HOME:+$JAVA_HOME/bin/}javac" >/dev/null 2>&1 || missing+=(default-jdk-headless)
   fi
   if [ ${#missing[@]} -gt 0 ]; then install_debian_packages "${missing[@]}"; fi
   node --import tsx src/stack/cli.ts setup-test

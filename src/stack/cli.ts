@@ -8,6 +8,7 @@ import {
   javaTools,
   pythonTools,
   tools,
+  type JavaToolSpec,
   type ToolSpec,
 } from './tools';
 import { redactUri } from '../logger';
@@ -23,26 +24,28 @@ async function ensureTools(specs: ToolSpec[]): Promise<void> {
   }
 }
 
-async function ensureMongoServer(): Promise<void> {
-  const found = await ensureJavaTool(javaTools.mongoServer, (line) => say(`setup    │ ${line}`));
-  say(`setup    │ ${javaTools.mongoServer.binary}: ${found.path} (${found.source})`);
+async function ensureJavaTools(specs: JavaToolSpec[]): Promise<void> {
+  for (const spec of specs) {
+    const found = await ensureJavaTool(spec, (line) => say(`setup    │ ${line}`));
+    say(`setup    │ ${spec.binary}: ${found.path} (${found.source})`);
+  }
 }
 
 /** Builds whatever tool the configuration needs and does not have yet. */
 async function setup(): Promise<void> {
   const config = loadStackConfig();
   await ensureTools(config.TEMPORAL_ADDRESS ? [] : [tools.temporal]);
-  if (!config.MONGODB_URI) await ensureMongoServer();
+  await ensureJavaTools(config.MONGODB_URI ? [] : [javaTools.mongoServer]);
 }
 
 /**
  * Installs what only the test suite needs: both servers even when the shared test stack uses existing ones (the
- * launcher and outage tests start and stop private servers of their own), and schemathesis, which fuzzes the API
- * from its OpenAPI document.
+ * launcher and outage tests start and stop private servers of their own), Temporal's time-skipping test server, for
+ * the workflow tests in test/workflows, and schemathesis, which fuzzes the API from its OpenAPI document.
  */
 async function setupTest(): Promise<void> {
   await ensureTools([tools.temporal]);
-  await ensureMongoServer();
+  await ensureJavaTools(Object.values(javaTools));
   for (const spec of Object.values(pythonTools)) {
     const found = await ensurePythonTool(spec, (line) => say(`setup    │ ${line}`));
     say(`setup    │ ${spec.binary}: ${found.command.at(-1)} (${found.source})`);

@@ -103,7 +103,7 @@ function nodeService(
         cwd: repoRoot,
         env,
         onLine,
-        exitWithParent: 'ipc',
+        exitWithParent: true,
       });
       try {
         await ready(child);

@@ -17,11 +17,10 @@ export interface ManagedProcessOptions {
   /** How long a SIGTERM may take before SIGKILL follows. */
   stopGraceMs?: number;
   /**
-   * A channel whose closing tells the child this process is gone, even after a SIGKILL: `ipc` for our Node services
-   * (see `stopWhenParentExits` in src/lifecycle.ts), `stdin` for programs that exit at the end of their input (the
-   * embedded MongoDB server's `--exit-on-stdin-close`).
+   * For our Node services: an IPC channel whose closing tells the child this process is gone, even after a SIGKILL
+   * (see `stopWhenParentExits` in src/lifecycle.ts).
    */
-  exitWithParent?: 'ipc' | 'stdin';
+  exitWithParent?: boolean;
 }
 
 /** Every process started through this module, so that an abrupt exit of the parent still takes them down. */
@@ -55,15 +54,11 @@ export class ManagedProcess {
     const spawnOptions: SpawnOptions = {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio:
-        options.exitWithParent === 'ipc'
-          ? ['ignore', 'pipe', 'pipe', 'ipc']
-          : [options.exitWithParent === 'stdin' ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      stdio: options.exitWithParent ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     };
     this.child = spawn(options.command, options.args, spawnOptions);
     // The channel is only there to close when this process dies; it must not keep this process alive.
     this.child.channel?.unref();
-    (this.child.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
     live.add(this.child);
     const sink = options.onLine ?? (() => undefined);
     for (const stream of [this.child.stdout, this.child.stderr]) {

@@ -162,9 +162,8 @@ async function startMongoServerOnce(options: MongoServerOptions): Promise<MongoS
       ...storage,
       '--ttl-monitor-seconds',
       String(options.ttlMonitorSeconds ?? 60),
-      '--exit-on-stdin-close',
+      '--exit-with-parent',
     ],
-    exitWithParent: 'stdin',
     onLine: options.onLine,
   });
   const uri = `mongodb://${host}:${port}/`;

@@ -344,7 +344,7 @@ export class ChaosStack {
       cwd: repoRoot,
       env: { ...process.env, ...this.env },
       stopGraceMs: 5000,
-      exitWithParent: 'ipc',
+      exitWithParent: true,
       onLine: (line) => {
         this.log(`${name}[${pid}]: ${line}`);
         if (started(line)) announce();

@@ -17,7 +17,7 @@ const child = new ManagedProcess({
     '--customers=1',
     '--transactions=0',
   ],
-  ...(exitWithParent === 'yes' ? { exitWithParent: 'ipc' as const } : {}),
+  exitWithParent: exitWithParent === 'yes',
   onLine: (line) => console.log(line),
 });
 console.log(`child pid ${child.pid}`);

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  cachedJavaToolPath,
+  cachedJavaToolDir,
   cachedToolPath,
   ensureTool,
   javaTools,
@@ -105,11 +105,11 @@ describe('locating the embedded MongoDB server', () => {
   it('caches one build per release and set of sources: an edited source builds anew', () => {
     const repo = sourceCopy();
     const env = { QBO_SYNC_TOOLS_DIR: '/opt/t' };
-    const before = cachedJavaToolPath(spec, env, repo);
-    expect(before).toMatch(/^\/opt\/t\/mongo-server@1\.47\.0\+[0-9a-f]{12}\/bin\/mongo-server$/);
-    expect(cachedJavaToolPath(spec, env, repo)).toBe(before);
+    const before = cachedJavaToolDir(spec, env, repo);
+    expect(before).toMatch(/^\/opt\/t\/mongo-server@1\.47\.0\+[0-9a-f]{8}$/);
+    expect(cachedJavaToolDir(spec, env, repo)).toBe(before);
     writeFileSync(path.join(repo, spec.sourceDir, 'Main.java'), 'class Main { int changed; }\n');
-    expect(cachedJavaToolPath(spec, env, repo)).not.toBe(before);
+    expect(cachedJavaToolDir(spec, env, repo)).not.toBe(before);
   });
 
   it('prefers MONGO_SERVER_PATH, then the cache, and builds nothing to find out', () => {
@@ -117,7 +117,7 @@ describe('locating the embedded MongoDB server', () => {
     expect(locateJavaTool(spec, { MONGO_SERVER_PATH: explicit })).toEqual({ path: explicit, source: 'env' });
     const env = { QBO_SYNC_TOOLS_DIR: path.join(root, 'cache') };
     expect(locateJavaTool(spec, env)).toBeUndefined();
-    const cached = fakeExecutable(cachedJavaToolPath(spec, env), 0o755, 'x');
+    const cached = fakeExecutable(path.join(cachedJavaToolDir(spec, env), spec.binary), 0o755, 'x');
     expect(locateJavaTool(spec, env)).toEqual({ path: cached, source: 'cache' });
     expect(() => locateJavaTool(spec, { MONGO_SERVER_PATH: path.join(root, 'missing') })).toThrow(
       /MONGO_SERVER_PATH=/,

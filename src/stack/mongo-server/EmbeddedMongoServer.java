@@ -1,7 +1,5 @@
 package qbosync.mongoserver;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +19,9 @@ import de.bwaldvogel.mongo.MongoServer;
  * replaces it in production.
  *
  * Usage: EmbeddedMongoServer --port N [--host 127.0.0.1] [--data DIR | --in-memory] [--ttl-monitor-seconds 60]
- *        [--exit-on-stdin-close]
+ *        [--exit-with-parent]
+ * or EmbeddedMongoServer --warm-up, which starts and stops an in-memory server on a free port, so that the JVM can
+ * record the classes a start loads into a class-data-sharing archive (src/stack/tools.ts).
  */
 public final class EmbeddedMongoServer {
 
@@ -64,23 +64,17 @@ public final class EmbeddedMongoServer {
         InetSocketAddress bound = server.getLocalAddress();
         System.out.println("{\"ready\":true,\"host\":\"" + bound.getHostString() + "\",\"port\":" + bound.getPort() + "}");
         System.out.flush();
-        if (options.containsKey("exit-on-stdin-close")) exitWhenStdinCloses();
+        // The process that started the server stops it; if that process dies first, even by SIGKILL, nothing would.
+        if (options.containsKey("exit-with-parent"))
+            ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> System.exit(0)));
     }
 
-    /** The parent holds our stdin: when it dies, however it dies, the pipe closes and so do we. */
-    private static void exitWhenStdinCloses() {
-        Thread watcher = new Thread(() -> {
-            try (InputStream in = System.in) {
-                while (in.read() != -1) {
-                    // Nothing is sent; reading only waits for the end.
-                }
-            } catch (IOException e) {
-                // A broken pipe is an end too.
-            }
-            System.exit(0);
-        }, "parent-watch");
-        watcher.setDaemon(true);
-        watcher.start();
+    private static void warmUp() {
+        IndexedH2Backend backend = new IndexedH2Backend(MVStore.open(null));
+        MongoServer server = new MongoServer(backend);
+        server.bind("127.0.0.1", 0);
+        server.shutdownNow();
+        backend.close();
     }
 
     private static Map<String, String> parse(String[] args) {

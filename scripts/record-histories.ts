@@ -1,0 +1,376 @@
+/**
+ * Records the history of every workflow type through its typical paths, as fixtures for
+ * test/workflows/replay.test.ts, which replays them against the current workflow code: `npm run record-histories`.
+ *
+ * Each scenario drives a workflow on Temporal's time-skipping test server with fake activities, so the histories
+ * hold no real data and the clock skips the waits. A fixture already recorded is kept, never overwritten: it
+ * stands for the runs it was recorded from, which may still be running in production. After a workflow change
+ * (behind `patched()`, see "Replay safety" in docs/architecture.md), record the new paths beside the old ones with
+ * `npm run record-histories -- --as <label> [--only <workflow folder>]`, which writes `<case>.<label>.json`.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { failureTypes } from '../src/activities/failure-types';
+import { defaultFollowUpPolicy } from '../src/followups/policy';
+import { companyDay } from '../src/followups/engine';
+import { addDays } from '../src/followups/stages';
+import { connectionWorkflowId, startConnectionWorkflow } from '../src/temporal/connection-workflows';
+import { queueWebhookDelivery } from '../src/temporal/webhook-dispatch';
+import {
+  contactsChangedSignal,
+  disconnectSignal,
+  inboxWaitingSignal,
+  reconnectedSignal,
+  settingsChangedSignal,
+  statusQuery,
+  syncNowSignal,
+  type ConnectionWorkflowStatus,
+} from '../src/workflows/connection-messages';
+import type { connectionWorkflow } from '../src/workflows/connection';
+import { releaseSelfTestSignal } from '../src/workflows/self-test';
+import { eventually } from '../test/support/env';
+import { historyToJson } from '../test/support/histories';
+import { startTimeSkipping, type TimeSkippingEnvironment } from '../test/support/time-skipping';
+import {
+  fakeBackfillActivities,
+  fakeConnectionActivities,
+  fakeDispatchActivities,
+  fakeReminderActivities,
+  fakeSelfTestActivities,
+} from '../test/support/workflow-fakes';
+
+const fixturesDir = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories');
+const minute = 60_000;
+
+/** A path through one or more workflows, and the fixtures (`<workflow folder>/<case>`) of the runs it ends with. */
+interface Scenario {
+  fixtures: string[];
+  /** Drives the workflows; returns the runs to record, in the order of `fixtures`. */
+  run(temporal: TimeSkippingEnvironment): Promise<WorkflowHandle[]>;
+}
+
+/** Polls `read` until `accept` holds; throws with the last value after 30 s. */
+async function waitFor<T>(what: string, read: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
+  const value = await eventually(read, accept, 30_000);
+  if (!accept(value)) throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A connection workflow started the way the API starts one, with the handle of its first run. */
+async function startConnection(
+  temporal: TimeSkippingEnvironment,
+  taskQueue: string,
+  name: string,
+  options: { backfill?: boolean } = {},
+) {
+  await startConnectionWorkflow(
+    temporal.client,
+    { _id: `conn-${name}`, realmId: `realm-${name}`, accountId: `acct-${name}` },
+    { taskQueue, pollIntervalSeconds: 300, ...options },
+  );
+  const latest = temporal.client.workflow.getHandle(connectionWorkflowId(`conn-${name}`));
+  const { runId: firstRunId } = await latest.describe();
+  const status = (accept: (status: ConnectionWorkflowStatus) => boolean, what: string) =>
+    waitFor(`${name}: ${what}`, () => latest.query(statusQuery), accept);
+  return {
+    latest,
+    firstRunId,
+    firstRun: temporal.client.workflow.getHandle<typeof connectionWorkflow>(latest.workflowId, firstRunId),
+    status,
+  };
+}
+
+async function disconnect(handle: WorkflowHandle<typeof connectionWorkflow>): Promise<void> {
+  await handle.signal(disconnectSignal);
+  const outcome = await handle.result();
+  if (outcome !== 'disconnected') throw new Error(`${handle.workflowId} ended ${String(outcome)}`);
+}
+
+const needsReauth = () => ApplicationFailure.nonRetryable('refresh token revoked', failureTypes.needsReauth);
+
+/** One reminders pass over invoices that fell due yesterday. */
+function remindersScenario(
+  name: string,
+  overdueInvoices: string[],
+  announceEvents?: () => Promise<void>,
+): Scenario {
+  return {
+    fixtures: [`reminders/${name}`],
+    async run(temporal) {
+      const today = companyDay(new Date(await temporal.env.currentTimeMs()), defaultFollowUpPolicy);
+      const invoices = overdueInvoices.map((qboId) => ({ qboId, dueDate: addDays(today, -1), balance: 100 }));
+      const { activities } = fakeReminderActivities(invoices, `acct-${name}`);
+      return temporal.withWorker(
+        { ...activities, ...(announceEvents && { announceEvents }) },
+        async (taskQueue) => {
+          const handle = await temporal.client.workflow.start('remindersWorkflow', {
+            taskQueue,
+            workflowId: `reminders:conn-${name}`,
+            args: [{ connectionId: `conn-${name}` }],
+          });
+          // Skips the retries' backoff, when there are any.
+          await temporal.env.sleep(minute);
+          await handle.result();
+          return [handle];
+        },
+      );
+    },
+  };
+}
+
+const scenarios: Scenario[] = [
+  {
+    // A new connection: backfill, then every signal the API sends, the poll timer, and a disconnect.
+    fixtures: ['connection/backfill-then-sync', 'backfill/complete'],
+    async run(temporal) {
+      const connection = fakeConnectionActivities();
+      const backfill = fakeBackfillActivities((entity) => (entity === 'Customer' ? 2 : 1));
+      const activities = { ...connection.activities, ...backfill.activities };
+      return temporal.withWorker(activities, async (taskQueue) => {
+        const { firstRun, status } = await startConnection(temporal, taskQueue, 'backfill-then-sync', {
+          backfill: true,
+        });
+        await status((current) => current.totals.polls === 1, 'the first poll after the backfill');
+        await temporal.env.sleep(11 * minute);
+        await status((current) => current.totals.polls === 3, 'two polls on the timer');
+        await firstRun.signal(contactsChangedSignal, { crmContactIds: ['crm-1', 'crm-2'] });
+        await status((current) => current.totals.pushed === 2, 'the contacts pushed');
+        await firstRun.signal(inboxWaitingSignal);
+        await waitFor(
+          'the inbox drained',
+          () => Promise.resolve(connection.calls.drains.length),
+          (n) => n === 2,
+        );
+        await firstRun.signal(settingsChangedSignal, { pollIntervalSeconds: 600 });
+        await status((current) => current.totals.polls === 4, 'a poll on the new interval');
+        await firstRun.signal(syncNowSignal);
+        await status((current) => current.totals.polls === 5, 'a poll on request');
+        await disconnect(firstRun);
+        return [firstRun, temporal.client.workflow.getHandle(`${firstRun.workflowId}/backfill`)];
+      });
+    },
+  },
+  {
+    // A dead grant parks the connection, a reconnect resumes it, and QBO refuses a contact.
+    fixtures: ['connection/needs-reauth-then-reconnect'],
+    async run(temporal) {
+      const { activities } = fakeConnectionActivities();
+      let revoked = true;
+      const pushContacts: typeof activities.pushContacts = (input) => {
+        if (revoked) throw needsReauth();
+        if (input.crmContactIds.includes('crm-refused'))
+          throw ApplicationFailure.nonRetryable('Duplicate Name Exists Error', failureTypes.qboRejected);
+        return activities.pushContacts(input);
+      };
+      return temporal.withWorker({ ...activities, pushContacts }, async (taskQueue) => {
+        const { firstRun, status } = await startConnection(
+          temporal,
+          taskQueue,
+          'needs-reauth-then-reconnect',
+        );
+        await firstRun.signal(contactsChangedSignal, { crmContactIds: ['crm-1'] });
+        await status((current) => current.state === 'needs_reauth', 'needs_reauth');
+        revoked = false;
+        await firstRun.signal(reconnectedSignal);
+        await status((current) => current.totals.pushed === 1, 'the kept contact pushed');
+        await firstRun.signal(contactsChangedSignal, { crmContactIds: ['crm-refused'] });
+        await status((current) => current.lastError !== undefined, 'the refusal recorded');
+        await disconnect(firstRun);
+        return [firstRun];
+      });
+    },
+  },
+  {
+    // The grant dies during the backfill: the child fails, the connection parks, and a reconnect makes it sync.
+    fixtures: ['connection/needs-reauth-in-backfill', 'backfill/needs-reauth'],
+    async run(temporal) {
+      const connection = fakeConnectionActivities();
+      const backfill = fakeBackfillActivities((entity) => (entity === 'Customer' ? 2 : 1));
+      const backfillPage: typeof backfill.activities.backfillPage = (input) => {
+        if (input.startPosition > 1) throw needsReauth();
+        return backfill.activities.backfillPage(input);
+      };
+      const activities = { ...connection.activities, ...backfill.activities, backfillPage };
+      return temporal.withWorker(activities, async (taskQueue) => {
+        const { firstRun, status } = await startConnection(temporal, taskQueue, 'needs-reauth-in-backfill', {
+          backfill: true,
+        });
+        await status((current) => current.state === 'needs_reauth', 'needs_reauth');
+        await firstRun.signal(reconnectedSignal);
+        await status((current) => current.totals.polls === 1, 'a poll after the reconnect');
+        await disconnect(firstRun);
+        return [firstRun, temporal.client.workflow.getHandle(`${firstRun.workflowId}/backfill`)];
+      });
+    },
+  },
+  {
+    // Past its history limit, with contacts still to push: continue-as-new, and the next run pushes the rest.
+    fixtures: ['connection/continue-as-new', 'connection/continued'],
+    async run(temporal) {
+      const taskQueue = 'record-continue-as-new';
+      const { firstRun, firstRunId, latest, status } = await startConnection(
+        temporal,
+        taskQueue,
+        'continue-as-new',
+      );
+      // Before a worker is up, each signal is one event: enough of them pass the limit (2,000) in one turn.
+      const contacts = Array.from({ length: 30 }, (_, index) => `crm-${index}`);
+      await Promise.all(
+        contacts.map((id) => firstRun.signal(contactsChangedSignal, { crmContactIds: [id] })),
+      );
+      const { historyLength } = await firstRun.describe();
+      await Promise.all(
+        Array.from({ length: 2_001 - historyLength }, () =>
+          firstRun.signal(contactsChangedSignal, { crmContactIds: [] }),
+        ),
+      );
+      const { activities } = fakeConnectionActivities();
+      return temporal.withWorker(
+        activities,
+        async () => {
+          await status((current) => current.totals.pushed === contacts.length, 'every contact pushed');
+          const { runId } = await latest.describe();
+          if (runId === firstRunId) throw new Error('the connection did not continue as new');
+          const nextRun = temporal.client.workflow.getHandle<typeof connectionWorkflow>(
+            latest.workflowId,
+            runId,
+          );
+          await disconnect(nextRun);
+          return [firstRun, nextRun];
+        },
+        { taskQueue },
+      );
+    },
+  },
+  {
+    // A company larger than one run's page budget (100 pages): continue-as-new mid-entity, then finish.
+    fixtures: ['backfill/continue-as-new', 'backfill/continued'],
+    async run(temporal) {
+      const { activities } = fakeBackfillActivities((entity) => (entity === 'Customer' ? 102 : 1));
+      return temporal.withWorker(activities, async (taskQueue) => {
+        const handle = await temporal.client.workflow.start('backfillWorkflow', {
+          taskQueue,
+          workflowId: 'connection:conn-large/backfill',
+          args: [{ connectionId: 'conn-large' }],
+        });
+        await handle.result();
+        const { runId } = await handle.describe();
+        return [
+          temporal.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
+          temporal.client.workflow.getHandle(handle.workflowId, runId),
+        ];
+      });
+    },
+  },
+  // Two follow-ups due: delivered over two pages, then the dispatcher woken.
+  remindersScenario('delivered-in-pages', ['1001', '1002']),
+  remindersScenario('nothing-due', []),
+  // The dispatcher cannot be woken: three attempts, then a warning, and the run still ends well.
+  remindersScenario('announce-fails', ['1001'], () =>
+    Promise.reject(new Error('Temporal frontend unavailable')),
+  ),
+  {
+    // Deliveries with a retry due later, an idle wait broken by new events, then idle until it ends.
+    fixtures: ['webhook-dispatch/retry-then-idle'],
+    async run(temporal) {
+      const { activities, runs } = fakeDispatchActivities([
+        { delivered: 2, failed: 1, retryInMs: 30_000 },
+        { delivered: 1, failed: 0 },
+      ]);
+      return temporal.withWorker(activities, async (taskQueue) => {
+        await queueWebhookDelivery(temporal.client, 'acct-dispatch', taskQueue);
+        const handle = temporal.client.workflow.getHandle('webhooks:acct-dispatch');
+        await temporal.env.sleep(minute);
+        await waitFor(
+          'the retry run',
+          () => Promise.resolve(runs.length),
+          (n) => n === 2,
+        );
+        await queueWebhookDelivery(temporal.client, 'acct-dispatch', taskQueue);
+        await waitFor(
+          'the run for new events',
+          () => Promise.resolve(runs.length),
+          (n) => n === 3,
+        );
+        await temporal.env.sleep(11 * minute);
+        await handle.result();
+        return [handle];
+      });
+    },
+  },
+  {
+    // The launcher's probe, parked between its steps until released, as the crash tests use it.
+    fixtures: ['self-test/released'],
+    async run(temporal) {
+      const { activities, steps } = fakeSelfTestActivities();
+      return temporal.withWorker(activities, async (taskQueue) => {
+        const handle = await temporal.client.workflow.start('selfTestWorkflow', {
+          taskQueue,
+          workflowId: 'self-test:recorded',
+          args: [{ probeId: 'self-test:recorded', waitForRelease: true }],
+        });
+        await waitFor(
+          'the first step',
+          () => Promise.resolve(steps.get('self-test:recorded') ?? []),
+          (s) => s.length === 1,
+        );
+        await handle.signal(releaseSelfTestSignal);
+        await handle.result();
+        return [handle];
+      });
+    },
+  },
+];
+
+const fixtureFile = (name: string, label: string | undefined): string =>
+  path.join(fixturesDir, `${name}${label ? `.${label}` : ''}.json`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { as: { type: 'string' }, only: { type: 'string' } } });
+  const { as: label, only } = values;
+  if (label !== undefined && !/^[\w.-]+$/.test(label))
+    throw new Error(`--as ${label}: use letters, digits, dots and dashes only`);
+  const wanted = (name: string): boolean => !only || name.startsWith(`${only}/`);
+  const folders = new Set(scenarios.flatMap(({ fixtures }) => fixtures.map((name) => name.split('/')[0])));
+  if (only && !folders.has(only))
+    throw new Error(`--only ${only}: no such workflow folder; use one of ${[...folders].join(', ')}`);
+
+  // A kept fixture stands for runs that may still be in flight; a scenario with nothing left to record is skipped.
+  const toRun: { scenario: Scenario; absent: string[] }[] = [];
+  for (const scenario of scenarios) {
+    const names = scenario.fixtures.filter(wanted);
+    const absent = names.filter((name) => !existsSync(fixtureFile(name, label)));
+    for (const name of names.filter((name) => !absent.includes(name)))
+      process.stdout.write(`kept      ${path.relative(process.cwd(), fixtureFile(name, label))}\n`);
+    if (absent.length > 0) toRun.push({ scenario, absent });
+  }
+  if (toRun.length === 0) return;
+
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const temporal = await startTimeSkipping();
+  try {
+    for (const { scenario, absent } of toRun) {
+      const runs = await scenario.run(temporal);
+      for (const [index, name] of scenario.fixtures.entries()) {
+        if (!absent.includes(name)) continue;
+        const run = runs[index]!;
+        const file = fixtureFile(name, label);
+        const history = historyToJson(await run.fetchHistory());
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, `${JSON.stringify({ workflowId: run.workflowId, history }, null, 2)}\n`);
+        process.stdout.write(`recorded  ${path.relative(process.cwd(), file)}\n`);
+      }
+    }
+  } finally {
+    await temporal.teardown();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`record-histories failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
