@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Connection as MongoConnection } from 'mongoose';
 import { z } from 'zod';
 import {
   contactFeed,
@@ -103,7 +104,15 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     }
   }
   const connectionFor = async (accountId: string, connectionId: string | undefined, field: string) => {
-    const connection = await resolveConnection(await services.db(), accountId, connectionId, field);
+    const db = await services.db();
+    let connection: ConnectionRecord | null;
+    try {
+      connection = await resolveConnection(db, accountId, connectionId, field);
+    } catch (error) {
+      if (error instanceof ContactProblem && error.code === 'connection_required')
+        throw new ContactProblem(error.code, await choicesOfConnection(db, accountId), error.field);
+      throw error;
+    }
     if (!connection) throw notFound('connection', connectionId ?? '');
     return connection;
   };
@@ -234,7 +243,9 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
       'this is the initial load; afterwards it is the backstop for missed webhooks.',
     query: z
       .object({
-        changedSince: isoTime.describe('Only changes after this time.'),
+        changedSince: isoTime.describe(
+          'Only changes after this ISO 8601 time; `1970-01-01T00:00:00Z` reads every customer.',
+        ),
         connectionId: connectionIdQuery,
         ...pageQuery,
       })
@@ -392,6 +403,23 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
         };
       }),
   });
+}
+
+/** How many connections a `connection_required` answer lists; more are for `GET /v1/connections`. */
+const listedConnections = 20;
+
+/** The answer to "which connection?": the account's live ones, so the caller can pick without another request. */
+async function choicesOfConnection(db: MongoConnection, accountId: string): Promise<string> {
+  const live = await connectionModel(db)
+    .find({ accountId, status: { $ne: 'disconnected' } }, { companyName: 1, realmId: 1 })
+    .sort({ _id: 1 })
+    .limit(listedConnections + 1)
+    .lean();
+  const named = live
+    .slice(0, listedConnections)
+    .map((connection) => `${connection._id} (${connection.companyName ?? `realm ${connection.realmId}`})`);
+  const more = live.length > listedConnections ? '; more with GET /v1/connections' : '';
+  return `this account has several QuickBooks companies: name one with connectionId, one of ${named.join(', ')}${more}`;
 }
 
 /** Company-local dates decide overdue; Pacific time is QBO's default company zone. */
