@@ -364,7 +364,8 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     summary: 'Mint a short-lived link to the embeddable QuickBooks panel of a contact',
     description:
       'Put `url` in an iframe. The token in it is signed, bound to this account, connection and contact, and ' +
-      'expires after `ttlSeconds` (at most an hour).',
+      'expires after `ttlSeconds` (at most an hour). The URL is absolute, on the API’s public origin (that of ' +
+      '`QBO_REDIRECT_URI`).',
     params: contactParams,
     query: connectionQuery,
     body: z
@@ -375,7 +376,11 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
       201: {
         description: 'The panel URL.',
         schema: z
-          .object({ url: z.string(), token: z.string(), expiresAt: isoTime })
+          .object({
+            url: z.url().describe('The panel, absolute: put it in an iframe.'),
+            token: z.string(),
+            expiresAt: isoTime,
+          })
           .meta({ id: 'EmbedToken' }),
       },
     },
@@ -396,7 +401,10 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
         return {
           status: 201,
           body: {
-            url: embedPanelPath(params.crmContactId, minted.token),
+            url: new URL(
+              embedPanelPath(params.crmContactId, minted.token),
+              services.qbo.oauth.redirectUri,
+            ).toString(),
             token: minted.token,
             expiresAt: minted.expiresAt.toISOString(),
           },
