@@ -1,22 +1,17 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Types } from 'mongoose';
 import { z } from 'zod';
+import {
+  RepairProblem,
+  resolveConflict,
+  retryContacts,
+  type RepairDeps,
+  type StoredSyncEvent,
+} from '../../connections/repair';
 import { connectionModel, type ConnectionRecord } from '../../db/models/connection';
 import { connectionHealth } from '../../health/connection-health';
-import {
-  contactKey,
-  crmContactModel,
-  liveContactStates,
-  readMergedContact,
-  syncEventModel,
-  type SyncEventRecord,
-} from '../../projections/crm';
-import { storeFields } from '../../projections/models';
-import { isSyncFieldName } from '../../sync/fields';
-import { connectionWorkflowId } from '../../temporal/connection-workflows';
-import { contactsChangedSignal } from '../../workflows/connection-messages';
+import { syncEventModel, type SyncEventRecord } from '../../projections/crm';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
-import { ApiProblem, notFound } from '../http/problem';
+import { ApiProblem } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
@@ -65,15 +60,13 @@ const syncEventSchema = z
   })
   .meta({ id: 'SyncEvent' });
 
-type StoredEvent = SyncEventRecord & { _id: Types.ObjectId };
-
-function statusOf(event: StoredEvent): z.infer<typeof syncEventSchema>['status'] {
+function statusOf(event: StoredSyncEvent): z.infer<typeof syncEventSchema>['status'] {
   if (event.kind === 'rejected') return 'failed';
   if (event.kind === 'conflict') return event.resolution ? 'resolved' : 'conflict';
   return 'applied';
 }
 
-function eventJson(event: StoredEvent): z.infer<typeof syncEventSchema> {
+function eventJson(event: StoredSyncEvent): z.infer<typeof syncEventSchema> {
   return {
     id: event._id.toHexString(),
     connectionId: event.connectionId,
@@ -120,6 +113,12 @@ const healthSchema = z
   })
   .meta({ id: 'ConnectionHealth' });
 
+const repairProblems: Record<RepairProblem['code'], number> = {
+  not_found: 404,
+  connection_inactive: 409,
+  conflict_resolved: 409,
+};
+
 /** Sync history and repair: what changed and why, failed records retried, conflicts decided the other way. */
 export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): void {
   const owned = (accountId: string, id: string): Promise<ConnectionRecord> =>
@@ -132,19 +131,18 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
     return found.map((connection) => connection._id);
   };
 
-  /** Queues contacts for the workflow; a workflow that is not running cannot take them. */
-  async function queueContacts(connection: ConnectionRecord, crmContactIds: string[]): Promise<void> {
-    if (crmContactIds.length === 0) return;
+  /** Runs a repair, turning its refusals into problems. */
+  async function repair<T>(work: (deps: RepairDeps) => Promise<T>): Promise<T> {
     try {
-      const client = await services.temporal();
-      await client.withDeadline(Date.now() + services.dependencyTimeoutMs, () =>
-        client.workflow
-          .getHandle(connectionWorkflowId(connection._id))
-          .signal(contactsChangedSignal, { crmContactIds }),
-      );
+      return await work({
+        db: await services.db(),
+        temporal: services.temporal,
+        dependencyTimeoutMs: services.dependencyTimeoutMs,
+        now: services.now,
+      });
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError)
-        throw new ApiProblem(409, 'connection_inactive', 'the connection is not syncing; reconnect it');
+      if (error instanceof RepairProblem)
+        throw new ApiProblem(repairProblems[error.code], error.code, error.message);
       throw error;
     }
   }
@@ -202,7 +200,7 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
         })
         .sort({ at: -1, _id: -1 })
         .limit(query.limit + 1)
-        .lean<StoredEvent[]>();
+        .lean<StoredSyncEvent[]>();
       const page = toPage(found, query.limit, (event) => ({
         at: event.at.toISOString(),
         id: event._id.toHexString(),
@@ -236,18 +234,7 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
     },
     handler: async ({ auth, params, body }) => {
       const connection = await owned(auth.accountId, params.id);
-      const contacts = await liveContactStates(await services.db(), {
-        connectionId: connection._id,
-        crmContactIds: body.crmContactIds,
-      });
-      const queued = contacts
-        .filter((contact) => body.crmContactIds || contact.state !== 'synced')
-        .map((contact) => contact.crmContactId);
-      if (body.crmContactIds) {
-        const missing = body.crmContactIds.find((id) => !queued.includes(id));
-        if (missing !== undefined) throw notFound('contact', missing);
-      }
-      await queueContacts(connection, queued);
+      const queued = await repair((deps) => retryContacts(deps, connection, body.crmContactIds));
       return { status: 202, body: { queued } };
     },
   });
@@ -262,32 +249,8 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
     problems: ['conflict_resolved'],
     responses: { 200: { description: 'The resolved conflict.', schema: syncEventSchema } },
     handler: async ({ auth, params, body }) => {
-      const db = await services.db();
-      const events = syncEventModel(db);
-      const event = await events.findById(params.id).lean<StoredEvent>();
-      const connectionIds = await accountConnections(auth.accountId);
-      if (!event || event.kind !== 'conflict' || !connectionIds.includes(event.connectionId))
-        throw notFound('conflict', params.id);
-      if (event.resolution)
-        throw new ApiProblem(409, 'conflict_resolved', `already resolved: ${event.resolution.choice} kept`);
-      const now = services.now();
-      if (body.choice === 'crm') {
-        const connection = await owned(auth.accountId, event.connectionId);
-        const field = event.fields?.[0];
-        const crmValue = (event.detail as { crmValue?: string | null } | undefined)?.crmValue ?? null;
-        const contact = await readMergedContact(db, contactKey(connection._id, event.crmContactId ?? ''));
-        if (!contact || field === undefined || !isSyncFieldName(field))
-          throw notFound('contact of conflict', params.id);
-        // The CRM's value becomes the contact's newest version: the merge then sees it as one-sided and writes it.
-        const fields = { ...contact.fields, [field]: crmValue };
-        await crmContactModel(db).updateOne(
-          { _id: contact.record._id },
-          { $set: { fields: storeFields(fields), updatedAt: now.toISOString(), receivedAt: now } },
-        );
-        await queueContacts(connection, [contact.record.crmContactId]);
-      }
-      await events.updateOne({ _id: event._id }, { $set: { resolution: { choice: body.choice, at: now } } });
-      return { status: 200, body: eventJson({ ...event, resolution: { choice: body.choice, at: now } }) };
+      const resolved = await repair((deps) => resolveConflict(deps, auth.accountId, params.id, body.choice));
+      return { status: 200, body: eventJson(resolved) };
     },
   });
 }
