@@ -8,6 +8,9 @@ import { accountModel, apiKeyModel, type AccountRecord } from './models';
  */
 const keyPattern = /^qbs_([a-z0-9]{16})_([A-Za-z0-9_-]{43})$/;
 
+/** Whether a string has the shape of an API key (whether or not such a key exists). */
+export const isApiKeyShaped = (candidate: string): boolean => keyPattern.test(candidate);
+
 const hashSecret = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');
 
 export const newId = (prefix: string): string => `${prefix}_${randomBytes(12).toString('hex')}`;

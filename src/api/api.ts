@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import { authenticateKey } from '../accounts/keys';
 import { createEmbedRouter } from './embed';
+import { invalidKeyDetail, missingKeyDetail } from './http/api-key-guidance';
 import { withIdempotency } from './http/idempotency';
 import { createMetrics } from './http/metrics';
 import { createDocsRouter, openApiDocument } from './http/openapi';
@@ -32,19 +33,14 @@ export function createApi(
       async authenticate(req) {
         const header = req.get('authorization');
         if (!header)
-          throw new ApiProblem(
-            401,
-            'authentication_required',
-            'send `Authorization: Bearer <API key>`',
-            'header.Authorization',
-          );
+          throw new ApiProblem(401, 'authentication_required', missingKeyDetail, 'header.Authorization');
         const [scheme, key] = header.split(' ');
         const found =
           scheme?.toLowerCase() === 'bearer' && key
             ? await authenticateKey(await services.db(), key, services.now())
             : null;
         if (!found)
-          throw new ApiProblem(401, 'invalid_api_key', 'the API key is not valid', 'header.Authorization');
+          throw new ApiProblem(401, 'invalid_api_key', invalidKeyDetail(header), 'header.Authorization');
         return found;
       },
       rateLimit(auth, res) {

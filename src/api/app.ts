@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
+import { markup } from '../html/markup';
 import { ApiProblem } from './http/problem';
 import { checkReadiness, type DependencyCheck } from './readiness';
 
@@ -27,10 +28,28 @@ export function createApp(deps: AppDependencies): Express {
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'unavailable', ...report });
   });
 
+  // People and scripts that try the bare address are told where things are, in the form they asked for.
+  app.get('/', (_req, res) => {
+    // Listed first, JSON is what a client that accepts anything gets; browsers ask for HTML by name.
+    res.format({
+      json: () => void res.json(index),
+      html: () =>
+        void res.type('html').setHeader('Content-Security-Policy', "default-src 'none'").send(indexPage),
+      default: () => void res.json(index),
+    });
+  });
+
   for (const router of deps.routers ?? []) app.use(router);
 
   app.use((req, res) => {
-    sendProblem(res, new ApiProblem(404, 'route_not_found', `No route for ${req.method} ${req.path}`));
+    sendProblem(
+      res,
+      new ApiProblem(
+        404,
+        'route_not_found',
+        `no route for ${req.method} ${req.path}: the routes are listed at /docs (and /openapi.json)`,
+      ),
+    );
   });
   // Thrown problems, body-parser errors and anything unexpected become problem JSON; no stack trace leaks.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -40,6 +59,34 @@ export function createApp(deps: AppDependencies): Express {
   });
   return app;
 }
+
+const index = {
+  service: 'qbo-sync API',
+  docs: '/docs',
+  openapi: '/openapi.json',
+  console: '/console',
+  health: '/healthz',
+  readiness: '/readyz',
+  detail:
+    'Call the /v1 routes with `Authorization: Bearer <API key>`; the reference is at /docs, the admin console at /console.',
+};
+
+const indexPage = markup`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${index.service}</title></head>
+<body>
+<main>
+<h1>${index.service}</h1>
+<p>This is the API of qbo-sync. Call the <code>/v1</code> routes with <code>Authorization: Bearer &lt;API key&gt;</code>.</p>
+<ul>
+<li><a href="/console">Admin console</a></li>
+<li><a href="/docs">API reference</a> (<a href="/openapi.json">OpenAPI document</a>)</li>
+<li><a href="/healthz">Health</a> and <a href="/readyz">readiness</a></li>
+</ul>
+</main>
+</body>
+</html>
+`.value;
 
 function sendProblem(res: Response, problem: ApiProblem): void {
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);

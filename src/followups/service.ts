@@ -1,7 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectionModel } from '../db/models/connection';
-import { deleteReminderSchedule, upsertReminderSchedule } from '../temporal/reminder-schedules';
+import {
+  deleteReminderSchedule,
+  holdReminderSchedule,
+  runReminderScheduleNow,
+  upsertReminderSchedule,
+} from '../temporal/reminder-schedules';
+import type { RemindersResult } from '../workflows/reminders';
 import { cancelAllPending, loadPolicy } from './engine';
 import {
   contactArModel,
@@ -163,6 +169,32 @@ export class FollowUpService {
   async removeReminders(connectionId: string): Promise<{ cancelled: number }> {
     await deleteReminderSchedule(await this.deps.temporal(), connectionId);
     return { cancelled: await cancelAllPending(this.deps.db, connectionId, 'disconnected', this.now()) };
+  }
+
+  /**
+   * Runs the connection's reminders now, through its schedule (so never beside a scheduled run), and returns what the
+   * run did. Null when there is no such connection.
+   */
+  async runReminders(accountId: string, connectionId: string): Promise<RemindersResult | null> {
+    if (!(await this.ownedConnection(accountId, connectionId))) return null;
+    return runReminderScheduleNow(await this.deps.temporal(), connectionId);
+  }
+
+  /**
+   * An operator's hold on the reminders (`note` says why) or its lifting. Lifting does not override a policy that
+   * disables follow-ups. Null when there is no such connection; `no_schedule` for a disconnected one.
+   */
+  async holdReminders(
+    accountId: string,
+    connectionId: string,
+    hold: { note: string } | 'lift',
+  ): Promise<'held' | 'lifted' | 'disabled_by_policy' | 'no_schedule' | null> {
+    if (!(await this.ownedConnection(accountId, connectionId))) return null;
+    if (hold === 'lift' && !(await loadPolicy(this.deps.db, connectionId)).enabled)
+      return 'disabled_by_policy';
+    const found = await holdReminderSchedule(await this.deps.temporal(), connectionId, hold);
+    if (!found) return 'no_schedule';
+    return hold === 'lift' ? 'lifted' : 'held';
   }
 
   /** The account's follow-ups, oldest first, a page at a time. */

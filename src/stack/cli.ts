@@ -1,5 +1,5 @@
 import { loadStackConfig } from './config';
-import { setUpDemo } from './demo';
+import { describeDemo, setUpDemo } from './demo';
 import { Supervisor, startStack } from './launcher';
 import {
   ensureJavaTool,
@@ -81,6 +81,7 @@ async function up(): Promise<void> {
         '',
         'qbo-sync is up',
         `  API            ${endpoints.apiUrl}   (health: /healthz, readiness: /readyz)`,
+        `  Console        ${endpoints.apiUrl}/console   (a sign-in link: npm run ops -- console link <accountId>)`,
         `  Temporal UI    ${endpoints.temporalUiUrl ?? '(external Temporal: use its own UI)'}`,
         `  QBO emulator   ${endpoints.emulatorUrl ? `${endpoints.emulatorUrl}   (demo company; admin API at /__admin/companies)` : '(disabled)'}`,
         `  Temporal gRPC  ${endpoints.temporalAddress}   (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})`,
@@ -102,11 +103,16 @@ async function up(): Promise<void> {
       say(
         [
           '',
-          `Demo: ${demo.companyName} is connected to the "Demo CRM" account (${demo.accountId})`,
-          `  API key        ${demo.apiKey}   (new each start; the previous one is revoked)`,
-          `  connection     ${endpoints.apiUrl}/v1/connections/${demo.connectionId}`,
-          `  follow-ups     ${demo.followUps.sent} sent of ${demo.followUps.planned} planned (overdue invoices, estimates, payments): GET ${endpoints.apiUrl}/v1/follow-ups`,
-          `  API reference  ${endpoints.apiUrl}/docs`,
+          ...describeDemo(
+            demo,
+            {
+              apiUrl: endpoints.apiUrl,
+              temporalUiUrl: endpoints.temporalUiUrl,
+              namespace: config.TEMPORAL_NAMESPACE,
+              emulatorUrl: endpoints.emulatorUrl,
+            },
+            new Date(),
+          ),
         ].join('\n'),
       );
     }

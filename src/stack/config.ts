@@ -40,3 +40,49 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env, cwd = proc
 }
 
 export const stackConfigVariables = Object.keys(stackConfigSchema.shape);
+
+/** Every embedded server listens on loopback only. */
+export const stackHost = '127.0.0.1';
+
+/** Where the services find MongoDB and Temporal: the addresses given, else the embedded servers the launcher starts. */
+export function stackAddresses(config: StackConfig): { mongodbUri: string; temporalAddress: string } {
+  return {
+    mongodbUri:
+      config.MONGODB_URI ?? `mongodb://${stackHost}:${config.MONGODB_PORT}/${config.MONGODB_DATABASE}`,
+    temporalAddress: config.TEMPORAL_ADDRESS ?? `${stackHost}:${config.TEMPORAL_PORT}`,
+  };
+}
+
+export const stackApiUrl = (config: StackConfig): string => `http://${config.HOST}:${config.PORT}`;
+
+export const stackEmulatorUrl = (config: StackConfig): string | undefined =>
+  config.QBO_EMULATOR_ENABLED ? `http://${stackHost}:${config.QBO_EMULATOR_PORT}` : undefined;
+
+/**
+ * The environment the launcher runs the API and the worker in. Tools that work beside `npm start` (the ops CLI)
+ * read their configuration from the same, so they find the same database, Temporal, emulator and public address.
+ */
+export function serviceEnvironment(
+  config: StackConfig,
+  addresses: { mongodbUri: string; temporalAddress: string },
+  base: NodeJS.ProcessEnv,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    TEMPORAL_ADDRESS: addresses.temporalAddress,
+    TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
+    TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+    MONGODB_URI: addresses.mongodbUri,
+    HOST: config.HOST,
+    PORT: String(config.PORT),
+    LOG_LEVEL: config.LOG_LEVEL,
+  };
+  // The API and the worker talk to the emulator wherever it listens, unless told to use another QBO.
+  const emulatorUrl = stackEmulatorUrl(config);
+  if (emulatorUrl) {
+    env.QBO_API_BASE_URL ??= emulatorUrl;
+    env.QBO_OAUTH_BASE_URL ??= emulatorUrl;
+  }
+  env.QBO_REDIRECT_URI ??= `${stackApiUrl(config)}/v1/oauth/quickbooks/callback`;
+  return env;
+}

@@ -4,7 +4,14 @@ import { Client, Connection } from '@temporalio/client';
 import { ensureJavaTool, ensureTool, javaTools, tools } from './tools';
 import { ManagedProcess, waitUntilReady } from './process';
 import { startMongoServer, startTemporalServer, type RunningService } from './services';
-import type { StackConfig } from './config';
+import {
+  serviceEnvironment,
+  stackAddresses,
+  stackApiUrl,
+  stackEmulatorUrl,
+  stackHost,
+  type StackConfig,
+} from './config';
 import { servicePrefixer } from './log-format';
 import type { selfTestWorkflow } from '../workflows/self-test';
 
@@ -130,10 +137,11 @@ export async function startStack(
   supervisor: Supervisor,
   say: Say,
 ): Promise<StackEndpoints> {
-  const host = '127.0.0.1';
+  const host = stackHost;
+  const given = stackAddresses(config);
   const [temporal, mongodbUri] = await Promise.all([
     config.TEMPORAL_ADDRESS
-      ? { address: config.TEMPORAL_ADDRESS, uiUrl: undefined }
+      ? { address: given.temporalAddress, uiUrl: undefined }
       : ensureTool(tools.temporal, say).then(({ path: binary }) =>
           supervisor.start({
             name: 'temporal',
@@ -150,9 +158,9 @@ export async function startStack(
           }),
         ),
     config.MONGODB_URI
-      ? config.MONGODB_URI
+      ? given.mongodbUri
       : ensureJavaTool(javaTools.mongoServer, say).then(async ({ path: binary }) => {
-          const server = await supervisor.start({
+          await supervisor.start({
             name: 'mongodb',
             start: (onLine) =>
               startMongoServer({
@@ -163,28 +171,13 @@ export async function startStack(
                 onLine,
               }),
           });
-          return `${server.uri}${config.MONGODB_DATABASE}`;
+          return given.mongodbUri;
         }),
   ]);
 
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
-    TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
-    MONGODB_URI: mongodbUri,
-    HOST: config.HOST,
-    PORT: String(config.PORT),
-    LOG_LEVEL: config.LOG_LEVEL,
-  };
-  const apiUrl = `http://${config.HOST}:${config.PORT}`;
-  const emulatorUrl = config.QBO_EMULATOR_ENABLED ? `http://${host}:${config.QBO_EMULATOR_PORT}` : undefined;
-  // The API and the worker talk to the emulator wherever it listens, unless told to use another QBO.
-  if (emulatorUrl) {
-    env.QBO_API_BASE_URL ??= emulatorUrl;
-    env.QBO_OAUTH_BASE_URL ??= emulatorUrl;
-  }
-  env.QBO_REDIRECT_URI ??= `${apiUrl}/v1/oauth/quickbooks/callback`;
+  const env = serviceEnvironment(config, { mongodbUri, temporalAddress: temporal.address }, process.env);
+  const apiUrl = stackApiUrl(config);
+  const emulatorUrl = stackEmulatorUrl(config);
 
   await Promise.all([
     emulatorUrl === undefined

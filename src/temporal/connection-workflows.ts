@@ -2,7 +2,11 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
 import type { connectionWorkflow } from '../workflows/connection';
-import { inboxWaitingSignal } from '../workflows/connection-messages';
+import {
+  inboxWaitingSignal,
+  statusQuery,
+  type ConnectionWorkflowStatus,
+} from '../workflows/connection-messages';
 import { searchAttributes } from './search-attributes';
 
 /** One workflow per connection; ops find it by this id, or by the search attributes set here. */
@@ -59,4 +63,27 @@ export async function signalInboxWaiting(
       }
     }),
   );
+}
+
+/** The running workflow's own view of its connection, or null when it is not running or does not answer in time. */
+export async function queryConnectionStatus(
+  client: Client,
+  connectionId: string,
+  timeoutMs: number,
+): Promise<ConnectionWorkflowStatus | null> {
+  const handle = client.workflow.getHandle(connectionWorkflowId(connectionId));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      handle.query(statusQuery),
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return null;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }

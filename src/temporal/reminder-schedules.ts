@@ -8,7 +8,7 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import { deliveryHours, type FollowUpPolicy } from '../followups/policy';
-import type { remindersWorkflow } from '../workflows/reminders';
+import type { RemindersResult, remindersWorkflow } from '../workflows/reminders';
 import { searchAttributes } from './search-attributes';
 
 /**
@@ -120,4 +120,61 @@ export async function describeReminderSchedule(
     if (error instanceof ScheduleNotFoundError) return null;
     throw error;
   }
+}
+
+/**
+ * Starts the schedule's action now, outside its calendar (Temporal's "trigger"), and waits for that run's result.
+ * The run is the one the schedule starts, under its own overlap policy: a run already in progress is not doubled.
+ */
+export async function runReminderScheduleNow(
+  client: Client,
+  connectionId: string,
+  options: { startTimeoutMs: number; pollMs?: number } = { startTimeoutMs: 30_000 },
+): Promise<RemindersResult> {
+  const scheduleId = reminderScheduleId(connectionId);
+  const schedule = client.schedule.getHandle(scheduleId);
+  const recentRuns = async () =>
+    (await schedule.describe()).info.recentActions.map((action) => action.action.workflow);
+  const before = new Set((await recentRuns()).map((run) => `${run.workflowId}/${run.firstExecutionRunId}`));
+  await schedule.trigger(ScheduleOverlapPolicy.SKIP);
+  const deadline = Date.now() + options.startTimeoutMs;
+  for (;;) {
+    const started = (await recentRuns()).find(
+      (run) => !before.has(`${run.workflowId}/${run.firstExecutionRunId}`),
+    );
+    if (started)
+      return client.workflow
+        .getHandle<typeof remindersWorkflow>(started.workflowId, started.firstExecutionRunId)
+        .result();
+    if (Date.now() > deadline)
+      throw new Error(
+        `schedule ${scheduleId} did not start a run within ${options.startTimeoutMs} ms (is one still running?)`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
+  }
+}
+
+/**
+ * An operator's hold on the schedule: no run starts until it is lifted. Unlike the policy's own pause, it outlives
+ * policy edits (see `upsertReminderSchedule`). False when the connection has no schedule.
+ */
+export async function holdReminderSchedule(
+  client: Client,
+  connectionId: string,
+  hold: { note: string } | 'lift',
+): Promise<boolean> {
+  const schedule = client.schedule.getHandle(reminderScheduleId(connectionId));
+  try {
+    if (hold === 'lift') await schedule.unpause('Resumed by an operator.');
+    else await schedule.pause(operatorNote(hold.note));
+    return true;
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) return false;
+    throw error;
+  }
+}
+
+/** Never the policy's note, which would make the hold look like the policy's and let a policy edit lift it. */
+function operatorNote(note: string): string {
+  return `Paused by an operator: ${note.trim() || 'no reason given'}`;
 }

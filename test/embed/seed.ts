@@ -103,8 +103,8 @@ async function seedEuroCustomer(qbo: QboClient): Promise<Omit<SeededContact, 'cr
   };
 }
 
-/** Reads the company's records over QBO's query API, as the backfill does, and projects them. */
-async function project(db: Connection, qbo: QboClient, connectionId: string): Promise<void> {
+/** Reads the company's records over QBO's query API, as the backfill does, and projects them (again: it converges). */
+export async function project(db: Connection, qbo: QboClient, connectionId: string): Promise<void> {
   const context = {
     db,
     connectionId,
@@ -120,6 +120,7 @@ async function project(db: Connection, qbo: QboClient, connectionId: string): Pr
     'Estimate',
     'SalesReceipt',
     'CreditMemo',
+    'RefundReceipt',
   ];
   for (const entity of entities) {
     const result = await qbo.query(`select * from ${entity} maxresults 1000`);
@@ -128,7 +129,12 @@ async function project(db: Connection, qbo: QboClient, connectionId: string): Pr
   }
 }
 
-async function link(db: Connection, connectionId: string, crmContactId: string, qboCustomerId: string) {
+export async function link(
+  db: Connection,
+  connectionId: string,
+  crmContactId: string,
+  qboCustomerId: string,
+) {
   await seedLinkedContact(db, connectionId, crmContactId, qboCustomerId, seededAt);
 }
 

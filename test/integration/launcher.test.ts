@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { redeemConsoleSignInToken } from '../../src/accounts/console-sign-in';
 import { ManagedProcess, freePort } from '../../src/stack/process';
 import { connectMongo } from '../../src/db/connect';
 import { selfTestModel } from '../../src/db/models/self-test';
@@ -89,7 +91,49 @@ describe('npm start: the local stack launcher', () => {
     expect(((await connections.json()) as { data: { status: string }[] }).data).toEqual([
       expect.objectContaining({ status: 'active', companyName: 'Sandbox Company US' }),
     ]);
-    expect(printed).toMatch(/follow-ups +\d+ sent of \d+ planned/);
+    // The follow-ups are told as they happened: recorded for the CRM, none delivered without an endpoint.
+    expect(printed).not.toMatch(/\d+ sent\b/);
+    const planned = Number(/planned (\d+) \(overdue invoices/.exec(printed)?.[1]);
+    expect(planned).toBeGreaterThan(0);
+    expect(printed).toMatch(new RegExp(`recorded +${planned} followup\\.created events for the CRM`));
+    expect(printed).toMatch(/delivered +0: the account has no webhook endpoint/);
+    expect(printed).toMatch(/emailed +0: email is off in the follow-up policy/);
+    expect(printed).toContain(`Console        http://127.0.0.1:${ports.api}/console`);
+    expect(printed).toMatch(
+      new RegExp(
+        `Temporal UI    http://127\\.0\\.0\\.1:${ports.ui}/namespaces/default/schedules/reminders:conn_`,
+      ),
+    );
+    // The console link signs in once.
+    const signInToken = /console#signInToken=(qcs_\S+)/.exec(printed)?.[1];
+    const mongo = await connectMongo(`mongodb://127.0.0.1:${ports.mongo}/qbo-sync`, 5000);
+    try {
+      expect(await redeemConsoleSignInToken(mongo.connection, signInToken!)).toMatchObject({ ok: true });
+      expect(await redeemConsoleSignInToken(mongo.connection, signInToken!)).toEqual({
+        ok: false,
+        reason: 'used',
+      });
+    } finally {
+      await mongo.disconnect();
+    }
+
+    // `npm run ops` beside it finds its database and Temporal on the same non-default ports, from the same variables.
+    const ops = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', path.join(repoRoot, 'src/ops/cli.ts'), ...args],
+          { cwd: repoRoot, env, timeout: 60_000 },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const listed = await ops('connections', 'list', '--json');
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    const [demoConnection] = JSON.parse(listed.stdout) as { id: string; companyName: string }[];
+    expect(demoConnection?.companyName).toBe('Sandbox Company US');
+    const status = await ops('connections', 'status', demoConnection!.id, '--json');
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(status.stdout)).toMatchObject({ status: 'active', workflow: { state: 'syncing' } });
 
     expect(launcher.output.join('\n')).toContain(`Temporal UI    http://127.0.0.1:${ports.ui}`);
     const ready = await fetch(`http://127.0.0.1:${ports.api}/readyz`);

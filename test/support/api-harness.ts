@@ -29,6 +29,13 @@ export interface ApiHarness {
   db: TestDatabase;
   temporal: Client;
   keys: KeyRing;
+  /** The task queue of the harness's worker. */
+  taskQueue: string;
+  /**
+   * The configuration a process of ours (src/config.ts) needs to work on this harness: its database, Temporal and
+   * task queue, the emulator, the token keys and secrets, and the API's public address.
+   */
+  serviceEnv: NodeJS.ProcessEnv;
   account: TestAccount;
   newAccount(name?: string): Promise<TestAccount>;
   request(
@@ -53,12 +60,15 @@ const verifierToken = 'verifier-for-api-tests';
  * worker, FerretDB, Temporal and the emulator, all over real HTTP. Responses are checked against the spec.
  */
 export async function startApiHarness(): Promise<ApiHarness> {
-  const keys = new KeyRing([{ version: 'v1', key: randomBytes(32) }]);
+  const tokenKey = randomBytes(32);
+  const keys = new KeyRing([{ version: 'v1', key: tokenKey }]);
   const emulator = await startTestEmulator({ startAt: new Date(), runningClock: true });
   const db = await openTestDatabase('api');
   const conn = db.mongoose.connection;
   const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
   const log = pino({ level: 'silent' });
+  const stateSecret = 'state-secret-for-api-tests';
+  const embedSecret = 'embed-secret-for-api-tests';
   // The redirect URI names our own port, so the server listens first and gets its app once that is known.
   const server: Server = createServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -71,8 +81,8 @@ export async function startApiHarness(): Promise<ApiHarness> {
       temporal: () => Promise.resolve(temporal),
       qbo: access.settings,
       log,
-      stateSecret: 'state-secret-for-api-tests',
-      embedSecret: 'embed-secret-for-api-tests',
+      stateSecret,
+      embedSecret,
       taskQueue: worker.taskQueue,
       dependencyTimeoutMs: 3000,
       now: () => new Date(),
@@ -146,12 +156,27 @@ export async function startApiHarness(): Promise<ApiHarness> {
     return done.json;
   };
 
+  const serviceEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    MONGODB_URI: db.uri,
+    TEMPORAL_ADDRESS: temporalAddress(),
+    TEMPORAL_TASK_QUEUE: worker.taskQueue,
+    QBO_API_BASE_URL: emulator.url,
+    QBO_OAUTH_BASE_URL: emulator.url,
+    QBO_REDIRECT_URI: access.settings.oauth.redirectUri,
+    TOKEN_ENCRYPTION_KEYS: `v1:${tokenKey.toString('base64')}`,
+    OAUTH_STATE_SECRET: stateSecret,
+    EMBED_TOKEN_SECRET: embedSecret,
+  };
+
   return {
     url: baseUrl,
     emulator,
     db,
     temporal,
     keys,
+    taskQueue: worker.taskQueue,
+    serviceEnv,
     account,
     newAccount,
     request,

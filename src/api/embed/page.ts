@@ -6,33 +6,53 @@ import { markup, SafeHtml, type Interpolation } from '../../html/markup';
  * can forbid everything else (scripts, style attributes, fetches, forms) while any CRM may frame the page.
  */
 
-// Contrast: every text colour below is at least 4.5:1 on its background (WCAG AA).
+// Contrast: every text colour below is at least 4.5:1 on its background (WCAG AA). Under 600 px (a CRM's sidebar) the
+// transactions table stacks into one card per transaction, so nothing needs a horizontal scroll.
 const stylesheet = `
 *{box-sizing:border-box}
 :root{color-scheme:light;--text:#1f2328;--muted:#57606a;--line:#d0d7de;--link:#0969da}
-body{margin:0;padding:16px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--text);background:#fff}
+body{margin:0;padding:16px;overflow-wrap:break-word;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--text);background:#fff}
 .sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
 .panel-head{display:flex;align-items:center;gap:12px;margin-bottom:16px}
+.head-text{min-width:0}
 .qb-icon{display:block;width:36px;height:36px;flex:none}
 .qb-link{display:inline-flex;border-radius:50%}
-h1{font-size:18px;line-height:1.3;margin:0}
+h1{font-size:18px;line-height:1.3;margin:0;overflow-wrap:anywhere}
 h2{font-size:15px;margin:0 0 10px}
 h3{font-size:13px;margin:14px 0 8px;color:var(--muted)}
 .subtitle{margin:0;color:var(--muted)}
+.synced{margin:2px 0 0;color:var(--muted);font-size:12px}
 section{border:1px solid var(--line);border-radius:8px;padding:12px 14px;margin-bottom:16px}
+.notice{border:1px solid #ffcecb;background:#fff5f5;border-radius:8px;padding:10px 14px;margin-bottom:16px}
+.notice p{margin:0 0 6px}
+.problems{margin:0 0 6px;padding-left:20px}
+.field{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 .figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px 16px;margin:0}
+.figures .wide{grid-column:1/-1}
 dt{color:var(--muted);font-size:12px}
-dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}
+dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
 .note{display:block;color:var(--muted);font-size:12px;font-weight:400}
 .alert{color:#a40e26}
+.tags{display:flex;flex-wrap:wrap;gap:4px}
+.tag{padding:0 6px;border:1px solid var(--line);border-radius:4px;font:600 12px/1.6 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.filters{display:flex;flex-wrap:wrap;gap:6px 16px;margin-bottom:10px}
+.filter-group{display:flex;flex-wrap:wrap;align-items:center;gap:6px}
+.filter-label{font-size:12px;color:var(--muted)}
+.filter-group ul{display:flex;flex-wrap:wrap;gap:4px;margin:0;padding:0;list-style:none}
+.chip{display:inline-block;padding:1px 8px;border:1px solid var(--line);border-radius:999px;font-size:12px;color:var(--text);text-decoration:none;white-space:nowrap}
+.chip .count{color:var(--muted)}
+.chip.current,.chip.current .count{background:var(--text);border-color:var(--text);color:#fff}
 .table-wrap{overflow-x:auto}
 table{width:100%;border-collapse:collapse;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top;white-space:nowrap}
 thead th{font-size:12px;color:var(--muted)}
 .num{text-align:right}
 .home{display:block;color:var(--muted);font-size:12px}
+.rel{display:block;max-width:260px;font-size:12px;font-weight:400;color:var(--muted);white-space:normal}
+.rel-line{display:block}
+.txns tr:target{background:#fff8c5}
 .voided td,.voided th{color:var(--muted)}
-.badge{display:inline-block;padding:0 8px;border:1px solid;border-radius:999px;font-size:12px;font-weight:600}
+.badge{display:inline-block;padding:0 8px;border:1px solid;border-radius:999px;font-size:12px;font-weight:600;white-space:nowrap}
 .tone-danger{background:#ffebe9;color:#a40e26;border-color:#ffcecb}
 .tone-warning{background:#fff8c5;color:#7d4e00;border-color:#eed888}
 .tone-info{background:#ddf4ff;color:#0550ae;border-color:#b6e3ff}
@@ -42,9 +62,28 @@ a{color:var(--link)}
 a:focus-visible,.table-wrap:focus-visible{outline:2px solid var(--link);outline-offset:2px}
 .open-link{display:inline-flex;padding:2px;border-radius:4px}
 .open-link svg{width:16px;height:16px}
+.pager{display:flex;align-items:center;justify-content:space-between;gap:8px;margin-top:10px;font-size:13px}
+.step[aria-disabled]{color:var(--muted)}
 .empty{margin:0;color:var(--muted)}
 footer{color:var(--muted);font-size:12px}
 footer p{margin:0}
+@media (max-width:599.98px){
+body{padding:12px}
+section{padding:10px 12px}
+.txns thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0,0,0,0)}
+.txns,.txns tbody{display:block}
+.txns tr{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:2px 12px;padding:10px 0;border-bottom:1px solid var(--line)}
+.txns tbody tr:last-child{border-bottom:0}
+.txns th,.txns td{display:block;padding:0;border:0;white-space:normal;text-align:left}
+.txns .c-title{grid-column:1;grid-row:1}
+.txns .c-status{grid-column:2;grid-row:1;text-align:right}
+.txns .c-link{grid-column:2;grid-row:2;text-align:right}
+.txns .c-date,.txns .c-due,.txns .c-amount,.txns .c-balance{grid-column:1}
+.txns .is-empty{display:none}
+.txns td[data-label]::before{content:attr(data-label) " ";color:var(--muted);font-size:12px}
+.txns .home,.txns .c-amount .note,.txns .c-balance .note{display:inline;margin-left:6px}
+.rel{max-width:none}
+}
 `;
 
 const styleHash = createHash('sha256').update(stylesheet).digest('base64');

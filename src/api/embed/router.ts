@@ -2,12 +2,16 @@ import express, { type Response, type Router } from 'express';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { accountModel } from '../../accounts/models';
 import { projectionContext } from '../../activities/projection-context';
+import { readContact } from '../../contacts/service';
 import { connectionModel } from '../../db/models/connection';
+import { contactArState } from '../../followups/ar';
 import { loadContactSection } from '../../contacts/section';
 import { embedHeaders } from './page';
 import { renderContactPanel, renderProblemPage } from './panel';
-import { assertEmbedSecret, verifyEmbedToken } from './token';
+import { contactSyncStatus, panelViewSchema, viewProblems, type PanelView } from './panel-view';
+import { assertEmbedSecret, embedPanelPath, verifyEmbedToken } from './token';
 
 export interface EmbedRouterOptions {
   db: () => Promise<Connection>;
@@ -17,7 +21,7 @@ export interface EmbedRouterOptions {
   log?: Logger;
 }
 
-const querySchema = z.object({ token: z.string().min(1).max(4096) });
+const tokenSchema = z.object({ token: z.string().min(1).max(4096) });
 
 const invalidLink = {
   status: 401,
@@ -63,8 +67,9 @@ function refuse(res: Response, why: keyof typeof refusals): void {
 }
 
 /**
- * `GET /embed/contacts/:crmContactId/quickbooks?token=…`: the contact's QuickBooks panel as a server-rendered page
- * for a CRM's iframe. The token (minted through the API) authorises exactly one account, connection and contact.
+ * `GET /embed/contacts/:crmContactId/quickbooks?token=…[&type=…][&status=…][&page=…]`: the contact's QuickBooks
+ * panel as a server-rendered page for a CRM's iframe. The token (minted through the API) authorises exactly one
+ * account, connection and contact; the panel's own links (filters, pages) carry it along.
  */
 export function createEmbedRouter(options: EmbedRouterOptions): Router {
   const now = options.now ?? (() => new Date());
@@ -72,13 +77,28 @@ export function createEmbedRouter(options: EmbedRouterOptions): Router {
   assertEmbedSecret(options.secret);
   const router = express.Router();
   router.get('/embed/contacts/:crmContactId/quickbooks', async (req, res) => {
-    const query = querySchema.safeParse(req.query);
+    const query = tokenSchema.safeParse(req.query);
     if (!query.success) return refuse(res, 'missing');
     const at = now();
     const check = verifyEmbedToken(query.data.token, options.secret, at.getTime());
     if (!check.ok) return refuse(res, check.reason);
     const { claims } = check;
     if (req.params.crmContactId !== claims.crmContactId) return refuse(res, 'other-contact');
+
+    const view = panelViewSchema.safeParse(req.query);
+    if (!view.success) {
+      const detail = viewProblems(view.error);
+      return send(res, 400, renderProblemPage({ status: 400, title: 'Invalid filter', detail }));
+    }
+    const path = embedPanelPath(claims.crmContactId, query.data.token);
+    const href = (next: Partial<PanelView>): string => {
+      const params = new URLSearchParams();
+      if (next.type) params.set('type', next.type);
+      if (next.status) params.set('status', next.status);
+      if (next.page && next.page > 1) params.set('page', String(next.page));
+      const extra = params.toString();
+      return extra ? `${path}&${extra}` : path;
+    };
 
     let body: string;
     try {
@@ -88,12 +108,29 @@ export function createEmbedRouter(options: EmbedRouterOptions): Router {
       if (!connection || connection.accountId !== claims.accountId) return refuse(res, 'other-account');
       // Statuses such as overdue are judged on the company's calendar, as the projection judges them.
       const { today } = projectionContext(db, connection, connection.environment, at);
-      const section = await loadContactSection(db, {
-        connectionId: connection._id,
-        crmContactId: claims.crmContactId,
-        today,
+      const [section, contact, account] = await Promise.all([
+        loadContactSection(db, { connectionId: connection._id, crmContactId: claims.crmContactId, today }),
+        readContact(db, connection, claims.crmContactId),
+        accountModel(db).findById(connection.accountId, { settings: 1 }).lean(),
+      ]);
+      const threshold = account?.settings?.highValueThreshold;
+      body = renderContactPanel({
+        section,
+        contact: contactSyncStatus(contact),
+        // The same figures and tags the reminders compute for the CRM, from the transactions shown.
+        ar:
+          section &&
+          contactArState(section.transactions, {
+            today,
+            homeCurrency: section.homeCurrency,
+            customerCurrency: section.billingProfile.currency.code,
+            ...(typeof threshold === 'number' && { highValueThreshold: threshold }),
+          }),
+        lastSyncedAt: connection.lastPolledAt ?? null,
+        now: at,
+        view: view.data,
+        href,
       });
-      body = renderContactPanel(section);
     } catch (error) {
       options.log?.error(
         { err: error, connectionId: claims.connectionId },

@@ -64,6 +64,7 @@ export const problemCodes = {
   conflict_resolved: 409,
   follow_up_closed: 409,
   body_too_large: 413,
+  unsupported_media_type: 415,
   customer_not_found: 422,
   idempotency_key_reused: 422,
   rate_limited: 429,
@@ -106,13 +107,54 @@ export class ApiProblem extends Error {
 export const notFound = (what: string, id: string): ApiProblem =>
   new ApiProblem(404, 'not_found', `No ${what} ${id} in this account.`);
 
-/** Turns zod issues into a 400 that names every offending field; `location` is `body`, `query` or `path`. */
-export function validationProblem(location: string, error: z.ZodError): ApiProblem {
+/** Optional, nullable and defaulted fields wrap the schema that carries the shape. */
+function unwrapped(schema: z.ZodType): z.ZodType {
+  const def = schema._zod.def as { innerType?: z.ZodType };
+  return def.innerType ? unwrapped(def.innerType) : schema;
+}
+
+/** The description of the field at `path` in `schema`, which tells a caller what a missing field is for. */
+function fieldDescription(schema: z.ZodType, path: readonly PropertyKey[]): string | undefined {
+  let field: z.ZodType | undefined = schema;
+  for (const key of path) {
+    const holder: z.ZodType = unwrapped(field);
+    field =
+      holder instanceof z.ZodObject && typeof key === 'string'
+        ? (holder.shape as Record<string, z.ZodType | undefined>)[key]
+        : undefined;
+    if (field === undefined) return undefined;
+  }
+  return field.description ?? unwrapped(field).description;
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (holder, key) =>
+      holder !== null && typeof holder === 'object'
+        ? (holder as Record<PropertyKey, unknown>)[key]
+        : undefined,
+    value,
+  );
+}
+
+/**
+ * Turns zod issues into a 400 that names every offending field; `location` is `body`, `query` or `path`. Given the
+ * request's value and its schema, a missing field is reported as required, with its description as the hint.
+ */
+export function validationProblem(
+  location: string,
+  error: z.ZodError,
+  request?: { value: unknown; schema: z.ZodType },
+): ApiProblem {
   const errors = error.issues.flatMap((issue) => {
     const base = [location, ...issue.path.map(String)].join('.');
     // An unknown key is reported on the key itself, so the caller sees exactly which field to drop.
     if (issue.code === 'unrecognized_keys')
       return issue.keys.map((key) => ({ field: `${base}.${key}`, message: 'is not a known field' }));
+    if (request && issue.code === 'invalid_type' && valueAt(request.value, issue.path) === undefined) {
+      const hint = fieldDescription(request.schema, issue.path);
+      return [{ field: base, message: hint ? `is required (${hint})` : 'is required' }];
+    }
     return [{ field: base, message: issue.message }];
   });
   const first = errors[0]!;

@@ -69,7 +69,7 @@ export interface RouteMiddleware {
 
 /** Every problem code a route may answer, grouped by status, each status described by its codes. */
 function problemResponses(
-  spec: Pick<RouteSpec<AnyObject, AnyObject, z.ZodType>, 'method' | 'idempotent' | 'problems'>,
+  spec: Pick<RouteSpec<AnyObject, AnyObject, z.ZodType>, 'method' | 'idempotent' | 'problems' | 'body'>,
   secured: boolean,
 ): Record<string, { description: string; content: { 'application/problem+json': { schema: z.ZodType } } }> {
   const codes = new Set<ProblemCode>([
@@ -85,6 +85,7 @@ function problemResponses(
     codes.add('invalid_json');
     codes.add('body_too_large');
   }
+  if (spec.body) codes.add('unsupported_media_type');
   if (spec.idempotent && secured) {
     codes.add('idempotency_conflict');
     codes.add('idempotency_key_reused');
@@ -173,6 +174,7 @@ export class ApiRoutes {
       try {
         const auth = secured ? await this.middleware.authenticate(req) : { accountId: '', keyId: '' };
         if (secured) this.middleware.rateLimit(auth, res);
+        if (spec.body) requireJsonBody(req);
         const input = {
           params: parse('path', spec.params, req.params),
           query: parse('query', spec.query, req.query),
@@ -226,6 +228,22 @@ function parse(
     return {};
   }
   const result = schema.safeParse(value ?? {});
-  if (!result.success) throw validationProblem(location, result.error);
+  if (!result.success) throw validationProblem(location, result.error, { value, schema });
   return result.data;
+}
+
+/**
+ * A body sent without `Content-Type: application/json` is never parsed, and would otherwise read as `{}`: a request
+ * whose fields all have defaults would then succeed without them.
+ */
+function requireJsonBody(req: Request): void {
+  // No body at all (`is` answers null; an empty one is announced by length) is for the schema to judge.
+  if (req.get('content-length') === '0' || req.is('application/json') !== false) return;
+  const sent = req.get('content-type');
+  throw new ApiProblem(
+    415,
+    'unsupported_media_type',
+    `send the body as JSON with \`Content-Type: application/json\`${sent ? ` (this request says ${sent.slice(0, 100)})` : ' (this request has no Content-Type)'}`,
+    'header.Content-Type',
+  );
 }

@@ -1,4 +1,3 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { ConnectFlowError, ConnectionService } from '../../connections/service';
 import { contactModel } from '../../contacts/model';
@@ -10,8 +9,8 @@ import {
   type TokenHealth,
 } from '../../db/models/connection';
 import { qboCustomerModel, qboTransactionModel } from '../../projections/models';
-import { connectionWorkflowId } from '../../temporal/connection-workflows';
-import { statusQuery, type ConnectionWorkflowStatus } from '../../workflows/connection-messages';
+import { queryConnectionStatus } from '../../temporal/connection-workflows';
+import type { ConnectionWorkflowStatus } from '../../workflows/connection-messages';
 import { pageOf, pageQuery, toPage, decodeCursor } from '../http/cursor';
 import { ApiProblem, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
@@ -365,14 +364,8 @@ async function workflowStatus(
   connectionId: string,
 ): Promise<ConnectionWorkflowStatus | null> {
   try {
-    const client = await services.temporal();
-    const handle = client.workflow.getHandle(connectionWorkflowId(connectionId));
-    return await Promise.race([
-      handle.query(statusQuery),
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), services.dependencyTimeoutMs).unref()),
-    ]);
+    return await queryConnectionStatus(await services.temporal(), connectionId, services.dependencyTimeoutMs);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return null;
     services.log.warn({ err: error, connectionId }, 'connection workflow status unavailable');
     return null;
   }

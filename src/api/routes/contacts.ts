@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Connection as MongoConnection } from 'mongoose';
 import { z } from 'zod';
 import {
   contactFeed,
@@ -122,7 +123,15 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     }
   }
   const connectionFor = async (accountId: string, connectionId: string | undefined, field: string) => {
-    const connection = await resolveConnection(await services.db(), accountId, connectionId, field);
+    const db = await services.db();
+    let connection: ConnectionRecord | null;
+    try {
+      connection = await resolveConnection(db, accountId, connectionId, field);
+    } catch (error) {
+      if (error instanceof ContactProblem && error.code === 'connection_required')
+        throw new ContactProblem(error.code, await choicesOfConnection(db, accountId), error.field);
+      throw error;
+    }
     if (!connection) throw notFound('connection', connectionId ?? '');
     return connection;
   };
@@ -254,7 +263,9 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
       'this is the initial load; afterwards it is the backstop for missed webhooks.',
     query: z
       .object({
-        changedSince: isoTime.describe('Only changes after this time.'),
+        changedSince: isoTime.describe(
+          'Only changes after this ISO 8601 time; `1970-01-01T00:00:00Z` reads every customer.',
+        ),
         connectionId: connectionIdQuery,
         ...pageQuery,
       })
@@ -373,7 +384,8 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     summary: 'Mint a short-lived link to the embeddable QuickBooks panel of a contact',
     description:
       'Put `url` in an iframe. The token in it is signed, bound to this account, connection and contact, and ' +
-      'expires after `ttlSeconds` (at most an hour).',
+      'expires after `ttlSeconds` (at most an hour). The URL is absolute, on the API’s public origin (that of ' +
+      '`QBO_REDIRECT_URI`).',
     params: contactParams,
     query: connectionQuery,
     body: z
@@ -384,7 +396,11 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
       201: {
         description: 'The panel URL.',
         schema: z
-          .object({ url: z.string(), token: z.string(), expiresAt: isoTime })
+          .object({
+            url: z.url().describe('The panel, absolute: put it in an iframe.'),
+            token: z.string(),
+            expiresAt: isoTime,
+          })
           .meta({ id: 'EmbedToken' }),
       },
     },
@@ -405,13 +421,33 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
         return {
           status: 201,
           body: {
-            url: embedPanelPath(params.crmContactId, minted.token),
+            url: new URL(
+              embedPanelPath(params.crmContactId, minted.token),
+              services.qbo.oauth.redirectUri,
+            ).toString(),
             token: minted.token,
             expiresAt: minted.expiresAt.toISOString(),
           },
         };
       }),
   });
+}
+
+/** How many connections a `connection_required` answer lists; more are for `GET /v1/connections`. */
+const listedConnections = 20;
+
+/** The answer to "which connection?": the account's live ones, so the caller can pick without another request. */
+async function choicesOfConnection(db: MongoConnection, accountId: string): Promise<string> {
+  const live = await connectionModel(db)
+    .find({ accountId, status: { $ne: 'disconnected' } }, { companyName: 1, realmId: 1 })
+    .sort({ _id: 1 })
+    .limit(listedConnections + 1)
+    .lean();
+  const named = live
+    .slice(0, listedConnections)
+    .map((connection) => `${connection._id} (${connection.companyName ?? `realm ${connection.realmId}`})`);
+  const more = live.length > listedConnections ? '; more with GET /v1/connections' : '';
+  return `this account has several QuickBooks companies: name one with connectionId, one of ${named.join(', ')}${more}`;
 }
 
 /** Company-local dates decide overdue; Pacific time is QBO's default company zone. */

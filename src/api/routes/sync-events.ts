@@ -1,22 +1,17 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Types } from 'mongoose';
 import { z } from 'zod';
-import { contactKey, contactModel, type ContactRecord } from '../../contacts/model';
-import { readContactRecord, recordDecision } from '../../contacts/store';
-import { connectionModel, type ConnectionRecord } from '../../db/models/connection';
-import { defaultRetention } from '../../db/retention';
-import { connectionHealth } from '../../health/connection-health';
 import {
-  markConflictResolved,
-  syncEventKinds,
-  syncEventModel,
+  RepairProblem,
+  resolveConflict,
+  retryContacts,
+  type RepairDeps,
   type StoredSyncEvent,
-} from '../../history/sync-events';
-import { isSyncFieldName } from '../../sync/fields';
-import { connectionWorkflowId } from '../../temporal/connection-workflows';
-import { contactsChangedSignal } from '../../workflows/connection-messages';
+} from '../../connections/repair';
+import { connectionModel, type ConnectionRecord } from '../../db/models/connection';
+import { connectionHealth } from '../../health/connection-health';
+import { syncEventKinds, syncEventModel } from '../../history/sync-events';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
-import { ApiProblem, notFound } from '../http/problem';
+import { ApiProblem } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
@@ -58,15 +53,13 @@ const syncEventSchema = z
   })
   .meta({ id: 'SyncEvent' });
 
-type StoredEvent = StoredSyncEvent;
-
-function statusOf(event: StoredEvent): z.infer<typeof syncEventSchema>['status'] {
+function statusOf(event: StoredSyncEvent): z.infer<typeof syncEventSchema>['status'] {
   if (event.kind === 'rejected') return 'failed';
   if (event.kind === 'conflict') return event.resolution ? 'resolved' : 'conflict';
   return 'applied';
 }
 
-function eventJson(event: StoredEvent): z.infer<typeof syncEventSchema> {
+function eventJson(event: StoredSyncEvent): z.infer<typeof syncEventSchema> {
   return {
     id: event._id.toHexString(),
     connectionId: event.connectionId,
@@ -113,6 +106,12 @@ const healthSchema = z
   })
   .meta({ id: 'ConnectionHealth' });
 
+const repairProblems: Record<RepairProblem['code'], number> = {
+  not_found: 404,
+  connection_inactive: 409,
+  conflict_resolved: 409,
+};
+
 /** Sync history and repair: what changed and why, failed records retried, conflicts decided the other way. */
 export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): void {
   const owned = (accountId: string, id: string): Promise<ConnectionRecord> =>
@@ -125,19 +124,19 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
     return found.map((connection) => connection._id);
   };
 
-  /** Queues contacts for the workflow; a workflow that is not running cannot take them. */
-  async function queueContacts(connection: ConnectionRecord, crmContactIds: string[]): Promise<void> {
-    if (crmContactIds.length === 0) return;
+  /** Runs a repair, turning its refusals into problems. */
+  async function repair<T>(work: (deps: RepairDeps) => Promise<T>): Promise<T> {
     try {
-      const client = await services.temporal();
-      await client.withDeadline(Date.now() + services.dependencyTimeoutMs, () =>
-        client.workflow
-          .getHandle(connectionWorkflowId(connection._id))
-          .signal(contactsChangedSignal, { crmContactIds }),
-      );
+      return await work({
+        db: await services.db(),
+        temporal: services.temporal,
+        dependencyTimeoutMs: services.dependencyTimeoutMs,
+        ...(services.retention ? { retention: services.retention } : {}),
+        now: services.now,
+      });
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError)
-        throw new ApiProblem(409, 'connection_inactive', 'the connection is not syncing; reconnect it');
+      if (error instanceof RepairProblem)
+        throw new ApiProblem(repairProblems[error.code], error.code, error.message);
       throw error;
     }
   }
@@ -195,7 +194,7 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
         })
         .sort({ at: -1, _id: -1 })
         .limit(query.limit + 1)
-        .lean<StoredEvent[]>();
+        .lean<StoredSyncEvent[]>();
       const page = toPage(found, query.limit, (event) => ({
         at: event.at.toISOString(),
         id: event._id.toHexString(),
@@ -229,23 +228,7 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
     },
     handler: async ({ auth, params, body }) => {
       const connection = await owned(auth.accountId, params.id);
-      const contacts = await contactModel(await services.db())
-        .find(
-          body.crmContactIds
-            ? {
-                _id: { $in: body.crmContactIds.map((id) => contactKey(connection._id, id)) },
-                state: { $ne: 'deleted' },
-              }
-            : { connectionId: connection._id, state: { $in: ['pending', 'rejected'] } },
-          { crmContactId: 1 },
-        )
-        .lean<Pick<ContactRecord, 'crmContactId'>[]>();
-      const queued = contacts.map((contact) => contact.crmContactId);
-      if (body.crmContactIds) {
-        const missing = body.crmContactIds.find((id) => !queued.includes(id));
-        if (missing !== undefined) throw notFound('contact', missing);
-      }
-      await queueContacts(connection, queued);
+      const queued = await repair((deps) => retryContacts(deps, connection, body.crmContactIds));
       return { status: 202, body: { queued } };
     },
   });
@@ -264,41 +247,7 @@ export function addSyncEventRoutes(routes: ApiRoutes, services: ApiServices): vo
     problems: ['conflict_resolved', 'connection_inactive'],
     responses: { 200: { description: 'The resolved conflict.', schema: syncEventSchema } },
     handler: async ({ auth, params, body }) => {
-      const db = await services.db();
-      const event = await syncEventModel(db).findById(params.id).lean<StoredEvent>();
-      const connectionIds = await accountConnections(auth.accountId);
-      if (!event || event.kind !== 'conflict' || !connectionIds.includes(event.connectionId))
-        throw notFound('conflict', params.id);
-      if (event.resolution)
-        throw new ApiProblem(409, 'conflict_resolved', `already resolved: ${event.resolution.choice} kept`);
-      const detail = (event.detail ?? {}) as {
-        applied?: string | null;
-        qboValue?: string | null;
-        crmValue?: string | null;
-      };
-      const field = event.fields?.[0];
-      const now = services.now();
-      if (detail.applied !== body.choice) {
-        const connection = await owned(auth.accountId, event.connectionId);
-        const contact = await readContactRecord(db, contactKey(connection._id, event.crmContactId ?? ''));
-        if (!contact?.link || field === undefined || !isSyncFieldName(field))
-          throw notFound('contact of conflict', params.id);
-        // The next merge applies the chosen side's value to both sides.
-        await recordDecision(db, contact, contact.link.qboCustomerId, field, {
-          side: body.choice,
-          value: (body.choice === 'qbo' ? detail.qboValue : detail.crmValue) ?? null,
-        });
-        await queueContacts(connection, [contact.crmContactId]);
-      }
-      const appliedValue = (body.choice === 'qbo' ? detail.qboValue : detail.crmValue) ?? null;
-      const resolved = await markConflictResolved(
-        db,
-        event._id,
-        { choice: body.choice, appliedValue },
-        now,
-        (services.retention ?? defaultRetention).syncEventDays,
-      );
-      if (!resolved) throw new ApiProblem(409, 'conflict_resolved', 'already resolved');
+      const resolved = await repair((deps) => resolveConflict(deps, auth.accountId, params.id, body.choice));
       return { status: 200, body: eventJson(resolved) };
     },
   });

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { contentSecurityPolicy } from '../../../src/api/embed/page';
-import { formatMoney, renderContactPanel, renderProblemPage } from '../../../src/api/embed/panel';
+import { formatMoney } from '../../../src/api/embed/format';
+import { renderContactPanel, renderProblemPage } from '../../../src/api/embed/panel';
+import type { PanelInput } from '../../../src/api/embed/panel-view';
 import { escapeHtml, markup } from '../../../src/html/markup';
 import { contactSectionSchema, type ContactSection } from '../../../src/contacts/section';
 import { billingSummary } from '../../../src/sync/billing-summary';
@@ -110,6 +112,23 @@ function section(options: { currency?: string; name?: string; rate?: number } = 
   });
 }
 
+const now = new Date('2026-03-02T17:00:00Z');
+
+/** The panel of a section as the router would render it: nothing filtered, synced five minutes ago. */
+function panel(shown: ContactSection | null, overrides: Partial<PanelInput> = {}): string {
+  return renderContactPanel({
+    section: shown,
+    contact: { state: 'synced' },
+    ar: null,
+    lastSyncedAt: new Date(now.getTime() - 5 * 60_000),
+    now,
+    view: { page: 1 },
+    href: (view) =>
+      `/panel?${new URLSearchParams(Object.entries(view).map(([name, value]): [string, string] => [name, String(value)])).toString()}`,
+    ...overrides,
+  });
+}
+
 /** The text of the page with tags dropped and entities decoded, for reading figures. */
 function text(page: string): string {
   return page
@@ -133,17 +152,17 @@ describe('escaping', () => {
     hostile.customer.qboLink = 'javascript:alert(1)';
     hostile.transactions[0]!.qboLink = 'data:text/html,<script>alert(1)</script>';
     hostile.transactions[1]!.number = '"><script>alert(2)</script>';
-    const page = renderContactPanel(hostile);
+    const page = panel(hostile);
     expect(page).not.toMatch(/<script/i);
     expect(page).not.toMatch(/javascript:|data:text/);
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &quot;Evil&quot; &amp; Co');
     // Links that were refused leave their icon behind without an anchor.
-    expect(page.match(/<a /g)).toHaveLength(hostile.transactions.length - 1);
+    expect(page.match(/<a class="(open-link|qb-link)"/g)).toHaveLength(hostile.transactions.length - 1);
   });
 });
 
 describe('renderContactPanel', () => {
-  const page = renderContactPanel(section());
+  const page = panel(section());
 
   it('is a complete document with landmarks, headings and no scripts or inline style attributes', () => {
     expect(page).toMatch(/^<!doctype html>\n<html lang="en">/);
@@ -178,14 +197,14 @@ describe('renderContactPanel', () => {
     // Without a rate, EUR amounts have no known USD value: said, not guessed.
     expect(shown).toContain('Figures in the home currency (USD) are not available');
 
-    const withRate = text(renderContactPanel(section({ rate: 1.1 })));
+    const withRate = text(panel(section({ rate: 1.1 })));
     expect(withRate).toContain(
       'In the home currency (USD) Open balance $1,210.00 Overdue balance $550.00 Lifetime sales $1,430.00',
     );
   });
 
   it('leaves the home-currency block out for a customer in the home currency', () => {
-    const shown = text(renderContactPanel(section({ currency: 'USD' })));
+    const shown = text(panel(section({ currency: 'USD' })));
     expect(shown).toContain('Open balance $1,100.00');
     expect(shown).not.toMatch(/home currency/i);
   });
@@ -194,7 +213,7 @@ describe('renderContactPanel', () => {
     expect(page).toMatch(
       /<caption id="transactions-caption" class="sr-only">Transactions of Müller &amp; Söhne GmbH, newest first<\/caption>/,
     );
-    expect(page.match(/<th scope="col"/g)).toHaveLength(7);
+    expect(page.match(/<th role="columnheader" scope="col"/g)).toHaveLength(7);
     const rows = [...page.matchAll(/<tr[^>]*data-qbo-id="[^"]+">[\s\S]*?<\/tr>/g)].map((row) => row[0]);
     expect(rows).toHaveLength(5);
     expect(rows.map((row) => text(row).trim())).toEqual([
@@ -208,26 +227,46 @@ describe('renderContactPanel', () => {
     expect(rows[3]).toContain(
       '<a class="open-link" href="https://qbo.intuit.com/app/invoice?txnId=11" target="_blank" rel="noopener noreferrer" aria-label="Open invoice 1001 in QuickBooks (opens in a new tab)"',
     );
-    expect(rows[4]).toMatch(/^<tr class="voided"/);
+    expect(rows[4]).toMatch(/^<tr role="row" id="txn-Invoice-13" class="voided"/);
     expect(page).toContain(
       '<a class="qb-link" href="https://qbo.intuit.com/app/customerdetail?nameId=7" target="_blank" rel="noopener noreferrer" aria-label="Open Müller &amp; Söhne GmbH in QuickBooks (opens in a new tab)"',
     );
   });
 
   it('shows home amounts under foreign ones when QBO gave a rate', () => {
-    const rows = renderContactPanel(section({ rate: 1.1 }));
+    const rows = panel(section({ rate: 1.1 }));
     expect(text(rows)).toContain('Overdue €500.00 $550.00 €500.00');
   });
 
   it('says when there are no transactions yet', () => {
     const empty = { ...section(), transactions: [] };
-    expect(renderContactPanel(empty)).toContain('<p class="empty">No transactions in QuickBooks yet.</p>');
+    expect(panel(empty)).toContain('<p class="empty">No transactions in QuickBooks yet.</p>');
   });
 
-  it('renders a contact that is not linked as a page of its own', () => {
-    const notLinked = renderContactPanel(null);
-    expect(notLinked).toContain('<h1 id="page-title">Not linked to QuickBooks</h1>');
-    expect(notLinked).not.toMatch(/<a |<table/);
+  it('renders a contact without a customer as a page saying why', () => {
+    const unknown = panel(null, { contact: { state: 'unknown' } });
+    expect(unknown).toContain('<h1 id="page-title">Not linked to QuickBooks</h1>');
+    expect(unknown).not.toMatch(/<a |<table/);
+    expect(text(panel(null, { contact: { state: 'pending' } }))).toContain('Waiting to sync Pending');
+    const rejected = text(
+      panel(null, {
+        contact: {
+          state: 'rejected',
+          at: now,
+          problems: [{ field: 'email', problem: 'is not an email address' }],
+        },
+      }),
+    );
+    expect(rejected).toContain('Rejected by QuickBooks Rejected');
+    expect(rejected).toContain('QuickBooks did not accept this contact: email : is not an email address');
+    expect(rejected).not.toMatch(/once (it has been )?synced/);
+    expect(text(panel(null, { contact: { state: 'deleted' } }))).toContain('Deleted in the CRM');
+  });
+
+  it('says when QuickBooks was last read', () => {
+    expect(page).toContain('Last synced <time datetime="2026-03-02T16:55:00.000Z"');
+    expect(text(page)).toContain('Last synced 5 minutes ago');
+    expect(text(panel(section(), { lastSyncedAt: null }))).toContain('Not synced with QuickBooks yet');
   });
 });
 
@@ -243,7 +282,7 @@ describe('renderProblemPage', () => {
 describe('formatMoney', () => {
   it('formats in the currency and still shows an amount for a code Intl does not know', () => {
     expect(formatMoney(1234.5, 'EUR')).toBe('€1,234.50');
-    expect(formatMoney(-20, 'USD')).toBe('-$20.00');
+    expect(formatMoney(-20, 'USD')).toBe('\u2212$20.00');
     expect(formatMoney(12, 'GBP')).toBe('£12.00');
     expect(formatMoney(12, 'NOT-A-CODE')).toBe('12.00 NOT-A-CODE');
   });

@@ -42,4 +42,21 @@ describe('createEmbedRouter', () => {
     expect(response.text).toContain('QuickBooks data unavailable');
     expect(response.text).not.toContain('database down');
   });
+
+  it('names a filter it does not know, with a page, before touching the database', async () => {
+    const db = jest.fn(() => Promise.reject(new Error('must not be called')));
+    const { token } = mintEmbedToken(
+      { accountId: 'a1', connectionId: 'c1', crmContactId: 'crm-1', ttlSeconds: 60 },
+      secret,
+      now.getTime(),
+    );
+    const response = await request(appWith(db)).get(`${embedPanelPath('crm-1', token)}&type=Bill&page=0`);
+    expect(response.status).toBe(400);
+    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(response.text).toContain('<h1 id="page-title">Invalid filter</h1>');
+    expect(response.text).toContain(
+      'type must be one of Invoice, Payment, Estimate, SalesReceipt, CreditMemo, RefundReceipt; page must be a whole number, 1 or more',
+    );
+    expect(db).not.toHaveBeenCalled();
+  });
 });
