@@ -176,7 +176,7 @@ describe('money owed to the customer', () => {
 
 describe('the contact’s sync state', () => {
   const contact = (sync: Pick<ContactView['sync'], 'state' | 'lastEvent'>) =>
-    ({ sync: { clampedUpdatedAt: null, heldFields: [], ...sync } }) as ContactView;
+    ({ sync: { clampedUpdatedAt: null, heldFields: [], ...sync } }) as unknown as ContactView;
 
   it('reads QuickBooks’ reasons for a rejection', () => {
     expect(contactSyncStatus(null)).toEqual({ state: 'unknown' });
