@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Type-checks, lints and checks formatting side by side (each runs on one core), and fails if any of them fails.
+# Type-checks, lints and checks formatting side by side (each runs on one core), and fails if any of them fails;
+# then builds the SDK (sdk/) and checks that its generated types match the API's routes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=node_modules/.bin
@@ -11,4 +12,6 @@ eslint=$!
 prettier=$!
 status=0
 for pid in "$tsc" "$eslint" "$prettier"; do wait "$pid" || status=1; done
+npm run --silent sdk:build || status=1
+npm run --silent sdk:generate -- --check || status=1
 exit "$status"
