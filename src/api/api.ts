@@ -11,8 +11,10 @@ import { addConnectionRoutes } from './routes/connections';
 import { addContactRoutes } from './routes/contacts';
 import { addEventRoutes } from './routes/events';
 import { addFollowUpRoutes } from './routes/follow-ups';
+import { addSessionRoutes } from './routes/sessions';
 import { addSyncEventRoutes } from './routes/sync-events';
 import type { ApiServices } from './services';
+import { authenticateSession, sessionToken } from './sessions';
 
 export interface ApiOptions {
   /** Check every response against its declared schema (tests and development). */
@@ -31,6 +33,9 @@ export function createApi(
     {
       async authenticate(req) {
         const header = req.get('authorization');
+        // The console's pages send no key: their session cookie stands for the key they signed in with.
+        const session = header ? undefined : sessionToken(req);
+        if (session) return authenticateSession(await services.db(), req, session, services.now());
         if (!header)
           throw new ApiProblem(
             401,
@@ -65,6 +70,7 @@ export function createApi(
   addContactRoutes(routes, services);
   addEventRoutes(routes, services);
   addFollowUpRoutes(routes, services);
+  addSessionRoutes(routes, services);
   addSyncEventRoutes(routes, services);
   return {
     routes,
