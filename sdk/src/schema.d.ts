@@ -3012,6 +3012,189 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connections/{id}/follow-up-policy/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Preview the emails a follow-up policy would send, without saving it
+     * @description Send a policy as for `PUT …/follow-up-policy`. The answer has one email per stage the policy would send, rendered exactly as delivery renders it, for a made-up customer and documents in the company’s home currency. Nothing is stored or sent.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /** @default true */
+            enabled?: boolean;
+            /** @default America/Los_Angeles */
+            timeZone?: string;
+            /**
+             * @default {
+             *       "start": 20,
+             *       "end": 8
+             *     }
+             */
+            quietHours?: {
+              start: number;
+              end: number;
+            } | null;
+            /** @default 0 */
+            minimumAmount?: number;
+            /** @default {} */
+            overdue?: {
+              /** @default true */
+              enabled?: boolean;
+              /**
+               * @default [
+               *       1,
+               *       7,
+               *       14,
+               *       30
+               *     ]
+               */
+              cadenceDays?: number[];
+            };
+            /** @default {} */
+            estimateExpiring?: {
+              /** @default true */
+              enabled?: boolean;
+              /** @default 3 */
+              daysBefore?: number;
+            };
+            /** @default {} */
+            estimateAccepted?: {
+              /** @default true */
+              enabled?: boolean;
+            };
+            /** @default {} */
+            paymentReceived?: {
+              /** @default true */
+              enabled?: boolean;
+              /** @default 3 */
+              withinDays?: number;
+            };
+            /** @default {} */
+            channels?: {
+              /** @default true */
+              crm?: boolean;
+              /** @default false */
+              email?: boolean;
+            };
+            /** @default {} */
+            email?: {
+              senderName?: string;
+              /** Format: email */
+              replyTo?: string;
+              linkTemplate?: string;
+              /** @default en-US */
+              locale?: string;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description The emails, in the order of the policy. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['FollowUpEmailPreview'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/sessions': {
     parameters: {
       query?: never;
@@ -4256,6 +4439,17 @@ export interface components {
     } & {
       [key: string]: unknown;
     };
+    FollowUpEmailPreview: {
+      emails: {
+        /** @enum {string} */
+        kind: 'invoice_overdue' | 'estimate_expiring' | 'estimate_accepted' | 'payment_received';
+        /** @description As in a follow-up: `overdue-7`, `estimate-expiring`, … */
+        stage: string;
+        subject: string;
+        text: string;
+        html: string;
+      }[];
+    };
     Session: {
       accountId: string;
       /** @description Send it in `X-CSRF-Token` with every request other than GET. */
@@ -4369,6 +4563,7 @@ export type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
 export type FollowUpPolicy = components['schemas']['FollowUpPolicy'];
 export type FollowUpPage = components['schemas']['FollowUpPage'];
 export type FollowUp = components['schemas']['FollowUp'];
+export type FollowUpEmailPreview = components['schemas']['FollowUpEmailPreview'];
 export type Session = components['schemas']['Session'];
 export type ConnectionHealth = components['schemas']['ConnectionHealth'];
 export type SyncEventPage = components['schemas']['SyncEventPage'];

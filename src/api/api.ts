@@ -10,6 +10,7 @@ import { ApiRoutes } from './http/route';
 import { addConnectionRoutes } from './routes/connections';
 import { addContactRoutes } from './routes/contacts';
 import { addEventRoutes } from './routes/events';
+import { addFollowUpPreviewRoutes } from './routes/follow-up-preview';
 import { addFollowUpRoutes } from './routes/follow-ups';
 import { addSessionRoutes } from './routes/sessions';
 import { addSyncEventRoutes } from './routes/sync-events';
@@ -70,6 +71,7 @@ export function createApi(
   addContactRoutes(routes, services);
   addEventRoutes(routes, services);
   addFollowUpRoutes(routes, services);
+  addFollowUpPreviewRoutes(routes, services);
   addSessionRoutes(routes, services);
   addSyncEventRoutes(routes, services);
   return {
