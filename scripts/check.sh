@@ -6,12 +6,14 @@ cd "$(dirname "$0")/.."
 bin=node_modules/.bin
 "$bin/tsc" --noEmit &
 tsc=$!
+"$bin/tsc" --noEmit -p src/console/client &
+console=$!
 "$bin/eslint" . --max-warnings=0 &
 eslint=$!
 "$bin/prettier" --check . --log-level warn &
 prettier=$!
 status=0
-for pid in "$tsc" "$eslint" "$prettier"; do wait "$pid" || status=1; done
+for pid in "$tsc" "$console" "$eslint" "$prettier"; do wait "$pid" || status=1; done
 npm run --silent sdk:build || status=1
 npm run --silent sdk:generate -- --check || status=1
 exit "$status"

@@ -14,6 +14,7 @@ import { addFollowUpPreviewRoutes } from './routes/follow-up-preview';
 import { addFollowUpRoutes } from './routes/follow-ups';
 import { addSessionRoutes } from './routes/sessions';
 import { addSyncEventRoutes } from './routes/sync-events';
+import { createConsoleRouter } from '../console/router';
 import type { ApiServices } from './services';
 import { authenticateSession, sessionToken } from './sessions';
 
@@ -80,6 +81,7 @@ export function createApi(
       metricsRouter,
       routes.router,
       createDocsRouter(() => openApiDocument(routes, options.version)),
+      createConsoleRouter({ log: services.log }),
       createEmbedRouter({
         db: services.db,
         secret: services.embedSecret,
