@@ -25,6 +25,7 @@ function shell(bundle: ConsoleBundle): string {
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="referrer" content="no-referrer">
   <title>qbo-sync console</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/console/assets/${escapeHtml(bundle.style.name)}">
   <script type="module" src="/console/assets/${escapeHtml(bundle.script.name)}"></script>
 </head>

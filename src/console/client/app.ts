@@ -1,5 +1,5 @@
 import { explain, signOut } from './api';
-import { h, type Child } from './dom';
+import { h, nodes, type Child } from './dom';
 
 /** What a page gets: its URL's parts, a signal that aborts when the user leaves it, and ways to talk back. */
 export interface PageContext {
@@ -102,7 +102,7 @@ export class ConsoleApp {
       content = [h('h1', {}, page.title), h('p', { class: 'error', role: 'alert' }, explain(error))];
     }
     if (signal.aborted) return;
-    this.main.replaceChildren(...[content].flat().filter((node): node is Node | string => !!node));
+    this.main.replaceChildren(...nodes([content]));
     this.main.querySelector('h1')?.setAttribute('tabindex', '-1');
     this.main.querySelector<HTMLElement>('h1')?.focus({ preventScroll: true });
   }

@@ -25,14 +25,15 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   }
   for (const [event, handler] of Object.entries(on ?? {}))
     element.addEventListener(event, handler as EventListener);
-  element.append(...flatten(children));
+  element.append(...nodes(children));
   return element;
 }
 
-function flatten(children: Child[]): (Node | string)[] {
+/** Children as the DOM takes them: nested lists flattened, the absent left out. */
+export function nodes(children: Child[]): (Node | string)[] {
   return children.flatMap((child) => {
     if (child === null || child === undefined || child === false) return [];
-    if (Array.isArray(child)) return flatten(child);
+    if (Array.isArray(child)) return nodes(child);
     return [typeof child === 'number' ? String(child) : child];
   });
 }

@@ -35,17 +35,26 @@ function matches(item: FeedItem, words: string): boolean {
     .every((word) => haystack.includes(word));
 }
 
-/** Every QuickBooks customer, linked or not, searched in the browser over the API's feed. */
+/** The feed is read in the background up to this many pages (of 200); beyond, the user asks for more. */
+const backgroundPages = 50;
+
+/**
+ * Every QuickBooks customer, linked or not, searched in the browser over the API's feed (the API has no contact
+ * search): the pages are read in the background, and the results follow as they arrive. The feed holds what
+ * QuickBooks changed, so a contact only the CRM has touched is opened by its CRM id instead.
+ */
 export const contactsPage: Page = {
   path: /^\/console\/contacts$/,
   title: 'Contacts',
-  async render({ query, announce }) {
+  async render({ query, announce, signal, navigate }) {
     const items: FeedItem[] = [];
     let next: string | null = null;
+    let pages = 0;
     const load = async () => {
       const page = await feedPage(next ?? undefined);
       items.push(...page.data);
       next = page.nextCursor;
+      pages += 1;
     };
     await load();
     const search = h('input', {
@@ -59,9 +68,9 @@ export const contactsPage: Page = {
     const show = () => {
       const words = search.value.trim();
       const found = items.filter((item) => matches(item, words));
-      more.hidden = next === null;
+      more.hidden = next === null || pages < backgroundPages;
       results.replaceChildren(
-        h('p', {}, `${found.length} of ${items.length} customers${next ? ' loaded so far' : ''}`),
+        h('p', {}, `${found.length} of ${items.length} customers${next ? ' read so far' : ''}`),
         found.length === 0
           ? h('p', {}, 'No contact matches.')
           : table(
@@ -87,11 +96,8 @@ export const contactsPage: Page = {
     };
     search.addEventListener('input', () => {
       // The query string follows the search, so a reload or a shared link finds the same contacts.
-      window.history.replaceState(
-        null,
-        '',
-        `/console/contacts${search.value ? `?q=${encodeURIComponent(search.value)}` : ''}`,
-      );
+      const q = search.value ? `?q=${encodeURIComponent(search.value)}` : '';
+      window.history.replaceState(null, '', `/console/contacts${q}`);
       show();
     });
     more.addEventListener('click', () => {
@@ -99,6 +105,12 @@ export const contactsPage: Page = {
         .then(show)
         .catch((error: unknown) => announce(explain(error)));
     });
+    void (async () => {
+      while (next !== null && pages < backgroundPages && !signal.aborted) {
+        await load();
+        if (!signal.aborted) show();
+      }
+    })().catch((error: unknown) => announce(explain(error)));
     show();
     return [
       h('h1', {}, 'Contacts'),
@@ -110,9 +122,31 @@ export const contactsPage: Page = {
       ),
       results,
       more,
+      openById(navigate),
     ];
   },
 };
+
+function openById(navigate: (path: string) => void): HTMLElement {
+  const id = h('input', { id: 'crm-contact-id', type: 'text', autocomplete: 'off', required: true });
+  return h(
+    'form',
+    {
+      class: 'card',
+      'aria-labelledby': 'open-title',
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          navigate(`/console/contacts/${encodeURIComponent(id.value.trim())}`);
+        },
+      },
+    },
+    h('h2', { id: 'open-title' }, 'Open a contact by its CRM id'),
+    h('label', { for: 'crm-contact-id' }, 'CRM contact id'),
+    id,
+    h('button', { type: 'submit' }, 'Open contact'),
+  );
+}
 
 const stateWords: Record<string, string> = {
   synced: 'In sync',

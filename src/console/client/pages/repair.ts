@@ -98,7 +98,7 @@ export const conflictsPage: Page = {
                       {
                         type: 'button',
                         class: 'small',
-                        'aria-label': `Keep QuickBooks’ ${field} for ${event.crmContactId ?? ''}`,
+                        'aria-label': `Keep QuickBooks: ${field} of ${event.crmContactId ?? ''}`,
                         on: { click: () => resolve([event.id], 'qbo') },
                       },
                       'Keep QuickBooks',
@@ -108,7 +108,7 @@ export const conflictsPage: Page = {
                       {
                         type: 'button',
                         class: 'small',
-                        'aria-label': `Use the CRM’s ${field} for ${event.crmContactId ?? ''}`,
+                        'aria-label': `Use CRM: ${field} of ${event.crmContactId ?? ''}`,
                         on: { click: () => resolve([event.id], 'crm') },
                       },
                       'Use CRM',
