@@ -14,7 +14,8 @@ export interface ConsoleBundle {
   style: ConsoleAsset;
 }
 
-const clientDir = path.join(__dirname, 'client');
+/** From the package root, so the compiled API (dist/console) bundles the same TypeScript sources as `npm start`. */
+const clientDir = path.resolve(__dirname, '..', '..', 'src', 'console', 'client');
 
 /**
  * The console's browser code (client/, with the SDK, uPlot and its CSS) as one script and one stylesheet, bundled
