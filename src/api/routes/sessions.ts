@@ -3,7 +3,7 @@ import { authenticateKey } from '../../accounts/keys';
 import { ApiProblem } from '../http/problem';
 import type { ApiRoutes, AuthContext } from '../http/route';
 import type { ApiServices } from '../services';
-import { assertSameOrigin, closeSession, openSession, sessionCookie } from '../sessions';
+import { assertSameOrigin, closeSession, openSession, sessionCookie, sessionLimits } from '../sessions';
 
 const sessionSchema = z
   .object({
@@ -13,14 +13,11 @@ const sessionSchema = z
   })
   .meta({ id: 'Session' });
 
-function sessionOf(auth: AuthContext): z.infer<typeof sessionSchema> {
+/** The session behind a request; a request made with an API key has none. */
+function sessionOf(auth: AuthContext): NonNullable<AuthContext['session']> {
   if (!auth.session)
     throw new ApiProblem(404, 'not_found', 'this request was made with an API key, not a session');
-  return {
-    accountId: auth.accountId,
-    csrfToken: auth.session.csrfToken,
-    expiresAt: auth.session.expiresAt.toISOString(),
-  };
+  return auth.session;
 }
 
 /** Signing in to the console: an API key in, an httpOnly session cookie out (see ../sessions.ts). */
@@ -32,8 +29,8 @@ export function addSessionRoutes(routes: ApiRoutes, services: ApiServices): void
     summary: 'Sign in to the console: exchange an API key for a session cookie',
     description:
       'Send the key in the body (or as `Authorization: Bearer`). The answer sets an httpOnly, SameSite=Strict ' +
-      'cookie for `/v1`, which then authenticates same-origin requests; it ends after 30 idle minutes, 12 hours, ' +
-      'sign-out, or the key’s revocation.',
+      'cookie for `/v1`, which then authenticates same-origin requests; it ends after ' +
+      `${sessionLimits.idleMinutes} idle minutes, ${sessionLimits.maxHours} hours, sign-out, or the key’s revocation.`,
     auth: 'none',
     body: z
       .object({ apiKey: z.string().min(1).max(200).optional().describe('An API key of the account.') })
@@ -82,8 +79,16 @@ export function addSessionRoutes(routes: ApiRoutes, services: ApiServices): void
     summary: 'The signed-in session: its account, CSRF token and expiry',
     responses: { 200: { description: 'The session.', schema: sessionSchema } },
     handler: ({ auth, res }) => {
+      const session = sessionOf(auth);
       res.setHeader('Cache-Control', 'no-store');
-      return Promise.resolve({ status: 200, body: sessionOf(auth) });
+      return Promise.resolve({
+        status: 200,
+        body: {
+          accountId: auth.accountId,
+          csrfToken: session.csrfToken,
+          expiresAt: session.expiresAt.toISOString(),
+        },
+      });
     },
   });
 
@@ -94,8 +99,7 @@ export function addSessionRoutes(routes: ApiRoutes, services: ApiServices): void
     summary: 'Sign out: end the session and clear its cookie',
     responses: { 204: { description: 'Signed out.' } },
     handler: async ({ auth, req, res }) => {
-      sessionOf(auth);
-      await closeSession(await services.db(), auth.session!.id);
+      await closeSession(await services.db(), sessionOf(auth).id);
       res.setHeader('Set-Cookie', sessionCookie(req, null));
       return { status: 204 };
     },

@@ -16,7 +16,8 @@ api.use({
     return request;
   },
   onResponse({ response, request }) {
-    if (response.status === 401 && !request.url.endsWith('/v1/sessions')) {
+    // Signing in and out answer 401 for their own reasons; anything else means the session has ended.
+    if (response.status === 401 && !new URL(request.url).pathname.startsWith('/v1/sessions')) {
       csrfToken = undefined;
       onSignedOut();
     }
