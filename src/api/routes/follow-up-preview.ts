@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { accountModel } from '../../accounts/models';
 import { emailSenderName } from '../../followups/delivery';
+import { companyDay } from '../../followups/engine';
 import { followUpPolicySchema, type FollowUpPolicy } from '../../followups/policy';
 import { addDays, followUpKinds, type FollowUpKind } from '../../followups/stages';
 import { fillLinkTemplate, renderFollowUpEmail, type EmailDocument } from '../../followups/templates';
@@ -110,7 +111,8 @@ export function addFollowUpPreviewRoutes(routes: ApiRoutes, services: ApiService
       const account = await accountModel(await services.db())
         .findById(auth.accountId, { name: 1 })
         .lean();
-      const today = services.now().toISOString().slice(0, 10);
+      // The company's calendar, as delivery dates its emails.
+      const today = companyDay(services.now(), body);
       const senderName = emailSenderName(body, connection, account);
       const template = body.email.linkTemplate;
       const emails = samples(body, today, connection.homeCurrency ?? 'USD').map((sample) => ({
