@@ -7,6 +7,7 @@ COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY sdk ./sdk
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
@@ -15,6 +16,9 @@ ENV NODE_ENV=production HOST=0.0.0.0
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The console's browser code is bundled from its TypeScript sources (with esbuild) when first asked for.
+COPY --from=build /app/src ./src
+COPY --from=build /app/sdk/src ./sdk/src
 USER node
 EXPOSE 3000
 CMD ["node", "dist/api/main.js"]

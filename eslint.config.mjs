@@ -4,7 +4,7 @@ import { builtinModules } from 'node:module';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'coverage', '.data', 'test-results', 'bench-results'] },
+  { ignores: ['node_modules', 'dist', 'sdk/dist', 'coverage', '.data', 'test-results', 'bench-results'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -11,9 +11,13 @@ import { ApiRoutes } from './http/route';
 import { addConnectionRoutes } from './routes/connections';
 import { addContactRoutes } from './routes/contacts';
 import { addEventRoutes } from './routes/events';
+import { addFollowUpPreviewRoutes } from './routes/follow-up-preview';
 import { addFollowUpRoutes } from './routes/follow-ups';
+import { addSessionRoutes } from './routes/sessions';
 import { addSyncEventRoutes } from './routes/sync-events';
+import { createConsoleRouter } from '../console/router';
 import type { ApiServices } from './services';
+import { authenticateSession, sessionToken } from './sessions';
 
 export interface ApiOptions {
   /** Check every response against its declared schema (tests and development). */
@@ -32,6 +36,9 @@ export function createApi(
     {
       async authenticate(req) {
         const header = req.get('authorization');
+        // The console's pages send no key: their session cookie stands for the key they signed in with.
+        const session = header ? undefined : sessionToken(req);
+        if (session) return authenticateSession(await services.db(), req, session, services.now());
         if (!header)
           throw new ApiProblem(401, 'authentication_required', missingKeyDetail, 'header.Authorization');
         const [scheme, key] = header.split(' ');
@@ -68,6 +75,8 @@ export function createApi(
   addContactRoutes(routes, services);
   addEventRoutes(routes, services);
   addFollowUpRoutes(routes, services);
+  addFollowUpPreviewRoutes(routes, services);
+  addSessionRoutes(routes, services);
   addSyncEventRoutes(routes, services);
   return {
     routes,
@@ -75,6 +84,7 @@ export function createApi(
       metricsRouter,
       routes.router,
       createDocsRouter(() => openApiDocument(routes, options.version)),
+      createConsoleRouter({ log: services.log }),
       createEmbedRouter({
         db: services.db,
         secret: services.embedSecret,

@@ -35,6 +35,15 @@ import {
 /** Email attempts per follow-up when the server never took the message (down, 4xx). */
 const maxEmailAttempts = 3;
 
+/** Who a follow-up email is from: the policy's sender name, else the company's, else the CRM account's. */
+export function emailSenderName(
+  policy: Pick<FollowUpPolicy, 'email'>,
+  connection: { companyName?: string | undefined },
+  account: { name: string } | null | undefined,
+): string {
+  return policy.email.senderName ?? connection.companyName ?? account?.name ?? 'Accounts';
+}
+
 export interface DeliveryResult {
   delivered: number;
   cancelled: number;
@@ -313,8 +322,7 @@ async function deliverByEmail(
     if (outcome.result.status !== 'retrying') return outcome;
   }
 
-  const senderName =
-    context.policy.email.senderName ?? context.connection.companyName ?? context.account?.name ?? 'Accounts';
+  const senderName = emailSenderName(context.policy, context.connection, context.account);
   const template = context.policy.email.linkTemplate;
   const rendered = renderFollowUpEmail({
     kind: followUp.kind,

@@ -52,6 +52,8 @@ export const problemCodes = {
   invalid_code: 400,
   authentication_required: 401,
   invalid_api_key: 401,
+  invalid_session: 401,
+  csrf_rejected: 403,
   not_found: 404,
   route_not_found: 404,
   state_used: 409,

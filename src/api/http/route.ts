@@ -12,6 +12,8 @@ type AnyObject = z.ZodObject<z.ZodRawShape>;
 export interface AuthContext {
   accountId: string;
   keyId: string;
+  /** Set when the request was authenticated by a console session's cookie rather than an API key. */
+  session?: { id: string; csrfToken: string; expiresAt: Date };
 }
 
 export interface HandlerInput<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
@@ -49,8 +51,8 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   responses: Record<number, { description: string; schema?: z.ZodType; redirect?: true }>;
   /**
    * The problems this route may answer besides those every route may (`validation_failed`, `not_found`,
-   * `internal_error`, `database_unavailable`; with an API key `authentication_required`, `invalid_api_key` and
-   * `rate_limited`; with a body `invalid_json` and `body_too_large`; when idempotent `idempotency_conflict` and
+   * `internal_error`, `database_unavailable`; with an API key or session `authentication_required`,
+   * `invalid_api_key`, `invalid_session`, `csrf_rejected` and `rate_limited`; with a body `invalid_json` and `body_too_large`; when idempotent `idempotency_conflict` and
    * `idempotency_key_reused`). The OpenAPI document lists each status with its codes.
    */
   problems?: ProblemCode[];
@@ -79,7 +81,13 @@ function problemResponses(
     'database_unavailable',
   ]);
   if (secured)
-    for (const code of ['authentication_required', 'invalid_api_key', 'rate_limited'] as const)
+    for (const code of [
+      'authentication_required',
+      'invalid_api_key',
+      'invalid_session',
+      'csrf_rejected',
+      'rate_limited',
+    ] as const)
       codes.add(code);
   if (spec.method !== 'get' && spec.method !== 'delete') {
     codes.add('invalid_json');
@@ -126,6 +134,14 @@ export class ApiRoutes {
       scheme: 'bearer',
       description: 'An API key of the CRM account: `Authorization: Bearer qbs_…`.',
     });
+    this.registry.registerComponent('securitySchemes', 'session', {
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'qbs_session',
+      description:
+        'A console session from `POST /v1/sessions`. Same-origin pages only; requests other than GET must send ' +
+        'the session’s CSRF token in `X-CSRF-Token`.',
+    });
   }
 
   add<P extends AnyObject, Q extends AnyObject, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): void {
@@ -137,7 +153,7 @@ export class ApiRoutes {
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
       tags: [spec.tag],
-      ...(secured ? { security: [{ apiKey: [] }] } : {}),
+      ...(secured ? { security: [{ apiKey: [] }, { session: [] }] } : {}),
       request: {
         ...(spec.params ? { params: spec.params } : {}),
         ...(spec.query ? { query: spec.query } : {}),

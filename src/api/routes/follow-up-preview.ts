@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { accountModel } from '../../accounts/models';
+import { emailSenderName } from '../../followups/delivery';
+import { companyDay } from '../../followups/engine';
+import { followUpPolicySchema, type FollowUpPolicy } from '../../followups/policy';
+import { addDays, followUpKinds, type FollowUpKind } from '../../followups/stages';
+import { fillLinkTemplate, renderFollowUpEmail, type EmailDocument } from '../../followups/templates';
+import type { ApiRoutes } from '../http/route';
+import type { ApiServices } from '../services';
+import { ownedConnection } from './owned';
+
+const previewSchema = z
+  .object({
+    emails: z.array(
+      z.object({
+        kind: z.enum(followUpKinds),
+        stage: z.string().describe('As in a follow-up: `overdue-7`, `estimate-expiring`, …'),
+        subject: z.string(),
+        text: z.string(),
+        html: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'FollowUpEmailPreview' });
+
+interface Sample {
+  kind: FollowUpKind;
+  stage: string;
+  document: EmailDocument;
+  daysOverdue?: number;
+  daysToExpiry?: number;
+}
+
+/** One made-up document per stage the policy would send, dated around `today`, in the home currency. */
+function samples(policy: FollowUpPolicy, today: string, currency: string): Sample[] {
+  const invoice = (days: number): Sample => ({
+    kind: 'invoice_overdue',
+    stage: `overdue-${days}`,
+    daysOverdue: days,
+    document: {
+      type: 'Invoice',
+      qboId: '1001',
+      number: '1001',
+      total: 1250,
+      balance: 1250,
+      currency,
+      txnDate: addDays(today, -days - 30),
+      dueDate: addDays(today, -days),
+    },
+  });
+  const estimate: EmailDocument = {
+    type: 'Estimate',
+    qboId: '1002',
+    number: '1002',
+    total: 800,
+    balance: 800,
+    currency,
+    txnDate: addDays(today, -20),
+    expirationDate: addDays(today, policy.estimateExpiring.daysBefore),
+  };
+  return [
+    ...(policy.overdue.enabled ? policy.overdue.cadenceDays.map(invoice) : []),
+    ...(policy.estimateExpiring.enabled
+      ? [
+          {
+            kind: 'estimate_expiring' as const,
+            stage: 'estimate-expiring',
+            daysToExpiry: policy.estimateExpiring.daysBefore,
+            document: estimate,
+          },
+        ]
+      : []),
+    ...(policy.estimateAccepted.enabled
+      ? [{ kind: 'estimate_accepted' as const, stage: 'estimate-accepted', document: estimate }]
+      : []),
+    ...(policy.paymentReceived.enabled
+      ? [
+          {
+            kind: 'payment_received' as const,
+            stage: 'payment-received',
+            document: {
+              type: 'Payment' as const,
+              qboId: '1003',
+              total: 500,
+              balance: 0,
+              currency,
+              txnDate: today,
+            },
+          },
+        ]
+      : []),
+  ];
+}
+
+/** What a follow-up policy would send, before it is saved: the console's live preview, and the CRM's. */
+export function addFollowUpPreviewRoutes(routes: ApiRoutes, services: ApiServices): void {
+  routes.add({
+    method: 'post',
+    path: '/v1/connections/{id}/follow-up-policy/preview',
+    tag: 'Follow-ups',
+    summary: 'Preview the emails a follow-up policy would send, without saving it',
+    description:
+      'Send a policy as for `PUT …/follow-up-policy`. The answer has one email per stage the policy would send, ' +
+      'rendered exactly as delivery renders it, for a made-up customer and documents in the company’s home ' +
+      'currency. Nothing is stored or sent.',
+    params: z.object({ id: z.string().max(100) }).strict(),
+    body: followUpPolicySchema,
+    responses: { 200: { description: 'The emails, in the order of the policy.', schema: previewSchema } },
+    handler: async ({ auth, params, body }) => {
+      const connection = await ownedConnection(services, auth.accountId, params.id);
+      const account = await accountModel(await services.db())
+        .findById(auth.accountId, { name: 1 })
+        .lean();
+      // The company's calendar, as delivery dates its emails.
+      const today = companyDay(services.now(), body);
+      const senderName = emailSenderName(body, connection, account);
+      const template = body.email.linkTemplate;
+      const emails = samples(body, today, connection.homeCurrency ?? 'USD').map((sample) => ({
+        kind: sample.kind,
+        stage: sample.stage,
+        ...renderFollowUpEmail({
+          kind: sample.kind,
+          senderName,
+          customerName: 'Sample Customer',
+          document: sample.document,
+          ...(sample.daysOverdue !== undefined ? { daysOverdue: sample.daysOverdue } : {}),
+          ...(sample.daysToExpiry !== undefined ? { daysToExpiry: sample.daysToExpiry } : {}),
+          ...(template !== undefined
+            ? {
+                link: fillLinkTemplate(template, {
+                  realmId: connection.realmId,
+                  type: sample.document.type,
+                  id: sample.document.qboId,
+                  ...(sample.document.number !== undefined ? { number: sample.document.number } : {}),
+                }),
+              }
+            : {}),
+          locale: body.email.locale,
+        }),
+      }));
+      return { status: 200, body: { emails } };
+    },
+  });
+}

@@ -1,0 +1,141 @@
+import { backfillProgress, type BackfillState } from '../../../src/console/backfill-progress';
+import { fieldSides, flattenFields } from '../../../src/console/field-sides';
+import { freshnessSeries } from '../../../src/console/freshness';
+import { mappingChanges } from '../../../src/console/mapping-preview';
+
+describe('backfillProgress', () => {
+  const order = ['Customer', 'Invoice', 'Payment', 'Estimate'];
+  const startedAt = '2026-12-07T10:00:00.000Z';
+  const at = (seconds: number) => new Date(Date.parse(startedAt) + seconds * 1000);
+  const state = (overrides: Partial<BackfillState>): BackfillState => ({
+    status: 'running',
+    startedAt,
+    finishedAt: null,
+    counts: {},
+    entity: null,
+    ...overrides,
+  });
+
+  it('is at 0 % with no estimate before the first page', () => {
+    expect(backfillProgress(state({}), order, at(1))).toEqual({
+      percent: 0,
+      entities: order.map((name) => ({ name, read: 0, state: 'waiting' })),
+      read: 0,
+      recordsPerSecond: 0,
+      secondsLeft: null,
+    });
+  });
+
+  it('counts entity types done, reads the rate from the start, and estimates the rest from both', () => {
+    const progress = backfillProgress(
+      state({ entity: 'Payment', counts: { Customer: 600, Invoice: 300, Payment: 100 } }),
+      order,
+      at(100),
+    );
+    expect(progress.percent).toBe(50);
+    expect(progress.entities.map((entity) => entity.state)).toEqual(['done', 'done', 'reading', 'waiting']);
+    expect(progress.read).toBe(1000);
+    expect(progress.recordsPerSecond).toBe(10);
+    expect(progress.secondsLeft).toBe(100);
+  });
+
+  it('is at 100 % when done, with the rate over the backfill’s own duration', () => {
+    const progress = backfillProgress(
+      state({ status: 'done', finishedAt: at(50).toISOString(), counts: { Customer: 500 } }),
+      order,
+      at(5000),
+    );
+    expect(progress).toMatchObject({ percent: 100, recordsPerSecond: 10, secondsLeft: null });
+    expect(progress.entities.every((entity) => entity.state === 'done')).toBe(true);
+  });
+});
+
+describe('freshnessSeries', () => {
+  const now = new Date('2026-12-07T12:30:00.000Z');
+  const hour = 3_600_000;
+
+  it('buckets lags per direction and hour, p50 and p95, leaving empty hours empty', () => {
+    const series = freshnessSeries(
+      [
+        { kind: 'updated_crm', at: '2026-12-07T12:10:00.000Z', lagMs: 100 },
+        { kind: 'updated_crm', at: '2026-12-07T12:20:00.000Z', lagMs: 300 },
+        { kind: 'updated_qbo', at: '2026-12-07T11:05:00.000Z', lagMs: 50 },
+        { kind: 'created', at: '2026-12-07T11:06:00.000Z', lagMs: 70 },
+        // Not counted: no lag, another kind, outside the window.
+        { kind: 'updated_crm', at: '2026-12-07T12:25:00.000Z', lagMs: null },
+        { kind: 'conflict', at: '2026-12-07T12:25:00.000Z', lagMs: 9999 },
+        { kind: 'updated_crm', at: '2026-12-07T09:00:00.000Z', lagMs: 9999 },
+      ],
+      now,
+      { buckets: 3, bucketMs: hour },
+    );
+    expect(series.times).toEqual([
+      Date.parse('2026-12-07T10:00:00Z') / 1000,
+      Date.parse('2026-12-07T11:00:00Z') / 1000,
+      Date.parse('2026-12-07T12:00:00Z') / 1000,
+    ]);
+    expect(series.qboToCrm).toEqual({ p50: [null, null, 100], p95: [null, null, 300] });
+    expect(series.crmToQbo).toEqual({ p50: [null, 50, null], p95: [null, 70, null] });
+  });
+});
+
+describe('fieldSides', () => {
+  it('shows both values where a conflict is open, and the applied value on both sides elsewhere', () => {
+    const applied = flattenFields({
+      phone: '555-QBO',
+      email: 'a@b.example',
+      billingAddress: { city: 'Oslo' },
+    });
+    expect(applied).toEqual({ phone: '555-QBO', email: 'a@b.example', 'billingAddress.city': 'Oslo' });
+    const sides = fieldSides(applied, [
+      {
+        fields: ['phone'],
+        status: 'conflict',
+        at: '2026-12-07T12:00:00Z',
+        detail: { crmValue: '555-CRM', qboValue: '555-QBO' },
+      },
+      {
+        fields: ['email'],
+        status: 'resolved',
+        at: '2026-12-07T11:00:00Z',
+        detail: { crmValue: 'x@y', qboValue: 'z@w' },
+      },
+    ]);
+    expect(sides).toEqual([
+      {
+        field: 'phone',
+        crm: '555-CRM',
+        qbo: '555-QBO',
+        applied: '555-QBO',
+        conflictAt: '2026-12-07T12:00:00Z',
+      },
+      { field: 'email', crm: 'a@b.example', qbo: 'a@b.example', applied: 'a@b.example', conflictAt: null },
+      { field: 'billingAddress.city', crm: 'Oslo', qbo: 'Oslo', applied: 'Oslo', conflictAt: null },
+    ]);
+  });
+});
+
+describe('mappingChanges', () => {
+  it('names what stops and starts flowing for each changed field only', () => {
+    expect(
+      mappingChanges(['email', 'phone', 'notes'], { notes: 'none' }, { email: 'qbo-to-crm', notes: 'both' }),
+    ).toEqual([
+      {
+        field: 'email',
+        from: 'both',
+        to: 'qbo-to-crm',
+        effects: ['the CRM’s changes to it will no longer be written to QuickBooks'],
+      },
+      {
+        field: 'notes',
+        from: 'none',
+        to: 'both',
+        effects: [
+          'QuickBooks’ changes to it will reach the CRM',
+          'the CRM’s changes to it will be written to QuickBooks',
+          'edits on both sides are merged; QuickBooks wins a true conflict',
+        ],
+      },
+    ]);
+  });
+});
