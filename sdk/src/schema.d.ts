@@ -104,6 +104,15 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
         /** @description Problem JSON; `code` is `idempotency_key_reused` (see docs/api.md). */
         422: {
           headers: {
@@ -552,6 +561,9 @@ export interface paths {
           'application/json': {
             pollIntervalSeconds?: number;
             mappingPolicy?: components['schemas']['MappingPolicy'];
+            conflictPolicy?: components['schemas']['ConflictPolicy'];
+            /** @description Changes this close in time are simultaneous, and QBO wins them; default 5. */
+            skewToleranceSeconds?: number;
           };
         };
       };
@@ -603,6 +615,15 @@ export interface paths {
         };
         /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
         413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -958,6 +979,15 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
         /** @description Problem JSON; `code` is `customer_not_found` (see docs/api.md). */
         422: {
           headers: {
@@ -1114,7 +1144,7 @@ export interface paths {
     get: {
       parameters: {
         query: {
-          /** @description Only changes after this time. */
+          /** @description Only changes after this ISO 8601 time; `1970-01-01T00:00:00Z` reads every customer. */
           changedSince: string;
           /** @description The connection (QuickBooks company); needed only when the account has several. */
           connectionId?: string;
@@ -1262,8 +1292,11 @@ export interface paths {
                 mergedInto: string | null;
                 /** @enum {string} */
                 linkedBy: 'created' | 'email' | 'name' | 'crm';
-                /** Format: date-time */
-                syncedAt: string;
+                /**
+                 * Format: date-time
+                 * @description When the contact last synced; null until its first sync
+                 */
+                syncedAt: string | null;
               };
               billingProfile: {
                 /** @description SalesTermRef */
@@ -1626,7 +1659,7 @@ export interface paths {
     put?: never;
     /**
      * Mint a short-lived link to the embeddable QuickBooks panel of a contact
-     * @description Put `url` in an iframe. The token in it is signed, bound to this account, connection and contact, and expires after `ttlSeconds` (at most an hour).
+     * @description Put `url` in an iframe. The token in it is signed, bound to this account, connection and contact, and expires after `ttlSeconds` (at most an hour). The URL is absolute, on the API’s public origin (that of `QBO_REDIRECT_URI`).
      */
     post: {
       parameters: {
@@ -1705,6 +1738,15 @@ export interface paths {
         };
         /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
         413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -1912,6 +1954,15 @@ export interface paths {
         };
         /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
         413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -2517,6 +2568,15 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
         /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
         429: {
           headers: {
@@ -2852,6 +2912,15 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
         /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
         429: {
           headers: {
@@ -2970,6 +3039,15 @@ export interface paths {
         };
         /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
         413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -3160,6 +3238,15 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
         /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
         429: {
           headers: {
@@ -3271,6 +3358,15 @@ export interface paths {
         };
         /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
         413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -3794,6 +3890,15 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
         /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
         429: {
           headers: {
@@ -3838,7 +3943,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Decide a conflict: keep QuickBooks’ value (as applied), or write the CRM’s value to QuickBooks */
+    /**
+     * Decide a conflict: apply QuickBooks’ value or the CRM’s, on both sides
+     * @description For a conflict the rules decided, choosing the side that lost writes its value to the other side; for one held for a person (`manual`), the chosen value is written and the field syncs again. The event records the choice and the value applied.
+     */
     post: {
       parameters: {
         query?: never;
@@ -3902,7 +4010,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Problem JSON; `code` is `conflict_resolved` (see docs/api.md). */
+        /** @description Problem JSON; `code` is `conflict_resolved` or `connection_inactive` (see docs/api.md). */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3913,6 +4021,15 @@ export interface paths {
         };
         /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
         413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -3995,6 +4112,8 @@ export interface components {
       settings: {
         pollIntervalSeconds: number;
         mappingPolicy: components['schemas']['MappingPolicy'];
+        conflictPolicy: components['schemas']['ConflictPolicy'];
+        skewToleranceSeconds: number;
       };
       backfill: {
         /** @enum {string} */
@@ -4070,6 +4189,59 @@ export interface components {
       /** @enum {string} */
       'shippingAddress.country'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
     };
+    /** @description Per-field rule for a change made on both sides: `most_recent` (default: the later change wins, QBO within the skew tolerance), `qbo_wins`, `crm_wins`, or `manual` (held for a person in the conflict inbox). */
+    ConflictPolicy: {
+      /** @enum {string} */
+      givenName?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      middleName?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      familyName?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      title?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      suffix?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      companyName?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      displayName?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      email?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      phone?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      mobile?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      fax?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      website?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      notes?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'billingAddress.line1'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'billingAddress.line2'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'billingAddress.city'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'billingAddress.region'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'billingAddress.postalCode'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'billingAddress.country'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'shippingAddress.line1'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'shippingAddress.line2'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'shippingAddress.city'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'shippingAddress.region'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'shippingAddress.postalCode'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      /** @enum {string} */
+      'shippingAddress.country'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+    };
     ConnectionPage: {
       data: components['schemas']['Connection'][];
       /** @description Pass as `cursor` for the next page; null on the last. */
@@ -4089,6 +4261,8 @@ export interface components {
       settings: {
         pollIntervalSeconds: number;
         mappingPolicy: components['schemas']['MappingPolicy'];
+        conflictPolicy: components['schemas']['ConflictPolicy'];
+        skewToleranceSeconds: number;
       };
       backfill: {
         /** @enum {string} */
@@ -4143,6 +4317,10 @@ export interface components {
       sync: {
         /** @enum {string} */
         state: 'pending' | 'synced' | 'rejected' | 'deleted';
+        /** @description The `updatedAt` the CRM sent when it was ahead of our clock by more than the skew tolerance: the contact is ordered by the time we received it instead. */
+        clampedUpdatedAt: string | null;
+        /** @description Fields held for a person to decide (conflict policy `manual`): see `GET /v1/sync-events`. */
+        heldFields: string[];
         lastEvent: {
           kind: string;
           at: string;
@@ -4257,6 +4435,10 @@ export interface components {
       nextCursor: string | null;
     };
     EmbedToken: {
+      /**
+       * Format: uri
+       * @description The panel, absolute: put it in an iframe.
+       */
       url: string;
       token: string;
       /** Format: date-time */
@@ -4525,6 +4707,7 @@ export interface components {
         [key: string]: unknown;
       };
       lagMs: number | null;
+      /** @description For a conflict a person decided: the side chosen (the value applied is in `detail`). */
       resolution: {
         /** @enum {string} */
         choice: 'qbo' | 'crm';
@@ -4546,6 +4729,7 @@ export type ConnectStart = components['schemas']['ConnectStart'];
 export type Problem = components['schemas']['Problem'];
 export type Connection = components['schemas']['Connection'];
 export type MappingPolicy = components['schemas']['MappingPolicy'];
+export type ConflictPolicy = components['schemas']['ConflictPolicy'];
 export type ConnectionPage = components['schemas']['ConnectionPage'];
 export type ConnectionDetail = components['schemas']['ConnectionDetail'];
 export type Contact = components['schemas']['Contact'];
