@@ -3293,7 +3293,7 @@ export interface paths {
     put?: never;
     /**
      * Sign in to the console: exchange an API key for a session cookie
-     * @description Send the key in the body (or as `Authorization: Bearer`). The answer sets an httpOnly, SameSite=Strict cookie for `/v1`, which then authenticates same-origin requests; it ends after 30 idle minutes, 12 hours, sign-out, or the key’s revocation.
+     * @description Send the key in the body (or as `Authorization: Bearer`), or the one-time `signInToken` of a console link (`npm start` and `npm run ops -- console link` print them). The answer sets an httpOnly, SameSite=Strict cookie for `/v1`, which then authenticates same-origin requests; it ends after 30 idle minutes, 12 hours, sign-out, or the key’s revocation.
      */
     post: {
       parameters: {
@@ -3307,6 +3307,8 @@ export interface paths {
           'application/json': {
             /** @description An API key of the account. */
             apiKey?: string;
+            /** @description The token of a one-time console link. */
+            signInToken?: string;
           };
         };
       };
@@ -3329,7 +3331,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` (see docs/api.md). */
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_sign_in_token` (see docs/api.md). */
         401: {
           headers: {
             [name: string]: unknown;

@@ -1,4 +1,4 @@
-import { createAccount } from '../../src/accounts/keys';
+import { createAccount, issueApiKey } from '../../src/accounts/keys';
 import {
   issueConsoleSignInLink,
   maxSignInTtlSeconds,
@@ -9,12 +9,14 @@ import { openTestDatabase, type TestDatabase } from '../support/env';
 describe('one-time console sign-in links', () => {
   let db: TestDatabase;
   let accountId: string;
+  let keyId: string;
   const at = new Date('2026-11-25T12:00:00Z');
   const later = (seconds: number) => new Date(at.getTime() + seconds * 1000);
 
   beforeAll(async () => {
     db = await openTestDatabase('signin');
     accountId = (await createAccount(db.mongoose.connection, 'Console CRM'))._id;
+    keyId = (await issueApiKey(db.mongoose.connection, accountId, 'console')).id;
   });
   afterAll(() => db?.close());
 
@@ -38,7 +40,11 @@ describe('one-time console sign-in links', () => {
   it('opens the account once, and refuses the same token a second time', async () => {
     const link = await issue();
     const conn = db.mongoose.connection;
-    expect(await redeemConsoleSignInToken(conn, link.token, later(60))).toEqual({ ok: true, accountId });
+    expect(await redeemConsoleSignInToken(conn, link.token, later(60))).toEqual({
+      ok: true,
+      accountId,
+      keyId,
+    });
     expect(await redeemConsoleSignInToken(conn, link.token, later(61))).toEqual({
       ok: false,
       reason: 'used',
@@ -50,7 +56,7 @@ describe('one-time console sign-in links', () => {
     const outcomes = await Promise.all(
       Array.from({ length: 8 }, () => redeemConsoleSignInToken(db.mongoose.connection, link.token, later(1))),
     );
-    expect(outcomes.filter((outcome) => outcome.ok)).toEqual([{ ok: true, accountId }]);
+    expect(outcomes.filter((outcome) => outcome.ok)).toEqual([{ ok: true, accountId, keyId }]);
     expect(outcomes.filter((outcome) => !outcome.ok)).toHaveLength(7);
   });
 
@@ -62,7 +68,11 @@ describe('one-time console sign-in links', () => {
       reason: 'expired',
     });
     // Expiry is checked before the claim: the expired token was not used up by the attempt.
-    expect(await redeemConsoleSignInToken(conn, link.token, later(59))).toEqual({ ok: true, accountId });
+    expect(await redeemConsoleSignInToken(conn, link.token, later(59))).toEqual({
+      ok: true,
+      accountId,
+      keyId,
+    });
     const forged = `${link.token.slice(0, -1)}${link.token.endsWith('A') ? 'B' : 'A'}`;
     expect(await redeemConsoleSignInToken(conn, forged, later(1))).toEqual({ ok: false, reason: 'unknown' });
     expect(await redeemConsoleSignInToken(conn, 'nonsense', later(1))).toEqual({

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { issueConsoleSignInLink } from '../../src/accounts/console-sign-in';
 import { revokeApiKey } from '../../src/accounts/keys';
 import { sessionModel } from '../../src/api/sessions';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
@@ -71,6 +72,31 @@ describe('console sessions', () => {
     const connections = await asPage('GET', '/v1/connections', pair);
     expect(connections.status).toBe(200);
     expect(connections.json.data.map((connection: { id: string }) => connection.id)).toEqual([connectionId]);
+  });
+
+  it('signs in once with a one-time console link, as the key it stands for', async () => {
+    const link = await issueConsoleSignInLink(harness.db.mongoose.connection, {
+      accountId: harness.account.id,
+      baseUrl: harness.url,
+    });
+    expect(link.url).toBe(`${harness.url}/console#signInToken=${link.token}`);
+    const first = await harness.request('POST', '/v1/sessions', {
+      key: null,
+      body: { signInToken: link.token },
+      headers: { origin: origin() },
+    });
+    expect(first.status).toBe(201);
+    expect(first.json).toMatchObject({ accountId: harness.account.id });
+    const pair = (first.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect((await asPage('GET', '/v1/sessions/current', pair)).status).toBe(200);
+    const again = await harness.request('POST', '/v1/sessions', {
+      key: null,
+      body: { signInToken: link.token },
+      headers: { origin: origin() },
+    });
+    expect(again.status).toBe(401);
+    expect(again.json).toMatchObject({ code: 'invalid_sign_in_token', field: 'body.signInToken' });
+    expect(again.json.detail).toMatch(/used/);
   });
 
   it('marks the cookie Secure for any host but loopback', async () => {

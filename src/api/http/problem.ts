@@ -53,6 +53,7 @@ export const problemCodes = {
   authentication_required: 401,
   invalid_api_key: 401,
   invalid_session: 401,
+  invalid_sign_in_token: 401,
   csrf_rejected: 403,
   not_found: 404,
   route_not_found: 404,

@@ -36,8 +36,8 @@ export async function resumeSession(): Promise<{ accountId: string } | null> {
   return data ?? null;
 }
 
-export async function signIn(apiKey: string): Promise<void> {
-  const session = await ok(api.POST('/v1/sessions', { body: { apiKey } }));
+export async function signIn(credential: { apiKey: string } | { signInToken: string }): Promise<void> {
+  const session = await ok(api.POST('/v1/sessions', { body: credential }));
   csrfToken = session.csrfToken;
 }
 

@@ -27,7 +27,7 @@ export const signInPage: Page = {
             error.textContent = '';
             const apiKey = key.value.trim();
             key.value = '';
-            signIn(apiKey)
+            signIn({ apiKey })
               .then(() => {
                 const next = query.get('next');
                 navigate(next?.startsWith('/console/') ? next : '/console/connections', { replace: true });
