@@ -30,8 +30,12 @@ export const defaultRetention: RetentionSettings = {
 
 const dayMs = 86_400_000;
 
+/**
+ * When a record stored now, about a moment `from`, expires: the retention counts from whichever is later, so a record
+ * about the past (a replayed change, an imported one) is still kept its full time once stored.
+ */
 export function expiresAfterDays(from: Date, days: number): Date {
-  return new Date(from.getTime() + days * dayMs);
+  return new Date(Math.max(from.getTime(), Date.now()) + days * dayMs);
 }
 
 /**
