@@ -31,11 +31,11 @@ export const defaultRetention: RetentionSettings = {
 const dayMs = 86_400_000;
 
 /**
- * When a record stored now, about a moment `from`, expires: the retention counts from whichever is later, so a record
- * about the past (a replayed change, an imported one) is still kept its full time once stored.
+ * When a record about a moment `from`, stored at `storedAt`, expires: the retention counts from whichever is later, so
+ * a record about the past (a replayed change, an imported one) is still kept its full time once stored.
  */
-export function expiresAfterDays(from: Date, days: number): Date {
-  return new Date(Math.max(from.getTime(), Date.now()) + days * dayMs);
+export function expiresAfterDays(from: Date, days: number, storedAt: Date = new Date()): Date {
+  return new Date(Math.max(from.getTime(), storedAt.getTime()) + days * dayMs);
 }
 
 /**

@@ -36,8 +36,9 @@ describe('retention', () => {
     await recordSyncEvents(
       conn,
       [
-        { connectionId: 'c', crmContactId: 'old', kind: 'updated_qbo', at: ago(100) },
         { connectionId: 'c', crmContactId: 'new', kind: 'updated_qbo', at: ago(1) },
+        // About a change long past but stored now (a replay): kept its full time from now.
+        { connectionId: 'c', crmContactId: 'replayed', kind: 'updated_qbo', at: ago(100) },
         // Held for a person (policy `manual`): kept until someone decides it.
         {
           connectionId: 'c',
@@ -49,6 +50,12 @@ describe('retention', () => {
         },
       ],
       90,
+    );
+    await recordSyncEvents(
+      conn,
+      [{ connectionId: 'c', crmContactId: 'old', kind: 'updated_qbo', at: ago(100) }],
+      90,
+      ago(100),
     );
     const event = (key: string) => ({
       accountId: 'a',
@@ -84,7 +91,7 @@ describe('retention', () => {
       leases: (await leaseModel(conn).find({}, { _id: 1 }).lean()).map((lease) => lease._id),
     });
     const expected = {
-      syncEvents: ['new', 'waiting'],
+      syncEvents: ['new', 'replayed', 'waiting'],
       outbound: 1,
       inbox: ['new'],
       budgetMinutes: 1,

@@ -74,7 +74,7 @@ export async function withIdempotency(
       state: 'running',
       createdAt: now,
       lockedUntil,
-      expiresAt: expiresAfterDays(now, retentionHours / 24),
+      expiresAt: expiresAfterDays(now, retentionHours / 24, now),
     });
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;

@@ -45,7 +45,11 @@ export function mongoMinuteCounter(db: Connection): MinuteCounter {
     async increment(realmId, minuteStart) {
       const update = {
         $inc: { count: 1 },
-        $setOnInsert: { realmId, minuteStart, expiresAt: expiresAfterDays(minuteStart, keptDays) },
+        $setOnInsert: {
+          realmId,
+          minuteStart,
+          expiresAt: expiresAfterDays(minuteStart, keptDays, minuteStart),
+        },
       };
       const filter = { _id: minuteKey(realmId, minuteStart) };
       const options = { upsert: true, new: true, projection: { count: 1 } } as const;
