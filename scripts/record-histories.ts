@@ -65,12 +65,13 @@ async function startConnection(
   temporal: TimeSkippingEnvironment,
   taskQueue: string,
   name: string,
-  options: { backfill?: boolean } = {},
+  options: { backfill?: boolean; activePollIntervalSeconds?: number } = {},
 ) {
   await startConnectionWorkflow(
     temporal.client,
     { _id: `conn-${name}`, realmId: `realm-${name}`, accountId: `acct-${name}` },
-    { taskQueue, pollIntervalSeconds: 300, ...options },
+    // The same interval active or idle, so the counts of polls a scenario waits for do not race the active one.
+    { taskQueue, pollIntervalSeconds: 300, activePollIntervalSeconds: 300, ...options },
   );
   const latest = temporal.client.workflow.getHandle(connectionWorkflowId(`conn-${name}`));
   const { runId: firstRunId } = await latest.describe();
@@ -160,13 +161,13 @@ const scenarios: Scenario[] = [
     async run(temporal) {
       const { activities } = fakeConnectionActivities();
       let revoked = true;
-      const pushContacts: typeof activities.pushContacts = (input) => {
+      const pushContact: typeof activities.pushContact = (input) => {
         if (revoked) throw needsReauth();
-        if (input.crmContactIds.includes('crm-refused'))
+        if (input.crmContactId === 'crm-refused')
           throw ApplicationFailure.nonRetryable('Duplicate Name Exists Error', failureTypes.qboRejected);
-        return activities.pushContacts(input);
+        return activities.pushContact(input);
       };
-      return temporal.withWorker({ ...activities, pushContacts }, async (taskQueue) => {
+      return temporal.withWorker({ ...activities, pushContact }, async (taskQueue) => {
         const { firstRun, status } = await startConnection(
           temporal,
           taskQueue,
@@ -250,6 +251,38 @@ const scenarios: Scenario[] = [
         },
         { taskQueue },
       );
+    },
+  },
+  {
+    // The lanes: a webhook makes the company active (polls every 10 s) until it goes idle again; a contact that
+    // changes during its own push is pushed again after it, beside another contact's push.
+    fixtures: ['connection/active-then-idle'],
+    async run(temporal) {
+      const { activities } = fakeConnectionActivities();
+      let slowPushes = 1;
+      const pushContact: typeof activities.pushContact = async (input) => {
+        if (input.crmContactId === 'crm-busy' && slowPushes > 0) {
+          slowPushes -= 1;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        return activities.pushContact(input);
+      };
+      return temporal.withWorker({ ...activities, pushContact }, async (taskQueue) => {
+        const { firstRun, status } = await startConnection(temporal, taskQueue, 'active-then-idle', {
+          activePollIntervalSeconds: 10,
+        });
+        await status((current) => current.totals.polls === 1, 'the first poll');
+        await firstRun.signal(contactsChangedSignal, { crmContactIds: ['crm-busy'] });
+        await firstRun.signal(contactsChangedSignal, { crmContactIds: ['crm-busy', 'crm-other'] });
+        await status(
+          (current) => current.totals.pushed === 3,
+          'the busy contact pushed twice, the other once',
+        );
+        await temporal.env.sleep(7 * minute);
+        await status((current) => current.pollEverySeconds === 300, 'idle again');
+        await disconnect(firstRun);
+        return [firstRun];
+      });
     },
   },
   {

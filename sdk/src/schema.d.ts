@@ -559,7 +559,10 @@ export interface paths {
       requestBody?: {
         content: {
           'application/json': {
+            /** @description Seconds between CDC polls while the company is idle; default 60. */
             pollIntervalSeconds?: number;
+            /** @description Seconds between CDC polls while it changed in the last five minutes; default 10. */
+            activePollIntervalSeconds?: number;
             mappingPolicy?: components['schemas']['MappingPolicy'];
             conflictPolicy?: components['schemas']['ConflictPolicy'];
             /** @description Changes this close in time are simultaneous, and QBO wins them; default 5. */
@@ -4113,6 +4116,7 @@ export interface components {
       multiCurrency: boolean;
       settings: {
         pollIntervalSeconds: number;
+        activePollIntervalSeconds: number;
         mappingPolicy: components['schemas']['MappingPolicy'];
         conflictPolicy: components['schemas']['ConflictPolicy'];
         skewToleranceSeconds: number;
@@ -4262,6 +4266,7 @@ export interface components {
       multiCurrency: boolean;
       settings: {
         pollIntervalSeconds: number;
+        activePollIntervalSeconds: number;
         mappingPolicy: components['schemas']['MappingPolicy'];
         conflictPolicy: components['schemas']['ConflictPolicy'];
         skewToleranceSeconds: number;
@@ -4300,6 +4305,12 @@ export interface components {
         totals: {
           [key: string]: number;
         };
+        /** @description The poll interval in force: the active one while the company has changed lately. */
+        pollEverySeconds: number | null;
+        /** @description Contacts being written to QBO now. */
+        pushesInFlight: number;
+        /** @description Changed contacts waiting for a slot. */
+        contactsWaiting: number;
       } | null;
     };
     Contact: {

@@ -5,6 +5,7 @@ import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
 import { maxPageSize, qboIdentifier, qboQuery, type Customer } from '../qbo';
 import { pullCustomerChanges } from '../contacts/pull';
 import type { RetentionSettings } from '../db/retention';
+import { announceRecorded } from './announce';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
@@ -122,8 +123,8 @@ export function createBackfillActivities(deps: BackfillDependencies) {
             },
           )
           .lean();
-        // Tells the CRM the initial load is ready in the contacts feed.
-        if (connection)
+        // Tells the CRM the initial load is ready in the contacts feed, from here rather than a workflow turn later.
+        if (connection) {
           await recordAccountEvents(
             deps.db,
             connection.accountId,
@@ -137,6 +138,8 @@ export function createBackfillActivities(deps: BackfillDependencies) {
             ],
             at,
           );
+          await announceRecorded(connection.accountId, 1);
+        }
       });
     },
   };

@@ -16,6 +16,7 @@ import { customerKey, qboCustomerModel } from '../projections/models';
 import { qboQuery, QboApiError, type Customer, type QboClient } from '../qbo';
 import { syncedEntities, transactionTypes } from '../sync/transactions';
 import type { QboTransactionRecord as QboTransactionJson } from '../sync/transactions';
+import { announceRecorded } from './announce';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
@@ -30,7 +31,7 @@ export interface SyncCounts {
   applied: number;
   unchanged: number;
   deleted: number;
-  /** Events stored for the CRM; the workflow wakes the account's webhook dispatcher when there are any. */
+  /** Events stored for the CRM (the activity has woken the account's webhook dispatcher for them). */
   eventsRecorded: number;
 }
 
@@ -145,6 +146,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
           { _id: connectionId },
           { $set: { cdcCursor: result.time, lastPolledAt: at, reconcileNeeded } },
         );
+        await announceRecorded(connection.accountId, target.counts.eventsRecorded);
         return { ...target.counts, cursor: result.time, cappedEntities, reconcileNeeded };
       });
     },
@@ -185,6 +187,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
           connectionId,
           events.map((event) => event._id),
         );
+        await announceRecorded(connection.accountId, target.counts.eventsRecorded);
         return { ...target.counts, remaining: events.length === inboxBatchSize };
       });
     },

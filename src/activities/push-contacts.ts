@@ -1,13 +1,14 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import { pushContact, type PushOutcome } from '../contacts/push';
 import type { RetentionSettings } from '../db/retention';
+import { announceRecorded } from './announce';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
 
 export type PushCounts = Record<PushOutcome, number> & {
   conflicts: number;
-  /** Events stored for the CRM: the workflow wakes the account's webhook dispatcher. */
+  /** Events stored for the CRM (the activity has woken the account's webhook dispatcher for them). */
   eventsRecorded: number;
 };
 
@@ -18,10 +19,57 @@ export interface PushDependencies {
   now?: () => Date;
 }
 
+const emptyCounts = (): PushCounts => ({
+  created: 0,
+  linked: 0,
+  updated: 0,
+  unchanged: 0,
+  rejected: 0,
+  deleted: 0,
+  gone: 0,
+  conflicts: 0,
+  eventsRecorded: 0,
+});
+
 export function createPushActivities(deps: PushDependencies) {
   const now = deps.now ?? (() => new Date());
+
+  /** Pushes the contacts in order (src/contacts/push.ts does each) and announces the events they recorded. */
+  async function push(connectionId: string, crmContactIds: readonly string[]): Promise<PushCounts> {
+    const { connection, client } = await deps.qbo.open(connectionId);
+    const at = now();
+    const context = {
+      db: deps.db,
+      connection,
+      client,
+      projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
+      ...(deps.retention ? { retention: deps.retention } : {}),
+      now: at,
+    };
+    const counts = emptyCounts();
+    for (const crmContactId of crmContactIds) {
+      const result = await pushContact(context, crmContactId);
+      counts[result.outcome] += 1;
+      counts.conflicts += result.conflicts;
+      counts.eventsRecorded += result.eventsRecorded;
+    }
+    await announceRecorded(connection.accountId, counts.eventsRecorded);
+    return counts;
+  }
+
   return {
-    /** Writes CRM contacts to QBO, one after another (src/contacts/push.ts does each). */
+    /** CRM → QBO for one contact: the connection workflow runs one per changed contact, a few at a time. */
+    async pushContact({
+      connectionId,
+      crmContactId,
+    }: {
+      connectionId: string;
+      crmContactId: string;
+    }): Promise<PushCounts> {
+      return asActivity(() => push(connectionId, [crmContactId]));
+    },
+
+    /** A batch of contacts, as connection workflows started before the per-contact lanes still ask for. */
     async pushContacts({
       connectionId,
       crmContactIds,
@@ -29,36 +77,7 @@ export function createPushActivities(deps: PushDependencies) {
       connectionId: string;
       crmContactIds: string[];
     }): Promise<PushCounts> {
-      return asActivity(async () => {
-        const { connection, client } = await deps.qbo.open(connectionId);
-        const at = now();
-        const context = {
-          db: deps.db,
-          connection,
-          client,
-          projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
-          ...(deps.retention ? { retention: deps.retention } : {}),
-          now: at,
-        };
-        const counts: PushCounts = {
-          created: 0,
-          linked: 0,
-          updated: 0,
-          unchanged: 0,
-          rejected: 0,
-          deleted: 0,
-          gone: 0,
-          conflicts: 0,
-          eventsRecorded: 0,
-        };
-        for (const crmContactId of crmContactIds) {
-          const result = await pushContact(context, crmContactId);
-          counts[result.outcome] += 1;
-          counts.conflicts += result.conflicts;
-          counts.eventsRecorded += result.eventsRecorded;
-        }
-        return counts;
-      });
+      return asActivity(() => push(connectionId, crmContactIds));
     },
   };
 }

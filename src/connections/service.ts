@@ -147,6 +147,7 @@ export class ConnectionService {
     await startConnectionWorkflow(client, connection, {
       taskQueue: this.deps.taskQueue,
       pollIntervalSeconds: connection.settings.pollIntervalSeconds,
+      activePollIntervalSeconds: settingsOf(connection).activePollIntervalSeconds,
       backfill: !reconnecting && backfill === 1,
     });
     // A workflow parked on needs_reauth resumes; a freshly started one ignores the signal.
@@ -188,10 +189,13 @@ export class ConnectionService {
       await this.signal(connectionId, contactsChangedSignal, {
         crmContactIds: relink.slice(start, start + relinkSignalSize),
       });
-    if (changes.pollIntervalSeconds !== undefined)
+    if (changes.pollIntervalSeconds !== undefined || changes.activePollIntervalSeconds !== undefined) {
+      const { pollIntervalSeconds, activePollIntervalSeconds } = settingsOf(updated);
       await this.signal(connectionId, settingsChangedSignal, {
-        pollIntervalSeconds: updated.settings.pollIntervalSeconds,
+        pollIntervalSeconds,
+        activePollIntervalSeconds,
       });
+    }
     return updated;
   }
 

@@ -21,6 +21,7 @@ import {
   contactsLinkedTo,
   linkedContactIds,
   mergedFields,
+  inContactTurn,
   readContactRecord,
   recordOutcome,
   updateLink,
@@ -69,7 +70,13 @@ export async function pullCustomerChanges(
       continue;
     }
     if (!held || contact.crm.deletedAt || contact.link?.deletedAt) continue;
-    if (await mergeIntoContact(context, contact, customer, held, result)) result.contactsUpdated += 1;
+    const merged = await inContactTurn(context.db, contact._id, async () => {
+      // Read in the turn: a push that held it may have moved the contact on.
+      const current = await readContactRecord(context.db, contact._id);
+      if (current?.link?.qboCustomerId !== customer.Id || current.link.deletedAt) return false;
+      return mergeIntoContact(context, current, customer, held, result);
+    });
+    if (merged) result.contactsUpdated += 1;
   }
   result.eventsRecorded += await announce(context, unlinked);
   return result;

@@ -29,6 +29,7 @@ import {
   contactsLinkedTo,
   linkContact,
   mergedFields,
+  inContactTurn,
   newLink,
   readContactRecord,
   recordOutcome,
@@ -60,8 +61,13 @@ export interface PushResult {
 const maxStaleRetries = 3;
 
 export async function pushContact(context: PushContext, crmContactId: string): Promise<PushResult> {
+  const contactId = contactKey(context.connection._id, crmContactId);
+  return inContactTurn(context.db, contactId, () => pushInTurn(context, contactId));
+}
+
+async function pushInTurn(context: PushContext, contactId: string): Promise<PushResult> {
   const result: PushResult = { outcome: 'unchanged', conflicts: 0, eventsRecorded: 0 };
-  const contact = await readContactRecord(context.db, contactKey(context.connection._id, crmContactId));
+  const contact = await readContactRecord(context.db, contactId);
   if (!contact) return { ...result, outcome: 'gone' };
   try {
     await push(context, contact, result);

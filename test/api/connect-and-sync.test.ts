@@ -325,6 +325,7 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
     });
     expect(patched.json.settings).toEqual({
       pollIntervalSeconds: 30,
+      activePollIntervalSeconds: 10,
       mappingPolicy: { notes: 'qbo-to-crm' },
       conflictPolicy: {},
       skewToleranceSeconds: 5,

@@ -21,7 +21,7 @@ describe('no edit is ever lost', () => {
     connection = await harness.connect(harness.account);
     qbo = await harness.qboFor(connection.realmId);
     const settings = await harness.request('PATCH', `/v1/connections/${connection.id}`, {
-      body: { pollIntervalSeconds: 3600 },
+      body: { pollIntervalSeconds: 3600, activePollIntervalSeconds: 3600 },
     });
     expect(settings.status).toBe(200);
   });

@@ -244,7 +244,9 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
       (await stack.request('GET', `/v1/connections/${company.id}`)).json.workflow?.totals?.polls ?? 0;
     // No poll may pick the edit up before the push: a long interval (the PATCH itself polls once).
     const before = await polls();
-    await stack.request('PATCH', `/v1/connections/${company.id}`, { body: { pollIntervalSeconds: 3600 } });
+    await stack.request('PATCH', `/v1/connections/${company.id}`, {
+      body: { pollIntervalSeconds: 3600, activePollIntervalSeconds: 3600 },
+    });
     await eventually(polls, (count) => count > before, 10_000);
     await stack.emulator.admin('PUT', `/companies/${company.realmId}/faults`, { webhooks: { dropRate: 1 } });
     try {

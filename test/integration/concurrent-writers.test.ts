@@ -2,7 +2,15 @@ import type { Connection } from 'mongoose';
 import { createAccount, issueApiKey, authenticateKey, revokeApiKey } from '../../src/accounts/keys';
 import { apiKeyModel } from '../../src/accounts/models';
 import { contactKey } from '../../src/contacts/model';
-import { newLink, linkContact, recordOutcome, storeCrmVersion, updateLink } from '../../src/contacts/store';
+import {
+  inContactTurn,
+  newLink,
+  linkContact,
+  recordOutcome,
+  storeCrmVersion,
+  updateLink,
+} from '../../src/contacts/store';
+import { contactModel } from '../../src/contacts/model';
 import { connectMongo } from '../../src/db/connect';
 import { connectionModel } from '../../src/db/models/connection';
 import { toSyncFields } from '../../src/sync/fields';
@@ -130,5 +138,45 @@ describe('concurrent writers of one document', () => {
     });
     // The outcome was about version 1: a newer version makes it moot, and nothing else of the contact was lost.
     expect(stored?.state).toBe('pending');
+  });
+
+  it('gives a contact’s merges turns: pushes and pulls from ten processes never overlap, and a dead holder’s turn lapses', async () => {
+    const contactId = contactKey('conn_turns', 'turns-1');
+    await storeCrmVersion(
+      db.mongoose.connection,
+      'conn_turns',
+      'turns-1',
+      { fields: toSyncFields({ displayName: 'Turn Taker' }), updatedAt: new Date().toISOString() },
+      new Date(),
+      5000,
+    );
+    let inside = 0;
+    let mostInside = 0;
+    let merges = 0;
+    await Promise.all(
+      processes.flatMap((connection) =>
+        [1, 2, 3].map(() =>
+          inContactTurn(connection, contactId, async () => {
+            inside += 1;
+            mostInside = Math.max(mostInside, inside);
+            // A merge's own database round trip, during which another merge would interleave.
+            await contactModel(connection).findById(contactId).lean();
+            inside -= 1;
+            merges += 1;
+          }),
+        ),
+      ),
+    );
+    expect({ merges, mostInside }).toEqual({ merges: 30, mostInside: 1 });
+    expect((await contactModel(db.mongoose.connection).findById(contactId).lean())?.turn).toBeUndefined();
+
+    // A holder that died mid-merge left its turn; once it lapses, the next merge takes it.
+    await contactModel(db.mongoose.connection).updateOne(
+      { _id: contactId },
+      { $set: { turn: { holder: 'dead', until: new Date(Date.now() + 300) } } },
+    );
+    const started = Date.now();
+    const waited = await inContactTurn(processes[0]!, contactId, () => Promise.resolve(Date.now() - started));
+    expect(waited).toBeGreaterThanOrEqual(250);
   });
 });

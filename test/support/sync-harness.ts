@@ -34,6 +34,7 @@ export interface SyncHarness {
 export interface SyncHarnessOptions {
   company?: Record<string, unknown>;
   pollIntervalSeconds?: number;
+  activePollIntervalSeconds?: number;
   backfill?: boolean;
   /** Deliver the emulator's webhooks to our endpoint (default true). */
   webhooks?: boolean;
@@ -98,7 +99,13 @@ export async function startSyncHarness(options: SyncHarnessOptions = {}): Promis
   await startConnectionWorkflow(
     temporal,
     { _id: connectionId, realmId: qbo.realmId, accountId: 'acct_sync' },
-    { taskQueue, pollIntervalSeconds: options.pollIntervalSeconds ?? 2, backfill: options.backfill ?? false },
+    {
+      taskQueue,
+      pollIntervalSeconds: options.pollIntervalSeconds ?? 2,
+      // A test's poll interval stands, active or idle, unless it asks for adaptive polling.
+      activePollIntervalSeconds: options.activePollIntervalSeconds ?? options.pollIntervalSeconds ?? 2,
+      backfill: options.backfill ?? false,
+    },
   );
 
   return {

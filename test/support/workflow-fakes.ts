@@ -21,10 +21,23 @@ export interface ConnectionCalls {
   /** Virtual time of each CDC poll. */
   polls: number[];
   drains: number[];
-  /** Each pushContacts batch's contact ids. */
+  /** Each push's contact ids (one per call since the lanes; a batch before them). */
   pushes: string[][];
   announcements: string[][];
 }
+
+/** Every contact of a push created in QBO, each with an event for the CRM. */
+const created = (contacts: number): Result<'pushContact'> => ({
+  created: contacts,
+  linked: 0,
+  updated: 0,
+  unchanged: 0,
+  conflicts: 0,
+  rejected: 0,
+  deleted: 0,
+  gone: 0,
+  eventsRecorded: contacts,
+});
 
 /**
  * The connection workflow's activities, each doing nothing but recording the call: a poll finds no changes, the
@@ -47,19 +60,13 @@ export function fakeConnectionActivities() {
       calls.drains.push(scheduledAt());
       return Promise.resolve({ ...counts, remaining: false });
     },
+    pushContact({ crmContactId }: { crmContactId: string }): Promise<Result<'pushContact'>> {
+      calls.pushes.push([crmContactId]);
+      return Promise.resolve(created(1));
+    },
     pushContacts({ crmContactIds }: { crmContactIds: string[] }): Promise<Result<'pushContacts'>> {
       calls.pushes.push(crmContactIds);
-      return Promise.resolve({
-        created: crmContactIds.length,
-        linked: 0,
-        updated: 0,
-        unchanged: 0,
-        conflicts: 0,
-        rejected: 0,
-        deleted: 0,
-        gone: 0,
-        eventsRecorded: crmContactIds.length,
-      });
+      return Promise.resolve(created(crmContactIds.length));
     },
     announceEvents({ accountIds }: { accountIds: string[] }): Promise<void> {
       calls.announcements.push(accountIds);

@@ -30,6 +30,7 @@ const connectionSchema = z
     multiCurrency: z.boolean(),
     settings: z.object({
       pollIntervalSeconds: z.number().int(),
+      activePollIntervalSeconds: z.number().int(),
       mappingPolicy: mappingPolicySchema,
       conflictPolicy: conflictPolicySchema,
       skewToleranceSeconds: z.number(),
@@ -65,6 +66,12 @@ const connectionDetailSchema = connectionSchema
         lastPollAt: z.string().nullable(),
         lastError: z.string().nullable(),
         totals: z.record(z.string(), z.number()),
+        pollEverySeconds: z
+          .number()
+          .nullable()
+          .describe('The poll interval in force: the active one while the company has changed lately.'),
+        pushesInFlight: z.number().int().describe('Contacts being written to QBO now.'),
+        contactsWaiting: z.number().int().describe('Changed contacts waiting for a slot.'),
       })
       .nullable()
       .describe('The live workflow, when it answers within the time limit.'),
@@ -290,6 +297,9 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
                 lastPollAt: workflow.lastPollAt ?? null,
                 lastError: workflow.lastError ?? null,
                 totals: workflow.totals,
+                pollEverySeconds: workflow.pollEverySeconds ?? null,
+                pushesInFlight: workflow.pushesInFlight ?? 0,
+                contactsWaiting: workflow.contactsWaiting ?? 0,
               }
             : null,
         },
@@ -305,7 +315,20 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
     params: idParams,
     body: z
       .object({
-        pollIntervalSeconds: z.number().int().min(10).max(3600).optional(),
+        pollIntervalSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(3600)
+          .optional()
+          .describe('Seconds between CDC polls while the company is idle; default 60.'),
+        activePollIntervalSeconds: z
+          .number()
+          .int()
+          .min(5)
+          .max(3600)
+          .optional()
+          .describe('Seconds between CDC polls while it changed in the last five minutes; default 10.'),
         mappingPolicy: mappingPolicySchema.optional(),
         conflictPolicy: conflictPolicySchema.optional(),
         skewToleranceSeconds: z

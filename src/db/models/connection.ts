@@ -1,3 +1,4 @@
+import { defaultActivePollIntervalSeconds } from '../../sync/polling';
 import { loadFieldMap } from '../field-maps';
 import { sealedSchema } from '../sealed-schema';
 import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
@@ -22,8 +23,10 @@ export interface BackfillProgress {
 
 /** What a CRM account may change on a connection (`PATCH /v1/connections/:id`). */
 export interface ConnectionSettings {
-  /** Seconds between CDC polls, the backstop for lost webhooks. */
+  /** Seconds between CDC polls while the company is idle: the backstop for lost webhooks. */
   pollIntervalSeconds: number;
+  /** Seconds between CDC polls while it is active (changed in the last five minutes): Intuit's webhooks are late. */
+  activePollIntervalSeconds: number;
   /** Per-field direction overrides; fields not named sync both ways. */
   mappingPolicy: MappingPolicy;
   /** Per-field conflict policies; fields not named go to the most recent change. */
@@ -37,6 +40,7 @@ export function settingsOf(connection: Pick<ConnectionRecord, 'settings'>): Conn
   const stored = connection.settings;
   return {
     pollIntervalSeconds: stored?.pollIntervalSeconds ?? 60,
+    activePollIntervalSeconds: stored?.activePollIntervalSeconds ?? defaultActivePollIntervalSeconds,
     mappingPolicy: loadFieldMap(stored?.mappingPolicy),
     conflictPolicy: loadFieldMap(stored?.conflictPolicy),
     skewToleranceSeconds: stored?.skewToleranceSeconds ?? defaultSkewToleranceSeconds,
@@ -87,6 +91,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
       type: new Schema(
         {
           pollIntervalSeconds: { type: Number, required: true, default: 60 },
+          activePollIntervalSeconds: { type: Number, default: defaultActivePollIntervalSeconds },
           mappingPolicy: { type: Schema.Types.Mixed, default: {} },
           conflictPolicy: { type: Schema.Types.Mixed, default: {} },
           skewToleranceSeconds: { type: Number, default: defaultSkewToleranceSeconds },
@@ -95,6 +100,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
       ),
       default: () => ({
         pollIntervalSeconds: 60,
+        activePollIntervalSeconds: defaultActivePollIntervalSeconds,
         mappingPolicy: {},
         conflictPolicy: {},
         skewToleranceSeconds: defaultSkewToleranceSeconds,
