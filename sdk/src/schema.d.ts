@@ -1882,7 +1882,7 @@ export interface paths {
     };
     /**
      * Set the account’s webhook endpoint; a new secret is returned once
-     * @description Events are POSTed as JSON `{ id, type, createdAt, accountId, connectionId, data }` with `QboSync-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. Reject signatures older than 5 minutes. Failed deliveries are retried with exponential backoff for about three days.
+     * @description Events are POSTed as JSON `{ id, type, createdAt, accountId, connectionId, data }` with `QboSync-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. Reject signatures older than 5 minutes. Failed deliveries are retried with exponential backoff for about three days. The URL must be https, carry no user-info, and point to a public address (checked again at every delivery); redirects are not followed.
      */
     put: {
       parameters: {

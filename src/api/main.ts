@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
-import { loadConfig, retentionSettings } from '../config';
+import { loadConfig, outboundPolicy, retentionSettings } from '../config';
 import { createLogger, redactUri } from '../logger';
+import { OutboundGuard } from '../security/outbound-url';
 import { stopWhenParentExits } from '../lifecycle';
 import { qboAccessSettings } from '../activities/qbo-access';
 import { createApi } from './api';
@@ -30,6 +31,7 @@ function main(): void {
       stateSecret: config.OAUTH_STATE_SECRET,
       embedSecret: config.EMBED_TOKEN_SECRET,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      outbound: new OutboundGuard(outboundPolicy(config)),
       retention: retentionSettings(config),
       dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
       now: () => new Date(),
