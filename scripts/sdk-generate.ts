@@ -31,6 +31,7 @@ export async function generatedSchema(): Promise<string> {
       embedSecret: config.EMBED_TOKEN_SECRET,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       outbound: new OutboundGuard(outboundPolicy(config)),
+      allowLoopbackHttpReturns: true,
       dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
       now: () => new Date(),
     },

@@ -212,6 +212,7 @@ export class BenchStack {
         taskQueue: this.taskQueue,
         // The CRM's receiver listens on loopback, as in development (the worker runs with NODE_ENV=development).
         outbound: new OutboundGuard({ allowPrivateNetworks: true }),
+        allowLoopbackHttpReturns: true,
         dependencyTimeoutMs: 5000,
         now: () => new Date(),
       },

@@ -32,6 +32,7 @@ function main(): void {
       embedSecret: config.EMBED_TOKEN_SECRET,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       outbound: new OutboundGuard(outboundPolicy(config)),
+      allowLoopbackHttpReturns: config.NODE_ENV === 'development',
       retention: retentionSettings(config),
       dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
       now: () => new Date(),

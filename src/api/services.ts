@@ -17,6 +17,8 @@ export interface ApiServices {
   taskQueue: string;
   /** Judges URLs the server will reach (the webhook endpoint) before they are stored. */
   outbound: OutboundGuard;
+  /** Accounts may register http origins on loopback hosts to return to (development only). */
+  allowLoopbackHttpReturns: boolean;
   /** How long history is kept; the defaults when absent. */
   retention?: RetentionSettings;
   /** Bound on calls the API makes to Temporal for a request (status queries, signals). */

@@ -1,8 +1,10 @@
-import { startApiHarness, type ApiHarness } from '../support/api-harness';
+import { signState } from '../../src/security/signed-state';
+import { approveConsent } from '../../src/stack/demo';
+import { startApiHarness, type ApiHarness, type TestAccount } from '../support/api-harness';
 
 /**
- * The API's doors, as production runs them (OUTBOUND_ALLOW_PRIVATE_NETWORKS off): webhook endpoints only at public
- * addresses over https.
+ * The API's doors, as production runs them (OUTBOUND_ALLOW_PRIVATE_NETWORKS off, NODE_ENV not development):
+ * webhook endpoints only at public addresses over https, and the connect flow returns only to registered origins.
  */
 describe('API security: no door left open', () => {
   let harness: ApiHarness;
@@ -74,6 +76,167 @@ describe('API security: no door left open', () => {
       });
       expect(response.status).toBe(200);
       expect(response.json).toMatchObject({ url: 'https://93.184.215.14/crm/hooks', enabled: false });
+    });
+  });
+
+  describe('the connect flow’s returnUrl (open redirect)', () => {
+    /** Starts connecting: the authorize URL to send the person to. */
+    async function startConnect(account: TestAccount, returnUrl?: string): Promise<string> {
+      const started = await harness.request('POST', '/v1/connections/quickbooks', {
+        key: account.key,
+        body: { backfill: false, ...(returnUrl ? { returnUrl } : {}) },
+      });
+      expect(started.status).toBe(201);
+      return started.json.authorizeUrl;
+    }
+
+    /** The person approves a fresh emulator company on the consent page; Intuit sends them to the callback. */
+    async function finishConnect(authorizeUrl: string) {
+      const company = await harness.emulator.admin('POST', '/companies', { companyName: 'Return Co' });
+      const callback = new URL(await approveConsent(authorizeUrl, company.json.realmId));
+      return harness.request('GET', `${callback.pathname}${callback.search}`, { key: null });
+    }
+
+    it('refuses javascript:, data: and unregistered origins, naming the field', async () => {
+      const account = await harness.newAccount('Open redirect');
+      const refusals = [];
+      for (const returnUrl of [
+        'javascript:alert(document.cookie)',
+        'data:text/html,<script>alert(1)</script>',
+        'https://evil.example/phish',
+        'https://crm.example.com.evil.example/',
+        'http://crm.example.com/',
+      ]) {
+        const response = await harness.request('POST', '/v1/connections/quickbooks', {
+          key: account.key,
+          body: { returnUrl },
+        });
+        refusals.push({
+          returnUrl,
+          status: response.status,
+          field: response.json.field,
+          detail: response.json.detail,
+        });
+      }
+      expect(refusals).toEqual([
+        {
+          returnUrl: 'javascript:alert(document.cookie)',
+          status: 400,
+          field: 'body.returnUrl',
+          detail: 'body.returnUrl: must be an https URL (this one is javascript:)',
+        },
+        {
+          returnUrl: 'data:text/html,<script>alert(1)</script>',
+          status: 400,
+          field: 'body.returnUrl',
+          detail: 'body.returnUrl: must be an https URL (this one is data:)',
+        },
+        ...[
+          ['https://evil.example/phish', 'https://evil.example'],
+          ['https://crm.example.com.evil.example/', 'https://crm.example.com.evil.example'],
+          ['http://crm.example.com/', 'http://crm.example.com'],
+        ].map(([returnUrl, origin]) => ({
+          returnUrl,
+          status: 400,
+          field: 'body.returnUrl',
+          detail: `body.returnUrl: must be on an origin the account registered (PATCH /v1/account, allowedReturnOrigins); ${origin} is not one`,
+        })),
+      ]);
+      // The API's own origin (the console's) is always allowed.
+      const own = await harness.request('POST', '/v1/connections/quickbooks', {
+        key: account.key,
+        body: { returnUrl: `${harness.url}/console/connections` },
+      });
+      expect(own.status).toBe(201);
+    });
+
+    it('registers origins on the account: https only (http on loopback only in development), origins only', async () => {
+      const account = await harness.newAccount('Origins');
+      expect((await harness.request('GET', '/v1/account', { key: account.key })).json).toEqual({
+        id: account.id,
+        name: 'Origins',
+        allowedReturnOrigins: [],
+      });
+      const bad = await harness.request('PATCH', '/v1/account', {
+        key: account.key,
+        body: {
+          allowedReturnOrigins: [
+            'https://crm.example.com',
+            'http://localhost:5173',
+            'javascript:alert(1)',
+            'https://crm.example.com/callback',
+            'https://user@crm.example.com',
+          ],
+        },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.json.errors).toEqual([
+        { field: 'body.allowedReturnOrigins.1', message: 'must be https' },
+        { field: 'body.allowedReturnOrigins.2', message: 'must be https' },
+        {
+          field: 'body.allowedReturnOrigins.3',
+          message: 'must be an origin only, such as https://crm.example.com: no path, query or user name',
+        },
+        {
+          field: 'body.allowedReturnOrigins.4',
+          message: 'must be an origin only, such as https://crm.example.com: no path, query or user name',
+        },
+      ]);
+      expect(
+        (await harness.request('GET', '/v1/account', { key: account.key })).json.allowedReturnOrigins,
+      ).toEqual([]);
+
+      const good = await harness.request('PATCH', '/v1/account', {
+        key: account.key,
+        body: { allowedReturnOrigins: ['https://CRM.example.com:443/', 'https://crm.example.com'] },
+      });
+      expect(good.status).toBe(200);
+      expect(good.json.allowedReturnOrigins).toEqual(['https://crm.example.com']);
+    });
+
+    it('sends the person back to a registered origin, and only while it is registered', async () => {
+      const account = await harness.newAccount('Registered return');
+      await harness.request('PATCH', '/v1/account', {
+        key: account.key,
+        body: { allowedReturnOrigins: ['https://crm.example.com'] },
+      });
+      const returnUrl = 'https://crm.example.com/settings/quickbooks?tab=sync';
+      const back = await finishConnect(await startConnect(account, returnUrl));
+      expect(back.status).toBe(303);
+      const location = new URL(back.headers.get('location')!);
+      expect(`${location.origin}${location.pathname}`).toBe('https://crm.example.com/settings/quickbooks');
+      expect(location.searchParams.get('tab')).toBe('sync');
+      expect(location.searchParams.get('connectionId')).toMatch(/^conn_/);
+
+      // The origin is dropped between the start and the callback: connected, but not sent there.
+      const authorizeUrl = await startConnect(account, returnUrl);
+      await harness.request('PATCH', '/v1/account', { key: account.key, body: { allowedReturnOrigins: [] } });
+      const late = await finishConnect(authorizeUrl);
+      expect(late.headers.get('location')).toBeNull();
+      expect(late.status).toBe(200);
+      expect(late.json).toMatchObject({ id: expect.stringMatching(/^conn_/), status: 'active' });
+    });
+
+    it('never redirects the callback to a returnUrl the account may not use, even in a validly signed state', async () => {
+      const account = await harness.newAccount('Signed javascript');
+      // A state signed before returnUrl was checked: the secret is the harness's, so this is one we issued.
+      const forged = (authorizeUrl: string): string => {
+        const url = new URL(authorizeUrl);
+        url.searchParams.set(
+          'state',
+          signState(
+            harness.serviceEnv.OAUTH_STATE_SECRET!,
+            { accountId: account.id, backfill: 0, returnUrl: 'javascript:alert(document.cookie)' },
+            15 * 60_000,
+            Date.now(),
+          ),
+        );
+        return url.toString();
+      };
+      const done = await finishConnect(forged(await startConnect(account)));
+      expect(done.headers.get('location')).toBeNull();
+      expect(done.status).toBe(200);
+      expect(done.json).toMatchObject({ id: expect.stringMatching(/^conn_/), status: 'active' });
     });
   });
 });

@@ -89,6 +89,8 @@ export async function startApiHarness(options: { outbound?: OutboundPolicy } = {
       embedSecret,
       taskQueue: worker.taskQueue,
       outbound,
+      // As NODE_ENV=test: return origins must be https (the API's own origin is always allowed).
+      allowLoopbackHttpReturns: false,
       dependencyTimeoutMs: 3000,
       now: () => new Date(),
     },

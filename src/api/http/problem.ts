@@ -110,6 +110,17 @@ export class ApiProblem extends Error {
 export const notFound = (what: string, id: string): ApiProblem =>
   new ApiProblem(404, 'not_found', `No ${what} ${id} in this account.`);
 
+/** A 400 for request fields that are well-formed but not acceptable, each with the reason. */
+export function invalidFields(errors: { field: string; message: string }[]): ApiProblem {
+  return new ApiProblem(
+    400,
+    'validation_failed',
+    errors.map(({ field, message }) => `${field}: ${message}`).join('; '),
+    errors[0]?.field,
+    errors,
+  );
+}
+
 /** Optional, nullable and defaulted fields wrap the schema that carries the shape. */
 function unwrapped(schema: z.ZodType): z.ZodType {
   const def = schema._zod.def as { innerType?: z.ZodType };

@@ -6,7 +6,7 @@ import { generateWebhookSecret, signatureHeader } from '../../outbound/signing';
 import { OutboundUrlRefused } from '../../security/outbound-url';
 import { queueWebhookDelivery } from '../../temporal/webhook-dispatch';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
-import { ApiProblem, notFound } from '../http/problem';
+import { ApiProblem, invalidFields, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
@@ -82,9 +82,7 @@ async function refuseUnsafeEndpoint(services: ApiServices, url: string): Promise
     await services.outbound.check(url, services.dependencyTimeoutMs);
   } catch (error) {
     if (!(error instanceof OutboundUrlRefused)) throw error;
-    throw new ApiProblem(400, 'validation_failed', `body.url: ${error.message}`, 'body.url', [
-      { field: 'body.url', message: error.message },
-    ]);
+    throw invalidFields([{ field: 'body.url', message: error.message }]);
   }
 }
 
