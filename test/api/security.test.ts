@@ -4,7 +4,8 @@ import { startApiHarness, type ApiHarness, type TestAccount } from '../support/a
 
 /**
  * The API's doors, as production runs them (OUTBOUND_ALLOW_PRIVATE_NETWORKS off, NODE_ENV not development):
- * webhook endpoints only at public addresses over https, and the connect flow returns only to registered origins.
+ * webhook endpoints only at public addresses over https, the connect flow returns only to registered origins, and no
+ * control character gets in.
  */
 describe('API security: no door left open', () => {
   let harness: ApiHarness;
@@ -237,6 +238,57 @@ describe('API security: no door left open', () => {
       expect(done.headers.get('location')).toBeNull();
       expect(done.status).toBe(200);
       expect(done.json).toMatchObject({ id: expect.stringMatching(/^conn_/), status: 'active' });
+    });
+  });
+
+  describe('control characters', () => {
+    it('refuses control characters in any field, naming each, and stores nothing', async () => {
+      const account = await harness.newAccount('Control characters');
+      await harness.connect(account, { backfill: false });
+      const refused = await harness.request('PUT', '/v1/contacts/crm-nul', {
+        key: account.key,
+        body: {
+          updatedAt: '2026-11-25T12:00:00Z',
+          fields: {
+            givenName: 'Ann\u0000ie',
+            familyName: 'Ruiz',
+            billingAddress: { line1: '1 Main St\u0007' },
+            notes: 'fine',
+          },
+        },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.json).toMatchObject({ code: 'validation_failed', field: 'body.fields.givenName' });
+      expect(refused.json.errors).toEqual([
+        {
+          field: 'body.fields.givenName',
+          message: 'must not contain control characters (U+0000 at character 4)',
+        },
+        {
+          field: 'body.fields.billingAddress.line1',
+          message: 'must not contain control characters (U+0007 at character 10)',
+        },
+      ]);
+      expect((await harness.request('GET', '/v1/contacts/crm-nul', { key: account.key })).status).toBe(404);
+
+      const inPath = await harness.request('GET', '/v1/contacts/crm%00nul', { key: account.key });
+      expect(inPath.json).toMatchObject({
+        status: 400,
+        field: 'path.crmContactId',
+        detail: 'path.crmContactId: must not contain control characters (U+0000 at character 4)',
+      });
+
+      // Line breaks and tabs are text people type (a note's lines): they are kept.
+      const notes = 'VIP\r\n\tmet at the trade show';
+      const stored = await harness.request('PUT', '/v1/contacts/crm-nul', {
+        key: account.key,
+        body: {
+          updatedAt: '2026-11-25T12:00:00Z',
+          fields: { givenName: 'Annie', familyName: 'Ruiz', notes },
+        },
+      });
+      expect(stored.status).toBe(202);
+      expect(stored.json.fields).toMatchObject({ givenName: 'Annie', notes });
     });
   });
 });
