@@ -5,7 +5,7 @@ import { OutboundGuard } from '../security/outbound-url';
 import { stopWhenParentExits } from '../lifecycle';
 import { qboAccessSettings } from '../activities/qbo-access';
 import { createApi } from './api';
-import { createApp } from './app';
+import { answerUnparsableRequests, createApp } from './app';
 import { createQuickBooksWebhookRouter, wakeConnections } from './quickbooks-webhook';
 import { openDependencies } from './readiness';
 
@@ -58,6 +58,7 @@ function main(): void {
       'api listening',
     );
   });
+  answerUnparsableRequests(server);
   server.on('error', (error) => {
     log.fatal({ err: error }, 'api could not listen');
     process.exit(1);

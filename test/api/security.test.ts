@@ -1,11 +1,12 @@
+import { connect } from 'node:net';
 import { signState } from '../../src/security/signed-state';
 import { approveConsent } from '../../src/stack/demo';
 import { startApiHarness, type ApiHarness, type TestAccount } from '../support/api-harness';
 
 /**
  * The API's doors, as production runs them (OUTBOUND_ALLOW_PRIVATE_NETWORKS off, NODE_ENV not development):
- * webhook endpoints only at public addresses over https, the connect flow returns only to registered origins, and no
- * control character gets in.
+ * webhook endpoints only at public addresses over https, the connect flow returns only to registered origins, no
+ * control character gets in, and requests nothing can serve (wrong method, oversized, not HTTP) get problem JSON.
  */
 describe('API security: no door left open', () => {
   let harness: ApiHarness;
@@ -241,7 +242,7 @@ describe('API security: no door left open', () => {
     });
   });
 
-  describe('control characters', () => {
+  describe('requests that cannot be served are answered as problems', () => {
     it('refuses control characters in any field, naming each, and stores nothing', async () => {
       const account = await harness.newAccount('Control characters');
       await harness.connect(account, { backfill: false });
@@ -289,6 +290,93 @@ describe('API security: no door left open', () => {
       });
       expect(stored.status).toBe(202);
       expect(stored.json.fields).toMatchObject({ givenName: 'Annie', notes });
+    });
+
+    it('answers an unsupported method on a known path with 405 and Allow, an unknown path with 404', async () => {
+      const answers = [];
+      for (const [method, path] of [
+        ['DELETE', '/v1/webhook-endpoint'],
+        ['PATCH', '/v1/contacts/crm-1'],
+        ['PUT', '/v1/connections'],
+        ['DELETE', '/v1/account'],
+        ['POST', '/healthz'],
+        ['GET', '/v1/webhooks/quickbooks'],
+        ['DELETE', '/v1/nothing-here'],
+      ] as const) {
+        const response = await harness.request(method, path);
+        answers.push({
+          request: `${method} ${path}`,
+          status: response.status,
+          type: response.headers.get('content-type'),
+          allow: response.headers.get('allow'),
+          code: response.json.code,
+        });
+      }
+      const problem = 'application/problem+json; charset=utf-8';
+      const notAllowed = { status: 405, type: problem, code: 'method_not_allowed' };
+      expect(answers).toEqual([
+        { request: 'DELETE /v1/webhook-endpoint', ...notAllowed, allow: 'GET, HEAD, PUT' },
+        { request: 'PATCH /v1/contacts/crm-1', ...notAllowed, allow: 'DELETE, GET, HEAD, PUT' },
+        { request: 'PUT /v1/connections', ...notAllowed, allow: 'GET, HEAD' },
+        { request: 'DELETE /v1/account', ...notAllowed, allow: 'GET, HEAD, PATCH' },
+        { request: 'POST /healthz', ...notAllowed, allow: 'GET, HEAD' },
+        { request: 'GET /v1/webhooks/quickbooks', ...notAllowed, allow: 'POST' },
+        {
+          request: 'DELETE /v1/nothing-here',
+          status: 404,
+          type: problem,
+          allow: null,
+          code: 'route_not_found',
+        },
+      ]);
+      const detail = (await harness.request('DELETE', '/v1/webhook-endpoint')).json.detail;
+      expect(detail).toBe(
+        'DELETE is not allowed on /v1/webhook-endpoint; it answers GET, HEAD, PUT (see /docs)',
+      );
+    });
+
+    it('answers a 20,000-character path with 431 in problem JSON', async () => {
+      const response = await harness.request('GET', `/v1/contacts/${'x'.repeat(20_000)}`);
+      expect({
+        status: response.status,
+        type: response.headers.get('content-type'),
+        body: response.json,
+      }).toEqual({
+        status: 431,
+        type: 'application/problem+json',
+        body: expect.objectContaining({
+          status: 431,
+          title: 'Request Header Fields Too Large',
+          code: 'headers_too_large',
+          detail: 'the request line and headers are over 16 kB together: shorten the URL or the headers',
+        }),
+      });
+    });
+
+    it('answers a request that is not HTTP with 400 in problem JSON, and closes the connection', async () => {
+      const { hostname, port } = new URL(harness.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () =>
+          socket.write('GET / HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n'),
+        );
+        let received = '';
+        socket.setEncoding('utf8');
+        socket.setTimeout(10_000, () =>
+          socket.destroy(new Error(`no answer in 10 s; received: ${received}`)),
+        );
+        socket.on('data', (chunk: string) => (received += chunk));
+        socket.on('end', () => resolve(received));
+        socket.on('error', reject);
+      });
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head!.split('\r\n')).toEqual(
+        expect.arrayContaining([
+          'HTTP/1.1 400 Bad Request',
+          'Content-Type: application/problem+json',
+          'Connection: close',
+        ]),
+      );
+      expect(JSON.parse(body!)).toMatchObject({ status: 400, code: 'bad_request' });
     });
   });
 });

@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createAccount, issueApiKey } from '../../src/accounts/keys';
 import { createApi } from '../../src/api/api';
-import { createApp } from '../../src/api/app';
+import { answerUnparsableRequests, createApp } from '../../src/api/app';
 import { createQuickBooksWebhookRouter, wakeConnections } from '../../src/api/quickbooks-webhook';
 import { KeyRing } from '../../src/security/encryption';
 import { OutboundGuard, type OutboundPolicy } from '../../src/security/outbound-url';
@@ -106,6 +106,7 @@ export async function startApiHarness(options: { outbound?: OutboundPolicy } = {
     ),
   });
   server.on('request', createApp({ readinessChecks: [], log, routers: [...api.routers, webhooks] }));
+  answerUnparsableRequests(server);
 
   const newAccount = async (name = 'Test CRM account'): Promise<TestAccount> => {
     const account = await createAccount(conn, name);
