@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultRetention, type RetentionSettings } from './db/retention';
+import type { OutboundPolicy } from './security/outbound-url';
 
 /**
  * Runtime configuration of the API and the worker, read once from the environment at start-up.
@@ -58,6 +59,11 @@ const configSchema = z
     EMAIL_FROM: z.email().default('reminders@qbo-sync.localhost'),
     /** Bound on each email send, from connecting to the server's final answer. */
     EMAIL_SEND_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+    /**
+     * Lets the server reach loopback, private and link-local addresses, and plain http, for URLs it was given (the
+     * CRM's webhook endpoint). Unset, it is on only in development.
+     */
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS: z.stringbool().optional(),
     /** How long the sync history is kept (unresolved conflicts are kept until decided). */
     SYNC_EVENT_RETENTION_DAYS: z.coerce.number().positive().default(defaultRetention.syncEventDays),
     /** How long events for the CRM and their delivery log are kept. */
@@ -94,6 +100,12 @@ export function retentionSettings(config: Config): RetentionSettings {
     outboundEventDays: config.OUTBOUND_EVENT_RETENTION_DAYS,
     webhookInboxDays: config.WEBHOOK_INBOX_RETENTION_DAYS,
     idempotencyHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
+  };
+}
+
+export function outboundPolicy(config: Config): OutboundPolicy {
+  return {
+    allowPrivateNetworks: config.OUTBOUND_ALLOW_PRIVATE_NETWORKS ?? config.NODE_ENV === 'development',
   };
 }
 

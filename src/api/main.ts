@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
-import { loadConfig, retentionSettings } from '../config';
+import { loadConfig, outboundPolicy, retentionSettings } from '../config';
 import { createLogger, redactUri } from '../logger';
+import { OutboundGuard } from '../security/outbound-url';
 import { stopWhenParentExits } from '../lifecycle';
 import { qboAccessSettings } from '../activities/qbo-access';
 import { createApi } from './api';
-import { createApp } from './app';
+import { answerUnparsableRequests, createApp } from './app';
 import { createQuickBooksWebhookRouter, wakeConnections } from './quickbooks-webhook';
 import { openDependencies } from './readiness';
 
@@ -30,6 +31,8 @@ function main(): void {
       stateSecret: config.OAUTH_STATE_SECRET,
       embedSecret: config.EMBED_TOKEN_SECRET,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      outbound: new OutboundGuard(outboundPolicy(config)),
+      allowLoopbackHttpReturns: config.NODE_ENV === 'development',
       retention: retentionSettings(config),
       dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
       now: () => new Date(),
@@ -55,6 +58,7 @@ function main(): void {
       'api listening',
     );
   });
+  answerUnparsableRequests(server);
   server.on('error', (error) => {
     log.fatal({ err: error }, 'api could not listen');
     process.exit(1);

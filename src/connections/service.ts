@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import type { QboAccessSettings } from '../activities/qbo-access';
+import { accountModel } from '../accounts/models';
 import { forgetBase } from '../contacts/store';
 import { storeFieldMap } from '../db/field-maps';
 import { claimOnce } from '../db/leases';
@@ -19,6 +20,7 @@ import { FollowUpService } from '../followups/service';
 import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
 import { QboClient } from '../qbo';
 import { queueWebhookDelivery } from '../temporal/webhook-dispatch';
+import { checkReturnUrl, ReturnUrlRefused } from '../security/return-url';
 import { signState, verifyState } from '../security/signed-state';
 import { connectionWorkflowId, startConnectionWorkflow } from '../temporal/connection-workflows';
 import {
@@ -78,17 +80,22 @@ export class ConnectionService {
     });
   }
 
-  beginConnect(
+  /** Throws ReturnUrlRefused when `returnUrl` is not on an origin the account may return to. */
+  async beginConnect(
     accountId: string,
     options: { backfill: boolean; returnUrl?: string },
-  ): { authorizeUrl: string; state: string; expiresAt: string } {
+  ): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
+    const returnUrl =
+      options.returnUrl === undefined
+        ? undefined
+        : checkReturnUrl(options.returnUrl, await this.returnOrigins(accountId)).href;
     const now = this.now().getTime();
     const state = signState(
       this.deps.stateSecret,
       {
         accountId,
         backfill: options.backfill ? 1 : 0,
-        ...(options.returnUrl ? { returnUrl: options.returnUrl } : {}),
+        ...(returnUrl ? { returnUrl } : {}),
       },
       stateTtlMs,
       now,
@@ -154,7 +161,32 @@ export class ConnectionService {
     if (reconnecting) await this.signal(connection._id, reconnectedSignal);
     await this.followUps.ensureReminders(connection._id);
     await this.announceStatus(connection, 'active', reconnecting ? 'reconnected' : 'connected');
-    return { connection, ...(typeof returnUrl === 'string' ? { returnUrl } : {}) };
+    const back = typeof returnUrl === 'string' ? await this.stillAllowed(accountId, returnUrl) : undefined;
+    return { connection, ...(back ? { returnUrl: back } : {}) };
+  }
+
+  /** Where the account may send a person back to: its registered origins, and the API's own (the console's). */
+  private async returnOrigins(accountId: string): Promise<string[]> {
+    const account = await accountModel(this.deps.db)
+      .findById(accountId, { 'settings.allowedReturnOrigins': 1 })
+      .lean();
+    return [
+      new URL(this.deps.qbo.oauth.redirectUri).origin,
+      ...(account?.settings?.allowedReturnOrigins ?? []),
+    ];
+  }
+
+  /**
+   * The state's returnUrl, judged again now: the account may have dropped the origin since, and a state signed
+   * before origins were checked may carry anything. Without it the callback answers with the connection instead.
+   */
+  private async stillAllowed(accountId: string, returnUrl: string): Promise<string | undefined> {
+    try {
+      return checkReturnUrl(returnUrl, await this.returnOrigins(accountId)).href;
+    } catch (error) {
+      if (error instanceof ReturnUrlRefused) return undefined;
+      throw error;
+    }
   }
 
   /**

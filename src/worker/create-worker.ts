@@ -4,6 +4,7 @@ import type { RetentionSettings } from '../db/retention';
 import { createActivities } from '../activities';
 import type { QboAccess } from '../activities/qbo-access';
 import type { Mailer } from '../email/mailer';
+import type { OutboundGuard } from '../security/outbound-url';
 import { workflowsPath } from './workflow-bundle';
 
 export interface WorkerDependencies {
@@ -14,6 +15,8 @@ export interface WorkerDependencies {
   qbo: QboAccess;
   /** Sends follow-up emails; without it the email channel is skipped. */
   mailer?: Mailer;
+  /** How webhooks reach the CRM; without it, public addresses over https only. */
+  outbound?: OutboundGuard;
   retention?: RetentionSettings;
   /** A prebuilt bundle of src/workflows (see workflow-bundle.ts); without it the worker bundles them itself. */
   workflowBundlePath?: string;
@@ -32,6 +35,7 @@ export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
       db: deps.db,
       qbo: deps.qbo,
       mailer: deps.mailer,
+      ...(deps.outbound ? { outbound: deps.outbound } : {}),
       ...(deps.retention ? { retention: deps.retention } : {}),
     }),
     // A crashed worker's sticky queue is abandoned after this long and its workflows move to a live worker.

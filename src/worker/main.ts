@@ -1,11 +1,12 @@
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { loadConfig, retentionSettings } from '../config';
+import { loadConfig, outboundPolicy, retentionSettings } from '../config';
 import { sweepExpired } from '../db/retention';
 import { connectMongo } from '../db/connect';
 import { Mailer, emailSettings } from '../email/mailer';
 import { createLogger, redactUri } from '../logger';
 import { stopWhenParentExits } from '../lifecycle';
 import { QboAccess, qboAccessSettings } from '../activities/qbo-access';
+import { OutboundGuard } from '../security/outbound-url';
 import { createWorker } from './create-worker';
 
 /** How often the worker sweeps expired records itself (see src/db/retention.ts). */
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
       db: mongo.connection,
       qbo: new QboAccess(mongo.connection, qboAccessSettings(config)),
       mailer,
+      outbound: new OutboundGuard(outboundPolicy(config)),
       retention: retentionSettings(config),
       workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,
     });

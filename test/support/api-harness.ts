@@ -4,9 +4,10 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createAccount, issueApiKey } from '../../src/accounts/keys';
 import { createApi } from '../../src/api/api';
-import { createApp } from '../../src/api/app';
+import { answerUnparsableRequests, createApp } from '../../src/api/app';
 import { createQuickBooksWebhookRouter, wakeConnections } from '../../src/api/quickbooks-webhook';
 import { KeyRing } from '../../src/security/encryption';
+import { OutboundGuard, type OutboundPolicy } from '../../src/security/outbound-url';
 import { approveConsent } from '../../src/stack/demo';
 import { QboClient, startTestEmulator, type TestEmulator } from './emulator';
 import { openTestDatabase, temporalAddress, type TestDatabase } from './env';
@@ -57,9 +58,11 @@ const verifierToken = 'verifier-for-api-tests';
 
 /**
  * The product as the CRM sees it: the full API (auth, routes, OpenAPI, Intuit webhooks) on a loopback port, a real
- * worker, FerretDB, Temporal and the emulator, all over real HTTP. Responses are checked against the spec.
+ * worker, FerretDB, Temporal and the emulator, all over real HTTP. Responses are checked against the spec. The API
+ * and the worker reach URLs they are given as local development does (tests' endpoints listen on loopback), unless
+ * `outbound` says otherwise.
  */
-export async function startApiHarness(): Promise<ApiHarness> {
+export async function startApiHarness(options: { outbound?: OutboundPolicy } = {}): Promise<ApiHarness> {
   const tokenKey = randomBytes(32);
   const keys = new KeyRing([{ version: 'v1', key: tokenKey }]);
   const emulator = await startTestEmulator({ startAt: new Date(), runningClock: true });
@@ -74,7 +77,8 @@ export async function startApiHarness(): Promise<ApiHarness> {
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const access = testQboAccess(conn, emulator.url, keys, `${baseUrl}/v1/oauth/quickbooks/callback`);
-  const worker = await startTestWorker(conn, access);
+  const outbound = new OutboundGuard(options.outbound ?? { allowPrivateNetworks: true });
+  const worker = await startTestWorker(conn, access, outbound);
   const api = createApi(
     {
       db: () => Promise.resolve(conn),
@@ -84,6 +88,9 @@ export async function startApiHarness(): Promise<ApiHarness> {
       stateSecret,
       embedSecret,
       taskQueue: worker.taskQueue,
+      outbound,
+      // As NODE_ENV=test: return origins must be https (the API's own origin is always allowed).
+      allowLoopbackHttpReturns: false,
       dependencyTimeoutMs: 3000,
       now: () => new Date(),
     },
@@ -99,6 +106,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
     ),
   });
   server.on('request', createApp({ readinessChecks: [], log, routers: [...api.routers, webhooks] }));
+  answerUnparsableRequests(server);
 
   const newAccount = async (name = 'Test CRM account'): Promise<TestAccount> => {
     const account = await createAccount(conn, name);
@@ -188,6 +196,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
         server.closeAllConnections();
       });
       await worker.close();
+      await outbound.close();
       await temporal.connection.close();
       await emulator.close();
       await db.close();

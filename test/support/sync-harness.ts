@@ -10,6 +10,7 @@ import { createQuickBooksWebhookRouter } from '../../src/api/quickbooks-webhook'
 import type { ConnectionRecord } from '../../src/db/models/connection';
 import { endpointsAt } from '../../src/oauth/intuit-oauth';
 import { KeyRing } from '../../src/security/encryption';
+import type { OutboundGuard } from '../../src/security/outbound-url';
 import {
   connectionWorkflowId,
   signalInboxWaiting,
@@ -148,10 +149,11 @@ export function testQboAccess(
   });
 }
 
-/** A real worker (src/worker/create-worker.ts) on a task queue of its own. */
+/** A real worker (src/worker/create-worker.ts) on a task queue of its own; `outbound` reaches the CRM's webhooks. */
 export async function startTestWorker(
   db: MongoConnection,
   access: QboAccess,
+  outbound?: OutboundGuard,
 ): Promise<{ taskQueue: string; close(): Promise<void> }> {
   const taskQueue = uniqueName('sync');
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
@@ -161,6 +163,7 @@ export async function startTestWorker(
     taskQueue,
     db,
     qbo: access,
+    ...(outbound ? { outbound } : {}),
     workflowBundlePath: workflowBundlePath(),
   });
   const running = worker.run();

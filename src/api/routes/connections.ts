@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConnectFlowError, ConnectionService } from '../../connections/service';
+import { ReturnUrlRefused } from '../../security/return-url';
 import { contactModel } from '../../contacts/model';
 import {
   connectionModel,
@@ -12,7 +13,7 @@ import { qboCustomerModel, qboTransactionModel } from '../../projections/models'
 import { queryConnectionStatus } from '../../temporal/connection-workflows';
 import type { ConnectionWorkflowStatus } from '../../workflows/connection-messages';
 import { pageOf, pageQuery, toPage, decodeCursor } from '../http/cursor';
-import { ApiProblem, notFound } from '../http/problem';
+import { ApiProblem, invalidFields, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
@@ -155,7 +156,14 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
     body: z
       .object({
         backfill: z.boolean().default(true).describe('Read all existing customers and transactions first.'),
-        returnUrl: z.url().max(2000).optional().describe('Where the callback sends the user when done.'),
+        returnUrl: z
+          .url()
+          .max(2000)
+          .optional()
+          .describe(
+            'Where the callback sends the user when done: on the API’s own origin or one the account registered ' +
+              '(`PATCH /v1/account`, `allowedReturnOrigins`).',
+          ),
       })
       .strict(),
     responses: {
@@ -166,13 +174,23 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           .meta({ id: 'ConnectStart' }),
       },
     },
-    handler: async ({ auth, body }) => ({
-      status: 201,
-      body: (await service()).beginConnect(auth.accountId, {
-        backfill: body.backfill,
-        ...(body.returnUrl ? { returnUrl: body.returnUrl } : {}),
-      }),
-    }),
+    handler: async ({ auth, body }) => {
+      try {
+        return {
+          status: 201,
+          body: await (
+            await service()
+          ).beginConnect(auth.accountId, {
+            backfill: body.backfill,
+            ...(body.returnUrl ? { returnUrl: body.returnUrl } : {}),
+          }),
+        };
+      } catch (error) {
+        if (error instanceof ReturnUrlRefused)
+          throw invalidFields([{ field: 'body.returnUrl', message: error.message }]);
+        throw error;
+      }
+    },
   });
 
   routes.add({
