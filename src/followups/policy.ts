@@ -1,18 +1,10 @@
 import { z } from 'zod';
+import { isTimeZone } from '../time/zoned-time';
 
 /**
  * A connection's follow-up policy: which QBO events become follow-ups, when, and on which channels. Every field has
  * a default, so `{}` is a complete policy and `setPolicy` replaces the whole document (PUT semantics).
  */
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function isLocale(value: string): boolean {
   try {
     return Intl.NumberFormat.supportedLocalesOf([value]).length > 0;
