@@ -1277,6 +1277,8 @@ export interface paths {
                * @description The company-local date that statuses and overdue figures are judged on
                */
               asOf: string;
+              /** @description The company’s IANA time zone, whose calendar `asOf` is: inferred from its address at connect (see the connection) */
+              timeZone: string;
               homeCurrency: string;
               customer: {
                 qboCustomerId: string;
@@ -2447,7 +2449,7 @@ export interface paths {
           'application/json': {
             /** @default true */
             enabled?: boolean;
-            /** @default America/Los_Angeles */
+            /** @description An IANA zone. Left out, the company’s own (the connection’s `timeZone`), and read back as that zone */
             timeZone?: string;
             /**
              * @default {
@@ -3117,7 +3119,7 @@ export interface paths {
           'application/json': {
             /** @default true */
             enabled?: boolean;
-            /** @default America/Los_Angeles */
+            /** @description An IANA zone. Left out, the company’s own (the connection’s `timeZone`), and read back as that zone */
             timeZone?: string;
             /**
              * @default {
@@ -4111,6 +4113,16 @@ export interface components {
       statusReason: string | null;
       homeCurrency: string | null;
       multiCurrency: boolean;
+      /** @description The company’s time zone: "today" for overdue invoices, expired estimates and follow-ups is its calendar date. QuickBooks exposes no zone; it is inferred from CompanyInfo’s address at each connect. */
+      timeZone: {
+        /** @description An IANA zone, such as America/New_York */
+        name: string;
+        /**
+         * @description What it was inferred from at connect: the company address’s `city`, its state or province (`region`), its `country`, or nothing (`default`: Pacific time)
+         * @enum {string}
+         */
+        basis: 'city' | 'region' | 'country' | 'default';
+      };
       settings: {
         pollIntervalSeconds: number;
         mappingPolicy: components['schemas']['MappingPolicy'];
@@ -4260,6 +4272,16 @@ export interface components {
       statusReason: string | null;
       homeCurrency: string | null;
       multiCurrency: boolean;
+      /** @description The company’s time zone: "today" for overdue invoices, expired estimates and follow-ups is its calendar date. QuickBooks exposes no zone; it is inferred from CompanyInfo’s address at each connect. */
+      timeZone: {
+        /** @description An IANA zone, such as America/New_York */
+        name: string;
+        /**
+         * @description What it was inferred from at connect: the company address’s `city`, its state or province (`region`), its `country`, or nothing (`default`: Pacific time)
+         * @enum {string}
+         */
+        basis: 'city' | 'region' | 'country' | 'default';
+      };
       settings: {
         pollIntervalSeconds: number;
         mappingPolicy: components['schemas']['MappingPolicy'];
@@ -4521,8 +4543,8 @@ export interface components {
     FollowUpPolicy: {
       /** @default true */
       enabled: boolean;
-      /** @default America/Los_Angeles */
-      timeZone: string;
+      /** @description An IANA zone. Left out, the company’s own (the connection’s `timeZone`), and read back as that zone */
+      timeZone?: string;
       /**
        * @default {
        *       "start": 20,

@@ -1,6 +1,7 @@
 import type { Connection, FilterQuery } from 'mongoose';
 import { z } from 'zod';
 import { connectionModel } from '../db/models/connection';
+import { companyTimeZone } from '../time/company-zone';
 import { billingSummary } from '../sync/billing-summary';
 import {
   assertIsoDate,
@@ -103,6 +104,11 @@ export const contactSectionSchema = z.object({
   connectionId: z.string(),
   crmContactId: z.string(),
   asOf: isoDate.describe('The company-local date that statuses and overdue figures are judged on'),
+  timeZone: z
+    .string()
+    .describe(
+      'The company’s IANA time zone, whose calendar `asOf` is: inferred from its address at connect (see the connection)',
+    ),
   homeCurrency: z.string(),
   customer: customerLinkSchema,
   billingProfile: billingProfileSchema,
@@ -181,7 +187,7 @@ export async function loadContactSection(
 ): Promise<ContactSection | null> {
   assertIsoDate(today, 'today');
   const [connection, link] = await Promise.all([
-    connectionModel(db).findById(connectionId, { homeCurrency: 1 }).lean(),
+    connectionModel(db).findById(connectionId, { homeCurrency: 1, timeZone: 1 }).lean(),
     liveContactLink(db, { connectionId, crmContactId }),
   ]);
   if (!connection || !link) return null;
@@ -202,6 +208,7 @@ export async function loadContactSection(
     connectionId,
     crmContactId,
     asOf: today,
+    timeZone: companyTimeZone(connection).name,
     homeCurrency,
     customer: {
       qboCustomerId: link.qboCustomerId,

@@ -341,7 +341,7 @@ export function renderContactPanel(input: PanelInput): string {
       summary(section, input.ar),
       transactions(section, name, input),
     ],
-    footer: markup`<p>Statuses and overdue days as of ${date(section.asOf)}. Amounts are in each transaction's currency${foreign ? `, with the home currency (${section.homeCurrency}) below` : ''}; credits and refunds, owed to the customer, are negative.</p>`,
+    footer: markup`<p>Statuses and overdue days as of ${date(section.asOf)} in the company's time zone (${section.timeZone}). Amounts are in each transaction's currency${foreign ? `, with the home currency (${section.homeCurrency}) below` : ''}; credits and refunds, owed to the customer, are negative.</p>`,
   });
 }
 

@@ -95,6 +95,7 @@ function section(options: { currency?: string; name?: string; rate?: number } = 
     connectionId: 'conn-1',
     crmContactId: 'crm-1',
     asOf: today,
+    timeZone: 'America/New_York',
     homeCurrency: 'USD',
     customer: {
       qboCustomerId: '7',
@@ -171,6 +172,7 @@ describe('renderContactPanel', () => {
     expect(page).toContain('<h2 id="summary-title">Payment &amp; Billing Summary</h2>');
     expect(page).toContain('<h2 id="transactions-title">QuickBooks Transactions</h2>');
     expect(page).toMatch(/<footer>/);
+    expect(text(page)).toContain("in the company's time zone (America/New_York)");
     expect(page).not.toMatch(/<script|\sstyle=|\son\w+=/i);
   });
 
