@@ -1337,10 +1337,14 @@ export interface paths {
                   code: string;
                   name: string | null;
                 };
-                /** @description In the currency named next to it, rounded to cents */
+                /** @description What the customer’s invoices still owe: the sum of their balances, never negative */
                 openBalance: number;
-                /** @description In the currency named next to it, rounded to cents */
+                /** @description The part of `openBalance` on invoices past their due date: never more than it */
                 overdueBalance: number;
+                /** @description The customer’s money not yet applied to an invoice: credit memos’ remaining credit and payments’ unapplied amounts */
+                creditAvailable: number;
+                /** @description `openBalance − creditAvailable`, as QuickBooks nets its Customer.Balance; negative when the customer is owed */
+                netBalance: number;
                 /** @description Invoices and sales receipts, less credit memos and refunds */
                 lifetimeSales: number;
                 /** Format: date */
@@ -1348,10 +1352,14 @@ export interface paths {
                 /** @description The same figures in the home currency; null when a home amount is unknown */
                 home: {
                   currency: string;
-                  /** @description In the currency named next to it, rounded to cents */
+                  /** @description What the customer’s invoices still owe: the sum of their balances, never negative */
                   openBalance: number;
-                  /** @description In the currency named next to it, rounded to cents */
+                  /** @description The part of `openBalance` on invoices past their due date: never more than it */
                   overdueBalance: number;
+                  /** @description The customer’s money not yet applied to an invoice: credit memos’ remaining credit and payments’ unapplied amounts */
+                  creditAvailable: number;
+                  /** @description `openBalance − creditAvailable`, as QuickBooks nets its Customer.Balance; negative when the customer is owed */
+                  netBalance: number;
                   /** @description Invoices and sales receipts, less credit memos and refunds */
                   lifetimeSales: number;
                 } | null;
@@ -1370,6 +1378,7 @@ export interface paths {
                   applied?: number;
                   unapplied?: number;
                   partially_applied?: number;
+                  refunded?: number;
                   voided?: number;
                   deleted?: number;
                 };
@@ -1406,7 +1415,10 @@ export interface paths {
                 /** @description In the home currency; null when QBO gave no rate */
                 homeTotal: number | null;
                 homeBalance: number | null;
-                /** @enum {string} */
+                /**
+                 * @description Judged as of the section’s `asOf`; each status is defined in docs/api.md, "Figures and statuses"
+                 * @enum {string}
+                 */
                 status:
                   | 'open'
                   | 'overdue'
@@ -1421,7 +1433,13 @@ export interface paths {
                   | 'applied'
                   | 'unapplied'
                   | 'partially_applied'
+                  | 'refunded'
                   | 'voided';
+                /** @description Invoices only: some of it is paid and some still owed, also when its status is `overdue` */
+                partiallyPaid?: boolean;
+                /** @description Voided only: the total before QuickBooks zeroed it, when the sync saw it before the void */
+                originalTotal?: number;
+                /** @description The transactions this one is related to, named by either side: a payment’s invoices and an invoice’s payments, an estimate’s invoice and an invoice’s estimate */
                 linked: {
                   type: string;
                   id: string;
@@ -1546,6 +1564,7 @@ export interface paths {
             | 'applied'
             | 'unapplied'
             | 'partially_applied'
+            | 'refunded'
             | 'voided';
           limit?: number;
           /** @description `nextCursor` from the previous page. */
@@ -4429,7 +4448,10 @@ export interface components {
         /** @description In the home currency; null when QBO gave no rate */
         homeTotal: number | null;
         homeBalance: number | null;
-        /** @enum {string} */
+        /**
+         * @description Judged as of the section’s `asOf`; each status is defined in docs/api.md, "Figures and statuses"
+         * @enum {string}
+         */
         status:
           | 'open'
           | 'overdue'
@@ -4444,7 +4466,13 @@ export interface components {
           | 'applied'
           | 'unapplied'
           | 'partially_applied'
+          | 'refunded'
           | 'voided';
+        /** @description Invoices only: some of it is paid and some still owed, also when its status is `overdue` */
+        partiallyPaid?: boolean;
+        /** @description Voided only: the total before QuickBooks zeroed it, when the sync saw it before the void */
+        originalTotal?: number;
+        /** @description The transactions this one is related to, named by either side: a payment’s invoices and an invoice’s payments, an estimate’s invoice and an invoice’s estimate */
         linked: {
           type: string;
           id: string;

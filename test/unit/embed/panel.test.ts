@@ -235,6 +235,47 @@ describe('renderContactPanel', () => {
     );
   });
 
+  it('shows figures that agree: credit and net balance, partly paid overdue, the voided amount, refunds', () => {
+    const usdContext = { ...context, homeCurrency: 'USD' };
+    const usdView = (
+      type: Parameters<typeof transactionView>[0],
+      record: Omit<QboTransactionRecord, 'TxnDate'>,
+    ) => transactionView(type, { TxnDate: '2026-02-01', ...record }, usdContext);
+    const beforeVoid = usdView('Invoice', { Id: '21', DocNumber: '2001', TotalAmt: 80, Balance: 80 });
+    const views = [
+      usdView('Invoice', { Id: '20', DocNumber: '2000', DueDate: '2026-02-20', TotalAmt: 100, Balance: 40 }),
+      transactionView(
+        'Invoice',
+        {
+          Id: '21',
+          DocNumber: '2001',
+          TxnDate: '2026-02-01',
+          TotalAmt: 0,
+          Balance: 0,
+          PrivateNote: 'Voided',
+        },
+        usdContext,
+        beforeVoid,
+      ),
+      usdView('CreditMemo', { Id: '22', DocNumber: 'CM-2', TotalAmt: 70, RemainingCredit: 70 }),
+      usdView('RefundReceipt', { Id: '23', DocNumber: 'R-2', TotalAmt: 15 }),
+    ];
+    const base = section({ currency: 'USD' });
+    const shown = text(
+      panel({
+        ...base,
+        billingSummary: billingSummary(base.billingProfile, views, usdContext),
+        transactions: views,
+      }),
+    );
+    expect(shown).toContain('Open balance $40.00 Overdue balance $40.00');
+    expect(shown).toContain('Credit available $70.00 owed to the customer');
+    expect(shown).toContain('Net balance −$30.00 open balance less credit available');
+    expect(shown).toContain('Invoice 2000 Feb 20, 2026 Overdue partly paid $100.00 $40.00');
+    expect(shown).toContain('Invoice 2001 — none Voided $0.00 was $80.00');
+    expect(shown).toContain('Refund receipt R-2 — none Refunded −$15.00 refunded');
+  });
+
   it('shows home amounts under foreign ones when QBO gave a rate', () => {
     const rows = panel(section({ rate: 1.1 }));
     expect(text(rows)).toContain('Overdue €500.00 $550.00 €500.00');
