@@ -119,6 +119,8 @@ function homeFigures(section: ContactSection): SafeHtml | null {
 ${figure('Open balance', formatMoney(home.openBalance, home.currency))}
 ${figure('Overdue balance', formatMoney(home.overdueBalance, home.currency), { alert: home.overdueBalance > 0 })}
 ${figure('Lifetime sales', formatMoney(home.lifetimeSales, home.currency))}
+${home.creditAvailable > 0 ? figure('Credit available', formatMoney(home.creditAvailable, home.currency)) : null}
+${home.creditAvailable > 0 ? figure('Net balance', formatMoney(home.netBalance, home.currency)) : null}
 </dl>`;
 }
 
