@@ -1487,6 +1487,8 @@ export interface paths {
                * @description The company-local date that statuses and overdue figures are judged on
                */
               asOf: string;
+              /** @description The company’s IANA time zone, whose calendar `asOf` is: inferred from its address at connect (see the connection) */
+              timeZone: string;
               homeCurrency: string;
               customer: {
                 qboCustomerId: string;
@@ -1545,10 +1547,14 @@ export interface paths {
                   code: string;
                   name: string | null;
                 };
-                /** @description In the currency named next to it, rounded to cents */
+                /** @description What the customer’s invoices still owe: the sum of their balances, never negative */
                 openBalance: number;
-                /** @description In the currency named next to it, rounded to cents */
+                /** @description The part of `openBalance` on invoices past their due date: never more than it */
                 overdueBalance: number;
+                /** @description The customer’s money not yet applied to an invoice: credit memos’ remaining credit and payments’ unapplied amounts */
+                creditAvailable: number;
+                /** @description `openBalance − creditAvailable`, as QuickBooks nets its Customer.Balance; negative when the customer is owed */
+                netBalance: number;
                 /** @description Invoices and sales receipts, less credit memos and refunds */
                 lifetimeSales: number;
                 /** Format: date */
@@ -1556,10 +1562,14 @@ export interface paths {
                 /** @description The same figures in the home currency; null when a home amount is unknown */
                 home: {
                   currency: string;
-                  /** @description In the currency named next to it, rounded to cents */
+                  /** @description What the customer’s invoices still owe: the sum of their balances, never negative */
                   openBalance: number;
-                  /** @description In the currency named next to it, rounded to cents */
+                  /** @description The part of `openBalance` on invoices past their due date: never more than it */
                   overdueBalance: number;
+                  /** @description The customer’s money not yet applied to an invoice: credit memos’ remaining credit and payments’ unapplied amounts */
+                  creditAvailable: number;
+                  /** @description `openBalance − creditAvailable`, as QuickBooks nets its Customer.Balance; negative when the customer is owed */
+                  netBalance: number;
                   /** @description Invoices and sales receipts, less credit memos and refunds */
                   lifetimeSales: number;
                 } | null;
@@ -1578,6 +1588,7 @@ export interface paths {
                   applied?: number;
                   unapplied?: number;
                   partially_applied?: number;
+                  refunded?: number;
                   voided?: number;
                   deleted?: number;
                 };
@@ -1614,7 +1625,10 @@ export interface paths {
                 /** @description In the home currency; null when QBO gave no rate */
                 homeTotal: number | null;
                 homeBalance: number | null;
-                /** @enum {string} */
+                /**
+                 * @description Judged as of the section’s `asOf`; each status is defined in docs/api.md, "Figures and statuses"
+                 * @enum {string}
+                 */
                 status:
                   | 'open'
                   | 'overdue'
@@ -1629,7 +1643,13 @@ export interface paths {
                   | 'applied'
                   | 'unapplied'
                   | 'partially_applied'
+                  | 'refunded'
                   | 'voided';
+                /** @description Invoices only: some of it is paid and some still owed, also when its status is `overdue` */
+                partiallyPaid?: boolean;
+                /** @description Voided only: the total before QuickBooks zeroed it, when the sync saw it before the void */
+                originalTotal?: number;
+                /** @description The transactions this one is related to, named by either side: a payment’s invoices and an invoice’s payments, an estimate’s invoice and an invoice’s estimate */
                 linked: {
                   type: string;
                   id: string;
@@ -1754,6 +1774,7 @@ export interface paths {
             | 'applied'
             | 'unapplied'
             | 'partially_applied'
+            | 'refunded'
             | 'voided';
           limit?: number;
           /** @description `nextCursor` from the previous page. */
@@ -2657,7 +2678,7 @@ export interface paths {
           'application/json': {
             /** @default true */
             enabled?: boolean;
-            /** @default America/Los_Angeles */
+            /** @description An IANA zone. Left out, the company’s own (the connection’s `timeZone`), and read back as that zone */
             timeZone?: string;
             /**
              * @default {
@@ -3327,7 +3348,7 @@ export interface paths {
           'application/json': {
             /** @default true */
             enabled?: boolean;
-            /** @default America/Los_Angeles */
+            /** @description An IANA zone. Left out, the company’s own (the connection’s `timeZone`), and read back as that zone */
             timeZone?: string;
             /**
              * @default {
@@ -4327,6 +4348,16 @@ export interface components {
       statusReason: string | null;
       homeCurrency: string | null;
       multiCurrency: boolean;
+      /** @description The company’s time zone: "today" for overdue invoices, expired estimates and follow-ups is its calendar date. QuickBooks exposes no zone; it is inferred from CompanyInfo’s address at each connect. */
+      timeZone: {
+        /** @description An IANA zone, such as America/New_York */
+        name: string;
+        /**
+         * @description What it was inferred from at connect: the company address’s `city`, its state or province (`region`), its `country`, or nothing (`default`: Pacific time)
+         * @enum {string}
+         */
+        basis: 'city' | 'region' | 'country' | 'default';
+      };
       settings: {
         pollIntervalSeconds: number;
         activePollIntervalSeconds: number;
@@ -4477,6 +4508,16 @@ export interface components {
       statusReason: string | null;
       homeCurrency: string | null;
       multiCurrency: boolean;
+      /** @description The company’s time zone: "today" for overdue invoices, expired estimates and follow-ups is its calendar date. QuickBooks exposes no zone; it is inferred from CompanyInfo’s address at each connect. */
+      timeZone: {
+        /** @description An IANA zone, such as America/New_York */
+        name: string;
+        /**
+         * @description What it was inferred from at connect: the company address’s `city`, its state or province (`region`), its `country`, or nothing (`default`: Pacific time)
+         * @enum {string}
+         */
+        basis: 'city' | 'region' | 'country' | 'default';
+      };
       settings: {
         pollIntervalSeconds: number;
         activePollIntervalSeconds: number;
@@ -4631,7 +4672,10 @@ export interface components {
         /** @description In the home currency; null when QBO gave no rate */
         homeTotal: number | null;
         homeBalance: number | null;
-        /** @enum {string} */
+        /**
+         * @description Judged as of the section’s `asOf`; each status is defined in docs/api.md, "Figures and statuses"
+         * @enum {string}
+         */
         status:
           | 'open'
           | 'overdue'
@@ -4646,7 +4690,13 @@ export interface components {
           | 'applied'
           | 'unapplied'
           | 'partially_applied'
+          | 'refunded'
           | 'voided';
+        /** @description Invoices only: some of it is paid and some still owed, also when its status is `overdue` */
+        partiallyPaid?: boolean;
+        /** @description Voided only: the total before QuickBooks zeroed it, when the sync saw it before the void */
+        originalTotal?: number;
+        /** @description The transactions this one is related to, named by either side: a payment’s invoices and an invoice’s payments, an estimate’s invoice and an invoice’s estimate */
         linked: {
           type: string;
           id: string;
@@ -4745,8 +4795,8 @@ export interface components {
     FollowUpPolicy: {
       /** @default true */
       enabled: boolean;
-      /** @default America/Los_Angeles */
-      timeZone: string;
+      /** @description An IANA zone. Left out, the company’s own (the connection’s `timeZone`), and read back as that zone */
+      timeZone?: string;
       /**
        * @default {
        *       "start": 20,

@@ -22,6 +22,8 @@ import { QboClient } from '../qbo';
 import { queueWebhookDelivery } from '../temporal/webhook-dispatch';
 import { checkReturnUrl, ReturnUrlRefused } from '../security/return-url';
 import { signState, verifyState } from '../security/signed-state';
+import type { CompanyTimeZone } from '../time/company-zone';
+import { inferCompanyTimeZone } from '../time/infer-company-zone';
 import { connectionWorkflowId, startConnectionWorkflow } from '../temporal/connection-workflows';
 import {
   contactsChangedSignal,
@@ -62,6 +64,14 @@ export class ConnectFlowError extends Error {
     super(message);
     this.name = 'ConnectFlowError';
   }
+}
+
+/** What the connection records of the company, read from CompanyInfo and Preferences at each connect. */
+interface CompanyFacts {
+  companyName: string;
+  homeCurrency: string;
+  multiCurrency: boolean;
+  timeZone: CompanyTimeZone;
 }
 
 export class ConnectionService {
@@ -299,7 +309,7 @@ export class ConnectionService {
       await queueWebhookDelivery(await this.deps.temporal(), connection.accountId, this.deps.taskQueue);
   }
 
-  private async readCompany(realmId: string, accessToken: string) {
+  private async readCompany(realmId: string, accessToken: string): Promise<CompanyFacts> {
     const client = new QboClient({
       baseUrl: this.deps.qbo.apiBaseUrl,
       realmId,
@@ -315,15 +325,19 @@ export class ConnectionService {
       companyName: info.CompanyName,
       homeCurrency: preferences.CurrencyPrefs?.HomeCurrency?.value ?? 'USD',
       multiCurrency: preferences.CurrencyPrefs?.MultiCurrencyEnabled ?? false,
+      timeZone: inferCompanyTimeZone(info),
     };
   }
 
-  /** One connection per account and company: connecting the same company again refreshes it (a reconnect). */
+  /**
+   * One connection per account and company: connecting the same company again refreshes it (a reconnect), its time
+   * zone included, since the company's address may have moved.
+   */
   private async storeConnection(
     accountId: string,
     realmId: string,
     tokens: TokenSet,
-    company: { companyName: string; homeCurrency: string; multiCurrency: boolean },
+    company: CompanyFacts,
   ): Promise<{ connection: ConnectionRecord; reconnecting: boolean }> {
     const connections = connectionModel(this.deps.db);
     const existing = await connections.findOne({ accountId, realmId }).lean();

@@ -6,6 +6,7 @@ import {
   transactionView,
   type Environment,
   type LiveTransactionView,
+  type PreviousView,
   type QboTransactionRecord as QboTransactionJson,
   type TransactionType,
 } from '../sync/transactions';
@@ -63,12 +64,16 @@ export interface OurWrite {
   echo?: boolean;
 }
 
-/** What we held of a record: its version, and for a customer its fields and when each was set. */
+/**
+ * What we held of a record: its version, for a customer its fields and when each was set, and for a transaction
+ * the few facts of its view that outlive QBO's record of it (the total before a void).
+ */
 interface Held {
   _id: string;
   syncToken: number;
   fields?: StoredFields;
   fieldTimes?: Record<string, number>;
+  view?: PreviousView;
 }
 
 /**
@@ -108,7 +113,9 @@ export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
       await model
         .find(
           { _id: { $in: [...candidates.keys()] } },
-          isCustomer ? { syncToken: 1, fields: 1, fieldTimes: 1 } : { syncToken: 1 },
+          isCustomer
+            ? { syncToken: 1, fields: 1, fieldTimes: 1 }
+            : { syncToken: 1, 'view.status': 1, 'view.total': 1, 'view.originalTotal': 1 },
         )
         .lean<Held[]>()
     ).map((doc) => [doc._id, doc]),
@@ -125,7 +132,7 @@ export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
             ? { echoExpectedAt: (record as QboCustomer).MetaData!.LastUpdatedTime }
             : {}),
         }
-      : transactionDocument(context, entity, record, syncToken);
+      : transactionDocument(context, entity, record, syncToken, held.get(_id)?.view);
     return {
       updateOne: { filter: { _id, syncToken: { $lt: syncToken } }, update: { $set: document }, upsert: true },
     };
@@ -190,6 +197,7 @@ function transactionDocument(
   entity: TransactionType,
   record: QboTransactionJson,
   syncToken: number,
+  previous: PreviousView | undefined,
 ): Omit<QboTransactionRecord, '_id'> {
   return {
     connectionId: context.connectionId,
@@ -197,11 +205,12 @@ function transactionDocument(
     qboId: record.Id,
     ...(record.CustomerRef?.value !== undefined ? { customerQboId: record.CustomerRef.value } : {}),
     syncToken,
-    view: transactionView(entity, record, {
-      today: context.today,
-      homeCurrency: context.homeCurrency,
-      environment: context.environment,
-    }),
+    view: transactionView(
+      entity,
+      record,
+      { today: context.today, homeCurrency: context.homeCurrency, environment: context.environment },
+      previous,
+    ),
     appliedAt: context.now,
   };
 }

@@ -58,14 +58,19 @@ const verifierToken = 'verifier-for-api-tests';
 
 /**
  * The product as the CRM sees it: the full API (auth, routes, OpenAPI, Intuit webhooks) on a loopback port, a real
- * worker, FerretDB, Temporal and the emulator, all over real HTTP. Responses are checked against the spec. The API
- * and the worker reach URLs they are given as local development does (tests' endpoints listen on loopback), unless
- * `outbound` says otherwise.
+ * worker, the database, Temporal and the emulator, all over real HTTP. Responses are checked against the spec. The
+ * API and the worker reach URLs they are given as local development does (tests' endpoints listen on loopback),
+ * unless `outbound` says otherwise. `startAt` runs QuickBooks' clock and the API's from that instant instead of now,
+ * for a test whose answer depends on the day.
  */
-export async function startApiHarness(options: { outbound?: OutboundPolicy } = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  options: { outbound?: OutboundPolicy; startAt?: Date } = {},
+): Promise<ApiHarness> {
   const tokenKey = randomBytes(32);
   const keys = new KeyRing([{ version: 'v1', key: tokenKey }]);
-  const emulator = await startTestEmulator({ startAt: new Date(), runningClock: true });
+  const shift = options.startAt === undefined ? 0 : options.startAt.getTime() - Date.now();
+  const now = () => new Date(Date.now() + shift);
+  const emulator = await startTestEmulator({ startAt: now(), runningClock: true });
   const db = await openTestDatabase('api');
   const conn = db.mongoose.connection;
   const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
@@ -92,7 +97,7 @@ export async function startApiHarness(options: { outbound?: OutboundPolicy } = {
       // As NODE_ENV=test: return origins must be https (the API's own origin is always allowed).
       allowLoopbackHttpReturns: false,
       dependencyTimeoutMs: 3000,
-      now: () => new Date(),
+      now,
     },
     { validateResponses: true, rateLimit: { perMinute: 6000, burst: 1000 }, version: 'test' },
   );

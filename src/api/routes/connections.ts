@@ -11,6 +11,7 @@ import {
 } from '../../db/models/connection';
 import { qboCustomerModel, qboTransactionModel } from '../../projections/models';
 import { queryConnectionStatus } from '../../temporal/connection-workflows';
+import { companyTimeZone, timeZoneBases } from '../../time/company-zone';
 import type { ConnectionWorkflowStatus } from '../../workflows/connection-messages';
 import { pageOf, pageQuery, toPage, decodeCursor } from '../http/cursor';
 import { ApiProblem, invalidFields, notFound } from '../http/problem';
@@ -29,6 +30,20 @@ const connectionSchema = z
     statusReason: z.string().nullable(),
     homeCurrency: z.string().nullable(),
     multiCurrency: z.boolean(),
+    timeZone: z
+      .object({
+        name: z.string().describe('An IANA zone, such as America/New_York'),
+        basis: z
+          .enum(timeZoneBases)
+          .describe(
+            'What it was inferred from at connect: the company address’s `city`, its state or province ' +
+              '(`region`), its `country`, or nothing (`default`: Pacific time)',
+          ),
+      })
+      .describe(
+        'The company’s time zone: "today" for overdue invoices, expired estimates and follow-ups is its calendar ' +
+          'date. QuickBooks exposes no zone; it is inferred from CompanyInfo’s address at each connect.',
+      ),
     settings: z.object({
       pollIntervalSeconds: z.number().int(),
       activePollIntervalSeconds: z.number().int(),
@@ -92,6 +107,7 @@ function connectionJson(connection: ConnectionRecord, tokens: TokenHealth | null
     statusReason: connection.statusReason ?? null,
     homeCurrency: connection.homeCurrency ?? null,
     multiCurrency: connection.multiCurrency ?? false,
+    timeZone: companyTimeZone(connection),
     settings: settingsOf(connection),
     backfill: connection.backfill
       ? {

@@ -3,6 +3,7 @@ import { loadFieldMap } from '../field-maps';
 import { sealedSchema } from '../sealed-schema';
 import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
 import type { Sealed } from '../../security/encryption';
+import { timeZoneBases, type CompanyTimeZone } from '../../time/company-zone';
 import {
   defaultSkewToleranceSeconds,
   type ConflictPolicies,
@@ -62,6 +63,8 @@ export interface ConnectionRecord {
   companyName?: string;
   homeCurrency?: string;
   multiCurrency?: boolean;
+  /** The company's zone, inferred from CompanyInfo at each connect; absent on connections made before it was. */
+  timeZone?: CompanyTimeZone;
   settings: ConnectionSettings;
   /** When Intuit last delivered a webhook for this realm (written by the API). */
   lastWebhookAt?: Date;
@@ -87,6 +90,16 @@ const connectionSchema = new Schema<ConnectionRecord>(
     companyName: String,
     homeCurrency: String,
     multiCurrency: Boolean,
+    timeZone: {
+      type: new Schema(
+        {
+          name: { type: String, required: true },
+          basis: { type: String, enum: timeZoneBases, required: true },
+        },
+        { _id: false },
+      ),
+      required: false,
+    },
     settings: {
       type: new Schema(
         {
