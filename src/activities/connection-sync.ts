@@ -16,7 +16,6 @@ import { customerKey, qboCustomerModel } from '../projections/models';
 import { qboQuery, QboApiError, type Customer, type QboClient } from '../qbo';
 import { syncedEntities, transactionTypes } from '../sync/transactions';
 import type { QboTransactionRecord as QboTransactionJson } from '../sync/transactions';
-import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
 
@@ -114,39 +113,37 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
      * after everything is stored, so a crash repeats the poll rather than skipping changes.
      */
     async pollChanges({ connectionId }: { connectionId: string }): Promise<PollResult> {
-      return asActivity(async () => {
-        const { connection, client } = await deps.qbo.open(connectionId);
-        const target = syncTarget(connection);
-        const at = now();
-        let since = new Date(connection.cdcCursor ?? connection.createdAt);
-        let reconcileNeeded = connection.reconcileNeeded ?? false;
-        if (at.getTime() - since.getTime() > cdcHorizonMs) {
-          since = new Date(at.getTime() - cdcHorizonMs);
-          reconcileNeeded = true;
+      const { connection, client } = await deps.qbo.open(connectionId);
+      const target = syncTarget(connection);
+      const at = now();
+      let since = new Date(connection.cdcCursor ?? connection.createdAt);
+      let reconcileNeeded = connection.reconcileNeeded ?? false;
+      if (at.getTime() - since.getTime() > cdcHorizonMs) {
+        since = new Date(at.getTime() - cdcHorizonMs);
+        reconcileNeeded = true;
+      }
+      const result = await client.cdc([...syncedEntities], since);
+      const cappedEntities: string[] = [];
+      for (const entity of syncedEntities) {
+        const changes = result.changes[entity];
+        if (changes.capped) {
+          cappedEntities.push(entity);
+          await readChangedSince(client, target, entity, since);
+        } else {
+          await applyPage(target, entity, changes.records);
         }
-        const result = await client.cdc([...syncedEntities], since);
-        const cappedEntities: string[] = [];
-        for (const entity of syncedEntities) {
-          const changes = result.changes[entity];
-          if (changes.capped) {
-            cappedEntities.push(entity);
-            await readChangedSince(client, target, entity, since);
-          } else {
-            await applyPage(target, entity, changes.records);
-          }
-          if (isTransactionType(entity)) {
-            for (const { Id, LastUpdatedTime } of changes.deleted) {
-              await applyTransactionDeleted(target.engine.projection, entity, Id, LastUpdatedTime);
-              target.counts.deleted += 1;
-            }
+        if (isTransactionType(entity)) {
+          for (const { Id, LastUpdatedTime } of changes.deleted) {
+            await applyTransactionDeleted(target.engine.projection, entity, Id, LastUpdatedTime);
+            target.counts.deleted += 1;
           }
         }
-        await connectionModel(deps.db).updateOne(
-          { _id: connectionId },
-          { $set: { cdcCursor: result.time, lastPolledAt: at, reconcileNeeded } },
-        );
-        return { ...target.counts, cursor: result.time, cappedEntities, reconcileNeeded };
-      });
+      }
+      await connectionModel(deps.db).updateOne(
+        { _id: connectionId },
+        { $set: { cdcCursor: result.time, lastPolledAt: at, reconcileNeeded } },
+      );
+      return { ...target.counts, cursor: result.time, cappedEntities, reconcileNeeded };
     },
 
     /**
@@ -159,34 +156,32 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
     }: {
       connectionId: string;
     }): Promise<SyncCounts & { remaining: boolean }> {
-      return asActivity(async () => {
-        const { connection, client } = await deps.qbo.open(connectionId);
-        const target = syncTarget(connection);
-        const events = await pendingEvents(deps.db, connectionId, inboxBatchSize);
-        const wanted = new Map<string, { entity: string; id: string }>();
-        for (const event of events) {
-          if (event.entity !== 'Customer' && !isTransactionType(event.entity)) continue;
-          if (await echoOfHeldVersion(deps.db, connectionId, event)) continue;
-          wanted.set(`${event.entity}:${event.entityId}`, { entity: event.entity, id: event.entityId });
-          // A merge names the customer that was merged away: fetch it too, to record that it is gone.
-          if (event.deletedId)
-            wanted.set(`${event.entity}:${event.deletedId}`, { entity: event.entity, id: event.deletedId });
+      const { connection, client } = await deps.qbo.open(connectionId);
+      const target = syncTarget(connection);
+      const events = await pendingEvents(deps.db, connectionId, inboxBatchSize);
+      const wanted = new Map<string, { entity: string; id: string }>();
+      for (const event of events) {
+        if (event.entity !== 'Customer' && !isTransactionType(event.entity)) continue;
+        if (await echoOfHeldVersion(deps.db, connectionId, event)) continue;
+        wanted.set(`${event.entity}:${event.entityId}`, { entity: event.entity, id: event.entityId });
+        // A merge names the customer that was merged away: fetch it too, to record that it is gone.
+        if (event.deletedId)
+          wanted.set(`${event.entity}:${event.deletedId}`, { entity: event.entity, id: event.deletedId });
+      }
+      for (const { entity, id } of wanted.values()) {
+        await fetchAndApply(client, target, entity, id, now());
+      }
+      for (const event of events) {
+        if (event.entity === 'Customer' && event.operation === 'Merge' && event.deletedId) {
+          await applyCustomerMerge(target.engine, event.deletedId, event.entityId);
         }
-        for (const { entity, id } of wanted.values()) {
-          await fetchAndApply(client, target, entity, id, now());
-        }
-        for (const event of events) {
-          if (event.entity === 'Customer' && event.operation === 'Merge' && event.deletedId) {
-            await applyCustomerMerge(target.engine, event.deletedId, event.entityId);
-          }
-        }
-        await markApplied(
-          deps.db,
-          connectionId,
-          events.map((event) => event._id),
-        );
-        return { ...target.counts, remaining: events.length === inboxBatchSize };
-      });
+      }
+      await markApplied(
+        deps.db,
+        connectionId,
+        events.map((event) => event._id),
+      );
+      return { ...target.counts, remaining: events.length === inboxBatchSize };
     },
   };
 }

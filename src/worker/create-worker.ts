@@ -1,9 +1,12 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Connection } from 'mongoose';
+import pino, { type Logger } from 'pino';
 import type { RetentionSettings } from '../db/retention';
 import { createActivities } from '../activities';
 import type { QboAccess } from '../activities/qbo-access';
 import type { Mailer } from '../email/mailer';
+import { activityInterceptors } from '../observability/activity-interceptor';
+import { WorkerMetrics } from '../observability/metrics';
 import { workflowsPath } from './workflow-bundle';
 
 export interface WorkerDependencies {
@@ -17,6 +20,10 @@ export interface WorkerDependencies {
   retention?: RetentionSettings;
   /** A prebuilt bundle of src/workflows (see workflow-bundle.ts); without it the worker bundles them itself. */
   workflowBundlePath?: string;
+  /** Where activity runs are logged; silent without one. */
+  log?: Logger;
+  /** Where activity runs are counted; a registry of the worker's own without one. */
+  metrics?: WorkerMetrics;
 }
 
 /** The one place that decides what a worker serves; used by the worker process and by tests alike. */
@@ -34,6 +41,15 @@ export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
       mailer: deps.mailer,
       ...(deps.retention ? { retention: deps.retention } : {}),
     }),
+    interceptors: {
+      activity: [
+        activityInterceptors({
+          db: deps.db,
+          log: deps.log ?? pino({ level: 'silent' }),
+          metrics: deps.metrics ?? new WorkerMetrics(),
+        }),
+      ],
+    },
     // A crashed worker's sticky queue is abandoned after this long and its workflows move to a live worker.
     stickyQueueScheduleToStartTimeout: '3 seconds',
     shutdownGraceTime: '10 seconds',

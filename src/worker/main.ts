@@ -1,4 +1,4 @@
-import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { loadConfig, retentionSettings } from '../config';
 import { sweepExpired } from '../db/retention';
 import { connectMongo } from '../db/connect';
@@ -6,6 +6,11 @@ import { Mailer, emailSettings } from '../email/mailer';
 import { createLogger, redactUri } from '../logger';
 import { stopWhenParentExits } from '../lifecycle';
 import { QboAccess, qboAccessSettings } from '../activities/qbo-access';
+import { onFreshness } from '../observability/freshness';
+import { WorkerMetrics } from '../observability/metrics';
+import { serveMetrics, type MetricsServer } from '../observability/metrics-server';
+import { sdkMetricsSource } from '../observability/sdk-metrics';
+import { temporalLogger } from '../observability/temporal-logger';
 import { createWorker } from './create-worker';
 
 /** How often the worker sweeps expired records itself (see src/db/retention.ts). */
@@ -14,9 +19,29 @@ const retentionSweepMs = 60 * 60_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('worker', config.LOG_LEVEL);
+  const sdkMetrics = await sdkMetricsSource();
   Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    logger: temporalLogger(log),
+    telemetryOptions: {
+      // Core's own lines come through the same logger (and its redaction) instead of straight to the console.
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      metrics: { prometheus: { bindAddress: sdkMetrics.bindAddress } },
+    },
+  });
+  const metrics = new WorkerMetrics();
+  const stopFreshness = onFreshness((direction, lagMs) => metrics.changeLanded(direction, lagMs));
+  // Metrics are not worth stopping the sync for: a worker that cannot serve them says so and carries on.
+  const metricsServer: MetricsServer | undefined = await serveMetrics({
+    registry: metrics.registry,
+    host: config.WORKER_METRICS_HOST,
+    port: config.WORKER_METRICS_PORT,
+    also: () => sdkMetrics.read(),
+  }).catch((error: unknown) => {
+    log.error(
+      { err: error, host: config.WORKER_METRICS_HOST, port: config.WORKER_METRICS_PORT },
+      'worker metrics unavailable: could not listen',
+    );
+    return undefined;
   });
 
   const mongo = await connectMongo(config.MONGODB_URI, config.DEPENDENCY_TIMEOUT_MS);
@@ -28,10 +53,12 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       db: mongo.connection,
-      qbo: new QboAccess(mongo.connection, qboAccessSettings(config)),
+      qbo: new QboAccess(mongo.connection, qboAccessSettings(config), metrics.qboObservers()),
       mailer,
       retention: retentionSettings(config),
       workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,
+      log,
+      metrics,
     });
     // MongoDB and the embedded server expire records by TTL; this does the same on a server that does not.
     const retention = setInterval(() => {
@@ -46,6 +73,7 @@ async function main(): Promise<void> {
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         mongodb: redactUri(config.MONGODB_URI),
+        ...(metricsServer ? { metrics: metricsServer.url } : {}),
       },
       'worker started',
     );
@@ -57,6 +85,8 @@ async function main(): Promise<void> {
     log.info('worker stopped');
   } finally {
     mailer.close();
+    stopFreshness();
+    await metricsServer?.close();
     await connection.close();
     await mongo.disconnect();
   }
