@@ -3,6 +3,7 @@ import { loadConfig, retentionSettings } from '../config';
 import { createLogger, redactUri } from '../logger';
 import { stopWhenParentExits } from '../lifecycle';
 import { qboAccessSettings } from '../activities/qbo-access';
+import { startTracing } from '../observability/tracing';
 import { createApi } from './api';
 import { createApp } from './app';
 import { createQuickBooksWebhookRouter, wakeConnections } from './quickbooks-webhook';
@@ -13,6 +14,11 @@ const apiVersion = '1.0.0';
 function main(): void {
   const config = loadConfig();
   const log = createLogger('api', config.LOG_LEVEL);
+  // Before the server listens: each request's span is where a PUT's trace begins.
+  const tracing = startTracing({
+    serviceName: 'api',
+    ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  });
   const dependencies = openDependencies(config);
   const quickBooksWebhooks = createQuickBooksWebhookRouter({
     verifierToken: config.QBO_WEBHOOK_VERIFIER_TOKEN,
@@ -66,7 +72,7 @@ function main(): void {
     stopping = true;
     log.info({ signal }, 'api stopping');
     server.close(() => {
-      void dependencies.close().finally(() => process.exit(0));
+      void Promise.all([dependencies.close(), tracing.shutdown()]).finally(() => process.exit(0));
     });
     server.closeAllConnections();
   };

@@ -1,6 +1,6 @@
 /**
  * The CRM contacts an activity's or a signal's first argument names (`crmContactIds` or `crmContactId`), for log
- * lines. No imports, so any code can use it.
+ * lines and for carrying a PUT's trace to the push that serves it. No imports: the workflow sandbox loads it too.
  */
 export function recordIdsOf(argument: unknown): string[] {
   if (typeof argument !== 'object' || argument === null) return [];

@@ -11,6 +11,7 @@ import { WorkerMetrics } from '../observability/metrics';
 import { serveMetrics, type MetricsServer } from '../observability/metrics-server';
 import { sdkMetricsSource } from '../observability/sdk-metrics';
 import { temporalLogger } from '../observability/temporal-logger';
+import { startTracing } from '../observability/tracing';
 import { createWorker } from './create-worker';
 
 /** How often the worker sweeps expired records itself (see src/db/retention.ts). */
@@ -19,6 +20,11 @@ const retentionSweepMs = 60 * 60_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('worker', config.LOG_LEVEL);
+  // Before anything makes a request, so every outgoing call is instrumented.
+  const tracing = startTracing({
+    serviceName: 'worker',
+    ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  });
   const sdkMetrics = await sdkMetricsSource();
   Runtime.install({
     logger: temporalLogger(log),
@@ -59,6 +65,7 @@ async function main(): Promise<void> {
       workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,
       log,
       metrics,
+      tracing,
     });
     // MongoDB and the embedded server expire records by TTL; this does the same on a server that does not.
     const retention = setInterval(() => {
@@ -74,6 +81,7 @@ async function main(): Promise<void> {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         mongodb: redactUri(config.MONGODB_URI),
         ...(metricsServer ? { metrics: metricsServer.url } : {}),
+        tracing: config.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'off',
       },
       'worker started',
     );
@@ -87,6 +95,7 @@ async function main(): Promise<void> {
     mailer.close();
     stopFreshness();
     await metricsServer?.close();
+    await tracing.shutdown();
     await connection.close();
     await mongo.disconnect();
   }

@@ -25,6 +25,7 @@ import {
   openTestDatabase,
   temporalAddress,
   uniqueName,
+  workflowBundlePath,
   type TestDatabase,
 } from '../support/env';
 import { unindexed, watchOperations } from '../support/query-plans';
@@ -434,6 +435,7 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
         db: conn,
         // The worker opens webhook secrets with the token key ring.
         qbo: new QboAccess(conn, { ...qboAccessSettings(loadConfig({})), keys: keyRing }),
+        workflowBundlePath: workflowBundlePath(),
       });
       workerRun = worker.run();
     });

@@ -6,6 +6,7 @@ import { createAccount, issueApiKey } from '../../src/accounts/keys';
 import { createApi } from '../../src/api/api';
 import { createApp } from '../../src/api/app';
 import { createQuickBooksWebhookRouter, wakeConnections } from '../../src/api/quickbooks-webhook';
+import { tracingClientInterceptors, type Tracing } from '../../src/observability/tracing';
 import { KeyRing } from '../../src/security/encryption';
 import { approveConsent } from '../../src/stack/demo';
 import { QboClient, startTestEmulator, type TestEmulator } from './emulator';
@@ -59,13 +60,17 @@ const verifierToken = 'verifier-for-api-tests';
  * The product as the CRM sees it: the full API (auth, routes, OpenAPI, Intuit webhooks) on a loopback port, a real
  * worker, FerretDB, Temporal and the emulator, all over real HTTP. Responses are checked against the spec.
  */
-export async function startApiHarness(): Promise<ApiHarness> {
+export async function startApiHarness(options: { tracing?: Tracing } = {}): Promise<ApiHarness> {
   const tokenKey = randomBytes(32);
   const keys = new KeyRing([{ version: 'v1', key: tokenKey }]);
   const emulator = await startTestEmulator({ startAt: new Date(), runningClock: true });
   const db = await openTestDatabase('api');
   const conn = db.mongoose.connection;
-  const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
+  // As the API's own client: signals and starts carry the request's trace.
+  const temporal = new Client({
+    connection: await Connection.connect({ address: temporalAddress() }),
+    interceptors: tracingClientInterceptors(),
+  });
   const log = pino({ level: 'silent' });
   const stateSecret = 'state-secret-for-api-tests';
   const embedSecret = 'embed-secret-for-api-tests';
@@ -74,7 +79,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const access = testQboAccess(conn, emulator.url, keys, `${baseUrl}/v1/oauth/quickbooks/callback`);
-  const worker = await startTestWorker(conn, access);
+  const worker = await startTestWorker(conn, access, options.tracing ? { tracing: options.tracing } : {});
   const api = createApi(
     {
       db: () => Promise.resolve(conn),

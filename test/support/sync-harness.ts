@@ -15,7 +15,7 @@ import {
   signalInboxWaiting,
   startConnectionWorkflow,
 } from '../../src/temporal/connection-workflows';
-import { createWorker } from '../../src/worker/create-worker';
+import { createWorker, type WorkerDependencies } from '../../src/worker/create-worker';
 import { createTestConnection } from './connections';
 import { QboClient, startTestEmulator, type TestEmulator } from './emulator';
 import { openTestDatabase, temporalAddress, uniqueName, workflowBundlePath, type TestDatabase } from './env';
@@ -145,6 +145,7 @@ export function testQboAccess(
 export async function startTestWorker(
   db: MongoConnection,
   access: QboAccess,
+  options: Pick<WorkerDependencies, 'tracing'> = {},
 ): Promise<{ taskQueue: string; close(): Promise<void> }> {
   const taskQueue = uniqueName('sync');
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
@@ -155,6 +156,7 @@ export async function startTestWorker(
     db,
     qbo: access,
     workflowBundlePath: workflowBundlePath(),
+    ...options,
   });
   const running = worker.run();
   return {
