@@ -9,8 +9,8 @@ const freshnessBuckets = [0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_4
 
 /**
  * The worker's Prometheus registry: the process, every activity run by type and outcome, QBO requests by
- * realm-free labels and Fault code, time spent waiting for the realm's request budget, queue depth per lane, and
- * freshness per direction. One per worker process; `src/observability/metrics-server.ts` serves it.
+ * realm-free labels and Fault code, time spent waiting for the realm's request budget, queue depth per lane (when
+ * given how to count it), and freshness per direction. One per worker process; `src/observability/metrics-server.ts` serves it.
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
@@ -19,10 +19,9 @@ export class WorkerMetrics {
   private readonly qboRequests: Counter<'method' | 'path' | 'outcome' | 'fault_code'>;
   private readonly qboDuration: Histogram<'method' | 'path'>;
   private readonly budgetWaits: Histogram<'limit'>;
-  private readonly queueDepth: Gauge<'lane'>;
   private readonly freshness: Histogram<'direction'>;
 
-  constructor() {
+  constructor(options: { laneDepths?: () => Promise<Record<string, number>> } = {}) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'qbo_sync_' });
     this.activityRuns = new Counter({
@@ -58,11 +57,19 @@ export class WorkerMetrics {
       buckets: durationBuckets,
       registers,
     });
-    this.queueDepth = new Gauge({
+    const laneDepths = options.laneDepths;
+    new Gauge({
       name: 'qbo_sync_lane_queue_depth',
-      help: 'Records waiting in a lane of work, as last reported by the lane.',
+      help: 'Records waiting in a lane of work (lane-depths.ts), counted in the database at scrape time.',
       labelNames: ['lane'],
       registers,
+      async collect() {
+        this.reset();
+        if (!laneDepths) return;
+        // A database that cannot answer leaves the lanes out of this scrape rather than failing the rest of it.
+        const depths = await laneDepths().catch((): undefined => undefined);
+        for (const [lane, depth] of Object.entries(depths ?? {})) this.set({ lane }, depth);
+      },
     });
     this.freshness = new Histogram({
       name: 'qbo_sync_freshness_seconds',
@@ -94,10 +101,6 @@ export class WorkerMetrics {
       onRequest: (sample) => this.qboRequest(sample),
       onBudgetWait: (limit, waitedMs) => this.budgetWait(limit, waitedMs),
     };
-  }
-
-  laneDepth(lane: string, depth: number): void {
-    this.queueDepth.set({ lane }, depth);
   }
 
   changeLanded(direction: FreshnessDirection, lagMs: number): void {

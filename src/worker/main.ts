@@ -7,6 +7,7 @@ import { createLogger, redactUri } from '../logger';
 import { stopWhenParentExits } from '../lifecycle';
 import { QboAccess, qboAccessSettings } from '../activities/qbo-access';
 import { onFreshness } from '../observability/freshness';
+import { laneDepths } from '../observability/lane-depths';
 import { WorkerMetrics } from '../observability/metrics';
 import { serveMetrics, type MetricsServer } from '../observability/metrics-server';
 import { sdkMetricsSource } from '../observability/sdk-metrics';
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
       metrics: { prometheus: { bindAddress: sdkMetrics.bindAddress } },
     },
   });
-  const metrics = new WorkerMetrics();
+  const mongo = await connectMongo(config.MONGODB_URI, config.DEPENDENCY_TIMEOUT_MS);
+  const metrics = new WorkerMetrics({ laneDepths: () => laneDepths(mongo.connection) });
   const stopFreshness = onFreshness((direction, lagMs) => metrics.changeLanded(direction, lagMs));
   // Metrics are not worth stopping the sync for: a worker that cannot serve them says so and carries on.
   const metricsServer: MetricsServer | undefined = await serveMetrics({
@@ -50,7 +52,6 @@ async function main(): Promise<void> {
     return undefined;
   });
 
-  const mongo = await connectMongo(config.MONGODB_URI, config.DEPENDENCY_TIMEOUT_MS);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const mailer = new Mailer(emailSettings(config));
   try {

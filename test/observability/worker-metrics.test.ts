@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { storeContact } from '../../src/contacts/service';
 import { connectionModel } from '../../src/db/models/connection';
+import { inboxModel } from '../../src/ingest/inbox';
 import { KeyRing } from '../../src/security/encryption';
 import type { ManagedProcess } from '../../src/stack/process';
 import { startConnectionWorkflow } from '../../src/temporal/connection-workflows';
@@ -104,6 +105,23 @@ describe('the worker process: its /metrics and its log', () => {
       },
       new Date(),
     );
+    // Waiting in the lanes, counted from the records: the contact not pushed yet, and a webhook event some other
+    // connection of a realm has yet to apply (nothing here serves it, so it stays).
+    await inboxModel(db.mongoose.connection).create({
+      _id: 'realm-elsewhere:event-1',
+      realmId: 'realm-elsewhere',
+      entity: 'Customer',
+      entityId: '1',
+      operation: 'Update',
+      occurredAt: new Date(),
+      receivedAt: new Date(),
+      pendingFor: ['conn-elsewhere'],
+      expiresAt: new Date(Date.now() + 86_400_000),
+    });
+    const waiting = await scrape();
+    expect(sample(waiting, 'qbo_sync_lane_queue_depth{lane="crm_to_qbo"}')).toBe(1);
+    expect(sample(waiting, 'qbo_sync_lane_queue_depth{lane="qbo_to_crm"}')).toBe(1);
+    expect(waiting).toContain('qbo_sync_lane_queue_depth{lane="to_crm_webhooks"} 0');
     await temporal.workflow
       .getHandle(connectionWorkflowId(connectionId))
       .signal(contactsChangedSignal, { crmContactIds: [crmContactId] });
@@ -159,7 +177,8 @@ describe('the worker process: its /metrics and its log', () => {
     expect(
       sample(text, 'qbo_sync_qbo_requests_total{method="GET",path="/cdc",outcome="server",fault_code=""}'),
     ).toBeGreaterThanOrEqual(1);
-    expect(text).toContain('# TYPE qbo_sync_lane_queue_depth gauge');
+    // The push drained its lane.
+    expect(sample(text, 'qbo_sync_lane_queue_depth{lane="crm_to_qbo"}')).toBe(0);
     // Temporal's SDK metrics, from core's own exporter, in the same scrape.
     expect(text).toMatch(/^temporal_[a-z_]+\{/m);
     // Realm-free: neither the realm nor a record id is a label value.
