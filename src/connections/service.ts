@@ -97,7 +97,9 @@ export class ConnectionService {
    * Intuit redirected back. The state must be ours, unexpired and unused; then the code becomes tokens, the
    * company is read, and the connection is stored (tokens sealed) before its workflow starts.
    */
-  async completeConnect(callbackUrl: string): Promise<{ connection: ConnectionRecord; returnUrl?: string }> {
+  async completeConnect(
+    callbackUrl: string,
+  ): Promise<{ connection: ConnectionRecord; reconnecting: boolean; returnUrl?: string }> {
     const params = new URL(callbackUrl).searchParams;
     const error = params.get('error');
     if (error) throw new ConnectFlowError('authorization_denied', `QuickBooks answered ${error}`);
@@ -146,7 +148,7 @@ export class ConnectionService {
     if (reconnecting) await this.signal(connection._id, reconnectedSignal);
     await this.followUps.ensureReminders(connection._id);
     await this.announceStatus(connection, 'active', reconnecting ? 'reconnected' : 'connected');
-    return { connection, ...(typeof returnUrl === 'string' ? { returnUrl } : {}) };
+    return { connection, reconnecting, ...(typeof returnUrl === 'string' ? { returnUrl } : {}) };
   }
 
   /**

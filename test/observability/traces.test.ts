@@ -1,5 +1,6 @@
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
+import pino from 'pino';
 import { startTracing, type Tracing } from '../../src/observability/tracing';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import { linkOf } from '../support/contacts';
@@ -16,11 +17,13 @@ describe('tracing: one contact PUT is one trace, from the API request to the QBO
   const exporter = new InMemorySpanExporter();
   let tracing: Tracing;
   let harness: ApiHarness;
+  const apiLines: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
     // The API, the worker (activities in-process, workflows through their sink) and the emulator share it.
     tracing = startTracing({ serviceName: 'api', exporter });
-    harness = await startApiHarness({ tracing });
+    const log = pino({ level: 'info' }, { write: (line: string) => void apiLines.push(JSON.parse(line)) });
+    harness = await startApiHarness({ tracing, log });
   });
   afterAll(async () => {
     await harness?.close();
@@ -29,6 +32,14 @@ describe('tracing: one contact PUT is one trace, from the API request to the QBO
 
   it('joins the request, the signal, the workflow, the push activity and its QBO write in one trace', async () => {
     const connection = await harness.connect(harness.account, { backfill: false });
+    // The API's log says so, with what an ops person searches by, and none of the grant.
+    expect(apiLines.find((line) => line.msg === 'QuickBooks company connected')).toMatchObject({
+      level: 30,
+      connectionId: connection.id,
+      realmId: connection.realmId,
+      accountId: harness.account.id,
+    });
+    expect(JSON.stringify(apiLines)).not.toMatch(/Bearer (?!\[redacted\])|"(access|refresh)_?token"/i);
     const crmContactId = 'crm-traced';
 
     const put = await harness.request('PUT', `/v1/contacts/${crmContactId}`, {

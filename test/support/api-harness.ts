@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createAccount, issueApiKey } from '../../src/accounts/keys';
 import { createApi } from '../../src/api/api';
 import { createApp } from '../../src/api/app';
@@ -60,7 +60,9 @@ const verifierToken = 'verifier-for-api-tests';
  * The product as the CRM sees it: the full API (auth, routes, OpenAPI, Intuit webhooks) on a loopback port, a real
  * worker, FerretDB, Temporal and the emulator, all over real HTTP. Responses are checked against the spec.
  */
-export async function startApiHarness(options: { tracing?: Tracing } = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  options: { tracing?: Tracing; log?: Logger } = {},
+): Promise<ApiHarness> {
   const tokenKey = randomBytes(32);
   const keys = new KeyRing([{ version: 'v1', key: tokenKey }]);
   const emulator = await startTestEmulator({ startAt: new Date(), runningClock: true });
@@ -71,7 +73,7 @@ export async function startApiHarness(options: { tracing?: Tracing } = {}): Prom
     connection: await Connection.connect({ address: temporalAddress() }),
     interceptors: tracingClientInterceptors(),
   });
-  const log = pino({ level: 'silent' });
+  const log = options.log ?? pino({ level: 'silent' });
   const stateSecret = 'state-secret-for-api-tests';
   const embedSecret = 'embed-secret-for-api-tests';
   // The redirect URI names our own port, so the server listens first and gets its app once that is known.
