@@ -29,6 +29,9 @@ export interface SyncCounts {
   applied: number;
   unchanged: number;
   deleted: number;
+  /** Linked contacts that took QBO's changes, and the fields both sides changed (recorded as conflicts). */
+  contactsUpdated: number;
+  conflicts: number;
   /** Events stored for the CRM; the workflow wakes the account's webhook dispatcher when there are any. */
   eventsRecorded: number;
 }
@@ -53,7 +56,7 @@ interface SyncTarget {
 }
 
 function emptyCounts(): SyncCounts {
-  return { applied: 0, unchanged: 0, deleted: 0, eventsRecorded: 0 };
+  return { applied: 0, unchanged: 0, deleted: 0, contactsUpdated: 0, conflicts: 0, eventsRecorded: 0 };
 }
 
 async function applyPage(
@@ -73,6 +76,8 @@ async function applyPage(
         announceChanges: true,
       },
     );
+    target.counts.contactsUpdated += pulled.contactsUpdated;
+    target.counts.conflicts += pulled.conflicts;
     target.counts.eventsRecorded += pulled.eventsRecorded;
     return;
   }

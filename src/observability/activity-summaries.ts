@@ -1,5 +1,6 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import type { Activities } from '../activities';
+import type { SyncCounts } from '../activities/connection-sync';
 import { connectionModel } from '../db/models/connection';
 
 /** One line saying what an activity run did, for the person reading the worker's log. */
@@ -35,28 +36,12 @@ const summaries: Summaries = {
       fields: { counts },
     };
   },
-  pollChanges: (result) => ({
-    level: quietUnless(result.applied + result.deleted > 0 || result.cappedEntities.length > 0),
-    message: `changes applied from QuickBooks (poll): ${result.applied} applied, ${result.deleted} deleted`,
-    fields: {
-      applied: result.applied,
-      unchanged: result.unchanged,
-      deleted: result.deleted,
-      eventsRecorded: result.eventsRecorded,
+  pollChanges: (result) =>
+    appliedFromQbo('poll', result, {
       ...(result.cappedEntities.length > 0 ? { cappedEntities: result.cappedEntities } : {}),
       ...(result.reconcileNeeded ? { reconcileNeeded: true } : {}),
-    },
-  }),
-  drainInbox: (result) => ({
-    level: quietUnless(result.applied + result.deleted > 0),
-    message: `changes applied from QuickBooks (webhooks): ${result.applied} applied, ${result.deleted} deleted`,
-    fields: {
-      applied: result.applied,
-      unchanged: result.unchanged,
-      deleted: result.deleted,
-      eventsRecorded: result.eventsRecorded,
-    },
-  }),
+    }),
+  drainInbox: (result) => appliedFromQbo('webhooks', result),
   beginBackfill: () => ({ level: 'info', message: 'backfill started: reading the whole company' }),
   backfillPage: (page, input) => ({
     level: 'info',
@@ -104,6 +89,29 @@ const summaries: Summaries = {
     fields: { recomputed: result.recomputed, tagChanges: result.tagChanges },
   }),
 };
+
+/** A turn of QBO → CRM, read by a poll or from webhooks; `more` is worth an ops person's attention by itself. */
+function appliedFromQbo(
+  source: 'poll' | 'webhooks',
+  counts: SyncCounts,
+  more: Record<string, unknown> = {},
+): RunSummary {
+  return {
+    level: quietUnless(counts.applied + counts.deleted > 0 || Object.keys(more).length > 0),
+    message:
+      `changes applied from QuickBooks (${source}): ${counts.applied} applied, ${counts.deleted} deleted, ` +
+      `${counts.contactsUpdated} contacts updated, ${counts.conflicts} conflicts`,
+    fields: {
+      applied: counts.applied,
+      unchanged: counts.unchanged,
+      deleted: counts.deleted,
+      contactsUpdated: counts.contactsUpdated,
+      conflicts: counts.conflicts,
+      eventsRecorded: counts.eventsRecorded,
+      ...more,
+    },
+  };
+}
 
 export async function summarize(
   activityType: string,

@@ -199,11 +199,14 @@ describe('the worker process: its /metrics and its log', () => {
       attempt: 1,
       counts: expect.objectContaining({ created: 1 }),
     });
+    // The bookkeeper's edit, read by a poll and merged into the contact.
     expect(
-      logged.some((record) =>
-        /^changes applied from QuickBooks \(poll\): [1-9]\d* applied/.test(String(record.msg)),
+      logged.find(
+        (record) =>
+          String(record.msg).startsWith('changes applied from QuickBooks (poll)') &&
+          record.contactsUpdated === 1,
       ),
-    ).toBe(true);
+    ).toMatchObject({ level: 30, activity: 'pollChanges', connectionId, conflicts: 0 });
     const failing = logged.find(
       (record) => record.activity === 'pollChanges' && record.outcome === 'QboUnavailable',
     );

@@ -33,6 +33,8 @@ describe('activity summaries: one line per run, at info only when something happ
         applied: 0,
         unchanged: 3,
         deleted: 0,
+        contactsUpdated: 0,
+        conflicts: 0,
         eventsRecorded: 0,
         cursor: 'x',
         cappedEntities: [],
@@ -42,6 +44,25 @@ describe('activity summaries: one line per run, at info only when something happ
       noDatabase,
     );
     expect(summary.level).toBe('debug');
+  });
+
+  it('counts a turn of QBO changes: applied, deleted, contacts updated, conflicts', async () => {
+    const counts = {
+      applied: 2,
+      unchanged: 0,
+      deleted: 1,
+      contactsUpdated: 1,
+      conflicts: 1,
+      eventsRecorded: 2,
+    };
+    await expect(
+      summarize('drainInbox', { ...counts, remaining: false }, { connectionId: 'c1' }, noDatabase),
+    ).resolves.toEqual({
+      level: 'info',
+      message:
+        'changes applied from QuickBooks (webhooks): 2 applied, 1 deleted, 1 contacts updated, 1 conflicts',
+      fields: counts,
+    });
   });
 
   it('warns when deliveries to the CRM fail', async () => {
