@@ -24,6 +24,11 @@ const configSchema = z
      * of bundling the workflow code itself at start-up (2 s of CPU); the test stack builds one for all its workers.
      */
     TEMPORAL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+    /** Where the worker serves `/metrics` (its own and Temporal's SDK metrics); port 0 picks a free one. */
+    WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    /** OTLP/HTTP endpoint for traces (`<endpoint>/v1/traces`); without it nothing is traced. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     /** Bound on every dependency check and outbound call made at start-up or by health probes. */
     DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
     /** Intuit environment of the connected companies: decides deep-link hosts. */

@@ -251,6 +251,7 @@ export class BenchStack {
       OAUTH_STATE_SECRET: stateSecret,
       EMBED_TOKEN_SECRET: embedSecret,
       SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
+      WORKER_METRICS_PORT: '0',
     };
     let announce: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => (announce = resolve));

@@ -2,7 +2,6 @@ import type { Connection as MongoConnection } from 'mongoose';
 import { pushContact, type PushOutcome } from '../contacts/push';
 import type { RetentionSettings } from '../db/retention';
 import { announceRecorded } from './announce';
-import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
 
@@ -66,7 +65,7 @@ export function createPushActivities(deps: PushDependencies) {
       connectionId: string;
       crmContactId: string;
     }): Promise<PushCounts> {
-      return asActivity(() => push(connectionId, [crmContactId]));
+      return push(connectionId, [crmContactId]);
     },
 
     /** A batch of contacts, as connection workflows started before the per-contact lanes still ask for. */
@@ -77,7 +76,7 @@ export function createPushActivities(deps: PushDependencies) {
       connectionId: string;
       crmContactIds: string[];
     }): Promise<PushCounts> {
-      return asActivity(() => push(connectionId, crmContactIds));
+      return push(connectionId, crmContactIds);
     },
   };
 }

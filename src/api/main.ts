@@ -4,6 +4,7 @@ import { createLogger, redactUri } from '../logger';
 import { OutboundGuard } from '../security/outbound-url';
 import { stopWhenParentExits } from '../lifecycle';
 import { qboAccessSettings } from '../activities/qbo-access';
+import { startTracing } from '../observability/tracing';
 import { createApi } from './api';
 import { answerUnparsableRequests, createApp } from './app';
 import { createQuickBooksWebhookRouter, wakeConnections } from './quickbooks-webhook';
@@ -14,6 +15,11 @@ const apiVersion = '1.0.0';
 function main(): void {
   const config = loadConfig();
   const log = createLogger('api', config.LOG_LEVEL);
+  // Before the server listens: each request's span is where a PUT's trace begins.
+  const tracing = startTracing({
+    serviceName: 'api',
+    ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  });
   const dependencies = openDependencies(config);
   const quickBooksWebhooks = createQuickBooksWebhookRouter({
     verifierToken: config.QBO_WEBHOOK_VERIFIER_TOKEN,
@@ -70,7 +76,7 @@ function main(): void {
     stopping = true;
     log.info({ signal }, 'api stopping');
     server.close(() => {
-      void dependencies.close().finally(() => process.exit(0));
+      void Promise.all([dependencies.close(), tracing.shutdown()]).finally(() => process.exit(0));
     });
     server.closeAllConnections();
   };

@@ -121,7 +121,9 @@ export class ConnectionService {
    * Intuit redirected back. The state must be ours, unexpired and unused; then the code becomes tokens, the
    * company is read, and the connection is stored (tokens sealed) before its workflow starts.
    */
-  async completeConnect(callbackUrl: string): Promise<{ connection: ConnectionRecord; returnUrl?: string }> {
+  async completeConnect(
+    callbackUrl: string,
+  ): Promise<{ connection: ConnectionRecord; reconnecting: boolean; returnUrl?: string }> {
     const params = new URL(callbackUrl).searchParams;
     const error = params.get('error');
     if (error) throw new ConnectFlowError('authorization_denied', `QuickBooks answered ${error}`);
@@ -172,7 +174,7 @@ export class ConnectionService {
     await this.followUps.ensureReminders(connection._id);
     await this.announceStatus(connection, 'active', reconnecting ? 'reconnected' : 'connected');
     const back = typeof returnUrl === 'string' ? await this.stillAllowed(accountId, returnUrl) : undefined;
-    return { connection, ...(back ? { returnUrl: back } : {}) };
+    return { connection, reconnecting, ...(back ? { returnUrl: back } : {}) };
   }
 
   /** Where the account may send a person back to: its registered origins, and the API's own (the console's). */

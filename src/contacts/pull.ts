@@ -35,6 +35,8 @@ import {
  */
 export interface PullResult {
   contactsUpdated: number;
+  /** Fields both sides changed, recorded as conflicts. */
+  conflicts: number;
   eventsRecorded: number;
 }
 
@@ -46,7 +48,7 @@ export async function pullCustomerChanges(
   changed: readonly { record: Customer; created: boolean }[],
   { announceChanges }: { announceChanges: boolean },
 ): Promise<PullResult> {
-  const result: PullResult = { contactsUpdated: 0, eventsRecorded: 0 };
+  const result: PullResult = { contactsUpdated: 0, conflicts: 0, eventsRecorded: 0 };
   if (changed.length === 0) return result;
   const ids = changed.map(({ record }) => record.Id);
   const [linked, projected] = await Promise.all([
@@ -111,6 +113,7 @@ async function mergeIntoContact(
       contact = await readContactRecord(context.db, contact._id);
       continue;
     }
+    result.conflicts += conflicts.length;
     // Fields the CRM changed wait for its push to reach QBO: their base stays until then.
     const pendingToQbo = Object.keys(merge.toQbo) as SyncFieldName[];
     await updateLink(

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { expiresAfterDays, expiresAtIndex } from '../db/retention';
+import { reportFreshness } from '../observability/freshness';
 
 /**
  * The sync history: every change applied, every conflict and every refusal, per connection and contact. The CRM
@@ -85,6 +86,7 @@ export async function recordSyncEvents(
         : { ...event, expiresAt: expiresAfterDays(event.at, retentionDays, storedAt) },
     ),
   );
+  for (const event of events) if (event.lagMs !== undefined) reportFreshness(event.kind, event.lagMs);
   return stored.map((event) => event.toObject() as StoredSyncEvent);
 }
 

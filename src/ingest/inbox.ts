@@ -140,6 +140,11 @@ export async function pendingEvents(
     .lean<InboxRecord[]>();
 }
 
+/** Events some connection has yet to apply (an indexed count: `$type` on the multikey `pendingFor`). */
+export async function countPendingEvents(db: Connection): Promise<number> {
+  return inboxModel(db).countDocuments({ pendingFor: { $type: 'string' } });
+}
+
 /** The connection applied these events. */
 export async function markApplied(
   db: Connection,

@@ -26,6 +26,7 @@ import {
   openTestDatabase,
   temporalAddress,
   uniqueName,
+  workflowBundlePath,
   type TestDatabase,
 } from '../support/env';
 import { unindexed, watchOperations } from '../support/query-plans';
@@ -572,6 +573,7 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
         // The worker opens webhook secrets with the token key ring.
         qbo: new QboAccess(conn, { ...qboAccessSettings(loadConfig({})), keys: keyRing }),
         outbound: local,
+        workflowBundlePath: workflowBundlePath(),
       });
       workerRun = worker.run();
     });

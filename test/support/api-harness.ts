@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createAccount, issueApiKey } from '../../src/accounts/keys';
 import { createApi } from '../../src/api/api';
 import { answerUnparsableRequests, createApp } from '../../src/api/app';
 import { createQuickBooksWebhookRouter, wakeConnections } from '../../src/api/quickbooks-webhook';
+import { tracingClientInterceptors, type Tracing } from '../../src/observability/tracing';
 import { KeyRing } from '../../src/security/encryption';
 import { OutboundGuard, type OutboundPolicy } from '../../src/security/outbound-url';
 import { approveConsent } from '../../src/stack/demo';
@@ -64,7 +65,7 @@ const verifierToken = 'verifier-for-api-tests';
  * for a test whose answer depends on the day.
  */
 export async function startApiHarness(
-  options: { outbound?: OutboundPolicy; startAt?: Date } = {},
+  options: { outbound?: OutboundPolicy; startAt?: Date; tracing?: Tracing; log?: Logger } = {},
 ): Promise<ApiHarness> {
   const tokenKey = randomBytes(32);
   const keys = new KeyRing([{ version: 'v1', key: tokenKey }]);
@@ -73,8 +74,12 @@ export async function startApiHarness(
   const emulator = await startTestEmulator({ startAt: now(), runningClock: true });
   const db = await openTestDatabase('api');
   const conn = db.mongoose.connection;
-  const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
-  const log = pino({ level: 'silent' });
+  // As the API's own client: signals and starts carry the request's trace.
+  const temporal = new Client({
+    connection: await Connection.connect({ address: temporalAddress() }),
+    interceptors: tracingClientInterceptors(),
+  });
+  const log = options.log ?? pino({ level: 'silent' });
   const stateSecret = 'state-secret-for-api-tests';
   const embedSecret = 'embed-secret-for-api-tests';
   // The redirect URI names our own port, so the server listens first and gets its app once that is known.
@@ -83,7 +88,10 @@ export async function startApiHarness(
   const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const access = testQboAccess(conn, emulator.url, keys, `${baseUrl}/v1/oauth/quickbooks/callback`);
   const outbound = new OutboundGuard(options.outbound ?? { allowPrivateNetworks: true });
-  const worker = await startTestWorker(conn, access, outbound);
+  const worker = await startTestWorker(conn, access, {
+    outbound,
+    ...(options.tracing ? { tracing: options.tracing } : {}),
+  });
   const api = createApi(
     {
       db: () => Promise.resolve(conn),

@@ -10,13 +10,12 @@ import { createQuickBooksWebhookRouter } from '../../src/api/quickbooks-webhook'
 import type { ConnectionRecord } from '../../src/db/models/connection';
 import { endpointsAt } from '../../src/oauth/intuit-oauth';
 import { KeyRing } from '../../src/security/encryption';
-import type { OutboundGuard } from '../../src/security/outbound-url';
 import {
   connectionWorkflowId,
   signalInboxWaiting,
   startConnectionWorkflow,
 } from '../../src/temporal/connection-workflows';
-import { createWorker } from '../../src/worker/create-worker';
+import { createWorker, type WorkerDependencies } from '../../src/worker/create-worker';
 import { createTestConnection } from './connections';
 import { QboClient, startTestEmulator, type TestEmulator } from './emulator';
 import { openTestDatabase, temporalAddress, uniqueName, workflowBundlePath, type TestDatabase } from './env';
@@ -153,7 +152,7 @@ export function testQboAccess(
 export async function startTestWorker(
   db: MongoConnection,
   access: QboAccess,
-  outbound?: OutboundGuard,
+  options: Pick<WorkerDependencies, 'tracing' | 'outbound'> = {},
 ): Promise<{ taskQueue: string; close(): Promise<void> }> {
   const taskQueue = uniqueName('sync');
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
@@ -163,8 +162,8 @@ export async function startTestWorker(
     taskQueue,
     db,
     qbo: access,
-    ...(outbound ? { outbound } : {}),
     workflowBundlePath: workflowBundlePath(),
+    ...options,
   });
   const running = worker.run();
   return {

@@ -45,7 +45,14 @@ const created = (contacts: number): Result<'pushContact'> => ({
  */
 export function fakeConnectionActivities() {
   const calls: ConnectionCalls = { polls: [], drains: [], pushes: [], announcements: [] };
-  const counts = { applied: 0, unchanged: 0, deleted: 0, eventsRecorded: 0 };
+  const counts = {
+    applied: 0,
+    unchanged: 0,
+    deleted: 0,
+    contactsUpdated: 0,
+    conflicts: 0,
+    eventsRecorded: 0,
+  };
   const activities = {
     pollChanges(): Promise<Result<'pollChanges'>> {
       calls.polls.push(scheduledAt());

@@ -255,7 +255,16 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
       }
       const callbackUrl = new URL(req.originalUrl, services.qbo.oauth.redirectUri).toString();
       try {
-        const { connection, returnUrl } = await (await service()).completeConnect(callbackUrl);
+        const { connection, reconnecting, returnUrl } = await (await service()).completeConnect(callbackUrl);
+        services.log.info(
+          {
+            connectionId: connection._id,
+            realmId: connection.realmId,
+            accountId: connection.accountId,
+            companyName: connection.companyName,
+          },
+          reconnecting ? 'QuickBooks company reconnected' : 'QuickBooks company connected',
+        );
         if (returnUrl) {
           const back = new URL(returnUrl);
           back.searchParams.set('connectionId', connection._id);

@@ -44,6 +44,7 @@ describe('RealmBudget: QBO limits per realm, kept on our side', () => {
   it('starts at most 10 requests in any second, sliding', async () => {
     let now = 1_000_000;
     const slept: number[] = [];
+    const waits: [string, number][] = [];
     const budget = new RealmBudget({
       realmId: '900005',
       counter: memoryCounter(),
@@ -53,15 +54,17 @@ describe('RealmBudget: QBO limits per realm, kept on our side', () => {
         now += ms;
         return Promise.resolve();
       },
+      onWait: (limit, waitedMs) => waits.push([limit, waitedMs]),
     });
     for (let i = 0; i < 10; i += 1) {
       (await budget.acquire())();
       now += 50;
     }
     expect(slept).toEqual([]);
-    // The 11th comes 500 ms after the first: it waits until that first start is a second old.
+    // The 11th comes 500 ms after the first: it waits until that first start is a second old, and says so.
     (await budget.acquire())();
     expect(slept).toEqual([500]);
+    expect(waits).toEqual([['per_second', 500]]);
   });
 
   it('waits for the next minute once 500 requests were made in this one, across every client', async () => {
