@@ -71,15 +71,6 @@ class Receiver {
   }
 }
 
-/** Polls until `condition` holds; fails the test with `what` after two seconds. */
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** A small seeded PRNG (mulberry32) so fault runs are reproducible. */
 function seeded(seed: number): () => number {
   let state = seed;
@@ -129,6 +120,20 @@ describe('webhook dispatcher', () => {
     dispatcher = undefined;
     await receiver.stop();
   });
+
+  /** Polls until `condition` holds; after `timeoutMs`, fails with `what` and what the receiver had got by then. */
+  async function waitFor(what: string, condition: () => boolean, timeoutMs = 2000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!condition()) {
+      if (performance.now() > deadline) {
+        const got = receiver.requests.map((request) => request.body.slice(0, 200));
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; the receiver got ${JSON.stringify(got)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
 
   /** The requests the receiver got for a realm (legacy bodies). */
   const sentTo = (realmId: string): Received[] =>
