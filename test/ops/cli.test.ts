@@ -54,13 +54,46 @@ describe('the ops CLI, run as a process', () => {
     return run;
   }
 
-  let accountId: string;
-  let apiKey: string;
-  let connectionId: string;
+  /** An account of the test's own with one connected company: each test stands alone. */
+  async function connectedAccount(companyName: string) {
+    const account = await harness.newAccount(`${companyName} CRM`);
+    const connection = await harness.connect(account, { company: { companyName } });
+    return {
+      accountId: account.id,
+      apiKey: account.key,
+      connectionId: connection.id,
+      realmId: connection.realmId,
+    };
+  }
+
+  /** A bookkeeper's overdue invoice in QuickBooks, for a customer with an email address to remind. */
+  async function addOverdueInvoice(realmId: string) {
+    const qbo = await harness.qboFor(realmId);
+    const customer = await qbo.create('Customer', {
+      DisplayName: 'Overdue Outfitters',
+      PrimaryEmailAddr: { Address: 'ap@outfitters.example' },
+    });
+    const invoice = await qbo.create('Invoice', {
+      CustomerRef: { value: customer.Id },
+      TxnDate: '2026-01-02',
+      DueDate: '2026-01-20',
+      Line: [salesLine(420)],
+    });
+    return { customer, invoice };
+  }
+
+  /** Waits until the engine has pulled a QuickBooks customer into the account's contacts. */
+  const pulled = (apiKey: string, customerId: string) =>
+    eventually(
+      () => harness.request('GET', `/v1/contacts?changedSince=1970-01-01T00:00:00Z`, { key: apiKey }),
+      (page) => page.json.data?.some((item: { qboCustomerId: string }) => item.qboCustomerId === customerId),
+      20_000,
+      `customer ${customerId} among the contacts`,
+    );
 
   it('creates an account whose key works, lists accounts, and rotates keys', async () => {
     const created = await ok('accounts', 'create', 'Ops', 'CRM', '--json');
-    ({ accountId, apiKey } = created.json);
+    const { accountId, apiKey } = created.json as { accountId: string; apiKey: string };
     expect(created.json).toMatchObject({ name: 'Ops CRM', apiKey: expect.stringMatching(/^qbs_/) });
     expect((await harness.request('GET', '/v1/connections', { key: apiKey })).status).toBe(200);
 
@@ -97,6 +130,7 @@ describe('the ops CLI, run as a process', () => {
   });
 
   it('prints a one-time console sign-in link on the API’s public address', async () => {
+    const { id: accountId } = await harness.newAccount('Ops console CRM');
     const link = await ok('console', 'link', accountId, '--ttl', '120', '--json');
     expect(link.json.url).toMatch(new RegExp(`^${harness.url}/console#signInToken=qcs_`));
     const token = new URLSearchParams(new URL(link.json.url).hash.slice(1)).get('signInToken')!;
@@ -106,11 +140,7 @@ describe('the ops CLI, run as a process', () => {
   });
 
   it('lists connections, shows a connection’s status, and syncs it now', async () => {
-    const connection = await harness.connect(
-      { id: accountId, key: apiKey },
-      { company: { companyName: 'Ops Co' } },
-    );
-    connectionId = connection.id;
+    const { accountId, apiKey, connectionId, realmId } = await connectedAccount('Ops Co');
     const listed = await ok('connections', 'list', '--account', accountId, '--json');
     expect(listed.json).toEqual([
       expect.objectContaining({ id: connectionId, accountId, companyName: 'Ops Co', status: 'active' }),
@@ -132,17 +162,7 @@ describe('the ops CLI, run as a process', () => {
     );
 
     // A bookkeeper adds an overdue invoice in QuickBooks; `sync` makes the workflow poll for it now.
-    const qbo = await harness.qboFor(connection.realmId);
-    const customer = await qbo.create('Customer', {
-      DisplayName: 'Overdue Outfitters',
-      PrimaryEmailAddr: { Address: 'ap@outfitters.example' },
-    });
-    const invoice = await qbo.create('Invoice', {
-      CustomerRef: { value: customer.Id },
-      TxnDate: '2026-01-02',
-      DueDate: '2026-01-20',
-      Line: [salesLine(420)],
-    });
+    const { customer } = await addOverdueInvoice(realmId);
     const polls = async () =>
       (await harness.request('GET', `/v1/connections/${connectionId}`, { key: apiKey })).json.workflow?.totals
         .polls as number;
@@ -150,15 +170,16 @@ describe('the ops CLI, run as a process', () => {
     const before = await polls();
     await ok('connections', 'sync', connectionId);
     expect(await eventually(polls, (count) => count > before)).toBeGreaterThan(before);
-    const transactions = await eventually(
-      () => harness.request('GET', `/v1/contacts?changedSince=1970-01-01T00:00:00Z`, { key: apiKey }),
-      (page) => page.json.data?.some((item: { qboCustomerId: string }) => item.qboCustomerId === customer.Id),
-    );
-    expect(transactions.status).toBe(200);
-    expect(invoice.Id).toBeDefined();
+    expect((await pulled(apiKey, customer.Id)).status).toBe(200);
   });
 
   it('previews, runs, pauses and resumes the reminders through the connection’s schedule', async () => {
+    const { apiKey, connectionId, realmId } = await connectedAccount('Ops Reminders');
+    const { customer } = await addOverdueInvoice(realmId);
+    expect(
+      (await harness.request('POST', `/v1/connections/${connectionId}/sync`, { key: apiKey })).status,
+    ).toBe(202);
+    await pulled(apiKey, customer.Id);
     // The test may run at any hour: no quiet hours, so the run delivers what it plans.
     const policy = await harness.request('PUT', `/v1/connections/${connectionId}/follow-up-policy`, {
       key: apiKey,
@@ -215,6 +236,7 @@ describe('the ops CLI, run as a process', () => {
   });
 
   it('retries contacts and decides a conflict the CRM’s way, through the sync engine', async () => {
+    const { apiKey, connectionId, realmId } = await connectedAccount('Ops Retries');
     const put = await harness.request('PUT', '/v1/contacts/crm-ops-1', {
       key: apiKey,
       body: {
@@ -258,9 +280,7 @@ describe('the ops CLI, run as a process', () => {
     const id = String(conflict!._id);
     const resolved = await ok('resolve', id, 'crm', '--json');
     expect(resolved.json).toMatchObject({ id, resolution: { choice: 'crm' } });
-    const qbo = await harness.qboFor(
-      (await harness.request('GET', `/v1/connections/${connectionId}`, { key: apiKey })).json.realmId,
-    );
+    const qbo = await harness.qboFor(realmId);
     const customer = await eventually(
       async () =>
         (await qbo.query(`select * from Customer where Id = '${customerId}'`)).json.QueryResponse.Customer[0],
@@ -272,6 +292,7 @@ describe('the ops CLI, run as a process', () => {
   });
 
   it('disconnects only when told --yes, revoking the tokens', async () => {
+    const { connectionId } = await connectedAccount('Ops Leavers');
     const asked = await ops('connections', 'disconnect', connectionId);
     expect(asked.code).toBe(1);
     expect(asked.stderr).toMatch(/Add --yes to go ahead/);
