@@ -185,13 +185,16 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // The grant dies during the backfill: the child fails, the connection parks, and a reconnect makes it sync.
+    // The grant dies during the backfill: the child stops where it was, the connection parks, and a reconnect
+    // resumes the backfill (a second run of the child) before the connection syncs.
     fixtures: ['connection/needs-reauth-in-backfill', 'backfill/needs-reauth'],
     async run(temporal) {
       const connection = fakeConnectionActivities();
       const backfill = fakeBackfillActivities((entity) => (entity === 'Customer' ? 2 : 1));
+      const grant = { alive: true, revoked: false };
       const backfillPage: typeof backfill.activities.backfillPage = (input) => {
-        if (input.startPosition > 1) throw needsReauth();
+        if (input.startPosition > 1 && !grant.revoked) Object.assign(grant, { alive: false, revoked: true });
+        if (!grant.alive) throw needsReauth();
         return backfill.activities.backfillPage(input);
       };
       const activities = { ...connection.activities, ...backfill.activities, backfillPage };
@@ -200,10 +203,13 @@ const scenarios: Scenario[] = [
           backfill: true,
         });
         await status((current) => current.state === 'needs_reauth', 'needs_reauth');
+        const interrupted = temporal.client.workflow.getHandle(`${firstRun.workflowId}/backfill`);
+        const { runId } = await interrupted.describe();
+        grant.alive = true;
         await firstRun.signal(reconnectedSignal);
         await status((current) => current.totals.polls === 1, 'a poll after the reconnect');
         await disconnect(firstRun);
-        return [firstRun, temporal.client.workflow.getHandle(`${firstRun.workflowId}/backfill`)];
+        return [firstRun, temporal.client.workflow.getHandle(interrupted.workflowId, runId)];
       });
     },
   },

@@ -21,7 +21,12 @@ import { QboClient } from '../qbo';
 import { queueWebhookDelivery } from '../temporal/webhook-dispatch';
 import { signState, verifyState } from '../security/signed-state';
 import { connectionWorkflowId, startConnectionWorkflow } from '../temporal/connection-workflows';
-import { disconnectSignal, reconnectedSignal, settingsChangedSignal } from '../workflows/connection-messages';
+import {
+  contactsChangedSignal,
+  disconnectSignal,
+  reconnectedSignal,
+  settingsChangedSignal,
+} from '../workflows/connection-messages';
 
 /**
  * The life of a connection outside its workflow: "Connect to QuickBooks" (authorize URL with a signed state, then
@@ -38,6 +43,8 @@ export interface ConnectionServiceDeps {
 
 /** Long enough to pick a company and sign in; short enough that a leaked URL is soon useless. */
 const stateTtlMs = 15 * 60_000;
+/** Contacts per signal when a whole connection's contacts are merged again. */
+const relinkSignalSize = 500;
 
 export class ConnectFlowError extends Error {
   constructor(
@@ -171,11 +178,16 @@ export class ConnectionService {
     if (!before) return null;
     const updated = await connectionModel(this.deps.db).findById(connectionId).lean();
     if (!updated) return null;
-    await forgetBase(
+    const relink = await forgetBase(
       this.deps.db,
       connectionId,
       fieldsReenabled(settingsOf(before).mappingPolicy, settingsOf(updated).mappingPolicy),
     );
+    // Signals stay small: a company's contacts go in chunks.
+    for (let start = 0; start < relink.length; start += relinkSignalSize)
+      await this.signal(connectionId, contactsChangedSignal, {
+        crmContactIds: relink.slice(start, start + relinkSignalSize),
+      });
     if (changes.pollIntervalSeconds !== undefined)
       await this.signal(connectionId, settingsChangedSignal, {
         pollIntervalSeconds: updated.settings.pollIntervalSeconds,

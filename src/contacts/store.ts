@@ -61,8 +61,8 @@ export async function storeCrmVersion(
   const _id = contactKey(connectionId, crmContactId);
   const sent = Date.parse(version.updatedAt);
   const clamped = sent > now.getTime() + skewToleranceMs;
-  const updatedAt = clamped ? now.toISOString() : version.updatedAt;
-  const at = new Date(Date.parse(updatedAt));
+  let updatedAt = clamped ? now.toISOString() : version.updatedAt;
+  let at = new Date(Date.parse(updatedAt));
   for (let race = 0; race < maxRaces; race += 1) {
     const held = await contacts.findById(_id, { crm: 1 }).lean<Pick<ContactRecord, 'crm'>>();
     if (!held) {
@@ -94,6 +94,11 @@ export async function storeCrmVersion(
       }
     }
     const heldAt = Date.parse(held.crm.updatedAt);
+    // A clamped version is still newer than the one held if its own clock says so: it is ordered after it.
+    if (clamped && heldAt > at.getTime() && sent > heldAt) {
+      at = new Date(heldAt);
+      updatedAt = held.crm.updatedAt;
+    }
     if (heldAt > at.getTime()) throw new StaleContactError(held.crm.updatedAt);
     const previous = loadFields(held.crm.fields);
     const changedFields = syncFieldNames.filter(
@@ -433,15 +438,25 @@ export async function linkedContactIds(
   );
 }
 
-/** Fields that come back into the sync lose their merge base on every contact: their next merge is a first link. */
+/**
+ * Fields that come back into the sync lose their merge base on every contact: their next merge is a first link.
+ * Returns the linked contacts, which the sync must now merge again.
+ */
 export async function forgetBase(
   db: Connection,
   connectionId: string,
   fields: readonly SyncFieldName[],
-): Promise<void> {
-  if (fields.length === 0) return;
+): Promise<string[]> {
+  if (fields.length === 0) return [];
   await contactModel(db).updateMany(
     { connectionId },
     { $unset: Object.fromEntries(fields.map((field) => [`link.base.${storedFieldName(field)}`, 1])) },
   );
+  const linked = await contactModel(db)
+    .find(
+      { connectionId, linkKey: { $exists: true }, 'link.deletedAt': { $exists: false } },
+      { crmContactId: 1 },
+    )
+    .lean<Pick<ContactRecord, 'crmContactId'>[]>();
+  return linked.map((contact) => contact.crmContactId);
 }

@@ -75,11 +75,14 @@ export async function recordSyncEvents(
   db: Connection,
   events: readonly SyncEventRecord[],
   retentionDays: number,
+  storedAt: Date = new Date(),
 ): Promise<StoredSyncEvent[]> {
   if (events.length === 0) return [];
   const stored = await syncEventModel(db).insertMany(
     events.map((event) =>
-      waitsForPerson(event) ? event : { ...event, expiresAt: expiresAfterDays(event.at, retentionDays) },
+      waitsForPerson(event)
+        ? event
+        : { ...event, expiresAt: expiresAfterDays(event.at, retentionDays, storedAt) },
     ),
   );
   return stored.map((event) => event.toObject() as StoredSyncEvent);

@@ -89,7 +89,7 @@ export async function storeDelivery(
   receivedAt: Date,
   retentionDays = defaultRetention.webhookInboxDays,
 ): Promise<EntityEvent[]> {
-  const expiresAt = expiresAfterDays(receivedAt, retentionDays);
+  const expiresAt = expiresAfterDays(receivedAt, retentionDays, receivedAt);
   const realms = [...new Set(events.map((event) => event.realmId))];
   const live = realms.length
     ? await connectionModel(db)

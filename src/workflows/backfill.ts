@@ -1,7 +1,8 @@
-import { continueAsNew, proxyActivities } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { failureTypes } from '../activities/failure-types';
 import { syncedEntities } from '../sync/transactions';
+import { isNeedsReauth } from './failures';
 
 export interface BackfillInput {
   connectionId: string;
@@ -9,6 +10,12 @@ export interface BackfillInput {
   cursorAtStart?: string;
   entityIndex?: number;
   startPosition?: number;
+}
+
+export interface BackfillResult {
+  pages: number;
+  /** The grant died before the end: where to start again once the connection is reconnected. */
+  resumeFrom?: BackfillInput;
 }
 
 const { beginBackfill, backfillPage, finishBackfill } = proxyActivities<Activities>({
@@ -28,34 +35,37 @@ const pagesPerRun = 100;
 /**
  * Reads a whole company through the Query API, page by page, into the projections, then hands over to CDC from
  * the moment it began. It is resumable by construction: progress is the workflow's own state (carried across
- * continue-as-new), every page is idempotent, and a crashed worker's page is simply retried elsewhere.
+ * continue-as-new), every page is idempotent, and a crashed worker's page is simply retried elsewhere. If the
+ * grant dies on the way, it returns where it stopped, and the connection runs it from there after a reconnect.
  */
-export async function backfillWorkflow(input: BackfillInput): Promise<{ pages: number }> {
-  const cursorAtStart =
-    input.cursorAtStart ?? (await beginBackfill({ connectionId: input.connectionId })).cursorAtStart;
+export async function backfillWorkflow(input: BackfillInput): Promise<BackfillResult> {
+  const progress: BackfillInput = { ...input };
   let pages = 0;
-  for (let entityIndex = input.entityIndex ?? 0; entityIndex < syncedEntities.length; entityIndex += 1) {
-    const entity = syncedEntities[entityIndex]!;
-    let startPosition: number | undefined =
-      entityIndex === input.entityIndex ? (input.startPosition ?? 1) : 1;
-    while (startPosition !== undefined) {
-      if (pages >= pagesPerRun) {
-        return continueAsNew<typeof backfillWorkflow>({
+  try {
+    const cursorAtStart =
+      input.cursorAtStart ?? (await beginBackfill({ connectionId: input.connectionId })).cursorAtStart;
+    progress.cursorAtStart = cursorAtStart;
+    for (let entityIndex = input.entityIndex ?? 0; entityIndex < syncedEntities.length; entityIndex += 1) {
+      const entity = syncedEntities[entityIndex]!;
+      let startPosition: number | undefined =
+        entityIndex === input.entityIndex ? (input.startPosition ?? 1) : 1;
+      while (startPosition !== undefined) {
+        Object.assign(progress, { entityIndex, startPosition });
+        if (pages >= pagesPerRun) return continueAsNew<typeof backfillWorkflow>(progress);
+        const page: { nextStartPosition?: number } = await backfillPage({
           connectionId: input.connectionId,
-          cursorAtStart,
-          entityIndex,
+          entity,
           startPosition,
         });
+        pages += 1;
+        startPosition = page.nextStartPosition;
       }
-      const page: { nextStartPosition?: number } = await backfillPage({
-        connectionId: input.connectionId,
-        entity,
-        startPosition,
-      });
-      pages += 1;
-      startPosition = page.nextStartPosition;
     }
+    Object.assign(progress, { entityIndex: syncedEntities.length, startPosition: undefined });
+    await finishBackfill({ connectionId: input.connectionId, cursorAtStart });
+    return { pages };
+  } catch (error) {
+    if (isNeedsReauth(error) && patched('backfill-returns-its-place')) return { pages, resumeFrom: progress };
+    throw error;
   }
-  await finishBackfill({ connectionId: input.connectionId, cursorAtStart });
-  return { pages };
 }

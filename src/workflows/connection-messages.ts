@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { BackfillInput } from './backfill';
 
 /** The connection workflow's input, signals and query: shared by the workflow and the API that talks to it. */
 export interface ConnectionWorkflowInput {
@@ -18,6 +19,8 @@ interface CarriedState {
   syncRequested: boolean;
   lastPollAt?: number;
   totals: { polls: number; applied: number; deleted: number; pushed?: number };
+  /** A backfill the grant interrupted, to resume once reconnected. */
+  backfillFrom?: BackfillInput;
 }
 
 export type ConnectionState = 'backfilling' | 'syncing' | 'needs_reauth' | 'disconnected';

@@ -1,10 +1,10 @@
 import {
   ApplicationFailure,
-  TemporalFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -13,7 +13,7 @@ import {
 import type { Activities } from '../activities';
 import { failureTypes } from '../activities/failure-types';
 import { searchAttributes } from '../temporal/search-attributes';
-import { backfillWorkflow } from './backfill';
+import { backfillWorkflow, type BackfillInput } from './backfill';
 import {
   contactsChangedSignal,
   disconnectSignal,
@@ -25,6 +25,7 @@ import {
   type ConnectionState,
   type ConnectionWorkflowInput,
 } from './connection-messages';
+import { isNeedsReauth, rootCause } from './failures';
 
 /**
  * One long-running workflow per QBO connection (`connection:<id>`): it serialises all of a realm's QBO traffic,
@@ -58,7 +59,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   let { inboxWaiting, syncRequested } = carried;
   let lastPollAt = carried.lastPollAt;
   const totals = { ...carried.totals };
-  let state: ConnectionState = input.backfill && !input.carried ? 'backfilling' : 'syncing';
+  /** Where the company's backfill starts or resumes; unset once it has finished (or QBO refused it). */
+  let backfillFrom: BackfillInput | undefined =
+    carried.backfillFrom ??
+    (input.backfill && !input.carried ? { connectionId: input.connectionId } : undefined);
+  let state: ConnectionState = backfillFrom ? 'backfilling' : 'syncing';
   let stopping = false;
   let lastCursor: string | undefined;
   let lastError: string | undefined;
@@ -105,11 +110,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       lastError = undefined;
       return 'done';
     } catch (error) {
-      const cause = rootCause(error);
-      if (cause instanceof ApplicationFailure && cause.type === failureTypes.needsReauth) {
+      if (isNeedsReauth(error)) {
         setState('needs_reauth');
         return 'retry-later';
       }
+      const cause = rootCause(error);
       lastError = cause instanceof Error ? cause.message : String(cause);
       // QBO refused the work itself: trying again would only repeat the refusal (it is recorded as lastError).
       return cause instanceof ApplicationFailure && cause.type === failureTypes.qboRejected
@@ -118,17 +123,30 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     }
   }
 
-  if (state === 'backfilling') {
-    await attempt(async () => {
-      await executeChild(backfillWorkflow, {
+  /**
+   * Runs the backfill from where it stands. A dead grant parks the connection with the backfill's place kept, so a
+   * reconnect resumes it rather than leaving the company half read and CDC without its starting cursor.
+   */
+  async function backfill(from: BackfillInput): Promise<void> {
+    setState('backfilling');
+    const outcome = await attempt(async () => {
+      const result = await executeChild(backfillWorkflow, {
         workflowId: `${workflowInfo().workflowId}/backfill`,
-        args: [{ connectionId: input.connectionId }],
+        args: [from],
       });
+      if (result.resumeFrom) {
+        backfillFrom = result.resumeFrom;
+        setState('needs_reauth');
+      } else backfillFrom = undefined;
     });
+    // Any other failure is recorded as lastError and not retried in a loop (the child already retried its pages).
+    if (outcome !== 'done' && state !== 'needs_reauth') backfillFrom = undefined;
     if (state === 'backfilling') setState('syncing');
     // The backfill's end is news for the CRM (`backfill_completed`: read the feed now).
     eventsWaiting = true;
   }
+
+  if (state === 'backfilling' && backfillFrom) await backfill(backfillFrom);
 
   while (!stopping) {
     const dueAt = (lastPollAt ?? 0) + pollIntervalSeconds * 1000;
@@ -141,6 +159,10 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     else await condition(ready);
     if (stopping) break;
     if (state !== 'syncing') continue;
+    if (backfillFrom && patched('backfill-resumes-after-reauth')) {
+      await backfill(backfillFrom);
+      continue;
+    }
 
     if (pendingContacts.size > 0) {
       // CRM changes first: a contact PUT should reach QBO within a second.
@@ -188,17 +210,17 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       return continueAsNew<typeof connectionWorkflow>({
         ...input,
         pollIntervalSeconds,
-        carried: { pendingContacts: [...pendingContacts], inboxWaiting, syncRequested, lastPollAt, totals },
+        carried: {
+          pendingContacts: [...pendingContacts],
+          inboxWaiting,
+          syncRequested,
+          lastPollAt,
+          totals,
+          ...(backfillFrom ? { backfillFrom } : {}),
+        },
       });
     }
   }
   setState('disconnected');
   return 'disconnected';
-}
-
-/** The failure at the bottom of an activity or child-workflow failure chain. */
-function rootCause(error: unknown): unknown {
-  let current = error;
-  while (current instanceof TemporalFailure && current.cause) current = current.cause;
-  return current;
 }
