@@ -37,8 +37,23 @@ describe('RealmBudget: QBO limits per realm, kept on our side', () => {
     const busy = new RealmBudget({ realmId: '900002', counter, maxInFlight: 1 });
     const other = new RealmBudget({ realmId: '900003', counter, maxInFlight: 1 });
     const held = await busy.acquire();
-    (await other.acquire())();
+    let busyStarted = false;
+    const busyNext = busy.acquire().then((release) => {
+      busyStarted = true;
+      return release;
+    });
+    let otherStarted = false;
+    const otherNext = other.acquire().then((release) => {
+      otherStarted = true;
+      return release;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    // The busy realm's next request waits for its slot; the other realm's does not wait for it.
+    expect({ busyStarted, otherStarted }).toEqual({ busyStarted: false, otherStarted: true });
+    (await otherNext)();
     held();
+    (await busyNext)();
+    expect(busyStarted).toBe(true);
   });
 
   it('starts at most 10 requests in any second, sliding', async () => {
