@@ -1,6 +1,7 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import type { Activities } from '../activities';
 import type { SyncCounts } from '../activities/connection-sync';
+import type { PushCounts } from '../activities/push-contacts';
 import { connectionModel } from '../db/models/connection';
 
 /** One line saying what an activity run did, for the person reading the worker's log. */
@@ -23,19 +24,22 @@ type Summaries = {
 
 const quietUnless = (happened: boolean): RunSummary['level'] => (happened ? 'info' : 'debug');
 
+function contactsPushed(counts: PushCounts): RunSummary {
+  const written = counts.created + counts.linked + counts.updated;
+  return {
+    level: quietUnless(written + counts.rejected + counts.deleted + counts.conflicts > 0),
+    message: `contacts pushed to QuickBooks: ${written} written, ${counts.conflicts} conflicts, ${counts.rejected} refused`,
+    fields: { counts },
+  };
+}
+
 /**
  * What each activity's result says, in one place, so domain code carries no log calls: counts per turn of the sync,
  * backfill progress and totals, reminders, deliveries. An activity without an entry gets a debug line.
  */
 const summaries: Summaries = {
-  pushContacts: (counts) => {
-    const written = counts.created + counts.linked + counts.updated;
-    return {
-      level: quietUnless(written + counts.rejected + counts.deleted + counts.conflicts > 0),
-      message: `contacts pushed to QuickBooks: ${written} written, ${counts.conflicts} conflicts, ${counts.rejected} refused`,
-      fields: { counts },
-    };
-  },
+  pushContact: contactsPushed,
+  pushContacts: contactsPushed,
   pollChanges: (result) =>
     appliedFromQbo('poll', result, {
       ...(result.cappedEntities.length > 0 ? { cappedEntities: result.cappedEntities } : {}),

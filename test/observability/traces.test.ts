@@ -72,7 +72,7 @@ describe('tracing: one contact PUT is one trace, from the API request to the QBO
       () =>
         Promise.resolve(exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId)),
       (spans) =>
-        spans.some((span) => span.name === 'StartActivity:pushContacts') &&
+        spans.some((span) => span.name === 'StartActivity:pushContact') &&
         spans.some(
           (span) =>
             span.kind === SpanKind.CLIENT && String(span.attributes['url.full']).includes(customerCreate),
@@ -84,8 +84,8 @@ describe('tracing: one contact PUT is one trace, from the API request to the QBO
       expect.arrayContaining([
         'SignalWorkflow:contactsChanged',
         'HandleSignal:contactsChanged',
-        'StartActivity:pushContacts',
-        'RunActivity:pushContacts',
+        'StartActivity:pushContact',
+        'RunActivity:pushContact',
       ]),
     );
     // The QBO call as the worker made it, and as the emulator answered it: the context crossed the wire.
@@ -110,7 +110,7 @@ describe('tracing: one contact PUT is one trace, from the API request to the QBO
     );
     expect(request?.parentSpanId).toBe(call!.spanContext().spanId);
     // And the push belongs to this PUT only: no other trace has a push activity for it.
-    const pushes = exporter.getFinishedSpans().filter((span) => span.name === 'RunActivity:pushContacts');
+    const pushes = exporter.getFinishedSpans().filter((span) => span.name === 'RunActivity:pushContact');
     expect(pushes.map(describeSpan)).toEqual([expect.objectContaining({ traceId })]);
   });
 });

@@ -163,12 +163,12 @@ describe('the worker process: its /metrics and its log', () => {
     }
 
     const text = await scrape();
-    expect(sample(text, 'qbo_sync_activity_runs_total{activity="pushContacts",outcome="completed"}')).toBe(1);
+    expect(sample(text, 'qbo_sync_activity_runs_total{activity="pushContact",outcome="completed"}')).toBe(1);
     expect(
       sample(text, 'qbo_sync_activity_runs_total{activity="pollChanges",outcome="completed"}'),
     ).toBeGreaterThanOrEqual(1);
     expect(
-      sample(text, 'qbo_sync_activity_duration_seconds_count{activity="pushContacts",outcome="completed"}'),
+      sample(text, 'qbo_sync_activity_duration_seconds_count{activity="pushContact",outcome="completed"}'),
     ).toBe(1);
     expect(sample(text, 'qbo_sync_freshness_seconds_count{direction="crm_to_qbo"}')).toBe(1);
     expect(
@@ -191,7 +191,7 @@ describe('the worker process: its /metrics and its log', () => {
     const pushed = logged.find((record) => String(record.msg).startsWith('contacts pushed to QuickBooks'));
     expect(pushed).toMatchObject({
       level: 30,
-      activity: 'pushContacts',
+      activity: 'pushContact',
       connectionId,
       realmId: qbo.realmId,
       accountId: 'acct_metered',

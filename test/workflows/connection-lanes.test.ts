@@ -206,5 +206,6 @@ describe('connection workflow: lanes', () => {
       expect(gaps.at(-1)).toBeGreaterThanOrEqual(5 * minute);
       expect((await handle.query(statusQuery)).pollEverySeconds).toBe(300);
     });
-  });
+    // About 35 polls, each a real activity: seconds alone, a minute beside a loaded suite.
+  }, 150_000);
 });
