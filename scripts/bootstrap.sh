@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing, then returns; safe to run any number of times.
 #  - Node dependencies from package-lock.json, when node_modules is absent or older than the lock file;
-#  - the Temporal CLI and FerretDB, built once per machine into ~/.cache/qbo-sync/bin (see src/stack/tools.ts),
-#    unless TEMPORAL_ADDRESS / MONGODB_URI point at servers that already run (with --test, always: some tests start
+#  - the Temporal CLI (built with Go) and the embedded MongoDB-wire server (assembled from pinned Maven Central jars;
+#    a JDK compiles our part), once per machine into ~/.cache/qbo-sync/bin (see src/stack/tools.ts), unless
+#    TEMPORAL_ADDRESS / MONGODB_URI point at servers that already run (with --test, always: some tests start
 #    private servers of their own);
 #  - with --test, the Debian packages the test suite drives (docker-compose, to validate docker-compose.yml;
 #    chromium, the headless browser the panel tests drive through playwright-core; python3-venv when Python lacks
@@ -25,8 +26,8 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if ! command -v go >/dev/null 2>&1 && { [ "${1:-}" = "--test" ] || [ -z "${TEMPORAL_ADDRESS:-}" ] || [ -z "${MONGODB_URI:-}" ]; }; then
-  echo "bootstrap: Go is needed once to build the Temporal CLI and FerretDB" >&2
+if ! command -v go >/dev/null 2>&1 && { [ "${1:-}" = "--test" ] || [ -z "${TEMPORAL_ADDRESS:-}" ]; }; then
+  echo "bootstrap: Go is needed once to build the Temporal CLI" >&2
 fi
 node --import tsx src/stack/cli.ts setup
 
