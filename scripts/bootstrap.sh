@@ -26,11 +26,6 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if ! command -v go >/dev/null 2>&1 && { [ "${1:-}" = "--test" ] || [ -z "${TEMPORAL_ADDRESS:-}" ]; }; then
-  echo "bootstrap: Go is needed once to build the Temporal CLI" >&2
-fi
-node --import tsx src/stack/cli.ts setup
-
 install_debian_packages() {
   local runner=()
   if [ "$(id -u)" -ne 0 ]; then
@@ -43,6 +38,16 @@ install_debian_packages() {
   "${runner[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${runner[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
+
+if ! command -v go >/dev/null 2>&1 && { [ "${1:-}" = "--test" ] || [ -z "${TEMPORAL_ADDRESS:-}" ]; }; then
+  echo "bootstrap: Go is needed once to build the Temporal CLI" >&2
+fi
+# The embedded database's own classes are compiled once per machine: a JDK, unless MONGODB_URI names a server.
+if { [ "${1:-}" = "--test" ] || [ -z "${MONGODB_URI:-}" ]; } &&
+  ! command -v "${JAVA_HOME:+$JAVA_HOME/bin/}javac" >/dev/null 2>&1; then
+  install_debian_packages default-jdk-headless
+fi
+node --import tsx src/stack/cli.ts setup
 
 if [ "${1:-}" = "--test" ]; then
   missing=()
