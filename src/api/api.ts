@@ -13,6 +13,7 @@ import { addContactRoutes } from './routes/contacts';
 import { addEventRoutes } from './routes/events';
 import { addFollowUpPreviewRoutes } from './routes/follow-up-preview';
 import { addFollowUpRoutes } from './routes/follow-ups';
+import { addProductRoutes } from './routes/products';
 import { addSessionRoutes } from './routes/sessions';
 import { addSyncEventRoutes } from './routes/sync-events';
 import { createConsoleRouter } from '../console/router';
@@ -76,6 +77,7 @@ export function createApi(
   addEventRoutes(routes, services);
   addFollowUpRoutes(routes, services);
   addFollowUpPreviewRoutes(routes, services);
+  addProductRoutes(routes, services);
   addSessionRoutes(routes, services);
   addSyncEventRoutes(routes, services);
   return {

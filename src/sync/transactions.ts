@@ -15,8 +15,11 @@ export const transactionTypes = [
 ] as const;
 export type TransactionType = (typeof transactionTypes)[number];
 
-/** Everything the sync engine reads from QBO, customers first so transactions find their customer. */
-export const syncedEntities = ['Customer', ...transactionTypes] as const;
+/**
+ * Everything the sync engine reads from QBO, customers first so transactions find their customer; the products and
+ * services (Item) last, as they came last.
+ */
+export const syncedEntities = ['Customer', ...transactionTypes, 'Item'] as const;
 export type SyncedEntity = (typeof syncedEntities)[number];
 
 export type Environment = 'sandbox' | 'production';
@@ -74,6 +77,10 @@ export interface QboTransactionRecord {
   Line?: { LinkedTxn?: QboLinkedTxn[] }[];
   CustomerRef?: QboRef;
   MetaData?: { CreateTime?: string; LastUpdatedTime?: string };
+  AllowOnlineCreditCardPayment?: boolean;
+  AllowOnlineACHPayment?: boolean;
+  /** Only on reads that ask for it (`include=invoiceLink`). */
+  InvoiceLink?: string;
 }
 
 export interface LiveTransactionView {
@@ -94,6 +101,8 @@ export interface LiveTransactionView {
   status: LiveTransactionStatus;
   linked: { type: string; id: string }[];
   qboLink: string;
+  /** Invoices the customer may pay online: QBO's payment page for it (`InvoiceLink`). */
+  paymentLink?: string;
 }
 
 /** A transaction deleted in QBO. CDC gives only its Id, so what was known before is kept under `last`. */
@@ -112,6 +121,11 @@ export interface TransactionContext {
   today: string;
   homeCurrency: string;
   environment: Environment;
+  /**
+   * The invoice's payment link as last seen. QBO sends `InvoiceLink` only when a read asks for it, so a version read
+   * without it (CDC, a webhook fetch) keeps the known link while the invoice still takes online payment.
+   */
+  knownPaymentLink?: string;
 }
 
 // --- deep links (undocumented by Intuit; the patterns integrations use) ---
@@ -256,10 +270,24 @@ function linkedTransactions(record: QboTransactionRecord): { type: string; id: s
   return linked;
 }
 
+/** Whether the customer may pay the invoice online, by card or bank transfer. */
+export function takesOnlinePayment(record: QboTransactionRecord): boolean {
+  return record.AllowOnlineCreditCardPayment === true || record.AllowOnlineACHPayment === true;
+}
+
+function paymentLinkOf(
+  type: TransactionType,
+  record: QboTransactionRecord,
+  known: string | undefined,
+): string | undefined {
+  if (type !== 'Invoice' || isVoided(record)) return undefined;
+  return text(record.InvoiceLink) ?? (takesOnlinePayment(record) ? known : undefined);
+}
+
 export function transactionView(
   type: TransactionType,
   record: QboTransactionRecord,
-  { today, homeCurrency, environment }: TransactionContext,
+  { today, homeCurrency, environment, knownPaymentLink }: TransactionContext,
 ): LiveTransactionView {
   assertIsoDate(today, 'today');
   const home = homeCurrency.toUpperCase();
@@ -284,6 +312,7 @@ export function transactionView(
   const number = text(record.DocNumber) ?? (type === 'Payment' ? text(record.PaymentRefNum) : undefined);
   const dueDate = type === 'Invoice' ? text(record.DueDate) : undefined;
   const expirationDate = type === 'Estimate' ? text(record.ExpirationDate) : undefined;
+  const paymentLink = paymentLinkOf(type, record, knownPaymentLink);
   return {
     type,
     qboId: record.Id,
@@ -301,6 +330,7 @@ export function transactionView(
     status: transactionStatus(type, record, today),
     linked: linkedTransactions(record),
     qboLink: qboLink(type, record.Id, environment),
+    ...(paymentLink !== undefined && { paymentLink }),
   };
 }
 
