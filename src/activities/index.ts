@@ -3,6 +3,7 @@ import type { RetentionSettings } from '../db/retention';
 import type { Mailer } from '../email/mailer';
 import { createBackfillActivities } from './backfill';
 import { createConnectionSyncActivities } from './connection-sync';
+import { createDocumentActivities } from './documents';
 import { createFollowUpActivities } from './followups';
 import { createOutboundActivities, defaultWebhookTimeoutMs } from './outbound';
 import { createPushActivities } from './push-contacts';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createConnectionSyncActivities(deps),
     ...createBackfillActivities(deps),
     ...createPushActivities(deps),
+    ...createDocumentActivities(deps),
     // Webhook secrets are sealed with the same key ring as the OAuth tokens.
     ...createOutboundActivities({
       db: deps.db,

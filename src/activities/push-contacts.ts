@@ -1,5 +1,7 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import { pushContact, type PushOutcome } from '../contacts/push';
+import { pushContact, type PushContext, type PushOutcome } from '../contacts/push';
+import type { ConnectionRecord } from '../db/models/connection';
+import type { QboClient } from '../qbo';
 import type { RetentionSettings } from '../db/retention';
 import { asActivity } from './failures';
 import { projectionContext } from './projection-context';
@@ -18,6 +20,23 @@ export interface PushDependencies {
   now?: () => Date;
 }
 
+/** What pushing a connection's contacts works with, at one instant. */
+export function pushContext(
+  deps: PushDependencies,
+  connection: ConnectionRecord,
+  client: QboClient,
+  at: Date,
+): PushContext {
+  return {
+    db: deps.db,
+    connection,
+    client,
+    projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
+    ...(deps.retention ? { retention: deps.retention } : {}),
+    now: at,
+  };
+}
+
 export function createPushActivities(deps: PushDependencies) {
   const now = deps.now ?? (() => new Date());
   return {
@@ -31,15 +50,7 @@ export function createPushActivities(deps: PushDependencies) {
     }): Promise<PushCounts> {
       return asActivity(async () => {
         const { connection, client } = await deps.qbo.open(connectionId);
-        const at = now();
-        const context = {
-          db: deps.db,
-          connection,
-          client,
-          projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
-          ...(deps.retention ? { retention: deps.retention } : {}),
-          now: at,
-        };
+        const context = pushContext(deps, connection, client, now());
         const counts: PushCounts = {
           created: 0,
           linked: 0,

@@ -9,6 +9,7 @@ import { ApiProblem } from './http/problem';
 import { RateLimiter } from './http/rate-limit';
 import { ApiRoutes } from './http/route';
 import { addConnectionRoutes } from './routes/connections';
+import { addDocumentRoutes } from './routes/documents';
 import { addContactRoutes } from './routes/contacts';
 import { addEventRoutes } from './routes/events';
 import { addFollowUpPreviewRoutes } from './routes/follow-up-preview';
@@ -74,6 +75,7 @@ export function createApi(
   const metricsRouter = express.Router().use(metrics.middleware).use(metrics.router);
   addConnectionRoutes(routes, services);
   addContactRoutes(routes, services);
+  addDocumentRoutes(routes, services);
   addEventRoutes(routes, services);
   addFollowUpRoutes(routes, services);
   addFollowUpPreviewRoutes(routes, services);

@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import {
+  dealIdSchema,
+  documentFieldsSchema,
+  documentKinds,
+  type DocumentKind,
+} from '../../documents/request';
+import {
+  acceptRequest,
+  documentKey,
+  documentModel,
+  readDocumentRecord,
+  type DocumentRecord,
+} from '../../documents/store';
+import { documentSchema, documentView } from '../../documents/view';
+import { documentProblemCodes, type DocumentProblem } from '../../documents/validate';
+import { runDocumentWrite } from '../../temporal/document-workflows';
+import { ApiProblem, problemCodes, type ProblemCode } from '../http/problem';
+import type { ApiRoutes } from '../http/route';
+import type { ApiServices } from '../services';
+import { ownedConnection } from './owned';
+
+/**
+ * Documents from the CRM: a deal becomes an estimate, invoice or sales receipt in QuickBooks. The deal id is the
+ * idempotency key; the write runs as a workflow (src/workflows/document.ts) and the route waits for it a while.
+ */
+
+const paths: Record<DocumentKind, string> = {
+  estimate: 'estimates',
+  invoice: 'invoices',
+  sales_receipt: 'sales-receipts',
+};
+const titles: Record<DocumentKind, string> = {
+  estimate: 'an estimate',
+  invoice: 'an invoice',
+  sales_receipt: 'a sales receipt',
+};
+
+/** How long a POST waits for QuickBooks before it answers 202 with the document still `writing`. */
+const writeWaitMs = 10_000;
+
+const connectionParams = z.object({ id: z.string().max(100) }).strict();
+
+/** Problems a rejected document may carry; each has its own status (422, or 409 for a dead grant). */
+const rejectionCodes: readonly ProblemCode[] = documentProblemCodes;
+
+function rejection(problems: DocumentProblem[]): ApiProblem {
+  const [first] = problems;
+  if (!first) return new ApiProblem(422, 'qbo_rejected', 'QuickBooks did not take the document');
+  return new ApiProblem(
+    problemCodes[first.code],
+    first.code,
+    problems.map((problem) => problem.message).join('; '),
+    first.field,
+    problems.map(({ field, message }) => ({ field, message })),
+  );
+}
+
+export function addDocumentRoutes(routes: ApiRoutes, services: ApiServices): void {
+  for (const kind of documentKinds) addCreateRoute(routes, services, kind);
+
+  routes.add({
+    method: 'get',
+    path: '/v1/connections/{id}/deals/{dealId}/documents',
+    tag: 'Documents',
+    summary: 'The documents made for a deal',
+    description:
+      'Each estimate, invoice and sales receipt asked for with this deal id, and what became of it.',
+    params: connectionParams.extend({ dealId: dealIdSchema }).strict(),
+    responses: {
+      200: {
+        description: 'The deal’s documents, estimates first.',
+        schema: z.object({ data: z.array(documentSchema) }),
+      },
+    },
+    handler: async ({ auth, params }) => {
+      await ownedConnection(services, auth.accountId, params.id);
+      const db = await services.db();
+      const records = await documentModel(db)
+        .find({ _id: { $in: documentKinds.map((kind) => documentKey(params.id, kind, params.dealId)) } })
+        .lean();
+      const ordered = documentKinds.flatMap((kind) => records.filter((record) => record.kind === kind));
+      return {
+        status: 200,
+        body: { data: await Promise.all(ordered.map((record) => documentView(db, record))) },
+      };
+    },
+  });
+}
+
+function addCreateRoute(routes: ApiRoutes, services: ApiServices, kind: DocumentKind): void {
+  routes.add({
+    method: 'post',
+    path: `/v1/connections/{id}/${paths[kind]}`,
+    tag: 'Documents',
+    summary: `Make ${titles[kind]} in QuickBooks for a CRM deal`,
+    description:
+      `Writes ${titles[kind]} for the deal to QuickBooks, once: the same request again (a retry, a double ` +
+      'click) answers with the same document; a different one for the same deal is a 409, unless the first was ' +
+      'rejected. Everything QuickBooks would refuse is checked first and answered with a 422 naming the line ' +
+      'and why. A CRM contact not yet in QuickBooks is written there first.',
+    params: connectionParams,
+    body: documentFieldsSchema(kind).extend({ dealId: dealIdSchema }).strict(),
+    problems: ['connection_inactive', 'document_exists', 'document_busy', ...rejectionCodes],
+    responses: {
+      201: { description: 'Written to QuickBooks.', schema: documentSchema },
+      200: { description: 'The deal’s document, written by an earlier request.', schema: documentSchema },
+      202: {
+        description:
+          'Accepted, and still being written (QuickBooks is slow or unavailable): GET ' +
+          '/v1/connections/{id}/deals/{dealId}/documents shows when it is.',
+        schema: documentSchema,
+      },
+    },
+    handler: async ({ auth, params, body }) => {
+      const connection = await ownedConnection(services, auth.accountId, params.id);
+      if (connection.status !== 'active')
+        throw new ApiProblem(
+          409,
+          'connection_inactive',
+          `the connection is ${connection.status}; reconnect it`,
+        );
+      const db = await services.db();
+      const { dealId, ...request } = body;
+      const accepted = await acceptRequest(
+        db,
+        { accountId: auth.accountId, connectionId: connection._id, kind, dealId, request },
+        services.now(),
+      );
+      if (accepted.outcome === 'conflict') throw conflict(accepted.record);
+      let record: DocumentRecord | null = accepted.record;
+      if (record.state === 'writing') {
+        await runDocumentWrite(
+          await services.temporal(),
+          {
+            accountId: auth.accountId,
+            connectionId: connection._id,
+            documentId: record._id,
+            attempt: record.attempt,
+          },
+          {
+            taskQueue: services.taskQueue,
+            startTimeoutMs: services.dependencyTimeoutMs,
+            waitMs: writeWaitMs,
+          },
+        );
+        record = await readDocumentRecord(db, record._id);
+        if (!record) throw new Error(`the document ${accepted.record._id} vanished`);
+      }
+      if (record.state === 'rejected') throw rejection(record.problems ?? []);
+      const status = record.state === 'writing' ? 202 : accepted.outcome === 'accepted' ? 201 : 200;
+      return { status, body: await documentView(db, record) };
+    },
+  });
+}
+
+function conflict(record: DocumentRecord): ApiProblem {
+  const what = `deal ${record.dealId}`;
+  return record.state === 'written'
+    ? new ApiProblem(
+        409,
+        'document_exists',
+        `${what} has its ${record.kind.replace('_', ' ')} already (QuickBooks id ${record.qboId}), made from a ` +
+          'different request: change it with PATCH, or use another deal id',
+        'body.dealId',
+      )
+    : new ApiProblem(
+        409,
+        'document_busy',
+        `${what}'s ${record.kind.replace('_', ' ')} is being written from a different request; wait for it`,
+        'body.dealId',
+      );
+}
