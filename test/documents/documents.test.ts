@@ -1,3 +1,4 @@
+import { documentWorkflowId } from '../../src/temporal/document-workflows';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import type { QboClient } from '../support/emulator';
 import { eventually } from '../support/env';
@@ -114,5 +115,256 @@ describe('documents from the CRM', () => {
       `/v1/connections/${connection.id}/deals/deal-retried/documents`,
     );
     expect(listed.json.data).toMatchObject([{ kind: 'invoice', state: 'written', qboId: again.json.qboId }]);
+  });
+
+  it('charges US sales tax at the code named, on the taxable lines only, and refuses VAT-style codes', async () => {
+    await putContact('crm-cy', 'Cy Twombly', 'cy@example.com');
+    const made = await post('invoices', {
+      dealId: 'deal-us-tax',
+      customer: { crmContactId: 'crm-cy' },
+      lines: [
+        { product: { name: 'Hours' }, quantity: 10, unitPrice: 100, taxable: true },
+        { product: { name: 'Design' }, unitPrice: 50, taxable: false },
+      ],
+      tax: { code: { name: 'San Francisco' } },
+    });
+    expect(made.status).toBe(201);
+    // San Francisco: California 7.25% and the county's 1.375%, on the taxable 1,000 only.
+    expect(made.json).toMatchObject({ subtotal: 1050, tax: 86.25, transaction: { total: 1136.25 } });
+    const invoice = (await qbo.read('Invoice', made.json.qboId)).json.Invoice;
+    expect(invoice.Line[0].SalesItemLineDetail.TaxCodeRef).toEqual({ value: 'TAX' });
+    expect(invoice.Line[1].SalesItemLineDetail.TaxCodeRef).toEqual({ value: 'NON' });
+
+    const refused = await post('invoices', {
+      dealId: 'deal-us-vat',
+      customer: { crmContactId: 'crm-cy' },
+      lines: [
+        { product: { name: 'Hours' }, unitPrice: 100 },
+        { product: { name: 'Hours' }, unitPrice: 100, taxCode: { name: 'California' } },
+      ],
+      tax: { code: { name: 'Atlantis' } },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.json).toMatchObject({ code: 'invalid_tax_code', field: 'body.tax.code' });
+    expect(refused.json.errors.map((error: any) => error.field)).toEqual([
+      'body.tax.code',
+      'body.lines.1.taxCode',
+    ]);
+    expect(refused.json.detail).toContain('line 2');
+    expect(await invoicesOf(made.json.qboCustomerId)).toHaveLength(1);
+  });
+
+  it('refuses what QuickBooks would refuse before writing: another currency, a bad amount, an unknown payment method', async () => {
+    const refused = await post('sales-receipts', {
+      dealId: 'deal-bad',
+      customer: { crmContactId: 'crm-cy' },
+      currency: 'EUR',
+      lines: [{ product: { name: 'Hours' }, quantity: 2, unitPrice: 100, amount: 250 }],
+      paymentMethod: { name: 'Barter' },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.json.errors).toEqual([
+      { field: 'body.currency', message: expect.stringContaining('pays in USD') },
+      { field: 'body.lines.0.amount', message: expect.stringContaining('line 1: 250.00 is not quantity 2') },
+      { field: 'body.paymentMethod', message: expect.stringContaining('no active payment method "Barter"') },
+    ]);
+    const listed = await harness.request('GET', `/v1/connections/${connection.id}/deals/deal-bad/documents`);
+    expect(listed.json.data).toMatchObject([{ kind: 'sales_receipt', state: 'rejected', qboId: null }]);
+
+    // Corrected, the same deal is written.
+    const fixed = await post('sales-receipts', {
+      dealId: 'deal-bad',
+      customer: { crmContactId: 'crm-cy' },
+      lines: [{ product: { name: 'Hours' }, quantity: 2, unitPrice: 100, amount: 200 }],
+      paymentMethod: { name: 'Cash' },
+    });
+    expect(fixed.status).toBe(201);
+    expect(fixed.json).toMatchObject({
+      kind: 'sales_receipt',
+      state: 'written',
+      transaction: { type: 'SalesReceipt' },
+    });
+  });
+
+  it('writes the document once when QuickBooks commits it and the answer is lost', async () => {
+    const customer = await qbo.create('Customer', { DisplayName: 'Lost Answer Ltd' });
+    await harness.emulator.admin('PUT', `/companies/${connection.realmId}/faults`, {
+      dropResponsesAfterCommit: 1,
+    });
+    const made = await post('estimates', {
+      dealId: 'deal-lost',
+      customer: { qboCustomerId: customer.Id },
+      lines: [{ product: { name: 'Consulting' }, quantity: 4 }],
+    });
+    expect(made.status).toBe(201);
+    expect(made.json).toMatchObject({ kind: 'estimate', state: 'written', subtotal: 600 });
+    const posts = (
+      await harness.emulator.admin('GET', `/companies/${connection.realmId}/requests?limit=2000`)
+    ).json.requests.filter((request: any) => request.method === 'POST' && request.path.endsWith('/estimate'));
+    // The first answer was lost (the emulator logs only answered requests): the write's second attempt sent the
+    // same requestid and got QuickBooks' first answer back.
+    expect(posts).toMatchObject([{ status: 200 }]);
+    const history = await harness.temporal.workflow
+      .getHandle(documentWorkflowId(`${connection.id}:estimate:deal-lost`, 0))
+      .fetchHistory();
+    const attempts = history.events!.flatMap(
+      (event) => event.activityTaskStartedEventAttributes?.attempt ?? [],
+    );
+    expect(attempts).toEqual([2]);
+    const estimates = (await qbo.query(`select * from Estimate where CustomerRef = '${customer.Id}'`)).json
+      .QueryResponse.Estimate;
+    expect(estimates.map((estimate: any) => estimate.Id)).toEqual([made.json.qboId]);
+  });
+
+  describe('a product QuickBooks lacks, under each missing-product policy', () => {
+    const settings = (body: unknown) =>
+      harness.request('PATCH', `/v1/connections/${connection.id}`, { body });
+    const sell = (dealId: string, sku: string) =>
+      post('invoices', {
+        dealId,
+        customer: { crmContactId: 'crm-cy' },
+        lines: [{ product: { sku }, quantity: 2, unitPrice: 42 }],
+      });
+    afterAll(() => settings({ missingProductPolicy: 'reject', defaultItemId: null }));
+
+    it('reject: a 422 naming the line', async () => {
+      const refused = await sell('deal-missing', 'NOPE-1');
+      expect(refused.status).toBe(422);
+      expect(refused.json).toMatchObject({ code: 'product_not_found', field: 'body.lines.0.product' });
+      expect(refused.json.detail).toContain('line 1: QuickBooks has no SKU "NOPE-1"');
+    });
+
+    it('default_item: sold as the default item, the line saying what it stands for', async () => {
+      const products = (
+        await harness.request(
+          'GET',
+          `/v1/products?changedSince=1970-01-01T00:00:00Z&connectionId=${connection.id}`,
+        )
+      ).json.data;
+      const services = products.find((product: any) => product.name === 'Services');
+      const unknownItem = await settings({ missingProductPolicy: 'default_item', defaultItemId: '9999' });
+      expect(unknownItem.status).toBe(422);
+      expect(unknownItem.json).toMatchObject({ code: 'product_not_found', field: 'body.defaultItemId' });
+      expect(
+        (await settings({ missingProductPolicy: 'default_item', defaultItemId: services.qboItemId })).status,
+      ).toBe(200);
+      // The rejected deal, sent again, is written now.
+      const made = await sell('deal-missing', 'NOPE-1');
+      expect(made.status).toBe(201);
+      const line = (await qbo.read('Invoice', made.json.qboId)).json.Invoice.Line[0];
+      expect(line).toMatchObject({
+        Amount: 84,
+        Description: 'NOPE-1',
+        SalesItemLineDetail: { ItemRef: { value: services.qboItemId }, Qty: 2, UnitPrice: 42 },
+      });
+    });
+
+    it('create_item: created in QuickBooks as a service, once', async () => {
+      expect((await settings({ missingProductPolicy: 'create_item' })).status).toBe(200);
+      const first = await sell('deal-new-1', 'NEW-9');
+      const second = await sell('deal-new-2', 'NEW-9');
+      expect([first.status, second.status]).toEqual([201, 201]);
+      const items = (await qbo.query(`select * from Item where Name = 'NEW-9'`)).json.QueryResponse.Item;
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({ Type: 'Service', UnitPrice: 42 });
+      for (const made of [first, second]) {
+        const line = (await qbo.read('Invoice', made.json.qboId)).json.Invoice.Line[0];
+        expect(line.SalesItemLineDetail.ItemRef.value).toBe(items[0].Id);
+      }
+    });
+  });
+});
+
+describe('documents from the CRM in VAT and GST companies', () => {
+  let harness: ApiHarness;
+
+  beforeAll(async () => {
+    harness = await startApiHarness();
+  }, 60_000);
+  afterAll(() => harness?.close());
+
+  /** A connected company of the country, with one CRM contact. */
+  async function sellerIn(country: string) {
+    const account = await harness.newAccount(`Seller in ${country}`);
+    const connection = await harness.connect(account, {
+      company: { companyName: `Seller ${country}`, country },
+    });
+    await eventually(
+      async () =>
+        (await harness.request('GET', `/v1/connections/${connection.id}`, { key: account.key })).json,
+      (body) => body.backfill?.status === 'done',
+      30_000,
+      'the backfill',
+    );
+    const stored = await harness.request('PUT', '/v1/contacts/buyer', {
+      key: account.key,
+      body: { updatedAt: new Date().toISOString(), fields: { displayName: `Buyer in ${country}` } },
+    });
+    expect(stored.status).toBe(202);
+    const invoice = (dealId: string, lines: unknown[], extra: Record<string, unknown> = {}) =>
+      harness.request('POST', `/v1/connections/${connection.id}/invoices`, {
+        key: account.key,
+        body: { dealId, customer: { crmContactId: 'buyer' }, lines, ...extra },
+      });
+    return { connection, invoice, qbo: await harness.qboFor(connection.realmId) };
+  }
+
+  it('UK: VAT per line, accepted with the totals QuickBooks computes; a wrong code is refused first', async () => {
+    const uk = await sellerIn('GB');
+    const made = await uk.invoice('deal-uk', [
+      { product: { name: 'Hours' }, quantity: 2, unitPrice: 100, taxCode: { name: '20.0% S' } },
+      { product: { name: 'Design' }, unitPrice: 50, taxCode: { name: '5.0% R' } },
+    ]);
+    expect(made.status).toBe(201);
+    expect(made.json).toMatchObject({
+      subtotal: 250,
+      tax: 42.5,
+      transaction: { total: 292.5, currency: { code: 'GBP' } },
+    });
+    const invoice = (await uk.qbo.read('Invoice', made.json.qboId)).json.Invoice;
+    expect(invoice.GlobalTaxCalculation).toBe('TaxExcluded');
+    expect(invoice.TxnTaxDetail.TotalTax).toBe(42.5);
+
+    const requestsBefore = (
+      await harness.emulator.admin('GET', `/companies/${uk.connection.realmId}/requests?limit=2000`)
+    ).json.requests.length;
+    const refused = await uk.invoice('deal-uk-wrong', [
+      { product: { name: 'Hours' }, unitPrice: 100, taxCode: { name: '20.0% S' } },
+      { product: { name: 'Hours' }, unitPrice: 100, taxCode: { name: '20.0% ECG' } },
+      { product: { name: 'Hours' }, unitPrice: 100, taxCode: { id: 'TAX' } },
+      { product: { name: 'Hours' }, unitPrice: 100 },
+    ]);
+    expect(refused.status).toBe(422);
+    expect(refused.json.errors).toEqual([
+      {
+        field: 'body.lines.1.taxCode',
+        message: expect.stringContaining('line 2: tax code 20.0% ECG applies to purchases only'),
+      },
+      {
+        field: 'body.lines.2.taxCode',
+        message: expect.stringContaining('line 3: TAX is how US lines are marked taxable'),
+      },
+      { field: 'body.lines.3.taxCode', message: expect.stringContaining('line 4: needs a VAT code') },
+    ]);
+    // Refused from the company's lists as read for the first invoice: nothing was asked of QuickBooks but the customer.
+    const after = (
+      await harness.emulator.admin('GET', `/companies/${uk.connection.realmId}/requests?limit=2000`)
+    ).json.requests.slice(requestsBefore);
+    expect(after.filter((request: any) => request.method === 'POST')).toEqual([]);
+  });
+
+  it('Canada: GST/HST and provincial tax per line, accepted with QuickBooks totals', async () => {
+    const ca = await sellerIn('CA');
+    const made = await ca.invoice('deal-ca', [
+      { product: { name: 'Hours' }, unitPrice: 100, taxCode: { name: 'GST/PST BC' } },
+      { product: { name: 'Design' }, unitPrice: 200, taxCode: { name: 'HST ON' } },
+    ]);
+    expect(made.status).toBe(201);
+    // 5% GST and 7% PST on 100, 13% HST on 200.
+    expect(made.json).toMatchObject({
+      subtotal: 300,
+      tax: 38,
+      transaction: { total: 338, currency: { code: 'CAD' } },
+    });
   });
 });
