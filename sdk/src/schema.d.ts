@@ -1445,6 +1445,11 @@ export interface paths {
                  * @description Opens the transaction in the QuickBooks Online web app
                  */
                 qboLink: string;
+                /**
+                 * Format: uri
+                 * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
+                 */
+                paymentLink?: string;
               }[];
             };
           };
@@ -2041,6 +2046,280 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connections/{id}/estimates/{qboId}/send': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Email an estimate to the customer through QuickBooks
+     * @description QuickBooks emails it to `to`, or to its billing email, and marks it sent. Each call sends again: retry with the same `Idempotency-Key` to be sure of one email.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Repeat a request safely: the same key returns the first response. */
+          'Idempotency-Key'?: string;
+        };
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /**
+             * Format: email
+             * @description Another address than the document’s billing email.
+             */
+            to?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Sent. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SentForm'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_conflict` or `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_key_reused` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/estimates/{qboId}/pdf': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** AN estimate as QuickBooks prints it (PDF) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description QuickBooks’ PDF. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/pdf': string;
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/connections/{id}/invoices': {
     parameters: {
       query?: never;
@@ -2278,6 +2557,280 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connections/{id}/invoices/{qboId}/send': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Email an invoice to the customer through QuickBooks
+     * @description QuickBooks emails it to `to`, or to its billing email, and marks it sent. Each call sends again: retry with the same `Idempotency-Key` to be sure of one email.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Repeat a request safely: the same key returns the first response. */
+          'Idempotency-Key'?: string;
+        };
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /**
+             * Format: email
+             * @description Another address than the document’s billing email.
+             */
+            to?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Sent. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SentForm'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_conflict` or `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_key_reused` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/invoices/{qboId}/pdf': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** AN invoice as QuickBooks prints it (PDF) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description QuickBooks’ PDF. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/pdf': string;
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/connections/{id}/sales-receipts': {
     parameters: {
       query?: never;
@@ -2501,6 +3054,280 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/sales-receipts/{qboId}/send': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Email a sales receipt to the customer through QuickBooks
+     * @description QuickBooks emails it to `to`, or to its billing email, and marks it sent. Each call sends again: retry with the same `Idempotency-Key` to be sure of one email.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Repeat a request safely: the same key returns the first response. */
+          'Idempotency-Key'?: string;
+        };
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /**
+             * Format: email
+             * @description Another address than the document’s billing email.
+             */
+            to?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Sent. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SentForm'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_conflict` or `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_key_reused` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/sales-receipts/{qboId}/pdf': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A sales receipt as QuickBooks prints it (PDF) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description QuickBooks’ PDF. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/pdf': string;
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -5377,6 +6204,11 @@ export interface components {
          * @description Opens the transaction in the QuickBooks Online web app
          */
         qboLink: string;
+        /**
+         * Format: uri
+         * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
+         */
+        paymentLink?: string;
       }[];
       /** @description Pass back as `cursor` for the next page; null on the last page */
       nextCursor: string | null;
@@ -5487,7 +6319,7 @@ export interface components {
         qboLink: string;
         /**
          * Format: uri
-         * @description Invoices the customer may pay online: the payment page.
+         * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
          */
         paymentLink?: string;
       } | null;
@@ -5560,6 +6392,80 @@ export interface components {
       region?: string | null;
       postalCode?: string | null;
       country?: string | null;
+    };
+    SentForm: {
+      /** @description QuickBooks’ `EmailStatus`: `EmailSent` once sent. */
+      emailStatus: string | null;
+      /** @description QuickBooks’ `DeliveryInfo`: how and when it was sent. */
+      deliveryInfo: {
+        type: string | null;
+        time: string | null;
+      } | null;
+      /** @description The address it went to (`BillEmail`). */
+      sentTo: string | null;
+      /** @description The document as QuickBooks has it now: number, total, balance, status and links. */
+      transaction: {
+        /** @enum {string} */
+        type: 'Invoice' | 'Payment' | 'Estimate' | 'SalesReceipt' | 'CreditMemo' | 'RefundReceipt';
+        qboId: string;
+        /** @description DocNumber, or PaymentRefNum for payments */
+        number?: string;
+        /** Format: date */
+        txnDate: string;
+        /**
+         * Format: date
+         * @description Invoices only
+         */
+        dueDate?: string;
+        /**
+         * Format: date
+         * @description Estimates only
+         */
+        expirationDate?: string;
+        currency: {
+          code: string;
+          name?: string;
+        };
+        /** @description Home units per unit of the transaction currency */
+        exchangeRate: number | null;
+        /** @description In the currency named next to it, rounded to cents */
+        total: number;
+        /** @description Still open: owed (invoice), unapplied (payment) or remaining credit (credit memo) */
+        balance: number;
+        /** @description In the home currency; null when QBO gave no rate */
+        homeTotal: number | null;
+        homeBalance: number | null;
+        /** @enum {string} */
+        status:
+          | 'open'
+          | 'overdue'
+          | 'paid'
+          | 'partially_paid'
+          | 'pending'
+          | 'accepted'
+          | 'closed'
+          | 'rejected'
+          | 'converted'
+          | 'expired'
+          | 'applied'
+          | 'unapplied'
+          | 'partially_applied'
+          | 'voided';
+        linked: {
+          type: string;
+          id: string;
+        }[];
+        /**
+         * Format: uri
+         * @description Opens the transaction in the QuickBooks Online web app
+         */
+        qboLink: string;
+        /**
+         * Format: uri
+         * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
+         */
+        paymentLink?: string;
+      } | null;
     };
     WebhookEndpoint: {
       url: string | null;
@@ -5895,6 +6801,7 @@ export type DocumentLine = components['schemas']['DocumentLine'];
 export type ProductRef = components['schemas']['ProductRef'];
 export type ListRef = components['schemas']['ListRef'];
 export type DocumentAddress = components['schemas']['DocumentAddress'];
+export type SentForm = components['schemas']['SentForm'];
 export type WebhookEndpoint = components['schemas']['WebhookEndpoint'];
 export type EventPage = components['schemas']['EventPage'];
 export type Event = components['schemas']['Event'];

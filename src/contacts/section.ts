@@ -55,6 +55,10 @@ export const transactionItemSchema = z.object({
   status: liveTransactionStatusSchema,
   linked: z.array(z.object({ type: z.string(), id: z.string() })),
   qboLink: z.url().describe('Opens the transaction in the QuickBooks Online web app'),
+  paymentLink: z
+    .url()
+    .optional()
+    .describe('Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)'),
 });
 export type TransactionItem = z.infer<typeof transactionItemSchema>;
 

@@ -36,9 +36,6 @@ export const documentSchema = z
     discount: z.number().nullable(),
     tax: z.number().nullable().describe('QuickBooks’ total tax.'),
     transaction: transactionItemSchema
-      .extend({
-        paymentLink: z.url().optional().describe('Invoices the customer may pay online: the payment page.'),
-      })
       .nullable()
       .describe('The document as QuickBooks has it now: number, total, balance, status and links.'),
     createdAt: z.iso.datetime(),

@@ -155,6 +155,7 @@ describe('documents from the CRM', () => {
   });
 
   it('refuses what QuickBooks would refuse before writing: another currency, a bad amount, an unknown payment method', async () => {
+    await putContact('crm-cy', 'Cy Twombly', 'cy@example.com');
     const refused = await post('sales-receipts', {
       dealId: 'deal-bad',
       customer: { crmContactId: 'crm-cy' },
@@ -216,6 +217,61 @@ describe('documents from the CRM', () => {
     expect(estimates.map((estimate: any) => estimate.Id)).toEqual([made.json.qboId]);
   });
 
+  it('emails an invoice and an estimate through QuickBooks, and passes on the invoice’s PDF', async () => {
+    await putContact('crm-dee', 'Dee Dee', 'dee@example.com');
+    const invoice = (
+      await post('invoices', {
+        dealId: 'deal-send',
+        customer: { crmContactId: 'crm-dee' },
+        lines: [{ product: { name: 'Hours' }, unitPrice: 10 }],
+      })
+    ).json;
+    const sent = await harness.request(
+      'POST',
+      `/v1/connections/${connection.id}/invoices/${invoice.qboId}/send`,
+      { body: { to: 'accounts@example.com' } },
+    );
+    expect(sent.status).toBe(200);
+    expect(sent.json).toMatchObject({
+      emailStatus: 'EmailSent',
+      deliveryInfo: { type: 'Email', time: expect.any(String) },
+      sentTo: 'accounts@example.com',
+      transaction: { qboId: invoice.qboId, type: 'Invoice' },
+    });
+    expect((await qbo.read('Invoice', invoice.qboId)).json.Invoice).toMatchObject({
+      EmailStatus: 'EmailSent',
+      BillEmail: { Address: 'accounts@example.com' },
+    });
+
+    const estimate = (
+      await post('estimates', {
+        dealId: 'deal-send',
+        customer: { crmContactId: 'crm-dee' },
+        lines: [{ product: { name: 'Hours' }, unitPrice: 10 }],
+      })
+    ).json;
+    // Without `to`, to the customer's own address.
+    const sentEstimate = await harness.request(
+      'POST',
+      `/v1/connections/${connection.id}/estimates/${estimate.qboId}/send`,
+      { body: {} },
+    );
+    expect(sentEstimate.json).toMatchObject({ emailStatus: 'EmailSent', sentTo: 'dee@example.com' });
+
+    const pdf = await fetch(`${harness.url}/v1/connections/${connection.id}/invoices/${invoice.qboId}/pdf`, {
+      headers: { authorization: `Bearer ${harness.account.key}` },
+    });
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    const bytes = Buffer.from(await pdf.arrayBuffer());
+    expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(bytes.length).toBeGreaterThan(500);
+
+    const missing = await harness.request('GET', `/v1/connections/${connection.id}/invoices/999999/pdf`);
+    expect(missing.status).toBe(404);
+    expect(missing.json.detail).toBe('QuickBooks has no invoice 999999');
+  });
+
   describe('a product QuickBooks lacks, under each missing-product policy', () => {
     const settings = (body: unknown) =>
       harness.request('PATCH', `/v1/connections/${connection.id}`, { body });
@@ -225,6 +281,7 @@ describe('documents from the CRM', () => {
         customer: { crmContactId: 'crm-cy' },
         lines: [{ product: { sku }, quantity: 2, unitPrice: 42 }],
       });
+    beforeAll(() => putContact('crm-cy', 'Cy Twombly', 'cy@example.com'));
     afterAll(() => settings({ missingProductPolicy: 'reject', defaultItemId: null }));
 
     it('reject: a 422 naming the line', async () => {

@@ -14,6 +14,9 @@ import {
 } from '../../documents/store';
 import { documentSchema, documentView } from '../../documents/view';
 import { documentProblemCodes, type DocumentProblem } from '../../documents/validate';
+import { formPdf, sendForm } from '../../documents/forms';
+import { ConnectionNeedsReauthError } from '../../oauth/connection-tokens';
+import { QboApiError } from '../../qbo';
 import { runDocumentWrite } from '../../temporal/document-workflows';
 import { ApiProblem, problemCodes, type ProblemCode } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
@@ -57,7 +60,10 @@ function rejection(problems: DocumentProblem[]): ApiProblem {
 }
 
 export function addDocumentRoutes(routes: ApiRoutes, services: ApiServices): void {
-  for (const kind of documentKinds) addCreateRoute(routes, services, kind);
+  for (const kind of documentKinds) {
+    addCreateRoute(routes, services, kind);
+    addFormRoutes(routes, services, kind);
+  }
 
   routes.add({
     method: 'get',
@@ -170,4 +176,107 @@ function conflict(record: DocumentRecord): ApiProblem {
         `${what}'s ${record.kind.replace('_', ' ')} is being written from a different request; wait for it`,
         'body.dealId',
       );
+}
+
+/** What a direct QBO call's failure means to the CRM. */
+async function fromQbo<T>(call: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ConnectionNeedsReauthError)
+      throw new ApiProblem(
+        409,
+        'connection_inactive',
+        'QuickBooks no longer accepts this connection: reconnect it',
+      );
+    if (!(error instanceof QboApiError)) throw error;
+    if (error.kind === 'not-found') throw new ApiProblem(404, 'not_found', `QuickBooks has no ${what}`);
+    if (error.retryable)
+      throw new ApiProblem(
+        503,
+        'qbo_unavailable',
+        `QuickBooks did not answer (${error.message}); try again`,
+        undefined,
+        undefined,
+        { 'Retry-After': String(Math.ceil((error.retryAfterMs ?? 5000) / 1000)) },
+      );
+    throw new ApiProblem(422, 'qbo_rejected', `QuickBooks refused: ${error.message}`);
+  }
+}
+
+const formParams = connectionParams
+  .extend({ qboId: z.string().regex(/^\d{1,20}$/, 'is a QuickBooks id') })
+  .strict();
+
+const sentFormSchema = z
+  .object({
+    emailStatus: z.string().nullable().describe('QuickBooks’ `EmailStatus`: `EmailSent` once sent.'),
+    deliveryInfo: z
+      .object({ type: z.string().nullable(), time: z.string().nullable() })
+      .nullable()
+      .describe('QuickBooks’ `DeliveryInfo`: how and when it was sent.'),
+    sentTo: z.string().nullable().describe('The address it went to (`BillEmail`).'),
+    transaction: documentSchema.shape.transaction,
+  })
+  .meta({ id: 'SentForm' });
+
+function addFormRoutes(routes: ApiRoutes, services: ApiServices, kind: DocumentKind): void {
+  const what = (qboId: string) => `${kind.replace('_', ' ')} ${qboId}`;
+  routes.add({
+    method: 'post',
+    path: `/v1/connections/{id}/${paths[kind]}/{qboId}/send`,
+    tag: 'Documents',
+    summary: `Email ${titles[kind]} to the customer through QuickBooks`,
+    description:
+      'QuickBooks emails it to `to`, or to its billing email, and marks it sent. Each call sends again: retry with ' +
+      'the same `Idempotency-Key` to be sure of one email.',
+    params: formParams,
+    body: z
+      .object({
+        to: z.email().max(100).optional().describe('Another address than the document’s billing email.'),
+      })
+      .strict(),
+    idempotent: true,
+    problems: ['connection_inactive', 'qbo_rejected', 'qbo_unavailable'],
+    responses: { 200: { description: 'Sent.', schema: sentFormSchema } },
+    handler: async ({ auth, params, body }) => {
+      const connection = await ownedConnection(services, auth.accountId, params.id);
+      const sent = await fromQbo(
+        async () =>
+          sendForm(
+            await services.db(),
+            services.qbo,
+            connection,
+            kind,
+            params.qboId,
+            body.to,
+            services.now(),
+          ),
+        what(params.qboId),
+      );
+      return { status: 200, body: sent };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: `/v1/connections/{id}/${paths[kind]}/{qboId}/pdf`,
+    tag: 'Documents',
+    summary: `${titles[kind].replace(/^an? /, (article) => article.toUpperCase())} as QuickBooks prints it (PDF)`,
+    params: formParams,
+    problems: ['connection_inactive', 'qbo_rejected', 'qbo_unavailable'],
+    responses: { 200: { description: 'QuickBooks’ PDF.', media: 'application/pdf' } },
+    handler: async ({ auth, params }) => {
+      await ownedConnection(services, auth.accountId, params.id);
+      const pdf = await fromQbo(
+        async () => formPdf(await services.db(), services.qbo, params.id, kind, params.qboId),
+        what(params.qboId),
+      );
+      return {
+        status: 200,
+        bytes: { contentType: 'application/pdf', data: pdf.bytes },
+        headers: { 'Content-Disposition': `inline; filename="${paths[kind]}-${params.qboId}.pdf"` },
+      };
+    },
+  });
 }
