@@ -1975,7 +1975,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Problem JSON; `code` is `connection_inactive` or `document_exists` or `document_busy` (see docs/api.md). */
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_exists` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2417,6 +2417,10 @@ export interface paths {
               card?: boolean;
               ach?: boolean;
             };
+            /** @description The estimate this invoice is made from: QuickBooks links them (`LinkedTxn`) and closes the estimate. */
+            fromEstimate?: {
+              qboId: string;
+            };
             /** @description The CRM’s deal: the idempotency key. One document of each kind per deal. */
             dealId: string;
           };
@@ -2486,7 +2490,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Problem JSON; `code` is `connection_inactive` or `document_exists` or `document_busy` (see docs/api.md). */
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_exists` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2989,7 +2993,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Problem JSON; `code` is `connection_inactive` or `document_exists` or `document_busy` (see docs/api.md). */
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_exists` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
         409: {
           headers: {
             [name: string]: unknown;
@@ -3328,6 +3332,205 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/estimates/{qboId}/invoice': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Turn an estimate into an invoice for a CRM deal, wholly or in part
+     * @description Makes the deal’s invoice from the estimate’s lines (all, or those named, a line’s quantity in part), customer, currency and tax; QuickBooks links the invoice to the estimate and closes it. Once per deal, as `POST …/invoices`, and checked the same way.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /** @description The estimate’s lines to invoice; every line by default. */
+            lines?: {
+              /** @description The estimate’s line, counting its item lines from 1. */
+              line: number;
+              /** @description Invoice part of the line only; the whole line by default. */
+              quantity?: number;
+            }[];
+            /**
+             * Format: date
+             * @description The document’s date; today in the company’s time zone by default.
+             */
+            txnDate?: string;
+            /**
+             * Format: date
+             * @description By default from the terms.
+             */
+            dueDate?: string;
+            terms?: components['schemas']['ListRef'];
+            /** @description QuickBooks numbers the document itself when left out (unless the company numbers its own). */
+            docNumber?: string;
+            /** @description The message to the customer (`CustomerMemo`). */
+            memo?: string;
+            privateNote?: string;
+            /**
+             * Format: email
+             * @description Where QuickBooks sends it (`BillEmail`); the customer’s by default.
+             */
+            email?: string;
+            /** @description Lets the customer pay online, by card or bank transfer: the invoice then has a `paymentLink`. */
+            allowOnlinePayment?: {
+              card?: boolean;
+              ach?: boolean;
+            };
+            /** @description The CRM’s deal: the idempotency key. One document of each kind per deal. */
+            dealId: string;
+          };
+        };
+      };
+      responses: {
+        /** @description The deal’s invoice, written by an earlier request. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Written to QuickBooks. */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Accepted, and still being written. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_exists` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `customer_not_found` or `customer_not_synced` or `product_not_found` or `product_ambiguous` or `product_unavailable` or `invalid_reference` or `invalid_tax_code` or `tax_code_required` or `currency_mismatch` or `books_closed` or `invalid_amount` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -6248,7 +6451,8 @@ export interface components {
           | 'books_closed'
           | 'invalid_amount'
           | 'qbo_rejected'
-          | 'connection_inactive';
+          | 'connection_inactive'
+          | 'estimate_not_convertible';
         /** @description The request field at fault, e.g. `body.lines.1.taxCode`. */
         field: string;
         message: string;

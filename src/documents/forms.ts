@@ -5,12 +5,13 @@ import type { ConnectionRecord } from '../db/models/connection';
 import { applyRecords } from '../projections/apply';
 import { qboTransactionModel, transactionKey } from '../projections/models';
 import type { QboBinaryResponse } from '../qbo';
+import type { Estimate } from '../qbo/schemas';
 import { isLive, type LiveTransactionView, type QboTransactionRecord } from '../sync/transactions';
 import { documentEntities, type DocumentKind } from './request';
 
 /**
- * A sales form already in QBO, whoever made it: emailed to the customer through QBO's send endpoint, or printed as
- * QBO's PDF. The API calls these directly (they are one QBO call each, answered while the CRM waits); the form as
+ * A sales form already in QBO, whoever made it: emailed to the customer through QBO's send endpoint, printed as
+ * QBO's PDF, or (an estimate) read to be made into an invoice. The API calls these directly (they are one QBO call each, answered while the CRM waits); the form as
  * QBO answers a send is projected like any change, so the contact's folder shows it sent.
  */
 
@@ -57,4 +58,15 @@ export async function formPdf(
 ): Promise<QboBinaryResponse> {
   const { client } = await new QboAccess(db, settings).open(connectionId);
   return client.pdf(documentEntities[kind], qboId);
+}
+
+/** An estimate as QBO has it now, to be converted into an invoice (./convert.ts). */
+export async function readEstimate(
+  db: Connection,
+  settings: QboAccessSettings,
+  connectionId: string,
+  qboId: string,
+): Promise<Estimate> {
+  const { client } = await new QboAccess(db, settings).open(connectionId);
+  return client.read('Estimate', qboId);
 }

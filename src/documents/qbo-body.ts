@@ -96,6 +96,7 @@ function kindFields(
       DueDate: request.dueDate,
       AllowOnlineCreditCardPayment: request.allowOnlinePayment?.card,
       AllowOnlineACHPayment: request.allowOnlinePayment?.ach,
+      LinkedTxn: request.fromEstimate && [{ TxnId: request.fromEstimate.qboId, TxnType: 'Estimate' }],
     };
   if (kind === 'estimate')
     return {

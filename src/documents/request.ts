@@ -179,6 +179,13 @@ const kindFields = {
       .describe(
         'Lets the customer pay online, by card or bank transfer: the invoice then has a `paymentLink`.',
       ),
+    fromEstimate: z
+      .object({ qboId: z.string().regex(/^\d{1,20}$/, 'is a QuickBooks id') })
+      .strict()
+      .optional()
+      .describe(
+        'The estimate this invoice is made from: QuickBooks links them (`LinkedTxn`) and closes the estimate.',
+      ),
   },
   sales_receipt: {
     paymentMethod: listRefSchema.optional(),
@@ -197,7 +204,7 @@ export const dealIdSchema = z
   .describe('The CRM’s deal: the idempotency key. One document of each kind per deal.');
 
 /** The fields of a document of one kind, as stored and as a PATCH changes them. */
-export function documentFieldsSchema(kind: DocumentKind) {
+export function documentFieldsSchema<K extends DocumentKind>(kind: K) {
   return z.object({ ...commonFields, ...kindFields[kind] }).strict();
 }
 

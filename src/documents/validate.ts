@@ -25,6 +25,7 @@ export const documentProblemCodes = [
   'invalid_amount',
   'qbo_rejected',
   'connection_inactive',
+  'estimate_not_convertible',
 ] as const;
 export type DocumentProblemCode = (typeof documentProblemCodes)[number];
 

@@ -272,6 +272,123 @@ describe('documents from the CRM', () => {
     expect(missing.json.detail).toBe('QuickBooks has no invoice 999999');
   });
 
+  it('turns a deal into an estimate, then part of it into an invoice that is sent, part-paid and in the folder', async () => {
+    await putContact('crm-eve', 'Eve Estimate', 'eve@example.com');
+    const estimate = await post('estimates', {
+      dealId: 'deal-e2e',
+      customer: { crmContactId: 'crm-eve' },
+      lines: [
+        { product: { name: 'Consulting' }, quantity: 10, unitPrice: 150 },
+        { product: { name: 'Design' }, quantity: 4, unitPrice: 75, taxable: false },
+        { product: { sku: 'BRO-100' }, quantity: 8 },
+      ],
+      status: 'accepted',
+      acceptedBy: 'Eve',
+    });
+    expect(estimate.status).toBe(201);
+    expect(estimate.json.transaction).toMatchObject({ type: 'Estimate', status: 'accepted' });
+    const estimateId: string = estimate.json.qboId;
+
+    const tooMuch = await harness.request(
+      'POST',
+      `/v1/connections/${connection.id}/estimates/${estimateId}/invoice`,
+      {
+        body: { dealId: 'deal-e2e', lines: [{ line: 1, quantity: 11 }] },
+      },
+    );
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.json).toMatchObject({ code: 'invalid_amount', field: 'body.lines.0.quantity' });
+
+    // Half the consulting and all the design now; the brochures later.
+    const converted = await harness.request(
+      'POST',
+      `/v1/connections/${connection.id}/estimates/${estimateId}/invoice`,
+      {
+        body: {
+          dealId: 'deal-e2e',
+          lines: [{ line: 1, quantity: 5 }, { line: 2 }],
+          dueDate: '2027-01-31',
+          allowOnlinePayment: { card: true, ach: true },
+        },
+      },
+    );
+    expect(converted.status).toBe(201);
+    expect(converted.json).toMatchObject({ kind: 'invoice', dealId: 'deal-e2e', subtotal: 1050 });
+    const invoiceId: string = converted.json.qboId;
+    const invoice = (await qbo.read('Invoice', invoiceId)).json.Invoice;
+    expect(invoice.LinkedTxn).toEqual([{ TxnId: estimateId, TxnType: 'Estimate' }]);
+    expect(invoice.Line.filter((line: any) => line.DetailType === 'SalesItemLineDetail')).toMatchObject([
+      { Amount: 750, SalesItemLineDetail: { Qty: 5, UnitPrice: 150 } },
+      { Amount: 300, SalesItemLineDetail: { Qty: 4, UnitPrice: 75, TaxCodeRef: { value: 'NON' } } },
+    ]);
+    const closed = (await qbo.read('Estimate', estimateId)).json.Estimate;
+    expect(closed).toMatchObject({
+      TxnStatus: 'Closed',
+      LinkedTxn: [{ TxnId: invoiceId, TxnType: 'Invoice' }],
+    });
+    // Converted once: the estimate cannot become a second invoice for another deal.
+    const again = await harness.request(
+      'POST',
+      `/v1/connections/${connection.id}/estimates/${estimateId}/invoice`,
+      {
+        body: { dealId: 'deal-e2e-again' },
+      },
+    );
+    expect(again.status).toBe(409);
+    expect(again.json).toMatchObject({ code: 'estimate_not_convertible' });
+
+    const sent = await harness.request(
+      'POST',
+      `/v1/connections/${connection.id}/invoices/${invoiceId}/send`,
+      {
+        body: {},
+      },
+    );
+    expect(sent.json).toMatchObject({ emailStatus: 'EmailSent', sentTo: 'eve@example.com' });
+
+    // The customer pays 400 in QuickBooks.
+    const total: number = converted.json.transaction.total;
+    await qbo.create('Payment', {
+      CustomerRef: { value: converted.json.qboCustomerId },
+      TotalAmt: 400,
+      Line: [{ Amount: 400, LinkedTxn: [{ TxnId: invoiceId, TxnType: 'Invoice' }] }],
+    });
+    const folder = await eventually(
+      async () => (await harness.request('GET', '/v1/contacts/crm-eve/quickbooks/transactions')).json.data,
+      (items: any[]) => items.some((item) => item.qboId === invoiceId && item.status === 'partially_paid'),
+      20_000,
+      'the part payment in the folder',
+    );
+    expect(folder.find((item: any) => item.type === 'Invoice')).toMatchObject({
+      qboId: invoiceId,
+      status: 'partially_paid',
+      total,
+      balance: Math.round((total - 400) * 100) / 100,
+      paymentLink: converted.json.transaction.paymentLink,
+      linked: expect.arrayContaining([{ type: 'Estimate', id: estimateId }]),
+    });
+    expect(converted.json.transaction.paymentLink).toMatch(/^https:\/\//);
+    const estimateItem = await eventually(
+      async () =>
+        (await harness.request('GET', '/v1/contacts/crm-eve/quickbooks/transactions')).json.data.find(
+          (item: any) => item.type === 'Estimate',
+        ),
+      (item: any) => item?.status === 'closed',
+      20_000,
+      'the estimate closed in the folder',
+    );
+    expect(estimateItem.linked).toEqual([{ type: 'Invoice', id: invoiceId }]);
+    const pdf = await fetch(`${harness.url}/v1/connections/${connection.id}/invoices/${invoiceId}/pdf`, {
+      headers: { authorization: `Bearer ${harness.account.key}` },
+    });
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
+  });
+
   describe('a product QuickBooks lacks, under each missing-product policy', () => {
     const settings = (body: unknown) =>
       harness.request('PATCH', `/v1/connections/${connection.id}`, { body });

@@ -4,7 +4,9 @@ import {
   documentFieldsSchema,
   documentKinds,
   type DocumentKind,
+  type DocumentRequest,
 } from '../../documents/request';
+import type { ConnectionRecord } from '../../db/models/connection';
 import {
   acceptRequest,
   documentKey,
@@ -14,12 +16,13 @@ import {
 } from '../../documents/store';
 import { documentSchema, documentView } from '../../documents/view';
 import { documentProblemCodes, type DocumentProblem } from '../../documents/validate';
-import { formPdf, sendForm } from '../../documents/forms';
+import { conversionSchema, invoiceFromEstimate } from '../../documents/convert';
+import { formPdf, readEstimate, sendForm } from '../../documents/forms';
 import { ConnectionNeedsReauthError } from '../../oauth/connection-tokens';
 import { QboApiError } from '../../qbo';
 import { runDocumentWrite } from '../../temporal/document-workflows';
 import { ApiProblem, problemCodes, type ProblemCode } from '../http/problem';
-import type { ApiRoutes } from '../http/route';
+import type { ApiRoutes, Reply } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
 
@@ -64,6 +67,7 @@ export function addDocumentRoutes(routes: ApiRoutes, services: ApiServices): voi
     addCreateRoute(routes, services, kind);
     addFormRoutes(routes, services, kind);
   }
+  addConversionRoute(routes, services);
 
   routes.add({
     method: 'get',
@@ -119,45 +123,61 @@ function addCreateRoute(routes: ApiRoutes, services: ApiServices, kind: Document
       },
     },
     handler: async ({ auth, params, body }) => {
-      const connection = await ownedConnection(services, auth.accountId, params.id);
-      if (connection.status !== 'active')
-        throw new ApiProblem(
-          409,
-          'connection_inactive',
-          `the connection is ${connection.status}; reconnect it`,
-        );
-      const db = await services.db();
+      const connection = await activeConnection(services, auth.accountId, params.id);
       const { dealId, ...request } = body;
-      const accepted = await acceptRequest(
-        db,
-        { accountId: auth.accountId, connectionId: connection._id, kind, dealId, request },
-        services.now(),
-      );
-      if (accepted.outcome === 'conflict') throw conflict(accepted.record);
-      let record: DocumentRecord | null = accepted.record;
-      if (record.state === 'writing') {
-        await runDocumentWrite(
-          await services.temporal(),
-          {
-            accountId: auth.accountId,
-            connectionId: connection._id,
-            documentId: record._id,
-            attempt: record.attempt,
-          },
-          {
-            taskQueue: services.taskQueue,
-            startTimeoutMs: services.dependencyTimeoutMs,
-            waitMs: writeWaitMs,
-          },
-        );
-        record = await readDocumentRecord(db, record._id);
-        if (!record) throw new Error(`the document ${accepted.record._id} vanished`);
-      }
-      if (record.state === 'rejected') throw rejection(record.problems ?? []);
-      const status = record.state === 'writing' ? 202 : accepted.outcome === 'accepted' ? 201 : 200;
-      return { status, body: await documentView(db, record) };
+      return writeForDeal(services, connection, kind, dealId, request);
     },
   });
+}
+
+async function activeConnection(
+  services: ApiServices,
+  accountId: string,
+  id: string,
+): Promise<ConnectionRecord> {
+  const connection = await ownedConnection(services, accountId, id);
+  if (connection.status !== 'active')
+    throw new ApiProblem(409, 'connection_inactive', `the connection is ${connection.status}; reconnect it`);
+  return connection;
+}
+
+/**
+ * The deal's document of this kind, written once: the request is accepted (or found, for a repeat), its workflow
+ * run (or joined), and the answer is what became of it. A rejection is the 422 (or 409) of its first problem, with
+ * every problem in `errors`.
+ */
+async function writeForDeal(
+  services: ApiServices,
+  connection: ConnectionRecord,
+  kind: DocumentKind,
+  dealId: string,
+  request: DocumentRequest,
+): Promise<Reply> {
+  const db = await services.db();
+  const accepted = await acceptRequest(
+    db,
+    { accountId: connection.accountId, connectionId: connection._id, kind, dealId, request },
+    services.now(),
+  );
+  if (accepted.outcome === 'conflict') throw conflict(accepted.record);
+  let record: DocumentRecord | null = accepted.record;
+  if (record.state === 'writing') {
+    await runDocumentWrite(
+      await services.temporal(),
+      {
+        accountId: connection.accountId,
+        connectionId: connection._id,
+        documentId: record._id,
+        attempt: record.attempt,
+      },
+      { taskQueue: services.taskQueue, startTimeoutMs: services.dependencyTimeoutMs, waitMs: writeWaitMs },
+    );
+    record = await readDocumentRecord(db, record._id);
+    if (!record) throw new Error(`the document ${accepted.record._id} vanished`);
+  }
+  if (record.state === 'rejected') throw rejection(record.problems ?? []);
+  const status = record.state === 'writing' ? 202 : accepted.outcome === 'accepted' ? 201 : 200;
+  return { status, body: await documentView(db, record) };
 }
 
 function conflict(record: DocumentRecord): ApiProblem {
@@ -277,6 +297,45 @@ function addFormRoutes(routes: ApiRoutes, services: ApiServices, kind: DocumentK
         bytes: { contentType: 'application/pdf', data: pdf.bytes },
         headers: { 'Content-Disposition': `inline; filename="${paths[kind]}-${params.qboId}.pdf"` },
       };
+    },
+  });
+}
+
+function addConversionRoute(routes: ApiRoutes, services: ApiServices): void {
+  routes.add({
+    method: 'post',
+    path: '/v1/connections/{id}/estimates/{qboId}/invoice',
+    tag: 'Documents',
+    summary: 'Turn an estimate into an invoice for a CRM deal, wholly or in part',
+    description:
+      'Makes the deal’s invoice from the estimate’s lines (all, or those named, a line’s quantity in part), ' +
+      'customer, currency and tax; QuickBooks links the invoice to the estimate and closes it. Once per deal, as ' +
+      '`POST …/invoices`, and checked the same way.',
+    params: formParams,
+    body: conversionSchema.extend({ dealId: dealIdSchema }).strict(),
+    problems: [
+      'connection_inactive',
+      'document_exists',
+      'document_busy',
+      'estimate_not_convertible',
+      'qbo_unavailable',
+      ...rejectionCodes,
+    ],
+    responses: {
+      201: { description: 'Written to QuickBooks.', schema: documentSchema },
+      200: { description: 'The deal’s invoice, written by an earlier request.', schema: documentSchema },
+      202: { description: 'Accepted, and still being written.', schema: documentSchema },
+    },
+    handler: async ({ auth, params, body }) => {
+      const connection = await activeConnection(services, auth.accountId, params.id);
+      const { dealId, ...conversion } = body;
+      const estimate = await fromQbo(
+        async () => readEstimate(await services.db(), services.qbo, connection._id, params.qboId),
+        `estimate ${params.qboId}`,
+      );
+      const converted = invoiceFromEstimate(estimate, conversion);
+      if (!converted.ok) throw rejection([converted.problem]);
+      return writeForDeal(services, connection, 'invoice', dealId, converted.request);
     },
   });
 }
