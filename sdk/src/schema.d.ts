@@ -3537,6 +3537,398 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connections/{id}/invoices/{qboId}/void': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Void an invoice in QuickBooks
+     * @description QuickBooks keeps it, every amount zeroed, marked void. Voiding one already void changes nothing. (Estimates cannot be voided in QuickBooks.)
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Void: the document as the contact’s folder now shows it. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The document as QuickBooks has it now: number, total, balance, status and links. */
+              transaction: {
+                /** @enum {string} */
+                type: 'Invoice' | 'Payment' | 'Estimate' | 'SalesReceipt' | 'CreditMemo' | 'RefundReceipt';
+                qboId: string;
+                /** @description DocNumber, or PaymentRefNum for payments */
+                number?: string;
+                /** Format: date */
+                txnDate: string;
+                /**
+                 * Format: date
+                 * @description Invoices only
+                 */
+                dueDate?: string;
+                /**
+                 * Format: date
+                 * @description Estimates only
+                 */
+                expirationDate?: string;
+                currency: {
+                  code: string;
+                  name?: string;
+                };
+                /** @description Home units per unit of the transaction currency */
+                exchangeRate: number | null;
+                /** @description In the currency named next to it, rounded to cents */
+                total: number;
+                /** @description Still open: owed (invoice), unapplied (payment) or remaining credit (credit memo) */
+                balance: number;
+                /** @description In the home currency; null when QBO gave no rate */
+                homeTotal: number | null;
+                homeBalance: number | null;
+                /** @enum {string} */
+                status:
+                  | 'open'
+                  | 'overdue'
+                  | 'paid'
+                  | 'partially_paid'
+                  | 'pending'
+                  | 'accepted'
+                  | 'closed'
+                  | 'rejected'
+                  | 'converted'
+                  | 'expired'
+                  | 'applied'
+                  | 'unapplied'
+                  | 'partially_applied'
+                  | 'voided';
+                linked: {
+                  type: string;
+                  id: string;
+                }[];
+                /**
+                 * Format: uri
+                 * @description Opens the transaction in the QuickBooks Online web app
+                 */
+                qboLink: string;
+                /**
+                 * Format: uri
+                 * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
+                 */
+                paymentLink?: string;
+              } | null;
+            };
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/sales-receipts/{qboId}/void': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Void a sales receipt in QuickBooks
+     * @description QuickBooks keeps it, every amount zeroed, marked void. Voiding one already void changes nothing. (Estimates cannot be voided in QuickBooks.)
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Void: the document as the contact’s folder now shows it. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The document as QuickBooks has it now: number, total, balance, status and links. */
+              transaction: {
+                /** @enum {string} */
+                type: 'Invoice' | 'Payment' | 'Estimate' | 'SalesReceipt' | 'CreditMemo' | 'RefundReceipt';
+                qboId: string;
+                /** @description DocNumber, or PaymentRefNum for payments */
+                number?: string;
+                /** Format: date */
+                txnDate: string;
+                /**
+                 * Format: date
+                 * @description Invoices only
+                 */
+                dueDate?: string;
+                /**
+                 * Format: date
+                 * @description Estimates only
+                 */
+                expirationDate?: string;
+                currency: {
+                  code: string;
+                  name?: string;
+                };
+                /** @description Home units per unit of the transaction currency */
+                exchangeRate: number | null;
+                /** @description In the currency named next to it, rounded to cents */
+                total: number;
+                /** @description Still open: owed (invoice), unapplied (payment) or remaining credit (credit memo) */
+                balance: number;
+                /** @description In the home currency; null when QBO gave no rate */
+                homeTotal: number | null;
+                homeBalance: number | null;
+                /** @enum {string} */
+                status:
+                  | 'open'
+                  | 'overdue'
+                  | 'paid'
+                  | 'partially_paid'
+                  | 'pending'
+                  | 'accepted'
+                  | 'closed'
+                  | 'rejected'
+                  | 'converted'
+                  | 'expired'
+                  | 'applied'
+                  | 'unapplied'
+                  | 'partially_applied'
+                  | 'voided';
+                linked: {
+                  type: string;
+                  id: string;
+                }[];
+                /**
+                 * Format: uri
+                 * @description Opens the transaction in the QuickBooks Online web app
+                 */
+                qboLink: string;
+                /**
+                 * Format: uri
+                 * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
+                 */
+                paymentLink?: string;
+              } | null;
+            };
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/connections/{id}/deals/{dealId}/documents': {
     parameters: {
       query?: never;

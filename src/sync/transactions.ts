@@ -173,7 +173,8 @@ function text(value: unknown): string | undefined {
 }
 
 /** QBO voids by zeroing the amounts and prefixing PrivateNote with "Voided". */
-function isVoided(record: QboTransactionRecord): boolean {
+/** QBO marks a void only in the note it prepends, with every amount zeroed. */
+export function isVoided(record: QboTransactionRecord): boolean {
   return (text(record.PrivateNote) ?? '').startsWith('Voided') && (amount(record.TotalAmt) ?? 0) === 0;
 }
 

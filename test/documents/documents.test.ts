@@ -389,6 +389,28 @@ describe('documents from the CRM', () => {
     ).toBe('%PDF-');
   });
 
+  it('voids an invoice the CRM made, once however often asked, and the document and folder say so', async () => {
+    await putContact('crm-val', 'Val Void', 'val@example.com');
+    const made = await post('invoices', {
+      dealId: 'deal-void',
+      customer: { crmContactId: 'crm-val' },
+      lines: [{ product: { name: 'Hours' }, quantity: 2, unitPrice: 60 }],
+    });
+    const path = `/v1/connections/${connection.id}/invoices/${made.json.qboId}/void`;
+    const [first, second] = await Promise.all([harness.request('POST', path), harness.request('POST', path)]);
+    for (const answer of [first, second]) {
+      expect(answer.status).toBe(200);
+      expect(answer.json.transaction).toMatchObject({ qboId: made.json.qboId, status: 'voided', total: 0 });
+    }
+    const invoice = (await qbo.read('Invoice', made.json.qboId)).json.Invoice;
+    expect(invoice).toMatchObject({ TotalAmt: 0, PrivateNote: expect.stringMatching(/^Voided/) });
+    const listed = await harness.request('GET', `/v1/connections/${connection.id}/deals/deal-void/documents`);
+    expect(listed.json.data[0].transaction).toMatchObject({ status: 'voided' });
+
+    const estimateVoid = await harness.request('POST', `/v1/connections/${connection.id}/estimates/1/void`);
+    expect(estimateVoid.status).toBe(404);
+  });
+
   describe('a product QuickBooks lacks, under each missing-product policy', () => {
     const settings = (body: unknown) =>
       harness.request('PATCH', `/v1/connections/${connection.id}`, { body });

@@ -17,7 +17,7 @@ import {
 import { documentSchema, documentView } from '../../documents/view';
 import { documentProblemCodes, type DocumentProblem } from '../../documents/validate';
 import { conversionSchema, invoiceFromEstimate } from '../../documents/convert';
-import { formPdf, readEstimate, sendForm } from '../../documents/forms';
+import { formPdf, readEstimate, sendForm, voidForm } from '../../documents/forms';
 import { ConnectionNeedsReauthError } from '../../oauth/connection-tokens';
 import { QboApiError } from '../../qbo';
 import { runDocumentWrite } from '../../temporal/document-workflows';
@@ -68,6 +68,7 @@ export function addDocumentRoutes(routes: ApiRoutes, services: ApiServices): voi
     addFormRoutes(routes, services, kind);
   }
   addConversionRoute(routes, services);
+  for (const kind of ['invoice', 'sales_receipt'] as const) addVoidRoute(routes, services, kind);
 
   routes.add({
     method: 'get',
@@ -336,6 +337,35 @@ function addConversionRoute(routes: ApiRoutes, services: ApiServices): void {
       const converted = invoiceFromEstimate(estimate, conversion);
       if (!converted.ok) throw rejection([converted.problem]);
       return writeForDeal(services, connection, 'invoice', dealId, converted.request);
+    },
+  });
+}
+
+function addVoidRoute(routes: ApiRoutes, services: ApiServices, kind: 'invoice' | 'sales_receipt'): void {
+  routes.add({
+    method: 'post',
+    path: `/v1/connections/{id}/${paths[kind]}/{qboId}/void`,
+    tag: 'Documents',
+    summary: `Void ${titles[kind]} in QuickBooks`,
+    description:
+      'QuickBooks keeps it, every amount zeroed, marked void. Voiding one already void changes nothing. ' +
+      '(Estimates cannot be voided in QuickBooks.)',
+    params: formParams,
+    problems: ['connection_inactive', 'qbo_rejected', 'qbo_unavailable'],
+    responses: {
+      200: {
+        description: 'Void: the document as the contact’s folder now shows it.',
+        schema: z.object({ transaction: documentSchema.shape.transaction }),
+      },
+    },
+    handler: async ({ auth, params }) => {
+      const connection = await activeConnection(services, auth.accountId, params.id);
+      const transaction = await fromQbo(
+        async () =>
+          voidForm(await services.db(), services.qbo, connection, kind, params.qboId, services.now()),
+        `${kind.replace('_', ' ')} ${params.qboId}`,
+      );
+      return { status: 200, body: { transaction } };
     },
   });
 }
