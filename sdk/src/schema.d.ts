@@ -2320,6 +2320,232 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connections/{id}/estimates/{qboId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change an estimate made from the CRM
+     * @description Replaces the fields named (`lines`, when named, replace every line), checks the whole document again as on creation, and writes it to QuickBooks as a workflow step. The same change again answers with the document; another change while one is being written is a 409.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            customer?: components['schemas']['DocumentCustomer'];
+            lines?: components['schemas']['DocumentLine'][];
+            /**
+             * Format: date
+             * @description The document’s date; today in the company’s time zone by default.
+             */
+            txnDate?: string;
+            /** @description QuickBooks numbers the document itself when left out (unless the company numbers its own). */
+            docNumber?: string;
+            /** @description The message to the customer (`CustomerMemo`). */
+            memo?: string;
+            privateNote?: string;
+            class?: components['schemas']['ListRef'];
+            /** @description The QuickBooks location (`DepartmentRef`). */
+            location?:
+              | {
+                  id: string;
+                }
+              | {
+                  name: string;
+                };
+            /** @description Must be the customer’s currency; it is by default. */
+            currency?: string;
+            customFields?: {
+              /** @description The custom field’s `DefinitionId` in QuickBooks. */
+              definitionId: string;
+              /** @enum {string} */
+              type: 'string' | 'number' | 'date';
+              value: string | number;
+            }[];
+            billingAddress?: components['schemas']['DocumentAddress'];
+            shippingAddress?: components['schemas']['DocumentAddress'];
+            /**
+             * Format: email
+             * @description Where QuickBooks sends it (`BillEmail`); the customer’s by default.
+             */
+            email?: string;
+            /** @description Off the whole document, after the lines. */
+            discount?:
+              | {
+                  percent: number;
+                }
+              | {
+                  amount: number;
+                };
+            applyTaxAfterDiscount?: boolean;
+            tax?: {
+              /** @description US companies: the sales tax code for the taxable lines; QuickBooks picks one when left out. */
+              code?:
+                | {
+                    id: string;
+                  }
+                | {
+                    name: string;
+                  };
+              /**
+               * @description VAT and GST companies: whether line amounts exclude or include tax (default TaxExcluded).
+               * @enum {string}
+               */
+              calculation?: 'TaxExcluded' | 'TaxInclusive' | 'NotApplicable';
+            };
+            /** Format: date */
+            expirationDate?: string;
+            /**
+             * @description The estimate’s `TxnStatus`.
+             * @enum {string}
+             */
+            status?: 'pending' | 'accepted' | 'rejected';
+            acceptedBy?: string;
+            /** Format: date */
+            acceptedDate?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Changed in QuickBooks. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Accepted, and still being written. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `customer_not_found` or `customer_not_synced` or `product_not_found` or `product_ambiguous` or `product_unavailable` or `invalid_reference` or `invalid_tax_code` or `tax_code_required` or `currency_mismatch` or `books_closed` or `invalid_amount` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
   '/v1/connections/{id}/invoices': {
     parameters: {
       query?: never;
@@ -2835,6 +3061,237 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connections/{id}/invoices/{qboId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change an invoice made from the CRM
+     * @description Replaces the fields named (`lines`, when named, replace every line), checks the whole document again as on creation, and writes it to QuickBooks as a workflow step. The same change again answers with the document; another change while one is being written is a 409.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            customer?: components['schemas']['DocumentCustomer'];
+            lines?: components['schemas']['DocumentLine'][];
+            /**
+             * Format: date
+             * @description The document’s date; today in the company’s time zone by default.
+             */
+            txnDate?: string;
+            /** @description QuickBooks numbers the document itself when left out (unless the company numbers its own). */
+            docNumber?: string;
+            /** @description The message to the customer (`CustomerMemo`). */
+            memo?: string;
+            privateNote?: string;
+            class?: components['schemas']['ListRef'];
+            /** @description The QuickBooks location (`DepartmentRef`). */
+            location?:
+              | {
+                  id: string;
+                }
+              | {
+                  name: string;
+                };
+            /** @description Must be the customer’s currency; it is by default. */
+            currency?: string;
+            customFields?: {
+              /** @description The custom field’s `DefinitionId` in QuickBooks. */
+              definitionId: string;
+              /** @enum {string} */
+              type: 'string' | 'number' | 'date';
+              value: string | number;
+            }[];
+            billingAddress?: components['schemas']['DocumentAddress'];
+            shippingAddress?: components['schemas']['DocumentAddress'];
+            /**
+             * Format: email
+             * @description Where QuickBooks sends it (`BillEmail`); the customer’s by default.
+             */
+            email?: string;
+            /** @description Off the whole document, after the lines. */
+            discount?:
+              | {
+                  percent: number;
+                }
+              | {
+                  amount: number;
+                };
+            applyTaxAfterDiscount?: boolean;
+            tax?: {
+              /** @description US companies: the sales tax code for the taxable lines; QuickBooks picks one when left out. */
+              code?:
+                | {
+                    id: string;
+                  }
+                | {
+                    name: string;
+                  };
+              /**
+               * @description VAT and GST companies: whether line amounts exclude or include tax (default TaxExcluded).
+               * @enum {string}
+               */
+              calculation?: 'TaxExcluded' | 'TaxInclusive' | 'NotApplicable';
+            };
+            /**
+             * Format: date
+             * @description By default from the terms.
+             */
+            dueDate?: string;
+            terms?: components['schemas']['ListRef'];
+            /** @description Lets the customer pay online, by card or bank transfer: the invoice then has a `paymentLink`. */
+            allowOnlinePayment?: {
+              card?: boolean;
+              ach?: boolean;
+            };
+            /** @description The estimate this invoice is made from: QuickBooks links them (`LinkedTxn`) and closes the estimate. */
+            fromEstimate?: {
+              qboId: string;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Changed in QuickBooks. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Accepted, and still being written. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `customer_not_found` or `customer_not_synced` or `product_not_found` or `product_ambiguous` or `product_unavailable` or `invalid_reference` or `invalid_tax_code` or `tax_code_required` or `currency_mismatch` or `books_closed` or `invalid_amount` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
   '/v1/connections/{id}/sales-receipts': {
     parameters: {
       query?: never;
@@ -3336,6 +3793,225 @@ export interface paths {
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/sales-receipts/{qboId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change a sales receipt made from the CRM
+     * @description Replaces the fields named (`lines`, when named, replace every line), checks the whole document again as on creation, and writes it to QuickBooks as a workflow step. The same change again answers with the document; another change while one is being written is a 409.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            customer?: components['schemas']['DocumentCustomer'];
+            lines?: components['schemas']['DocumentLine'][];
+            /**
+             * Format: date
+             * @description The document’s date; today in the company’s time zone by default.
+             */
+            txnDate?: string;
+            /** @description QuickBooks numbers the document itself when left out (unless the company numbers its own). */
+            docNumber?: string;
+            /** @description The message to the customer (`CustomerMemo`). */
+            memo?: string;
+            privateNote?: string;
+            class?: components['schemas']['ListRef'];
+            /** @description The QuickBooks location (`DepartmentRef`). */
+            location?:
+              | {
+                  id: string;
+                }
+              | {
+                  name: string;
+                };
+            /** @description Must be the customer’s currency; it is by default. */
+            currency?: string;
+            customFields?: {
+              /** @description The custom field’s `DefinitionId` in QuickBooks. */
+              definitionId: string;
+              /** @enum {string} */
+              type: 'string' | 'number' | 'date';
+              value: string | number;
+            }[];
+            billingAddress?: components['schemas']['DocumentAddress'];
+            shippingAddress?: components['schemas']['DocumentAddress'];
+            /**
+             * Format: email
+             * @description Where QuickBooks sends it (`BillEmail`); the customer’s by default.
+             */
+            email?: string;
+            /** @description Off the whole document, after the lines. */
+            discount?:
+              | {
+                  percent: number;
+                }
+              | {
+                  amount: number;
+                };
+            applyTaxAfterDiscount?: boolean;
+            tax?: {
+              /** @description US companies: the sales tax code for the taxable lines; QuickBooks picks one when left out. */
+              code?:
+                | {
+                    id: string;
+                  }
+                | {
+                    name: string;
+                  };
+              /**
+               * @description VAT and GST companies: whether line amounts exclude or include tax (default TaxExcluded).
+               * @enum {string}
+               */
+              calculation?: 'TaxExcluded' | 'TaxInclusive' | 'NotApplicable';
+            };
+            paymentMethod?: components['schemas']['ListRef'];
+            /** @description The check number or the like (`PaymentRefNum`). */
+            paymentReference?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Changed in QuickBooks. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Accepted, and still being written. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `customer_not_found` or `customer_not_synced` or `product_not_found` or `product_ambiguous` or `product_unavailable` or `invalid_reference` or `invalid_tax_code` or `tax_code_required` or `currency_mismatch` or `books_closed` or `invalid_amount` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
     trace?: never;
   };
   '/v1/connections/{id}/estimates/{qboId}/invoice': {

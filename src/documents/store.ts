@@ -40,8 +40,20 @@ export interface DocumentRecord {
   expected?: ExpectedTotals;
   /** QBO's figures of the document as written, which its transaction view does not carry. */
   qboTotals?: QboTotals;
+  /** The last change the CRM asked for (PATCH) to the written document: being written, written or refused. */
+  update?: DocumentUpdate;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface DocumentUpdate {
+  /** The whole request as it is to be: the current one with the PATCH's fields replaced (until it is written). */
+  request?: DocumentRequest;
+  requestHash: string;
+  /** Counts the updates asked for: each is its own write, with its own requestid. */
+  revision: number;
+  state: 'writing' | 'written' | 'rejected';
+  problems?: DocumentProblem[];
 }
 
 const schema = new Schema<DocumentRecord>(
@@ -60,6 +72,7 @@ const schema = new Schema<DocumentRecord>(
     qboCustomerId: String,
     expected: Schema.Types.Mixed,
     qboTotals: Schema.Types.Mixed,
+    update: Schema.Types.Mixed,
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -179,5 +192,77 @@ export async function recordRejected(
   await documentModel(db).updateOne(
     { _id: record._id, attempt: record.attempt, state: 'writing' },
     { $set: { state: 'rejected', problems, updatedAt: now } },
+  );
+}
+
+export type UpdateAcceptance =
+  { outcome: 'accepted' | 'same'; record: DocumentRecord } | { outcome: 'conflict'; record: DocumentRecord };
+
+/**
+ * Takes a change to a written document: the same change again finds the one under way (or written); another one
+ * while a change is being written is a conflict. One conditional update on the last revision decides.
+ */
+export async function acceptUpdate(
+  db: Connection,
+  record: DocumentRecord,
+  request: DocumentRequest,
+  now: Date,
+): Promise<UpdateAcceptance> {
+  const requestHash = requestHashOf(request);
+  const held = record.update;
+  if (held?.state === 'writing')
+    return { outcome: held.requestHash === requestHash ? 'same' : 'conflict', record };
+  const update: DocumentUpdate = {
+    request,
+    requestHash,
+    revision: (held?.revision ?? 0) + 1,
+    state: 'writing',
+  };
+  const accepted = await documentModel(db)
+    .findOneAndUpdate(
+      { _id: record._id, state: 'written', 'update.revision': held?.revision ?? { $exists: false } },
+      { $set: { update, updatedAt: now } },
+      { new: true },
+    )
+    .lean();
+  if (accepted) return { outcome: 'accepted', record: accepted };
+  const current = await readDocumentRecord(db, record._id);
+  if (!current) throw new Error(`the document ${record._id} vanished`);
+  return { outcome: current.update?.requestHash === requestHash ? 'same' : 'conflict', record: current };
+}
+
+/** The change written: it becomes the document's request. */
+export async function recordUpdated(
+  db: Connection,
+  record: Pick<DocumentRecord, '_id'> & { update: DocumentUpdate },
+  written: { qboCustomerId: string; expected: ExpectedTotals; qboTotals: QboTotals },
+  now: Date,
+): Promise<void> {
+  const { update } = record;
+  await documentModel(db).updateOne(
+    { _id: record._id, 'update.revision': update.revision, 'update.state': 'writing' },
+    {
+      // The update stays, written, so the next one counts on from its revision.
+      $set: {
+        request: update.request,
+        requestHash: update.requestHash,
+        'update.state': 'written',
+        ...written,
+        updatedAt: now,
+      },
+      $unset: { 'update.request': 1 },
+    },
+  );
+}
+
+export async function recordUpdateRejected(
+  db: Connection,
+  record: Pick<DocumentRecord, '_id'> & { update: DocumentUpdate },
+  problems: DocumentProblem[],
+  now: Date,
+): Promise<void> {
+  await documentModel(db).updateOne(
+    { _id: record._id, 'update.revision': record.update.revision, 'update.state': 'writing' },
+    { $set: { 'update.state': 'rejected', 'update.problems': problems, updatedAt: now } },
   );
 }

@@ -8,13 +8,16 @@ import type { QboItem } from '../sync/product-mapping';
 import type { QboTransactionRecord } from '../sync/transactions';
 import { companyLists } from './company';
 import { qboDocumentBody } from './qbo-body';
-import { documentEntities } from './request';
+import { documentEntities, type DocumentEntity, type DocumentKind, type DocumentRequest } from './request';
 import { resolveCustomer, resolveProducts } from './resolve';
 import {
   readDocumentRecord,
   recordRejected,
+  recordUpdated,
+  recordUpdateRejected,
   recordWritten,
   type DocumentRecord,
+  type DocumentUpdate,
   type QboTotals,
 } from './store';
 import {
@@ -52,14 +55,31 @@ export async function writeDocument(
 ): Promise<WriteOutcome> {
   const record = await readDocumentRecord(context.db, documentId);
   if (!record) throw new Error(`no document ${documentId}`);
+  const { update } = record;
+  if (record.state === 'written' && update?.state === 'writing' && update.request) {
+    const reject = async (problems: DocumentProblem[]): Promise<WriteOutcome> => {
+      await recordUpdateRejected(context.db, { _id: record._id, update }, problems, context.now);
+      return { state: 'rejected', problems };
+    };
+    const writing = { ...update, request: update.request };
+    return refusalsRecorded(() => writeUpdate(context, { ...record, update: writing }, reject), reject);
+  }
   if (record.state === 'written') return { state: 'written', qboId: record.qboId! };
   if (record.state === 'rejected') return { state: 'rejected', problems: record.problems ?? [] };
   const reject = async (problems: DocumentProblem[]): Promise<WriteOutcome> => {
     await recordRejected(context.db, record, problems, context.now);
     return { state: 'rejected', problems };
   };
+  return refusalsRecorded(() => writeNew(context, record, reject), reject);
+}
+
+/** QBO's refusals and a dead grant are the document's outcome; throttling, outages and lost answers are retried. */
+async function refusalsRecorded(
+  write: () => Promise<WriteOutcome>,
+  reject: (problems: DocumentProblem[]) => Promise<WriteOutcome>,
+): Promise<WriteOutcome> {
   try {
-    return await write(context, record, reject);
+    return await write();
   } catch (error) {
     if (error instanceof ConnectionNeedsReauthError)
       return reject([
@@ -70,7 +90,6 @@ export async function writeDocument(
             'QuickBooks no longer accepts this connection’s grant: reconnect it, then send the document again',
         },
       ]);
-    // QBO refused the write for good; throttling, outages and lost answers are thrown and the write retried.
     if (error instanceof QboApiError && !error.retryable && error.kind !== 'stale-object')
       return reject([
         {
@@ -83,15 +102,19 @@ export async function writeDocument(
   }
 }
 
-async function write(
+type Prepared =
+  | { ok: true; qboCustomerId: string; plan: DocumentPlan; body: Record<string, unknown> }
+  | { ok: false; problems: DocumentProblem[] };
+
+/** The QBO body of a request: its customer and products resolved, everything checked, missing items created. */
+async function prepare(
   context: DocumentWriteContext,
-  record: DocumentRecord,
-  reject: (problems: DocumentProblem[]) => Promise<WriteOutcome>,
-): Promise<WriteOutcome> {
+  kind: DocumentKind,
+  request: DocumentRequest,
+): Promise<Prepared> {
   const { db, client, connection } = context;
-  const { request, kind } = record;
   const customer = await resolveCustomer(db, client, connection, request.customer, context.pushContact);
-  if (!customer.ok) return reject([customer.problem]);
+  if (!customer.ok) return { ok: false, problems: [customer.problem] };
   const [products, company] = await Promise.all([
     resolveProducts(
       db,
@@ -109,33 +132,92 @@ async function write(
     products,
     today: context.projection.today,
   });
-  if (!checked.ok) return reject(checked.problems);
+  if (!checked.ok) return checked;
   const items = await itemsFor(context, checked.plan, products, company);
-  if (!items.ok) return reject(items.problems);
+  if (!items.ok) return items;
+  return {
+    ok: true,
+    qboCustomerId: customer.qboCustomerId,
+    plan: checked.plan,
+    body: qboDocumentBody(kind, request, checked.plan, customer.qboCustomerId, items.ids),
+  };
+}
 
-  const entity = documentEntities[kind];
-  const body = qboDocumentBody(kind, request, checked.plan, customer.qboCustomerId, items.ids);
-  const created = await client.create(
-    entity,
-    body,
-    requestIdFor(connection._id, entity, 'create', record.dealId, String(record.attempt)),
-  );
-  // The payment link is on an invoice only when a read asks for it.
+/** The answer as stored: an invoice's payment link is there only when a read asks for it. */
+async function projected(context: DocumentWriteContext, entity: DocumentEntity, written: { Id: string }) {
   const stored =
-    entity === 'Invoice' ? await client.read('Invoice', created.Id, { include: ['invoiceLink'] }) : created;
+    entity === 'Invoice'
+      ? await context.client.read('Invoice', written.Id, { include: ['invoiceLink'] })
+      : written;
   await applyRecords(context.projection, entity, [stored as QboTransactionRecord]);
+}
+
+async function writeNew(
+  context: DocumentWriteContext,
+  record: DocumentRecord,
+  reject: (problems: DocumentProblem[]) => Promise<WriteOutcome>,
+): Promise<WriteOutcome> {
+  const prepared = await prepare(context, record.kind, record.request);
+  if (!prepared.ok) return reject(prepared.problems);
+  const entity = documentEntities[record.kind];
+  const created = await context.client.create(
+    entity,
+    prepared.body,
+    requestIdFor(context.connection._id, entity, 'create', record.dealId, String(record.attempt)),
+  );
+  await projected(context, entity, created);
   await recordWritten(
-    db,
+    context.db,
     record,
     {
       qboId: created.Id,
-      qboCustomerId: customer.qboCustomerId,
-      expected: checked.plan.expected,
+      qboCustomerId: prepared.qboCustomerId,
+      expected: prepared.plan.expected,
       qboTotals: qboTotalsOf(created),
     },
     context.now,
   );
   return { state: 'written', qboId: created.Id };
+}
+
+/**
+ * A change to a written document: a sparse update of every field the request gives (the lines replaced whole),
+ * against the version QBO holds now, with a requestid from the change and that version.
+ */
+async function writeUpdate(
+  context: DocumentWriteContext,
+  record: DocumentRecord & { update: DocumentUpdate & { request: DocumentRequest } },
+  reject: (problems: DocumentProblem[]) => Promise<WriteOutcome>,
+): Promise<WriteOutcome> {
+  const prepared = await prepare(context, record.kind, record.update.request);
+  if (!prepared.ok) return reject(prepared.problems);
+  const entity = documentEntities[record.kind];
+  const qboId = record.qboId!;
+  const current = await context.client.read(entity, qboId);
+  const updated = await context.client.update(
+    entity,
+    { ...prepared.body, Id: qboId, SyncToken: current.SyncToken },
+    requestIdFor(
+      context.connection._id,
+      entity,
+      'update',
+      qboId,
+      String(record.update.revision),
+      current.SyncToken,
+    ),
+  );
+  await projected(context, entity, updated);
+  await recordUpdated(
+    context.db,
+    record,
+    {
+      qboCustomerId: prepared.qboCustomerId,
+      expected: prepared.plan.expected,
+      qboTotals: qboTotalsOf(updated),
+    },
+    context.now,
+  );
+  return { state: 'written', qboId };
 }
 
 /** QBO's subtotal, discount and tax of a sales form, from its lines and `TxnTaxDetail`. */

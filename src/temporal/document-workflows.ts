@@ -3,9 +3,12 @@ import type { documentWorkflow } from '../workflows/document';
 import type { DocumentWorkflowInput } from '../workflows/document-messages';
 import { searchAttributes } from './search-attributes';
 
-/** One workflow per attempt at a document: a rejected request replaced by the CRM is a new attempt. */
-export function documentWorkflowId(documentId: string, attempt: number): string {
-  return `document:${documentId}:${attempt}`;
+/**
+ * One workflow per write of a document: its creation (`0`, or `1`, `2`… when the CRM replaced a rejected request)
+ * and each change to it (`update-1`, `update-2`…).
+ */
+export function documentWorkflowId(documentId: string, step: string): string {
+  return `document:${documentId}:${step}`;
 }
 
 /**
@@ -15,15 +18,15 @@ export function documentWorkflowId(documentId: string, attempt: number): string 
  */
 export async function runDocumentWrite(
   client: Client,
-  input: DocumentWorkflowInput & { attempt: number },
+  input: DocumentWorkflowInput & { step: string },
   options: { taskQueue: string; startTimeoutMs: number; waitMs: number },
 ): Promise<boolean> {
-  const { attempt, ...args } = input;
+  const { step, ...args } = input;
   let handle;
   try {
     handle = await client.withDeadline(Date.now() + options.startTimeoutMs, () =>
       client.workflow.start<typeof documentWorkflow>('documentWorkflow', {
-        workflowId: documentWorkflowId(input.documentId, attempt),
+        workflowId: documentWorkflowId(input.documentId, step),
         taskQueue: options.taskQueue,
         args: [args],
         workflowIdConflictPolicy: 'USE_EXISTING',

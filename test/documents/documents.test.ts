@@ -206,7 +206,7 @@ describe('documents from the CRM', () => {
     // same requestid and got QuickBooks' first answer back.
     expect(posts).toMatchObject([{ status: 200 }]);
     const history = await harness.temporal.workflow
-      .getHandle(documentWorkflowId(`${connection.id}:estimate:deal-lost`, 0))
+      .getHandle(documentWorkflowId(`${connection.id}:estimate:deal-lost`, '0'))
       .fetchHistory();
     const attempts = history.events!.flatMap(
       (event) => event.activityTaskStartedEventAttributes?.attempt ?? [],
@@ -409,6 +409,52 @@ describe('documents from the CRM', () => {
 
     const estimateVoid = await harness.request('POST', `/v1/connections/${connection.id}/estimates/1/void`);
     expect(estimateVoid.status).toBe(404);
+  });
+
+  it('changes an invoice made from the CRM: checked again, written as a sparse update, the same change once', async () => {
+    await putContact('crm-pam', 'Pam Patch', 'pam@example.com');
+    const made = await post('invoices', {
+      dealId: 'deal-patch',
+      customer: { crmContactId: 'crm-pam' },
+      lines: [{ product: { name: 'Hours' }, quantity: 2, unitPrice: 60, taxable: false }],
+      memo: 'First',
+    });
+    const path = `/v1/connections/${connection.id}/invoices/${made.json.qboId}`;
+    const change = {
+      lines: [
+        { product: { name: 'Hours' }, quantity: 3, unitPrice: 60, taxable: false },
+        { product: { name: 'Design' }, unitPrice: 75, taxable: false },
+      ],
+      dueDate: '2027-02-28',
+    };
+    const [first, second] = await Promise.all([
+      harness.request('PATCH', path, { body: change }),
+      harness.request('PATCH', path, { body: change }),
+    ]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(first.json).toMatchObject({ qboId: made.json.qboId, subtotal: 255, transaction: { total: 255 } });
+    const invoice = (await qbo.read('Invoice', made.json.qboId)).json.Invoice;
+    expect(invoice).toMatchObject({ DueDate: '2027-02-28', CustomerMemo: { value: 'First' }, TotalAmt: 255 });
+    expect(invoice.Line.filter((line: any) => line.DetailType === 'SalesItemLineDetail')).toHaveLength(2);
+
+    const refused = await harness.request('PATCH', path, {
+      body: { lines: [{ product: { name: 'Hours' }, unitPrice: 60, taxCode: { name: 'California' } }] },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.json).toMatchObject({ code: 'invalid_tax_code', field: 'body.lines.0.taxCode' });
+    expect((await qbo.read('Invoice', made.json.qboId)).json.Invoice.TotalAmt).toBe(255);
+
+    const customer = await qbo.create('Customer', { DisplayName: 'Made In QuickBooks' });
+    const theirs = await qbo.create('Invoice', {
+      CustomerRef: { value: customer.Id },
+      Line: [
+        { DetailType: 'SalesItemLineDetail', Amount: 10, SalesItemLineDetail: { ItemRef: { value: '2' } } },
+      ],
+    });
+    const foreign = await harness.request('PATCH', `/v1/connections/${connection.id}/invoices/${theirs.Id}`, {
+      body: { memo: 'x' },
+    });
+    expect(foreign.status).toBe(404);
   });
 
   describe('a product QuickBooks lacks, under each missing-product policy', () => {

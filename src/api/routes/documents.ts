@@ -5,10 +5,13 @@ import {
   documentKinds,
   type DocumentKind,
   type DocumentRequest,
+  patchedRequest,
 } from '../../documents/request';
 import type { ConnectionRecord } from '../../db/models/connection';
 import {
   acceptRequest,
+  acceptUpdate,
+  findDocumentByQboId,
   documentKey,
   documentModel,
   readDocumentRecord,
@@ -66,6 +69,7 @@ export function addDocumentRoutes(routes: ApiRoutes, services: ApiServices): voi
   for (const kind of documentKinds) {
     addCreateRoute(routes, services, kind);
     addFormRoutes(routes, services, kind);
+    addPatchRoute(routes, services, kind);
   }
   addConversionRoute(routes, services);
   for (const kind of ['invoice', 'sales_receipt'] as const) addVoidRoute(routes, services, kind);
@@ -169,7 +173,7 @@ async function writeForDeal(
         accountId: connection.accountId,
         connectionId: connection._id,
         documentId: record._id,
-        attempt: record.attempt,
+        step: String(record.attempt),
       },
       { taskQueue: services.taskQueue, startTimeoutMs: services.dependencyTimeoutMs, waitMs: writeWaitMs },
     );
@@ -366,6 +370,69 @@ function addVoidRoute(routes: ApiRoutes, services: ApiServices, kind: 'invoice' 
         `${kind.replace('_', ' ')} ${params.qboId}`,
       );
       return { status: 200, body: { transaction } };
+    },
+  });
+}
+
+function addPatchRoute(routes: ApiRoutes, services: ApiServices, kind: DocumentKind): void {
+  routes.add({
+    method: 'patch',
+    path: `/v1/connections/{id}/${paths[kind]}/{qboId}`,
+    tag: 'Documents',
+    summary: `Change ${titles[kind]} made from the CRM`,
+    description:
+      'Replaces the fields named (`lines`, when named, replace every line), checks the whole document again as ' +
+      'on creation, and writes it to QuickBooks as a workflow step. The same change again answers with the ' +
+      'document; another change while one is being written is a 409.',
+    params: formParams,
+    body: documentFieldsSchema(kind).partial().strict(),
+    problems: ['connection_inactive', 'document_busy', ...rejectionCodes],
+    responses: {
+      200: { description: 'Changed in QuickBooks.', schema: documentSchema },
+      202: { description: 'Accepted, and still being written.', schema: documentSchema },
+    },
+    handler: async ({ auth, params, body }) => {
+      const connection = await activeConnection(services, auth.accountId, params.id);
+      const db = await services.db();
+      const record = await findDocumentByQboId(db, connection._id, kind, params.qboId);
+      if (record?.state !== 'written')
+        throw new ApiProblem(
+          404,
+          'not_found',
+          `No ${kind.replace('_', ' ')} ${params.qboId} made from the CRM on this connection.`,
+        );
+      const accepted = await acceptUpdate(db, record, patchedRequest(record.request, body), services.now());
+      if (accepted.outcome === 'conflict')
+        throw new ApiProblem(
+          409,
+          'document_busy',
+          `another change to ${kind.replace('_', ' ')} ${params.qboId} is being written; wait for it`,
+        );
+      const update = accepted.record.update;
+      let current: DocumentRecord | null = accepted.record;
+      if (update?.state === 'writing') {
+        await runDocumentWrite(
+          await services.temporal(),
+          {
+            accountId: connection.accountId,
+            connectionId: connection._id,
+            documentId: record._id,
+            step: `update-${update.revision}`,
+          },
+          {
+            taskQueue: services.taskQueue,
+            startTimeoutMs: services.dependencyTimeoutMs,
+            waitMs: writeWaitMs,
+          },
+        );
+        current = await readDocumentRecord(db, record._id);
+        if (!current) throw new Error(`the document ${record._id} vanished`);
+      }
+      if (current.update?.state === 'rejected') throw rejection(current.update.problems ?? []);
+      return {
+        status: current.update?.state === 'writing' ? 202 : 200,
+        body: await documentView(db, current),
+      };
     },
   });
 }
