@@ -13,6 +13,7 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   setupFiles: ['<rootDir>/test/support/quiet-temporal.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/has-assertions.ts'],
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testSequencer: '<rootDir>/test/support/slowest-first.cjs',
   testTimeout: 60_000,

@@ -19,6 +19,7 @@ import { defaultFollowUpPolicy } from '../src/followups/policy';
 import { companyDay } from '../src/followups/engine';
 import { addDays } from '../src/followups/stages';
 import { connectionWorkflowId, startConnectionWorkflow } from '../src/temporal/connection-workflows';
+import { documentWorkflowId } from '../src/temporal/document-workflows';
 import { queueWebhookDelivery } from '../src/temporal/webhook-dispatch';
 import {
   contactsChangedSignal,
@@ -39,6 +40,7 @@ import {
   fakeBackfillActivities,
   fakeConnectionActivities,
   fakeDispatchActivities,
+  fakeDocumentActivities,
   fakeReminderActivities,
   fakeSelfTestActivities,
 } from '../test/support/workflow-fakes';
@@ -65,12 +67,13 @@ async function startConnection(
   temporal: TimeSkippingEnvironment,
   taskQueue: string,
   name: string,
-  options: { backfill?: boolean } = {},
+  options: { backfill?: boolean; activePollIntervalSeconds?: number } = {},
 ) {
   await startConnectionWorkflow(
     temporal.client,
     { _id: `conn-${name}`, realmId: `realm-${name}`, accountId: `acct-${name}` },
-    { taskQueue, pollIntervalSeconds: 300, ...options },
+    // The same interval active or idle, so the counts of polls a scenario waits for do not race the active one.
+    { taskQueue, pollIntervalSeconds: 300, activePollIntervalSeconds: 300, ...options },
   );
   const latest = temporal.client.workflow.getHandle(connectionWorkflowId(`conn-${name}`));
   const { runId: firstRunId } = await latest.describe();
@@ -160,13 +163,13 @@ const scenarios: Scenario[] = [
     async run(temporal) {
       const { activities } = fakeConnectionActivities();
       let revoked = true;
-      const pushContacts: typeof activities.pushContacts = (input) => {
+      const pushContact: typeof activities.pushContact = (input) => {
         if (revoked) throw needsReauth();
-        if (input.crmContactIds.includes('crm-refused'))
+        if (input.crmContactId === 'crm-refused')
           throw ApplicationFailure.nonRetryable('Duplicate Name Exists Error', failureTypes.qboRejected);
-        return activities.pushContacts(input);
+        return activities.pushContact(input);
       };
-      return temporal.withWorker({ ...activities, pushContacts }, async (taskQueue) => {
+      return temporal.withWorker({ ...activities, pushContact }, async (taskQueue) => {
         const { firstRun, status } = await startConnection(
           temporal,
           taskQueue,
@@ -185,13 +188,16 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // The grant dies during the backfill: the child fails, the connection parks, and a reconnect makes it sync.
+    // The grant dies during the backfill: the child stops where it was, the connection parks, and a reconnect
+    // resumes the backfill (a second run of the child) before the connection syncs.
     fixtures: ['connection/needs-reauth-in-backfill', 'backfill/needs-reauth'],
     async run(temporal) {
       const connection = fakeConnectionActivities();
       const backfill = fakeBackfillActivities((entity) => (entity === 'Customer' ? 2 : 1));
+      const grant = { alive: true, revoked: false };
       const backfillPage: typeof backfill.activities.backfillPage = (input) => {
-        if (input.startPosition > 1) throw needsReauth();
+        if (input.startPosition > 1 && !grant.revoked) Object.assign(grant, { alive: false, revoked: true });
+        if (!grant.alive) throw needsReauth();
         return backfill.activities.backfillPage(input);
       };
       const activities = { ...connection.activities, ...backfill.activities, backfillPage };
@@ -200,10 +206,13 @@ const scenarios: Scenario[] = [
           backfill: true,
         });
         await status((current) => current.state === 'needs_reauth', 'needs_reauth');
+        const interrupted = temporal.client.workflow.getHandle(`${firstRun.workflowId}/backfill`);
+        const { runId } = await interrupted.describe();
+        grant.alive = true;
         await firstRun.signal(reconnectedSignal);
         await status((current) => current.totals.polls === 1, 'a poll after the reconnect');
         await disconnect(firstRun);
-        return [firstRun, temporal.client.workflow.getHandle(`${firstRun.workflowId}/backfill`)];
+        return [firstRun, temporal.client.workflow.getHandle(interrupted.workflowId, runId)];
       });
     },
   },
@@ -244,6 +253,38 @@ const scenarios: Scenario[] = [
         },
         { taskQueue },
       );
+    },
+  },
+  {
+    // The lanes: a webhook makes the company active (polls every 10 s) until it goes idle again; a contact that
+    // changes during its own push is pushed again after it, beside another contact's push.
+    fixtures: ['connection/active-then-idle'],
+    async run(temporal) {
+      const { activities } = fakeConnectionActivities();
+      let slowPushes = 1;
+      const pushContact: typeof activities.pushContact = async (input) => {
+        if (input.crmContactId === 'crm-busy' && slowPushes > 0) {
+          slowPushes -= 1;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        return activities.pushContact(input);
+      };
+      return temporal.withWorker({ ...activities, pushContact }, async (taskQueue) => {
+        const { firstRun, status } = await startConnection(temporal, taskQueue, 'active-then-idle', {
+          activePollIntervalSeconds: 10,
+        });
+        await status((current) => current.totals.polls === 1, 'the first poll');
+        await firstRun.signal(contactsChangedSignal, { crmContactIds: ['crm-busy'] });
+        await firstRun.signal(contactsChangedSignal, { crmContactIds: ['crm-busy', 'crm-other'] });
+        await status(
+          (current) => current.totals.pushed === 3,
+          'the busy contact pushed twice, the other once',
+        );
+        await temporal.env.sleep(7 * minute);
+        await status((current) => current.pollEverySeconds === 300, 'idle again');
+        await disconnect(firstRun);
+        return [firstRun];
+      });
     },
   },
   {
@@ -297,6 +338,28 @@ const scenarios: Scenario[] = [
           (n) => n === 3,
         );
         await temporal.env.sleep(11 * minute);
+        await handle.result();
+        return [handle];
+      });
+    },
+  },
+  {
+    // A document from the CRM: QBO unavailable once, the write retried, then written.
+    fixtures: ['document/written-after-retry'],
+    async run(temporal) {
+      const { activities } = fakeDocumentActivities(1);
+      return temporal.withWorker(activities, async (taskQueue) => {
+        const handle = await temporal.client.workflow.start('documentWorkflow', {
+          taskQueue,
+          workflowId: documentWorkflowId('conn-recorded:invoice:deal-1', '0'),
+          args: [
+            {
+              accountId: 'acct-recorded',
+              connectionId: 'conn-recorded',
+              documentId: 'conn-recorded:invoice:deal-1',
+            },
+          ],
+        });
         await handle.result();
         return [handle];
       });

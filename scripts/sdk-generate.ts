@@ -6,7 +6,8 @@ import { format, resolveConfig } from 'prettier';
 import { qboAccessSettings } from '../src/activities/qbo-access';
 import { createApi } from '../src/api/api';
 import { openApiDocument } from '../src/api/http/openapi';
-import { loadConfig } from '../src/config';
+import { loadConfig, outboundPolicy } from '../src/config';
+import { OutboundGuard } from '../src/security/outbound-url';
 
 /**
  * Writes sdk/src/schema.d.ts, the SDK's types, with openapi-typescript from the OpenAPI document the API serves at
@@ -29,6 +30,8 @@ export async function generatedSchema(): Promise<string> {
       stateSecret: config.OAUTH_STATE_SECRET,
       embedSecret: config.EMBED_TOKEN_SECRET,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      outbound: new OutboundGuard(outboundPolicy(config)),
+      allowLoopbackHttpReturns: true,
       dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
       now: () => new Date(),
     },

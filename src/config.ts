@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultRetention, type RetentionSettings } from './db/retention';
+import type { OutboundPolicy } from './security/outbound-url';
 
 /**
  * Runtime configuration of the API and the worker, read once from the environment at start-up.
@@ -23,6 +24,11 @@ const configSchema = z
      * of bundling the workflow code itself at start-up (2 s of CPU); the test stack builds one for all its workers.
      */
     TEMPORAL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+    /** Where the worker serves `/metrics` (its own and Temporal's SDK metrics); port 0 picks a free one. */
+    WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    /** OTLP/HTTP endpoint for traces (`<endpoint>/v1/traces`); without it nothing is traced. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     /** Bound on every dependency check and outbound call made at start-up or by health probes. */
     DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
     /** Intuit environment of the connected companies: decides deep-link hosts. */
@@ -58,6 +64,11 @@ const configSchema = z
     EMAIL_FROM: z.email().default('reminders@qbo-sync.localhost'),
     /** Bound on each email send, from connecting to the server's final answer. */
     EMAIL_SEND_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+    /**
+     * Lets the server reach loopback, private and link-local addresses, and plain http, for URLs it was given (the
+     * CRM's webhook endpoint). Unset, it is on only in development.
+     */
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS: z.stringbool().optional(),
     /** How long the sync history is kept (unresolved conflicts are kept until decided). */
     SYNC_EVENT_RETENTION_DAYS: z.coerce.number().positive().default(defaultRetention.syncEventDays),
     /** How long events for the CRM and their delivery log are kept. */
@@ -94,6 +105,12 @@ export function retentionSettings(config: Config): RetentionSettings {
     outboundEventDays: config.OUTBOUND_EVENT_RETENTION_DAYS,
     webhookInboxDays: config.WEBHOOK_INBOX_RETENTION_DAYS,
     idempotencyHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
+  };
+}
+
+export function outboundPolicy(config: Config): OutboundPolicy {
+  return {
+    allowPrivateNetworks: config.OUTBOUND_ALLOW_PRIVATE_NETWORKS ?? config.NODE_ENV === 'development',
   };
 }
 

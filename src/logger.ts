@@ -20,6 +20,11 @@ const redactPaths = [
   '*.clientSecret',
   'password',
   '*.password',
+  // Temporal's activity task token lets its holder complete or fail the activity: its warnings carry it.
+  'taskToken',
+  '*.taskToken',
+  'task_token',
+  '*.task_token',
 ];
 
 export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
@@ -29,4 +34,15 @@ export function createLogger(name: string, level: string = process.env.LOG_LEVEL
 /** Strips credentials from a connection string before it is logged or shown. */
 export function redactUri(uri: string): string {
   return uri.replace(/\/\/([^@/]+)@/, '//[redacted]@');
+}
+
+/**
+ * Strips secrets from free text, for messages written by code that is not ours (Temporal's core writes task tokens
+ * into its messages): bearer tokens, `TaskToken(…)` and `task_token: …` / `taskToken=…`.
+ */
+export function redactText(text: string): string {
+  return text
+    .replace(/\bBearer\s+[\w\-.~+/]+=*/gi, 'Bearer [redacted]')
+    .replace(/\bTaskToken\([^)]*\)/g, 'TaskToken([redacted])')
+    .replace(/\b(task_?token)(["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,}\]]+)/gi, '$1$2[redacted]');
 }

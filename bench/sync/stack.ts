@@ -16,6 +16,7 @@ import { listenEmulator, type RunningEmulator } from '../../src/emulator/http/ap
 import { intuitLimits } from '../../src/emulator/rate-limit';
 import { endpointsAt } from '../../src/oauth/intuit-oauth';
 import { KeyRing } from '../../src/security/encryption';
+import { OutboundGuard } from '../../src/security/outbound-url';
 import { ManagedProcess, freePort } from '../../src/stack/process';
 import { startMongoServer, startTemporalServer, type RunningService } from '../../src/stack/services';
 import { ensureJavaTool, ensureTool, javaTools, tools } from '../../src/stack/tools';
@@ -209,6 +210,9 @@ export class BenchStack {
         stateSecret,
         embedSecret,
         taskQueue: this.taskQueue,
+        // The CRM's receiver listens on loopback, as in development (the worker runs with NODE_ENV=development).
+        outbound: new OutboundGuard({ allowPrivateNetworks: true }),
+        allowLoopbackHttpReturns: true,
         dependencyTimeoutMs: 5000,
         now: () => new Date(),
       },
@@ -247,6 +251,7 @@ export class BenchStack {
       OAUTH_STATE_SECRET: stateSecret,
       EMBED_TOKEN_SECRET: embedSecret,
       SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
+      WORKER_METRICS_PORT: '0',
     };
     let announce: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => (announce = resolve));

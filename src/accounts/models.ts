@@ -16,6 +16,8 @@ export interface AccountRecord {
   settings: {
     /** Home-currency lifetime sales from which a contact is tagged `qb:high-value`; none when absent. */
     highValueThreshold?: number;
+    /** Origins the connect flow may send a person back to (`returnUrl`), besides the API's own. */
+    allowedReturnOrigins?: string[];
   };
   createdAt: Date;
   updatedAt: Date;
@@ -50,7 +52,10 @@ const accountSchema = new Schema<AccountRecord>(
       required: false,
     },
     settings: {
-      type: new Schema({ highValueThreshold: Number }, { _id: false, minimize: false }),
+      type: new Schema(
+        { highValueThreshold: Number, allowedReturnOrigins: { type: [String], default: undefined } },
+        { _id: false, minimize: false },
+      ),
       default: {},
     },
   },

@@ -5,7 +5,7 @@ import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
 import { maxPageSize, selectEverything, type Customer } from '../qbo';
 import { pullCustomerChanges } from '../contacts/pull';
 import type { RetentionSettings } from '../db/retention';
-import { asActivity } from './failures';
+import { announceRecorded } from './announce';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
 
@@ -39,15 +39,13 @@ export function createBackfillActivities(deps: BackfillDependencies) {
      * CDC continues from there, so changes made while it ran are not missed (at worst they are read twice).
      */
     async beginBackfill({ connectionId }: { connectionId: string }): Promise<{ cursorAtStart: string }> {
-      return asActivity(async () => {
-        const { client } = await deps.qbo.open(connectionId);
-        const { time } = await client.cdc(['Customer'], new Date(now().getTime() - 60_000));
-        await connections().updateOne(
-          { _id: connectionId },
-          { $set: { backfill: { status: 'running', startedAt: now(), counts: {} } } },
-        );
-        return { cursorAtStart: time };
-      });
+      const { client } = await deps.qbo.open(connectionId);
+      const { time } = await client.cdc(['Customer'], new Date(now().getTime() - 60_000));
+      await connections().updateOne(
+        { _id: connectionId },
+        { $set: { backfill: { status: 'running', startedAt: now(), counts: {} } } },
+      );
+      return { cursorAtStart: time };
     },
 
     /** One page of one entity through the Query API, applied to the projections; idempotent, so safe to retry. */
@@ -60,42 +58,40 @@ export function createBackfillActivities(deps: BackfillDependencies) {
       entity: ProjectedEntity;
       startPosition: number;
     }): Promise<BackfillPageResult> {
-      return asActivity(async () => {
-        const { connection, client } = await deps.qbo.open(connectionId);
-        // Customers and items made inactive still exist: name-list queries hide them unless asked.
-        const where = entity === 'Customer' || entity === 'Item' ? ' where Active in (true, false)' : '';
-        const statement =
-          selectEverything(entity) +
-          `${where} orderby Id startposition ${startPosition} maxresults ${maxPageSize}`;
-        const page = await client.query(statement, { entity });
-        const at = now();
-        const projection = projectionContext(deps.db, connection, deps.qbo.settings.environment, at);
-        const counts = await applyRecords(projection, entity, page.rows);
-        // A reconciling backfill can find changes to linked contacts; the CRM reads the rest from the feed.
-        if (entity === 'Customer')
-          await pullCustomerChanges(
-            {
-              db: deps.db,
-              connection,
-              projection,
-              ...(deps.retention ? { retention: deps.retention } : {}),
-              now: at,
-            },
-            counts.changed as { record: Customer; created: boolean }[],
-            { announceChanges: false },
-          );
-        const readSoFar = startPosition - 1 + page.rows.length;
-        await connections().updateOne(
-          { _id: connectionId },
-          { $set: { 'backfill.entity': entity, [`backfill.counts.${entity}`]: readSoFar } },
+      const { connection, client } = await deps.qbo.open(connectionId);
+      // Customers and items made inactive still exist: name-list queries hide them unless asked.
+      const where = entity === 'Customer' || entity === 'Item' ? ' where Active in (true, false)' : '';
+      const statement =
+        selectEverything(entity) +
+        `${where} orderby Id startposition ${startPosition} maxresults ${maxPageSize}`;
+      const page = await client.query(statement, { entity });
+      const at = now();
+      const projection = projectionContext(deps.db, connection, deps.qbo.settings.environment, at);
+      const counts = await applyRecords(projection, entity, page.rows);
+      // A reconciling backfill can find changes to linked contacts; the CRM reads the rest from the feed.
+      if (entity === 'Customer')
+        await pullCustomerChanges(
+          {
+            db: deps.db,
+            connection,
+            projection,
+            ...(deps.retention ? { retention: deps.retention } : {}),
+            now: at,
+          },
+          counts.changed as { record: Customer; created: boolean }[],
+          { announceChanges: false },
         );
-        const full = page.rows.length === maxPageSize;
-        return {
-          rows: page.rows.length,
-          applied: counts.applied,
-          ...(full ? { nextStartPosition: startPosition + maxPageSize - backfillPageOverlap } : {}),
-        };
-      });
+      const readSoFar = startPosition - 1 + page.rows.length;
+      await connections().updateOne(
+        { _id: connectionId },
+        { $set: { 'backfill.entity': entity, [`backfill.counts.${entity}`]: readSoFar } },
+      );
+      const full = page.rows.length === maxPageSize;
+      return {
+        rows: page.rows.length,
+        applied: counts.applied,
+        ...(full ? { nextStartPosition: startPosition + maxPageSize - backfillPageOverlap } : {}),
+      };
     },
 
     /** Hands over to CDC from the moment the backfill began. */
@@ -106,38 +102,38 @@ export function createBackfillActivities(deps: BackfillDependencies) {
       connectionId: string;
       cursorAtStart: string;
     }): Promise<void> {
-      return asActivity(async () => {
-        const at = now();
-        const connection = await connections()
-          .findOneAndUpdate(
-            { _id: connectionId },
-            {
-              $set: {
-                cdcCursor: cursorAtStart,
-                reconcileNeeded: false,
-                'backfill.status': 'done',
-                'backfill.finishedAt': at,
-              },
-              $unset: { 'backfill.entity': 1 },
+      const at = now();
+      const connection = await connections()
+        .findOneAndUpdate(
+          { _id: connectionId },
+          {
+            $set: {
+              cdcCursor: cursorAtStart,
+              reconcileNeeded: false,
+              'backfill.status': 'done',
+              'backfill.finishedAt': at,
             },
-          )
-          .lean();
-        // Tells the CRM the initial load is ready in the contacts feed.
-        if (connection)
-          await recordAccountEvents(
-            deps.db,
-            connection.accountId,
-            [
-              connectionStatusEvent(
-                connection,
-                'backfill_completed',
-                'the initial read of QuickBooks finished',
-                at,
-              ),
-            ],
-            at,
-          );
-      });
+            $unset: { 'backfill.entity': 1 },
+          },
+        )
+        .lean();
+      // Tells the CRM the initial load is ready in the contacts feed, from here rather than a workflow turn later.
+      if (connection) {
+        await recordAccountEvents(
+          deps.db,
+          connection.accountId,
+          [
+            connectionStatusEvent(
+              connection,
+              'backfill_completed',
+              'the initial read of QuickBooks finished',
+              at,
+            ),
+          ],
+          at,
+        );
+        await announceRecorded(connection.accountId, 1);
+      }
     },
   };
 }

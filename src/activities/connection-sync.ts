@@ -17,7 +17,7 @@ import { announceProducts } from '../products/events';
 import { qboQuery, QboApiError, type Customer, type QboClient } from '../qbo';
 import { syncedEntities, type SyncedEntity } from '../sync/transactions';
 import type { QboTransactionRecord as QboTransactionJson } from '../sync/transactions';
-import { asActivity } from './failures';
+import { announceRecorded } from './announce';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
 
@@ -31,7 +31,10 @@ export interface SyncCounts {
   applied: number;
   unchanged: number;
   deleted: number;
-  /** Events stored for the CRM; the workflow wakes the account's webhook dispatcher when there are any. */
+  /** Linked contacts that took QBO's changes, and the fields both sides changed (recorded as conflicts). */
+  contactsUpdated: number;
+  conflicts: number;
+  /** Events stored for the CRM (the activity has woken the account's webhook dispatcher for them). */
   eventsRecorded: number;
 }
 
@@ -55,7 +58,7 @@ interface SyncTarget {
 }
 
 function emptyCounts(): SyncCounts {
-  return { applied: 0, unchanged: 0, deleted: 0, eventsRecorded: 0 };
+  return { applied: 0, unchanged: 0, deleted: 0, contactsUpdated: 0, conflicts: 0, eventsRecorded: 0 };
 }
 
 async function applyPage(
@@ -79,6 +82,8 @@ async function applyPage(
         announceChanges: true,
       },
     );
+    target.counts.contactsUpdated += pulled.contactsUpdated;
+    target.counts.conflicts += pulled.conflicts;
     target.counts.eventsRecorded += pulled.eventsRecorded;
     return;
   }
@@ -119,39 +124,38 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
      * after everything is stored, so a crash repeats the poll rather than skipping changes.
      */
     async pollChanges({ connectionId }: { connectionId: string }): Promise<PollResult> {
-      return asActivity(async () => {
-        const { connection, client } = await deps.qbo.open(connectionId);
-        const target = syncTarget(connection);
-        const at = now();
-        let since = new Date(connection.cdcCursor ?? connection.createdAt);
-        let reconcileNeeded = connection.reconcileNeeded ?? false;
-        if (at.getTime() - since.getTime() > cdcHorizonMs) {
-          since = new Date(at.getTime() - cdcHorizonMs);
-          reconcileNeeded = true;
+      const { connection, client } = await deps.qbo.open(connectionId);
+      const target = syncTarget(connection);
+      const at = now();
+      let since = new Date(connection.cdcCursor ?? connection.createdAt);
+      let reconcileNeeded = connection.reconcileNeeded ?? false;
+      if (at.getTime() - since.getTime() > cdcHorizonMs) {
+        since = new Date(at.getTime() - cdcHorizonMs);
+        reconcileNeeded = true;
+      }
+      const result = await client.cdc([...syncedEntities], since);
+      const cappedEntities: string[] = [];
+      for (const entity of syncedEntities) {
+        const changes = result.changes[entity];
+        if (changes.capped) {
+          cappedEntities.push(entity);
+          await readChangedSince(client, target, entity, since);
+        } else {
+          await applyPage(target, entity, changes.records);
         }
-        const result = await client.cdc([...syncedEntities], since);
-        const cappedEntities: string[] = [];
-        for (const entity of syncedEntities) {
-          const changes = result.changes[entity];
-          if (changes.capped) {
-            cappedEntities.push(entity);
-            await readChangedSince(client, target, entity, since);
-          } else {
-            await applyPage(target, entity, changes.records);
-          }
-          if (isTransactionType(entity)) {
-            for (const { Id, LastUpdatedTime } of changes.deleted) {
-              await applyTransactionDeleted(target.engine.projection, entity, Id, LastUpdatedTime);
-              target.counts.deleted += 1;
-            }
+        if (isTransactionType(entity)) {
+          for (const { Id, LastUpdatedTime } of changes.deleted) {
+            await applyTransactionDeleted(target.engine.projection, entity, Id, LastUpdatedTime);
+            target.counts.deleted += 1;
           }
         }
-        await connectionModel(deps.db).updateOne(
-          { _id: connectionId },
-          { $set: { cdcCursor: result.time, lastPolledAt: at, reconcileNeeded } },
-        );
-        return { ...target.counts, cursor: result.time, cappedEntities, reconcileNeeded };
-      });
+      }
+      await connectionModel(deps.db).updateOne(
+        { _id: connectionId },
+        { $set: { cdcCursor: result.time, lastPolledAt: at, reconcileNeeded } },
+      );
+      await announceRecorded(connection.accountId, target.counts.eventsRecorded);
+      return { ...target.counts, cursor: result.time, cappedEntities, reconcileNeeded };
     },
 
     /**
@@ -164,34 +168,33 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
     }: {
       connectionId: string;
     }): Promise<SyncCounts & { remaining: boolean }> {
-      return asActivity(async () => {
-        const { connection, client } = await deps.qbo.open(connectionId);
-        const target = syncTarget(connection);
-        const events = await pendingEvents(deps.db, connectionId, inboxBatchSize);
-        const wanted = new Map<string, { entity: string; id: string }>();
-        for (const event of events) {
-          if (!(syncedEntities as readonly string[]).includes(event.entity)) continue;
-          if (await echoOfHeldVersion(deps.db, connectionId, event)) continue;
-          wanted.set(`${event.entity}:${event.entityId}`, { entity: event.entity, id: event.entityId });
-          // A merge names the customer that was merged away: fetch it too, to record that it is gone.
-          if (event.deletedId)
-            wanted.set(`${event.entity}:${event.deletedId}`, { entity: event.entity, id: event.deletedId });
+      const { connection, client } = await deps.qbo.open(connectionId);
+      const target = syncTarget(connection);
+      const events = await pendingEvents(deps.db, connectionId, inboxBatchSize);
+      const wanted = new Map<string, { entity: string; id: string }>();
+      for (const event of events) {
+        if (!(syncedEntities as readonly string[]).includes(event.entity)) continue;
+        if (await echoOfHeldVersion(deps.db, connectionId, event)) continue;
+        wanted.set(`${event.entity}:${event.entityId}`, { entity: event.entity, id: event.entityId });
+        // A merge names the customer that was merged away: fetch it too, to record that it is gone.
+        if (event.deletedId)
+          wanted.set(`${event.entity}:${event.deletedId}`, { entity: event.entity, id: event.deletedId });
+      }
+      for (const { entity, id } of wanted.values()) {
+        await fetchAndApply(client, target, entity, id, now());
+      }
+      for (const event of events) {
+        if (event.entity === 'Customer' && event.operation === 'Merge' && event.deletedId) {
+          await applyCustomerMerge(target.engine, event.deletedId, event.entityId);
         }
-        for (const { entity, id } of wanted.values()) {
-          await fetchAndApply(client, target, entity, id, now());
-        }
-        for (const event of events) {
-          if (event.entity === 'Customer' && event.operation === 'Merge' && event.deletedId) {
-            await applyCustomerMerge(target.engine, event.deletedId, event.entityId);
-          }
-        }
-        await markApplied(
-          deps.db,
-          connectionId,
-          events.map((event) => event._id),
-        );
-        return { ...target.counts, remaining: events.length === inboxBatchSize };
-      });
+      }
+      await markApplied(
+        deps.db,
+        connectionId,
+        events.map((event) => event._id),
+      );
+      await announceRecorded(connection.accountId, target.counts.eventsRecorded);
+      return { ...target.counts, remaining: events.length === inboxBatchSize };
     },
   };
 }

@@ -1,4 +1,3 @@
-import { heartbeat } from '@temporalio/activity';
 import type { Connection } from 'mongoose';
 import type { Mailer } from '../email/mailer';
 import { refreshContactAr, type ArResult } from '../followups/contact-ar';
@@ -45,12 +44,11 @@ export function createFollowUpActivities(deps: FollowUpActivityDependencies) {
         ...(deps.mailer !== undefined && { mailer: deps.mailer }),
         ...(input.after !== undefined && { after: input.after }),
         limit: deliveryBatchSize,
-        onProgress: () => heartbeat(),
       });
     },
 
     async refreshContactAr(input: RunInput): Promise<ArResult> {
-      return refreshContactAr(run(input), () => heartbeat());
+      return refreshContactAr(run(input));
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { RetentionSettings } from '../db/retention';
 import type { Mailer } from '../email/mailer';
+import { OutboundGuard } from '../security/outbound-url';
 import { createBackfillActivities } from './backfill';
 import { createConnectionSyncActivities } from './connection-sync';
 import { createDocumentActivities } from './documents';
@@ -17,6 +18,8 @@ export interface ActivityDependencies {
   retention?: RetentionSettings;
   /** Sends follow-up emails; without it the email channel is skipped. */
   mailer?: Mailer;
+  /** How webhooks reach the CRM; without it, public addresses over https only. */
+  outbound?: OutboundGuard;
 }
 
 /** Every activity the worker registers, built over injected dependencies so tests can run them for real. */
@@ -31,6 +34,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createOutboundActivities({
       db: deps.db,
       keyRing: deps.qbo.settings.keys,
+      guard: deps.outbound ?? new OutboundGuard({ allowPrivateNetworks: false }),
       timeoutMs: defaultWebhookTimeoutMs,
     }),
     ...createFollowUpActivities({ db: deps.db, mailer: deps.mailer }),

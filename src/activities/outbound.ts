@@ -2,12 +2,15 @@ import { Context } from '@temporalio/activity';
 import type { Connection } from 'mongoose';
 import { deliverDue, type DeliveryOutcome } from '../outbound/delivery';
 import type { KeyRing } from '../security/encryption';
+import type { OutboundGuard } from '../security/outbound-url';
 import { queueWebhookDelivery } from '../temporal/webhook-dispatch';
 
 export interface OutboundDependencies {
   db: Connection;
   /** Opens the accounts' sealed webhook secrets. */
   keyRing: KeyRing;
+  /** Reaches the CRM's endpoint only where the outbound policy allows. */
+  guard: OutboundGuard;
   /** Bound on each webhook request. */
   timeoutMs: number;
 }
@@ -30,6 +33,7 @@ export function createOutboundActivities(deps: OutboundDependencies) {
       return deliverDue({
         db: deps.db,
         keyRing: deps.keyRing,
+        guard: deps.guard,
         accountId,
         now: () => new Date(),
         timeoutMs: deps.timeoutMs,

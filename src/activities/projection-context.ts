@@ -1,12 +1,9 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import type { ConnectionRecord } from '../db/models/connection';
 import type { ProjectionContext } from '../projections/apply';
-import { formatQboDate } from '../time/zoned-time';
+import { companyToday } from '../time/company-zone';
 
-/**
- * Where and how a connection's QBO records are projected. Statuses such as "overdue" are judged on the company's
- * calendar; Pacific time is QBO's default company zone until the connection records its own.
- */
+/** Where and how a connection's QBO records are projected. Statuses such as "overdue" are judged on the company's calendar. */
 export function projectionContext(
   db: MongoConnection,
   connection: ConnectionRecord,
@@ -18,7 +15,7 @@ export function projectionContext(
     connectionId: connection._id,
     environment,
     homeCurrency: connection.homeCurrency ?? 'USD',
-    today: formatQboDate(at, 'America/Los_Angeles'),
+    today: companyToday(at, connection),
     now: at,
   };
 }

@@ -3,13 +3,13 @@ import { pushContact, type PushContext, type PushOutcome } from '../contacts/pus
 import type { ConnectionRecord } from '../db/models/connection';
 import type { QboClient } from '../qbo';
 import type { RetentionSettings } from '../db/retention';
-import { asActivity } from './failures';
+import { announceRecorded } from './announce';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
 
 export type PushCounts = Record<PushOutcome, number> & {
   conflicts: number;
-  /** Events stored for the CRM: the workflow wakes the account's webhook dispatcher. */
+  /** Events stored for the CRM (the activity has woken the account's webhook dispatcher for them). */
   eventsRecorded: number;
 };
 
@@ -19,6 +19,18 @@ export interface PushDependencies {
   retention?: RetentionSettings;
   now?: () => Date;
 }
+
+const emptyCounts = (): PushCounts => ({
+  created: 0,
+  linked: 0,
+  updated: 0,
+  unchanged: 0,
+  rejected: 0,
+  deleted: 0,
+  gone: 0,
+  conflicts: 0,
+  eventsRecorded: 0,
+});
 
 /** What pushing a connection's contacts works with, at one instant. */
 export function pushContext(
@@ -39,8 +51,35 @@ export function pushContext(
 
 export function createPushActivities(deps: PushDependencies) {
   const now = deps.now ?? (() => new Date());
+
+  /** Pushes the contacts in order (src/contacts/push.ts does each) and announces the events they recorded. */
+  async function push(connectionId: string, crmContactIds: readonly string[]): Promise<PushCounts> {
+    const { connection, client } = await deps.qbo.open(connectionId);
+    const context = pushContext(deps, connection, client, now());
+    const counts = emptyCounts();
+    for (const crmContactId of crmContactIds) {
+      const result = await pushContact(context, crmContactId);
+      counts[result.outcome] += 1;
+      counts.conflicts += result.conflicts;
+      counts.eventsRecorded += result.eventsRecorded;
+    }
+    await announceRecorded(connection.accountId, counts.eventsRecorded);
+    return counts;
+  }
+
   return {
-    /** Writes CRM contacts to QBO, one after another (src/contacts/push.ts does each). */
+    /** CRM → QBO for one contact: the connection workflow runs one per changed contact, a few at a time. */
+    async pushContact({
+      connectionId,
+      crmContactId,
+    }: {
+      connectionId: string;
+      crmContactId: string;
+    }): Promise<PushCounts> {
+      return push(connectionId, [crmContactId]);
+    },
+
+    /** A batch of contacts, as connection workflows started before the per-contact lanes still ask for. */
     async pushContacts({
       connectionId,
       crmContactIds,
@@ -48,28 +87,7 @@ export function createPushActivities(deps: PushDependencies) {
       connectionId: string;
       crmContactIds: string[];
     }): Promise<PushCounts> {
-      return asActivity(async () => {
-        const { connection, client } = await deps.qbo.open(connectionId);
-        const context = pushContext(deps, connection, client, now());
-        const counts: PushCounts = {
-          created: 0,
-          linked: 0,
-          updated: 0,
-          unchanged: 0,
-          rejected: 0,
-          deleted: 0,
-          gone: 0,
-          conflicts: 0,
-          eventsRecorded: 0,
-        };
-        for (const crmContactId of crmContactIds) {
-          const result = await pushContact(context, crmContactId);
-          counts[result.outcome] += 1;
-          counts.conflicts += result.conflicts;
-          counts.eventsRecorded += result.eventsRecorded;
-        }
-        return counts;
-      });
+      return push(connectionId, crmContactIds);
     },
   };
 }

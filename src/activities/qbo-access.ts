@@ -4,7 +4,7 @@ import { ConnectionTokens } from '../oauth/connection-tokens';
 import type { Config } from '../config';
 import { IntuitOAuth, endpointsAt, intuitEndpoints, type OAuthSettings } from '../oauth/intuit-oauth';
 import { mongoMinuteCounter } from '../db/models/qbo-budget';
-import { QboClient, RealmBudget } from '../qbo';
+import { QboClient, RealmBudget, type BudgetLimit, type QboRequestSample } from '../qbo';
 import { KeyRing } from '../security/encryption';
 
 export interface QboAccessSettings {
@@ -34,6 +34,12 @@ export function qboAccessSettings(config: Config): QboAccessSettings {
   };
 }
 
+/** Told of every QBO request and budget wait, without realm, ids or tokens: the worker's metrics. */
+export interface QboObservers {
+  onRequest?: (sample: QboRequestSample) => void;
+  onBudgetWait?: (limit: BudgetLimit, waitedMs: number) => void;
+}
+
 /** Opens a connection's QBO client: its record, its shared tokens, and a client for its realm. */
 export class QboAccess {
   private readonly oauth: IntuitOAuth;
@@ -41,6 +47,7 @@ export class QboAccess {
   constructor(
     private readonly db: MongoConnection,
     readonly settings: QboAccessSettings,
+    private readonly observers: QboObservers = {},
   ) {
     this.oauth = new IntuitOAuth(settings.oauth);
   }
@@ -59,7 +66,12 @@ export class QboAccess {
       realmId: connection.realmId,
       timeoutMs: this.settings.requestTimeoutMs,
       tokens,
-      budget: new RealmBudget({ realmId: connection.realmId, counter: mongoMinuteCounter(this.db) }),
+      budget: new RealmBudget({
+        realmId: connection.realmId,
+        counter: mongoMinuteCounter(this.db),
+        ...(this.observers.onBudgetWait ? { onWait: this.observers.onBudgetWait } : {}),
+      }),
+      ...(this.observers.onRequest ? { onRequest: this.observers.onRequest } : {}),
     });
     return { connection, client };
   }

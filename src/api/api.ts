@@ -8,6 +8,7 @@ import { createDocsRouter, openApiDocument } from './http/openapi';
 import { ApiProblem } from './http/problem';
 import { RateLimiter } from './http/rate-limit';
 import { ApiRoutes } from './http/route';
+import { addAccountRoutes } from './routes/account';
 import { addConnectionRoutes } from './routes/connections';
 import { addDocumentRoutes } from './routes/documents';
 import { addContactRoutes } from './routes/contacts';
@@ -73,6 +74,7 @@ export function createApi(
   const metrics = createMetrics(services.db);
   // Counts every request that reaches the routers after it, whatever answers it.
   const metricsRouter = express.Router().use(metrics.middleware).use(metrics.router);
+  addAccountRoutes(routes, services);
   addConnectionRoutes(routes, services);
   addContactRoutes(routes, services);
   addDocumentRoutes(routes, services);

@@ -1,6 +1,9 @@
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { markup } from '../html/markup';
+import { allowedMethods } from './http/allowed-methods';
 import { ApiProblem } from './http/problem';
 import { checkReadiness, type DependencyCheck } from './readiness';
 
@@ -42,6 +45,22 @@ export function createApp(deps: AppDependencies): Express {
   for (const router of deps.routers ?? []) app.use(router);
 
   app.use((req, res) => {
+    const allowed = allowedMethods(app.router, req.path);
+    // A route that passed the request on (next()) is a path served for this method: that is a 404, not a 405.
+    if (allowed.length > 0 && !allowed.includes(req.method)) {
+      const allow = allowed.join(', ');
+      return sendProblem(
+        res,
+        new ApiProblem(
+          405,
+          'method_not_allowed',
+          `${req.method} is not allowed on ${req.path}; it answers ${allow} (see /docs)`,
+          undefined,
+          undefined,
+          { Allow: allow },
+        ),
+      );
+    }
     sendProblem(
       res,
       new ApiProblem(
@@ -58,6 +77,41 @@ export function createApp(deps: AppDependencies): Express {
     sendProblem(res, problem);
   });
   return app;
+}
+
+/** What Node's HTTP parser refuses before express sees a request, as Node itself would answer it. */
+function unparsableRequestProblem(error: NodeJS.ErrnoException): ApiProblem {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new ApiProblem(
+        431,
+        'headers_too_large',
+        'the request line and headers are over 16 kB together: shorten the URL or the headers',
+      );
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ApiProblem(408, 'request_timeout', 'the request was not received in time');
+    default:
+      return new ApiProblem(400, 'bad_request', 'the request is not well-formed HTTP');
+  }
+}
+
+/**
+ * Requests Node refuses before express sees them (a 20,000-character path, malformed syntax) are answered in problem
+ * JSON like every other error, then the connection is closed, as Node does by default.
+ */
+export function answerUnparsableRequests(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const problem = unparsableRequestProblem(error).toJSON();
+    const body = JSON.stringify(problem);
+    socket.end(
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\n` +
+        'Content-Type: application/problem+json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  });
 }
 
 const index = {

@@ -1,10 +1,12 @@
 import type { Server } from 'node:http';
-import { loadConfig, retentionSettings } from '../config';
+import { loadConfig, outboundPolicy, retentionSettings } from '../config';
 import { createLogger, redactUri } from '../logger';
+import { OutboundGuard } from '../security/outbound-url';
 import { stopWhenParentExits } from '../lifecycle';
 import { qboAccessSettings } from '../activities/qbo-access';
+import { startTracing } from '../observability/tracing';
 import { createApi } from './api';
-import { createApp } from './app';
+import { answerUnparsableRequests, createApp } from './app';
 import { createQuickBooksWebhookRouter, wakeConnections } from './quickbooks-webhook';
 import { openDependencies } from './readiness';
 
@@ -13,6 +15,11 @@ const apiVersion = '1.0.0';
 function main(): void {
   const config = loadConfig();
   const log = createLogger('api', config.LOG_LEVEL);
+  // Before the server listens: each request's span is where a PUT's trace begins.
+  const tracing = startTracing({
+    serviceName: 'api',
+    ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  });
   const dependencies = openDependencies(config);
   const quickBooksWebhooks = createQuickBooksWebhookRouter({
     verifierToken: config.QBO_WEBHOOK_VERIFIER_TOKEN,
@@ -30,6 +37,8 @@ function main(): void {
       stateSecret: config.OAUTH_STATE_SECRET,
       embedSecret: config.EMBED_TOKEN_SECRET,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      outbound: new OutboundGuard(outboundPolicy(config)),
+      allowLoopbackHttpReturns: config.NODE_ENV === 'development',
       retention: retentionSettings(config),
       dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
       now: () => new Date(),
@@ -55,6 +64,7 @@ function main(): void {
       'api listening',
     );
   });
+  answerUnparsableRequests(server);
   server.on('error', (error) => {
     log.fatal({ err: error }, 'api could not listen');
     process.exit(1);
@@ -66,7 +76,7 @@ function main(): void {
     stopping = true;
     log.info({ signal }, 'api stopping');
     server.close(() => {
-      void dependencies.close().finally(() => process.exit(0));
+      void Promise.all([dependencies.close(), tracing.shutdown()]).finally(() => process.exit(0));
     });
     server.closeAllConnections();
   };

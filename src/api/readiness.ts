@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
 import { connectMongo, pingMongo } from '../db/connect';
+import { tracingClientInterceptors } from '../observability/tracing';
 import { checkTemporal } from '../temporal/connection';
 
 /** A dependency the API needs before it can serve real work. */
@@ -87,7 +88,12 @@ export function openDependencies(config: Config) {
     checks,
     db: async () => (await mongo.get()).connection,
     temporal: async () =>
-      new Client({ connection: await temporal.get(), namespace: config.TEMPORAL_NAMESPACE }),
+      new Client({
+        connection: await temporal.get(),
+        namespace: config.TEMPORAL_NAMESPACE,
+        // Signals and starts carry the request's trace into the workflow.
+        interceptors: tracingClientInterceptors(),
+      }),
     async close(): Promise<void> {
       await Promise.all([mongo.dispose(), temporal.dispose()]);
     },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import type { QboAccessSettings } from '../activities/qbo-access';
+import { accountModel } from '../accounts/models';
 import { forgetBase } from '../contacts/store';
 import { storeFieldMap } from '../db/field-maps';
 import { claimOnce } from '../db/leases';
@@ -19,9 +20,17 @@ import { FollowUpService } from '../followups/service';
 import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
 import { QboClient } from '../qbo';
 import { queueWebhookDelivery } from '../temporal/webhook-dispatch';
+import { checkReturnUrl, ReturnUrlRefused } from '../security/return-url';
 import { signState, verifyState } from '../security/signed-state';
+import type { CompanyTimeZone } from '../time/company-zone';
+import { inferCompanyTimeZone } from '../time/infer-company-zone';
 import { connectionWorkflowId, startConnectionWorkflow } from '../temporal/connection-workflows';
-import { disconnectSignal, reconnectedSignal, settingsChangedSignal } from '../workflows/connection-messages';
+import {
+  contactsChangedSignal,
+  disconnectSignal,
+  reconnectedSignal,
+  settingsChangedSignal,
+} from '../workflows/connection-messages';
 
 /**
  * The life of a connection outside its workflow: "Connect to QuickBooks" (authorize URL with a signed state, then
@@ -38,6 +47,8 @@ export interface ConnectionServiceDeps {
 
 /** Long enough to pick a company and sign in; short enough that a leaked URL is soon useless. */
 const stateTtlMs = 15 * 60_000;
+/** Contacts per signal when a whole connection's contacts are merged again. */
+const relinkSignalSize = 500;
 
 export class ConnectFlowError extends Error {
   constructor(
@@ -53,6 +64,14 @@ export class ConnectFlowError extends Error {
     super(message);
     this.name = 'ConnectFlowError';
   }
+}
+
+/** What the connection records of the company, read from CompanyInfo and Preferences at each connect. */
+interface CompanyFacts {
+  companyName: string;
+  homeCurrency: string;
+  multiCurrency: boolean;
+  timeZone: CompanyTimeZone;
 }
 
 export class ConnectionService {
@@ -71,17 +90,22 @@ export class ConnectionService {
     });
   }
 
-  beginConnect(
+  /** Throws ReturnUrlRefused when `returnUrl` is not on an origin the account may return to. */
+  async beginConnect(
     accountId: string,
     options: { backfill: boolean; returnUrl?: string },
-  ): { authorizeUrl: string; state: string; expiresAt: string } {
+  ): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
+    const returnUrl =
+      options.returnUrl === undefined
+        ? undefined
+        : checkReturnUrl(options.returnUrl, await this.returnOrigins(accountId)).href;
     const now = this.now().getTime();
     const state = signState(
       this.deps.stateSecret,
       {
         accountId,
         backfill: options.backfill ? 1 : 0,
-        ...(options.returnUrl ? { returnUrl: options.returnUrl } : {}),
+        ...(returnUrl ? { returnUrl } : {}),
       },
       stateTtlMs,
       now,
@@ -97,7 +121,9 @@ export class ConnectionService {
    * Intuit redirected back. The state must be ours, unexpired and unused; then the code becomes tokens, the
    * company is read, and the connection is stored (tokens sealed) before its workflow starts.
    */
-  async completeConnect(callbackUrl: string): Promise<{ connection: ConnectionRecord; returnUrl?: string }> {
+  async completeConnect(
+    callbackUrl: string,
+  ): Promise<{ connection: ConnectionRecord; reconnecting: boolean; returnUrl?: string }> {
     const params = new URL(callbackUrl).searchParams;
     const error = params.get('error');
     if (error) throw new ConnectFlowError('authorization_denied', `QuickBooks answered ${error}`);
@@ -140,13 +166,39 @@ export class ConnectionService {
     await startConnectionWorkflow(client, connection, {
       taskQueue: this.deps.taskQueue,
       pollIntervalSeconds: connection.settings.pollIntervalSeconds,
+      activePollIntervalSeconds: settingsOf(connection).activePollIntervalSeconds,
       backfill: !reconnecting && backfill === 1,
     });
     // A workflow parked on needs_reauth resumes; a freshly started one ignores the signal.
     if (reconnecting) await this.signal(connection._id, reconnectedSignal);
     await this.followUps.ensureReminders(connection._id);
     await this.announceStatus(connection, 'active', reconnecting ? 'reconnected' : 'connected');
-    return { connection, ...(typeof returnUrl === 'string' ? { returnUrl } : {}) };
+    const back = typeof returnUrl === 'string' ? await this.stillAllowed(accountId, returnUrl) : undefined;
+    return { connection, reconnecting, ...(back ? { returnUrl: back } : {}) };
+  }
+
+  /** Where the account may send a person back to: its registered origins, and the API's own (the console's). */
+  private async returnOrigins(accountId: string): Promise<string[]> {
+    const account = await accountModel(this.deps.db)
+      .findById(accountId, { 'settings.allowedReturnOrigins': 1 })
+      .lean();
+    return [
+      new URL(this.deps.qbo.oauth.redirectUri).origin,
+      ...(account?.settings?.allowedReturnOrigins ?? []),
+    ];
+  }
+
+  /**
+   * The state's returnUrl, judged again now: the account may have dropped the origin since, and a state signed
+   * before origins were checked may carry anything. Without it the callback answers with the connection instead.
+   */
+  private async stillAllowed(accountId: string, returnUrl: string): Promise<string | undefined> {
+    try {
+      return checkReturnUrl(returnUrl, await this.returnOrigins(accountId)).href;
+    } catch (error) {
+      if (error instanceof ReturnUrlRefused) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -171,15 +223,23 @@ export class ConnectionService {
     if (!before) return null;
     const updated = await connectionModel(this.deps.db).findById(connectionId).lean();
     if (!updated) return null;
-    await forgetBase(
+    const relink = await forgetBase(
       this.deps.db,
       connectionId,
       fieldsReenabled(settingsOf(before).mappingPolicy, settingsOf(updated).mappingPolicy),
     );
-    if (changes.pollIntervalSeconds !== undefined)
-      await this.signal(connectionId, settingsChangedSignal, {
-        pollIntervalSeconds: updated.settings.pollIntervalSeconds,
+    // Signals stay small: a company's contacts go in chunks.
+    for (let start = 0; start < relink.length; start += relinkSignalSize)
+      await this.signal(connectionId, contactsChangedSignal, {
+        crmContactIds: relink.slice(start, start + relinkSignalSize),
       });
+    if (changes.pollIntervalSeconds !== undefined || changes.activePollIntervalSeconds !== undefined) {
+      const { pollIntervalSeconds, activePollIntervalSeconds } = settingsOf(updated);
+      await this.signal(connectionId, settingsChangedSignal, {
+        pollIntervalSeconds,
+        activePollIntervalSeconds,
+      });
+    }
     return updated;
   }
 
@@ -251,7 +311,7 @@ export class ConnectionService {
       await queueWebhookDelivery(await this.deps.temporal(), connection.accountId, this.deps.taskQueue);
   }
 
-  private async readCompany(realmId: string, accessToken: string) {
+  private async readCompany(realmId: string, accessToken: string): Promise<CompanyFacts> {
     const client = new QboClient({
       baseUrl: this.deps.qbo.apiBaseUrl,
       realmId,
@@ -267,15 +327,19 @@ export class ConnectionService {
       companyName: info.CompanyName,
       homeCurrency: preferences.CurrencyPrefs?.HomeCurrency?.value ?? 'USD',
       multiCurrency: preferences.CurrencyPrefs?.MultiCurrencyEnabled ?? false,
+      timeZone: inferCompanyTimeZone(info),
     };
   }
 
-  /** One connection per account and company: connecting the same company again refreshes it (a reconnect). */
+  /**
+   * One connection per account and company: connecting the same company again refreshes it (a reconnect), its time
+   * zone included, since the company's address may have moved.
+   */
   private async storeConnection(
     accountId: string,
     realmId: string,
     tokens: TokenSet,
-    company: { companyName: string; homeCurrency: string; multiCurrency: boolean },
+    company: CompanyFacts,
   ): Promise<{ connection: ConnectionRecord; reconnecting: boolean }> {
     const connections = connectionModel(this.deps.db);
     const existing = await connections.findOne({ accountId, realmId }).lean();

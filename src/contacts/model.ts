@@ -13,7 +13,8 @@ import type { StoredFields } from '../db/field-maps';
  * - the connection's workflow writes `sync` and `state` (guarded by the `crm.version` it merged, so an outcome
  *   never lands on a version it did not see) and `link` (guarded by the customer it merged with, so a re-link is
  *   never undone).
- * Nothing is read, changed in memory and written back whole.
+ * Nothing is read, changed in memory and written back whole. The engine's push and pull of one contact take turns
+ * (`turn`), so two merges never decide the same field at once.
  */
 export const linkMethods = ['created', 'email', 'name', 'crm'] as const;
 export type LinkMethod = (typeof linkMethods)[number];
@@ -98,6 +99,8 @@ export interface ContactRecord {
   sync: SyncOutcome;
   /** Kept current by both writers, so counts per state are index lookups. */
   state: ContactState;
+  /** Whose turn it is to merge the contact (a push or a pull), until when: see `inContactTurn`. */
+  turn?: { holder: string; until: Date };
   createdAt: Date;
 }
 
@@ -111,6 +114,7 @@ const contactSchema = new Schema<ContactRecord>(
     link: Schema.Types.Mixed,
     sync: { type: Schema.Types.Mixed, required: true },
     state: { type: String, enum: ['pending', 'synced', 'rejected', 'deleted'], required: true },
+    turn: { type: new Schema({ holder: String, until: Date }, { _id: false }), required: false },
     createdAt: { type: Date, required: true },
   },
   { collection: 'contacts', versionKey: false, minimize: false },

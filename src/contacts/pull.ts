@@ -21,6 +21,7 @@ import {
   contactsLinkedTo,
   linkedContactIds,
   mergedFields,
+  inContactTurn,
   readContactRecord,
   recordOutcome,
   updateLink,
@@ -34,6 +35,8 @@ import {
  */
 export interface PullResult {
   contactsUpdated: number;
+  /** Fields both sides changed, recorded as conflicts. */
+  conflicts: number;
   eventsRecorded: number;
 }
 
@@ -45,7 +48,7 @@ export async function pullCustomerChanges(
   changed: readonly { record: Customer; created: boolean }[],
   { announceChanges }: { announceChanges: boolean },
 ): Promise<PullResult> {
-  const result: PullResult = { contactsUpdated: 0, eventsRecorded: 0 };
+  const result: PullResult = { contactsUpdated: 0, conflicts: 0, eventsRecorded: 0 };
   if (changed.length === 0) return result;
   const ids = changed.map(({ record }) => record.Id);
   const [linked, projected] = await Promise.all([
@@ -69,7 +72,13 @@ export async function pullCustomerChanges(
       continue;
     }
     if (!held || contact.crm.deletedAt || contact.link?.deletedAt) continue;
-    if (await mergeIntoContact(context, contact, customer, held, result)) result.contactsUpdated += 1;
+    const merged = await inContactTurn(context.db, contact._id, async () => {
+      // Read in the turn: a push that held it may have moved the contact on.
+      const current = await readContactRecord(context.db, contact._id);
+      if (current?.link?.qboCustomerId !== customer.Id || current.link.deletedAt) return false;
+      return mergeIntoContact(context, current, customer, held, result);
+    });
+    if (merged) result.contactsUpdated += 1;
   }
   result.eventsRecorded += await announce(context, unlinked);
   return result;
@@ -104,6 +113,7 @@ async function mergeIntoContact(
       contact = await readContactRecord(context.db, contact._id);
       continue;
     }
+    result.conflicts += conflicts.length;
     // Fields the CRM changed wait for its push to reach QBO: their base stays until then.
     const pendingToQbo = Object.keys(merge.toQbo) as SyncFieldName[];
     await updateLink(

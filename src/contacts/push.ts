@@ -9,7 +9,9 @@ import {
   fieldsToCustomerPatch,
   validateForQbo,
 } from '../sync/customer-mapping';
+import { settingsOf } from '../db/models/connection';
 import { addressFieldParts, type SyncFieldName, type SyncFields } from '../sync/fields';
+import { directionOf, flowsTo, type MappingPolicy } from '../sync/mapping-policy';
 import { createMatcher, matchKeys } from '../sync/matching';
 import type { MergeResult } from '../sync/merge';
 import {
@@ -27,6 +29,7 @@ import {
   contactsLinkedTo,
   linkContact,
   mergedFields,
+  inContactTurn,
   newLink,
   readContactRecord,
   recordOutcome,
@@ -58,8 +61,13 @@ export interface PushResult {
 const maxStaleRetries = 3;
 
 export async function pushContact(context: PushContext, crmContactId: string): Promise<PushResult> {
+  const contactId = contactKey(context.connection._id, crmContactId);
+  return inContactTurn(context.db, contactId, () => pushInTurn(context, contactId));
+}
+
+async function pushInTurn(context: PushContext, contactId: string): Promise<PushResult> {
   const result: PushResult = { outcome: 'unchanged', conflicts: 0, eventsRecorded: 0 };
-  const contact = await readContactRecord(context.db, contactKey(context.connection._id, crmContactId));
+  const contact = await readContactRecord(context.db, contactId);
   if (!contact) return { ...result, outcome: 'gone' };
   try {
     await push(context, contact, result);
@@ -333,6 +341,7 @@ async function createCustomer(
   result: PushResult,
 ): Promise<void> {
   const connectionId = context.connection._id;
+  const { mappingPolicy } = settingsOf(context.connection);
   const crm = mergedFields(contact);
   const problems = validateForQbo(crm, { creating: true });
   if (problems.length > 0) return reject(context, contact, undefined, result, problems);
@@ -350,7 +359,10 @@ async function createCustomer(
     try {
       created = await context.client.create(
         'Customer',
-        { ...fieldsToCustomerPatch(withValues({ ...crm, displayName })), DisplayName: displayName } as never,
+        {
+          ...fieldsToCustomerPatch(writableToQbo({ ...crm, displayName }, mappingPolicy)),
+          DisplayName: displayName,
+        } as never,
         requestIdFor(connectionId, 'Customer', contact.crmContactId, 'create', String(attempt)),
       );
     } catch (error) {
@@ -372,7 +384,7 @@ async function createCustomer(
       continue;
     }
     // What we created is agreed on both sides, as of the CRM's times.
-    const base = agreedBase(contact, customerToFields(created));
+    const base = agreedBase(contact, customerToFields(created), mappingPolicy);
     const linked = await linkTo(context, contact, created.Id, 'created', {}, { base, customer: created });
     await applyRecords(context.projection, 'Customer', [created], {
       fieldTimes: Object.fromEntries(
@@ -397,11 +409,19 @@ async function createCustomer(
   }
 }
 
-/** The base after creating a customer from the contact: each field as created, set when the CRM set it. */
-function agreedBase(contact: ContactRecord, created: SyncFields): Record<string, StoredBaseEntry> {
+/**
+ * The base after creating a customer from the contact: each synced field as created, set when the CRM set it. A
+ * field outside the sync has no base, so it is linked afresh when it comes back.
+ */
+function agreedBase(
+  contact: ContactRecord,
+  created: SyncFields,
+  mappingPolicy: MappingPolicy,
+): Record<string, StoredBaseEntry> {
   const changes = contact.crm.fieldChanges;
   const base: Record<string, StoredBaseEntry> = {};
   for (const [field, value] of Object.entries(created)) {
+    if (directionOf(field as SyncFieldName, mappingPolicy) === 'none') continue;
     const stored = field.replace(/\./g, '/');
     const at = changes[stored]?.at ?? new Date(Date.parse(contact.crm.updatedAt));
     base[stored] = { value, at: new Date(at), from: 'crm', agreedAt: new Date(contact.crm.receivedAt) };
@@ -431,7 +451,12 @@ async function reject(
   await recordOutcome(context.db, contact, contact.crm.version, { state: 'rejected', at: context.now });
 }
 
-/** A create sends only the fields that have values; clearing is for updates. */
-function withValues(fields: SyncFields): Partial<SyncFields> {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null));
+/** A create sends only the fields that have values and flow to QBO; clearing is for updates. */
+function writableToQbo(fields: SyncFields, mappingPolicy: MappingPolicy): Partial<SyncFields> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(
+      ([field, value]) =>
+        value !== null && flowsTo('qbo', directionOf(field as SyncFieldName, mappingPolicy)),
+    ),
+  );
 }

@@ -1,13 +1,16 @@
 import type { Connection, FilterQuery } from 'mongoose';
 import { z } from 'zod';
 import { connectionModel } from '../db/models/connection';
+import { companyTimeZone } from '../time/company-zone';
 import { billingSummary } from '../sync/billing-summary';
 import {
   assertIsoDate,
   isLive,
-  isOverdue,
+  linksFromBothEnds,
+  linksOf,
   transactionStatuses,
   transactionTypes,
+  viewAsOf,
   type LiveTransactionStatus,
   type LiveTransactionView,
   type TransactionType,
@@ -52,8 +55,22 @@ export const transactionItemSchema = z.object({
   ),
   homeTotal: z.number().nullable().describe('In the home currency; null when QBO gave no rate'),
   homeBalance: z.number().nullable(),
-  status: liveTransactionStatusSchema,
-  linked: z.array(z.object({ type: z.string(), id: z.string() })),
+  status: liveTransactionStatusSchema.describe(
+    'Judged as of the section’s `asOf`; each status is defined in docs/api.md, "Figures and statuses"',
+  ),
+  partiallyPaid: z
+    .boolean()
+    .optional()
+    .describe('Invoices only: some of it is paid and some still owed, also when its status is `overdue`'),
+  originalTotal: amount
+    .optional()
+    .describe('Voided only: the total before QuickBooks zeroed it, when the sync saw it before the void'),
+  linked: z
+    .array(z.object({ type: z.string(), id: z.string() }))
+    .describe(
+      'The transactions this one is related to, named by either side: a payment’s invoices and an invoice’s ' +
+        'payments, an estimate’s invoice and an invoice’s estimate',
+    ),
   qboLink: z.url().describe('Opens the transaction in the QuickBooks Online web app'),
   paymentLink: z
     .url()
@@ -63,8 +80,18 @@ export const transactionItemSchema = z.object({
 export type TransactionItem = z.infer<typeof transactionItemSchema>;
 
 const moneySummaryShape = {
-  openBalance: amount,
-  overdueBalance: amount,
+  openBalance: amount.describe(
+    'What the customer’s invoices still owe: the sum of their balances, never negative',
+  ),
+  overdueBalance: amount.describe(
+    'The part of `openBalance` on invoices past their due date: never more than it',
+  ),
+  creditAvailable: amount.describe(
+    'The customer’s money not yet applied to an invoice: credit memos’ remaining credit and payments’ unapplied amounts',
+  ),
+  netBalance: amount.describe(
+    '`openBalance − creditAvailable`, as QuickBooks nets its Customer.Balance; negative when the customer is owed',
+  ),
   lifetimeSales: amount.describe('Invoices and sales receipts, less credit memos and refunds'),
 };
 
@@ -107,6 +134,11 @@ export const contactSectionSchema = z.object({
   connectionId: z.string(),
   crmContactId: z.string(),
   asOf: isoDate.describe('The company-local date that statuses and overdue figures are judged on'),
+  timeZone: z
+    .string()
+    .describe(
+      'The company’s IANA time zone, whose calendar `asOf` is: inferred from its address at connect (see the connection)',
+    ),
   homeCurrency: z.string(),
   customer: customerLinkSchema,
   billingProfile: billingProfileSchema,
@@ -139,36 +171,39 @@ export async function liveContactLink(
   return contact?.link && !contact.link.deletedAt ? contact.link : null;
 }
 
-/**
- * Statuses are stored as they were on the day the transaction was projected, and time moves on: an open invoice
- * past its due date is overdue today, a pending estimate past its expiry has expired, without QBO changing a thing.
- */
-function asOf(view: LiveTransactionView, today: string): TransactionItem {
-  if ((view.status === 'open' || view.status === 'partially_paid') && isOverdue(view, today))
-    return { ...view, status: 'overdue' };
-  if (view.status === 'pending' && view.expirationDate !== undefined && view.expirationDate < today)
-    return { ...view, status: 'expired' };
-  return view;
+/** Views with every relation either side names (`others` may name them too), so that each end shows the other. */
+function withLinksFromBothEnds(
+  views: LiveTransactionView[],
+  others: readonly Pick<LiveTransactionView, 'type' | 'qboId' | 'linked'>[],
+): TransactionItem[] {
+  const index = linksFromBothEnds([...views, ...others]);
+  return views.map((view) => ({ ...view, linked: linksOf(index, view) }));
 }
 
-/** The filter for a status as judged on `today`, matching `asOf` rather than the stored status. */
+/** The filter for a status as judged on `today`, matching `statusAsOf` rather than the stored status. */
 function statusFilter(status: LiveTransactionStatus, today: string): FilterQuery<QboTransactionRecord> {
   const unset = (path: string) => ({ [path]: { $exists: false } });
+  // Invoices with a balance: which of these statuses each has depends on the day.
+  const owing = { 'view.status': { $in: ['open', 'partially_paid', 'overdue'] } };
+  const notDueYet = { $or: [unset('view.dueDate'), { 'view.dueDate': { $gte: today } }] };
+  // As `partiallyPaid` says, or for a view stored before it existed, its status.
+  const partlyPaid = (yes: boolean) => ({
+    $or: [
+      { 'view.partiallyPaid': yes },
+      { ...unset('view.partiallyPaid'), 'view.status': yes ? 'partially_paid' : { $ne: 'partially_paid' } },
+    ],
+  });
   switch (status) {
     case 'overdue':
-      // Open and partly paid invoices have a balance, so a past due date alone makes them overdue.
-      return {
-        'view.status': { $in: ['open', 'partially_paid', 'overdue'] },
-        'view.dueDate': { $lt: today },
-      };
+      return { ...owing, 'view.dueDate': { $lt: today } };
     case 'open':
     case 'partially_paid':
-      return { 'view.status': status, $or: [unset('view.dueDate'), { 'view.dueDate': { $gte: today } }] };
+      return { ...owing, $and: [notDueYet, partlyPaid(status === 'partially_paid')] };
     case 'expired':
       return { 'view.status': { $in: ['pending', 'expired'] }, 'view.expirationDate': { $lt: today } };
     case 'pending':
       return {
-        'view.status': 'pending',
+        'view.status': { $in: ['pending', 'expired'] },
         $or: [unset('view.expirationDate'), { 'view.expirationDate': { $gte: today } }],
       };
     default:
@@ -185,7 +220,7 @@ export async function loadContactSection(
 ): Promise<ContactSection | null> {
   assertIsoDate(today, 'today');
   const [connection, link] = await Promise.all([
-    connectionModel(db).findById(connectionId, { homeCurrency: 1 }).lean(),
+    connectionModel(db).findById(connectionId, { homeCurrency: 1, timeZone: 1 }).lean(),
     liveContactLink(db, { connectionId, crmContactId }),
   ]);
   if (!connection || !link) return null;
@@ -201,11 +236,15 @@ export async function loadContactSection(
   // The same default as the projection's, so amounts and the summary agree on what "home" is.
   const homeCurrency = connection.homeCurrency ?? 'USD';
   const views = records.map((record) => record.view);
-  const transactions = views.filter(isLive).map((view) => asOf(view, today));
+  const transactions = withLinksFromBothEnds(
+    views.filter(isLive).map((view) => viewAsOf(view, today)),
+    views.filter(isLive),
+  );
   return {
     connectionId,
     crmContactId,
     asOf: today,
+    timeZone: companyTimeZone(connection).name,
     homeCurrency,
     customer: {
       qboCustomerId: link.qboCustomerId,
@@ -290,8 +329,23 @@ export async function listContactTransactions(
     .lean();
   const page = records.slice(0, limit) as (QboTransactionRecord & { view: LiveTransactionView })[];
   const last = page.at(-1);
+  // The page's relations named only on the other side: the transactions of the customer that name one of these.
+  const naming = await qboTransactionModel(db)
+    .find(
+      {
+        connectionId,
+        customerQboId: qboCustomerId,
+        'view.status': { $ne: 'deleted' },
+        'view.linked.id': { $in: page.map((record) => record.view.qboId) },
+      },
+      { 'view.type': 1, 'view.qboId': 1, 'view.linked': 1 },
+    )
+    .lean<{ view: Pick<LiveTransactionView, 'type' | 'qboId' | 'linked'> }[]>();
   return {
-    data: page.map((record) => asOf(record.view, today)),
+    data: withLinksFromBothEnds(
+      page.map((record) => viewAsOf(record.view, today)),
+      naming.map((record) => record.view),
+    ),
     nextCursor: records.length > limit && last !== undefined ? encodeCursor(last) : null,
   };
 }

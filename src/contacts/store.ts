@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import type { Connection } from 'mongoose';
 import { isDuplicateKey } from '../db/errors';
 import { loadFields, storeFields, storedFieldName } from '../db/field-maps';
@@ -61,8 +63,8 @@ export async function storeCrmVersion(
   const _id = contactKey(connectionId, crmContactId);
   const sent = Date.parse(version.updatedAt);
   const clamped = sent > now.getTime() + skewToleranceMs;
-  const updatedAt = clamped ? now.toISOString() : version.updatedAt;
-  const at = new Date(Date.parse(updatedAt));
+  let updatedAt = clamped ? now.toISOString() : version.updatedAt;
+  let at = new Date(Date.parse(updatedAt));
   for (let race = 0; race < maxRaces; race += 1) {
     const held = await contacts.findById(_id, { crm: 1 }).lean<Pick<ContactRecord, 'crm'>>();
     if (!held) {
@@ -94,6 +96,11 @@ export async function storeCrmVersion(
       }
     }
     const heldAt = Date.parse(held.crm.updatedAt);
+    // A clamped version is still newer than the one held if its own clock says so: it is ordered after it.
+    if (clamped && heldAt > at.getTime() && sent > heldAt) {
+      at = new Date(heldAt);
+      updatedAt = held.crm.updatedAt;
+    }
     if (heldAt > at.getTime()) throw new StaleContactError(held.crm.updatedAt);
     const previous = loadFields(held.crm.fields);
     const changedFields = syncFieldNames.filter(
@@ -433,15 +440,72 @@ export async function linkedContactIds(
   );
 }
 
-/** Fields that come back into the sync lose their merge base on every contact: their next merge is a first link. */
+/**
+ * Fields that come back into the sync lose their merge base on every contact: their next merge is a first link.
+ * Returns the linked contacts, which the sync must now merge again.
+ */
 export async function forgetBase(
   db: Connection,
   connectionId: string,
   fields: readonly SyncFieldName[],
-): Promise<void> {
-  if (fields.length === 0) return;
+): Promise<string[]> {
+  if (fields.length === 0) return [];
   await contactModel(db).updateMany(
     { connectionId },
     { $unset: Object.fromEntries(fields.map((field) => [`link.base.${storedFieldName(field)}`, 1])) },
   );
+  const linked = await contactModel(db)
+    .find(
+      { connectionId, linkKey: { $exists: true }, 'link.deletedAt': { $exists: false } },
+      { crmContactId: 1 },
+    )
+    .lean<Pick<ContactRecord, 'crmContactId'>[]>();
+  return linked.map((contact) => contact.crmContactId);
+}
+
+// ─── Turns ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** A turn outlives a merge by far (a QBO request or two); a holder that died frees it after this. */
+const turnLeaseMs = 60_000;
+/** How long a merge waits for the other one before its activity fails and is retried. */
+const turnWaitMs = 30_000;
+const turnPollMs = 20;
+
+export class ContactBusyError extends Error {
+  constructor(contactId: string) {
+    super(`contact ${contactId} is being merged by another sync for over ${turnWaitMs / 1000} s`);
+    this.name = 'ContactBusyError';
+  }
+}
+
+/**
+ * Runs one merge of the contact in its turn: the push (CRM → QBO) and the pull (QBO → CRM) of one contact run in
+ * different lanes, and without turns both could decide the same field from the same base and record it twice. The
+ * turn is a conditional update on the contact itself; the other merge waits a moment for it.
+ */
+export async function inContactTurn<T>(
+  db: Connection,
+  contactId: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const contacts = contactModel(db);
+  const holder = randomUUID();
+  const deadline = Date.now() + turnWaitMs;
+  for (;;) {
+    const now = new Date();
+    const taken = await contacts.updateOne(
+      { _id: contactId, $or: [{ turn: { $exists: false } }, { 'turn.until': { $lte: now } }] },
+      { $set: { turn: { holder, until: new Date(now.getTime() + turnLeaseMs) } } },
+    );
+    if (taken.matchedCount === 1) break;
+    // A contact that does not exist has no turns to take: the work finds it gone.
+    if (!(await contacts.exists({ _id: contactId }))) return work();
+    if (Date.now() > deadline) throw new ContactBusyError(contactId);
+    await setTimeout(turnPollMs);
+  }
+  try {
+    return await work();
+  } finally {
+    await contacts.updateOne({ _id: contactId, 'turn.holder': holder }, { $unset: { turn: 1 } });
+  }
 }

@@ -30,8 +30,12 @@ export const defaultRetention: RetentionSettings = {
 
 const dayMs = 86_400_000;
 
-export function expiresAfterDays(from: Date, days: number): Date {
-  return new Date(from.getTime() + days * dayMs);
+/**
+ * When a record about a moment `from`, stored at `storedAt`, expires: the retention counts from whichever is later, so
+ * a record about the past (a replayed change, an imported one) is still kept its full time once stored.
+ */
+export function expiresAfterDays(from: Date, days: number, storedAt: Date = new Date()): Date {
+  return new Date(Math.max(from.getTime(), storedAt.getTime()) + days * dayMs);
 }
 
 /**

@@ -136,12 +136,9 @@ export async function recomputeContactAr(
 
 /**
  * A reminders run's sweep: every customer on the first run of a company day, otherwise those whose transactions were
- * applied since the last sweep began. `onPage` lets an activity heartbeat.
+ * applied since the last sweep began.
  */
-export async function refreshContactAr(
-  run: FollowUpRun,
-  onPage: () => void = () => undefined,
-): Promise<ArResult> {
+export async function refreshContactAr(run: FollowUpRun): Promise<ArResult> {
   const { db, connectionId } = run;
   const total: ArResult = { recomputed: 0, tagChanges: 0, eventsRecorded: 0 };
   const connection = await activeConnection(db, connectionId);
@@ -156,7 +153,6 @@ export async function refreshContactAr(
     total.recomputed += part.recomputed;
     total.tagChanges += part.tagChanges;
     total.eventsRecorded += part.eventsRecorded;
-    onPage();
   };
 
   const full = sweep === null || sweep.fullOn !== today;

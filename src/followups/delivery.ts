@@ -106,8 +106,6 @@ export async function deliverFollowUps(
     mailer?: Mailer;
     after?: string;
     limit: number;
-    /** Called after each follow-up, so an activity can heartbeat. */
-    onProgress?: () => void;
   },
 ): Promise<DeliveryResult> {
   const { db, connectionId } = run;
@@ -157,7 +155,6 @@ export async function deliverFollowUps(
     const customer = found.customerQboId === undefined ? undefined : customers.get(found.customerQboId);
     if (await deliverOne(context, followUp, { view: found.view, due }, customer, result))
       result.delivered += 1;
-    options.onProgress?.();
   }
   return { ...result, ...(batch.length === options.limit && { next: batch[batch.length - 1]!._id }) };
 }

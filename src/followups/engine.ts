@@ -10,6 +10,7 @@ import {
   type QboCustomerRecord,
 } from '../projections/models';
 import { isLive, type LiveTransactionView, type TransactionView } from '../sync/transactions';
+import { companyTimeZone } from '../time/company-zone';
 import { formatQboDate } from '../time/zoned-time';
 import {
   followUpModel,
@@ -18,7 +19,7 @@ import {
   type FollowUpHistoryEntry,
   type FollowUpRecord,
 } from './models';
-import { defaultFollowUpPolicy, followUpPolicySchema, type FollowUpPolicy } from './policy';
+import { followUpPolicySchema, policyForCompany, type FollowUpPolicy } from './policy';
 import { addDays, cancelReason, dueFollowUp, followUpId, type DueFollowUp } from './stages';
 
 /**
@@ -38,10 +39,15 @@ export interface FollowUpRun {
 /** Documents read per page while planning and cancelling. */
 const pageSize = 500;
 
+/** The connection's policy (the defaults until one is set), in the company's zone unless it names another. */
 export async function loadPolicy(db: MongoConnection, connectionId: string): Promise<FollowUpPolicy> {
-  const stored = await followUpPolicyModel(db).findById(connectionId).lean();
+  const [stored, connection] = await Promise.all([
+    followUpPolicyModel(db).findById(connectionId).lean(),
+    connectionModel(db).findById(connectionId, { timeZone: 1 }).lean(),
+  ]);
   // Parsed again so that a policy stored before a field existed gets that field's default.
-  return stored ? followUpPolicySchema.parse(stored.policy) : defaultFollowUpPolicy;
+  const settings = followUpPolicySchema.parse(stored?.policy ?? {});
+  return policyForCompany(settings, companyTimeZone(connection ?? {}).name);
 }
 
 /** The company-local calendar day of an instant. */

@@ -2,7 +2,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import type { ContactTag } from '../sync/tags';
 import type { TransactionType } from '../sync/transactions';
 import type { ArFigures } from './ar';
-import type { FollowUpPolicy } from './policy';
+import type { FollowUpPolicySettings } from './policy';
 import type { FollowUpKind } from './stages';
 
 /**
@@ -15,7 +15,7 @@ export interface FollowUpPolicyRecord {
   /** The connection id: one policy per connection. */
   _id: string;
   accountId: string;
-  policy: FollowUpPolicy;
+  policy: FollowUpPolicySettings;
   createdAt: Date;
   updatedAt: Date;
 }

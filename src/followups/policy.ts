@@ -1,18 +1,12 @@
 import { z } from 'zod';
+import { defaultCompanyTimeZone } from '../time/company-zone';
+import { isTimeZone } from '../time/zoned-time';
 
 /**
  * A connection's follow-up policy: which QBO events become follow-ups, when, and on which channels. Every field has
- * a default, so `{}` is a complete policy and `setPolicy` replaces the whole document (PUT semantics).
+ * a default, so `{}` is a complete policy and `setPolicy` replaces the whole document (PUT semantics). The time
+ * zone's default is the company's own, so it is filled in when the policy is read for a connection.
  */
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function isLocale(value: string): boolean {
   try {
     return Intl.NumberFormat.supportedLocalesOf([value]).length > 0;
@@ -26,11 +20,17 @@ const hour = z.number().int().min(0).max(23);
 export const followUpPolicySchema = z.strictObject({
   /** Off pauses the connection's reminder schedule; nothing new is planned or sent. */
   enabled: z.boolean().default(true),
-  /** The company's zone: "today", days overdue and quiet hours are judged on its calendar. */
+  /**
+   * The zone whose calendar "today", days overdue and quiet hours are judged on. Left out, it is the company's own
+   * (the connection's `timeZone`), and follows it when the company moves.
+   */
   timeZone: z
     .string()
     .refine(isTimeZone, 'must be an IANA time zone such as America/New_York')
-    .default('America/Los_Angeles'),
+    .optional()
+    .describe(
+      'An IANA zone. Left out, the company’s own (the connection’s `timeZone`), and read back as that zone',
+    ),
   /** Whole local hours in which nothing is delivered: `start` inclusive to `end` exclusive, wrapping midnight. */
   quietHours: z
     .strictObject({ start: hour, end: hour })
@@ -92,10 +92,21 @@ export const followUpPolicySchema = z.strictObject({
     .prefault({}),
 });
 
-export type FollowUpPolicy = z.output<typeof followUpPolicySchema>;
+/** A policy as set and stored: without a time zone, it follows the company's. */
+export type FollowUpPolicySettings = z.output<typeof followUpPolicySchema>;
 export type FollowUpPolicyInput = z.input<typeof followUpPolicySchema>;
+/** A policy as a connection applies it, its time zone settled. */
+export type FollowUpPolicy = FollowUpPolicySettings & { timeZone: string };
 
-export const defaultFollowUpPolicy: FollowUpPolicy = followUpPolicySchema.parse({});
+export function policyForCompany(settings: FollowUpPolicySettings, companyTimeZone: string): FollowUpPolicy {
+  return { ...settings, timeZone: settings.timeZone ?? companyTimeZone };
+}
+
+/** The defaults, for a company whose zone is not known (Pacific time). */
+export const defaultFollowUpPolicy: FollowUpPolicy = policyForCompany(
+  followUpPolicySchema.parse({}),
+  defaultCompanyTimeZone.name,
+);
 
 /** Whether a local hour (0–23) falls in the policy's quiet hours. */
 export function isQuietHour(policy: Pick<FollowUpPolicy, 'quietHours'>, localHour: number): boolean {

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectionModel } from '../db/models/connection';
+import { companyTimeZone } from '../time/company-zone';
 import {
   deleteReminderSchedule,
   holdReminderSchedule,
@@ -20,7 +21,12 @@ import {
   type FollowUpRecord,
   type FollowUpStatus,
 } from './models';
-import { followUpPolicySchema, type FollowUpPolicy, type FollowUpPolicyInput } from './policy';
+import {
+  followUpPolicySchema,
+  policyForCompany,
+  type FollowUpPolicy,
+  type FollowUpPolicyInput,
+} from './policy';
 import type { FollowUpKind } from './stages';
 
 /**
@@ -108,7 +114,7 @@ export class FollowUpService {
 
   private async ownedConnection(accountId: string, connectionId: string) {
     return connectionModel(this.deps.db)
-      .findOne({ _id: connectionId, accountId }, { accountId: 1, realmId: 1, status: 1 })
+      .findOne({ _id: connectionId, accountId }, { accountId: 1, realmId: 1, status: 1, timeZone: 1 })
       .lean();
   }
 
@@ -119,23 +125,25 @@ export class FollowUpService {
   }
 
   /**
-   * Replaces the policy (omitted fields take their defaults) and brings the reminder schedule in line: its hours,
-   * time zone, and paused state. Throws a ZodError for an invalid policy. Null when there is no such connection.
+   * Replaces the policy (omitted fields take their defaults, the time zone the company's) and brings the reminder
+   * schedule in line: its hours, time zone, and paused state. Throws a ZodError for an invalid policy. Null when
+   * there is no such connection.
    */
   async setPolicy(
     accountId: string,
     connectionId: string,
     input: FollowUpPolicyInput,
   ): Promise<FollowUpPolicy | null> {
-    const policy = followUpPolicySchema.parse(input);
+    const settings = followUpPolicySchema.parse(input);
     const connection = await this.ownedConnection(accountId, connectionId);
     if (!connection) return null;
     const at = this.now();
     await followUpPolicyModel(this.deps.db).updateOne(
       { _id: connectionId },
-      { $set: { accountId, policy, updatedAt: at }, $setOnInsert: { createdAt: at } },
+      { $set: { accountId, policy: settings, updatedAt: at }, $setOnInsert: { createdAt: at } },
       { upsert: true },
     );
+    const policy = policyForCompany(settings, companyTimeZone(connection).name);
     // A disconnected connection keeps its policy but gets no schedule back.
     if (connection.status !== 'disconnected') {
       await upsertReminderSchedule(

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { toCents } from '../sync/money';
 import { assertIsoDate, isInForce, type TransactionType, type TransactionView } from '../sync/transactions';
-import type { FollowUpPolicy } from './policy';
+import type { FollowUpPolicySettings } from './policy';
 
 /**
  * Which follow-up a QBO document calls for on a given company-local day. Pure: the day and the policy are passed
@@ -45,14 +45,14 @@ export function addDays(date: string, days: number): string {
 }
 
 /** Below the policy's minimum in the home currency; an unknown home value never holds a follow-up back. */
-function belowMinimum(homeAmount: number | null, policy: FollowUpPolicy): boolean {
+function belowMinimum(homeAmount: number | null, policy: FollowUpPolicySettings): boolean {
   if (policy.minimumAmount === 0 || homeAmount === null) return false;
   return toCents(homeAmount) < toCents(policy.minimumAmount);
 }
 
 export function dueFollowUp(
   view: TransactionView,
-  policy: FollowUpPolicy,
+  policy: FollowUpPolicySettings,
   today: string,
 ): DueFollowUp | null {
   assertIsoDate(today, 'today');
@@ -97,7 +97,7 @@ export function dueFollowUp(
 export function cancelReason(
   view: TransactionView | null,
   stage: string,
-  policy: FollowUpPolicy,
+  policy: FollowUpPolicySettings,
   today: string,
 ): CancelReason | null {
   if (view === null || view.status === 'deleted') return 'deleted';

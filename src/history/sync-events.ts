@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { expiresAfterDays, expiresAtIndex } from '../db/retention';
+import { reportFreshness } from '../observability/freshness';
 
 /**
  * The sync history: every change applied, every conflict and every refusal, per connection and contact. The CRM
@@ -75,13 +76,17 @@ export async function recordSyncEvents(
   db: Connection,
   events: readonly SyncEventRecord[],
   retentionDays: number,
+  storedAt: Date = new Date(),
 ): Promise<StoredSyncEvent[]> {
   if (events.length === 0) return [];
   const stored = await syncEventModel(db).insertMany(
     events.map((event) =>
-      waitsForPerson(event) ? event : { ...event, expiresAt: expiresAfterDays(event.at, retentionDays) },
+      waitsForPerson(event)
+        ? event
+        : { ...event, expiresAt: expiresAfterDays(event.at, retentionDays, storedAt) },
     ),
   );
+  for (const event of events) if (event.lagMs !== undefined) reportFreshness(event.kind, event.lagMs);
   return stored.map((event) => event.toObject() as StoredSyncEvent);
 }
 

@@ -89,7 +89,7 @@ export async function storeDelivery(
   receivedAt: Date,
   retentionDays = defaultRetention.webhookInboxDays,
 ): Promise<EntityEvent[]> {
-  const expiresAt = expiresAfterDays(receivedAt, retentionDays);
+  const expiresAt = expiresAfterDays(receivedAt, retentionDays, receivedAt);
   const realms = [...new Set(events.map((event) => event.realmId))];
   const live = realms.length
     ? await connectionModel(db)
@@ -138,6 +138,11 @@ export async function pendingEvents(
     .sort({ receivedAt: 1 })
     .limit(limit)
     .lean<InboxRecord[]>();
+}
+
+/** Events some connection has yet to apply (an indexed count: `$type` on the multikey `pendingFor`). */
+export async function countPendingEvents(db: Connection): Promise<number> {
+  return inboxModel(db).countDocuments({ pendingFor: { $type: 'string' } });
 }
 
 /** The connection applied these events. */

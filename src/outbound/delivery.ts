@@ -2,6 +2,7 @@ import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { accountModel, webhookSecretBinding } from '../accounts/models';
 import { redactUri } from '../logger';
 import type { KeyRing } from '../security/encryption';
+import { OutboundUrlRefused, type OutboundGuard } from '../security/outbound-url';
 import { expiresAfterDays, expiresAtIndex } from '../db/retention';
 import { outboundEventModel, type OutboundEventRecord } from './events';
 import { signPayload, signatureHeader } from './signing';
@@ -69,12 +70,13 @@ export function nextAttemptDelayMs(attempts: number, random: () => number = Math
 export interface DeliverDueOptions {
   db: Connection;
   keyRing: KeyRing;
+  /** Every request goes through it: outside development, to public addresses over https only. */
+  guard: OutboundGuard;
   accountId: string;
   /** A clock, not an instant: a batch takes time, and each request is signed with the time it is sent. */
   now: () => Date;
   /** Bound on each request, body included. */
   timeoutMs: number;
-  fetchImpl?: typeof fetch;
   batchSize: number;
   maxAttempts?: number;
   /** Jitter source for the retry schedule. */
@@ -145,14 +147,13 @@ async function attempt(
   url: string,
   secret: string,
 ): Promise<boolean> {
-  const fetchImpl = options.fetchImpl ?? fetch;
   const body = webhookBody(event);
   const at = options.now();
   const started = performance.now();
   let statusCode: number | undefined;
   let error: string | undefined;
   try {
-    const response = await fetchImpl(url, {
+    const response = await options.guard.fetch(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -161,14 +162,15 @@ async function attempt(
         'user-agent': 'qbo-sync-webhooks/1',
       },
       body,
-      // A redirect is an answer, not a delivery: following it could send signed events somewhere unintended.
-      redirect: 'manual',
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     statusCode = response.status;
     // The answer's body is of no use; dropping it frees the connection.
     await response.body?.cancel();
-    if (!response.ok) error = `HTTP ${response.status}`;
+    // A redirect is an answer, not a delivery: following it could send signed events somewhere unintended.
+    if (response.status >= 300 && response.status < 400)
+      error = `HTTP ${response.status}: redirects are not followed; set the endpoint to the final URL`;
+    else if (!response.ok) error = `HTTP ${response.status}`;
   } catch (caught) {
     error = describeFailure(caught, options.timeoutMs);
   }
@@ -234,6 +236,10 @@ function describeFailure(error: unknown, timeoutMs: number): string {
   // Duck-typed: fetch's DOMException is not always an instance of this realm's Error.
   const { name, message, cause } = (error ?? {}) as { name?: unknown; message?: unknown; cause?: unknown };
   if (name === 'TimeoutError' || name === 'AbortError') return `timeout after ${timeoutMs} ms`;
+  const refusal = [error, cause].find(
+    (candidate): candidate is OutboundUrlRefused => candidate instanceof OutboundUrlRefused,
+  );
+  if (refusal) return `not sent: the endpoint URL ${refusal.message}`;
   const causeMessage = (cause as { message?: unknown } | undefined)?.message;
   const detail = typeof causeMessage === 'string' ? `: ${causeMessage}` : '';
   return redactUri(`${typeof message === 'string' ? message : String(error)}${detail}`);

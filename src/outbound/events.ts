@@ -125,7 +125,7 @@ export async function recordEvents(
     _id: eventId({ ...draft, dedupeKey: _key }),
     ...draft,
     createdAt: now,
-    expiresAt: expiresAfterDays(now, retentionDays),
+    expiresAt: expiresAfterDays(now, retentionDays, now),
     delivery: hasEndpoint
       ? { status: 'pending', attempts: 0, nextAttemptAt: now }
       : { status: 'no_endpoint', attempts: 0 },

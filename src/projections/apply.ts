@@ -7,6 +7,7 @@ import {
   transactionView,
   type Environment,
   type LiveTransactionView,
+  type PreviousView,
   type QboTransactionRecord as QboTransactionJson,
   type TransactionType,
 } from '../sync/transactions';
@@ -68,15 +69,15 @@ export interface OurWrite {
 }
 
 /**
- * What we held of a record: its version; for a customer its fields and when each was set; for an invoice the
- * payment link its view keeps.
+ * What we held of a record: its version, for a customer its fields and when each was set, and for a transaction
+ * the few facts of its view that outlive QBO's record of it (the total before a void, an invoice's payment link).
  */
 interface Held {
   _id: string;
   syncToken: number;
   fields?: StoredFields;
   fieldTimes?: Record<string, number>;
-  view?: { paymentLink?: string };
+  view?: PreviousView;
 }
 
 /** The collection each entity is projected into, how its records are keyed, and what of them a write compares. */
@@ -100,7 +101,13 @@ function projectionOf(
   return {
     model: qboTransactionModel(context.db) as unknown as Model<Held>,
     keyOf: (id) => transactionKey(context.connectionId, entity, id),
-    held: entity === 'Invoice' ? { syncToken: 1, 'view.paymentLink': 1 } : { syncToken: 1 },
+    held: {
+      syncToken: 1,
+      'view.status': 1,
+      'view.total': 1,
+      'view.originalTotal': 1,
+      ...(entity === 'Invoice' ? { 'view.paymentLink': 1 } : {}),
+    },
   };
 }
 
@@ -154,7 +161,7 @@ export async function applyRecords<R extends QboCustomer | QboTransactionJson | 
               ...itemDocument(context, record, syncToken),
               ...(ours ? {} : { qboChangedAt: context.now }),
             }
-          : transactionDocument(context, entity, record, syncToken, held.get(_id)?.view?.paymentLink);
+          : transactionDocument(context, entity, record, syncToken, held.get(_id)?.view);
     return {
       updateOne: { filter: { _id, syncToken: { $lt: syncToken } }, update: { $set: document }, upsert: true },
     };
@@ -236,7 +243,7 @@ function transactionDocument(
   entity: TransactionType,
   record: QboTransactionJson,
   syncToken: number,
-  knownPaymentLink: string | undefined,
+  previous: PreviousView | undefined,
 ): Omit<QboTransactionRecord, '_id'> {
   return {
     connectionId: context.connectionId,
@@ -244,12 +251,12 @@ function transactionDocument(
     qboId: record.Id,
     ...(record.CustomerRef?.value !== undefined ? { customerQboId: record.CustomerRef.value } : {}),
     syncToken,
-    view: transactionView(entity, record, {
-      today: context.today,
-      homeCurrency: context.homeCurrency,
-      environment: context.environment,
-      ...(knownPaymentLink !== undefined && { knownPaymentLink }),
-    }),
+    view: transactionView(
+      entity,
+      record,
+      { today: context.today, homeCurrency: context.homeCurrency, environment: context.environment },
+      previous,
+    ),
     appliedAt: context.now,
   };
 }

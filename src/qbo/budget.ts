@@ -17,9 +17,14 @@ export interface MinuteCounter {
   increment(realmId: string, minuteStart: Date): Promise<number>;
 }
 
+/** The limit a request waited for. */
+export type BudgetLimit = 'in_flight' | 'per_second' | 'per_minute';
+
 export interface RealmBudgetOptions {
   realmId: string;
   counter: MinuteCounter;
+  /** Told how long a request waited, each time it had to (the worker's metrics). */
+  onWait?: (limit: BudgetLimit, waitedMs: number) => void;
   maxInFlight?: number;
   perMinute?: number;
   perSecond?: number;
@@ -64,8 +69,11 @@ export class RealmBudget implements RequestBudget {
 
   private async takeSlot(): Promise<() => void> {
     const slot = this.slot();
-    if (slot.running >= this.maxInFlight) await new Promise<void>((resolve) => slot.waiting.push(resolve));
-    else slot.running += 1;
+    if (slot.running >= this.maxInFlight) {
+      const startedAt = this.now();
+      await new Promise<void>((resolve) => slot.waiting.push(resolve));
+      this.options.onWait?.('in_flight', this.now() - startedAt);
+    } else slot.running += 1;
     let released = false;
     return () => {
       if (released) return;
@@ -93,7 +101,7 @@ export class RealmBudget implements RequestBudget {
         starts.push(now);
         return;
       }
-      await this.sleep(starts[0]! + 1000 - now);
+      await this.wait('per_second', starts[0]! + 1000 - now);
     }
   }
 
@@ -104,7 +112,12 @@ export class RealmBudget implements RequestBudget {
       const used = await this.options.counter.increment(this.options.realmId, new Date(minuteStart));
       if (used <= this.perMinute) return;
       // Over budget this minute: wait for the next one (a little after, so clocks a few ms apart agree).
-      await this.sleep(minuteStart + minuteMs - now + 50);
+      await this.wait('per_minute', minuteStart + minuteMs - now + 50);
     }
+  }
+
+  private async wait(limit: BudgetLimit, ms: number): Promise<void> {
+    await this.sleep(ms);
+    this.options.onWait?.(limit, ms);
   }
 }

@@ -46,7 +46,12 @@ import {
 } from './schemas';
 import type { RequestBudget } from './budget';
 import type { TokenSource } from './token-source';
-import { QboTransport, type QboBinaryResponse, type QboHttpRequest } from './transport';
+import {
+  QboTransport,
+  type QboBinaryResponse,
+  type QboHttpRequest,
+  type QboRequestSample,
+} from './transport';
 
 export interface QboClientOptions {
   /** e.g. https://sandbox-quickbooks.api.intuit.com, https://quickbooks.api.intuit.com, or the emulator's URL. */
@@ -60,6 +65,8 @@ export interface QboClientOptions {
   fetch?: typeof fetch;
   /** The realm's request budget (see budget.ts); the sync engine always passes one. */
   budget?: RequestBudget;
+  /** Told of every request's outcome without realm, ids or tokens (the worker's metrics). */
+  onRequest?: (sample: QboRequestSample) => void;
 }
 
 /** QBO's largest page (facts §2.1). */
@@ -88,6 +95,7 @@ export class QboClient {
       tokens: options.tokens,
       fetch: options.fetch ?? globalThis.fetch,
       ...(options.budget ? { budget: options.budget } : {}),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     });
   }
 

@@ -25,6 +25,17 @@ export type SyncedEntity = (typeof syncedEntities)[number];
 export type Environment = 'sandbox' | 'production';
 export type LinkEntity = 'Customer' | TransactionType;
 
+/**
+ * What a transaction's status says, by type (docs/api.md, "Figures and statuses", is the user's account of it):
+ * - Invoice: `open` (nothing paid, not past due), `partially_paid` (some paid, not past due), `overdue` (a balance
+ *   past its due date, partly paid or not: `partiallyPaid` tells), `paid` (no balance left).
+ * - Estimate: QBO's TxnStatus (`pending`, `accepted`, `rejected`, `closed`, `converted`), with `expired` for a
+ *   pending one past its expiration date, and `converted` for a closed one that became an invoice or sales receipt.
+ * - Payment and CreditMemo, money of the customer's to apply to invoices: `unapplied`, `partially_applied`,
+ *   `applied`.
+ * - SalesReceipt: `paid` (on the spot). RefundReceipt: `refunded` (money given back to the customer).
+ * - Any voidable type: `voided`. Any type: `deleted`.
+ */
 export const transactionStatuses = [
   'open',
   'overdue',
@@ -39,6 +50,7 @@ export const transactionStatuses = [
   'applied',
   'unapplied',
   'partially_applied',
+  'refunded',
   'voided',
   'deleted',
 ] as const;
@@ -99,10 +111,20 @@ export interface LiveTransactionView {
   homeTotal: number | null;
   homeBalance: number | null;
   status: LiveTransactionStatus;
-  linked: { type: string; id: string }[];
+  /** Invoices only: some of it is paid and some still owed, whatever its due date says. */
+  partiallyPaid?: boolean;
+  /** Voided only: the total before QBO zeroed it, when the sync saw the transaction before it was voided. */
+  originalTotal?: number;
+  linked: TransactionLink[];
   qboLink: string;
   /** Invoices the customer may pay online: QBO's payment page for it (`InvoiceLink`). */
   paymentLink?: string;
+}
+
+/** Another transaction this one names in its LinkedTxn (a payment's invoices, an invoice's estimate). */
+export interface TransactionLink {
+  type: string;
+  id: string;
 }
 
 /** A transaction deleted in QBO. CDC gives only its Id, so what was known before is kept under `last`. */
@@ -121,11 +143,6 @@ export interface TransactionContext {
   today: string;
   homeCurrency: string;
   environment: Environment;
-  /**
-   * The invoice's payment link as last seen. QBO sends `InvoiceLink` only when a read asks for it, so a version read
-   * without it (CDC, a webhook fetch) keeps the known link while the invoice still takes online payment.
-   */
-  knownPaymentLink?: string;
 }
 
 // --- deep links (undocumented by Intuit; the patterns integrations use) ---
@@ -192,17 +209,19 @@ function openAmount(type: TransactionType, record: QboTransactionRecord): number
   }
 }
 
-function invoiceStatus(record: QboTransactionRecord, today: string): LiveTransactionStatus {
-  if (isVoided(record)) return 'voided';
-  const total = toCents(amount(record.TotalAmt) ?? 0);
-  const balance = toCents(amount(record.Balance) ?? 0);
+/** The facts an invoice's status is judged from, as the view keeps them. */
+type InvoiceFacts = Pick<LiveTransactionView, 'total' | 'balance' | 'dueDate'>;
+
+function invoicePartlyPaid({ total, balance }: Pick<InvoiceFacts, 'total' | 'balance'>): boolean {
+  return toCents(balance) > 0 && toCents(balance) < toCents(total);
+}
+
+function invoiceStatus(invoice: InvoiceFacts, today: string): LiveTransactionStatus {
   // A zero invoice that was not voided owes nothing, so it is paid rather than "open".
-  if (balance <= 0) return 'paid';
-  const due = text(record.DueDate);
-  // Overdue before partially paid: a part-paid invoice past its due date still needs chasing.
-  if (due !== undefined && due < today) return 'overdue';
-  if (balance < total) return 'partially_paid';
-  return 'open';
+  if (toCents(invoice.balance) <= 0) return 'paid';
+  // Overdue first: a part-paid invoice past its due date still needs chasing (`partiallyPaid` keeps the other fact).
+  if (invoice.dueDate !== undefined && invoice.dueDate < today) return 'overdue';
+  return invoicePartlyPaid(invoice) ? 'partially_paid' : 'open';
 }
 
 const estimateStatuses: Record<string, LiveTransactionStatus> = {
@@ -213,54 +232,112 @@ const estimateStatuses: Record<string, LiveTransactionStatus> = {
   converted: 'converted',
 };
 
-function estimateStatus(record: QboTransactionRecord, today: string): LiveTransactionStatus {
+/** QBO closes an estimate when an invoice or sales receipt is made from it, and links that to it. */
+function becameSale(linked: readonly TransactionLink[]): boolean {
+  return linked.some((link) => link.type === 'Invoice' || link.type === 'SalesReceipt');
+}
+
+function estimateStatus(
+  record: QboTransactionRecord,
+  linked: readonly TransactionLink[],
+): LiveTransactionStatus {
   // QBO leaves TxnStatus out on some estimates; an estimate nobody acted on is pending.
   const status = estimateStatuses[(text(record.TxnStatus) ?? 'pending').toLowerCase()] ?? 'pending';
-  const expires = text(record.ExpirationDate);
-  if (status === 'pending' && expires !== undefined && expires < today) return 'expired';
+  return status === 'closed' && becameSale(linked) ? 'converted' : status;
+}
+
+/** Payments and credit memos alike: money of the customer's, applied to invoices or not yet. */
+function applicationStatus(total: number, open: number): LiveTransactionStatus {
+  // Zero payments are how QBO applies a credit memo to an invoice: nothing is left unapplied.
+  if (toCents(open) <= 0) return 'applied';
+  return toCents(open) >= toCents(total) ? 'unapplied' : 'partially_applied';
+}
+
+/** Whether an invoice view is partly paid; views stored before `partiallyPaid` existed said so with their status. */
+function partlyPaid(view: LiveTransactionView): boolean {
+  return view.partiallyPaid ?? view.status === 'partially_paid';
+}
+
+/**
+ * The status of a view as of `today`. Time moves on after a view is stored: an invoice falls overdue (or, judged on
+ * an earlier day, is not overdue yet), a pending estimate expires. Everything else was settled when it was stored.
+ */
+export function statusAsOf(view: LiveTransactionView, today: string): LiveTransactionStatus {
+  const { status } = view;
+  if (view.type === 'Invoice' && (status === 'open' || status === 'partially_paid' || status === 'overdue')) {
+    if (view.dueDate !== undefined && view.dueDate < today) return 'overdue';
+    return partlyPaid(view) ? 'partially_paid' : 'open';
+  }
+  if (view.type === 'Estimate' && (status === 'pending' || status === 'expired'))
+    return view.expirationDate !== undefined && view.expirationDate < today ? 'expired' : 'pending';
   return status;
 }
 
-function paymentStatus(record: QboTransactionRecord): LiveTransactionStatus {
-  if (isVoided(record)) return 'voided';
-  const total = toCents(amount(record.TotalAmt) ?? 0);
-  const unapplied = toCents(amount(record.UnappliedAmt) ?? 0);
-  // Zero payments are how QBO applies a credit memo to an invoice: nothing is left unapplied.
-  if (unapplied <= 0) return 'applied';
-  if (unapplied >= total) return 'unapplied';
-  return 'partially_applied';
+/** The view as of `today`: its status judged on that day, and whether an invoice is partly paid. */
+export function viewAsOf(view: LiveTransactionView, today: string): LiveTransactionView {
+  const status = statusAsOf(view, today);
+  const invoice = view.type === 'Invoice' && status !== 'voided';
+  return { ...view, status, ...(invoice && { partiallyPaid: partlyPaid(view) }) };
 }
 
-function creditMemoStatus(record: QboTransactionRecord): LiveTransactionStatus {
-  if (isVoided(record)) return 'voided';
-  return toCents(openAmount('CreditMemo', record)) > 0 ? 'open' : 'applied';
+const linkKey = (type: string, id: string): string => `${type}:${id}`;
+
+/**
+ * Each transaction's links seen from both ends, by `type:qboId`. QBO names a link on one side or both: a payment
+ * names its invoices and they name it, an invoice made from an estimate names the estimate, which names it back
+ * only when QBO closed it. Either end is enough to relate them.
+ */
+export function linksFromBothEnds(
+  views: readonly Pick<LiveTransactionView, 'type' | 'qboId' | 'linked'>[],
+): Map<string, TransactionLink[]> {
+  const links = new Map<string, TransactionLink[]>();
+  const add = (from: string, to: TransactionLink): void => {
+    const known = links.get(from) ?? [];
+    if (!known.some((link) => link.type === to.type && link.id === to.id)) links.set(from, [...known, to]);
+  };
+  for (const view of views)
+    for (const link of view.linked) {
+      add(linkKey(view.type, view.qboId), link);
+      add(linkKey(link.type, link.id), { type: view.type, id: view.qboId });
+    }
+  return links;
 }
 
-export function transactionStatus(
+/** The links of one transaction in an index from `linksFromBothEnds`. */
+export function linksOf(
+  index: Map<string, TransactionLink[]>,
+  view: Pick<LiveTransactionView, 'type' | 'qboId'>,
+): TransactionLink[] {
+  return index.get(linkKey(view.type, view.qboId)) ?? [];
+}
+
+function baseStatus(
   type: TransactionType,
   record: QboTransactionRecord,
+  facts: { total: number; balance: number; dueDate?: string; linked: readonly TransactionLink[] },
   today: string,
 ): LiveTransactionStatus {
+  if (type !== 'Estimate' && isVoided(record)) return 'voided';
   switch (type) {
     case 'Invoice':
-      return invoiceStatus(record, today);
+      return invoiceStatus(facts, today);
     case 'Estimate':
-      return estimateStatus(record, today);
+      return estimateStatus(record, facts.linked);
     case 'Payment':
-      return paymentStatus(record);
     case 'CreditMemo':
-      return creditMemoStatus(record);
+      return applicationStatus(facts.total, facts.balance);
     case 'SalesReceipt':
+      return 'paid';
     case 'RefundReceipt':
-      return isVoided(record) ? 'voided' : 'paid';
+      return 'refunded';
   }
 }
 
-function linkedTransactions(record: QboTransactionRecord): { type: string; id: string }[] {
+function linkedTransactions(record: QboTransactionRecord): TransactionLink[] {
   // Payments link invoices per line; other forms link at the top.
   const all = [...(record.LinkedTxn ?? []), ...(record.Line ?? []).flatMap((line) => line.LinkedTxn ?? [])];
   const seen = new Set<string>();
-  const linked: { type: string; id: string }[] = [];
+  const linked: TransactionLink[] = [];
   for (const link of all) {
     const type = text(link.TxnType);
     const id = text(link.TxnId);
@@ -276,6 +353,10 @@ export function takesOnlinePayment(record: QboTransactionRecord): boolean {
   return record.AllowOnlineCreditCardPayment === true || record.AllowOnlineACHPayment === true;
 }
 
+/**
+ * QBO sends `InvoiceLink` only when a read asks for it, so a version read without it (CDC, a webhook fetch) keeps
+ * the link the previous view had, while the invoice still takes online payment.
+ */
 function paymentLinkOf(
   type: TransactionType,
   record: QboTransactionRecord,
@@ -285,10 +366,24 @@ function paymentLinkOf(
   return text(record.InvoiceLink) ?? (takesOnlinePayment(record) ? known : undefined);
 }
 
+/**
+ * QBO zeroes a voided transaction's amounts, so its total before is known only from the view held before: the one
+ * `previous` is, when the sync saw it.
+ */
+function totalBeforeVoid(previous: PreviousView | undefined): number | undefined {
+  if (previous === undefined) return undefined;
+  return previous.status === 'voided' ? previous.originalTotal : previous.total;
+}
+
+/** What `transactionView` needs of the view held before: enough to keep a voided total and a payment link. */
+export type PreviousView = Pick<LiveTransactionView, 'status' | 'total' | 'originalTotal' | 'paymentLink'>;
+
+/** The view of a QBO record; `previous` is the view held of it until now, if any. */
 export function transactionView(
   type: TransactionType,
   record: QboTransactionRecord,
-  { today, homeCurrency, environment, knownPaymentLink }: TransactionContext,
+  { today, homeCurrency, environment }: TransactionContext,
+  previous?: PreviousView,
 ): LiveTransactionView {
   assertIsoDate(today, 'today');
   const home = homeCurrency.toUpperCase();
@@ -313,8 +408,11 @@ export function transactionView(
   const number = text(record.DocNumber) ?? (type === 'Payment' ? text(record.PaymentRefNum) : undefined);
   const dueDate = type === 'Invoice' ? text(record.DueDate) : undefined;
   const expirationDate = type === 'Estimate' ? text(record.ExpirationDate) : undefined;
-  const paymentLink = paymentLinkOf(type, record, knownPaymentLink);
-  return {
+  const linked = linkedTransactions(record);
+  const status = baseStatus(type, record, { total, balance, dueDate, linked }, today);
+  const originalTotal = status === 'voided' ? totalBeforeVoid(previous) : undefined;
+  const paymentLink = paymentLinkOf(type, record, previous?.paymentLink);
+  const view: LiveTransactionView = {
     type,
     qboId: record.Id,
     ...(number !== undefined && { number }),
@@ -328,11 +426,16 @@ export function transactionView(
     balance,
     homeTotal: toHome(total, amount(record.HomeTotalAmt)),
     homeBalance: toHome(balance, givenHomeBalance),
-    status: transactionStatus(type, record, today),
-    linked: linkedTransactions(record),
+    status,
+    ...(type === 'Invoice' &&
+      status !== 'voided' && { partiallyPaid: invoicePartlyPaid({ total, balance }) }),
+    ...(originalTotal !== undefined && { originalTotal }),
+    linked,
     qboLink: qboLink(type, record.Id, environment),
     ...(paymentLink !== undefined && { paymentLink }),
   };
+  // An estimate's expiry is judged like any later day's.
+  return viewAsOf(view, today);
 }
 
 export function deletedView(

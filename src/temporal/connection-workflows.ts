@@ -18,7 +18,12 @@ export function connectionWorkflowId(connectionId: string): string {
 export async function startConnectionWorkflow(
   client: Client,
   connection: Pick<ConnectionRecord, '_id' | 'realmId' | 'accountId'>,
-  options: { taskQueue: string; pollIntervalSeconds: number; backfill?: boolean },
+  options: {
+    taskQueue: string;
+    pollIntervalSeconds: number;
+    activePollIntervalSeconds?: number;
+    backfill?: boolean;
+  },
 ): Promise<void> {
   await client.workflow.start<typeof connectionWorkflow>('connectionWorkflow', {
     workflowId: connectionWorkflowId(connection._id),
@@ -29,6 +34,9 @@ export async function startConnectionWorkflow(
         realmId: connection.realmId,
         accountId: connection.accountId,
         pollIntervalSeconds: options.pollIntervalSeconds,
+        ...(options.activePollIntervalSeconds !== undefined
+          ? { activePollIntervalSeconds: options.activePollIntervalSeconds }
+          : {}),
         backfill: options.backfill ?? false,
       },
     ],

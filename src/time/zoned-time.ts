@@ -69,3 +69,14 @@ export function formatQboDateTime(date: Date, timeZone: string, options: { milli
 export function formatQboDate(date: Date, timeZone: string): string {
   return formatQboDateTime(date, timeZone).slice(0, 10);
 }
+
+/** Whether this runtime knows an IANA zone by that name. */
+export function isTimeZone(name: string): boolean {
+  if (name === '') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,11 +1,19 @@
-import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { loadConfig, retentionSettings } from '../config';
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { loadConfig, outboundPolicy, retentionSettings } from '../config';
 import { sweepExpired } from '../db/retention';
 import { connectMongo } from '../db/connect';
 import { Mailer, emailSettings } from '../email/mailer';
 import { createLogger, redactUri } from '../logger';
 import { stopWhenParentExits } from '../lifecycle';
 import { QboAccess, qboAccessSettings } from '../activities/qbo-access';
+import { OutboundGuard } from '../security/outbound-url';
+import { onFreshness } from '../observability/freshness';
+import { laneDepths } from '../observability/lane-depths';
+import { WorkerMetrics } from '../observability/metrics';
+import { serveMetrics, type MetricsServer } from '../observability/metrics-server';
+import { sdkMetricsSource } from '../observability/sdk-metrics';
+import { temporalLogger } from '../observability/temporal-logger';
+import { startTracing } from '../observability/tracing';
 import { createWorker } from './create-worker';
 
 /** How often the worker sweeps expired records itself (see src/db/retention.ts). */
@@ -14,12 +22,37 @@ const retentionSweepMs = 60 * 60_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('worker', config.LOG_LEVEL);
+  // Before anything makes a request, so every outgoing call is instrumented.
+  const tracing = startTracing({
+    serviceName: 'worker',
+    ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  });
+  const sdkMetrics = await sdkMetricsSource();
   Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    logger: temporalLogger(log),
+    telemetryOptions: {
+      // Core's own lines come through the same logger (and its redaction) instead of straight to the console.
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      metrics: { prometheus: { bindAddress: sdkMetrics.bindAddress } },
+    },
+  });
+  const mongo = await connectMongo(config.MONGODB_URI, config.DEPENDENCY_TIMEOUT_MS);
+  const metrics = new WorkerMetrics({ laneDepths: () => laneDepths(mongo.connection) });
+  const stopFreshness = onFreshness((direction, lagMs) => metrics.changeLanded(direction, lagMs));
+  // Metrics are not worth stopping the sync for: a worker that cannot serve them says so and carries on.
+  const metricsServer: MetricsServer | undefined = await serveMetrics({
+    registry: metrics.registry,
+    host: config.WORKER_METRICS_HOST,
+    port: config.WORKER_METRICS_PORT,
+    also: () => sdkMetrics.read(),
+  }).catch((error: unknown) => {
+    log.error(
+      { err: error, host: config.WORKER_METRICS_HOST, port: config.WORKER_METRICS_PORT },
+      'worker metrics unavailable: could not listen',
+    );
+    return undefined;
   });
 
-  const mongo = await connectMongo(config.MONGODB_URI, config.DEPENDENCY_TIMEOUT_MS);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const mailer = new Mailer(emailSettings(config));
   try {
@@ -28,10 +61,14 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       db: mongo.connection,
-      qbo: new QboAccess(mongo.connection, qboAccessSettings(config)),
+      qbo: new QboAccess(mongo.connection, qboAccessSettings(config), metrics.qboObservers()),
       mailer,
+      outbound: new OutboundGuard(outboundPolicy(config)),
       retention: retentionSettings(config),
       workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,
+      log,
+      metrics,
+      tracing,
     });
     // MongoDB and the embedded server expire records by TTL; this does the same on a server that does not.
     const retention = setInterval(() => {
@@ -46,6 +83,8 @@ async function main(): Promise<void> {
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         mongodb: redactUri(config.MONGODB_URI),
+        ...(metricsServer ? { metrics: metricsServer.url } : {}),
+        tracing: config.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'off',
       },
       'worker started',
     );
@@ -57,6 +96,9 @@ async function main(): Promise<void> {
     log.info('worker stopped');
   } finally {
     mailer.close();
+    stopFreshness();
+    await metricsServer?.close();
+    await tracing.shutdown();
     await connection.close();
     await mongo.disconnect();
   }

@@ -1,11 +1,15 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { BackfillInput } from './backfill';
 
 /** The connection workflow's input, signals and query: shared by the workflow and the API that talks to it. */
 export interface ConnectionWorkflowInput {
   connectionId: string;
   realmId: string;
   accountId: string;
+  /** Seconds between CDC polls while the company is idle. */
   pollIntervalSeconds: number;
+  /** Seconds between CDC polls while the company is active (changed in the last few minutes); default 10. */
+  activePollIntervalSeconds?: number;
   /** Read the whole company before polling (a new connection, or one past CDC's 30-day horizon). */
   backfill?: boolean;
   carried?: CarriedState;
@@ -17,7 +21,10 @@ interface CarriedState {
   inboxWaiting: boolean;
   syncRequested: boolean;
   lastPollAt?: number;
+  lastActiveAt?: number;
   totals: { polls: number; applied: number; deleted: number; pushed?: number };
+  /** A backfill the grant interrupted, to resume once reconnected. */
+  backfillFrom?: BackfillInput;
 }
 
 export type ConnectionState = 'backfilling' | 'syncing' | 'needs_reauth' | 'disconnected';
@@ -29,6 +36,11 @@ export interface ConnectionWorkflowStatus {
   totals: CarriedState['totals'];
   lastError?: string;
   cyclesThisRun: number;
+  /** The poll interval in force: the active one while the company has changed lately. Absent before the lanes. */
+  pollEverySeconds?: number;
+  pushesInFlight?: number;
+  /** Changed contacts waiting for a push slot. */
+  contactsWaiting?: number;
 }
 
 /** A webhook delivery for this realm is in the inbox. Carries nothing: the inbox is the source of truth. */
@@ -38,6 +50,7 @@ export const syncNowSignal = defineSignal('syncNow');
 export const contactsChangedSignal = defineSignal<[{ crmContactIds: string[] }]>('contactsChanged');
 export const reconnectedSignal = defineSignal('reconnected');
 /** The connection's settings changed; activities read the rest from its record, the workflow needs only this. */
-export const settingsChangedSignal = defineSignal<[{ pollIntervalSeconds: number }]>('settingsChanged');
+export const settingsChangedSignal =
+  defineSignal<[{ pollIntervalSeconds: number; activePollIntervalSeconds?: number }]>('settingsChanged');
 export const disconnectSignal = defineSignal('disconnect');
 export const statusQuery = defineQuery<ConnectionWorkflowStatus>('status');

@@ -1,10 +1,10 @@
 import {
   ApplicationFailure,
-  TemporalFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -12,8 +12,9 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { failureTypes } from '../activities/failure-types';
+import { defaultActivePollIntervalSeconds, pollEverySeconds } from '../sync/polling';
 import { searchAttributes } from '../temporal/search-attributes';
-import { backfillWorkflow } from './backfill';
+import { backfillWorkflow, type BackfillInput } from './backfill';
 import {
   contactsChangedSignal,
   disconnectSignal,
@@ -25,13 +26,16 @@ import {
   type ConnectionState,
   type ConnectionWorkflowInput,
 } from './connection-messages';
+import { isNeedsReauth, rootCause } from './failures';
 
 /**
- * One long-running workflow per QBO connection (`connection:<id>`): it serialises all of a realm's QBO traffic,
- * applies webhook events as they are signalled, polls CDC on a timer as the backstop for lost webhooks, and
- * continues as new before its history grows large. It carries ids and counters only; records live in MongoDB.
+ * One long-running workflow per QBO connection (`connection:<id>`), in two lanes that never wait for each other:
+ * CRM → QBO, one activity per changed contact, a few at a time and never two for one contact; and QBO → CRM,
+ * which applies webhook events as they are signalled and polls CDC as the backstop for lost webhooks, often while
+ * the company is active and rarely while it is idle. It continues as new before its history grows large, and
+ * carries ids and counters only; records live in MongoDB.
  */
-const { pollChanges, drainInbox, pushContacts, announceEvents } = proxyActivities<Activities>({
+const { pollChanges, drainInbox, pushContact, pushContacts, announceEvents } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
   retry: {
@@ -43,8 +47,13 @@ const { pollChanges, drainInbox, pushContacts, announceEvents } = proxyActivitie
   },
 });
 
-/** Contacts written per activity run; the rest wait for the next turn of the loop. */
+/** Contacts written per activity run before the lanes (`patched('lanes')`). */
 const contactsPerBatch = 25;
+/**
+ * Contact pushes in flight per connection. QBO takes 10 requests in flight per company: the rest is headroom for
+ * the QBO lane, a backfill's pages and other connections to the same company.
+ */
+const pushesInFlight = 4;
 
 /** Well under Temporal's 10k-event hard limit, and the point where replays stay cheap. */
 const maxHistoryEvents = 2_000;
@@ -57,8 +66,16 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   };
   let { inboxWaiting, syncRequested } = carried;
   let lastPollAt = carried.lastPollAt;
+  /** When the company last changed on either side (a webhook, a CRM edit, a poll that found something). */
+  let lastActiveAt = carried.lastActiveAt;
+  // Workflows begun before the lanes finish their run the old way and take the lanes at their continue-as-new.
+  const lanes = patched('lanes');
   const totals = { ...carried.totals };
-  let state: ConnectionState = input.backfill && !input.carried ? 'backfilling' : 'syncing';
+  /** Where the company's backfill starts or resumes; unset once it has finished (or QBO refused it). */
+  let backfillFrom: BackfillInput | undefined =
+    carried.backfillFrom ??
+    (input.backfill && !input.carried ? { connectionId: input.connectionId } : undefined);
+  let state: ConnectionState = backfillFrom ? 'backfilling' : 'syncing';
   let stopping = false;
   let lastCursor: string | undefined;
   let lastError: string | undefined;
@@ -66,16 +83,22 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   /** Events for the CRM were stored this turn, and the account's webhook dispatcher has not been told yet. */
   let eventsWaiting = false;
 
-  setHandler(inboxWaitingSignal, () => void (inboxWaiting = true));
+  setHandler(inboxWaitingSignal, () => {
+    inboxWaiting = true;
+    lastActiveAt = Date.now();
+  });
   setHandler(syncNowSignal, () => void (syncRequested = true));
   const pendingContacts = new Set(carried.pendingContacts ?? []);
   setHandler(contactsChangedSignal, ({ crmContactIds }) => {
     for (const id of crmContactIds) pendingContacts.add(id);
+    lastActiveAt = Date.now();
   });
   setHandler(disconnectSignal, () => void (stopping = true));
   let pollIntervalSeconds = input.pollIntervalSeconds;
+  let activePollIntervalSeconds = input.activePollIntervalSeconds ?? defaultActivePollIntervalSeconds;
   setHandler(settingsChangedSignal, (settings) => {
     pollIntervalSeconds = settings.pollIntervalSeconds;
+    activePollIntervalSeconds = settings.activePollIntervalSeconds ?? activePollIntervalSeconds;
     // Wake up so the wait for the next poll is measured with the new interval.
     syncRequested = true;
   });
@@ -90,7 +113,17 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     ...(lastError !== undefined ? { lastError } : {}),
     totals,
     cyclesThisRun: cycles,
+    pollEverySeconds: pollInterval(),
+    pushesInFlight: pushing.size,
+    contactsWaiting: pendingContacts.size,
   }));
+
+  /** The poll interval now (before the lanes, always the idle one). */
+  function pollInterval(): number {
+    return lanes
+      ? pollEverySeconds({ pollIntervalSeconds, activePollIntervalSeconds }, lastActiveAt, Date.now())
+      : pollIntervalSeconds;
+  }
 
   function setState(next: ConnectionState): void {
     if (next === state) return;
@@ -105,11 +138,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       lastError = undefined;
       return 'done';
     } catch (error) {
-      const cause = rootCause(error);
-      if (cause instanceof ApplicationFailure && cause.type === failureTypes.needsReauth) {
+      if (isNeedsReauth(error)) {
         setState('needs_reauth');
         return 'retry-later';
       }
+      const cause = rootCause(error);
       lastError = cause instanceof Error ? cause.message : String(cause);
       // QBO refused the work itself: trying again would only repeat the refusal (it is recorded as lastError).
       return cause instanceof ApplicationFailure && cause.type === failureTypes.qboRejected
@@ -118,31 +151,85 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     }
   }
 
-  if (state === 'backfilling') {
-    await attempt(async () => {
-      await executeChild(backfillWorkflow, {
+  /**
+   * Runs the backfill from where it stands. A dead grant parks the connection with the backfill's place kept, so a
+   * reconnect resumes it rather than leaving the company half read and CDC without its starting cursor.
+   */
+  async function backfill(from: BackfillInput): Promise<void> {
+    setState('backfilling');
+    const outcome = await attempt(async () => {
+      const result = await executeChild(backfillWorkflow, {
         workflowId: `${workflowInfo().workflowId}/backfill`,
-        args: [{ connectionId: input.connectionId }],
+        args: [from],
       });
+      if (result.resumeFrom) {
+        backfillFrom = result.resumeFrom;
+        setState('needs_reauth');
+      } else backfillFrom = undefined;
     });
+    // Any other failure is recorded as lastError and not retried in a loop (the child already retried its pages).
+    if (outcome !== 'done' && state !== 'needs_reauth') backfillFrom = undefined;
     if (state === 'backfilling') setState('syncing');
     // The backfill's end is news for the CRM (`backfill_completed`: read the feed now).
     eventsWaiting = true;
   }
 
+  /** Contacts whose push is running: a contact changed meanwhile waits for it, so its changes apply in order. */
+  const pushing = new Set<string>();
+  /** Set before continue-as-new: no new pushes start, and the running ones finish in this run. */
+  let winding = false;
+
+  /** CRM → QBO: each changed contact its own activity, named for it, while the QBO lane does its own work. */
+  async function pushLane(): Promise<void> {
+    const startable = (): string[] => [...pendingContacts].filter((id) => !pushing.has(id));
+    for (;;) {
+      await condition(
+        () =>
+          stopping ||
+          winding ||
+          (state === 'syncing' && pushing.size < pushesInFlight && startable().length > 0),
+      );
+      if (stopping || winding) return;
+      for (const id of startable().slice(0, pushesInFlight - pushing.size)) {
+        pendingContacts.delete(id);
+        pushing.add(id);
+        void pushOne(id);
+      }
+    }
+  }
+
+  async function pushOne(crmContactId: string): Promise<void> {
+    const outcome = await attempt(async () => {
+      const result = await pushContact.executeWithOptions({ summary: `CRM → QBO: contact ${crmContactId}` }, [
+        { connectionId: input.connectionId, crmContactId },
+      ]);
+      totals.pushed = (totals.pushed ?? 0) + result.created + result.updated;
+    });
+    pushing.delete(crmContactId);
+    // Never dropped because QBO or a worker was down: it waits for its next turn.
+    if (outcome === 'retry-later') pendingContacts.add(crmContactId);
+  }
+
+  if (lanes) void pushLane();
+  if (state === 'backfilling' && backfillFrom) await backfill(backfillFrom);
+
   while (!stopping) {
-    const dueAt = (lastPollAt ?? 0) + pollIntervalSeconds * 1000;
+    const dueAt = (lastPollAt ?? 0) + pollInterval() * 1000;
     const ready = (): boolean =>
       stopping ||
       (state === 'syncing' &&
-        (pendingContacts.size > 0 || inboxWaiting || syncRequested || Date.now() >= dueAt));
+        ((!lanes && pendingContacts.size > 0) || inboxWaiting || syncRequested || Date.now() >= dueAt));
     // Parked (needs_reauth) connections wait for a signal only; syncing ones also for the next poll.
     if (state === 'syncing') await condition(ready, Math.max(dueAt - Date.now(), 1));
     else await condition(ready);
     if (stopping) break;
     if (state !== 'syncing') continue;
+    if (backfillFrom && patched('backfill-resumes-after-reauth')) {
+      await backfill(backfillFrom);
+      continue;
+    }
 
-    if (pendingContacts.size > 0) {
+    if (!lanes && pendingContacts.size > 0) {
       // CRM changes first: a contact PUT should reach QBO within a second.
       const batch = [...pendingContacts].slice(0, contactsPerBatch);
       batch.forEach((id) => pendingContacts.delete(id));
@@ -158,6 +245,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       inboxWaiting = false;
       await attempt(async () => {
         const result = await drainInbox({ connectionId: input.connectionId });
+        if (result.applied + result.deleted > 0) lastActiveAt = Date.now();
         totals.applied += result.applied;
         totals.deleted += result.deleted;
         eventsWaiting ||= result.eventsRecorded > 0;
@@ -169,6 +257,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       await attempt(async () => {
         const result = await pollChanges({ connectionId: input.connectionId });
         totals.polls += 1;
+        if (result.applied + result.deleted > 0) lastActiveAt = Date.now();
         totals.applied += result.applied;
         totals.deleted += result.deleted;
         eventsWaiting ||= result.eventsRecorded > 0;
@@ -176,7 +265,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       });
       lastPollAt = Date.now();
     }
-    if (eventsWaiting) {
+    // With the lanes, each activity wakes the account's dispatcher for the events it recorded.
+    if (!lanes && eventsWaiting) {
       // The account's dispatcher delivers them; if waking it fails, the next turn with events tries again.
       const outcome = await attempt(() => announceEvents({ accountIds: [input.accountId] }));
       if (outcome === 'done') eventsWaiting = false;
@@ -184,21 +274,24 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 
     cycles += 1;
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistoryEvents) {
-      await condition(allHandlersFinished);
+      winding = true;
+      await condition(() => pushing.size === 0 && allHandlersFinished());
       return continueAsNew<typeof connectionWorkflow>({
         ...input,
         pollIntervalSeconds,
-        carried: { pendingContacts: [...pendingContacts], inboxWaiting, syncRequested, lastPollAt, totals },
+        ...(lanes ? { activePollIntervalSeconds } : {}),
+        carried: {
+          pendingContacts: [...pendingContacts],
+          inboxWaiting,
+          syncRequested,
+          lastPollAt,
+          ...(lastActiveAt !== undefined ? { lastActiveAt } : {}),
+          totals,
+          ...(backfillFrom ? { backfillFrom } : {}),
+        },
       });
     }
   }
   setState('disconnected');
   return 'disconnected';
-}
-
-/** The failure at the bottom of an activity or child-workflow failure chain. */
-function rootCause(error: unknown): unknown {
-  let current = error;
-  while (current instanceof TemporalFailure && current.cause) current = current.cause;
-  return current;
 }

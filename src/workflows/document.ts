@@ -3,9 +3,9 @@ import type { Activities } from '../activities';
 import type { DocumentWorkflowInput } from './document-messages';
 
 /**
- * One workflow per document the CRM asks for (`document:<documentId>:<attempt>`): the write to QBO is its one step,
- * retried until it is done or refused. Every attempt sends the same requestid, so QBO makes the document once
- * however often the step runs; a worker killed after QBO's answer leaves a retry that records it.
+ * One workflow per write of a document the CRM asks for (`document:<documentId>:<step>`): the write to QBO is its
+ * one step, retried until it is done or refused. Every attempt sends the same requestid, so QBO makes the document
+ * once however often the step runs; a worker killed after QBO's answer leaves a retry that records it.
  */
 const { writeDocument } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -14,17 +14,7 @@ const { writeDocument } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-const { announceEvents } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 5 },
-});
-
 export async function documentWorkflow(input: DocumentWorkflowInput): Promise<'written' | 'rejected'> {
-  const { outcome, eventsRecorded } = await writeDocument({
-    connectionId: input.connectionId,
-    documentId: input.documentId,
-  });
-  // The contact written to QBO on the way has events for the CRM; the account's dispatcher delivers them.
-  if (eventsRecorded > 0) await announceEvents({ accountIds: [input.accountId] });
+  const outcome = await writeDocument({ connectionId: input.connectionId, documentId: input.documentId });
   return outcome.state;
 }

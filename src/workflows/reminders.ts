@@ -7,8 +7,8 @@ import type { Activities } from '../activities';
  * step is an idempotent activity keyed by dedupe ids in MongoDB, so a re-run, a retry or a worker killed mid-run
  * sends nothing twice. It carries ids and counts only.
  */
-// Delivery heartbeats after each follow-up, and one email send is bounded by EMAIL_SEND_TIMEOUT_MS (15 s by
-// default): a worker that dies mid-run hands its batch to another within 30 s.
+// Every activity heartbeats every 5 s while it runs (src/observability/activity-interceptor.ts), and one email send
+// is bounded by EMAIL_SEND_TIMEOUT_MS (15 s by default): a worker that dies mid-run hands its batch on within 30 s.
 const { cancelSettledFollowUps, planFollowUps, deliverFollowUps } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
@@ -20,7 +20,7 @@ const { cancelSettledFollowUps, planFollowUps, deliverFollowUps } = proxyActivit
   },
 });
 
-// A full sweep reads every customer of the company once a day; it heartbeats per page.
+// A full sweep reads every customer of the company once a day: long, but heartbeating like every activity.
 const { refreshContactAr } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',

@@ -22,6 +22,8 @@ describe('API contract: OpenAPI, errors, auth, idempotency', () => {
       Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
     );
     for (const route of [
+      'GET /v1/account',
+      'PATCH /v1/account',
       'POST /v1/connections/quickbooks',
       'GET /v1/oauth/quickbooks/callback',
       'GET /v1/connections',

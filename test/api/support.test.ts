@@ -116,11 +116,14 @@ describe('support: sync history, health and repair through the API', () => {
       });
     const resolved = await resolve('crm');
     expect(resolved.data).toMatchObject({ status: 'resolved', resolution: { choice: 'crm' } });
-    await eventually(
-      async () => (await qbo.read('Customer', customerId)).json.Customer.PrimaryPhone?.FreeFormNumber,
-      (phone) => phone === '555-CRM',
-      15_000,
-    );
+    expect(
+      await eventually(
+        async () => (await qbo.read('Customer', customerId)).json.Customer.PrimaryPhone?.FreeFormNumber,
+        (phone) => phone === '555-CRM',
+        15_000,
+        "the CRM's value in QBO",
+      ),
+    ).toBe('555-CRM');
     const again = await resolve('qbo');
     expect(again.error).toMatchObject({ status: 409, code: 'conflict_resolved' });
     // Another account cannot see or decide it.

@@ -69,6 +69,7 @@ describe('chaos: Temporal and the database stopped under load', () => {
       );
       stack.log(`chaos: starting ${name}`);
       await start();
+      const up = Date.now();
       const refused = Object.entries(load.stats.refused)
         .map(([status, count]) => [status, count - (before[status] ?? 0)] as const)
         .filter(([, count]) => count > 0);
@@ -77,9 +78,11 @@ describe('chaos: Temporal and the database stopped under load', () => {
       );
       // And it takes edits again once the dependency is back.
       const now = await progress();
-      await eventually(progress, (count) => count >= now + 5, 60_000);
+      expect(await eventually(progress, (count) => count >= now + 5, 60_000)).toBeGreaterThanOrEqual(now + 5);
+      return { from: new Date(down), to: new Date(up) };
     };
 
+    let temporalDown: { from: Date; to: Date };
     load.start();
     try {
       await eventually(
@@ -87,7 +90,7 @@ describe('chaos: Temporal and the database stopped under load', () => {
         (stats) => stats.creates >= 5 && stats.crmEdits + stats.qboEdits >= 5,
         30_000,
       );
-      await outage('Temporal', 'temporal', services.stopTemporal, services.startTemporal);
+      temporalDown = await outage('Temporal', 'temporal', services.stopTemporal, services.startTemporal);
       await outage('MongoDB', 'mongodb', services.stopMongo, services.startMongo);
     } finally {
       await load.stop();
@@ -95,15 +98,19 @@ describe('chaos: Temporal and the database stopped under load', () => {
     say(`outages: ${load.describe()}`);
     await load.verify(45_000);
     // Webhooks stored while the engine could not be told were applied later, none left waiting.
+    const inbox = inboxModel(stack.mongo.connection);
+    expect(
+      await inbox.countDocuments({
+        realmId: company.realmId,
+        receivedAt: { $gte: temporalDown.from, $lte: temporalDown.to },
+      }),
+    ).toBeGreaterThan(0);
     expect(
       await eventually(
-        () =>
-          inboxModel(stack.mongo.connection).countDocuments({
-            realmId: company.realmId,
-            'pendingFor.0': { $exists: true },
-          }),
+        () => inbox.countDocuments({ realmId: company.realmId, 'pendingFor.0': { $exists: true } }),
         (count) => count === 0,
         30_000,
+        'no webhook left pending',
       ),
     ).toBe(0);
     // Both processes rode the outages out.

@@ -18,10 +18,14 @@ describe('chaos: stale SyncTokens from a bookkeeper saving the customer we write
 
   const setFaults = (faults: Record<string, unknown>) =>
     stack.emulator.admin('PUT', `/companies/${company.realmId}/faults`, faults);
-  const statuses = async (): Promise<number[]> =>
-    (
-      await stack.emulator.admin('GET', `/companies/${company.realmId}/requests?limit=2000`)
-    ).json.requests.map((request: { status: number }) => request.status);
+  interface Logged {
+    method: string;
+    path: string;
+    body?: { Id?: string };
+    status: number;
+  }
+  const requests = async (): Promise<Logged[]> =>
+    (await stack.emulator.admin('GET', `/companies/${company.realmId}/requests?limit=2000`)).json.requests;
 
   // Found by this suite: after three 5010s the push threw a non-retryable QboRejected and the workflow dropped the
   // whole batch with no sync event, leaving its contacts `pending` for ever (fixed in 52c9d20).
@@ -49,6 +53,7 @@ describe('chaos: stale SyncTokens from a bookkeeper saving the customer we write
     await setFaults({ latencyMs: 300 });
     let storming = true;
     let saves = 0;
+    const answered = (await requests()).length;
     const storm = (async () => {
       while (storming) {
         await stack.emulator.admin('POST', `/companies/${company.realmId}/entities/customer`, {
@@ -58,11 +63,30 @@ describe('chaos: stale SyncTokens from a bookkeeper saving the customer we write
       }
     })();
     try {
-      // The engine is busy fetching the bookkeeper's saves, so both PUTs wait in one batch, stale-a first.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // The engine is busy fetching the bookkeeper's saves (a slow read of them answered, more on the way), so both
+      // PUTs wait in one batch, stale-a first.
+      await eventually(
+        async () => (await requests()).slice(answered),
+        (seen) => seen.some((request) => request.method === 'GET'),
+        20_000,
+        "the engine's first read of the bookkeeper's saves",
+      );
       expect((await put('stale-a', '555-0101')).status).toBe(202);
       expect((await put('stale-b', '555-0200')).status).toBe(202);
-      await eventually(statuses, (seen) => seen.filter((status) => status === 400).length >= 3, 20_000);
+      // The premise: our writes of stale-a's customer meet stale SyncTokens again and again.
+      const staleWrites = await eventually(
+        async () =>
+          (await requests())
+            .slice(answered)
+            .filter(
+              (request) =>
+                request.method === 'POST' && request.body?.Id === customerId && request.status === 400,
+            ),
+        (found) => found.length >= 3,
+        20_000,
+        'three writes refused as stale',
+      );
+      expect(staleWrites.length).toBeGreaterThanOrEqual(3);
     } finally {
       storming = false;
       await storm;

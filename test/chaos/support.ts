@@ -260,6 +260,8 @@ export class ChaosStack {
       EMBED_TOKEN_SECRET: 'embed-secret-for-chaos-tests',
       API_RATE_LIMIT_PER_MINUTE: '100000',
       API_RATE_LIMIT_BURST: '10000',
+      // Several workers at once, beside other stacks: each serves its metrics on a free port.
+      WORKER_METRICS_PORT: '0',
       // Nothing listens here: no scenario sends reminders (test/followups covers them).
       SMTP_URL: 'smtp://127.0.0.1:9',
     };

@@ -2,9 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { temporal as proto } from '@temporalio/proto';
 import { connectionTokensModel } from '../../src/db/models/connection';
+import { connectionWorkflowId } from '../../src/temporal/connection-workflows';
 import { eventually } from '../support/env';
 import { ChaosStack, chaosRandom, say, verifierToken, type ConnectedCompany } from './support';
+
+const { EventType } = proto.api.enums.v1;
 
 /**
  * OAuth under pressure: an expired token needed by several worker processes at the same moment, and a refresh token
@@ -159,6 +163,7 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
     // stamps the realm's lastWebhookAt while the token races run.
     let storming = true;
     let sent = 0;
+    let stored = 0;
     const deliver = async () => {
       while (storming) {
         sent += 1;
@@ -188,36 +193,52 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
           body,
         });
         expect(response.status).toBe(200);
+        stored += 1;
       }
     };
-    const rounds: { refreshes: number; version: number; fresh: boolean; calls: number[] }[] = [];
+    const rounds: {
+      refreshes: number;
+      version: number;
+      fresh: boolean;
+      calls: number[];
+      /** Webhooks were stored, stamping the connection's realm, while this round refreshed. */
+      stormed: boolean;
+    }[] = [];
     const storm = Promise.all(Array.from({ length: 8 }, deliver));
     try {
       for (let round = 0; round < 3; round += 1) {
         const before = await metrics();
         const version = (await storedTokens(own.id))!.version;
+        const storedBefore = stored;
         // QBO refuses the current access token (no write of ours to the connection, which the storm could undo).
         await stack.emulator.admin('POST', `/companies/${own.realmId}/expire-access-tokens`);
         // A refresh takes well under a second; the others wait for the stored version to move (a lost write of it
         // leaves them waiting out the 30 s refresh lease).
         const outcomes = await race(3, 5, { timeoutMs: 10_000, connectionId: own.id });
-        const stored = (await storedTokens(own.id))!;
+        const tokens = (await storedTokens(own.id))!;
         rounds.push({
           refreshes: (await metrics()).refreshes - before.refreshes,
-          version: stored.version - version,
-          fresh: stored.accessExpiresAt.getTime() > Date.now(),
+          version: tokens.version - version,
+          fresh: tokens.accessExpiresAt.getTime() > Date.now(),
           calls: outcomes.map((outcome) => outcome.ok),
+          stormed: stored > storedBefore,
         });
-        if (stored.version === version) break; // the lease of the lost version blocks the next round
+        if (tokens.version === version) break; // the lease of the lost version blocks the next round
       }
     } finally {
       storming = false;
       await storm;
     }
-    say(`token races under ${sent} webhook deliveries: ${JSON.stringify(rounds)}`);
+    say(`token races under ${stored} stored webhook deliveries: ${JSON.stringify(rounds)}`);
     // Each refresh happened once, and the connection holds its result: the next version, a token good for an hour.
     expect(rounds).toEqual(
-      Array.from({ length: 3 }, () => ({ refreshes: 1, version: 1, fresh: true, calls: [5, 5, 5] })),
+      Array.from({ length: 3 }, () => ({
+        refreshes: 1,
+        version: 1,
+        fresh: true,
+        calls: [5, 5, 5],
+        stormed: true,
+      })),
     );
   }, 90_000);
 
@@ -255,7 +276,24 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
       status: 409,
       code: 'connection_inactive',
     });
-    // Nothing asked Intuit for tokens while the connection was parked.
+    // Nothing asked Intuit for tokens while the connection was parked, though its workflow handled the contact's
+    // signal (a workflow task completed after it).
+    const handled = await eventually(
+      async () => {
+        const { events } = await stack.temporal.workflow
+          .getHandle(connectionWorkflowId(company.id))
+          .fetchHistory();
+        const types = (events ?? []).map((event) => event.eventType);
+        return {
+          signalled: types.lastIndexOf(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED),
+          taskCompleted: types.lastIndexOf(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+        };
+      },
+      ({ signalled, taskCompleted }) => signalled >= 0 && taskCompleted > signalled,
+      10_000,
+      "the parked workflow's handling of the contact's signal",
+    );
+    expect(handled.taskCompleted).toBeGreaterThan(handled.signalled);
     expect((await metrics()).refreshes).toBe(refreshesWhileParked);
 
     const reconnected = await stack.authorize(company.realmId, false);

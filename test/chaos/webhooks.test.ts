@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { DeliveryRecord, DeliveryStats } from '../../src/emulator/webhooks';
 import { inboxModel } from '../../src/ingest/inbox';
 import { eventually } from '../support/env';
 import { ChaosStack, chaosRandom, say, verifierToken, type ConnectedCompany } from './support';
@@ -13,12 +14,10 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
   const random = chaosRandom('webhooks');
   let stack: ChaosStack;
   let company: ConnectedCompany;
-  let contacts: { crmContactId: string; customerId: string; version: number }[] = [];
 
   beforeAll(async () => {
     stack = await ChaosStack.start({ name: 'webhooks', workers: 1, emulatorSeed: random.seed });
     company = await stack.connect({ backfill: false, pollIntervalSeconds: 10 });
-    contacts = await linkContacts('wh', 6);
   }, 120_000);
   afterAll(() => stack?.close(), 60_000);
 
@@ -27,8 +26,15 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
     `https://${crmContactId}.example.com/v${version}`.toLowerCase();
   const versionOf = (url: string | null | undefined) => Number(/\/v(\d+)$/.exec(url ?? '')?.[1] ?? 0);
 
-  async function linkContacts(prefix: string, count: number) {
-    const linked: { crmContactId: string; customerId: string; version: number }[] = [];
+  interface Linked {
+    crmContactId: string;
+    customerId: string;
+    version: number;
+  }
+
+  /** Contacts of the test's own, PUT by the CRM and linked to their QBO customers. */
+  async function linkContacts(prefix: string, count: number): Promise<Linked[]> {
+    const linked: Linked[] = [];
     for (let n = 1; n <= count; n += 1) {
       const crmContactId = `${prefix}-${random.seed}-${n}`;
       const put = await stack.request('PUT', contactPath(crmContactId), {
@@ -52,7 +58,7 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
   }
 
   /** As a bookkeeper in the QBO web app: published to webhooks and CDC like any change. */
-  async function qboEdit(contact: { crmContactId: string; customerId: string; version: number }) {
+  async function qboEdit(contact: Linked) {
     contact.version += 1;
     const edited = await stack.emulator.admin('POST', `/companies/${company.realmId}/entities/customer`, {
       entity: { Id: contact.customerId, WebAddr: { URI: website(contact.crmContactId, contact.version) } },
@@ -71,6 +77,10 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
         .map((change) => versionOf(change.to)),
     );
   }
+
+  /** The notifications the emulator made (Intuit's side), and its counts. */
+  const deliveryLog = async (): Promise<{ deliveries: DeliveryRecord[]; stats: DeliveryStats }> =>
+    (await stack.emulator.admin('GET', `/companies/${company.realmId}/webhook/deliveries`)).json;
 
   const crmWebsite = async (crmContactId: string) =>
     (await stack.request('GET', contactPath(crmContactId))).json.fields.website ?? null;
@@ -95,6 +105,7 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
     createHmac('sha256', token).update(body).digest('base64');
 
   it('applies every QBO edit once and in order while deliveries are dropped, duplicated, delayed and reordered', async () => {
+    const contacts = await linkContacts('wh', 6);
     await stack.emulator.admin('PUT', `/companies/${company.realmId}/faults`, {
       webhooks: { dropRate: 0.3, duplicateRate: 0.5, reorder: true, delayMs: 30 },
     });
@@ -115,13 +126,11 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
           40_000,
         );
       }
-      await eventually(
-        async () =>
-          (await stack.emulator.admin('GET', `/companies/${company.realmId}/webhook/deliveries`)).json,
-        (log) =>
-          log.stats.pendingEvents === 0 &&
-          log.deliveries.every((d: { state: string }) => d.state !== 'pending'),
+      const settled = await eventually(
+        deliveryLog,
+        (log) => log.stats.pendingEvents === 0 && log.deliveries.every((d) => d.state !== 'pending'),
         20_000,
+        'no delivery in flight',
       );
       await stack.emulator.admin('PUT', `/companies/${company.realmId}/faults`, {
         webhooks: { dropRate: 1 },
@@ -136,11 +145,15 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
           ),
         ).toBe(website(contact.crmContactId, rounds + 1));
       }
+      // The premise: Intuit sent none of the last round's notifications, so CDC brought them.
+      const earlier = new Set(settled.deliveries.map((delivery) => delivery.id));
+      const lastRound = (await deliveryLog()).deliveries.filter((delivery) => !earlier.has(delivery.id));
+      expect(lastRound.length).toBeGreaterThan(0);
+      expect(lastRound.filter((delivery) => delivery.state !== 'dropped')).toEqual([]);
     } finally {
       await stack.emulator.admin('PUT', `/companies/${company.realmId}/faults`, {});
     }
-    const { stats } = (await stack.emulator.admin('GET', `/companies/${company.realmId}/webhook/deliveries`))
-      .json;
+    const { stats } = await deliveryLog();
     say(`webhooks: ${JSON.stringify(stats)}`);
     // The faults really happened…
     expect(stats.dropped).toBeGreaterThan(0);
@@ -167,14 +180,17 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
   }, 120_000);
 
   it('changes nothing when an old signed delivery is replayed long after, even once the inbox forgot it', async () => {
-    const contact = contacts[0]!;
-    const deliveries: { body: string; signature: string; state: string }[] = (
-      await stack.emulator.admin('GET', `/companies/${company.realmId}/webhook/deliveries`)
-    ).json.deliveries;
-    // The oldest delivery that named this customer: a stale notification by now.
-    const old = deliveries.find(
-      (delivery) => delivery.state === 'delivered' && delivery.body.includes(`"id":"${contact.customerId}"`),
+    const [contact] = (await linkContacts('replay', 1)) as [Linked];
+    const names = (delivery: DeliveryRecord) =>
+      delivery.state === 'delivered' && delivery.body.includes(`"id":"${contact.customerId}"`);
+    // The delivery of the customer's creation: a stale notification once the edit below is in.
+    const { deliveries } = await eventually(
+      deliveryLog,
+      (log) => log.deliveries.some(names),
+      10_000,
+      'a delivered notification naming the customer',
     );
+    const old = deliveries.find(names);
     expect(old).toBeDefined();
     await qboEdit(contact);
     const latest = website(contact.crmContactId, contact.version);
@@ -209,7 +225,7 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
   }, 60_000);
 
   it('refuses forged deliveries with 401 and stores nothing from them', async () => {
-    const contact = contacts[1]!;
+    const [contact] = (await linkContacts('forged', 1)) as [Linked];
     const body = JSON.stringify({
       eventNotifications: [
         {
@@ -229,11 +245,12 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
     });
     const stored = () => inboxModel(stack.mongo.connection).countDocuments({ realmId: company.realmId });
     const before = await stored();
+    const crmCopy = (await stack.request('GET', contactPath(contact.crmContactId))).json.fields;
     for (const signature of [undefined, sign(body, 'an-attackers-guess'), sign(`${body} `), 'AAAA']) {
       expect((await post(body, signature)).status).toBe(401);
     }
     expect(await stored()).toBe(before);
-    expect(await crmWebsite(contact.crmContactId)).toBe(website(contact.crmContactId, contact.version));
+    expect((await stack.request('GET', contactPath(contact.crmContactId))).json.fields).toEqual(crmCopy);
   }, 30_000);
 
   // Found by this suite: the push merged QBO's change into the link's snapshot without writing it to the CRM
@@ -244,7 +261,9 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
       (await stack.request('GET', `/v1/connections/${company.id}`)).json.workflow?.totals?.polls ?? 0;
     // No poll may pick the edit up before the push: a long interval (the PATCH itself polls once).
     const before = await polls();
-    await stack.request('PATCH', `/v1/connections/${company.id}`, { body: { pollIntervalSeconds: 3600 } });
+    await stack.request('PATCH', `/v1/connections/${company.id}`, {
+      body: { pollIntervalSeconds: 3600, activePollIntervalSeconds: 3600 },
+    });
     await eventually(polls, (count) => count > before, 10_000);
     await stack.emulator.admin('PUT', `/companies/${company.realmId}/faults`, { webhooks: { dropRate: 1 } });
     try {
@@ -289,6 +308,7 @@ describe('chaos: Intuit webhooks dropped, duplicated, reordered, replayed and fo
       expect(customer.WebAddr?.URI ?? null).toBe(edited);
     } finally {
       await stack.emulator.admin('PUT', `/companies/${company.realmId}/faults`, {});
+      await stack.request('PATCH', `/v1/connections/${company.id}`, { body: { pollIntervalSeconds: 10 } });
     }
   }, 60_000);
 });

@@ -141,10 +141,12 @@ describe('chaos: worker processes SIGKILLed during a backfill and a two-way edit
     const db = stack.mongo.connection;
     expect(await qboCustomerModel(db).countDocuments({ connectionId: big.id })).toBe(counts.Customer);
     expect(await qboTransactionModel(db).countDocuments({ connectionId: big.id })).toBe(expectedTransactions);
-    const writes = (
+    // The emulator's log keeps the last 2000 requests: short of that, it holds every one of the backfill.
+    const log: { method: string }[] = (
       await stack.emulator.admin('GET', `/companies/${big.realmId}/requests?limit=2000`)
-    ).json.requests.filter((request: { method: string }) => request.method === 'POST');
-    expect(writes).toEqual([]);
+    ).json.requests;
+    expect(log.length).toBeLessThan(2000);
+    expect(log.filter((request) => request.method === 'POST')).toEqual([]);
     const statuses = (await stack.events(`type=connection.status_changed&connectionId=${big.id}`)).map(
       (event) => event.data.status,
     );

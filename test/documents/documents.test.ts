@@ -373,9 +373,9 @@ describe('documents from the CRM', () => {
         (await harness.request('GET', '/v1/contacts/crm-eve/quickbooks/transactions')).json.data.find(
           (item: any) => item.type === 'Estimate',
         ),
-      (item: any) => item?.status === 'closed',
+      (item: any) => item?.status === 'converted',
       20_000,
-      'the estimate closed in the folder',
+      'the estimate converted in the folder',
     );
     expect(estimateItem.linked).toEqual([{ type: 'Invoice', id: invoiceId }]);
     const pdf = await fetch(`${harness.url}/v1/connections/${connection.id}/invoices/${invoiceId}/pdf`, {

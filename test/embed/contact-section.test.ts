@@ -8,6 +8,8 @@ import {
 } from '../../src/contacts/section';
 import { applyTransactionDeleted } from '../../src/projections/apply';
 import { contactKey, contactModel } from '../../src/contacts/model';
+import { qboTransactionModel } from '../../src/projections/models';
+import { isLive } from '../../src/sync/transactions';
 import { seedBook, seededAt, today, type SeededBook } from './seed';
 
 describe('the contact QuickBooks section, read from the projections', () => {
@@ -54,11 +56,21 @@ describe('the contact QuickBooks section, read from the projections', () => {
       },
       billingSummary: {
         currency: { code: 'EUR' },
-        openBalance: 2250,
+        openBalance: 2300,
         overdueBalance: 500,
+        // The unapplied credit memo: owed to the customer, and netted only in netBalance.
+        creditAvailable: 50,
+        netBalance: 2250,
         lifetimeSales: 2825,
         lastPaymentDate: '2026-02-25',
-        home: { currency: 'USD', openBalance: 2475, overdueBalance: 550, lifetimeSales: 3107.5 },
+        home: {
+          currency: 'USD',
+          openBalance: 2530,
+          overdueBalance: 550,
+          creditAvailable: 55,
+          netBalance: 2475,
+          lifetimeSales: 3107.5,
+        },
         oldestOverdueDays: 21,
       },
     });
@@ -77,13 +89,18 @@ describe('the contact QuickBooks section, read from the projections', () => {
       'pending',
       'applied',
       'open',
-      'open',
+      'unapplied',
       'partially_paid',
       'paid',
       'voided',
       'paid',
       'overdue',
     ]);
+  });
+
+  it('nets open balance and credit as QuickBooks nets the customer’s own balance', async () => {
+    const found = await section(book.euro.crmContactId);
+    expect(found!.billingSummary.netBalance).toBe(found!.billingProfile.balance);
   });
 
   it('judges statuses on the day asked, not the day they were projected', async () => {
@@ -101,9 +118,12 @@ describe('the contact QuickBooks section, read from the projections', () => {
       `Invoice:${book.euro.docs.overdueInvoice}`,
     ]);
     const open = await list({ today: '2026-03-20', status: 'open' });
-    expect(ids(open.data)).toEqual([
-      `Invoice:${book.euro.docs.openInvoice}`,
-      `CreditMemo:${book.euro.docs.creditMemo}`,
+    expect(ids(open.data)).toEqual([`Invoice:${book.euro.docs.openInvoice}`]);
+    const partlyPaid = await list({ today: '2026-03-20', status: 'partially_paid' });
+    expect(partlyPaid.data).toEqual([]);
+    expect(overdue.data[0]).toMatchObject({ status: 'overdue', partiallyPaid: true });
+    expect(ids((await list({ today: '2026-03-01', status: 'partially_paid' })).data)).toEqual([
+      `Invoice:${book.euro.docs.partlyPaidInvoice}`,
     ]);
     expect(ids((await list({ today: '2026-04-01', status: 'expired' })).data)).toEqual([
       `Estimate:${book.euro.docs.estimate}`,
@@ -130,6 +150,31 @@ describe('the contact QuickBooks section, read from the projections', () => {
     const rest = await list({ type: 'Invoice', limit: 10, cursor: invoices.nextCursor! });
     expect(ids([...invoices.data, ...rest.data])).toEqual(ids(all.filter((item) => item.type === 'Invoice')));
     expect(rest.nextCursor).toBeNull();
+  });
+
+  it('relates a transaction to one that names it, when QBO records the link on that side only', async () => {
+    const { docs } = book.euro;
+    const payments = qboTransactionModel(db());
+    const filter = { connectionId: book.connectionId, entity: 'Payment', qboId: docs.payment };
+    const stored = await payments.findOne(filter, { 'view.linked': 1 }).lean();
+    const linked = stored && isLive(stored.view) ? stored.view.linked : [];
+    expect(linked).toHaveLength(2);
+    await payments.updateOne(filter, { $set: { 'view.linked': [] } });
+    try {
+      const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+      const expected = [
+        { type: 'Invoice', id: docs.paidInvoice! },
+        { type: 'Invoice', id: docs.partlyPaidInvoice! },
+      ].sort(byId);
+      const page = await list({ type: 'Payment' });
+      expect([...page.data[0]!.linked].sort(byId)).toEqual(expected);
+      const found = (await section(book.euro.crmContactId))!.transactions.find(
+        (item) => item.type === 'Payment',
+      );
+      expect([...found!.linked].sort(byId)).toEqual(expected);
+    } finally {
+      await payments.updateOne(filter, { $set: { 'view.linked': linked } });
+    }
   });
 
   it('refuses a cursor it did not hand out and a page size out of range', async () => {

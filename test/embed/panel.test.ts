@@ -185,16 +185,19 @@ describe('the embeddable QuickBooks panel, in headless Chromium', () => {
         ['Payment method', 'Visa'],
         ['Delivery preference', 'Email'],
         ['Currency', 'EUR Euro'],
-        ['Open balance', '€2,250.00'],
+        ['Open balance', '€2,300.00'],
         ['Overdue balance', '€500.00 oldest 21 days past due'],
         ['Lifetime sales', '€2,825.00'],
         ['Last payment', 'Feb 25, 2026'],
         ['Credit available', '€50.00 owed to the customer'],
+        ['Net balance', '€2,250.00 open balance less credit available'],
       ]);
       expect(await figures(page, 'dl[aria-labelledby="home-title"]')).toEqual([
-        ['Open balance', '$2,475.00'],
+        ['Open balance', '$2,530.00'],
         ['Overdue balance', '$550.00'],
         ['Lifetime sales', '$3,107.50'],
+        ['Credit available', '$55.00'],
+        ['Net balance', '$2,475.00'],
       ]);
       expect(await figures(page, 'dl[aria-labelledby="behaviour-title"]')).toEqual([
         ['Average days to pay', '36 days over 1 paid invoice'],
@@ -209,7 +212,7 @@ describe('the embeddable QuickBooks panel, in headless Chromium', () => {
         { type: 'Estimate', title: 'Estimate 1001', date: 'Feb 27, 2026', due: 'Expires Mar 31, 2026', status: 'Pending', amount: '€950.00 $1,045.00', balance: none },
         { type: 'Payment', title: 'Payment SEPA-4471 Paid Invoice 1003, Invoice 1004', date: 'Feb 25, 2026', due: none, status: 'Applied', amount: '€500.00 $550.00', balance: none },
         { type: 'Invoice', title: 'Invoice 1001', date: 'Feb 20, 2026', due: 'Mar 22, 2026', status: 'Open', amount: '€1,200.00 $1,320.00', balance: '€1,200.00' },
-        { type: 'CreditMemo', title: 'Credit memo 1001', date: 'Feb 18, 2026', due: none, status: 'Open', amount: '−€50.00 −$55.00 credit to the customer', balance: '€50.00 credit left' },
+        { type: 'CreditMemo', title: 'Credit memo 1001', date: 'Feb 18, 2026', due: none, status: 'Unapplied', amount: '−€50.00 −$55.00 credit to the customer', balance: '€50.00 credit left' },
         { type: 'Invoice', title: 'Invoice 1004 Paid by Payment SEPA-4471', date: 'Feb 15, 2026', due: 'Mar 17, 2026', status: 'Partially paid', amount: '€800.00 $880.00', balance: '€600.00' },
         { type: 'SalesReceipt', title: 'Sales receipt 1001', date: 'Feb 12, 2026', due: none, status: 'Paid', amount: '€75.00 $82.50', balance: none },
         { type: 'Invoice', title: 'Invoice 1005', date: 'Feb 1, 2026', due: 'Mar 3, 2026', status: 'Voided', amount: '€0.00 $0.00', balance: none },
@@ -262,12 +265,12 @@ describe('the embeddable QuickBooks panel, in headless Chromium', () => {
       // prettier-ignore
       expect((await rows(page)).map(({ title, status, amount, balance }) => [title, status, amount, balance])).toEqual([
         ['Payment WIRE-77', 'Unapplied', '$100.00', '$100.00 not applied yet'],
-        ['Refund receipt RF-8', 'Paid', '−$25.00 refunded', '— none'],
-        ['Credit memo CM-31', 'Open', '−$60.00 credit to the customer', '$60.00 credit left'],
+        ['Refund receipt RF-8', 'Refunded', '−$25.00 refunded', '— none'],
+        ['Credit memo CM-31', 'Unapplied', '−$60.00 credit to the customer', '$60.00 credit left'],
         ['Payment ACH-5521 Paid Invoice H-1001', 'Applied', '$400.00', '— none'],
         ['Invoice H-1002', 'Overdue', '$250.00', '$250.00'],
         ['Invoice H-1001 From Estimate E-301 Paid by Payment ACH-5521', 'Paid', '$400.00', '— none'],
-        ['Estimate E-301 Became Invoice H-1001', 'Closed', '$400.00', '— none'],
+        ['Estimate E-301 Became Invoice H-1001', 'Converted', '$400.00', '— none'],
       ]);
       // A related transaction is a link to its row.
       await page

@@ -12,6 +12,8 @@ import {
 import { retryDelayMs } from '../../src/emulator/webhooks/retry';
 
 const REALM = '1185883450';
+/** A second realm whose deliveries show that a timer of REALM's would have fired by now. */
+const SENTINEL = '4620816365';
 const TOKEN = 'verifier-token-for-tests';
 
 interface Received {
@@ -69,17 +71,6 @@ class Receiver {
   }
 }
 
-/** Polls until `condition` holds; fails the test with `what` after two seconds. */
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A small seeded PRNG (mulberry32) so fault runs are reproducible. */
 function seeded(seed: number): () => number {
   let state = seed;
@@ -100,6 +91,12 @@ function change(id: string, overrides: Partial<EntityChange> = {}): EntityChange
     lastUpdated: new Date('2025-09-08T20:52:31.657Z'),
     ...overrides,
   };
+}
+
+/** The realms a legacy body notifies about. */
+function legacyRealms(body: string): string[] {
+  const parsed = JSON.parse(body) as { eventNotifications: { realmId: string }[] };
+  return parsed.eventNotifications.map((notification) => notification.realmId);
 }
 
 /** Entity ids in a legacy body, in order. */
@@ -123,6 +120,24 @@ describe('webhook dispatcher', () => {
     dispatcher = undefined;
     await receiver.stop();
   });
+
+  /** Polls until `condition` holds; after `timeoutMs`, fails with `what` and what the receiver had got by then. */
+  async function waitFor(what: string, condition: () => boolean, timeoutMs = 2000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!condition()) {
+      if (performance.now() > deadline) {
+        const got = receiver.requests.map((request) => request.body.slice(0, 200));
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; the receiver got ${JSON.stringify(got)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** The requests the receiver got for a realm (legacy bodies). */
+  const sentTo = (realmId: string): Received[] =>
+    receiver.requests.filter((request) => legacyRealms(request.body).includes(realmId));
 
   function start(
     options: WebhookDispatcherOptions = {},
@@ -278,7 +293,8 @@ describe('webhook dispatcher', () => {
       webhooks.notify(change('3', { operation: 'Update' }));
       expect(webhooks.stats(REALM).pendingEvents).toBe(3);
       await waitFor('the batch', () => receiver.requests.length === 1);
-      await pause(80);
+      // Whatever was still to be sent goes now: nothing, if all three went in the one POST.
+      await webhooks.flush();
       expect(receiver.requests).toHaveLength(1);
       expect(legacyIds(receiver.requests[0]?.body ?? '')).toEqual(['1', '2', '3']);
       expect(webhooks.stats(REALM)).toMatchObject({ sent: 1, delivered: 1, pendingEvents: 0 });
@@ -310,7 +326,6 @@ describe('webhook dispatcher', () => {
       const webhooks = start();
       webhooks.notify(change('1', { realmId: '999' }));
       await webhooks.flush();
-      await pause(40);
       expect(receiver.requests).toHaveLength(0);
       expect(webhooks.deliveries('999')).toEqual([]);
     });
@@ -324,7 +339,8 @@ describe('webhook dispatcher', () => {
 
     it('retries a 500 on the scaled schedule with the same body and signature until it is acknowledged', async () => {
       receiver.reply = (_request, index) => ({ status: index < 3 ? 500 : 200 });
-      const webhooks = start({ timeFactor: 0.005 }); // gaps of 0, 50 and 100 ms
+      // Gaps of 0, 200 and 400 ms: wide enough apart that a loaded machine's late timers do not blur them.
+      const webhooks = start({ timeFactor: 0.02 });
       webhooks.notify(change('1'));
       await waitFor('four attempts', () => receiver.requests.length === 4);
       await webhooks.flush();
@@ -338,9 +354,9 @@ describe('webhook dispatcher', () => {
       const gaps = receiver.requests
         .slice(1)
         .map((request, index) => request.at - (receiver.requests[index]?.at ?? 0));
-      expect(gaps[0]).toBeLessThan(45);
-      expect(gaps[1]).toBeGreaterThanOrEqual(48);
-      expect(gaps[2]).toBeGreaterThanOrEqual(98);
+      expect(gaps[0]).toBeLessThan(150);
+      expect(gaps[1]).toBeGreaterThanOrEqual(196);
+      expect(gaps[2]).toBeGreaterThanOrEqual(396);
       expect(gaps[2]).toBeGreaterThan(gaps[1] ?? Infinity);
 
       const [record] = webhooks.deliveries(REALM);
@@ -433,7 +449,6 @@ describe('webhook dispatcher', () => {
       webhooks.notify(change('1'));
       webhooks.notify(change('2'));
       await webhooks.flush();
-      await pause(50);
       expect(receiver.requests).toHaveLength(0);
       expect(webhooks.deliveries(REALM).map((record) => [record.state, record.attempts.length])).toEqual([
         ['dropped', 0],
@@ -530,8 +545,11 @@ describe('webhook dispatcher', () => {
       webhooks.unsubscribe(REALM);
       expect(webhooks.subscription(REALM)).toBeUndefined();
       webhooks.notify(change('2'));
-      await pause(300);
-      expect(receiver.requests).toHaveLength(2);
+      // A realm failing the same way from now on: its second retry waits as long as the abandoned one and comes later.
+      webhooks.subscribe(SENTINEL, { url: receiver.url, verifierToken: TOKEN, format: 'legacy' });
+      webhooks.notify(change('s', { realmId: SENTINEL }));
+      await waitFor("the sentinel's second retry", () => sentTo(SENTINEL).length === 3, 5000);
+      expect(sentTo(REALM)).toHaveLength(2);
       expect(webhooks.deliveries(REALM).map((record) => record.state)).toEqual(['failed']);
       expect(webhooks.stats(REALM)).toMatchObject({ failed: 1, pendingEvents: 0 });
     });
@@ -540,9 +558,12 @@ describe('webhook dispatcher', () => {
       const webhooks = start({ batchWindowMs: 30 });
       webhooks.notify(change('1'));
       webhooks.unsubscribe(REALM);
-      await pause(80);
+      // A window opened after the abandoned one closes after it.
+      webhooks.subscribe(SENTINEL, { url: receiver.url, verifierToken: TOKEN, format: 'legacy' });
+      webhooks.notify(change('s', { realmId: SENTINEL }));
+      await waitFor("the sentinel's batch", () => sentTo(SENTINEL).length === 1);
       await webhooks.flush();
-      expect(receiver.requests).toHaveLength(0);
+      expect(sentTo(REALM)).toHaveLength(0);
       expect(webhooks.deliveries(REALM)).toEqual([]);
     });
 
@@ -562,8 +583,16 @@ describe('webhook dispatcher', () => {
       const started = performance.now();
       await webhooks.close();
       expect(performance.now() - started).toBeLessThan(500);
-      await pause(150); // past the parked retry and the batch window
-      expect(receiver.requests).toHaveLength(3);
+      // A dispatcher of the same timings, its window opened now, sends after the parked retry and the window were due.
+      const sentinel = new WebhookDispatcher({ timeFactor: 0.005, batchWindowMs: 50 });
+      try {
+        sentinel.subscribe(SENTINEL, { url: receiver.url, verifierToken: TOKEN, format: 'legacy' });
+        sentinel.notify(change('s', { realmId: SENTINEL }));
+        await waitFor("the sentinel's batch", () => sentTo(SENTINEL).length === 1);
+      } finally {
+        await sentinel.close();
+      }
+      expect(receiver.requests.length - sentTo(SENTINEL).length).toBe(3);
 
       const [slow] = webhooks.deliveries(REALM);
       expect(slow?.state).toBe('failed');

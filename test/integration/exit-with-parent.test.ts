@@ -32,7 +32,7 @@ async function startParent(exitWithParent: boolean) {
     if (pid) childPid = Number(pid[1]);
     if (line.startsWith('QBO emulator listening')) break;
   }
-  return { parent, childPid };
+  return { parent, childPid, port };
 }
 
 describe('our Node services started by the launcher or the tests', () => {
@@ -51,11 +51,14 @@ describe('our Node services started by the launcher or the tests', () => {
   });
 
   it('would otherwise outlive it', async () => {
-    const { parent, childPid } = await startParent(false);
+    const { parent, childPid, port } = await startParent(false);
     parent.kill('SIGKILL');
     await once(parent, 'exit');
-    await new Promise((resolve) => setTimeout(resolve, 2000));
     try {
+      // An answer after the parent's death: the child's event loop has run past it, so whatever the death could
+      // set off in the child has had its turn.
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(10_000) });
+      expect(health.status).toBe(200);
       expect(isRunning(childPid)).toBe(true);
     } finally {
       process.kill(childPid, 'SIGKILL');

@@ -54,13 +54,49 @@ describe('the ops CLI, run as a process', () => {
     return run;
   }
 
-  let accountId: string;
-  let apiKey: string;
-  let connectionId: string;
+  /** A test that connects a company and runs a dozen CLI processes (each a Node start under tsx) on two cores. */
+  const connectedTestTimeoutMs = 150_000;
+
+  /** An account of the test's own with one connected company: each test stands alone. */
+  async function connectedAccount(companyName: string) {
+    const account = await harness.newAccount(`${companyName} CRM`);
+    const connection = await harness.connect(account, { company: { companyName } });
+    return {
+      accountId: account.id,
+      apiKey: account.key,
+      connectionId: connection.id,
+      realmId: connection.realmId,
+    };
+  }
+
+  /** A bookkeeper's overdue invoice in QuickBooks, for a customer with an email address to remind. */
+  async function addOverdueInvoice(realmId: string) {
+    const qbo = await harness.qboFor(realmId);
+    const customer = await qbo.create('Customer', {
+      DisplayName: 'Overdue Outfitters',
+      PrimaryEmailAddr: { Address: 'ap@outfitters.example' },
+    });
+    const invoice = await qbo.create('Invoice', {
+      CustomerRef: { value: customer.Id },
+      TxnDate: '2026-01-02',
+      DueDate: '2026-01-20',
+      Line: [salesLine(420)],
+    });
+    return { customer, invoice };
+  }
+
+  /** Waits until the engine has pulled a QuickBooks customer into the account's contacts. */
+  const pulled = (apiKey: string, customerId: string) =>
+    eventually(
+      () => harness.request('GET', `/v1/contacts?changedSince=1970-01-01T00:00:00Z`, { key: apiKey }),
+      (page) => page.json.data?.some((item: { qboCustomerId: string }) => item.qboCustomerId === customerId),
+      20_000,
+      `customer ${customerId} among the contacts`,
+    );
 
   it('creates an account whose key works, lists accounts, and rotates keys', async () => {
     const created = await ok('accounts', 'create', 'Ops', 'CRM', '--json');
-    ({ accountId, apiKey } = created.json);
+    const { accountId, apiKey } = created.json as { accountId: string; apiKey: string };
     expect(created.json).toMatchObject({ name: 'Ops CRM', apiKey: expect.stringMatching(/^qbs_/) });
     expect((await harness.request('GET', '/v1/connections', { key: apiKey })).status).toBe(200);
 
@@ -97,193 +133,198 @@ describe('the ops CLI, run as a process', () => {
   });
 
   it('prints a one-time console sign-in link on the API’s public address', async () => {
+    const { id: accountId } = await harness.newAccount('Ops console CRM');
     const link = await ok('console', 'link', accountId, '--ttl', '120', '--json');
     expect(link.json.url).toMatch(new RegExp(`^${harness.url}/console#signInToken=qcs_`));
     const token = new URLSearchParams(new URL(link.json.url).hash.slice(1)).get('signInToken')!;
     const conn = harness.db.mongoose.connection;
-    expect(await redeemConsoleSignInToken(conn, token)).toEqual({ ok: true, accountId });
+    expect(await redeemConsoleSignInToken(conn, token)).toMatchObject({ ok: true, accountId });
     expect(await redeemConsoleSignInToken(conn, token)).toEqual({ ok: false, reason: 'used' });
   });
 
-  it('lists connections, shows a connection’s status, and syncs it now', async () => {
-    const connection = await harness.connect(
-      { id: accountId, key: apiKey },
-      { company: { companyName: 'Ops Co' } },
-    );
-    connectionId = connection.id;
-    const listed = await ok('connections', 'list', '--account', accountId, '--json');
-    expect(listed.json).toEqual([
-      expect.objectContaining({ id: connectionId, accountId, companyName: 'Ops Co', status: 'active' }),
-    ]);
-    expect((await ok('connections', 'list')).stdout).toMatch(
-      new RegExp(`${connectionId}\\s+${accountId}\\s+Ops Co`),
-    );
+  it(
+    'lists connections, shows a connection’s status, and syncs it now',
+    async () => {
+      const { accountId, apiKey, connectionId, realmId } = await connectedAccount('Ops Co');
+      const listed = await ok('connections', 'list', '--account', accountId, '--json');
+      expect(listed.json).toEqual([
+        expect.objectContaining({ id: connectionId, accountId, companyName: 'Ops Co', status: 'active' }),
+      ]);
+      expect((await ok('connections', 'list')).stdout).toMatch(
+        new RegExp(`${connectionId}\\s+${accountId}\\s+Ops Co`),
+      );
 
-    const status = await ok('connections', 'status', connectionId, '--json');
-    expect(status.json).toMatchObject({
-      id: connectionId,
-      status: 'active',
-      workflow: { state: expect.stringMatching(/^(backfilling|syncing)$/) },
-      health: { records: expect.any(Object), tokens: { state: 'ok' } },
-      reminders: { paused: false },
-    });
-    expect((await ok('connections', 'status', connectionId)).stdout).toMatch(
-      /^tokens +ok; refresh token until/m,
-    );
+      const status = await ok('connections', 'status', connectionId, '--json');
+      expect(status.json).toMatchObject({
+        id: connectionId,
+        status: 'active',
+        workflow: { state: expect.stringMatching(/^(backfilling|syncing)$/) },
+        health: { records: expect.any(Object), tokens: { state: 'ok' } },
+        reminders: { paused: false },
+      });
+      expect((await ok('connections', 'status', connectionId)).stdout).toMatch(
+        /^tokens +ok; refresh token until/m,
+      );
 
-    // A bookkeeper adds an overdue invoice in QuickBooks; `sync` makes the workflow poll for it now.
-    const qbo = await harness.qboFor(connection.realmId);
-    const customer = await qbo.create('Customer', {
-      DisplayName: 'Overdue Outfitters',
-      PrimaryEmailAddr: { Address: 'ap@outfitters.example' },
-    });
-    const invoice = await qbo.create('Invoice', {
-      CustomerRef: { value: customer.Id },
-      TxnDate: '2026-01-02',
-      DueDate: '2026-01-20',
-      Line: [salesLine(420)],
-    });
-    const polls = async () =>
-      (await harness.request('GET', `/v1/connections/${connectionId}`, { key: apiKey })).json.workflow?.totals
-        .polls as number;
-    await eventually(polls, (count) => count >= 1, 30_000);
-    const before = await polls();
-    await ok('connections', 'sync', connectionId);
-    expect(await eventually(polls, (count) => count > before)).toBeGreaterThan(before);
-    const transactions = await eventually(
-      () => harness.request('GET', `/v1/contacts?changedSince=1970-01-01T00:00:00Z`, { key: apiKey }),
-      (page) => page.json.data?.some((item: { qboCustomerId: string }) => item.qboCustomerId === customer.Id),
-    );
-    expect(transactions.status).toBe(200);
-    expect(invoice.Id).toBeDefined();
-  });
+      // A bookkeeper adds an overdue invoice in QuickBooks; `sync` makes the workflow poll for it now.
+      const { customer } = await addOverdueInvoice(realmId);
+      const polls = async () =>
+        (await harness.request('GET', `/v1/connections/${connectionId}`, { key: apiKey })).json.workflow
+          ?.totals.polls as number;
+      await eventually(polls, (count) => count >= 1, 30_000);
+      const before = await polls();
+      await ok('connections', 'sync', connectionId);
+      expect(await eventually(polls, (count) => count > before)).toBeGreaterThan(before);
+      expect((await pulled(apiKey, customer.Id)).status).toBe(200);
+    },
+    connectedTestTimeoutMs,
+  );
 
-  it('previews, runs, pauses and resumes the reminders through the connection’s schedule', async () => {
-    // The test may run at any hour: no quiet hours, so the run delivers what it plans.
-    const policy = await harness.request('PUT', `/v1/connections/${connectionId}/follow-up-policy`, {
-      key: apiKey,
-      body: { quietHours: null },
-    });
-    expect(policy.status).toBe(200);
-    const before = await ok('reminders', 'preview', connectionId, '--json');
-    expect(before.json).toMatchObject({ pendingCount: 0, pending: [], schedule: { paused: false } });
-    expect((await ok('reminders', 'preview', connectionId)).stdout).toMatch(
-      /^next run +delivers the 0 pending/m,
-    );
+  it(
+    'previews, runs, pauses and resumes the reminders through the connection’s schedule',
+    async () => {
+      const { apiKey, connectionId, realmId } = await connectedAccount('Ops Reminders');
+      const { customer } = await addOverdueInvoice(realmId);
+      expect(
+        (await harness.request('POST', `/v1/connections/${connectionId}/sync`, { key: apiKey })).status,
+      ).toBe(202);
+      await pulled(apiKey, customer.Id);
+      // The test may run at any hour: no quiet hours, so the run delivers what it plans.
+      const policy = await harness.request('PUT', `/v1/connections/${connectionId}/follow-up-policy`, {
+        key: apiKey,
+        body: { quietHours: null },
+      });
+      expect(policy.status).toBe(200);
+      const before = await ok('reminders', 'preview', connectionId, '--json');
+      expect(before.json).toMatchObject({ pendingCount: 0, pending: [], schedule: { paused: false } });
+      expect((await ok('reminders', 'preview', connectionId)).stdout).toMatch(
+        /^next run +delivers the 0 pending/m,
+      );
 
-    const run = await ok('reminders', 'run', connectionId, '--json');
-    expect(run.json).toMatchObject({ connectionId, quiet: false });
-    expect(run.json.planned).toBeGreaterThanOrEqual(1);
-    expect(run.json.delivered).toBe(run.json.planned);
-    const followUps = await harness.request('GET', `/v1/follow-ups?connectionId=${connectionId}`, {
-      key: apiKey,
-    });
-    expect(followUps.json.data).toContainEqual(
-      expect.objectContaining({
-        kind: 'invoice_overdue',
-        customerName: 'Overdue Outfitters',
-        status: 'sent',
-      }),
-    );
+      const run = await ok('reminders', 'run', connectionId, '--json');
+      expect(run.json).toMatchObject({ connectionId, quiet: false });
+      expect(run.json.planned).toBeGreaterThanOrEqual(1);
+      expect(run.json.delivered).toBe(run.json.planned);
+      const followUps = await harness.request('GET', `/v1/follow-ups?connectionId=${connectionId}`, {
+        key: apiKey,
+      });
+      expect(followUps.json.data).toContainEqual(
+        expect.objectContaining({
+          kind: 'invoice_overdue',
+          customerName: 'Overdue Outfitters',
+          status: 'sent',
+        }),
+      );
 
-    await ok('reminders', 'pause', connectionId, '--note', 'customer asked for a break');
-    const paused = await describeReminderSchedule(harness.temporal, connectionId);
-    expect(paused?.state).toMatchObject({
-      paused: true,
-      note: 'Paused by an operator: customer asked for a break',
-    });
-    // A policy edit keeps an operator's hold.
-    await harness.request('PUT', `/v1/connections/${connectionId}/follow-up-policy`, {
-      key: apiKey,
-      body: { quietHours: null, minimumAmount: 1 },
-    });
-    expect((await describeReminderSchedule(harness.temporal, connectionId))?.state.paused).toBe(true);
-    expect((await ok('reminders', 'preview', connectionId)).stdout).toMatch(
-      /^schedule +paused: Paused by an operator: customer asked for a break$/m,
-    );
-    await ok('reminders', 'resume', connectionId);
-    expect((await describeReminderSchedule(harness.temporal, connectionId))?.state.paused).toBe(false);
+      await ok('reminders', 'pause', connectionId, '--note', 'customer asked for a break');
+      const paused = await describeReminderSchedule(harness.temporal, connectionId);
+      expect(paused?.state).toMatchObject({
+        paused: true,
+        note: 'Paused by an operator: customer asked for a break',
+      });
+      // A policy edit keeps an operator's hold.
+      await harness.request('PUT', `/v1/connections/${connectionId}/follow-up-policy`, {
+        key: apiKey,
+        body: { quietHours: null, minimumAmount: 1 },
+      });
+      expect((await describeReminderSchedule(harness.temporal, connectionId))?.state.paused).toBe(true);
+      expect((await ok('reminders', 'preview', connectionId)).stdout).toMatch(
+        /^schedule +paused: Paused by an operator: customer asked for a break$/m,
+      );
+      await ok('reminders', 'resume', connectionId);
+      expect((await describeReminderSchedule(harness.temporal, connectionId))?.state.paused).toBe(false);
 
-    // Resuming does not override a policy that turns follow-ups off.
-    await harness.request('PUT', `/v1/connections/${connectionId}/follow-up-policy`, {
-      key: apiKey,
-      body: { enabled: false },
-    });
-    const refused = await ops('reminders', 'resume', connectionId);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`PUT /v1/connections/${connectionId}/follow-up-policy`);
-  });
+      // Resuming does not override a policy that turns follow-ups off.
+      await harness.request('PUT', `/v1/connections/${connectionId}/follow-up-policy`, {
+        key: apiKey,
+        body: { enabled: false },
+      });
+      const refused = await ops('reminders', 'resume', connectionId);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`PUT /v1/connections/${connectionId}/follow-up-policy`);
+    },
+    connectedTestTimeoutMs,
+  );
 
-  it('retries contacts and decides a conflict the CRM’s way, through the sync engine', async () => {
-    const put = await harness.request('PUT', '/v1/contacts/crm-ops-1', {
-      key: apiKey,
-      body: {
-        updatedAt: '2026-11-25T12:00:00Z',
-        fields: { displayName: 'Opal Operator', email: 'opal@ops.example', phone: '555-0100' },
-      },
-    });
-    expect(put.status).toBe(202);
-    const linked = await eventually(
-      () => harness.request('GET', '/v1/contacts/crm-ops-1', { key: apiKey }),
-      (contact) => contact.json.sync?.state === 'synced',
-    );
-    const customerId: string = linked.json.quickbooks.customerId;
-
-    const unknown = await ops('retry', connectionId, 'crm-nobody');
-    expect(unknown).toMatchObject({ code: 1, stderr: 'No contact crm-nobody in this account.\n' });
-    expect((await ok('retry', connectionId, 'crm-ops-1', '--json')).json).toEqual({
-      connectionId,
-      queued: ['crm-ops-1'],
-    });
-    expect((await ok('retry', connectionId)).stdout).toContain('Nothing to retry');
-
-    // QuickBooks' phone won a conflict (as the engine records one); the operator keeps the CRM's instead.
-    const conn = harness.db.mongoose.connection;
-    await recordSyncEvents(
-      conn,
-      [
-        {
-          connectionId,
-          crmContactId: 'crm-ops-1',
-          qboCustomerId: customerId,
-          kind: 'conflict',
-          fields: ['phone'],
-          detail: { qboValue: '555-0100', crmValue: '555-0199', applied: 'qbo' },
-          at: new Date(),
+  it(
+    'retries contacts and decides a conflict the CRM’s way, through the sync engine',
+    async () => {
+      const { apiKey, connectionId, realmId } = await connectedAccount('Ops Retries');
+      const put = await harness.request('PUT', '/v1/contacts/crm-ops-1', {
+        key: apiKey,
+        body: {
+          updatedAt: '2026-11-25T12:00:00Z',
+          fields: { displayName: 'Opal Operator', email: 'opal@ops.example', phone: '555-0100' },
         },
-      ],
-      90,
-    );
-    const conflict = await syncEventModel(conn).findOne({ connectionId, kind: 'conflict' }).lean();
-    const id = String(conflict!._id);
-    const resolved = await ok('resolve', id, 'crm', '--json');
-    expect(resolved.json).toMatchObject({ id, resolution: { choice: 'crm' } });
-    const qbo = await harness.qboFor(
-      (await harness.request('GET', `/v1/connections/${connectionId}`, { key: apiKey })).json.realmId,
-    );
-    const customer = await eventually(
-      async () =>
-        (await qbo.query(`select * from Customer where Id = '${customerId}'`)).json.QueryResponse.Customer[0],
-      (found) => found?.PrimaryPhone?.FreeFormNumber === '555-0199',
-    );
-    expect(customer.PrimaryPhone.FreeFormNumber).toBe('555-0199');
-    const twice = await ops('resolve', id, 'qbo');
-    expect(twice).toMatchObject({ code: 1, stderr: 'already resolved: crm kept\n' });
-  });
+      });
+      expect(put.status).toBe(202);
+      const linked = await eventually(
+        () => harness.request('GET', '/v1/contacts/crm-ops-1', { key: apiKey }),
+        (contact) => contact.json.sync?.state === 'synced',
+      );
+      const customerId: string = linked.json.quickbooks.customerId;
 
-  it('disconnects only when told --yes, revoking the tokens', async () => {
-    const asked = await ops('connections', 'disconnect', connectionId);
-    expect(asked.code).toBe(1);
-    expect(asked.stderr).toMatch(/Add --yes to go ahead/);
-    expect((await ok('connections', 'status', connectionId, '--json')).json.status).toBe('active');
+      const unknown = await ops('retry', connectionId, 'crm-nobody');
+      expect(unknown).toMatchObject({ code: 1, stderr: 'No contact crm-nobody in this account.\n' });
+      expect((await ok('retry', connectionId, 'crm-ops-1', '--json')).json).toEqual({
+        connectionId,
+        queued: ['crm-ops-1'],
+      });
+      expect((await ok('retry', connectionId)).stdout).toContain('Nothing to retry');
 
-    const done = await ok('connections', 'disconnect', connectionId, '--yes', '--json');
-    expect(done.json).toMatchObject({ id: connectionId, status: 'disconnected' });
-    expect(
-      await connectionTokensModel(harness.db.mongoose.connection).exists({ _id: connectionId }),
-    ).toBeNull();
-    expect(await describeReminderSchedule(harness.temporal, connectionId)).toBeNull();
-    const sync = await ops('connections', 'sync', connectionId);
-    expect(sync).toMatchObject({ code: 1, stderr: `connection ${connectionId} is disconnected\n` });
-  });
+      // QuickBooks' phone won a conflict (as the engine records one); the operator keeps the CRM's instead.
+      const conn = harness.db.mongoose.connection;
+      await recordSyncEvents(
+        conn,
+        [
+          {
+            connectionId,
+            crmContactId: 'crm-ops-1',
+            qboCustomerId: customerId,
+            kind: 'conflict',
+            fields: ['phone'],
+            detail: { qboValue: '555-0100', crmValue: '555-0199', applied: 'qbo' },
+            at: new Date(),
+          },
+        ],
+        90,
+      );
+      const conflict = await syncEventModel(conn).findOne({ connectionId, kind: 'conflict' }).lean();
+      const id = String(conflict!._id);
+      const resolved = await ok('resolve', id, 'crm', '--json');
+      expect(resolved.json).toMatchObject({ id, resolution: { choice: 'crm' } });
+      const qbo = await harness.qboFor(realmId);
+      const customer = await eventually(
+        async () =>
+          (await qbo.query(`select * from Customer where Id = '${customerId}'`)).json.QueryResponse
+            .Customer[0],
+        (found) => found?.PrimaryPhone?.FreeFormNumber === '555-0199',
+      );
+      expect(customer.PrimaryPhone.FreeFormNumber).toBe('555-0199');
+      const twice = await ops('resolve', id, 'qbo');
+      expect(twice).toMatchObject({ code: 1, stderr: 'already resolved: crm kept\n' });
+    },
+    connectedTestTimeoutMs,
+  );
+
+  it(
+    'disconnects only when told --yes, revoking the tokens',
+    async () => {
+      const { connectionId } = await connectedAccount('Ops Leavers');
+      const asked = await ops('connections', 'disconnect', connectionId);
+      expect(asked.code).toBe(1);
+      expect(asked.stderr).toMatch(/Add --yes to go ahead/);
+      expect((await ok('connections', 'status', connectionId, '--json')).json.status).toBe('active');
+
+      const done = await ok('connections', 'disconnect', connectionId, '--yes', '--json');
+      expect(done.json).toMatchObject({ id: connectionId, status: 'disconnected' });
+      expect(
+        await connectionTokensModel(harness.db.mongoose.connection).exists({ _id: connectionId }),
+      ).toBeNull();
+      expect(await describeReminderSchedule(harness.temporal, connectionId)).toBeNull();
+      const sync = await ops('connections', 'sync', connectionId);
+      expect(sync).toMatchObject({ code: 1, stderr: `connection ${connectionId} is disconnected\n` });
+    },
+    connectedTestTimeoutMs,
+  );
 });

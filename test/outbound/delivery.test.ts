@@ -16,6 +16,7 @@ import {
 } from '../../src/outbound/events';
 import { generateWebhookSecret, verifySignature } from '../../src/outbound/signing';
 import { KeyRing } from '../../src/security/encryption';
+import { OutboundGuard, type OutboundPolicy, type Resolve } from '../../src/security/outbound-url';
 import { searchAttributes } from '../../src/temporal/search-attributes';
 import { queueWebhookDelivery, webhookDispatchWorkflowId } from '../../src/temporal/webhook-dispatch';
 import { createWorker } from '../../src/worker/create-worker';
@@ -25,11 +26,13 @@ import {
   openTestDatabase,
   temporalAddress,
   uniqueName,
+  workflowBundlePath,
   type TestDatabase,
 } from '../support/env';
 import { unindexed, watchOperations } from '../support/query-plans';
 
-type Answer = number | 'hang';
+/** A status, a status with headers (a redirect), or no answer at all. */
+type Answer = number | { status: number; headers: Record<string, string> } | 'hang';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -42,6 +45,8 @@ interface Receiver {
   url: string;
   received: Received[];
   answers: Answer[];
+  /** TCP connections accepted, whether or not a request followed. */
+  connections: number;
   /** Runs (and is waited for) before each answer. */
   onRequest?: (() => Promise<unknown> | void) | undefined;
   close(): Promise<void>;
@@ -64,16 +69,20 @@ async function startReceiver(secret: string, clock: () => Date): Promise<Receive
         body,
         verified: verifySignature(secret, body, header, clock()),
       });
-      const status = answers.shift() ?? 200;
+      const answer = answers.shift() ?? 200;
       // A hung endpoint never answers: only the sender's timeout ends the request.
-      if (status !== 'hang') response.writeHead(status).end();
+      if (answer === 'hang') return;
+      if (typeof answer === 'number') response.writeHead(answer).end();
+      else response.writeHead(answer.status, answer.headers).end();
     };
   });
+  server.on('connection', () => void (receiver.connections += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return Object.assign(receiver, {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/crm/webhooks`,
     received,
     answers,
+    connections: 0,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -138,8 +147,28 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
     return stored;
   }
 
+  const guards: OutboundGuard[] = [];
+  afterAll(() => Promise.all(guards.map((guard) => guard.close())));
+  const guard = (policy: OutboundPolicy, resolve?: Resolve): OutboundGuard => {
+    const made = new OutboundGuard(policy, resolve);
+    guards.push(made);
+    return made;
+  };
+  /** The receivers listen on loopback: these tests run as local development does, unless a test says otherwise. */
+  const local = guard({ allowPrivateNetworks: true });
+  const publicOnly = { allowPrivateNetworks: false };
+
   const deliver = (accountId: string, extra: Partial<Parameters<typeof deliverDue>[0]> = {}) =>
-    deliverDue({ db: conn, keyRing, accountId, now: clock, timeoutMs: 2000, batchSize: 10, ...extra });
+    deliverDue({
+      db: conn,
+      keyRing,
+      guard: local,
+      accountId,
+      now: clock,
+      timeoutMs: 2000,
+      batchSize: 10,
+      ...extra,
+    });
   const stored = (id: string) => outboundEventModel(conn).findById(id).lean();
 
   it('delivers events signed, one at a time, oldest first, and logs each attempt', async () => {
@@ -280,6 +309,115 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
     const [orphan] = await record(bare.accountId, ['orphan']);
     await deliver(bare.accountId);
     expect((await stored(orphan!._id))?.delivery).toMatchObject({ status: 'no_endpoint' });
+  });
+
+  it('records a redirect as a failed attempt and never follows it', async () => {
+    const target = await accountWithReceiver();
+    const { accountId, receiver } = await accountWithReceiver();
+    const [event] = await record(accountId, ['moved']);
+    receiver.answers.push({ status: 307, headers: { location: target.receiver.url } });
+
+    expect(await deliver(accountId)).toMatchObject({ delivered: 0, failed: 1 });
+    expect(receiver.received).toHaveLength(1);
+    expect(target.receiver.connections).toBe(0);
+    expect((await stored(event!._id))?.delivery).toMatchObject({
+      status: 'pending',
+      lastError: 'HTTP 307: redirects are not followed; set the endpoint to the final URL',
+    });
+    expect(await listAttempts(conn, accountId, event!._id)).toEqual([
+      expect.objectContaining({ statusCode: 307, error: expect.stringContaining('not followed') }),
+    ]);
+  });
+
+  describe('outside development: public addresses over https only, judged when connecting', () => {
+    /** An account whose stored endpoint is `url` (as if it had passed the API's check when set), and its receiver. */
+    async function refusedDelivery(url: (port: string) => string, resolve?: Resolve) {
+      const { accountId, receiver } = await accountWithReceiver();
+      const port = new URL(receiver.url).port;
+      await accountModel(conn).updateOne({ _id: accountId }, { $set: { 'webhook.url': url(port) } });
+      const [event] = await record(accountId, [`refused-${accountId}`]);
+      const outcome = await deliver(accountId, { guard: guard(publicOnly, resolve) });
+      return {
+        outcome,
+        receiver,
+        event: await stored(event!._id),
+        attempts: await listAttempts(conn, accountId, event!._id),
+      };
+    }
+
+    it('refuses a name that now resolves to a private address (DNS rebinding), before connecting', async () => {
+      const { outcome, receiver, event, attempts } = await refusedDelivery(
+        (port) => `https://localhost:${port}/crm/webhooks`,
+      );
+      expect(outcome).toMatchObject({ delivered: 0, failed: 1 });
+      expect(receiver.connections).toBe(0);
+      const refusal = expect.stringMatching(
+        /^not sent: the endpoint URL must point to a public address: its host localhost resolves to (127\.0\.0\.1|::1), a loopback address$/,
+      );
+      // A failed attempt like any other: logged, and retried later in case the name points elsewhere by then.
+      expect(event?.delivery).toMatchObject({ status: 'pending', attempts: 1, lastError: refusal });
+      expect(attempts).toEqual([expect.objectContaining({ error: refusal })]);
+      expect(attempts[0]?.statusCode).toBeUndefined();
+    });
+
+    it('refuses loopback however it is written, plain http, and user-info, without connecting', async () => {
+      for (const [url, reason] of [
+        [(port: string) => `https://2130706433:${port}/`, 'its host is 127.0.0.1, a loopback address'],
+        [(port: string) => `https://0x7f.1:${port}/`, 'its host is 127.0.0.1, a loopback address'],
+        [
+          (port: string) => `https://[::ffff:127.0.0.1]:${port}/`,
+          'its host is 127.0.0.1, a loopback address',
+        ],
+        [(port: string) => `http://93.184.215.14:${port}/`, 'must be an https URL (this one is http:)'],
+        [
+          (port: string) => `https://93.184.215.14@127.0.0.1:${port}/`,
+          'must not carry a user name or password',
+        ],
+      ] as const) {
+        const { receiver, event } = await refusedDelivery(url);
+        expect({ url: url('port'), lastError: event?.delivery.lastError }).toEqual({
+          url: url('port'),
+          lastError: expect.stringContaining(reason),
+        });
+        expect(receiver.connections).toBe(0);
+      }
+    });
+
+    it('connects to exactly the addresses it judged: one resolution, every address checked', async () => {
+      // A name no real resolver knows: a delivery can reach the receiver only through the addresses given here.
+      const asked: string[] = [];
+      const resolveTo =
+        (...addresses: string[]): Resolve =>
+        (hostname) => {
+          asked.push(hostname);
+          return Promise.resolve(
+            addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+          );
+        };
+      const allowed = await accountWithReceiver();
+      const port = new URL(allowed.receiver.url).port;
+      await accountModel(conn).updateOne(
+        { _id: allowed.accountId },
+        { $set: { 'webhook.url': `http://crm.qbo-sync.test:${port}/crm/webhooks` } },
+      );
+      await record(allowed.accountId, [`resolved-${allowed.accountId}`]);
+      const viaResolver = guard({ allowPrivateNetworks: true }, resolveTo('127.0.0.1'));
+      expect(await deliver(allowed.accountId, { guard: viaResolver })).toMatchObject({ delivered: 1 });
+      expect(allowed.receiver.received).toHaveLength(1);
+      expect(asked).toEqual(['crm.qbo-sync.test']);
+
+      // The same path refuses when any address answered is private, and resolves only once to decide.
+      asked.length = 0;
+      const { receiver, event } = await refusedDelivery(
+        (refusedPort) => `https://crm.qbo-sync.test:${refusedPort}/crm/webhooks`,
+        resolveTo('93.184.215.14', '127.0.0.1'),
+      );
+      expect(event?.delivery.lastError).toBe(
+        'not sent: the endpoint URL must point to a public address: its host crm.qbo-sync.test resolves to 127.0.0.1, a loopback address',
+      );
+      expect(receiver.connections).toBe(0);
+      expect(asked).toEqual(['crm.qbo-sync.test']);
+    });
   });
 
   it("never redelivers or shows another account's event", async () => {
@@ -434,6 +572,8 @@ describe('outbound webhooks: signed, retried, logged, and dispatched by a workfl
         db: conn,
         // The worker opens webhook secrets with the token key ring.
         qbo: new QboAccess(conn, { ...qboAccessSettings(loadConfig({})), keys: keyRing }),
+        outbound: local,
+        workflowBundlePath: workflowBundlePath(),
       });
       workerRun = worker.run();
     });

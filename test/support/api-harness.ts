@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createAccount, issueApiKey } from '../../src/accounts/keys';
 import { createApi } from '../../src/api/api';
-import { createApp } from '../../src/api/app';
+import { answerUnparsableRequests, createApp } from '../../src/api/app';
 import { createQuickBooksWebhookRouter, wakeConnections } from '../../src/api/quickbooks-webhook';
+import { tracingClientInterceptors, type Tracing } from '../../src/observability/tracing';
 import { KeyRing } from '../../src/security/encryption';
+import { OutboundGuard, type OutboundPolicy } from '../../src/security/outbound-url';
 import { approveConsent } from '../../src/stack/demo';
 import { QboClient, startTestEmulator, type TestEmulator } from './emulator';
 import { openTestDatabase, temporalAddress, type TestDatabase } from './env';
@@ -57,16 +59,27 @@ const verifierToken = 'verifier-for-api-tests';
 
 /**
  * The product as the CRM sees it: the full API (auth, routes, OpenAPI, Intuit webhooks) on a loopback port, a real
- * worker, FerretDB, Temporal and the emulator, all over real HTTP. Responses are checked against the spec.
+ * worker, the database, Temporal and the emulator, all over real HTTP. Responses are checked against the spec. The
+ * API and the worker reach URLs they are given as local development does (tests' endpoints listen on loopback),
+ * unless `outbound` says otherwise. `startAt` runs QuickBooks' clock and the API's from that instant instead of now,
+ * for a test whose answer depends on the day.
  */
-export async function startApiHarness(): Promise<ApiHarness> {
+export async function startApiHarness(
+  options: { outbound?: OutboundPolicy; startAt?: Date; tracing?: Tracing; log?: Logger } = {},
+): Promise<ApiHarness> {
   const tokenKey = randomBytes(32);
   const keys = new KeyRing([{ version: 'v1', key: tokenKey }]);
-  const emulator = await startTestEmulator({ startAt: new Date(), runningClock: true });
+  const shift = options.startAt === undefined ? 0 : options.startAt.getTime() - Date.now();
+  const now = () => new Date(Date.now() + shift);
+  const emulator = await startTestEmulator({ startAt: now(), runningClock: true });
   const db = await openTestDatabase('api');
   const conn = db.mongoose.connection;
-  const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
-  const log = pino({ level: 'silent' });
+  // As the API's own client: signals and starts carry the request's trace.
+  const temporal = new Client({
+    connection: await Connection.connect({ address: temporalAddress() }),
+    interceptors: tracingClientInterceptors(),
+  });
+  const log = options.log ?? pino({ level: 'silent' });
   const stateSecret = 'state-secret-for-api-tests';
   const embedSecret = 'embed-secret-for-api-tests';
   // The redirect URI names our own port, so the server listens first and gets its app once that is known.
@@ -74,7 +87,11 @@ export async function startApiHarness(): Promise<ApiHarness> {
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const access = testQboAccess(conn, emulator.url, keys, `${baseUrl}/v1/oauth/quickbooks/callback`);
-  const worker = await startTestWorker(conn, access);
+  const outbound = new OutboundGuard(options.outbound ?? { allowPrivateNetworks: true });
+  const worker = await startTestWorker(conn, access, {
+    outbound,
+    ...(options.tracing ? { tracing: options.tracing } : {}),
+  });
   const api = createApi(
     {
       db: () => Promise.resolve(conn),
@@ -84,8 +101,11 @@ export async function startApiHarness(): Promise<ApiHarness> {
       stateSecret,
       embedSecret,
       taskQueue: worker.taskQueue,
+      outbound,
+      // As NODE_ENV=test: return origins must be https (the API's own origin is always allowed).
+      allowLoopbackHttpReturns: false,
       dependencyTimeoutMs: 3000,
-      now: () => new Date(),
+      now,
     },
     { validateResponses: true, rateLimit: { perMinute: 6000, burst: 1000 }, version: 'test' },
   );
@@ -99,6 +119,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
     ),
   });
   server.on('request', createApp({ readinessChecks: [], log, routers: [...api.routers, webhooks] }));
+  answerUnparsableRequests(server);
 
   const newAccount = async (name = 'Test CRM account'): Promise<TestAccount> => {
     const account = await createAccount(conn, name);
@@ -188,6 +209,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
         server.closeAllConnections();
       });
       await worker.close();
+      await outbound.close();
       await temporal.connection.close();
       await emulator.close();
       await db.close();

@@ -30,12 +30,14 @@ export async function seedLinkedContact(
   at: Date,
   linkedBy: LinkMethod = 'email',
 ): Promise<void> {
+  // The CRM's version is a day older than the link: a later version of the contact stands for a later edit.
+  const earlier = new Date(at.getTime() - 86_400_000);
   const { record } = await storeCrmVersion(
     db,
     connectionId,
     crmContactId,
-    { fields: toSyncFields({ displayName: crmContactId }), updatedAt: at.toISOString() },
-    at,
+    { fields: toSyncFields({ displayName: crmContactId }), updatedAt: earlier.toISOString() },
+    earlier,
     5000,
   );
   if (!(await linkContact(db, record, { ...newLink(qboCustomerId, linkedBy, at), syncedAt: at })))

@@ -88,6 +88,8 @@ export class QboClient {
 export interface TestEmulator {
   url: string;
   clock: ManualClock;
+  /** The emulator's state, for what its admin API does not show (e.g. whether an armed fault fired). */
+  state: QboEmulator;
   admin(method: string, path: string, body?: unknown): Promise<HttpResult>;
   /** Creates a company over the admin API and returns an API client holding a fresh token for it. */
   company(input?: Record<string, unknown>): Promise<QboClient>;
@@ -117,6 +119,7 @@ export async function startTestEmulator(
   return {
     url: running.url,
     clock,
+    state: emulator,
     admin,
     async company(input = {}) {
       const created = await admin('POST', '/companies', { companyName: 'Test Company', ...input });

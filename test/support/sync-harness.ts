@@ -15,7 +15,7 @@ import {
   signalInboxWaiting,
   startConnectionWorkflow,
 } from '../../src/temporal/connection-workflows';
-import { createWorker } from '../../src/worker/create-worker';
+import { createWorker, type WorkerDependencies } from '../../src/worker/create-worker';
 import { createTestConnection } from './connections';
 import { QboClient, startTestEmulator, type TestEmulator } from './emulator';
 import { openTestDatabase, temporalAddress, uniqueName, workflowBundlePath, type TestDatabase } from './env';
@@ -34,6 +34,7 @@ export interface SyncHarness {
 export interface SyncHarnessOptions {
   company?: Record<string, unknown>;
   pollIntervalSeconds?: number;
+  activePollIntervalSeconds?: number;
   backfill?: boolean;
   /** Deliver the emulator's webhooks to our endpoint (default true). */
   webhooks?: boolean;
@@ -98,7 +99,13 @@ export async function startSyncHarness(options: SyncHarnessOptions = {}): Promis
   await startConnectionWorkflow(
     temporal,
     { _id: connectionId, realmId: qbo.realmId, accountId: 'acct_sync' },
-    { taskQueue, pollIntervalSeconds: options.pollIntervalSeconds ?? 2, backfill: options.backfill ?? false },
+    {
+      taskQueue,
+      pollIntervalSeconds: options.pollIntervalSeconds ?? 2,
+      // A test's poll interval stands, active or idle, unless it asks for adaptive polling.
+      activePollIntervalSeconds: options.activePollIntervalSeconds ?? options.pollIntervalSeconds ?? 2,
+      backfill: options.backfill ?? false,
+    },
   );
 
   return {
@@ -141,10 +148,11 @@ export function testQboAccess(
   });
 }
 
-/** A real worker (src/worker/create-worker.ts) on a task queue of its own. */
+/** A real worker (src/worker/create-worker.ts) on a task queue of its own; `outbound` reaches the CRM's webhooks. */
 export async function startTestWorker(
   db: MongoConnection,
   access: QboAccess,
+  options: Pick<WorkerDependencies, 'tracing' | 'outbound'> = {},
 ): Promise<{ taskQueue: string; close(): Promise<void> }> {
   const taskQueue = uniqueName('sync');
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
@@ -155,6 +163,7 @@ export async function startTestWorker(
     db,
     qbo: access,
     workflowBundlePath: workflowBundlePath(),
+    ...options,
   });
   const running = worker.run();
   return {

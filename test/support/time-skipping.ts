@@ -5,7 +5,8 @@ import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import { ensureJavaTool, javaTools } from '../../src/stack/tools';
 import { searchAttributeKeys } from '../../src/temporal/search-attributes';
-import { workflowsPath } from '../../src/worker/workflow-bundle';
+import { tracingSinks } from '../../src/observability/tracing';
+import { workflowInterceptorModules, workflowsPath } from '../../src/worker/workflow-bundle';
 import { uniqueName, workflowBundlePath } from './env';
 
 /** Stand-ins for the activities a test's workflows call; the SDK fails any activity that has none. */
@@ -66,9 +67,13 @@ export async function startTimeSkipping(): Promise<TimeSkippingEnvironment> {
     throw error;
   }
   const bundle = workflowBundlePath();
-  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = bundle
-    ? { workflowBundle: { codePath: bundle } }
-    : { workflowsPath };
+  // The same workflow interceptors as every worker (in the bundle, or bundled here), and the sink they need.
+  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors' | 'sinks'> = {
+    ...(bundle
+      ? { workflowBundle: { codePath: bundle } }
+      : { workflowsPath, interceptors: { workflowModules: workflowInterceptorModules } }),
+    sinks: tracingSinks(),
+  };
 
   const running: WorkflowHandle[] = [];
   return {

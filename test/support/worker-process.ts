@@ -3,8 +3,14 @@ import { ManagedProcess } from '../../src/stack/process';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
-/** The real worker entry point in a process of its own, so a test can crash it with SIGKILL. */
-export async function startWorkerProcess(env: Record<string, string>): Promise<ManagedProcess> {
+/**
+ * The real worker entry point in a process of its own, so a test can crash it with SIGKILL. Its metrics listen on a
+ * free port (the "worker started" line says which); `onLine` sees every line it writes.
+ */
+export async function startWorkerProcess(
+  env: Record<string, string>,
+  options: { onLine?: (line: string) => void } = {},
+): Promise<ManagedProcess> {
   const output: string[] = [];
   let announceStarted: () => void = () => undefined;
   const started = new Promise<void>((resolve) => (announceStarted = resolve));
@@ -13,9 +19,10 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<M
     command: process.execPath,
     args: ['--import', 'tsx', path.join(repoRoot, 'src/worker/main.ts')],
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', ...env },
     onLine: (line) => {
       output.push(line);
+      options.onLine?.(line);
       if (line.includes('"worker started"')) announceStarted();
     },
   });

@@ -1,4 +1,6 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { failureTypes } from '../../src/activities/failure-types';
 import type { Activities } from '../../src/activities';
 import { companyDay } from '../../src/followups/engine';
 import { defaultFollowUpPolicy } from '../../src/followups/policy';
@@ -21,10 +23,23 @@ export interface ConnectionCalls {
   /** Virtual time of each CDC poll. */
   polls: number[];
   drains: number[];
-  /** Each pushContacts batch's contact ids. */
+  /** Each push's contact ids (one per call since the lanes; a batch before them). */
   pushes: string[][];
   announcements: string[][];
 }
+
+/** Every contact of a push created in QBO, each with an event for the CRM. */
+const created = (contacts: number): Result<'pushContact'> => ({
+  created: contacts,
+  linked: 0,
+  updated: 0,
+  unchanged: 0,
+  conflicts: 0,
+  rejected: 0,
+  deleted: 0,
+  gone: 0,
+  eventsRecorded: contacts,
+});
 
 /**
  * The connection workflow's activities, each doing nothing but recording the call: a poll finds no changes, the
@@ -32,7 +47,14 @@ export interface ConnectionCalls {
  */
 export function fakeConnectionActivities() {
   const calls: ConnectionCalls = { polls: [], drains: [], pushes: [], announcements: [] };
-  const counts = { applied: 0, unchanged: 0, deleted: 0, eventsRecorded: 0 };
+  const counts = {
+    applied: 0,
+    unchanged: 0,
+    deleted: 0,
+    contactsUpdated: 0,
+    conflicts: 0,
+    eventsRecorded: 0,
+  };
   const activities = {
     pollChanges(): Promise<Result<'pollChanges'>> {
       calls.polls.push(scheduledAt());
@@ -47,19 +69,13 @@ export function fakeConnectionActivities() {
       calls.drains.push(scheduledAt());
       return Promise.resolve({ ...counts, remaining: false });
     },
+    pushContact({ crmContactId }: { crmContactId: string }): Promise<Result<'pushContact'>> {
+      calls.pushes.push([crmContactId]);
+      return Promise.resolve(created(1));
+    },
     pushContacts({ crmContactIds }: { crmContactIds: string[] }): Promise<Result<'pushContacts'>> {
       calls.pushes.push(crmContactIds);
-      return Promise.resolve({
-        created: crmContactIds.length,
-        linked: 0,
-        updated: 0,
-        unchanged: 0,
-        conflicts: 0,
-        rejected: 0,
-        deleted: 0,
-        gone: 0,
-        eventsRecorded: crmContactIds.length,
-      });
+      return Promise.resolve(created(crmContactIds.length));
     },
     announceEvents({ accountIds }: { accountIds: string[] }): Promise<void> {
       calls.announcements.push(accountIds);
@@ -220,4 +236,20 @@ export function fakeSelfTestActivities() {
     },
   } satisfies FakeActivities;
   return { activities, steps };
+}
+
+/** A document's write: QBO unavailable `unavailable` times (so the step is retried), then written. */
+export function fakeDocumentActivities(unavailable: number) {
+  const attempts: number[] = [];
+  const activities = {
+    writeDocument(): Promise<Result<'writeDocument'>> {
+      attempts.push(scheduledAt());
+      if (attempts.length <= unavailable)
+        return Promise.reject(
+          ApplicationFailure.create({ message: 'QBO 503', type: failureTypes.qboUnavailable }),
+        );
+      return Promise.resolve({ state: 'written', qboId: '1042' });
+    },
+  } satisfies FakeActivities;
+  return { activities, attempts };
 }

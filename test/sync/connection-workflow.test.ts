@@ -1,4 +1,5 @@
 import { connectionModel } from '../../src/db/models/connection';
+import { inboxModel } from '../../src/ingest/inbox';
 import { qboCustomerModel, qboTransactionModel } from '../../src/projections/models';
 import { disconnectSignal, statusQuery } from '../../src/workflows/connection-messages';
 import { salesLine, type QboClient, type TestEmulator } from '../support/emulator';
@@ -29,13 +30,20 @@ describe('connection workflow: QBO changes reach MongoDB through webhooks and CD
 
   const customers = () => qboCustomerModel(db.mongoose.connection);
   const projected = (qboId: string) => customers().findById(`${connectionId}:Customer:${qboId}`).lean();
+  /** Intuit's webhook events for a customer that reached our inbox since `since`. */
+  const delivered = (qboId: string, since: Date) =>
+    inboxModel(db.mongoose.connection)
+      .find({ realmId: qbo.realmId, entity: 'Customer', entityId: qboId, receivedAt: { $gte: since } })
+      .lean();
 
   it('applies the company on its first poll: customers and transactions with their status', async () => {
-    await eventually(
-      () => customers().countDocuments({ connectionId }),
-      (count) => count === 5,
-      15_000,
-    );
+    expect(
+      await eventually(
+        () => customers().countDocuments({ connectionId }),
+        (count) => count === 5,
+        15_000,
+      ),
+    ).toBe(5);
     const invoices = await eventually(
       () => qboTransactionModel(db.mongoose.connection).find({ connectionId, entity: 'Invoice' }).lean(),
       (found) => found.length > 0,
@@ -67,12 +75,21 @@ describe('connection workflow: QBO changes reach MongoDB through webhooks and CD
     );
     expect(customer?.fields.email).toBe('webhook-path@example.com');
     expect(Date.now() - started).toBeLessThan(5000);
+    // A CDC poll runs every 2 s too: the webhook's event reached the inbox and this connection applied it.
+    const events = await eventually(
+      () => delivered('1', new Date(started)),
+      (found) => found.length > 0 && found.every((event) => !event.pendingFor.includes(connectionId)),
+      5000,
+      "the webhook's event, applied",
+    );
+    expect(events).toEqual([expect.objectContaining({ operation: 'Update' })]);
   });
 
   it('with webhooks lost, catches the change on the next CDC poll', async () => {
     await emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, { webhooks: { dropRate: 1 } });
     try {
       const started = Date.now();
+      const pollsBefore = (await harness.workflow().query(statusQuery)).totals.polls;
       await emulator.admin('POST', `/companies/${qbo.realmId}/entities/customer`, {
         entity: { Id: '2', Notes: 'seen by CDC only' },
       });
@@ -83,6 +100,15 @@ describe('connection workflow: QBO changes reach MongoDB through webhooks and CD
       );
       expect(customer?.fields.notes).toBe('seen by CDC only');
       expect(Date.now() - started).toBeLessThan((pollIntervalSeconds + 5) * 1000);
+      // A poll brought it, and no webhook did: the change reached us only through CDC.
+      const status = await eventually(
+        () => harness.workflow().query(statusQuery),
+        (current) => current.totals.polls > pollsBefore,
+        5000,
+        'the poll that applied it to finish',
+      );
+      expect(status.totals.polls).toBeGreaterThan(pollsBefore);
+      expect(await delivered('2', new Date(started))).toEqual([]);
     } finally {
       await emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, {});
     }
@@ -122,11 +148,12 @@ describe('connection workflow: QBO changes reach MongoDB through webhooks and CD
     await emulator.admin('POST', `/companies/${qbo.realmId}/revoke-refresh-tokens`);
     await emulator.admin('POST', `/companies/${qbo.realmId}/expire-access-tokens`);
     const handle = harness.workflow();
-    await eventually(
+    const parked = await eventually(
       () => handle.query(statusQuery),
       (status) => status.state === 'needs_reauth',
       15_000,
     );
+    expect(parked.state).toBe('needs_reauth');
     expect(await connectionModel(db.mongoose.connection).findById(connectionId).lean()).toMatchObject({
       status: 'needs_reauth',
     });

@@ -3,7 +3,7 @@ import { connectionModel } from '../../src/db/models/connection';
 import { syncEventModel } from '../../src/history/sync-events';
 import { linkOf as storedLink } from '../support/contacts';
 import { toSyncFields, type SyncFields } from '../../src/sync/fields';
-import { contactsChangedSignal } from '../../src/workflows/connection-messages';
+import { contactsChangedSignal, statusQuery } from '../../src/workflows/connection-messages';
 import type { QboClient, TestEmulator } from '../support/emulator';
 import { eventually, type TestDatabase } from '../support/env';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness';
@@ -36,6 +36,14 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       (connection) => (connection as { backfill?: { status?: string } } | null)?.backfill?.status === 'done',
       20_000,
     );
+    // The poll that follows the backfill is the last for an hour: from here on, only a push reads QBO, and a test
+    // that hides a QBO edit from us (its webhook dropped) can count on the push being the first to see it.
+    await eventually(
+      () => harness.workflow().query(statusQuery),
+      (status) => status.totals.polls >= 1,
+      20_000,
+      'the first poll after the backfill',
+    );
   });
   afterAll(() => harness?.close());
 
@@ -66,7 +74,18 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       path: string;
       query: Record<string, string>;
       body: Record<string, unknown>;
+      status: number;
     }[];
+  /** Each test's contact of its own, PUT and pushed: linked to its QBO customer, with the sync's snapshot. */
+  async function syncedContact(crmContactId: string, fields: Partial<SyncFields>) {
+    await putContact(crmContactId, fields);
+    return (await eventually(
+      () => linkOf(crmContactId),
+      (found) => Boolean(found?.syncedAt),
+      15_000,
+      `${crmContactId} linked and synced`,
+    ))!;
+  }
 
   it('creates a new contact in QBO on its PUT, once, with a requestid', async () => {
     await putContact('c-new', {
@@ -90,40 +109,42 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
         request.method === 'POST' &&
         request.path === '/customer' &&
         !request.body.Id &&
-        request.query.requestid,
+        request.body.DisplayName === "Dana O'Neil",
     );
     expect(creates).toHaveLength(1);
     expect(creates[0]!.query.requestid).toMatch(/^[\w-]{36}$/);
   });
 
   it('links a contact to the existing QBO customer with its email instead of creating a copy', async () => {
-    await putContact('c-existing', {
+    const before = (await requests()).length;
+    const link = await syncedContact('c-existing', {
       displayName: 'Existing P.',
       email: 'EXISTING@example.com',
       mobile: '555-0199',
     });
-    const link = await eventually(
-      () => linkOf('c-existing'),
-      (found) => found?.qboSyncToken !== undefined && Boolean(found.syncedAt),
-      5000,
-    );
-    expect(link?.linkedBy).toBe('email');
+    expect(link.linkedBy).toBe('email');
+    expect(link.qboSyncToken).toEqual(expect.any(String));
     // First link, no snapshot yet: the more recent side (the CRM, just edited) wins each field that differs.
     const withEmail = (
       await qbo.query("select * from Customer where PrimaryEmailAddr = 'existing@example.com'")
     ).json.QueryResponse.Customer;
     expect(withEmail).toHaveLength(1);
     expect(withEmail[0]).toMatchObject({
-      Id: link!.qboCustomerId,
+      Id: link.qboCustomerId,
       DisplayName: 'Existing P.',
       Mobile: { FreeFormNumber: '555-0199' },
     });
-    expect((await qbo.query('select count(*) from Customer')).json.QueryResponse.totalCount).toBe(2);
+    // The link is made and synced, so a create would have been sent by now.
+    const creates = (await requests())
+      .slice(before)
+      .filter((request) => request.method === 'POST' && request.path === '/customer' && !request.body.Id);
+    expect(creates).toEqual([]);
   });
 
   it('keeps both sides when they change different fields, and lets QBO win a field both changed', async () => {
-    const link = (await linkOf('c-new'))!;
-    const [before] = await customerNamed("Dana O\\'Neil");
+    const both = { displayName: 'Both Sides', email: 'both@example.com', phone: '555-0100' };
+    const link = await syncedContact('c-both', both);
+    const [before] = await customerNamed('Both Sides');
     // Meanwhile in QBO: a bookkeeper changes the notes and the phone.
     await emulator.admin('POST', `/companies/${qbo.realmId}/entities/customer`, {
       entity: {
@@ -133,16 +154,10 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       },
     });
     // And in the CRM: the email and the phone.
-    await putContact('c-new', {
-      displayName: "Dana O'Neil",
-      givenName: 'Dana',
-      familyName: "O'Neil",
-      email: 'dana@new.example.com',
-      phone: '555-CRM',
-    });
+    await putContact('c-both', { ...both, email: 'both@new.example.com', phone: '555-CRM' });
     const after = await eventually(
-      async () => (await customerNamed("Dana O\\'Neil"))[0],
-      (customer) => customer?.PrimaryEmailAddr?.Address === 'dana@new.example.com',
+      async () => (await customerNamed('Both Sides'))[0],
+      (customer) => customer?.PrimaryEmailAddr?.Address === 'both@new.example.com',
       5000,
     );
     expect(after).toMatchObject({
@@ -154,7 +169,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
     const conflicts = await eventually(
       () =>
         syncEventModel(db.mongoose.connection)
-          .find({ connectionId, kind: 'conflict', crmContactId: 'c-new' })
+          .find({ connectionId, kind: 'conflict', crmContactId: 'c-both' })
           .lean(),
       (found) => found.length > 0,
       5000,
@@ -188,15 +203,13 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
   });
 
   it('moves the link to the surviving customer when QBO merges the contact’s customer away', async () => {
-    await putContact('c-merge', { displayName: 'Merge Me Ltd', email: 'merge@example.com' });
-    const before = await eventually(
-      () => linkOf('c-merge'),
-      (found) => Boolean(found?.qboCustomerId),
-      5000,
-    );
+    const before = await syncedContact('c-merge', {
+      displayName: 'Merge Me Ltd',
+      email: 'merge@example.com',
+    });
     const survivor = await qbo.create('Customer', { DisplayName: 'Survivor Ltd' });
     const merged = await emulator.admin('POST', `/companies/${qbo.realmId}/merge-customers`, {
-      fromId: before!.qboCustomerId,
+      fromId: before.qboCustomerId,
       intoId: survivor.Id,
     });
     expect(merged.status).toBe(200);
@@ -210,7 +223,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       () =>
         db.mongoose.connection
           .db!.collection('qbo_customers')
-          .findOne({ _id: `${connectionId}:Customer:${before!.qboCustomerId}` as never }),
+          .findOne({ _id: `${connectionId}:Customer:${before.qboCustomerId}` as never }),
       (found) => (found as { mergedInto?: string } | null)?.mergedInto === survivor.Id,
       10_000,
     );
@@ -228,24 +241,18 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
   });
 
   it('writes against the version it holds, and re-reads and re-merges when QBO has moved on (5010)', async () => {
-    const link = (await linkOf('c-new'))!;
+    const stale = { displayName: 'Stale Version', email: 'stale@example.com' };
+    const link = await syncedContact('c-stale', stale);
     // A bookkeeper saves the customer and its webhook is lost: the version we hold is now stale.
     await emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, { webhooks: { dropRate: 1 } });
     try {
       await emulator.admin('POST', `/companies/${qbo.realmId}/entities/customer`, {
         entity: { Id: link.qboCustomerId, Notes: 'edited while we were writing' },
       });
-      await putContact('c-new', {
-        displayName: "Dana O'Neil",
-        givenName: 'Dana',
-        familyName: "O'Neil",
-        email: 'dana@new.example.com',
-        phone: '555-CRM',
-        website: 'https://dana.example.com',
-      });
+      await putContact('c-stale', { ...stale, website: 'https://stale.example.com' });
       const after = await eventually(
-        async () => (await customerNamed("Dana O\\'Neil"))[0],
-        (customer) => customer?.WebAddr?.URI === 'https://dana.example.com',
+        async () => (await customerNamed('Stale Version'))[0],
+        (customer) => customer?.WebAddr?.URI === 'https://stale.example.com',
         15_000,
       );
       // The bookkeeper's edit survives our write.
@@ -258,7 +265,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
         request.method === 'POST' && request.path === '/customer' && request.body.Id === link.qboCustomerId,
     );
     // First the write against the held version, refused as stale; then, after a read, the one that lands.
-    expect(writes.map((request) => (request as { status?: number }).status).slice(-2)).toEqual([400, 200]);
+    expect(writes.map((request) => request.status).slice(-2)).toEqual([400, 200]);
   });
 
   // The push writes what it learnt from QBO into the contact. A CRM edit stored while the push was talking to QBO
@@ -269,31 +276,41 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       email: 'race@example.com',
       phone: '555-0001',
     };
-    await putContact('c-race', race);
-    const link = await eventually(
-      () => linkOf('c-race'),
-      (found) => Boolean(found?.syncedAt),
-      10_000,
-    );
+    const link = await syncedContact('c-race', race);
     const realmFaults = (faults: Record<string, unknown>) =>
       emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, faults);
     // A bookkeeper's edit whose webhook is lost: the push is the first to see it, and takes it to the contact.
     await realmFaults({ webhooks: { dropRate: 1 } });
     try {
       await emulator.admin('POST', `/companies/${qbo.realmId}/entities/customer`, {
-        entity: { Id: link!.qboCustomerId, Notes: 'Bookkeeper note' },
+        entity: { Id: link.qboCustomerId, Notes: 'Bookkeeper note' },
       });
       // A slow QBO keeps the push busy for seconds (stale write, read, write), long after it read the contact.
       await realmFaults({ webhooks: { dropRate: 1 }, latencyMs: 800 });
+      const sent = (await requests()).length;
       await putContact('c-race', { ...race, phone: '555-0002' });
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      await putContact('c-race', { ...race, phone: '555-0003' });
+      // QBO has refused the push's first write as stale: the push read the contact before it, and now reads and
+      // writes again, a slow second each. The next CRM edit lands in the middle of that.
       await eventually(
+        async () => (await requests()).slice(sent),
+        (seen) =>
+          seen.some(
+            (request) =>
+              request.method === 'POST' && request.body.Id === link.qboCustomerId && request.status === 400,
+          ),
+        15_000,
+        "QBO's refusal of the push's stale write",
+      );
+      await putContact('c-race', { ...race, phone: '555-0003' });
+      const customer = await eventually(
         async () => (await customerNamed('Race Person'))[0],
-        (customer) =>
-          customer?.Notes === 'Bookkeeper note' && customer?.PrimaryPhone?.FreeFormNumber === '555-0003',
+        (found) => found?.PrimaryPhone?.FreeFormNumber === '555-0003',
         20_000,
       );
+      expect(customer).toMatchObject({
+        Notes: 'Bookkeeper note',
+        PrimaryPhone: { FreeFormNumber: '555-0003' },
+      });
     } finally {
       await realmFaults({});
     }
@@ -311,12 +328,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
   // so the CRM's newer edit is written and no conflict is recorded.
   it('writes the CRM’s newer edit when QBO committed our previous write but its answer was lost', async () => {
     const lost = { displayName: 'Lost Answer Person', email: 'lost@example.com', phone: '555-0100' };
-    await putContact('c-lost', lost);
-    await eventually(
-      () => linkOf('c-lost'),
-      (found) => Boolean(found?.syncedAt),
-      10_000,
-    );
+    await syncedContact('c-lost', lost);
     await emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, { dropResponsesAfterCommit: 2 });
     // Settled either way: the newer edit reached QBO, or QBO's (our older) value won a conflict.
     const outcome = async () => ({
@@ -343,6 +355,8 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
         (found) => found.conflicts.length > 0 || (found.crm === '555-0102' && found.qbo === '555-0102'),
         20_000,
       );
+      // Both armed answers were lost on the way: the scenario above is the one that ran.
+      expect(emulator.state.realmFaults(qbo.realmId).dropResponsesAfterCommit).toBe(0);
     } finally {
       await emulator.admin('PUT', `/companies/${qbo.realmId}/faults`, {});
     }
@@ -350,12 +364,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
   });
 
   it('leaves the QBO customer alone when the CRM deletes a contact, and revives the link on a new PUT', async () => {
-    await putContact('c-gone', { displayName: 'Gone Soon', email: 'gone@example.com' });
-    const link = await eventually(
-      () => linkOf('c-gone'),
-      (found) => Boolean(found?.qboCustomerId),
-      5000,
-    );
+    const link = await syncedContact('c-gone', { displayName: 'Gone Soon', email: 'gone@example.com' });
     await deleteContact(db.mongoose.connection, await connection(), 'c-gone', new Date());
     await harness.workflow().signal(contactsChangedSignal, { crmContactIds: ['c-gone'] });
     const tombstoned = await eventually(
@@ -363,7 +372,7 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       (found) => Boolean(found?.deletedAt),
       5000,
     );
-    expect(tombstoned?.qboCustomerId).toBe(link!.qboCustomerId);
+    expect(tombstoned?.qboCustomerId).toBe(link.qboCustomerId);
     const [customer] = await customerNamed('Gone Soon');
     expect(customer.Active).toBe(true);
     expect(
@@ -385,11 +394,12 @@ describe('CRM → QBO: contacts written to QBO, merged field by field, never twi
       (found) => found !== null && !found.deletedAt,
       5000,
     );
-    expect(revived?.qboCustomerId).toBe(link!.qboCustomerId);
-    await eventually(
-      async () => (await customerNamed('Gone Soon'))[0],
-      (found) => found?.PrimaryEmailAddr?.Address === 'back@example.com',
+    expect(revived?.qboCustomerId).toBe(link.qboCustomerId);
+    const customers = await eventually(
+      () => customerNamed('Gone Soon'),
+      (found) => found[0]?.PrimaryEmailAddr?.Address === 'back@example.com',
       5000,
     );
+    expect(customers).toEqual([expect.objectContaining({ Id: link.qboCustomerId, Active: true })]);
   });
 });

@@ -9,8 +9,8 @@ import { fakeBackfillActivities, fakeConnectionActivities } from '../support/wor
 const minute = 60_000;
 
 /**
- * A connection whose grant dies in the middle of its backfill (the issue "No edit is ever lost"): what the
- * connection workflow does today, and, marked `it.failing`, what it should do and does not yet.
+ * A connection whose grant dies in the middle of its backfill (the issue "No edit is ever lost"): it parks, polls
+ * nothing while parked, and after a reconnect finishes the backfill from where it stopped before it syncs.
  */
 describe('connection workflow: needs_reauth during the backfill', () => {
   let temporal: TimeSkippingEnvironment;
@@ -60,7 +60,7 @@ describe('connection workflow: needs_reauth during the backfill', () => {
     return { handle, backfill };
   }
 
-  it('today: parks in needs_reauth, the backfill child fails, and nothing polls while it waits for a reconnect', async () => {
+  it('parks in needs_reauth with the backfill stopped where the grant died, and polls nothing while it waits', async () => {
     const { activities, connectionCalls, backfillCalls } = revokedMidBackfill();
     await temporal.withWorker(activities, async (taskQueue) => {
       const { handle, backfill } = await startBackfillingConnection(taskQueue);
@@ -69,7 +69,8 @@ describe('connection workflow: needs_reauth during the backfill', () => {
         (current) => current.state !== 'backfilling',
       );
       expect(status.state).toBe('needs_reauth');
-      expect((await backfill.describe()).status.name).toBe('FAILED');
+      expect((await backfill.describe()).status.name).toBe('COMPLETED');
+      expect(await backfill.result()).toMatchObject({ resumeFrom: { entityIndex: 0, startPosition: 1001 } });
       expect(backfillCalls.pages).toEqual(['Customer@1']);
       expect(backfillCalls.finished).toEqual([]);
 
@@ -80,7 +81,7 @@ describe('connection workflow: needs_reauth during the backfill', () => {
     });
   });
 
-  it('today: a reconnect makes it sync again', async () => {
+  it('syncs again after a reconnect', async () => {
     const { activities, connectionCalls, grant } = revokedMidBackfill();
     await temporal.withWorker(activities, async (taskQueue) => {
       const { handle } = await startBackfillingConnection(taskQueue);
@@ -99,9 +100,9 @@ describe('connection workflow: needs_reauth during the backfill', () => {
     });
   });
 
-  // The issue: after a reconnect the interrupted backfill never finishes. The projections miss what it had not
-  // read yet, and finishBackfill (which marks it done, hands CDC its starting cursor and tells the CRM) never runs.
-  it.failing('should: after a reconnect, resume the backfill and finish it before syncing', async () => {
+  // Without the resume, the projections would miss what the backfill had not read, and finishBackfill (which marks it
+  // done, hands CDC its starting cursor and tells the CRM) would never run.
+  it('after a reconnect, resume the backfill and finish it before syncing', async () => {
     const { activities, connectionCalls, backfillCalls, grant } = revokedMidBackfill();
     await temporal.withWorker(activities, async (taskQueue) => {
       const { handle } = await startBackfillingConnection(taskQueue);
@@ -116,9 +117,15 @@ describe('connection workflow: needs_reauth during the backfill', () => {
         () => Promise.resolve(connectionCalls.polls.length),
         (polls) => polls >= 1,
       );
-      // ...so the backfill has had its chance: every page read, and handed over once.
-      expect(backfillCalls.pages).toEqual(expect.arrayContaining(['Customer@2001']));
+      // ...so the backfill has had its chance: the rest read from the page that failed, and handed over once, first.
+      expect(backfillCalls.pages.filter((page) => page.startsWith('Customer@'))).toEqual([
+        'Customer@1',
+        'Customer@1001',
+        'Customer@2001',
+      ]);
       expect(backfillCalls.finished).toHaveLength(1);
+      expect(backfillCalls.finished[0]!.cursorAtStart).toBeTruthy();
+      expect((await handle.query(statusQuery)).state).toBe('syncing');
     });
   });
 });

@@ -4,7 +4,8 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import * as workflowTypes from '../../src/workflows';
-import { workflowsPath } from '../../src/worker/workflow-bundle';
+import { tracingSinks } from '../../src/observability/tracing';
+import { workflowInterceptorModules, workflowsPath } from '../../src/worker/workflow-bundle';
 import { workflowBundlePath } from '../support/env';
 import { historyFromJson } from '../support/histories';
 
@@ -35,7 +36,11 @@ const fixtures = readdirSync(fixturesDir, { recursive: true, encoding: 'utf8' })
 
 const bundle = workflowBundlePath();
 const replayOptions: ReplayWorkerOptions = {
-  ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath }),
+  // The workflow interceptors every worker runs (tracing), so the histories are replayed as a worker would.
+  ...(bundle
+    ? { workflowBundle: { codePath: bundle } }
+    : { workflowsPath, interceptors: { workflowModules: workflowInterceptorModules } }),
+  sinks: tracingSinks(),
   replayName: 'history fixtures',
 };
 

@@ -7,13 +7,17 @@ import {
   type ContactSection,
   type TransactionItem,
 } from '../../contacts/section';
-import { fromCents, sumCents } from '../../sync/money';
-import type { LiveTransactionStatus, TransactionType } from '../../sync/transactions';
+import {
+  linksFromBothEnds,
+  linksOf,
+  type LiveTransactionStatus,
+  type TransactionType,
+} from '../../sync/transactions';
 
 /**
  * What the panel shows, worked out from the contact's QuickBooks section before any markup: the filtered page of
  * transactions, how they relate (payments to the invoices they paid, estimates to the invoices they became), the
- * filter choices with their counts, the credit owed to the customer, and the contact's sync state. Pure.
+ * filter choices with their counts, and the contact's sync state. Pure.
  */
 
 export const panelPageSize = 25;
@@ -136,21 +140,6 @@ function verbOf(from: TransactionType, to: string): string {
 
 const key = (type: string, id: string): string => `${type}:${id}`;
 
-/** Every transaction's links, seen from both ends: QBO records a payment on the invoice and the payment alike. */
-function linksOf(items: readonly TransactionItem[]): Map<string, { type: string; id: string }[]> {
-  const links = new Map<string, { type: string; id: string }[]>();
-  const add = (from: string, to: { type: string; id: string }) => {
-    const known = links.get(from) ?? [];
-    if (!known.some((link) => link.type === to.type && link.id === to.id)) links.set(from, [...known, to]);
-  };
-  for (const item of items)
-    for (const link of item.linked) {
-      add(key(item.type, item.qboId), link);
-      add(key(link.type, link.id), { type: item.type, id: item.qboId });
-    }
-  return links;
-}
-
 export interface FilterChoice<T extends string> {
   value: T | undefined;
   label: string;
@@ -210,13 +199,14 @@ export function panelTransactions(
   locate(selected, filters);
   locate(all, {});
   const byKey = new Map(all.map((item) => [key(item.type, item.qboId), item]));
-  const links = linksOf(all);
+  // QBO may name a relation on one side only: either is enough.
+  const links = linksFromBothEnds(all);
 
   const rows = selected
     .slice((page - 1) * panelPageSize, page * panelPageSize)
     .map((item): TransactionRow => {
       const relations: Relation[] = [];
-      for (const link of links.get(key(item.type, item.qboId)) ?? []) {
+      for (const link of linksOf(links, item)) {
         const target = byKey.get(key(link.type, link.id));
         const verb = verbOf(item.type, link.type);
         const related: RelatedTransaction = {
@@ -275,17 +265,3 @@ export function panelTransactions(
 }
 
 const sum = (counts: Map<string, number>): number => [...counts.values()].reduce((a, b) => a + b, 0);
-
-/**
- * Money the customer is owed, in the customer's currency: credit memos not yet used, and payments not yet applied
- * to an invoice. Voided documents hold nothing.
- */
-export function creditAvailable(items: readonly TransactionItem[]): number {
-  return fromCents(
-    sumCents(
-      items
-        .filter((item) => (item.type === 'CreditMemo' || item.type === 'Payment') && item.status !== 'voided')
-        .map((item) => item.balance),
-    ),
-  );
-}

@@ -5,7 +5,6 @@ import type { LiveTransactionStatus } from '../../sync/transactions';
 import { ago, date, formatMoney, formatPercent, none } from './format';
 import { externalLinkIcon, quickBooksIcon, renderPage } from './page';
 import {
-  creditAvailable,
   owedToCustomer,
   panelPageSize,
   panelTransactions,
@@ -40,6 +39,7 @@ const statusBadges: Record<LiveTransactionStatus, { label: string; tone: Tone }>
   applied: { label: 'Applied', tone: 'success' },
   unapplied: { label: 'Unapplied', tone: 'warning' },
   partially_applied: { label: 'Partially applied', tone: 'warning' },
+  refunded: { label: 'Refunded', tone: 'muted' },
   voided: { label: 'Voided', tone: 'muted' },
 };
 
@@ -125,6 +125,8 @@ function homeFigures(section: ContactSection): SafeHtml | null {
 ${figure('Open balance', formatMoney(home.openBalance, home.currency))}
 ${figure('Overdue balance', formatMoney(home.overdueBalance, home.currency), { alert: home.overdueBalance > 0 })}
 ${figure('Lifetime sales', formatMoney(home.lifetimeSales, home.currency))}
+${home.creditAvailable > 0 ? figure('Credit available', formatMoney(home.creditAvailable, home.currency)) : null}
+${home.creditAvailable > 0 ? figure('Net balance', formatMoney(home.netBalance, home.currency)) : null}
 </dl>`;
 }
 
@@ -150,7 +152,7 @@ function summary(section: ContactSection, ar: ContactArState | null): SafeHtml {
   const days = figures.oldestOverdueDays;
   const overdueNote = days === null ? null : note(`oldest ${plural(days, 'day')} past due`);
   const currencyName = figures.currency.name;
-  const credit = creditAvailable(section.transactions);
+  const credit = figures.creditAvailable;
   return markup`<section aria-labelledby="summary-title">
 <h2 id="summary-title">Payment &amp; Billing Summary</h2>
 <dl class="figures">
@@ -163,6 +165,7 @@ ${figure('Overdue balance', [formatMoney(figures.overdueBalance, code), overdueN
 ${figure('Lifetime sales', formatMoney(figures.lifetimeSales, code))}
 ${figure('Last payment', figures.lastPaymentDate === null ? note('None yet') : date(figures.lastPaymentDate))}
 ${credit > 0 ? figure('Credit available', [formatMoney(credit, code), note('owed to the customer')]) : null}
+${credit > 0 ? figure('Net balance', [formatMoney(figures.netBalance, code), note('open balance less credit available')]) : null}
 </dl>
 ${homeFigures(section)}
 ${behaviour(ar)}
@@ -204,9 +207,12 @@ function amounts(row: TransactionRow, homeCurrency: string): { total: SafeHtml; 
         : item.type === 'Payment'
           ? note('not applied yet')
           : null;
+  // QBO zeroes what it voids: the amount it had is said beside the zero when the sync saw it.
+  const wasBefore =
+    item.originalTotal === undefined ? null : note(`was ${formatMoney(sign * item.originalTotal, code)}`);
   return {
     // Spaces between the parts: stacked on narrow screens, they sit on one line and must not run together.
-    total: markup`${formatMoney(sign * item.total, code)} ${homeTotal} ${towardsCustomer}`,
+    total: markup`${formatMoney(sign * item.total, code)} ${homeTotal} ${towardsCustomer} ${wasBefore}`,
     balance: item.balance === 0 ? none : markup`${formatMoney(item.balance, code)} ${balanceNote}`,
   };
 }
@@ -221,12 +227,15 @@ function transactionRow(row: TransactionRow, homeCurrency: string): SafeHtml {
         ? { label: '', value: markup`Expires ${date(item.expirationDate)}` }
         : null;
   const money = amounts(row, homeCurrency);
+  // "Partially paid" is its own status until the due date; past it the badge says overdue, and this the rest.
+  const partlyPaidNote =
+    item.partiallyPaid && item.status !== 'partially_paid' ? markup` ${note('partly paid')}` : null;
   // Explicit roles keep the table a table for screen readers when narrow screens stack its rows.
   return markup`<tr role="row" id="${row.anchor}"${item.status === 'voided' ? markup` class="voided"` : null} data-type="${item.type}" data-qbo-id="${item.qboId}">
 <td role="cell" class="c-date" data-label="Date">${date(item.txnDate)}</td>
 <th role="rowheader" scope="row" class="c-title">${title}${relations(row)}</th>
 <td role="cell" class="c-due${due === null ? ' is-empty' : ''}"${due?.label ? markup` data-label="${due.label}"` : null}>${due?.value ?? none}</td>
-<td role="cell" class="c-status"><span class="badge tone-${badge.tone}">${badge.label}</span></td>
+<td role="cell" class="c-status"><span class="badge tone-${badge.tone}">${badge.label}</span>${partlyPaidNote}</td>
 <td role="cell" class="num c-amount" data-label="Amount">${money.total}</td>
 <td role="cell" class="num c-balance${item.balance === 0 ? ' is-empty' : ''}" data-label="Open">${money.balance}</td>
 <td role="cell" class="c-link">${payLink(item, title)}${qboLink(item.qboLink, `Open ${title.toLowerCase()} in QuickBooks`, externalLinkIcon, 'open-link')}</td>
@@ -347,7 +356,7 @@ export function renderContactPanel(input: PanelInput): string {
       summary(section, input.ar),
       transactions(section, name, input),
     ],
-    footer: markup`<p>Statuses and overdue days as of ${date(section.asOf)}. Amounts are in each transaction's currency${foreign ? `, with the home currency (${section.homeCurrency}) below` : ''}; credits and refunds, owed to the customer, are negative.</p>`,
+    footer: markup`<p>Statuses and overdue days as of ${date(section.asOf)} in the company's time zone (${section.timeZone}). Amounts are in each transaction's currency${foreign ? `, with the home currency (${section.homeCurrency}) below` : ''}; credits and refunds, owed to the customer, are negative.</p>`,
   });
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKey } from '../../db/errors';
-import { defaultRetention, expiresAtIndex } from '../../db/retention';
+import { defaultRetention, expiresAfterDays, expiresAtIndex } from '../../db/retention';
 import { ApiProblem } from './problem';
 import type { AuthContext, Reply } from './route';
 
@@ -74,7 +74,7 @@ export async function withIdempotency(
       state: 'running',
       createdAt: now,
       lockedUntil,
-      expiresAt: new Date(now.getTime() + retentionHours * 3_600_000),
+      expiresAt: expiresAfterDays(now, retentionHours / 24, now),
     });
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;

@@ -27,11 +27,14 @@ const titles: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -43,6 +46,7 @@ const titles: Record<number, string> = {
  */
 export const problemCodes = {
   validation_failed: 400,
+  bad_request: 400,
   invalid_json: 400,
   invalid_cursor: 400,
   connection_required: 400,
@@ -57,6 +61,8 @@ export const problemCodes = {
   csrf_rejected: 403,
   not_found: 404,
   route_not_found: 404,
+  method_not_allowed: 405,
+  request_timeout: 408,
   state_used: 409,
   no_connection: 409,
   connection_inactive: 409,
@@ -86,6 +92,7 @@ export const problemCodes = {
   qbo_rejected: 422,
   idempotency_key_reused: 422,
   rate_limited: 429,
+  headers_too_large: 431,
   internal_error: 500,
   token_exchange_failed: 502,
   sync_unavailable: 503,
@@ -125,6 +132,17 @@ export class ApiProblem extends Error {
 
 export const notFound = (what: string, id: string): ApiProblem =>
   new ApiProblem(404, 'not_found', `No ${what} ${id} in this account.`);
+
+/** A 400 for request fields that are well-formed but not acceptable, each with the reason. */
+export function invalidFields(errors: { field: string; message: string }[]): ApiProblem {
+  return new ApiProblem(
+    400,
+    'validation_failed',
+    errors.map(({ field, message }) => `${field}: ${message}`).join('; '),
+    errors[0]?.field,
+    errors,
+  );
+}
 
 /** Optional, nullable and defaulted fields wrap the schema that carries the shape. */
 function unwrapped(schema: z.ZodType): z.ZodType {

@@ -1,7 +1,14 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { ApiProblem, problemCodes, problemSchema, validationProblem, type ProblemCode } from './problem';
+import {
+  ApiProblem,
+  invalidFields,
+  problemCodes,
+  problemSchema,
+  validationProblem,
+  type ProblemCode,
+} from './problem';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -258,9 +265,35 @@ function parse(
       throw new ApiProblem(400, 'validation_failed', 'this route takes no request body', 'body');
     return {};
   }
+  const refused = controlCharacters(location, value);
+  if (refused.length > 0) throw invalidFields(refused);
   const result = schema.safeParse(value ?? {});
   if (!result.success) throw validationProblem(location, result.error, { value, schema });
   return result.data;
+}
+
+/**
+ * C0 control characters and DEL, but tab, line feed and carriage return: no one types them, NUL ends a string in C,
+ * and none of them may reach QuickBooks (XML 1.0 cannot carry them). Refused in every path, query and body string.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const controlCharacter = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** Each string in `value` that holds a control character, by its field path. */
+function controlCharacters(location: string, value: unknown): { field: string; message: string }[] {
+  if (typeof value === 'string') {
+    const found = controlCharacter.exec(value);
+    if (!found) return [];
+    const code = found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    return [
+      {
+        field: location,
+        message: `must not contain control characters (U+${code} at character ${found.index + 1})`,
+      },
+    ];
+  }
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, item]) => controlCharacters(`${location}.${key}`, item));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConnectFlowError, ConnectionService } from '../../connections/service';
+import { ReturnUrlRefused } from '../../security/return-url';
 import { contactModel } from '../../contacts/model';
 import {
   connectionModel,
@@ -11,9 +12,10 @@ import {
 } from '../../db/models/connection';
 import { itemKey, qboCustomerModel, qboItemModel, qboTransactionModel } from '../../projections/models';
 import { queryConnectionStatus } from '../../temporal/connection-workflows';
+import { companyTimeZone, timeZoneBases } from '../../time/company-zone';
 import type { ConnectionWorkflowStatus } from '../../workflows/connection-messages';
 import { pageOf, pageQuery, toPage, decodeCursor } from '../http/cursor';
-import { ApiProblem, notFound } from '../http/problem';
+import { ApiProblem, invalidFields, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
@@ -29,8 +31,23 @@ const connectionSchema = z
     statusReason: z.string().nullable(),
     homeCurrency: z.string().nullable(),
     multiCurrency: z.boolean(),
+    timeZone: z
+      .object({
+        name: z.string().describe('An IANA zone, such as America/New_York'),
+        basis: z
+          .enum(timeZoneBases)
+          .describe(
+            'What it was inferred from at connect: the company address’s `city`, its state or province ' +
+              '(`region`), its `country`, or nothing (`default`: Pacific time)',
+          ),
+      })
+      .describe(
+        'The company’s time zone: "today" for overdue invoices, expired estimates and follow-ups is its calendar ' +
+          'date. QuickBooks exposes no zone; it is inferred from CompanyInfo’s address at each connect.',
+      ),
     settings: z.object({
       pollIntervalSeconds: z.number().int(),
+      activePollIntervalSeconds: z.number().int(),
       mappingPolicy: mappingPolicySchema,
       conflictPolicy: conflictPolicySchema,
       skewToleranceSeconds: z.number(),
@@ -68,6 +85,12 @@ const connectionDetailSchema = connectionSchema
         lastPollAt: z.string().nullable(),
         lastError: z.string().nullable(),
         totals: z.record(z.string(), z.number()),
+        pollEverySeconds: z
+          .number()
+          .nullable()
+          .describe('The poll interval in force: the active one while the company has changed lately.'),
+        pushesInFlight: z.number().int().describe('Contacts being written to QBO now.'),
+        contactsWaiting: z.number().int().describe('Changed contacts waiting for a slot.'),
       })
       .nullable()
       .describe('The live workflow, when it answers within the time limit.'),
@@ -87,6 +110,7 @@ function connectionJson(connection: ConnectionRecord, tokens: TokenHealth | null
     statusReason: connection.statusReason ?? null,
     homeCurrency: connection.homeCurrency ?? null,
     multiCurrency: connection.multiCurrency ?? false,
+    timeZone: companyTimeZone(connection),
     settings: settingsOf(connection),
     backfill: connection.backfill
       ? {
@@ -151,7 +175,14 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
     body: z
       .object({
         backfill: z.boolean().default(true).describe('Read all existing customers and transactions first.'),
-        returnUrl: z.url().max(2000).optional().describe('Where the callback sends the user when done.'),
+        returnUrl: z
+          .url()
+          .max(2000)
+          .optional()
+          .describe(
+            'Where the callback sends the user when done: on the API’s own origin or one the account registered ' +
+              '(`PATCH /v1/account`, `allowedReturnOrigins`).',
+          ),
       })
       .strict(),
     responses: {
@@ -162,13 +193,23 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           .meta({ id: 'ConnectStart' }),
       },
     },
-    handler: async ({ auth, body }) => ({
-      status: 201,
-      body: (await service()).beginConnect(auth.accountId, {
-        backfill: body.backfill,
-        ...(body.returnUrl ? { returnUrl: body.returnUrl } : {}),
-      }),
-    }),
+    handler: async ({ auth, body }) => {
+      try {
+        return {
+          status: 201,
+          body: await (
+            await service()
+          ).beginConnect(auth.accountId, {
+            backfill: body.backfill,
+            ...(body.returnUrl ? { returnUrl: body.returnUrl } : {}),
+          }),
+        };
+      } catch (error) {
+        if (error instanceof ReturnUrlRefused)
+          throw invalidFields([{ field: 'body.returnUrl', message: error.message }]);
+        throw error;
+      }
+    },
   });
 
   routes.add({
@@ -217,7 +258,16 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
       }
       const callbackUrl = new URL(req.originalUrl, services.qbo.oauth.redirectUri).toString();
       try {
-        const { connection, returnUrl } = await (await service()).completeConnect(callbackUrl);
+        const { connection, reconnecting, returnUrl } = await (await service()).completeConnect(callbackUrl);
+        services.log.info(
+          {
+            connectionId: connection._id,
+            realmId: connection.realmId,
+            accountId: connection.accountId,
+            companyName: connection.companyName,
+          },
+          reconnecting ? 'QuickBooks company reconnected' : 'QuickBooks company connected',
+        );
         if (returnUrl) {
           const back = new URL(returnUrl);
           back.searchParams.set('connectionId', connection._id);
@@ -293,6 +343,9 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
                 lastPollAt: workflow.lastPollAt ?? null,
                 lastError: workflow.lastError ?? null,
                 totals: workflow.totals,
+                pollEverySeconds: workflow.pollEverySeconds ?? null,
+                pushesInFlight: workflow.pushesInFlight ?? 0,
+                contactsWaiting: workflow.contactsWaiting ?? 0,
               }
             : null,
         },
@@ -308,7 +361,20 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
     params: idParams,
     body: z
       .object({
-        pollIntervalSeconds: z.number().int().min(10).max(3600).optional(),
+        pollIntervalSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(3600)
+          .optional()
+          .describe('Seconds between CDC polls while the company is idle; default 60.'),
+        activePollIntervalSeconds: z
+          .number()
+          .int()
+          .min(5)
+          .max(3600)
+          .optional()
+          .describe('Seconds between CDC polls while it changed in the last five minutes; default 10.'),
         mappingPolicy: mappingPolicySchema.optional(),
         conflictPolicy: conflictPolicySchema.optional(),
         skewToleranceSeconds: z

@@ -27,7 +27,7 @@ import { linkMethods } from '../../contacts/model';
 import { loadFields } from '../../db/field-maps';
 import { toSyncFields } from '../../sync/fields';
 import { connectionWorkflowId } from '../../temporal/connection-workflows';
-import { formatQboDate } from '../../time/zoned-time';
+import { companyToday } from '../../time/company-zone';
 import { contactsChangedSignal } from '../../workflows/connection-messages';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
 import { ApiProblem, notFound } from '../http/problem';
@@ -313,7 +313,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
         const section = await loadContactSection(await services.db(), {
           connectionId: connection._id,
           crmContactId: params.crmContactId,
-          today: companyToday(services.now()),
+          today: companyToday(services.now(), connection),
         });
         if (!section) throw notFound('linked contact', params.crmContactId);
         return { status: 200, body: section };
@@ -357,7 +357,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
           const page = await listContactTransactions(db, {
             connectionId: connection._id,
             qboCustomerId: link.qboCustomerId,
-            today: companyToday(services.now()),
+            today: companyToday(services.now(), connection),
             ...(query.type ? { type: query.type } : {}),
             ...(query.status ? { status: query.status } : {}),
             limit: query.limit,
@@ -448,9 +448,4 @@ async function choicesOfConnection(db: MongoConnection, accountId: string): Prom
     .map((connection) => `${connection._id} (${connection.companyName ?? `realm ${connection.realmId}`})`);
   const more = live.length > listedConnections ? '; more with GET /v1/connections' : '';
   return `this account has several QuickBooks companies: name one with connectionId, one of ${named.join(', ')}${more}`;
-}
-
-/** Company-local dates decide overdue; Pacific time is QBO's default company zone. */
-function companyToday(now: Date): string {
-  return formatQboDate(now, 'America/Los_Angeles');
 }

@@ -3,9 +3,10 @@ import { accountModel, webhookSecretBinding } from '../../accounts/models';
 import { listAttempts, redeliver, webhookBody } from '../../outbound/delivery';
 import { outboundEventModel, outboundEventTypes, type OutboundEventRecord } from '../../outbound/events';
 import { generateWebhookSecret, signatureHeader } from '../../outbound/signing';
+import { OutboundUrlRefused } from '../../security/outbound-url';
 import { queueWebhookDelivery } from '../../temporal/webhook-dispatch';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
-import { ApiProblem, notFound } from '../http/problem';
+import { ApiProblem, invalidFields, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
@@ -75,6 +76,16 @@ function eventJson(event: OutboundEventRecord): z.infer<typeof eventSchema> {
 
 const eventParams = z.object({ id: z.string().max(100) }).strict();
 
+/** A URL the outbound policy would never deliver to is refused now, with the reason, rather than at each delivery. */
+async function refuseUnsafeEndpoint(services: ApiServices, url: string): Promise<void> {
+  try {
+    await services.outbound.check(url, services.dependencyTimeoutMs);
+  } catch (error) {
+    if (!(error instanceof OutboundUrlRefused)) throw error;
+    throw invalidFields([{ field: 'body.url', message: error.message }]);
+  }
+}
+
 /** The account's webhook endpoint, the events sent to it, their delivery log, and redelivery on demand. */
 export function addEventRoutes(routes: ApiRoutes, services: ApiServices): void {
   routes.add({
@@ -102,7 +113,9 @@ export function addEventRoutes(routes: ApiRoutes, services: ApiServices): void {
     description:
       'Events are POSTed as JSON `{ id, type, createdAt, accountId, connectionId, data }` with ' +
       `\`${signatureHeader}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">\`. Reject signatures older ` +
-      'than 5 minutes. Failed deliveries are retried with exponential backoff for about three days.',
+      'than 5 minutes. Failed deliveries are retried with exponential backoff for about three days. The URL must ' +
+      'be https, carry no user-info, and point to a public address (checked again at every delivery); ' +
+      'redirects are not followed.',
     body: z
       .object({
         url: z.url({ protocol: /^https?$/ }).max(2000),
@@ -112,6 +125,7 @@ export function addEventRoutes(routes: ApiRoutes, services: ApiServices): void {
       .strict(),
     responses: { 200: { description: 'The endpoint; `secret` when new.', schema: endpointSchema } },
     handler: async ({ auth, body }) => {
+      await refuseUnsafeEndpoint(services, body.url);
       const accounts = accountModel(await services.db());
       const account = await accounts.findById(auth.accountId).lean();
       if (!account) throw notFound('account', auth.accountId);

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { accountModel } from '../../accounts/models';
 import { emailSenderName } from '../../followups/delivery';
 import { companyDay } from '../../followups/engine';
-import { followUpPolicySchema, type FollowUpPolicy } from '../../followups/policy';
+import { followUpPolicySchema, policyForCompany, type FollowUpPolicySettings } from '../../followups/policy';
 import { addDays, followUpKinds, type FollowUpKind } from '../../followups/stages';
+import { companyTimeZone } from '../../time/company-zone';
 import { fillLinkTemplate, renderFollowUpEmail, type EmailDocument } from '../../followups/templates';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
@@ -32,7 +33,7 @@ interface Sample {
 }
 
 /** One made-up document per stage the policy would send, dated around `today`, in the home currency. */
-function samples(policy: FollowUpPolicy, today: string, currency: string): Sample[] {
+function samples(policy: FollowUpPolicySettings, today: string, currency: string): Sample[] {
   const invoice = (days: number): Sample => ({
     kind: 'invoice_overdue',
     stage: `overdue-${days}`,
@@ -112,7 +113,7 @@ export function addFollowUpPreviewRoutes(routes: ApiRoutes, services: ApiService
         .findById(auth.accountId, { name: 1 })
         .lean();
       // The company's calendar, as delivery dates its emails.
-      const today = companyDay(services.now(), body);
+      const today = companyDay(services.now(), policyForCompany(body, companyTimeZone(connection).name));
       const senderName = emailSenderName(body, connection, account);
       const template = body.email.linkTemplate;
       const emails = samples(body, today, connection.homeCurrency ?? 'USD').map((sample) => ({

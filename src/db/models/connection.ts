@@ -1,7 +1,9 @@
+import { defaultActivePollIntervalSeconds } from '../../sync/polling';
 import { loadFieldMap } from '../field-maps';
 import { sealedSchema } from '../sealed-schema';
 import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
 import type { Sealed } from '../../security/encryption';
+import { timeZoneBases, type CompanyTimeZone } from '../../time/company-zone';
 import {
   defaultSkewToleranceSeconds,
   type ConflictPolicies,
@@ -29,8 +31,10 @@ export interface BackfillProgress {
 
 /** What a CRM account may change on a connection (`PATCH /v1/connections/:id`). */
 export interface ConnectionSettings {
-  /** Seconds between CDC polls, the backstop for lost webhooks. */
+  /** Seconds between CDC polls while the company is idle: the backstop for lost webhooks. */
   pollIntervalSeconds: number;
+  /** Seconds between CDC polls while it is active (changed in the last five minutes): Intuit's webhooks are late. */
+  activePollIntervalSeconds: number;
   /** Per-field direction overrides; fields not named sync both ways. */
   mappingPolicy: MappingPolicy;
   /** Per-field conflict policies; fields not named go to the most recent change. */
@@ -48,6 +52,7 @@ export function settingsOf(connection: Pick<ConnectionRecord, 'settings'>): Conn
   const stored = connection.settings;
   return {
     pollIntervalSeconds: stored?.pollIntervalSeconds ?? 60,
+    activePollIntervalSeconds: stored?.activePollIntervalSeconds ?? defaultActivePollIntervalSeconds,
     mappingPolicy: loadFieldMap(stored?.mappingPolicy),
     conflictPolicy: loadFieldMap(stored?.conflictPolicy),
     skewToleranceSeconds: stored?.skewToleranceSeconds ?? defaultSkewToleranceSeconds,
@@ -71,6 +76,8 @@ export interface ConnectionRecord {
   companyName?: string;
   homeCurrency?: string;
   multiCurrency?: boolean;
+  /** The company's zone, inferred from CompanyInfo at each connect; absent on connections made before it was. */
+  timeZone?: CompanyTimeZone;
   settings: ConnectionSettings;
   /** When Intuit last delivered a webhook for this realm (written by the API). */
   lastWebhookAt?: Date;
@@ -96,10 +103,21 @@ const connectionSchema = new Schema<ConnectionRecord>(
     companyName: String,
     homeCurrency: String,
     multiCurrency: Boolean,
+    timeZone: {
+      type: new Schema(
+        {
+          name: { type: String, required: true },
+          basis: { type: String, enum: timeZoneBases, required: true },
+        },
+        { _id: false },
+      ),
+      required: false,
+    },
     settings: {
       type: new Schema(
         {
           pollIntervalSeconds: { type: Number, required: true, default: 60 },
+          activePollIntervalSeconds: { type: Number, default: defaultActivePollIntervalSeconds },
           mappingPolicy: { type: Schema.Types.Mixed, default: {} },
           conflictPolicy: { type: Schema.Types.Mixed, default: {} },
           skewToleranceSeconds: { type: Number, default: defaultSkewToleranceSeconds },
@@ -110,6 +128,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
       ),
       default: () => ({
         pollIntervalSeconds: 60,
+        activePollIntervalSeconds: defaultActivePollIntervalSeconds,
         mappingPolicy: {},
         conflictPolicy: {},
         skewToleranceSeconds: defaultSkewToleranceSeconds,

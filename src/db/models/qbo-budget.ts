@@ -1,7 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { MinuteCounter } from '../../qbo/budget';
 import { isDuplicateKey } from '../errors';
-import { expiresAtIndex } from '../retention';
+import { expiresAfterDays, expiresAtIndex } from '../retention';
 
 /**
  * The shared half of the QBO budget: one counter per realm and clock minute, counted with `$inc`, so every
@@ -37,7 +37,7 @@ export function qboBudgetModel(db: Connection): Model<BudgetMinuteRecord> {
   );
 }
 
-const keptMs = 86_400_000;
+const keptDays = 1;
 const minuteKey = (realmId: string, minuteStart: Date): string => `${realmId}:${minuteStart.toISOString()}`;
 
 export function mongoMinuteCounter(db: Connection): MinuteCounter {
@@ -45,7 +45,11 @@ export function mongoMinuteCounter(db: Connection): MinuteCounter {
     async increment(realmId, minuteStart) {
       const update = {
         $inc: { count: 1 },
-        $setOnInsert: { realmId, minuteStart, expiresAt: new Date(minuteStart.getTime() + keptMs) },
+        $setOnInsert: {
+          realmId,
+          minuteStart,
+          expiresAt: expiresAfterDays(minuteStart, keptDays, minuteStart),
+        },
       };
       const filter = { _id: minuteKey(realmId, minuteStart) };
       const options = { upsert: true, new: true, projection: { count: 1 } } as const;

@@ -1,6 +1,5 @@
 import {
   contactSyncStatus,
-  creditAvailable,
   panelPageSize,
   panelTransactions,
   type PanelView,
@@ -163,14 +162,6 @@ describe('filters and pages', () => {
     const last = model(many, { page: 9 });
     expect([last.page, last.rows.length, last.newer, last.older]).toEqual([3, 3, '/p?page=2', null]);
     expect(last.rows[0]!.item.qboId).toBe(String(2 * panelPageSize));
-  });
-});
-
-describe('money owed to the customer', () => {
-  it('adds up unused credit and unapplied payments, never voided ones', () => {
-    const voided = item('CreditMemo', { Id: '51', TotalAmt: 0, PrivateNote: 'Voided', RemainingCredit: 0 });
-    expect(creditAvailable([...items, voided])).toBe(55);
-    expect(creditAvailable([paid, converted])).toBe(0);
   });
 });
 

@@ -95,6 +95,7 @@ function section(options: { currency?: string; name?: string; rate?: number } = 
     connectionId: 'conn-1',
     crmContactId: 'crm-1',
     asOf: today,
+    timeZone: 'America/New_York',
     homeCurrency: 'USD',
     customer: {
       qboCustomerId: '7',
@@ -171,6 +172,7 @@ describe('renderContactPanel', () => {
     expect(page).toContain('<h2 id="summary-title">Payment &amp; Billing Summary</h2>');
     expect(page).toContain('<h2 id="transactions-title">QuickBooks Transactions</h2>');
     expect(page).toMatch(/<footer>/);
+    expect(text(page)).toContain("in the company's time zone (America/New_York)");
     expect(page).not.toMatch(/<script|\sstyle=|\son\w+=/i);
   });
 
@@ -231,6 +233,47 @@ describe('renderContactPanel', () => {
     expect(page).toContain(
       '<a class="qb-link" href="https://qbo.intuit.com/app/customerdetail?nameId=7" target="_blank" rel="noopener noreferrer" aria-label="Open Müller &amp; Söhne GmbH in QuickBooks (opens in a new tab)"',
     );
+  });
+
+  it('shows figures that agree: credit and net balance, partly paid overdue, the voided amount, refunds', () => {
+    const usdContext = { ...context, homeCurrency: 'USD' };
+    const usdView = (
+      type: Parameters<typeof transactionView>[0],
+      record: Omit<QboTransactionRecord, 'TxnDate'>,
+    ) => transactionView(type, { TxnDate: '2026-02-01', ...record }, usdContext);
+    const beforeVoid = usdView('Invoice', { Id: '21', DocNumber: '2001', TotalAmt: 80, Balance: 80 });
+    const views = [
+      usdView('Invoice', { Id: '20', DocNumber: '2000', DueDate: '2026-02-20', TotalAmt: 100, Balance: 40 }),
+      transactionView(
+        'Invoice',
+        {
+          Id: '21',
+          DocNumber: '2001',
+          TxnDate: '2026-02-01',
+          TotalAmt: 0,
+          Balance: 0,
+          PrivateNote: 'Voided',
+        },
+        usdContext,
+        beforeVoid,
+      ),
+      usdView('CreditMemo', { Id: '22', DocNumber: 'CM-2', TotalAmt: 70, RemainingCredit: 70 }),
+      usdView('RefundReceipt', { Id: '23', DocNumber: 'R-2', TotalAmt: 15 }),
+    ];
+    const base = section({ currency: 'USD' });
+    const shown = text(
+      panel({
+        ...base,
+        billingSummary: billingSummary(base.billingProfile, views, usdContext),
+        transactions: views,
+      }),
+    );
+    expect(shown).toContain('Open balance $40.00 Overdue balance $40.00');
+    expect(shown).toContain('Credit available $70.00 owed to the customer');
+    expect(shown).toContain('Net balance −$30.00 open balance less credit available');
+    expect(shown).toContain('Invoice 2000 Feb 20, 2026 Overdue partly paid $100.00 $40.00');
+    expect(shown).toContain('Invoice 2001 — none Voided $0.00 was $80.00');
+    expect(shown).toContain('Refund receipt R-2 — none Refunded −$15.00 refunded');
   });
 
   it('shows home amounts under foreign ones when QBO gave a rate', () => {

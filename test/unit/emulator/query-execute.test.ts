@@ -446,7 +446,7 @@ describe('executeQuery: known fields', () => {
 });
 
 describe('executeQuery: scale', () => {
-  it('filters and sorts 20,000 records well within a request budget', () => {
+  it('filters and sorts 20,000 records', () => {
     const records = Array.from({ length: 20_000 }, (_, index) => ({
       Id: String(index + 1),
       DisplayName: `Customer ${index % 977}`,
@@ -460,12 +460,10 @@ describe('executeQuery: scale', () => {
       "SELECT * FROM Customer WHERE MetaData.LastUpdatedTime > '2020-01-05T00:00:00Z' AND DisplayName LIKE 'customer 1%' " +
         "AND Balance >= '100' ORDERBY MetaData.LastUpdatedTime DESC, Id MAXRESULTS 1000",
     );
-    const started = performance.now();
+    // How fast is the emulator benchmark's job (npm run bench:emulator); this checks what it answers.
     const result = executeQuery(query, records, { now: NOW, activeByDefault: true });
-    const elapsed = performance.now() - started;
     expect(result.totalCount).toBeGreaterThan(1000);
     expect(result.rows).toHaveLength(1000);
-    expect(elapsed).toBeLessThan(1000);
 
     // The same query, written out by hand over the same data.
     const after = Date.parse('2020-01-05T00:00:00Z');

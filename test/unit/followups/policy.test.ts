@@ -3,11 +3,17 @@ import {
   deliveryHours,
   followUpPolicySchema,
   isQuietHour,
+  policyForCompany,
 } from '../../../src/followups/policy';
 
 describe('follow-up policy', () => {
-  it('has a default for every field', () => {
-    expect(followUpPolicySchema.parse({})).toEqual(defaultFollowUpPolicy);
+  it('has a default for every field, the time zone being the company’s', () => {
+    const settings = followUpPolicySchema.parse({});
+    expect(settings.timeZone).toBeUndefined();
+    expect(policyForCompany(settings, 'America/Los_Angeles')).toEqual(defaultFollowUpPolicy);
+    expect(policyForCompany(settings, 'Australia/Sydney').timeZone).toBe('Australia/Sydney');
+    const chosen = followUpPolicySchema.parse({ timeZone: 'Europe/Dublin' });
+    expect(policyForCompany(chosen, 'Australia/Sydney').timeZone).toBe('Europe/Dublin');
     expect(defaultFollowUpPolicy).toMatchObject({
       enabled: true,
       timeZone: 'America/Los_Angeles',

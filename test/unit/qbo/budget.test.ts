@@ -37,13 +37,29 @@ describe('RealmBudget: QBO limits per realm, kept on our side', () => {
     const busy = new RealmBudget({ realmId: '900002', counter, maxInFlight: 1 });
     const other = new RealmBudget({ realmId: '900003', counter, maxInFlight: 1 });
     const held = await busy.acquire();
-    (await other.acquire())();
+    let busyStarted = false;
+    const busyNext = busy.acquire().then((release) => {
+      busyStarted = true;
+      return release;
+    });
+    let otherStarted = false;
+    const otherNext = other.acquire().then((release) => {
+      otherStarted = true;
+      return release;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    // The busy realm's next request waits for its slot; the other realm's does not wait for it.
+    expect({ busyStarted, otherStarted }).toEqual({ busyStarted: false, otherStarted: true });
+    (await otherNext)();
     held();
+    (await busyNext)();
+    expect(busyStarted).toBe(true);
   });
 
   it('starts at most 10 requests in any second, sliding', async () => {
     let now = 1_000_000;
     const slept: number[] = [];
+    const waits: [string, number][] = [];
     const budget = new RealmBudget({
       realmId: '900005',
       counter: memoryCounter(),
@@ -53,15 +69,17 @@ describe('RealmBudget: QBO limits per realm, kept on our side', () => {
         now += ms;
         return Promise.resolve();
       },
+      onWait: (limit, waitedMs) => waits.push([limit, waitedMs]),
     });
     for (let i = 0; i < 10; i += 1) {
       (await budget.acquire())();
       now += 50;
     }
     expect(slept).toEqual([]);
-    // The 11th comes 500 ms after the first: it waits until that first start is a second old.
+    // The 11th comes 500 ms after the first: it waits until that first start is a second old, and says so.
     (await budget.acquire())();
     expect(slept).toEqual([500]);
+    expect(waits).toEqual([['per_second', 500]]);
   });
 
   it('waits for the next minute once 500 requests were made in this one, across every client', async () => {

@@ -1,4 +1,10 @@
-import { QboApiError, QboClient, QboUsageError, type TokenSource } from '../../../src/qbo';
+import {
+  QboApiError,
+  QboClient,
+  QboUsageError,
+  type QboRequestSample,
+  type TokenSource,
+} from '../../../src/qbo';
 
 interface Sent {
   url: URL;
@@ -350,5 +356,56 @@ describe('QboClient responses', () => {
     expect(some.changes.Customer.rejected).toEqual([
       { Id: '5', problem: expect.stringContaining('SyncToken') },
     ]);
+  });
+});
+
+describe('QboClient reports each request for metrics, without realm, ids or tokens', () => {
+  const duplicateName = {
+    Fault: {
+      Error: [
+        { Message: 'Duplicate Name Exists Error', Detail: 'The name supplied already exists.', code: '6240' },
+      ],
+      type: 'ValidationFault',
+    },
+  };
+
+  it('names the path without ids, and the outcome: ok, or the error kind with its Fault code', async () => {
+    const samples: QboRequestSample[] = [];
+    const { fetchImpl } = fakeFetch(json(200, { Customer: customer }), json(400, duplicateName));
+    const qbo = new QboClient({
+      baseUrl: 'https://qbo.example/',
+      realmId: '9130350000000001',
+      tokens: tokens().source,
+      fetch: fetchImpl,
+      onRequest: (sample) => samples.push(sample),
+    });
+    await qbo.read('Customer', '7');
+    await expect(qbo.read('Customer', '8')).rejects.toBeInstanceOf(QboApiError);
+    expect(samples).toEqual([
+      { method: 'GET', path: '/customer/:id', outcome: 'ok', durationMs: expect.any(Number) },
+      {
+        method: 'GET',
+        path: '/customer/:id',
+        outcome: 'duplicate-name',
+        faultCode: '6240',
+        durationMs: expect.any(Number),
+      },
+    ]);
+    expect(JSON.stringify(samples)).not.toMatch(/9130350000000001|token-1/);
+  });
+
+  it('counts a request replayed after a 401 once, with both attempts on the wire', async () => {
+    const samples: QboRequestSample[] = [];
+    const { fetchImpl, sent } = fakeFetch(json(401, gateway401), json(200, { Customer: customer }));
+    const qbo = new QboClient({
+      baseUrl: 'https://qbo.example/',
+      realmId: '9130350000000001',
+      tokens: tokens().source,
+      fetch: fetchImpl,
+      onRequest: (sample) => samples.push(sample),
+    });
+    await qbo.read('Customer', '7');
+    expect(sent).toHaveLength(2);
+    expect(samples).toEqual([expect.objectContaining({ path: '/customer/:id', outcome: 'ok' })]);
   });
 });

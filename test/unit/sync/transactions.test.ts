@@ -73,6 +73,7 @@ describe('the transaction view', () => {
       homeTotal: 362.07,
       homeBalance: 362.07,
       status: 'open',
+      partiallyPaid: false,
       linked: [{ type: 'Estimate', id: '100' }],
       qboLink: 'https://qbo.intuit.com/app/invoice?txnId=130',
     });
@@ -165,6 +166,16 @@ describe('statuses', () => {
     ['Pending past expiry → expired', { TxnStatus: 'Pending', ExpirationDate: '2026-03-14' }, 'expired'],
     ['Accepted', { TxnStatus: 'Accepted', ExpirationDate: '2026-01-01' }, 'accepted'],
     ['Closed', { TxnStatus: 'Closed' }, 'closed'],
+    [
+      'Closed by an invoice made from it → converted',
+      { TxnStatus: 'Closed', LinkedTxn: [{ TxnId: '9', TxnType: 'Invoice' }] },
+      'converted',
+    ],
+    [
+      'Closed by a sales receipt made from it → converted',
+      { TxnStatus: 'Closed', LinkedTxn: [{ TxnId: '9', TxnType: 'SalesReceipt' }] },
+      'converted',
+    ],
     ['Rejected', { TxnStatus: 'Rejected' }, 'rejected'],
     ['Converted', { TxnStatus: 'Converted' }, 'converted'],
     ['missing TxnStatus → pending', {}, 'pending'],
@@ -187,12 +198,12 @@ describe('statuses', () => {
   const others: [TransactionType, Partial<QboTransactionRecord>, string][] = [
     ['SalesReceipt', { TotalAmt: 337.5, Balance: 0 }, 'paid'],
     ['SalesReceipt', { TotalAmt: 0, PrivateNote: 'Voided' }, 'voided'],
-    ['RefundReceipt', { TotalAmt: 20 }, 'paid'],
+    ['RefundReceipt', { TotalAmt: 20 }, 'refunded'],
     ['RefundReceipt', { TotalAmt: 0, PrivateNote: 'Voided' }, 'voided'],
-    ['CreditMemo', { TotalAmt: 100, Balance: 100, RemainingCredit: 100 }, 'open'],
-    ['CreditMemo', { TotalAmt: 100, Balance: 30, RemainingCredit: 30 }, 'open'],
+    ['CreditMemo', { TotalAmt: 100, Balance: 100, RemainingCredit: 100 }, 'unapplied'],
+    ['CreditMemo', { TotalAmt: 100, Balance: 30, RemainingCredit: 30 }, 'partially_applied'],
     ['CreditMemo', { TotalAmt: 100, Balance: 0, RemainingCredit: 0 }, 'applied'],
-    ['CreditMemo', { TotalAmt: 100, Balance: 25 }, 'open'],
+    ['CreditMemo', { TotalAmt: 100, Balance: 25 }, 'partially_applied'],
     ['CreditMemo', { TotalAmt: 0, Balance: 0, RemainingCredit: 0, PrivateNote: 'Voided' }, 'voided'],
   ];
   it.each(others)('%s %j → %s', (type, record, status) => {
@@ -323,18 +334,28 @@ describe('billingSummary', () => {
     ];
     expect(billingSummary(usd, views, options)).toEqual({
       currency: { code: 'USD', name: 'United States Dollar' },
-      // invoices 100 + 50 + 300, minus credit 10, minus unapplied payment 20
-      openBalance: 420,
+      // invoices 100 + 50 + 300
+      openBalance: 450,
       overdueBalance: 150,
+      // the credit memo's 10 and payment 9's unapplied 20
+      creditAvailable: 30,
+      netBalance: 420,
       // 100 + 200 + 300 + 80 + 45.55 − 25 − 5.5
       lifetimeSales: 695.05,
       lastPaymentDate: '2026-03-12',
-      home: { currency: 'USD', openBalance: 420, overdueBalance: 150, lifetimeSales: 695.05 },
+      home: {
+        currency: 'USD',
+        openBalance: 450,
+        overdueBalance: 150,
+        creditAvailable: 30,
+        netBalance: 420,
+        lifetimeSales: 695.05,
+      },
       oldestOverdueDays: 30,
       counts: {
-        open: 2, // invoice 3 and the credit memo
+        open: 1, // invoice 3
         overdue: 2,
-        paid: 3, // invoice 4, the sales and the refund receipt
+        paid: 2, // invoice 4 and the sales receipt
         partially_paid: 0,
         pending: 1,
         accepted: 0,
@@ -344,7 +365,8 @@ describe('billingSummary', () => {
         expired: 0,
         applied: 0,
         unapplied: 0,
-        partially_applied: 1,
+        partially_applied: 2, // the credit memo and payment 9
+        refunded: 1,
         voided: 2,
         deleted: 1,
       },

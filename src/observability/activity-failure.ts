@@ -1,12 +1,12 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { failureTypes } from '../activities/failure-types';
 import { ConnectionNeedsReauthError } from '../oauth/connection-tokens';
 import { QboApiError } from '../qbo';
-import { failureTypes } from './failure-types';
 
 /**
  * Turns what an activity hit into the failure Temporal should act on: a dead grant stops retrying and tells the
  * workflow to wait for a reconnect; QBO's refusals (validation, 610, 6240…) are not retried; throttling and outages
- * are, with Retry-After honoured when QBO sends one.
+ * are, with Retry-After honoured when QBO sends one. Anything else is left as it is (retried by the policy).
  */
 export function toActivityFailure(error: unknown): unknown {
   if (error instanceof ConnectionNeedsReauthError) {
@@ -31,23 +31,15 @@ export function toActivityFailure(error: unknown): unknown {
   return error;
 }
 
-/** Well inside the shortest heartbeat timeout of any activity (20 s, the backfill's). */
-const heartbeatEveryMs = 5_000;
+/** How a run ended, as a metric label: `completed`, `cancelled`, a failure type, or `error` for anything else. */
+export function outcomeOf(failure: unknown): string {
+  if (failure instanceof CancelledFailure) return 'cancelled';
+  if (failure instanceof ApplicationFailure && failure.type) return failure.type;
+  return 'error';
+}
 
-/**
- * Runs an activity body, heartbeating while it runs, and converts its failure. The heartbeat says "this worker is
- * alive": beating from a timer rather than between steps keeps one slow step (a page of writes on a loaded
- * database) from being timed out and retried from the start, over and over. A stuck body still ends at the
- * activity's start-to-close timeout.
- */
-export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
-  const context = Context.current();
-  const beat = setInterval(() => context.heartbeat(), heartbeatEveryMs);
-  try {
-    return await body();
-  } catch (error) {
-    throw toActivityFailure(error);
-  } finally {
-    clearInterval(beat);
-  }
+/** Whether Temporal will run the activity again after this failure (its retry policy permitting). */
+export function willRetry(failure: unknown): boolean {
+  if (failure instanceof CancelledFailure) return false;
+  return !(failure instanceof ApplicationFailure && failure.nonRetryable);
 }

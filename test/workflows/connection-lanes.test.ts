@@ -1,0 +1,211 @@
+import { connectionWorkflowId, startConnectionWorkflow } from '../../src/temporal/connection-workflows';
+import {
+  contactsChangedSignal,
+  inboxWaitingSignal,
+  statusQuery,
+} from '../../src/workflows/connection-messages';
+import { eventually, uniqueName } from '../support/env';
+import { startTimeSkipping, type TimeSkippingEnvironment } from '../support/time-skipping';
+import { fakeConnectionActivities } from '../support/workflow-fakes';
+
+/** Contact pushes in flight at once per connection (pushesInFlight in src/workflows/connection.ts). */
+const pushSlots = 4;
+const minute = 60_000;
+
+/** A promise a test settles when it chooses: an activity that takes as long as the test says. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/**
+ * The connection workflow's lanes, with activities that take as long as the test says: CRM → QBO pushes never wait
+ * for the QBO lane, one contact never has two pushes at once, and a few pushes run side by side, each its own
+ * activity named for its contact.
+ */
+describe('connection workflow: lanes', () => {
+  let temporal: TimeSkippingEnvironment;
+  beforeAll(async () => {
+    temporal = await startTimeSkipping();
+  });
+  afterEach(() => temporal.endWorkflows());
+  afterAll(() => temporal?.teardown());
+
+  async function startConnection(taskQueue: string) {
+    const connectionId = uniqueName('conn');
+    await startConnectionWorkflow(
+      temporal.client,
+      { _id: connectionId, realmId: 'realm-lanes', accountId: 'acct-lanes' },
+      { taskQueue, pollIntervalSeconds: 3600, activePollIntervalSeconds: 3600 },
+    );
+    return temporal.endAfterTest(temporal.client.workflow.getHandle(connectionWorkflowId(connectionId)));
+  }
+
+  it('writes a CRM change to QBO while the QBO lane is stuck in a slow drain', async () => {
+    const { activities, calls } = fakeConnectionActivities();
+    const drain = gate();
+    let drainsRunning = 0;
+    const drainInbox: typeof activities.drainInbox = async () => {
+      drainsRunning += 1;
+      await drain.opened;
+      drainsRunning -= 1;
+      return activities.drainInbox();
+    };
+    await temporal.withWorker({ ...activities, drainInbox }, async (taskQueue) => {
+      const handle = await startConnection(taskQueue);
+      // The start's own drain is under way and held.
+      await eventually(
+        () => Promise.resolve(drainsRunning),
+        (running) => running === 1,
+        10_000,
+        'the drain to start',
+      );
+      await handle.signal(contactsChangedSignal, { crmContactIds: ['while-draining'] });
+      await eventually(
+        () => Promise.resolve(calls.pushes.flat()),
+        (pushed) => pushed.includes('while-draining'),
+        10_000,
+        'the push during the drain',
+      );
+      expect(drainsRunning).toBe(1);
+      drain.open();
+      await eventually(
+        () => Promise.resolve(drainsRunning),
+        (running) => running === 0,
+      );
+    });
+  });
+
+  it('never runs two pushes of one contact at once: a change during its push waits for it, then is written', async () => {
+    const { activities, calls } = fakeConnectionActivities();
+    const firstPush = gate();
+    const running = new Map<string, number>();
+    const overlaps: string[] = [];
+    const order: string[] = [];
+    const pushContact: typeof activities.pushContact = async (input) => {
+      const id = input.crmContactId;
+      running.set(id, (running.get(id) ?? 0) + 1);
+      if ((running.get(id) ?? 0) > 1) overlaps.push(id);
+      order.push(`start ${id}`);
+      if (id === 'busy' && !order.includes('end busy')) await firstPush.opened;
+      order.push(`end ${id}`);
+      running.set(id, (running.get(id) ?? 0) - 1);
+      return activities.pushContact(input);
+    };
+    await temporal.withWorker({ ...activities, pushContact }, async (taskQueue) => {
+      const handle = await startConnection(taskQueue);
+      await handle.signal(contactsChangedSignal, { crmContactIds: ['busy'] });
+      await eventually(
+        () => Promise.resolve(order),
+        (seen) => seen.includes('start busy'),
+        10_000,
+        'the first push',
+      );
+      // The contact changes again while its push runs; another contact changes after it.
+      await handle.signal(contactsChangedSignal, { crmContactIds: ['busy'] });
+      await handle.signal(contactsChangedSignal, { crmContactIds: ['other'] });
+      // The lane is free to start pushes (the other contact's went through) and the second change is held back.
+      await eventually(
+        () => Promise.resolve(order),
+        (seen) => seen.includes('end other'),
+        10_000,
+        'the other contact’s push',
+      );
+      const waiting = await handle.query(statusQuery);
+      expect(waiting).toMatchObject({ pushesInFlight: 1, contactsWaiting: 1 });
+      expect(order.filter((step) => step === 'start busy')).toHaveLength(1);
+
+      firstPush.open();
+      await eventually(
+        () => Promise.resolve(order.filter((step) => step === 'end busy')),
+        (ends) => ends.length === 2,
+        10_000,
+        'the second push of the contact',
+      );
+      expect(order.indexOf('end busy')).toBeLessThan(order.lastIndexOf('start busy'));
+      expect(overlaps).toEqual([]);
+      expect(calls.pushes.flat().sort()).toEqual(['busy', 'busy', 'other']);
+    });
+  });
+
+  it('runs a few pushes side by side, never more, each an activity named for its contact', async () => {
+    const { activities, calls } = fakeConnectionActivities();
+    const release = gate();
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const pushContact: typeof activities.pushContact = async (input) => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await release.opened;
+      inFlight -= 1;
+      return activities.pushContact(input);
+    };
+    const contacts = Array.from({ length: 10 }, (_, index) => `contact-${index}`);
+    await temporal.withWorker({ ...activities, pushContact }, async (taskQueue) => {
+      const handle = await startConnection(taskQueue);
+      await handle.signal(contactsChangedSignal, { crmContactIds: contacts });
+      const busy = await eventually(
+        () => handle.query(statusQuery),
+        (status) => status.pushesInFlight === pushSlots && inFlight === pushSlots,
+        10_000,
+        'a full lane',
+      );
+      expect(busy.contactsWaiting).toBe(contacts.length - pushSlots);
+      release.open();
+      await eventually(
+        () => handle.query(statusQuery),
+        (status) => status.totals.pushed === contacts.length && status.pushesInFlight === 0,
+        10_000,
+        'every contact pushed',
+      );
+      expect(mostInFlight).toBe(pushSlots);
+      expect(calls.pushes.flat().sort()).toEqual([...contacts].sort());
+
+      // An ops person finds a contact's push in the Temporal UI by its summary.
+      const history = await handle.fetchHistory();
+      const summaries = (history.events ?? [])
+        .map((event) => event.userMetadata?.summary?.data)
+        .filter((data): data is Uint8Array => data instanceof Uint8Array)
+        .map((data) => JSON.parse(Buffer.from(data).toString('utf8')) as string);
+      expect(summaries).toContain('CRM → QBO: contact contact-0');
+      expect(summaries.filter((summary) => summary.startsWith('CRM → QBO: contact '))).toHaveLength(
+        contacts.length,
+      );
+    });
+  });
+
+  it('polls often while the company is active and rarely once it is idle, and shows the interval in force', async () => {
+    const { activities, calls } = fakeConnectionActivities();
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const connectionId = uniqueName('conn');
+      await startConnectionWorkflow(
+        temporal.client,
+        { _id: connectionId, realmId: 'realm-lanes', accountId: 'acct-lanes' },
+        { taskQueue, pollIntervalSeconds: 300, activePollIntervalSeconds: 10 },
+      );
+      const handle = temporal.endAfterTest(
+        temporal.client.workflow.getHandle(connectionWorkflowId(connectionId)),
+      );
+      const idle = await eventually(
+        () => handle.query(statusQuery),
+        (status) => status.totals.polls === 1,
+      );
+      expect(idle.pollEverySeconds).toBe(300);
+      const webhookAt = await temporal.env.currentTimeMs();
+      await handle.signal(inboxWaitingSignal);
+      expect((await handle.query(statusQuery)).pollEverySeconds).toBe(10);
+      // Five active minutes at 10 s, then the idle interval again.
+      await temporal.env.sleep(12 * minute);
+      const after = calls.polls.filter((at) => at > webhookAt);
+      const gaps = after.slice(1).map((at, index) => at - after[index]!);
+      const activeGaps = gaps.filter((gap) => gap < 60_000);
+      expect(activeGaps.length).toBeGreaterThanOrEqual(25);
+      for (const gap of activeGaps) expect(gap).toBeGreaterThanOrEqual(10_000);
+      expect(after.at(-1)! - webhookAt).toBeGreaterThan(5 * minute);
+      expect(gaps.at(-1)).toBeGreaterThanOrEqual(5 * minute);
+      expect((await handle.query(statusQuery)).pollEverySeconds).toBe(300);
+    });
+    // About 35 polls, each a real activity: seconds alone, a minute beside a loaded suite.
+  }, 150_000);
+});
