@@ -39,6 +39,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** A redirect instead of a JSON body (the OAuth callback). */
   redirect?: string;
+  /** Bytes instead of a JSON body, of the media type its response declares (a PDF). */
+  bytes?: { contentType: string; data: Buffer };
 }
 
 export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
@@ -55,7 +57,15 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   /** POSTs that create things accept an `Idempotency-Key`. */
   idempotent?: boolean;
   /** Success responses; problem responses are documented from `problems`. */
-  responses: Record<number, { description: string; schema?: z.ZodType; redirect?: true }>;
+  responses: Record<
+    number,
+    {
+      description: string;
+      schema?: z.ZodType;
+      redirect?: true;
+      /** A binary body's media type. */ media?: string;
+    }
+  >;
   /**
    * The problems this route may answer besides those every route may (`validation_failed`, `not_found`,
    * `internal_error`, `database_unavailable`; with an API key or session `authentication_required`,
@@ -185,6 +195,9 @@ export class ApiRoutes {
             {
               description: response.description,
               ...(response.schema ? { content: { 'application/json': { schema: response.schema } } } : {}),
+              ...(response.media
+                ? { content: { [response.media]: { schema: z.string().meta({ format: 'binary' }) } } }
+                : {}),
             },
           ]),
         ),
@@ -211,6 +224,8 @@ export class ApiRoutes {
           spec.idempotent && secured ? await this.middleware.idempotency(auth, req, run) : await run();
         for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
         if (reply.redirect) return void res.redirect(reply.status, reply.redirect);
+        if (reply.bytes)
+          return void res.status(reply.status).type(reply.bytes.contentType).send(reply.bytes.data);
         if (reply.body === undefined) return void res.status(reply.status).end();
         res.status(reply.status).json(reply.body);
       } catch (error) {
