@@ -1340,6 +1340,161 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/contacts/batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create or replace up to 1000 contacts, each with its own outcome
+     * @description Each contact is what `PUT /v1/contacts/{crmContactId}` takes, plus its `crmContactId`, and is stored the same way. The answer has one outcome per contact, in the order sent: 202 when stored and queued for QuickBooks, otherwise its problem (`validation_failed`, `stale_contact`, `customer_not_found`, `customer_already_linked`) naming the field as `body.contacts.<index>.<field>`; a refused contact does not hold back the others. Each contact may appear once. Sending a batch again is safe (a version already stored is accepted again and changes nothing), and an `Idempotency-Key` replays the first answer.
+     */
+    post: {
+      parameters: {
+        query?: {
+          /** @description The connection (QuickBooks company); needed only when the account has several. */
+          connectionId?: string;
+        };
+        header?: {
+          /** @description Repeat a request safely: the same key returns the first response. */
+          'Idempotency-Key'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            contacts: (
+              | components['schemas']['BatchContact']
+              | {
+                  [key: string]: unknown;
+                }
+            )[];
+          };
+        };
+      };
+      responses: {
+        /** @description One outcome per contact, in the order sent. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['BatchContactResult'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` or `connection_required` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_conflict` or `no_connection` or `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_key_reused` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `sync_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/contacts': {
     parameters: {
       query?: never;
@@ -4624,6 +4779,46 @@ export interface components {
       postalCode?: string | null;
       country?: string | null;
     } | null;
+    BatchContactResult: {
+      /** @description Contacts stored and queued for QuickBooks. */
+      accepted: number;
+      refused: number;
+      results: components['schemas']['BatchContactOutcome'][];
+    };
+    BatchContactOutcome: {
+      /** @description Null when the item has no usable `crmContactId`. */
+      crmContactId: string | null;
+      /** @description 202: stored, and queued for QuickBooks. Otherwise the status of `problem`. */
+      status: number;
+      /** @description Why the contact was refused; `field` names it as `body.contacts.<index>.<field>`. */
+      problem?: {
+        /** @description A URI naming the problem kind; the docs anchor for `code`. */
+        type: string;
+        title: string;
+        status: number;
+        /** @description Stable machine-readable cause, e.g. `validation_failed`. */
+        code: string;
+        detail: string;
+        /** @description The request field at fault, as a dotted path. */
+        field?: string;
+        /** @description Every validation issue found, not just the first. */
+        errors?: {
+          field: string;
+          message: string;
+        }[];
+        requestId?: string;
+      };
+    };
+    BatchContact: {
+      /**
+       * Format: date-time
+       * @description When the CRM last changed the contact.
+       */
+      updatedAt: string;
+      fields: components['schemas']['ContactFields'];
+      qboCustomerId?: string;
+      crmContactId: string;
+    };
     ContactFeedPage: {
       data: components['schemas']['ContactFeedItem'][];
       /** @description Pass as `cursor` for the next page; null on the last. */
@@ -5012,6 +5207,9 @@ export type ConnectionDetail = components['schemas']['ConnectionDetail'];
 export type Contact = components['schemas']['Contact'];
 export type ContactFields = components['schemas']['ContactFields'];
 export type Address = components['schemas']['Address'];
+export type BatchContactResult = components['schemas']['BatchContactResult'];
+export type BatchContactOutcome = components['schemas']['BatchContactOutcome'];
+export type BatchContact = components['schemas']['BatchContact'];
 export type ContactFeedPage = components['schemas']['ContactFeedPage'];
 export type ContactFeedItem = components['schemas']['ContactFeedItem'];
 export type TransactionPage = components['schemas']['TransactionPage'];

@@ -26,6 +26,7 @@ import type { CompanyTimeZone } from '../time/company-zone';
 import { inferCompanyTimeZone } from '../time/infer-company-zone';
 import { connectionWorkflowId, startConnectionWorkflow } from '../temporal/connection-workflows';
 import {
+  contactsChangedChunks,
   contactsChangedSignal,
   disconnectSignal,
   reconnectedSignal,
@@ -47,8 +48,6 @@ export interface ConnectionServiceDeps {
 
 /** Long enough to pick a company and sign in; short enough that a leaked URL is soon useless. */
 const stateTtlMs = 15 * 60_000;
-/** Contacts per signal when a whole connection's contacts are merged again. */
-const relinkSignalSize = 500;
 
 export class ConnectFlowError extends Error {
   constructor(
@@ -228,11 +227,8 @@ export class ConnectionService {
       connectionId,
       fieldsReenabled(settingsOf(before).mappingPolicy, settingsOf(updated).mappingPolicy),
     );
-    // Signals stay small: a company's contacts go in chunks.
-    for (let start = 0; start < relink.length; start += relinkSignalSize)
-      await this.signal(connectionId, contactsChangedSignal, {
-        crmContactIds: relink.slice(start, start + relinkSignalSize),
-      });
+    for (const chunk of contactsChangedChunks(relink))
+      await this.signal(connectionId, contactsChangedSignal, chunk);
     if (changes.pollIntervalSeconds !== undefined || changes.activePollIntervalSeconds !== undefined) {
       const { pollIntervalSeconds, activePollIntervalSeconds } = settingsOf(updated);
       await this.signal(connectionId, settingsChangedSignal, {
