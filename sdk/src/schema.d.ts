@@ -774,6 +774,8 @@ export interface paths {
             conflictPolicy?: components['schemas']['ConflictPolicy'];
             /** @description Changes this close in time are simultaneous, and QBO wins them; default 5. */
             skewToleranceSeconds?: number;
+            /** @description Home-currency lifetime sales (invoices and sales receipts, less credit memos and refunds) from which a contact is tagged `qb:high-value`; null (the default) gives no such tag. */
+            highValueThreshold?: number | null;
           };
         };
       };
@@ -998,7 +1000,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A contact with QuickBooks’ changes merged in, its link and its sync state */
+    /**
+     * A contact with QuickBooks’ changes merged in, its link, its sync state, its tags and AR figures
+     * @description Tags and figures are computed from the customer’s QuickBooks transactions when asked, as of the company’s today: the values the next `contact.updated` webhook carries when its tags change.
+     */
     get: {
       parameters: {
         query?: {
@@ -1019,7 +1024,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Contact'];
+            'application/json': components['schemas']['ContactDetail'];
           };
         };
         /** @description Problem JSON; `code` is `validation_failed` or `connection_required` (see docs/api.md). */
@@ -4519,6 +4524,8 @@ export interface components {
         mappingPolicy: components['schemas']['MappingPolicy'];
         conflictPolicy: components['schemas']['ConflictPolicy'];
         skewToleranceSeconds: number;
+        /** @description Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never. */
+        highValueThreshold: number | null;
       };
       backfill: {
         /** @enum {string} */
@@ -4679,6 +4686,8 @@ export interface components {
         mappingPolicy: components['schemas']['MappingPolicy'];
         conflictPolicy: components['schemas']['ConflictPolicy'];
         skewToleranceSeconds: number;
+        /** @description Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never. */
+        highValueThreshold: number | null;
       };
       backfill: {
         /** @enum {string} */
@@ -4818,6 +4827,64 @@ export interface components {
       fields: components['schemas']['ContactFields'];
       qboCustomerId?: string;
       crmContactId: string;
+    };
+    ContactDetail: {
+      crmContactId: string;
+      connectionId: string;
+      updatedAt: string;
+      fields: components['schemas']['ContactFields'];
+      deleted: boolean;
+      quickbooks: {
+        customerId: string;
+        /** @enum {string} */
+        linkedBy: 'created' | 'email' | 'name' | 'crm';
+        syncedAt: string | null;
+        /** @description Opens the customer in the QuickBooks web app. */
+        link: string;
+      } | null;
+      sync: {
+        /** @enum {string} */
+        state: 'pending' | 'synced' | 'rejected' | 'deleted';
+        /** @description The `updatedAt` the CRM sent when it was ahead of our clock by more than the skew tolerance: the contact is ordered by the time we received it instead. */
+        clampedUpdatedAt: string | null;
+        /** @description Fields held for a person to decide (conflict policy `manual`): see `GET /v1/sync-events`. */
+        heldFields: string[];
+        lastEvent: {
+          kind: string;
+          at: string;
+          fields: string[];
+          detail: {
+            [key: string]: unknown;
+          };
+        } | null;
+      };
+      /** @description As in `contact.updated` webhooks; empty while the contact has no QuickBooks customer. */
+      tags: ('qb:customer' | 'qb:overdue' | 'qb:estimate-open' | 'qb:high-value')[];
+      /** @description The customer’s accounts-receivable figures now; null while it has no QuickBooks customer. */
+      ar: {
+        /**
+         * Format: date
+         * @description The company’s today, which “overdue” is judged against.
+         */
+        asOf: string;
+        /** @description The customer’s currency; the balances are in it. */
+        currency: string;
+        openBalance: number;
+        overdueBalance: number;
+        /** @description The balances in the home currency; null when a home amount is unknown. */
+        home: {
+          currency: string;
+          openBalance: number;
+          overdueBalance: number;
+        } | null;
+        oldestOverdueDays: number | null;
+        /** @description Over paid invoices whose settling payment is known: days from invoice date to payment. */
+        averageDaysToPay: number | null;
+        /** @description Share of those invoices paid on or before their due date (0–1). */
+        onTimePaymentRatio: number | null;
+        /** @description How many invoices the two figures above are based on. */
+        paidInvoicesMeasured: number;
+      } | null;
     };
     ContactFeedPage: {
       data: components['schemas']['ContactFeedItem'][];
@@ -5210,6 +5277,7 @@ export type Address = components['schemas']['Address'];
 export type BatchContactResult = components['schemas']['BatchContactResult'];
 export type BatchContactOutcome = components['schemas']['BatchContactOutcome'];
 export type BatchContact = components['schemas']['BatchContact'];
+export type ContactDetail = components['schemas']['ContactDetail'];
 export type ContactFeedPage = components['schemas']['ContactFeedPage'];
 export type ContactFeedItem = components['schemas']['ContactFeedItem'];
 export type TransactionPage = components['schemas']['TransactionPage'];

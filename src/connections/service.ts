@@ -16,6 +16,7 @@ import {
 import { fieldsReenabled } from '../sync/mapping-policy';
 import { storeTokens } from '../oauth/connection-tokens';
 import { IntuitOAuth, InvalidGrantError, type TokenSet } from '../oauth/intuit-oauth';
+import { contactArSweepModel } from '../followups/models';
 import { FollowUpService } from '../followups/service';
 import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
 import { QboClient } from '../qbo';
@@ -229,6 +230,9 @@ export class ConnectionService {
     );
     for (const chunk of contactsChangedChunks(relink))
       await this.signal(connectionId, contactsChangedSignal, chunk);
+    // Every customer's tags are judged again on the next reminders run, and the CRM hears of those that change.
+    if (settingsOf(before).highValueThreshold !== settingsOf(updated).highValueThreshold)
+      await contactArSweepModel(this.deps.db).deleteOne({ _id: connectionId });
     if (changes.pollIntervalSeconds !== undefined || changes.activePollIntervalSeconds !== undefined) {
       const { pollIntervalSeconds, activePollIntervalSeconds } = settingsOf(updated);
       await this.signal(connectionId, settingsChangedSignal, {

@@ -50,6 +50,12 @@ const connectionSchema = z
       mappingPolicy: mappingPolicySchema,
       conflictPolicy: conflictPolicySchema,
       skewToleranceSeconds: z.number(),
+      highValueThreshold: z
+        .number()
+        .nullable()
+        .describe(
+          'Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never.',
+        ),
     }),
     backfill: z
       .object({
@@ -380,6 +386,17 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           .max(3600)
           .optional()
           .describe('Changes this close in time are simultaneous, and QBO wins them; default 5.'),
+        highValueThreshold: z
+          .number()
+          .positive()
+          .max(1e12)
+          .multipleOf(0.01)
+          .nullable()
+          .optional()
+          .describe(
+            'Home-currency lifetime sales (invoices and sales receipts, less credit memos and refunds) from which ' +
+              'a contact is tagged `qb:high-value`; null (the default) gives no such tag.',
+          ),
       })
       .strict(),
     responses: { 200: { description: 'The connection with its new settings.', schema: connectionSchema } },

@@ -26,6 +26,8 @@ import {
   transactionTypeSchema,
 } from '../../contacts/section';
 import { linkMethods } from '../../contacts/model';
+import { currentContactAr } from '../../followups/contact-ar';
+import { contactTagNames } from '../../sync/tags';
 import { loadFields } from '../../db/field-maps';
 import { toSyncFields } from '../../sync/fields';
 import { connectionWorkflowId } from '../../temporal/connection-workflows';
@@ -77,6 +79,40 @@ const contactSchema = z
     }),
   })
   .meta({ id: 'Contact' });
+
+const arFiguresSchema = z
+  .object({
+    asOf: z.iso.date().describe('The company’s today, which “overdue” is judged against.'),
+    currency: z.string().describe('The customer’s currency; the balances are in it.'),
+    openBalance: z.number(),
+    overdueBalance: z.number(),
+    home: z
+      .object({ currency: z.string(), openBalance: z.number(), overdueBalance: z.number() })
+      .nullable()
+      .describe('The balances in the home currency; null when a home amount is unknown.'),
+    oldestOverdueDays: z.number().int().nullable(),
+    averageDaysToPay: z
+      .number()
+      .nullable()
+      .describe('Over paid invoices whose settling payment is known: days from invoice date to payment.'),
+    onTimePaymentRatio: z
+      .number()
+      .nullable()
+      .describe('Share of those invoices paid on or before their due date (0–1).'),
+    paidInvoicesMeasured: z.number().int().describe('How many invoices the two figures above are based on.'),
+  })
+  .meta({ id: 'ContactAr' });
+
+const contactDetailSchema = contactSchema
+  .extend({
+    tags: z
+      .array(z.enum(contactTagNames))
+      .describe('As in `contact.updated` webhooks; empty while the contact has no QuickBooks customer.'),
+    ar: arFiguresSchema
+      .nullable()
+      .describe('The customer’s accounts-receivable figures now; null while it has no QuickBooks customer.'),
+  })
+  .meta({ id: 'ContactDetail' });
 
 const feedItemSchema = z
   .object({
@@ -350,15 +386,27 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     method: 'get',
     path: '/v1/contacts/{crmContactId}',
     tag: 'Contacts',
-    summary: 'A contact with QuickBooks’ changes merged in, its link and its sync state',
+    summary:
+      'A contact with QuickBooks’ changes merged in, its link, its sync state, its tags and AR figures',
+    description:
+      'Tags and figures are computed from the customer’s QuickBooks transactions when asked, as of the company’s ' +
+      'today: the values the next `contact.updated` webhook carries when its tags change.',
     params: contactParams,
     query: connectionQuery,
     problems: [...connectionProblems],
-    responses: { 200: { description: 'The contact.', schema: contactSchema } },
+    responses: { 200: { description: 'The contact.', schema: contactDetailSchema } },
     handler: async ({ auth, params, query }) =>
       contactWork(async () => {
         const connection = await connectionFor(auth.accountId, query.connectionId, 'query.connectionId');
-        return { status: 200, body: await existing(connection, params.crmContactId) };
+        const contact = await existing(connection, params.crmContactId);
+        const today = companyToday(services.now(), connection);
+        const ar =
+          contact.quickbooks &&
+          (await currentContactAr(await services.db(), connection, contact.quickbooks.customerId, today));
+        return {
+          status: 200,
+          body: { ...contact, tags: ar?.tags ?? [], ar: ar ? { asOf: today, ...ar.figures } : null },
+        };
       }),
   });
 

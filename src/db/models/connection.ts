@@ -34,6 +34,8 @@ export interface ConnectionSettings {
   conflictPolicy: ConflictPolicies;
   /** Changes this close in time are simultaneous (and QBO wins); also how far ahead a CRM clock may run. */
   skewToleranceSeconds: number;
+  /** Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: no such tag. */
+  highValueThreshold: number | null;
 }
 
 /** A connection's settings as the engine uses them, with the defaults filled in. */
@@ -45,6 +47,7 @@ export function settingsOf(connection: Pick<ConnectionRecord, 'settings'>): Conn
     mappingPolicy: loadFieldMap(stored?.mappingPolicy),
     conflictPolicy: loadFieldMap(stored?.conflictPolicy),
     skewToleranceSeconds: stored?.skewToleranceSeconds ?? defaultSkewToleranceSeconds,
+    highValueThreshold: stored?.highValueThreshold ?? null,
   };
 }
 
@@ -108,6 +111,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
           mappingPolicy: { type: Schema.Types.Mixed, default: {} },
           conflictPolicy: { type: Schema.Types.Mixed, default: {} },
           skewToleranceSeconds: { type: Number, default: defaultSkewToleranceSeconds },
+          highValueThreshold: { type: Number, default: null },
         },
         { _id: false, minimize: false },
       ),
@@ -117,6 +121,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
         mappingPolicy: {},
         conflictPolicy: {},
         skewToleranceSeconds: defaultSkewToleranceSeconds,
+        highValueThreshold: null,
       }),
     },
     lastWebhookAt: Date,
