@@ -1,6 +1,7 @@
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import { salesLine, type QboClient } from '../support/emulator';
 import { eventually } from '../support/env';
+import { contactArSweepModel } from '../../src/followups/models';
 import { addDays } from '../../src/followups/stages';
 
 /**
@@ -88,8 +89,16 @@ describe('tags and AR figures on the contact, and the high-value threshold', () 
     await eventually(contact, (body) => body.ar?.openBalance === 100, 20_000, 'the invoices synced');
     expect((await contact()).tags).not.toContain('qb:high-value');
 
+    // A sweep that already judged every customer today: the new threshold has the next run judge them again.
+    const sweeps = contactArSweepModel(harness.db.mongoose.connection);
+    await sweeps.updateOne(
+      { _id: connectionId },
+      { $set: { fullOn: (await contact()).ar.asOf, changesUpTo: new Date() } },
+      { upsert: true },
+    );
     const set = await patch({ highValueThreshold: 250 });
     expect(set.status).toBe(200);
+    expect(await sweeps.findById(connectionId).lean()).toBeNull();
     expect(set.json.settings.highValueThreshold).toBe(250);
     expect((await contact()).tags).toEqual(['qb:customer', 'qb:overdue', 'qb:high-value']);
 
