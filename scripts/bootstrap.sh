@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing, then returns; safe to run any number of times.
 #  - Node dependencies from package-lock.json, when node_modules is absent or older than the lock file;
-#  - the Temporal CLI and FerretDB, built once per machine into ~/.cache/qbo-sync/bin (see src/stack/tools.ts),
-#    unless TEMPORAL_ADDRESS / MONGODB_URI point at servers that already run (with --test, always: some tests start
+#  - the Temporal CLI (built with Go) and the embedded MongoDB-wire server (assembled from pinned Maven Central jars;
+#    a JDK compiles our part), once per machine into ~/.cache/qbo-sync/bin (see src/stack/tools.ts), unless
+#    TEMPORAL_ADDRESS / MONGODB_URI point at servers that already run (with --test, always: some tests start
 #    private servers of their own);
 #  - with --test, the Debian packages the test suite drives (docker-compose, to validate docker-compose.yml;
 #    chromium, the headless browser the panel tests drive through playwright-core; python3-venv when Python lacks
@@ -25,11 +26,6 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if ! command -v go >/dev/null 2>&1 && { [ "${1:-}" = "--test" ] || [ -z "${TEMPORAL_ADDRESS:-}" ] || [ -z "${MONGODB_URI:-}" ]; }; then
-  echo "bootstrap: Go is needed once to build the Temporal CLI and FerretDB" >&2
-fi
-node --import tsx src/stack/cli.ts setup
-
 install_debian_packages() {
   local runner=()
   if [ "$(id -u)" -ne 0 ]; then
@@ -42,6 +38,16 @@ install_debian_packages() {
   "${runner[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${runner[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
+
+if ! command -v go >/dev/null 2>&1 && { [ "${1:-}" = "--test" ] || [ -z "${TEMPORAL_ADDRESS:-}" ]; }; then
+  echo "bootstrap: Go is needed once to build the Temporal CLI" >&2
+fi
+# The embedded database's own classes are compiled once per machine: a JDK, unless MONGODB_URI names a server.
+if { [ "${1:-}" = "--test" ] || [ -z "${MONGODB_URI:-}" ]; } &&
+  ! command -v "${JAVA_HOME:+$JAVA_HOME/bin/}javac" >/dev/null 2>&1; then
+  install_debian_packages default-jdk-headless
+fi
+node --import tsx src/stack/cli.ts setup
 
 if [ "${1:-}" = "--test" ]; then
   missing=()

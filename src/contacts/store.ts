@@ -15,6 +15,7 @@ import {
   type StoredBaseEntry,
   type StoredFieldChange,
 } from './model';
+import { countMatching } from '../db/count';
 
 /**
  * Every write to a contact document, for the API and the engine alike (the writers and their guards are listed in
@@ -420,7 +421,7 @@ export async function countContacts(db: Connection, connectionId?: string): Prom
   const states = ['pending', 'synced', 'rejected', 'deleted'] as const;
   const counts = await Promise.all(
     states.map((state) =>
-      contactModel(db).countDocuments({ ...(connectionId ? { connectionId } : {}), state }),
+      countMatching(contactModel(db), { ...(connectionId ? { connectionId } : {}), state }),
     ),
   );
   return Object.fromEntries(states.map((state, index) => [state, counts[index]!])) as ContactCounts;

@@ -1,9 +1,9 @@
 import mongoose, { type Mongoose } from 'mongoose';
 
 /**
- * Connections per process unless the URI sets `maxPoolSize`. FerretDB on SQLite has one write lock per database:
- * a hundred connections (the driver's default) only make more writers queue on it, and time out there. Measured:
- * 60 concurrent updaters got 406 updates through with a pool of 4, 256 with a pool of 200.
+ * Connections per process unless the URI sets `maxPoolSize`. A process's concurrent database work needs few (a
+ * worker runs a handful of activities at once), and the driver's default of a hundred, times every worker and API
+ * process, would only hold idle sockets open on the server.
  */
 const defaultMaxPoolSize = 10;
 
@@ -18,10 +18,10 @@ export async function connectMongo(uri: string, timeoutMs: number): Promise<Mong
     serverSelectionTimeoutMS: timeoutMs,
     connectTimeoutMS: timeoutMs,
     socketTimeoutMS: Math.max(timeoutMs * 10, 30_000),
-    // FerretDB has no retryable writes; MongoDB 7 handles them but our writes are idempotent anyway.
+    // A standalone server (the embedded one) has no retryable writes; on MongoDB our writes are idempotent anyway.
     retryWrites: false,
     // Poll the server's state every 2 s rather than waiting on a streamed hello: after a database restart the
-    // process notices it is back within seconds (a worker once kept failing for a minute after FerretDB returned).
+    // process notices it is back within seconds (a worker once kept failing for a minute after the database returned).
     serverMonitoringMode: 'poll',
     heartbeatFrequencyMS: 2000,
     ...(/[?&]maxPoolSize=/i.test(uri) ? {} : { maxPoolSize: defaultMaxPoolSize }),

@@ -6,9 +6,9 @@ import type { FollowUpPolicySettings } from './policy';
 import type { FollowUpKind } from './stages';
 
 /**
- * Follow-ups and what they sent. Every decision that must happen once is a unique `_id` insert (FerretDB's
- * conditional updates are not atomic across connections): a follow-up's `_id` is its dedupe key, and an email
- * attempt's `_id` is `<follow-up>#<attempt>`, inserted before the message is handed to SMTP.
+ * Follow-ups and what they sent. Every decision that must happen once is a unique `_id` insert, so a re-run or a
+ * concurrent run finds it taken: a follow-up's `_id` is its dedupe key, and an email attempt's `_id` is
+ * `<follow-up>#<attempt>`, inserted before the message is handed to SMTP.
  */
 
 export interface FollowUpPolicyRecord {

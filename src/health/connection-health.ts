@@ -6,6 +6,7 @@ import { syncEventModel } from '../history/sync-events';
 import { qboCustomerModel } from '../projections/models';
 import { qboLimits } from '../qbo';
 import { percentile } from './percentiles';
+import { countMatching } from '../db/count';
 
 /**
  * What support needs to judge a connection at a glance: how many contacts are in sync, waiting, failing or
@@ -50,7 +51,7 @@ export async function connectionHealth(
       .lean();
   const [states, mergedAway, fromQbo, fromCrm, budget, tokens] = await Promise.all([
     countContacts(db, connectionId),
-    qboCustomerModel(db).countDocuments({ connectionId, mergedInto: { $exists: true } }),
+    countMatching(qboCustomerModel(db), { connectionId, mergedInto: { $exists: true } }),
     lags(['updated_crm']),
     lags(['updated_qbo', 'created']),
     budgetUsed(db, connection.realmId, now),

@@ -3,6 +3,7 @@ import { connectionModel } from '../db/models/connection';
 import { duplicateKeyIndices } from '../db/errors';
 import { defaultRetention, expiresAfterDays, expiresAtIndex } from '../db/retention';
 import type { EntityEvent, UnreadableEvent } from './notifications';
+import { countMatching } from '../db/count';
 
 /**
  * The durable inbox for Intuit's webhook events. A delivery is acknowledged only once its events are stored here;
@@ -142,7 +143,7 @@ export async function pendingEvents(
 
 /** Events some connection has yet to apply (an indexed count: `$type` on the multikey `pendingFor`). */
 export async function countPendingEvents(db: Connection): Promise<number> {
-  return inboxModel(db).countDocuments({ pendingFor: { $type: 'string' } });
+  return countMatching(inboxModel(db), { pendingFor: { $type: 'string' } });
 }
 
 /** The connection applied these events. */

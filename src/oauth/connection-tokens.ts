@@ -63,7 +63,7 @@ export async function storeTokens(
 /**
  * A connection's OAuth tokens, shared by every worker through MongoDB. A refresh is single-flight twice over:
  * callers in one process share one promise, and across processes one worker claims the refresh of the current
- * `version` (a unique-key lease, see db/claims.ts) while the others wait for the version to move. The rotated
+ * `version` (a lease, see db/leases.ts) while the others wait for the version to move. The rotated
  * refresh token is stored before the new access token is handed out, so a crash never loses it. The tokens live
  * in a document of their own, which only the lease holder (or a new consent) writes.
  */

@@ -2,6 +2,7 @@ import type { Connection as MongoConnection } from 'mongoose';
 import { contactModel } from '../contacts/model';
 import { countPendingEvents } from '../ingest/inbox';
 import { outboundEventModel } from '../outbound/events';
+import { countMatching } from '../db/count';
 
 /** The lanes work waits in, named by where it goes. */
 export type Lane = 'crm_to_qbo' | 'qbo_to_crm' | 'to_crm_webhooks';
@@ -13,9 +14,9 @@ export type Lane = 'crm_to_qbo' | 'qbo_to_crm' | 'to_crm_webhooks';
  */
 export async function laneDepths(db: MongoConnection): Promise<Record<Lane, number>> {
   const [pushes, webhookEvents, deliveries] = await Promise.all([
-    contactModel(db).countDocuments({ state: 'pending' }),
+    countMatching(contactModel(db), { state: 'pending' }),
     countPendingEvents(db),
-    outboundEventModel(db).countDocuments({ 'delivery.status': 'pending' }),
+    countMatching(outboundEventModel(db), { 'delivery.status': 'pending' }),
   ]);
   return { crm_to_qbo: pushes, qbo_to_crm: webhookEvents, to_crm_webhooks: deliveries };
 }

@@ -96,7 +96,6 @@ export class OpsContext {
 
   /** A connection by id, whichever account holds it. */
   async connection(connectionId: string): Promise<ConnectionRecord> {
-    // By _id alone, the one lookup FerretDB does through an index.
     const found = await connectionModel(await this.db())
       .findById(connectionId)
       .lean();

@@ -3,6 +3,7 @@ import { followUpModel } from '../followups/models';
 import { describeReminderSchedule } from '../temporal/reminder-schedules';
 import { OpsContext, OpsError } from './context';
 import { labelled, table, when, type Outcome } from './output';
+import { countMatching } from '../db/count';
 
 /** A connection's follow-up reminders: run them now, see what the next run would send, pause and resume them. */
 
@@ -40,7 +41,7 @@ export async function previewReminders(ctx: OpsContext, connectionId: string): P
     service.getPolicy(connection.accountId, connectionId),
     describeReminderSchedule(await ctx.temporal(), connectionId),
     service.listFollowUps(connection.accountId, { connectionId, status: 'pending' }, { limit: previewLimit }),
-    followUpModel(db).countDocuments({ connectionId, status: 'pending' }),
+    countMatching(followUpModel(db), { connectionId, status: 'pending' }),
   ]);
   if (!policy) throw new OpsError(`no connection ${connectionId}`);
   const customers = await customersOf(

@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { webhookDispatchWorkflow } from '../workflows/webhook-dispatch';
-import { eventsQueuedSignal } from '../workflows/webhook-dispatch-messages';
+import { eventsQueuedSignal, type WebhookDispatchInput } from '../workflows/webhook-dispatch-messages';
 import { searchAttributes } from './search-attributes';
 
 /** One dispatcher per account, so its deliveries go out one at a time and in order. */
@@ -16,10 +15,11 @@ export async function queueWebhookDelivery(
   timeoutMs = 10_000,
 ): Promise<void> {
   await client.withDeadline(Date.now() + timeoutMs, () =>
-    client.workflow.signalWithStart<typeof webhookDispatchWorkflow>('webhookDispatchWorkflow', {
+    // By name, not by the workflow's type: activities wake the dispatcher, and the workflow's module imports theirs.
+    client.workflow.signalWithStart('webhookDispatchWorkflow', {
       workflowId: webhookDispatchWorkflowId(accountId),
       taskQueue,
-      args: [{ accountId }],
+      args: [{ accountId } satisfies WebhookDispatchInput],
       signal: eventsQueuedSignal,
       typedSearchAttributes: [{ key: searchAttributes.accountId, value: accountId }],
     }),

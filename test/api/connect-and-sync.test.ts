@@ -7,7 +7,7 @@ import { eventually } from '../support/env';
 
 /**
  * The CRM's whole journey over HTTP: connect a company through Intuit's consent page, push a contact, see QBO's
- * edits come back as signed webhooks and in the feed, and disconnect. Real API, worker, Temporal, FerretDB and
+ * edits come back as signed webhooks and in the feed, and disconnect. Real API, worker, Temporal, database and
  * emulator; every response is checked against the OpenAPI spec by the harness. The stack and one connected company
  * are shared; each test makes the contacts it uses, and the tests that connect or disconnect have their own CRM
  * account and company.

@@ -48,7 +48,8 @@ describe('chaos: several workers sharing the QBO request budget', () => {
     expect(counted).toEqual(Array.from({ length: 5 }, () => workers.length));
   });
 
-  // A shared $inc is read-modify-write on FerretDB 1.x: the count fell behind (31 requests counted as 6).
+  // Every worker $incs the realm's minute counter: a server that applied an $inc to a stale read would count fewer
+  // requests than were made (FerretDB 1.x, which the stack once ran, counted 31 as 6).
   it('counts every QBO request made by concurrent workers, so the 500-a-minute budget holds', async () => {
     const minute = minuteFromNow(10);
     await mongoMinuteCounter(workers[0]!.connection).increment('9342', minute);

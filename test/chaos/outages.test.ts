@@ -11,7 +11,7 @@ import {
 
 /**
  * The Temporal server, then the database, stopped under a two-way edit load and started again on the same port and
- * the same data. This file runs its own Temporal dev server and FerretDB (src/stack/services.ts), so the shared
+ * the same data. This file runs its own Temporal dev server and embedded database (src/stack/services.ts), so the shared
  * stack of the other test files never goes down. Each outage lasts 30 s (CHAOS_OUTAGE_SECONDS to change it).
  * /readyz with each dependency unreachable from the start is test/integration/health.test.ts.
  */

@@ -1,6 +1,6 @@
 /**
  * Shared machinery of the fault-injection suite (test/chaos): a seeded PRNG, the product as separate processes
- * (the real API and worker entry points as children, so they can be SIGKILLed), a private Temporal + FerretDB that a
+ * (the real API and worker entry points as children, so they can be SIGKILLed), a private Temporal + embedded database that a
  * test may stop and restart without disturbing the shared stack, and a CRM/QBO edit load whose invariants are
  * checked at the end of each scenario.
  */
@@ -202,7 +202,7 @@ export interface ChaosStackOptions {
   name: string;
   /** Defaults to the shared stack of global-setup.ts. */
   temporalAddress?: string;
-  /** A server URI without a database; defaults to the shared FerretDB. A database of its own is made on it. */
+  /** A server URI without a database; defaults to the shared test database server. A database of its own is made on it. */
   mongoUri?: string;
   /** Worker processes started at once (default 1). */
   workers?: number;
@@ -214,7 +214,7 @@ export const verifierToken = 'verifier-for-chaos-tests';
 
 /**
  * The product as it runs in production: `src/api/main.ts` and `src/worker/main.ts` as child processes (any of them
- * can be SIGKILLed), talking to Temporal, FerretDB and the QBO emulator (on the system clock, so timestamps move as
+ * can be SIGKILLed), talking to Temporal, the database and the QBO emulator (on the system clock, so timestamps move as
  * in real life) over real sockets. The test keeps a MongoDB connection of its own to check invariants.
  */
 export class ChaosStack {

@@ -154,8 +154,8 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
     90_000,
   );
 
-  // On FerretDB 1.x an update rewrites the whole document, so two concurrent writers of one document can lose each
-  // other's fields: the tokens and the webhook stamp live in documents of their own.
+  // The API stamps the connection's last webhook while a worker rotates the tokens: each write sets only its own
+  // fields, so neither may lose the other's.
   it('keeps the rotated tokens when webhooks update the connection while it refreshes', async () => {
     // A connection of its own: a lost write here leaves a refresh lease behind for 30 s.
     const own = await stack.connect({ company: { companyName: 'Chaos Token Webhooks' }, backfill: false });

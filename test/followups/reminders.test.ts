@@ -16,7 +16,7 @@ import { bouncingDomain, startFollowUpHarness, type FollowUpHarness } from './su
  * worker running the reminders workflow at injected "as of" instants, and a real SMTP server reading what arrives.
  * Company time is Los Angeles; 18:00Z is mid-morning there, 12:00Z is 4–5 am (quiet hours).
  */
-describe('overdue reminders through Temporal, FerretDB, the emulator and SMTP', () => {
+describe('overdue reminders through Temporal, MongoDB, the emulator and SMTP', () => {
   let harness: FollowUpHarness;
   const ids = {
     amy: '',

@@ -153,7 +153,7 @@ export interface FollowUpHarness {
 }
 
 /**
- * The follow-ups loop in one process: an emulator company (multi-currency, USD home), FerretDB, a real SMTP server, a
+ * The follow-ups loop in one process: an emulator company (multi-currency, USD home), the database, a real SMTP server, a
  * worker on its own task queue with a mailer pointed at that server, a stored account and connection, and the
  * service the API uses. Data reaches MongoDB the way the sync engine puts it there (`applyRecords`).
  */

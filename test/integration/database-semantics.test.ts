@@ -5,8 +5,9 @@ import { eventually, openTestDatabase, type TestDatabase } from '../support/env'
 /**
  * The single-document guarantees qbo-sync's data layer is written for, checked on the server the suite runs against
  * (the embedded server by default, MongoDB 7 when MONGODB_URI names one), each by 20 clients with a connection of
- * their own, as separate worker and API processes would be. FerretDB 1.24 fails the first three (it applies an
- * update to a document it read before another writer's update landed); MongoDB and the embedded server pass all.
+ * their own, as separate worker and API processes would be. A server that applies an update to a document it read
+ * before another writer's update landed (FerretDB 1.24, which the stack once ran) fails the first three; MongoDB
+ * and the embedded server pass all.
  */
 const clientCount = 20;
 

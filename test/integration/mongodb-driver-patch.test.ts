@@ -12,7 +12,7 @@ const driverConnectionModule = 'mongodb/lib/cmap/connection.js';
 
 /**
  * mongodb 6.20 waited for 'drain' after writing to a socket that had been destroyed before its 'close' event
- * reached the connection. A destroyed socket never drains: when FerretDB restarted at the wrong moment, the server
+ * reached the connection. A destroyed socket never drains: when the database restarted at the wrong moment, the server
  * monitor's heartbeat hung there for good, and every operation failed server selection until the process restarted.
  * patches/mongodb+6.20.0.patch (applied by `npm ci`) makes such a write fail like any closed connection.
  */

@@ -13,7 +13,7 @@ import {
   type TestDatabase,
 } from '../support/env';
 
-describe('self-test workflow on a real Temporal server and FerretDB', () => {
+describe('self-test workflow on a real Temporal server and MongoDB', () => {
   let db: TestDatabase;
   let temporal: Awaited<ReturnType<typeof openTemporalClient>>;
   let nativeConnection: NativeConnection;

@@ -45,7 +45,7 @@ export interface SyncHarnessOptions {
 }
 
 /**
- * The sync engine's whole loop in one process: the emulator, FerretDB, a worker on a task queue of its own, a
+ * The sync engine's whole loop in one process: the emulator, the database, a worker on a task queue of its own, a
  * stored connection with sealed tokens, our webhook endpoint wired to the emulator, and a running connection
  * workflow. Everything talks over real HTTP and real Temporal.
  */

@@ -56,9 +56,10 @@ const workflowTypeOf = (history: History): string | null | undefined =>
 
 describe('replaying the recorded histories on the current workflow code', () => {
   let results: ReplayResult[];
+  // Some twenty histories through one replay worker: half a minute alone, minutes beside a loaded suite.
   beforeAll(async () => {
     results = await replay(fixtures);
-  });
+  }, 180_000);
 
   it('has a history of every workflow type the worker serves', () => {
     const recorded = new Set(fixtures.map(({ history }) => workflowTypeOf(history)));

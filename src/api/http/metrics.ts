@@ -6,6 +6,7 @@ import { outboundEventModel, type DeliveryStatus } from '../../outbound/events';
 
 const deliveryStatuses: DeliveryStatus[] = ['pending', 'delivered', 'failed', 'no_endpoint'];
 import { countContacts } from '../../contacts/store';
+import { countMatching } from '../../db/count';
 
 /**
  * Prometheus metrics at `/metrics`: the process, every request by route and status, and the state of the data
@@ -57,7 +58,7 @@ export function createMetrics(db: () => Promise<MongoConnection>): {
     Promise.all(
       deliveryStatuses.map(async (status) => ({
         _id: status,
-        n: await outboundEventModel(database).countDocuments({ 'delivery.status': status }),
+        n: await countMatching(outboundEventModel(database), { 'delivery.status': status }),
       })),
     ),
   );

@@ -19,6 +19,7 @@ import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
 import { conflictPolicySchema, mappingPolicySchema } from './schemas';
+import { countMatching } from '../../db/count';
 
 const connectionSchema = z
   .object({
@@ -326,13 +327,13 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
       const connection = await owned(auth.accountId, params.id);
       const db = await services.db();
       const [customers, linkedContacts, transactions, workflow] = await Promise.all([
-        qboCustomerModel(db).countDocuments({ connectionId: connection._id }),
-        contactModel(db).countDocuments({
+        countMatching(qboCustomerModel(db), { connectionId: connection._id }),
+        countMatching(contactModel(db), {
           connectionId: connection._id,
           state: { $ne: 'deleted' },
           linkKey: { $exists: true },
         }),
-        qboTransactionModel(db).countDocuments({ connectionId: connection._id }),
+        countMatching(qboTransactionModel(db), { connectionId: connection._id }),
         workflowStatus(services, connection._id),
       ]);
       return {

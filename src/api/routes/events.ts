@@ -208,9 +208,10 @@ export function addEventRoutes(routes: ApiRoutes, services: ApiServices): void {
     },
     handler: async ({ auth, params }) => {
       const db = await services.db();
-      // By _id alone, the one lookup FerretDB does through an index; the owner is checked here.
-      const event = await outboundEventModel(db).findById(params.id).lean();
-      if (event?.accountId !== auth.accountId) throw notFound('event', params.id);
+      const event = await outboundEventModel(db)
+        .findOne({ _id: params.id, accountId: auth.accountId })
+        .lean();
+      if (!event) throw notFound('event', params.id);
       const attempts = await listAttempts(db, auth.accountId, params.id);
       return {
         status: 200,

@@ -8,10 +8,9 @@ export async function ownedConnection(
   accountId: string,
   id: string,
 ): Promise<ConnectionRecord> {
-  // By _id alone, the one lookup FerretDB does through an index; the owner is checked here.
   const connection = await connectionModel(await services.db())
-    .findById(id)
+    .findOne({ _id: id, accountId })
     .lean();
-  if (connection?.accountId !== accountId) throw notFound('connection', id);
+  if (!connection) throw notFound('connection', id);
   return connection;
 }
