@@ -781,6 +781,8 @@ export interface paths {
             missingProductPolicy?: 'reject' | 'default_item' | 'create_item';
             /** @description The QuickBooks item (`qboItemId`) sold for a missing product under `default_item`. */
             defaultItemId?: string | null;
+            /** @description Home-currency lifetime sales (invoices and sales receipts, less credit memos and refunds) from which a contact is tagged `qb:high-value`; null (the default) gives no such tag. */
+            highValueThreshold?: number | null;
           };
         };
       };
@@ -1014,7 +1016,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A contact with QuickBooks’ changes merged in, its link and its sync state */
+    /**
+     * A contact with QuickBooks’ changes merged in, its link, its sync state, its tags and AR figures
+     * @description Tags and figures are computed from the customer’s QuickBooks transactions when asked, as of the company’s today: the values the next `contact.updated` webhook carries when its tags change.
+     */
     get: {
       parameters: {
         query?: {
@@ -1035,7 +1040,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Contact'];
+            'application/json': components['schemas']['ContactDetail'];
           };
         };
         /** @description Problem JSON; `code` is `validation_failed` or `connection_required` (see docs/api.md). */
@@ -1351,6 +1356,161 @@ export interface paths {
         };
       };
     };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/contacts/batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create or replace up to 1000 contacts, each with its own outcome
+     * @description Each contact is what `PUT /v1/contacts/{crmContactId}` takes, plus its `crmContactId`, and is stored the same way. The answer has one outcome per contact, in the order sent: 202 when stored and queued for QuickBooks, otherwise its problem (`validation_failed`, `stale_contact`, `customer_not_found`, `customer_already_linked`) naming the field as `body.contacts.<index>.<field>`; a refused contact does not hold back the others. Each contact may appear once. Sending a batch again is safe (a version already stored is accepted again and changes nothing), and an `Idempotency-Key` replays the first answer.
+     */
+    post: {
+      parameters: {
+        query?: {
+          /** @description The connection (QuickBooks company); needed only when the account has several. */
+          connectionId?: string;
+        };
+        header?: {
+          /** @description Repeat a request safely: the same key returns the first response. */
+          'Idempotency-Key'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            contacts: (
+              | components['schemas']['BatchContact']
+              | {
+                  [key: string]: unknown;
+                }
+            )[];
+          };
+        };
+      };
+      responses: {
+        /** @description One outcome per contact, in the order sent. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['BatchContactResult'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` or `connection_required` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_conflict` or `no_connection` or `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_key_reused` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `sync_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -7422,6 +7582,8 @@ export interface components {
         /** @enum {string} */
         missingProductPolicy: 'reject' | 'default_item' | 'create_item';
         defaultItemId: string | null;
+        /** @description Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never. */
+        highValueThreshold: number | null;
       };
       backfill: {
         /** @enum {string} */
@@ -7585,6 +7747,8 @@ export interface components {
         /** @enum {string} */
         missingProductPolicy: 'reject' | 'default_item' | 'create_item';
         defaultItemId: string | null;
+        /** @description Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never. */
+        highValueThreshold: number | null;
       };
       backfill: {
         /** @enum {string} */
@@ -7685,6 +7849,104 @@ export interface components {
       postalCode?: string | null;
       country?: string | null;
     } | null;
+    BatchContactResult: {
+      /** @description Contacts stored and queued for QuickBooks. */
+      accepted: number;
+      refused: number;
+      results: components['schemas']['BatchContactOutcome'][];
+    };
+    BatchContactOutcome: {
+      /** @description Null when the item has no usable `crmContactId`. */
+      crmContactId: string | null;
+      /** @description 202: stored, and queued for QuickBooks. Otherwise the status of `problem`. */
+      status: number;
+      /** @description Why the contact was refused; `field` names it as `body.contacts.<index>.<field>`. */
+      problem?: {
+        /** @description A URI naming the problem kind; the docs anchor for `code`. */
+        type: string;
+        title: string;
+        status: number;
+        /** @description Stable machine-readable cause, e.g. `validation_failed`. */
+        code: string;
+        detail: string;
+        /** @description The request field at fault, as a dotted path. */
+        field?: string;
+        /** @description Every validation issue found, not just the first. */
+        errors?: {
+          field: string;
+          message: string;
+        }[];
+        requestId?: string;
+      };
+    };
+    BatchContact: {
+      /**
+       * Format: date-time
+       * @description When the CRM last changed the contact.
+       */
+      updatedAt: string;
+      fields: components['schemas']['ContactFields'];
+      qboCustomerId?: string;
+      crmContactId: string;
+    };
+    ContactDetail: {
+      crmContactId: string;
+      connectionId: string;
+      updatedAt: string;
+      fields: components['schemas']['ContactFields'];
+      deleted: boolean;
+      quickbooks: {
+        customerId: string;
+        /** @enum {string} */
+        linkedBy: 'created' | 'email' | 'name' | 'crm';
+        syncedAt: string | null;
+        /** @description Opens the customer in the QuickBooks web app. */
+        link: string;
+      } | null;
+      sync: {
+        /** @enum {string} */
+        state: 'pending' | 'synced' | 'rejected' | 'deleted';
+        /** @description The `updatedAt` the CRM sent when it was ahead of our clock by more than the skew tolerance: the contact is ordered by the time we received it instead. */
+        clampedUpdatedAt: string | null;
+        /** @description Fields held for a person to decide (conflict policy `manual`): see `GET /v1/sync-events`. */
+        heldFields: string[];
+        lastEvent: {
+          kind: string;
+          at: string;
+          fields: string[];
+          detail: {
+            [key: string]: unknown;
+          };
+        } | null;
+      };
+      /** @description As in `contact.updated` webhooks; empty while the contact has no QuickBooks customer. */
+      tags: ('qb:customer' | 'qb:overdue' | 'qb:estimate-open' | 'qb:high-value')[];
+      /** @description The customer’s accounts-receivable figures now; null while it has no QuickBooks customer. */
+      ar: {
+        /**
+         * Format: date
+         * @description The company’s today, which “overdue” is judged against.
+         */
+        asOf: string;
+        /** @description The customer’s currency; the balances are in it. */
+        currency: string;
+        openBalance: number;
+        overdueBalance: number;
+        /** @description The balances in the home currency; null when a home amount is unknown. */
+        home: {
+          currency: string;
+          openBalance: number;
+          overdueBalance: number;
+        } | null;
+        oldestOverdueDays: number | null;
+        /** @description Over paid invoices whose settling payment is known: days from invoice date to payment. */
+        averageDaysToPay: number | null;
+        /** @description Share of those invoices paid on or before their due date (0–1). */
+        onTimePaymentRatio: number | null;
+        /** @description How many invoices the two figures above are based on. */
+        paidInvoicesMeasured: number;
+      } | null;
+    };
     ContactFeedPage: {
       data: components['schemas']['ContactFeedItem'][];
       /** @description Pass as `cursor` for the next page; null on the last. */
@@ -8374,6 +8636,10 @@ export type ConnectionDetail = components['schemas']['ConnectionDetail'];
 export type Contact = components['schemas']['Contact'];
 export type ContactFields = components['schemas']['ContactFields'];
 export type Address = components['schemas']['Address'];
+export type BatchContactResult = components['schemas']['BatchContactResult'];
+export type BatchContactOutcome = components['schemas']['BatchContactOutcome'];
+export type BatchContact = components['schemas']['BatchContact'];
+export type ContactDetail = components['schemas']['ContactDetail'];
 export type ContactFeedPage = components['schemas']['ContactFeedPage'];
 export type ContactFeedItem = components['schemas']['ContactFeedItem'];
 export type TransactionPage = components['schemas']['TransactionPage'];

@@ -14,8 +14,6 @@ export interface AccountRecord {
     enabled: boolean;
   };
   settings: {
-    /** Home-currency lifetime sales from which a contact is tagged `qb:high-value`; none when absent. */
-    highValueThreshold?: number;
     /** Origins the connect flow may send a person back to (`returnUrl`), besides the API's own. */
     allowedReturnOrigins?: string[];
   };
@@ -53,7 +51,7 @@ const accountSchema = new Schema<AccountRecord>(
     },
     settings: {
       type: new Schema(
-        { highValueThreshold: Number, allowedReturnOrigins: { type: [String], default: undefined } },
+        { allowedReturnOrigins: { type: [String], default: undefined } },
         { _id: false, minimize: false },
       ),
       default: {},

@@ -167,14 +167,14 @@ function databaseUnreachable(error: unknown): boolean {
 /** body-parser marks its errors with `type`; everything unknown is a 500 that says nothing about internals. */
 function asProblem(error: unknown): ApiProblem {
   if (error instanceof ApiProblem) return error;
-  const { type, status } = error as { type?: unknown; status?: unknown };
+  const { type, status, limit } = error as { type?: unknown; status?: unknown; limit?: unknown };
   if (type === 'entity.parse.failed')
     return new ApiProblem(400, 'invalid_json', 'the request body is not valid JSON', 'body');
   if (type === 'entity.too.large')
     return new ApiProblem(
       413,
       'body_too_large',
-      'the request body is larger than this route accepts',
+      `the request body is larger than this route accepts${typeof limit === 'number' ? ` (${limit} bytes)` : ''}`,
       'body',
     );
   if (typeof status === 'number' && status >= 400 && status < 500)

@@ -16,6 +16,7 @@ import {
 import { fieldsReenabled } from '../sync/mapping-policy';
 import { storeTokens } from '../oauth/connection-tokens';
 import { IntuitOAuth, InvalidGrantError, type TokenSet } from '../oauth/intuit-oauth';
+import { contactArSweepModel } from '../followups/models';
 import { FollowUpService } from '../followups/service';
 import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
 import { QboClient } from '../qbo';
@@ -26,6 +27,7 @@ import type { CompanyTimeZone } from '../time/company-zone';
 import { inferCompanyTimeZone } from '../time/infer-company-zone';
 import { connectionWorkflowId, startConnectionWorkflow } from '../temporal/connection-workflows';
 import {
+  contactsChangedChunks,
   contactsChangedSignal,
   disconnectSignal,
   reconnectedSignal,
@@ -47,8 +49,6 @@ export interface ConnectionServiceDeps {
 
 /** Long enough to pick a company and sign in; short enough that a leaked URL is soon useless. */
 const stateTtlMs = 15 * 60_000;
-/** Contacts per signal when a whole connection's contacts are merged again. */
-const relinkSignalSize = 500;
 
 export class ConnectFlowError extends Error {
   constructor(
@@ -228,11 +228,11 @@ export class ConnectionService {
       connectionId,
       fieldsReenabled(settingsOf(before).mappingPolicy, settingsOf(updated).mappingPolicy),
     );
-    // Signals stay small: a company's contacts go in chunks.
-    for (let start = 0; start < relink.length; start += relinkSignalSize)
-      await this.signal(connectionId, contactsChangedSignal, {
-        crmContactIds: relink.slice(start, start + relinkSignalSize),
-      });
+    for (const chunk of contactsChangedChunks(relink))
+      await this.signal(connectionId, contactsChangedSignal, chunk);
+    // Every customer's tags are judged again on the next reminders run, and the CRM hears of those that change.
+    if (settingsOf(before).highValueThreshold !== settingsOf(updated).highValueThreshold)
+      await contactArSweepModel(this.deps.db).deleteOne({ _id: connectionId });
     if (changes.pollIntervalSeconds !== undefined || changes.activePollIntervalSeconds !== undefined) {
       const { pollIntervalSeconds, activePollIntervalSeconds } = settingsOf(updated);
       await this.signal(connectionId, settingsChangedSignal, {

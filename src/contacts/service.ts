@@ -98,6 +98,12 @@ export async function resolveConnection(
   );
 }
 
+/** A disconnected connection takes no contacts. */
+export function assertWritable(connection: ConnectionRecord): void {
+  if (connection.status === 'disconnected')
+    throw new ContactProblem('connection_inactive', 'the connection is disconnected; reconnect it first');
+}
+
 /**
  * Stores the version of a contact the CRM sent. Naming `qboCustomerId` adopts that customer (announced to the CRM
  * by `contact.created`): checked before anything is stored, so a refused adoption leaves nothing behind.
@@ -110,8 +116,7 @@ export async function storeContact(
   now: Date,
   retention: RetentionSettings = defaultRetention,
 ): Promise<{ clamped: boolean }> {
-  if (connection.status === 'disconnected')
-    throw new ContactProblem('connection_inactive', 'the connection is disconnected; reconnect it first');
+  assertWritable(connection);
   const adopting = input.qboCustomerId;
   if (adopting !== undefined) await checkAdoptable(db, connection, crmContactId, adopting);
   const tolerance = settingsOf(connection).skewToleranceSeconds * 1000;
@@ -146,6 +151,46 @@ export async function storeContact(
     );
   }
   return { clamped: stored.clamped };
+}
+
+/** One contact of a batch, as `storeContact` takes it. */
+export interface ContactVersion {
+  crmContactId: string;
+  fields: SyncFields;
+  updatedAt: string;
+  qboCustomerId?: string;
+}
+
+/** Contacts of a batch stored at once: enough to keep the database busy, few enough to share it. */
+const batchConcurrency = 8;
+
+/**
+ * Stores a batch of contacts through `storeContact`, each on its own: a refusal is that contact's outcome, in the
+ * batch's order. Ids must be distinct (two versions of one contact would race). Anything but a refusal (the
+ * database failing) fails the batch; contacts stored by then stay stored, and sending the batch again is safe.
+ */
+export async function storeContacts(
+  db: MongoConnection,
+  connection: ConnectionRecord,
+  versions: readonly ContactVersion[],
+  now: Date,
+  retention: RetentionSettings = defaultRetention,
+): Promise<({ clamped: boolean } | ContactProblem)[]> {
+  const outcomes = new Array<{ clamped: boolean } | ContactProblem>(versions.length);
+  let next = 0;
+  const storeNext = async (): Promise<void> => {
+    for (let index = next++; index < versions.length; index = next++) {
+      const { crmContactId, ...version } = versions[index]!;
+      try {
+        outcomes[index] = await storeContact(db, connection, crmContactId, version, now, retention);
+      } catch (error) {
+        if (!(error instanceof ContactProblem)) throw error;
+        outcomes[index] = error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(batchConcurrency, versions.length) }, storeNext));
+  return outcomes;
 }
 
 async function checkAdoptable(

@@ -1,10 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { Connection as MongoConnection } from 'mongoose';
 import { accountModel } from '../accounts/models';
+import { settingsOf, type ConnectionRecord } from '../db/models/connection';
 import { recordEvents, type EventDraft } from '../outbound/events';
 import { linkedContactIds } from '../contacts/store';
 import { customerKey, qboCustomerModel, qboTransactionModel } from '../projections/models';
 import type { TransactionView } from '../sync/transactions';
-import { contactArState } from './ar';
+import { contactArState, type ArContext, type ContactArState } from './ar';
 import { activeConnection, companyDay, loadPolicy, type FollowUpRun } from './engine';
 import { contactArKey, contactArModel, contactArSweepModel, type ContactArRecord } from './models';
 
@@ -20,6 +22,46 @@ export interface ArResult {
   tagChanges: number;
   eventsRecorded: number;
   accountId?: string;
+}
+
+/**
+ * A customer's tags and figures as of `today`, computed from its transactions now: what the next recomputation
+ * stores and announces, for a reader who cannot wait for it.
+ */
+export async function currentContactAr(
+  db: MongoConnection,
+  connection: ConnectionRecord,
+  qboCustomerId: string,
+  today: string,
+): Promise<ContactArState> {
+  const [customer, transactions] = await Promise.all([
+    qboCustomerModel(db)
+      .findById(customerKey(connection._id, qboCustomerId), { 'profile.currency': 1 })
+      .lean(),
+    qboTransactionModel(db)
+      .find({ connectionId: connection._id, customerQboId: qboCustomerId }, { view: 1 })
+      .lean(),
+  ]);
+  return contactArState(
+    transactions.map((transaction) => transaction.view),
+    arContext(connection, today, customer?.profile.currency.code),
+  );
+}
+
+/** What the tags and figures of a connection's customer are judged by: its settings, currencies and day. */
+function arContext(
+  connection: ConnectionRecord,
+  today: string,
+  customerCurrency: string | undefined,
+): ArContext {
+  const homeCurrency = connection.homeCurrency ?? 'USD';
+  const { highValueThreshold } = settingsOf(connection);
+  return {
+    today,
+    homeCurrency,
+    customerCurrency: customerCurrency || homeCurrency,
+    ...(highValueThreshold !== null && { highValueThreshold }),
+  };
 }
 
 /** Customers per page of a sweep. */
@@ -40,10 +82,9 @@ export async function recomputeContactAr(
   const ids = [...new Set(qboCustomerIds)];
   const policy = await loadPolicy(db, connectionId);
   const today = companyDay(run.asOf, policy);
-  const homeCurrency = connection.homeCurrency ?? 'USD';
 
   const [account, customers, contactOf, transactions, stored] = await Promise.all([
-    accountModel(db).findById(connection.accountId, { settings: 1, webhook: 1 }).lean(),
+    accountModel(db).findById(connection.accountId, { webhook: 1 }).lean(),
     qboCustomerModel(db)
       .find({ _id: { $in: ids.map((id) => customerKey(connectionId, id)) } }, { qboId: 1, profile: 1 })
       .lean(),
@@ -65,7 +106,6 @@ export async function recomputeContactAr(
     ]);
   }
   const storedOf = new Map(stored.map((record) => [record.qboCustomerId, record]));
-  const threshold = account?.settings?.highValueThreshold;
 
   const drafts: EventDraft[] = [];
   const at = run.now();
@@ -74,12 +114,7 @@ export async function recomputeContactAr(
     const previous = storedOf.get(qboCustomerId);
     // Nothing to say about a customer with no transactions that was never tagged.
     if (views.length === 0 && previous === undefined) continue;
-    const state = contactArState(views, {
-      today,
-      homeCurrency,
-      customerCurrency: currencyOf.get(qboCustomerId) || homeCurrency,
-      ...(typeof threshold === 'number' && { highValueThreshold: threshold }),
-    });
+    const state = contactArState(views, arContext(connection, today, currencyOf.get(qboCustomerId)));
     const crmContactId = contactOf.get(qboCustomerId);
     const tagsChanged = !sameTags(previous?.tags ?? [], state.tags);
     // A contact linked since the last computation has not heard its tags yet.

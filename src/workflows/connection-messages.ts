@@ -48,6 +48,17 @@ export const inboxWaitingSignal = defineSignal('inboxWaiting');
 export const syncNowSignal = defineSignal('syncNow');
 /** CRM contacts changed (their records are already stored); ids only. */
 export const contactsChangedSignal = defineSignal<[{ crmContactIds: string[] }]>('contactsChanged');
+
+/** Ids per `contactsChanged` signal: many contacts go in several, each far below Temporal's payload limit. */
+export const contactsPerSignal = 500;
+
+/** The `contactsChanged` signals that announce these contacts, in order. */
+export function contactsChangedChunks(crmContactIds: readonly string[]): { crmContactIds: string[] }[] {
+  const chunks: { crmContactIds: string[] }[] = [];
+  for (let start = 0; start < crmContactIds.length; start += contactsPerSignal)
+    chunks.push({ crmContactIds: crmContactIds.slice(start, start + contactsPerSignal) });
+  return chunks;
+}
 export const reconnectedSignal = defineSignal('reconnected');
 /** The connection's settings changed; activities read the rest from its record, the workflow needs only this. */
 export const settingsChangedSignal =

@@ -453,6 +453,7 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
       mappingPolicy: { notes: 'qbo-to-crm' },
       conflictPolicy: {},
       skewToleranceSeconds: 5,
+      highValueThreshold: null,
     });
     // A field the policy keeps one way is never written to QBO; the others still are.
     const put = await harness.request('PUT', '/v1/contacts/crm-leaving', {

@@ -32,6 +32,7 @@ describe('API contract: OpenAPI, errors, auth, idempotency', () => {
       'POST /v1/connections/{id}/sync',
       'DELETE /v1/connections/{id}',
       'PUT /v1/contacts/{crmContactId}',
+      'POST /v1/contacts/batch',
       'DELETE /v1/contacts/{crmContactId}',
       'GET /v1/contacts/{crmContactId}',
       'GET /v1/contacts',

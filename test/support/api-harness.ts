@@ -43,7 +43,13 @@ export interface ApiHarness {
   request(
     method: string,
     path: string,
-    options?: { key?: string | null; body?: unknown; headers?: Record<string, string> },
+    options?: {
+      key?: string | null;
+      body?: unknown;
+      headers?: Record<string, string>;
+      /** How long the request may take; 15 s unless a test sends a big batch. */
+      timeoutMs?: number;
+    },
   ): Promise<ApiResponse>;
   /** Creates an emulator company and connects it through the real OAuth flow; returns the connection JSON. */
   connect(
@@ -141,7 +147,7 @@ export async function startApiHarness(
       ...(options.body !== undefined
         ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }
         : {}),
-      signal: AbortSignal.timeout(15_000),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
     });
     const text = await response.text();
     let json: unknown = text;

@@ -2,10 +2,9 @@ import express, { type Response, type Router } from 'express';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { accountModel } from '../../accounts/models';
 import { projectionContext } from '../../activities/projection-context';
 import { readContact } from '../../contacts/service';
-import { connectionModel } from '../../db/models/connection';
+import { connectionModel, settingsOf } from '../../db/models/connection';
 import { contactArState } from '../../followups/ar';
 import { loadContactSection } from '../../contacts/section';
 import { embedHeaders } from './page';
@@ -108,12 +107,11 @@ export function createEmbedRouter(options: EmbedRouterOptions): Router {
       if (!connection || connection.accountId !== claims.accountId) return refuse(res, 'other-account');
       // Statuses such as overdue are judged on the company's calendar, as the projection judges them.
       const { today } = projectionContext(db, connection, connection.environment, at);
-      const [section, contact, account] = await Promise.all([
+      const [section, contact] = await Promise.all([
         loadContactSection(db, { connectionId: connection._id, crmContactId: claims.crmContactId, today }),
         readContact(db, connection, claims.crmContactId),
-        accountModel(db).findById(connection.accountId, { settings: 1 }).lean(),
       ]);
-      const threshold = account?.settings?.highValueThreshold;
+      const { highValueThreshold } = settingsOf(connection);
       body = renderContactPanel({
         section,
         contact: contactSyncStatus(contact),
@@ -124,7 +122,7 @@ export function createEmbedRouter(options: EmbedRouterOptions): Router {
             today,
             homeCurrency: section.homeCurrency,
             customerCurrency: section.billingProfile.currency.code,
-            ...(typeof threshold === 'number' && { highValueThreshold: threshold }),
+            ...(highValueThreshold !== null && { highValueThreshold }),
           }),
         lastSyncedAt: connection.lastPolledAt ?? null,
         now: at,

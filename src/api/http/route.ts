@@ -13,7 +13,13 @@ import {
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** Per route rather than app-wide, so that the Intuit webhook route still sees its raw bytes. */
-const jsonBody = express.json({ limit: '100kb' });
+const defaultBodyLimit = '100kb';
+const jsonParsers = new Map<string, ReturnType<typeof express.json>>();
+function jsonBody(limit: string): ReturnType<typeof express.json> {
+  let parser = jsonParsers.get(limit);
+  if (!parser) jsonParsers.set(limit, (parser = express.json({ limit })));
+  return parser;
+}
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 
 export interface AuthContext {
@@ -56,6 +62,8 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   body?: B;
   /** POSTs that create things accept an `Idempotency-Key`. */
   idempotent?: boolean;
+  /** The largest body the route reads (body-parser's notation); 100 kB unless a route takes batches. */
+  bodyLimit?: string;
   /** Success responses; problem responses are documented from `problems`. */
   responses: Record<
     number,
@@ -206,32 +214,36 @@ export class ApiRoutes {
     });
 
     const expressPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
-    this.router[spec.method](expressPath, jsonBody, async (req, res, next) => {
-      try {
-        const auth = secured ? await this.middleware.authenticate(req) : { accountId: '', keyId: '' };
-        if (secured) this.middleware.rateLimit(auth, res);
-        if (spec.body) requireJsonBody(req);
-        const input = {
-          params: parse('path', spec.params, req.params),
-          query: parse('query', spec.query, req.query),
-          body: parse('body', spec.body, req.body, spec.method !== 'get' && spec.method !== 'delete'),
-          auth,
-          req,
-          res,
-        } as HandlerInput<P, Q, B>;
-        const run = async (): Promise<Reply> => this.checked(spec, await spec.handler(input));
-        const reply =
-          spec.idempotent && secured ? await this.middleware.idempotency(auth, req, run) : await run();
-        for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
-        if (reply.redirect) return void res.redirect(reply.status, reply.redirect);
-        if (reply.bytes)
-          return void res.status(reply.status).type(reply.bytes.contentType).send(reply.bytes.data);
-        if (reply.body === undefined) return void res.status(reply.status).end();
-        res.status(reply.status).json(reply.body);
-      } catch (error) {
-        next(error);
-      }
-    });
+    this.router[spec.method](
+      expressPath,
+      jsonBody(spec.bodyLimit ?? defaultBodyLimit),
+      async (req, res, next) => {
+        try {
+          const auth = secured ? await this.middleware.authenticate(req) : { accountId: '', keyId: '' };
+          if (secured) this.middleware.rateLimit(auth, res);
+          if (spec.body) requireJsonBody(req);
+          const input = {
+            params: parse('path', spec.params, req.params),
+            query: parse('query', spec.query, req.query),
+            body: parse('body', spec.body, req.body, spec.method !== 'get' && spec.method !== 'delete'),
+            auth,
+            req,
+            res,
+          } as HandlerInput<P, Q, B>;
+          const run = async (): Promise<Reply> => this.checked(spec, await spec.handler(input));
+          const reply =
+            spec.idempotent && secured ? await this.middleware.idempotency(auth, req, run) : await run();
+          for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+          if (reply.redirect) return void res.redirect(reply.status, reply.redirect);
+          if (reply.bytes)
+            return void res.status(reply.status).type(reply.bytes.contentType).send(reply.bytes.data);
+          if (reply.body === undefined) return void res.status(reply.status).end();
+          res.status(reply.status).json(reply.body);
+        } catch (error) {
+          next(error);
+        }
+      },
+    );
   }
 
   private checked<P extends AnyObject, Q extends AnyObject, B extends z.ZodType>(

@@ -54,6 +54,12 @@ const connectionSchema = z
       skewToleranceSeconds: z.number(),
       missingProductPolicy: z.enum(missingProductPolicies),
       defaultItemId: z.string().nullable(),
+      highValueThreshold: z
+        .number()
+        .nullable()
+        .describe(
+          'Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never.',
+        ),
     }),
     backfill: z
       .object({
@@ -398,6 +404,17 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           .nullable()
           .optional()
           .describe('The QuickBooks item (`qboItemId`) sold for a missing product under `default_item`.'),
+        highValueThreshold: z
+          .number()
+          .positive()
+          .max(1e12)
+          .multipleOf(0.01)
+          .nullable()
+          .optional()
+          .describe(
+            'Home-currency lifetime sales (invoices and sales receipts, less credit memos and refunds) from which ' +
+              'a contact is tagged `qb:high-value`; null (the default) gives no such tag.',
+          ),
       })
       .strict(),
     problems: ['product_not_found'],

@@ -2,12 +2,14 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import { z } from 'zod';
 import {
+  assertWritable,
   contactFeed,
   ContactProblem,
   deleteContact,
   readContact,
   resolveConnection,
   storeContact,
+  storeContacts,
   type ContactView,
 } from '../../contacts/service';
 import { connectionModel, type ConnectionRecord } from '../../db/models/connection';
@@ -24,13 +26,15 @@ import {
   transactionTypeSchema,
 } from '../../contacts/section';
 import { linkMethods } from '../../contacts/model';
+import { currentContactAr } from '../../followups/contact-ar';
+import { contactTagNames } from '../../sync/tags';
 import { loadFields } from '../../db/field-maps';
 import { toSyncFields } from '../../sync/fields';
 import { connectionWorkflowId } from '../../temporal/connection-workflows';
 import { companyToday } from '../../time/company-zone';
-import { contactsChangedSignal } from '../../workflows/connection-messages';
+import { contactsChangedChunks, contactsChangedSignal } from '../../workflows/connection-messages';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
-import { ApiProblem, notFound } from '../http/problem';
+import { ApiProblem, invalidFields, notFound, problemSchema, validationProblem } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { connectionIdQuery, contactFieldsSchema, isoTime } from './schemas';
@@ -76,6 +80,40 @@ const contactSchema = z
   })
   .meta({ id: 'Contact' });
 
+const arFiguresSchema = z
+  .object({
+    asOf: z.iso.date().describe('The company’s today, which “overdue” is judged against.'),
+    currency: z.string().describe('The customer’s currency; the balances are in it.'),
+    openBalance: z.number(),
+    overdueBalance: z.number(),
+    home: z
+      .object({ currency: z.string(), openBalance: z.number(), overdueBalance: z.number() })
+      .nullable()
+      .describe('The balances in the home currency; null when a home amount is unknown.'),
+    oldestOverdueDays: z.number().int().nullable(),
+    averageDaysToPay: z
+      .number()
+      .nullable()
+      .describe('Over paid invoices whose settling payment is known: days from invoice date to payment.'),
+    onTimePaymentRatio: z
+      .number()
+      .nullable()
+      .describe('Share of those invoices paid on or before their due date (0–1).'),
+    paidInvoicesMeasured: z.number().int().describe('How many invoices the two figures above are based on.'),
+  })
+  .meta({ id: 'ContactAr' });
+
+const contactDetailSchema = contactSchema
+  .extend({
+    tags: z
+      .array(z.enum(contactTagNames))
+      .describe('As in `contact.updated` webhooks; empty while the contact has no QuickBooks customer.'),
+    ar: arFiguresSchema
+      .nullable()
+      .describe('The customer’s accounts-receivable figures now; null while it has no QuickBooks customer.'),
+  })
+  .meta({ id: 'ContactDetail' });
+
 const feedItemSchema = z
   .object({
     connectionId: z.string(),
@@ -89,7 +127,36 @@ const feedItemSchema = z
   })
   .meta({ id: 'ContactFeedItem' });
 
-const contactParams = z.object({ crmContactId: z.string().min(1).max(200) }).strict();
+const crmContactIdSchema = z.string().min(1).max(200);
+const contactParams = z.object({ crmContactId: crmContactIdSchema }).strict();
+
+/** A contact as the CRM sends it: to `PUT /v1/contacts/{crmContactId}`, and with its id in a batch. */
+const contactVersionSchema = z
+  .object({
+    updatedAt: isoTime.describe('When the CRM last changed the contact.'),
+    fields: contactFieldsSchema,
+    qboCustomerId: z.string().max(50).optional(),
+  })
+  .strict();
+
+const batchContactSchema = contactVersionSchema
+  .extend({ crmContactId: crmContactIdSchema })
+  .meta({ id: 'BatchContact' });
+
+export const maxBatchContacts = 1000;
+
+const batchOutcomeSchema = z
+  .object({
+    crmContactId: z.string().nullable().describe('Null when the item has no usable `crmContactId`.'),
+    status: z
+      .number()
+      .int()
+      .describe('202: stored, and queued for QuickBooks. Otherwise the status of `problem`.'),
+    problem: problemSchema
+      .optional()
+      .describe('Why the contact was refused; `field` names it as `body.contacts.<index>.<field>`.'),
+  })
+  .meta({ id: 'BatchContactOutcome' });
 const connectionQuery = z.object({ connectionId: connectionIdQuery }).strict();
 
 const contactProblems: Record<ContactProblem['code'], number> = {
@@ -110,15 +177,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     try {
       return await work();
     } catch (error) {
-      if (error instanceof ContactProblem)
-        throw new ApiProblem(
-          contactProblems[error.code],
-          error.code,
-          error.choices
-            ? `${error.message}: ${error.choices.map((choice) => `${choice.id} (${choice.companyName ?? 'unnamed'})`).join(', ')}`
-            : error.message,
-          error.field,
-        );
+      if (error instanceof ContactProblem) throw contactProblem(error);
       throw error;
     }
   }
@@ -141,15 +200,18 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     return contact;
   };
 
-  /** The workflow writes the contact to QBO; if it cannot be told, the CRM must retry (the PUT is idempotent). */
-  async function tellWorkflow(connection: ConnectionRecord, crmContactId: string): Promise<void> {
+  /**
+   * The workflow writes the contacts to QBO, told in one signal per chunk of ids; if it cannot be told, the CRM must
+   * retry (storing a version again changes nothing).
+   */
+  async function tellWorkflow(connection: ConnectionRecord, crmContactIds: readonly string[]): Promise<void> {
     try {
       const client = await services.temporal();
-      await client.withDeadline(Date.now() + services.dependencyTimeoutMs, () =>
-        client.workflow
-          .getHandle(connectionWorkflowId(connection._id))
-          .signal(contactsChangedSignal, { crmContactIds: [crmContactId] }),
-      );
+      const handle = client.workflow.getHandle(connectionWorkflowId(connection._id));
+      await client.withDeadline(Date.now() + services.dependencyTimeoutMs, async () => {
+        for (const chunk of contactsChangedChunks(crmContactIds))
+          await handle.signal(contactsChangedSignal, chunk);
+      });
     } catch (error) {
       if (error instanceof WorkflowNotFoundError)
         throw new ApiProblem(409, 'connection_inactive', 'the connection is not syncing; reconnect it');
@@ -176,13 +238,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
       'Set `qboCustomerId` to adopt a customer announced by `contact.created`.',
     params: contactParams,
     query: connectionQuery,
-    body: z
-      .object({
-        updatedAt: isoTime.describe('When the CRM last changed the contact.'),
-        fields: contactFieldsSchema,
-        qboCustomerId: z.string().max(50).optional(),
-      })
-      .strict(),
+    body: contactVersionSchema,
     problems: [
       ...connectionProblems,
       'connection_inactive',
@@ -208,8 +264,97 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
           services.now(),
           services.retention,
         );
-        await tellWorkflow(connection, params.crmContactId);
+        await tellWorkflow(connection, [params.crmContactId]);
         return { status: 202, body: await existing(connection, params.crmContactId) };
+      }),
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/v1/contacts/batch',
+    tag: 'Contacts',
+    summary: `Create or replace up to ${maxBatchContacts} contacts, each with its own outcome`,
+    description:
+      'Each contact is what `PUT /v1/contacts/{crmContactId}` takes, plus its `crmContactId`, and is stored the ' +
+      'same way. The answer has one outcome per contact, in the order sent: 202 when stored and queued for ' +
+      'QuickBooks, otherwise its problem (`validation_failed`, `stale_contact`, `customer_not_found`, ' +
+      '`customer_already_linked`) naming the field as `body.contacts.<index>.<field>`; a refused contact does not ' +
+      'hold back the others. Each contact may appear once. Sending a batch again is safe (a version already ' +
+      'stored is accepted again and changes nothing), and an `Idempotency-Key` replays the first answer.',
+    query: connectionQuery,
+    body: z
+      .object({
+        contacts: z
+          .array(
+            z.union([
+              batchContactSchema,
+              z
+                .looseObject({})
+                .describe('A contact that does not match BatchContact: refused in its own outcome.'),
+            ]),
+          )
+          .min(1)
+          .max(maxBatchContacts, `at most ${maxBatchContacts} contacts per request: split the batch`),
+      })
+      .strict(),
+    // A thousand contacts with long notes and two addresses each.
+    bodyLimit: '4mb',
+    idempotent: true,
+    problems: [...connectionProblems, 'connection_inactive', 'sync_unavailable'],
+    responses: {
+      200: {
+        description: 'One outcome per contact, in the order sent.',
+        schema: z
+          .object({
+            accepted: z.number().int().describe('Contacts stored and queued for QuickBooks.'),
+            refused: z.number().int(),
+            results: z.array(batchOutcomeSchema),
+          })
+          .meta({ id: 'BatchContactResult' }),
+      },
+    },
+    handler: async ({ auth, query, body }) =>
+      contactWork(async () => {
+        const connection = await connectionFor(auth.accountId, query.connectionId, 'query.connectionId');
+        assertWritable(connection);
+        const checked = checkBatch(body.contacts);
+        const versions = checked.filter((item): item is BatchContact => !(item instanceof ApiProblem));
+        const stored = await storeContacts(
+          await services.db(),
+          connection,
+          versions.map(({ fields, ...version }) => ({
+            ...version,
+            fields: toSyncFields(loadFields(fields)),
+          })),
+          services.now(),
+          services.retention,
+        );
+        const storedAs = new Map(versions.map((version, position) => [version, stored[position]!]));
+        const outcomes = checked.map((item, index): BatchOutcome => {
+          if (item instanceof ApiProblem)
+            return { crmContactId: sentId(body.contacts[index]), refusal: item };
+          const outcome = storedAs.get(item)!;
+          return {
+            crmContactId: item.crmContactId,
+            ...(outcome instanceof ContactProblem && {
+              refusal: contactProblem(outcome, `body.contacts.${index}`),
+            }),
+          };
+        });
+        const accepted = outcomes.flatMap((outcome) => (outcome.refusal ? [] : [outcome.crmContactId]));
+        await tellWorkflow(connection, accepted);
+        return {
+          status: 200,
+          body: {
+            accepted: accepted.length,
+            refused: outcomes.length - accepted.length,
+            results: outcomes.map(({ crmContactId, refusal }) => ({
+              crmContactId,
+              status: refusal?.status ?? 202,
+              ...(refusal && { problem: refusal.toJSON() }),
+            })),
+          },
+        };
       }),
   });
 
@@ -232,7 +377,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
           const contact = await existing(connection, params.crmContactId);
           return { status: 202, body: contact };
         }
-        await tellWorkflow(connection, params.crmContactId);
+        await tellWorkflow(connection, [params.crmContactId]);
         return { status: 202, body: await existing(connection, params.crmContactId) };
       }),
   });
@@ -241,15 +386,27 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     method: 'get',
     path: '/v1/contacts/{crmContactId}',
     tag: 'Contacts',
-    summary: 'A contact with QuickBooks’ changes merged in, its link and its sync state',
+    summary:
+      'A contact with QuickBooks’ changes merged in, its link, its sync state, its tags and AR figures',
+    description:
+      'Tags and figures are computed from the customer’s QuickBooks transactions when asked, as of the company’s ' +
+      'today: the values the next `contact.updated` webhook carries when its tags change.',
     params: contactParams,
     query: connectionQuery,
     problems: [...connectionProblems],
-    responses: { 200: { description: 'The contact.', schema: contactSchema } },
+    responses: { 200: { description: 'The contact.', schema: contactDetailSchema } },
     handler: async ({ auth, params, query }) =>
       contactWork(async () => {
         const connection = await connectionFor(auth.accountId, query.connectionId, 'query.connectionId');
-        return { status: 200, body: await existing(connection, params.crmContactId) };
+        const contact = await existing(connection, params.crmContactId);
+        const today = companyToday(services.now(), connection);
+        const ar =
+          contact.quickbooks &&
+          (await currentContactAr(await services.db(), connection, contact.quickbooks.customerId, today));
+        return {
+          status: 200,
+          body: { ...contact, tags: ar?.tags ?? [], ar: ar ? { asOf: today, ...ar.figures } : null },
+        };
       }),
   });
 
@@ -431,6 +588,50 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
         };
       }),
   });
+}
+
+/** A refusal of the contact service as a problem; `body` is where the contact is in the request. */
+function contactProblem(error: ContactProblem, body = 'body'): ApiProblem {
+  return new ApiProblem(
+    contactProblems[error.code],
+    error.code,
+    error.choices
+      ? `${error.message}: ${error.choices.map((choice) => `${choice.id} (${choice.companyName ?? 'unnamed'})`).join(', ')}`
+      : error.message,
+    error.field?.replace(/^body(?=\.|$)/, body),
+  );
+}
+
+type BatchContact = z.infer<typeof batchContactSchema>;
+type BatchOutcome =
+  { crmContactId: string; refusal?: undefined } | { crmContactId: string | null; refusal: ApiProblem };
+
+/** Each contact of a batch, checked on its own: the contact to store, or the problem that refuses it. */
+function checkBatch(items: readonly unknown[]): (BatchContact | ApiProblem)[] {
+  const firstAt = new Map<string, number>();
+  return items.map((item, index) => {
+    const at = `body.contacts.${index}`;
+    const parsed = batchContactSchema.safeParse(item);
+    if (!parsed.success)
+      return validationProblem(at, parsed.error, { value: item, schema: batchContactSchema });
+    const earlier = firstAt.get(parsed.data.crmContactId);
+    // Two versions of one contact in a batch would race each other; the CRM means the later one.
+    if (earlier !== undefined)
+      return invalidFields([
+        {
+          field: `${at}.crmContactId`,
+          message: `is also at body.contacts.${earlier}: send one version of each contact`,
+        },
+      ]);
+    firstAt.set(parsed.data.crmContactId, index);
+    return parsed.data;
+  });
+}
+
+/** The id a refused batch item was sent with, if it has a usable one. */
+function sentId(item: unknown): string | null {
+  const id = (item as { crmContactId?: unknown }).crmContactId;
+  return crmContactIdSchema.safeParse(id).success ? (id as string) : null;
 }
 
 /** How many connections a `connection_required` answer lists; more are for `GET /v1/connections`. */

@@ -45,6 +45,8 @@ export interface ConnectionSettings {
   missingProductPolicy: MissingProductPolicy;
   /** The QBO item sold in a missing product's place under `default_item` (its line keeps the product's name). */
   defaultItemId: string | null;
+  /** Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: no such tag. */
+  highValueThreshold: number | null;
 }
 
 /** A connection's settings as the engine uses them, with the defaults filled in. */
@@ -58,6 +60,7 @@ export function settingsOf(connection: Pick<ConnectionRecord, 'settings'>): Conn
     skewToleranceSeconds: stored?.skewToleranceSeconds ?? defaultSkewToleranceSeconds,
     missingProductPolicy: stored?.missingProductPolicy ?? 'reject',
     defaultItemId: stored?.defaultItemId ?? null,
+    highValueThreshold: stored?.highValueThreshold ?? null,
   };
 }
 
@@ -123,6 +126,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
           skewToleranceSeconds: { type: Number, default: defaultSkewToleranceSeconds },
           missingProductPolicy: { type: String, enum: missingProductPolicies, default: 'reject' },
           defaultItemId: String,
+          highValueThreshold: { type: Number, default: null },
         },
         { _id: false, minimize: false },
       ),
@@ -133,6 +137,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
         conflictPolicy: {},
         skewToleranceSeconds: defaultSkewToleranceSeconds,
         missingProductPolicy: 'reject',
+        highValueThreshold: null,
       }),
     },
     lastWebhookAt: Date,
