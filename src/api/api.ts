@@ -10,6 +10,7 @@ import { RateLimiter } from './http/rate-limit';
 import { ApiRoutes } from './http/route';
 import { addAccountRoutes } from './routes/account';
 import { addConnectionRoutes } from './routes/connections';
+import { addAuditRoutes } from './routes/audit';
 import { addContactRoutes } from './routes/contacts';
 import { addEventRoutes } from './routes/events';
 import { addFollowUpPreviewRoutes } from './routes/follow-up-preview';
@@ -74,6 +75,7 @@ export function createApi(
   const metricsRouter = express.Router().use(metrics.middleware).use(metrics.router);
   addAccountRoutes(routes, services);
   addConnectionRoutes(routes, services);
+  addAuditRoutes(routes, services);
   addContactRoutes(routes, services);
   addEventRoutes(routes, services);
   addFollowUpRoutes(routes, services);
