@@ -4,7 +4,7 @@ import type { EngineContext } from '../contacts/engine';
 import { announceTransactions, pullCustomerChanges } from '../contacts/pull';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
 import type { RetentionSettings } from '../db/retention';
-import type { SyncSource } from '../history/sync-events';
+import type { SyncChannel } from '../history/sync-events';
 import { onTransactionsApplied } from '../followups/sync-hook';
 import { markApplied, pendingEvents } from '../ingest/inbox';
 import {
@@ -99,7 +99,7 @@ async function applyPage(
 export function createConnectionSyncActivities(deps: ConnectionSyncDependencies) {
   const now = deps.now ?? (() => new Date());
 
-  const syncTarget = (connection: ConnectionRecord, source: SyncSource): SyncTarget => {
+  const syncTarget = (connection: ConnectionRecord, channel: SyncChannel): SyncTarget => {
     const at = now();
     return {
       engine: {
@@ -107,7 +107,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
         connection,
         projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
         ...(deps.retention ? { retention: deps.retention } : {}),
-        source,
+        channel,
         now: at,
       },
       counts: emptyCounts(),

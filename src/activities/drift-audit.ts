@@ -56,7 +56,7 @@ export function createDriftAuditActivities(deps: DriftAuditDependencies) {
           connection,
           projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
           ...(deps.retention ? { retention: deps.retention } : {}),
-          source: 'audit',
+          channel: 'audit',
           now: at,
         };
         const audit = new AuditTally();

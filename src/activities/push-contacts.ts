@@ -43,7 +43,7 @@ export function createPushActivities(deps: PushDependencies) {
       client,
       projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
       ...(deps.retention ? { retention: deps.retention } : {}),
-      source: 'push' as const,
+      channel: 'push' as const,
       now: at,
     };
     const counts = emptyCounts();

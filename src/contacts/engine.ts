@@ -6,7 +6,7 @@ import {
   recordSyncEvents,
   type StoredSyncEvent,
   type SyncEventRecord,
-  type SyncSource,
+  type SyncChannel,
 } from '../history/sync-events';
 import { recordAccountEvents, type EventDraft } from '../outbound/events';
 import type { ProjectionContext } from '../projections/apply';
@@ -29,7 +29,7 @@ export interface EngineContext {
   projection: ProjectionContext;
   retention?: RetentionSettings;
   /** What brought the changes merged in this context: recorded with each change, for a field's lineage. */
-  source: SyncSource;
+  channel: SyncChannel;
   now: Date;
 }
 
@@ -133,7 +133,7 @@ export function qboChangesToContact(
         changes,
         rules: Object.fromEntries(changed.map((field) => [field, rules[field]])),
         qboSyncToken: customer.SyncToken,
-        source: context.source,
+        channel: context.channel,
       },
       ...(lastUpdated ? { lagMs: Math.max(0, context.now.getTime() - Date.parse(lastUpdated)) } : {}),
       at: context.now,

@@ -2,10 +2,10 @@ import type { Connection as MongoConnection } from 'mongoose';
 import { loadFieldMap } from '../db/field-maps';
 import {
   syncEventModel,
-  syncSources,
+  syncChannels,
   type StoredSyncEvent,
   type SyncEventKind,
-  type SyncSource,
+  type SyncChannel,
 } from '../history/sync-events';
 import { sameValue, syncFieldNames, type SyncFieldName } from '../sync/fields';
 import { mergeRules, type MergeRule } from '../sync/merge';
@@ -31,9 +31,9 @@ export type LineageRule = (typeof lineageRules)[number];
 export const lineageStates = ['synced', 'pending', 'held', 'unsynced'] as const;
 export type LineageState = (typeof lineageStates)[number];
 
-/** How the change reached us: the CRM's PUT, or how the engine saw QBO's (see `SyncSource`). */
-export const lineageSources = ['put', ...syncSources] as const;
-export type LineageSource = (typeof lineageSources)[number];
+/** How the change reached us: the CRM's PUT, or how the engine saw QBO's (see `SyncChannel`). */
+export const lineageChannels = ['put', ...syncChannels] as const;
+export type LineageChannel = (typeof lineageChannels)[number];
 
 export interface FieldLineage {
   field: SyncFieldName;
@@ -52,7 +52,8 @@ export interface FieldLineage {
     eventId: string;
     kind: SyncEventKind;
     at: string;
-    source: LineageSource | null;
+    /** How the change reached us: the CRM's PUT, or how the engine saw QBO's. */
+    channel: LineageChannel | null;
     /** QBO's SyncToken of the customer version that holds the value. */
     qboSyncToken: string | null;
     /** The conflict recorded when both sides held values of their own. */
@@ -119,7 +120,7 @@ export function contactLineage(contact: LineageContact, events: readonly StoredS
       eventId: change._id.toHexString(),
       kind: change.kind,
       at: iso(change.at),
-      source: sourceOf(change, entry.from),
+      channel: channelOf(change, entry.from),
       qboSyncToken: stringOrNull(change.detail?.qboSyncToken),
       conflictEventId: conflict && conflict !== change ? conflict._id.toHexString() : null,
     };
@@ -141,9 +142,9 @@ function ruleOf(event: StoredSyncEvent, field: SyncFieldName): LineageRule | nul
 }
 
 /** The CRM's values only ever arrive by PUT; QBO's are seen the way the event says. */
-function sourceOf(event: StoredSyncEvent, side: StoredBaseEntry['from']): LineageSource | null {
+function channelOf(event: StoredSyncEvent, side: StoredBaseEntry['from']): LineageChannel | null {
   if (event.kind === 'created' || event.kind === 'updated_qbo' || side === 'crm') return 'put';
-  return (stringOrNull(event.detail?.source) as SyncSource | null) ?? null;
+  return (stringOrNull(event.detail?.channel) as SyncChannel | null) ?? null;
 }
 
 function stringOrNull(value: unknown): string | null {

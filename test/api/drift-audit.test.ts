@@ -112,12 +112,12 @@ describe('the drift audit', () => {
     ).json.data.filter((event: { crmContactId: string }) => event.crmContactId === 'drifter');
     expect(events[0]).toMatchObject({
       fields: ['phone'],
-      detail: expect.objectContaining({ source: 'audit', qboSyncToken: edited.json.Customer.SyncToken }),
+      detail: expect.objectContaining({ channel: 'audit', qboSyncToken: edited.json.Customer.SyncToken }),
     });
     const lineage = await harness.request('GET', '/v1/contacts/drifter/lineage');
     expect(lineage.json.fields.find((field: { field: string }) => field.field === 'phone')).toMatchObject({
       side: 'qbo',
-      change: { source: 'audit', eventId: events[0].id },
+      change: { channel: 'audit', eventId: events[0].id },
     });
 
     // Audited again, nothing has drifted.

@@ -6,7 +6,7 @@ const minute = 60_000;
 
 /**
  * "Why does this field say that?" through the public API: a field last set by the CRM's PUT and one last set by a
- * bookkeeper in QBO, each traced to its sync event, its source and its rule.
+ * bookkeeper in QBO, each traced to its sync event, the way it came and its rule.
  */
 describe('a contact’s lineage', () => {
   let harness: ApiHarness;
@@ -89,7 +89,7 @@ describe('a contact’s lineage', () => {
       state: 'synced',
       side: 'crm',
       rule: 'one_side_changed',
-      change: { eventId: written.id, kind: 'updated_qbo', source: 'put', conflictEventId: null },
+      change: { eventId: written.id, kind: 'updated_qbo', channel: 'put', conflictEventId: null },
       crmChange: { at: expect.any(String), receivedAt: expect.any(String) },
     });
     expect(field('email').change.qboSyncToken).toBe(written.detail.qboSyncToken);
@@ -101,7 +101,7 @@ describe('a contact’s lineage', () => {
       change: {
         eventId: pulled.id,
         kind: 'updated_crm',
-        source: expect.stringMatching(/^(webhook|cdc_poll)$/),
+        channel: expect.stringMatching(/^(webhook|cdc_poll)$/),
         qboSyncToken: edited.json.Customer.SyncToken,
       },
     });

@@ -23,7 +23,7 @@ import {
   transactionPageSchema,
   transactionTypeSchema,
 } from '../../contacts/section';
-import { lineageRules, lineageSources, lineageStates, loadContactLineage } from '../../contacts/lineage';
+import { lineageRules, lineageChannels, lineageStates, loadContactLineage } from '../../contacts/lineage';
 import { contactKey, linkMethods } from '../../contacts/model';
 import { readContactRecord } from '../../contacts/store';
 import { loadFields } from '../../db/field-maps';
@@ -122,8 +122,8 @@ const lineageSchema = z
             eventId: z.string().describe('The sync event (`GET /v1/sync-events`).'),
             kind: z.string(),
             at: z.string(),
-            source: z
-              .enum(lineageSources)
+            channel: z
+              .enum(lineageChannels)
               .nullable()
               .describe(
                 '`put`: the CRM’s PUT; QuickBooks’ changes as the engine saw them: `webhook`, `cdc_poll`, ' +

@@ -63,7 +63,7 @@ describe('a contact’s lineage', () => {
     const pulled = event('updated_crm', t(9), ['phone'], {
       rules: { phone: 'most_recent' },
       qboSyncToken: '4',
-      source: 'webhook',
+      channel: 'webhook',
     });
     const conflict = event('conflict', t(9), ['phone'], { rule: 'most_recent', applied: 'qbo' });
     const lineage = contactLineage(
@@ -90,7 +90,7 @@ describe('a contact’s lineage', () => {
         eventId: written._id.toHexString(),
         kind: 'updated_qbo',
         at: t(5).toISOString(),
-        source: 'put',
+        channel: 'put',
         qboSyncToken: '3',
         conflictEventId: null,
       },
@@ -103,7 +103,7 @@ describe('a contact’s lineage', () => {
       change: {
         eventId: pulled._id.toHexString(),
         kind: 'updated_crm',
-        source: 'webhook',
+        channel: 'webhook',
         qboSyncToken: '4',
         conflictEventId: conflict._id.toHexString(),
       },
@@ -134,7 +134,7 @@ describe('a contact’s lineage', () => {
     expect(lineage.find((field) => field.field === 'displayName')).toMatchObject({
       state: 'synced',
       rule: 'created',
-      change: { eventId: created._id.toHexString(), kind: 'created', source: 'put' },
+      change: { eventId: created._id.toHexString(), kind: 'created', channel: 'put' },
     });
   });
 
