@@ -4920,8 +4920,7 @@ export interface components {
       /** @description Drifted per compared link. */
       rate: number | null;
       samples: {
-        /** @enum {string} */
-        kind: 'projection_behind' | 'contact_differs' | 'link_to_inactive' | 'link_to_missing';
+        kinds: ('projection_behind' | 'contact_differs' | 'link_to_inactive' | 'link_to_missing')[];
         qboCustomerId: string;
         crmContactId: string | null;
         fields: {

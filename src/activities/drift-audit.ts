@@ -95,11 +95,11 @@ class AuditTally {
   readonly unlinked: string[] = [];
   readonly seen = new Set<string>();
 
-  add(sample: AuditSample, kinds: readonly DriftKind[]): void {
+  add(sample: AuditSample): void {
     this.counts.drifted += 1;
     this.counts.driftedFields += sample.fields.length;
     if (sample.healed) this.counts.healed += 1;
-    for (const kind of kinds) this.counts.byKind[kind] += 1;
+    for (const kind of sample.kinds) this.counts.byKind[kind] += 1;
     if (this.samples.length < maxSamples) this.samples.push(sample);
   }
 
@@ -163,17 +163,14 @@ async function auditPage(
     }
     if (audit.drift.length === 0) continue;
     const remaining = after.get(row.Id);
-    tally.add(
-      {
-        kind: audit.drift[0]!,
-        qboCustomerId: row.Id,
-        crmContactId: contact?.crmContactId ?? null,
-        fields: audit.fields,
-        // An inactive customer stays inactive: a person decides what becomes of its link.
-        healed: remaining !== undefined && remaining.drift.length === 0,
-      },
-      audit.drift,
-    );
+    tally.add({
+      kinds: audit.drift,
+      qboCustomerId: row.Id,
+      crmContactId: contact?.crmContactId ?? null,
+      fields: audit.fields,
+      // An inactive customer stays inactive: a person decides what becomes of its link.
+      healed: remaining !== undefined && remaining.drift.length === 0,
+    });
   }
   return eventsRecorded;
 }
@@ -225,17 +222,14 @@ async function auditMissingLinks(db: MongoConnection, connection: ConnectionReco
     const held = await qboCustomerModel(db)
       .findById(customerKey(connection._id, qboCustomerId), { mergedInto: 1 })
       .lean<Pick<QboCustomerRecord, 'mergedInto'>>();
-    tally.add(
-      {
-        kind: 'link_to_missing',
-        qboCustomerId,
-        crmContactId: contact.crmContactId,
-        fields: [],
-        healed: false,
-        ...(held?.mergedInto ? { mergedInto: held.mergedInto } : {}),
-      },
-      ['link_to_missing'],
-    );
+    tally.add({
+      kinds: ['link_to_missing'],
+      qboCustomerId,
+      crmContactId: contact.crmContactId,
+      fields: [],
+      healed: false,
+      ...(held?.mergedInto ? { mergedInto: held.mergedInto } : {}),
+    });
   }
 }
 

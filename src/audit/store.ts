@@ -25,7 +25,8 @@ export interface AuditCounts {
 }
 
 export interface AuditSample {
-  kind: DriftKind;
+  /** What disagreed: a drifted customer can be behind in our copy and differ in the CRM at once. */
+  kinds: DriftKind[];
   qboCustomerId: string;
   crmContactId: string | null;
   fields: FieldDrift[];

@@ -95,7 +95,7 @@ describe('the drift audit', () => {
     expect(result.rate).toBeCloseTo(1 / result.counts.compared);
     expect(result.samples).toEqual([
       {
-        kind: 'projection_behind',
+        kinds: ['projection_behind', 'contact_differs'],
         qboCustomerId: qboId,
         crmContactId: 'drifter',
         fields: [{ field: 'phone', qbo: '555-0199', projection: '555-0100', crm: '555-0100' }],
@@ -124,6 +124,46 @@ describe('the drift audit', () => {
     const again = await runAudit();
     expect(again.counts).toMatchObject({ drifted: 0, healed: 0 });
     expect(again.rate).toBe(0);
+  });
+
+  it('reports a link to a customer made inactive in QBO, and leaves it for a person', async () => {
+    const put = await harness.request('PUT', '/v1/contacts/retiree', {
+      body: { updatedAt: new Date().toISOString(), fields: { displayName: 'Rita Retiree' } },
+    });
+    expect(put.status).toBe(202);
+    const qboId = (await synced('retiree', () => true)).quickbooks.customerId;
+    const current = (await qbo.read('Customer', qboId)).json.Customer;
+    const retired = await qbo.write('Customer', {
+      Id: qboId,
+      SyncToken: current.SyncToken,
+      sparse: true,
+      Active: false,
+    });
+    expect(retired.status).toBe(200);
+    // Intuit's webhooks are still dropped: only the audit sees this.
+
+    const result = await runAudit();
+    expect(result.counts).toMatchObject({
+      drifted: 1,
+      healed: 0,
+      byKind: expect.objectContaining({ link_to_inactive: 1, projection_behind: 1, contact_differs: 0 }),
+    });
+    expect(result.samples).toEqual([
+      {
+        kinds: ['projection_behind', 'link_to_inactive'],
+        qboCustomerId: qboId,
+        crmContactId: 'retiree',
+        fields: [],
+        healed: false,
+        mergedInto: null,
+      },
+    ]);
+    // Our copy took QBO's version through the sync all the same: the next audit finds only the inactive link.
+    const again = await runAudit();
+    expect(again.counts).toMatchObject({
+      drifted: 1,
+      byKind: expect.objectContaining({ projection_behind: 0 }),
+    });
   });
 
   it('answers 404 for another account’s connection', async () => {

@@ -37,7 +37,7 @@ const auditSchema = z
     rate: z.number().nullable().describe('Drifted per compared link.'),
     samples: z.array(
       z.object({
-        kind: z.enum(driftKinds),
+        kinds: z.array(z.enum(driftKinds)),
         qboCustomerId: z.string(),
         crmContactId: z.string().nullable(),
         fields: z.array(
