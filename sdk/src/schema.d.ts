@@ -5433,6 +5433,14 @@ export interface components {
         refreshExpiresAt: string | null;
         lastRefreshedAt: string | null;
       };
+      /** @description The latest completed drift audit (`GET /v1/connections/{id}/audit`); null before the first. */
+      drift: {
+        auditedAt: string;
+        drifted: number;
+        compared: number;
+        rate: number;
+        healed: number;
+      } | null;
     };
     SyncEventPage: {
       data: components['schemas']['SyncEvent'][];

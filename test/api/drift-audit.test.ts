@@ -120,6 +120,15 @@ describe('the drift audit', () => {
       change: { channel: 'audit', eventId: events[0].id },
     });
 
+    const health = await harness.request('GET', `/v1/connections/${connection.id}/health`);
+    expect(health.json.drift).toEqual({
+      auditedAt: result.finishedAt,
+      drifted: 1,
+      compared: result.counts.compared,
+      rate: result.rate,
+      healed: 1,
+    });
+
     // Audited again, nothing has drifted.
     const again = await runAudit();
     expect(again.counts).toMatchObject({ drifted: 0, healed: 0 });
