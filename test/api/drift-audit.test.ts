@@ -129,6 +129,9 @@ describe('the drift audit', () => {
       healed: 1,
     });
 
+    const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+    expect(metrics).toMatch(/^qbo_sync_drifted_links\{kind="contact_differs"\} 1$/m);
+
     // Audited again, nothing has drifted.
     const again = await runAudit();
     expect(again.counts).toMatchObject({ drifted: 0, healed: 0 });
