@@ -1,5 +1,4 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import { Context } from '@temporalio/activity';
 import { auditCustomer, driftKinds, type CustomerAudit, type DriftKind } from '../audit/drift';
 import {
   markAuditRunning,
@@ -65,7 +64,6 @@ export function createDriftAuditActivities(deps: DriftAuditDependencies) {
         for await (const page of client.queryAll('Customer', 'Active in (true, false)')) {
           audit.counts.qboRequests += 1;
           eventsRecorded += await auditPage(engine, page.rows, audit);
-          Context.current().heartbeat(audit.counts.customers);
         }
         await auditMissingLinks(deps.db, connection, audit);
         await announceRecorded(connection.accountId, eventsRecorded);
