@@ -174,7 +174,7 @@ export async function backfillAnatomy(
       if (isCustomer)
         await timed('propagate', () =>
           pullCustomerChanges(
-            { db, connection, projection: context, now: at },
+            { db, connection, projection: context, channel: 'backfill', now: at },
             counts!.changed as { record: Customer; created: boolean }[],
             { announceChanges: false },
           ),

@@ -1009,6 +1009,213 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connections/{id}/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The latest drift audit: what it found, what it healed, the drift rate */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The latest audit. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['DriftAudit'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Run a drift audit: compare every linked contact, our copy and QuickBooks, and heal what the sync can
+     * @description Reads every QuickBooks customer in query pages and compares, by the synced fields, the CRM’s view of each linked contact, our copy of the customer and QuickBooks itself. A copy behind QuickBooks is synced the normal way (recorded in the sync history, announced to the CRM). Read the outcome with `GET /v1/connections/{id}/audit`; asking while one runs joins it.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The audit is running. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['DriftAudit'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `sync_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/contacts/{crmContactId}': {
     parameters: {
       query?: never;
@@ -1510,6 +1717,119 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/contacts/{crmContactId}/lineage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Where each synced field’s value came from: which side, when, which change, by what rule */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The connection (QuickBooks company); needed only when the account has several. */
+          connectionId?: string;
+        };
+        header?: never;
+        path: {
+          crmContactId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description One entry per synced field. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ContactLineage'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `connection_required` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `no_connection` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -7792,6 +8112,80 @@ export interface components {
         contactsWaiting: number;
       } | null;
     };
+    DriftAudit: {
+      connectionId: string;
+      /** @enum {string} */
+      status: 'running' | 'completed' | 'failed';
+      startedAt: string;
+      finishedAt: string | null;
+      error: string | null;
+      counts: {
+        /** @description Customers QuickBooks returned, active and inactive. */
+        customers: number;
+        /** @description Linked contacts compared field by field with their customer. */
+        compared: number;
+        /** @description Linked contacts not compared: a change of theirs was still on its way. */
+        inFlight: number;
+        /** @description Customers or links where something disagreed with QuickBooks. */
+        drifted: number;
+        driftedFields: number;
+        /** @description Drifted ones that agree with QuickBooks after the audit synced QuickBooks’ version. */
+        healed: number;
+        byKind: {
+          projection_behind?: number;
+          contact_differs?: number;
+          link_to_inactive?: number;
+          link_to_missing?: number;
+        };
+        /** @description Active customers no contact is linked to. */
+        unlinkedCustomers: number;
+        /** @description Query pages read from QuickBooks. */
+        qboRequests: number;
+      } | null;
+      /** @description Drifted per compared link. */
+      rate: number | null;
+      samples: {
+        kinds: ('projection_behind' | 'contact_differs' | 'link_to_inactive' | 'link_to_missing')[];
+        qboCustomerId: string;
+        crmContactId: string | null;
+        fields: {
+          /** @enum {string} */
+          field:
+            | 'givenName'
+            | 'middleName'
+            | 'familyName'
+            | 'title'
+            | 'suffix'
+            | 'companyName'
+            | 'displayName'
+            | 'email'
+            | 'phone'
+            | 'mobile'
+            | 'fax'
+            | 'website'
+            | 'notes'
+            | 'billingAddress.line1'
+            | 'billingAddress.line2'
+            | 'billingAddress.city'
+            | 'billingAddress.region'
+            | 'billingAddress.postalCode'
+            | 'billingAddress.country'
+            | 'shippingAddress.line1'
+            | 'shippingAddress.line2'
+            | 'shippingAddress.city'
+            | 'shippingAddress.region'
+            | 'shippingAddress.postalCode'
+            | 'shippingAddress.country';
+          qbo: string | null;
+          projection: string | null;
+          crm: string | null;
+        }[];
+        healed: boolean;
+        mergedInto: string | null;
+      }[];
+      /** @description Ids of some customers no contact is linked to. */
+      unlinkedSamples: string[];
+    };
     Contact: {
       crmContactId: string;
       connectionId: string;
@@ -7946,6 +8340,94 @@ export interface components {
         /** @description How many invoices the two figures above are based on. */
         paidInvoicesMeasured: number;
       } | null;
+    };
+    ContactLineage: {
+      crmContactId: string;
+      connectionId: string;
+      fields: {
+        /** @enum {string} */
+        field:
+          | 'givenName'
+          | 'middleName'
+          | 'familyName'
+          | 'title'
+          | 'suffix'
+          | 'companyName'
+          | 'displayName'
+          | 'email'
+          | 'phone'
+          | 'mobile'
+          | 'fax'
+          | 'website'
+          | 'notes'
+          | 'billingAddress.line1'
+          | 'billingAddress.line2'
+          | 'billingAddress.city'
+          | 'billingAddress.region'
+          | 'billingAddress.postalCode'
+          | 'billingAddress.country'
+          | 'shippingAddress.line1'
+          | 'shippingAddress.line2'
+          | 'shippingAddress.city'
+          | 'shippingAddress.region'
+          | 'shippingAddress.postalCode'
+          | 'shippingAddress.country';
+        /** @description The value the CRM reads, QuickBooks’ changes merged in. */
+        value: string | null;
+        /**
+         * @description `synced`: both sides hold the agreed value; `pending`: the CRM sent a value not written yet; `held`: waiting for a person (conflict policy `manual`); `unsynced`: no agreed value (not linked, or the field is not synced).
+         * @enum {string}
+         */
+        state: 'synced' | 'pending' | 'held' | 'unsynced';
+        /**
+         * @description Which side set the agreed value.
+         * @enum {string|null}
+         */
+        side: 'qbo' | 'crm' | 'both' | null;
+        /** @description When that side set it. */
+        setAt: string | null;
+        /** @description When the two sides were brought to agree on it. */
+        agreedAt: string | null;
+        /**
+         * @description Why this value: the merge rule (`one_side_changed`, `most_recent`, `tie_qbo_wins`, `fill`, `person`, …), `created` (the customer was created from the contact) or `agreed` (both sides already held it). Null when the change that set it has left the history.
+         * @enum {string|null}
+         */
+        rule:
+          | 'one_side_changed'
+          | 'older_than_base'
+          | 'most_recent'
+          | 'tie_qbo_wins'
+          | 'qbo_wins'
+          | 'crm_wins'
+          | 'manual'
+          | 'fill'
+          | 'catch_up'
+          | 'direction'
+          | 'person'
+          | 'created'
+          | 'agreed'
+          | null;
+        change: {
+          /** @description The sync event (`GET /v1/sync-events`). */
+          eventId: string;
+          kind: string;
+          at: string;
+          /**
+           * @description `put`: the CRM’s PUT; QuickBooks’ changes as the engine saw them: `webhook`, `cdc_poll`, `backfill`, `audit`, or `push` (read while writing a PUT).
+           * @enum {string|null}
+           */
+          channel: 'put' | 'push' | 'webhook' | 'cdc_poll' | 'backfill' | 'audit' | null;
+          /** @description QuickBooks’ version of the customer holding it. */
+          qboSyncToken: string | null;
+          /** @description The conflict, when both sides had changed it. */
+          conflictEventId: string | null;
+        } | null;
+        /** @description The CRM version that last changed the field: its time, and when it reached us. */
+        crmChange: {
+          at: string;
+          receivedAt: string;
+        } | null;
+      }[];
     };
     ContactFeedPage: {
       data: components['schemas']['ContactFeedItem'][];
@@ -8575,6 +9057,14 @@ export interface components {
         refreshExpiresAt: string | null;
         lastRefreshedAt: string | null;
       };
+      /** @description The latest completed drift audit (`GET /v1/connections/{id}/audit`); null before the first. */
+      drift: {
+        auditedAt: string;
+        drifted: number;
+        compared: number;
+        rate: number;
+        healed: number;
+      } | null;
     };
     SyncEventPage: {
       data: components['schemas']['SyncEvent'][];
@@ -8633,6 +9123,7 @@ export type MappingPolicy = components['schemas']['MappingPolicy'];
 export type ConflictPolicy = components['schemas']['ConflictPolicy'];
 export type ConnectionPage = components['schemas']['ConnectionPage'];
 export type ConnectionDetail = components['schemas']['ConnectionDetail'];
+export type DriftAudit = components['schemas']['DriftAudit'];
 export type Contact = components['schemas']['Contact'];
 export type ContactFields = components['schemas']['ContactFields'];
 export type Address = components['schemas']['Address'];
@@ -8640,6 +9131,7 @@ export type BatchContactResult = components['schemas']['BatchContactResult'];
 export type BatchContactOutcome = components['schemas']['BatchContactOutcome'];
 export type BatchContact = components['schemas']['BatchContact'];
 export type ContactDetail = components['schemas']['ContactDetail'];
+export type ContactLineage = components['schemas']['ContactLineage'];
 export type ContactFeedPage = components['schemas']['ContactFeedPage'];
 export type ContactFeedItem = components['schemas']['ContactFeedItem'];
 export type TransactionPage = components['schemas']['TransactionPage'];

@@ -76,6 +76,7 @@ export function createBackfillActivities(deps: BackfillDependencies) {
             connection,
             projection,
             ...(deps.retention ? { retention: deps.retention } : {}),
+            channel: 'backfill',
             now: at,
           },
           counts.changed as { record: Customer; created: boolean }[],

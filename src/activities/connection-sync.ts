@@ -4,6 +4,7 @@ import type { EngineContext } from '../contacts/engine';
 import { announceTransactions, pullCustomerChanges } from '../contacts/pull';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
 import type { RetentionSettings } from '../db/retention';
+import type { SyncChannel } from '../history/sync-events';
 import { onTransactionsApplied } from '../followups/sync-hook';
 import { markApplied, pendingEvents } from '../ingest/inbox';
 import {
@@ -103,7 +104,7 @@ async function applyPage(
 export function createConnectionSyncActivities(deps: ConnectionSyncDependencies) {
   const now = deps.now ?? (() => new Date());
 
-  const syncTarget = (connection: ConnectionRecord): SyncTarget => {
+  const syncTarget = (connection: ConnectionRecord, channel: SyncChannel): SyncTarget => {
     const at = now();
     return {
       engine: {
@@ -111,6 +112,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
         connection,
         projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
         ...(deps.retention ? { retention: deps.retention } : {}),
+        channel,
         now: at,
       },
       counts: emptyCounts(),
@@ -125,7 +127,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
      */
     async pollChanges({ connectionId }: { connectionId: string }): Promise<PollResult> {
       const { connection, client } = await deps.qbo.open(connectionId);
-      const target = syncTarget(connection);
+      const target = syncTarget(connection, 'cdc_poll');
       const at = now();
       let since = new Date(connection.cdcCursor ?? connection.createdAt);
       let reconcileNeeded = connection.reconcileNeeded ?? false;
@@ -169,7 +171,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
       connectionId: string;
     }): Promise<SyncCounts & { remaining: boolean }> {
       const { connection, client } = await deps.qbo.open(connectionId);
-      const target = syncTarget(connection);
+      const target = syncTarget(connection, 'webhook');
       const events = await pendingEvents(deps.db, connectionId, inboxBatchSize);
       const wanted = new Map<string, { entity: string; id: string }>();
       for (const event of events) {

@@ -5,6 +5,7 @@ import { OutboundGuard } from '../security/outbound-url';
 import { createBackfillActivities } from './backfill';
 import { createConnectionSyncActivities } from './connection-sync';
 import { createDocumentActivities } from './documents';
+import { createDriftAuditActivities } from './drift-audit';
 import { createFollowUpActivities } from './followups';
 import { createOutboundActivities, defaultWebhookTimeoutMs } from './outbound';
 import { createPushActivities } from './push-contacts';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createBackfillActivities(deps),
     ...createPushActivities(deps),
     ...createDocumentActivities(deps),
+    ...createDriftAuditActivities(deps),
     // Webhook secrets are sealed with the same key ring as the OAuth tokens.
     ...createOutboundActivities({
       db: deps.db,

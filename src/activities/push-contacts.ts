@@ -45,6 +45,7 @@ export function pushContext(
     client,
     projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
     ...(deps.retention ? { retention: deps.retention } : {}),
+    channel: 'push',
     now: at,
   };
 }

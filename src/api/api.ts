@@ -11,6 +11,7 @@ import { ApiRoutes } from './http/route';
 import { addAccountRoutes } from './routes/account';
 import { addConnectionRoutes } from './routes/connections';
 import { addDocumentRoutes } from './routes/documents';
+import { addAuditRoutes } from './routes/audit';
 import { addContactRoutes } from './routes/contacts';
 import { addEventRoutes } from './routes/events';
 import { addFollowUpPreviewRoutes } from './routes/follow-up-preview';
@@ -76,6 +77,7 @@ export function createApi(
   const metricsRouter = express.Router().use(metrics.middleware).use(metrics.router);
   addAccountRoutes(routes, services);
   addConnectionRoutes(routes, services);
+  addAuditRoutes(routes, services);
   addContactRoutes(routes, services);
   addDocumentRoutes(routes, services);
   addEventRoutes(routes, services);

@@ -2,7 +2,12 @@ import type { Connection as MongoConnection } from 'mongoose';
 import { storeFields } from '../db/field-maps';
 import type { ConnectionRecord } from '../db/models/connection';
 import { defaultRetention, type RetentionSettings } from '../db/retention';
-import { recordSyncEvents, type StoredSyncEvent, type SyncEventRecord } from '../history/sync-events';
+import {
+  recordSyncEvents,
+  type StoredSyncEvent,
+  type SyncEventRecord,
+  type SyncChannel,
+} from '../history/sync-events';
 import { recordAccountEvents, type EventDraft } from '../outbound/events';
 import type { ProjectionContext } from '../projections/apply';
 import type { Customer } from '../qbo';
@@ -23,6 +28,8 @@ export interface EngineContext {
   connection: ConnectionRecord;
   projection: ProjectionContext;
   retention?: RetentionSettings;
+  /** What brought the changes merged in this context: recorded with each change, for a field's lineage. */
+  channel: SyncChannel;
   now: Date;
 }
 
@@ -98,15 +105,16 @@ export function heldAfter(
 }
 
 /**
- * What to record about QBO's side of a merge (`toCrm`) reaching the CRM's contact: the `updated_crm` sync event and
- * the `contact.updated` event for the CRM. Null when QBO changed nothing the CRM holds.
+ * What to record about QBO's side of a merge (`toCrm`) reaching the CRM's contact: the `updated_crm` sync event (with
+ * the rule that decided each field, and how the change was seen) and the `contact.updated` event for the CRM. Null
+ * when QBO changed nothing the CRM holds.
  */
 export function qboChangesToContact(
   context: EngineContext,
   customer: Customer,
   contact: ContactRecord,
   fields: SyncFields,
-  toCrm: Partial<SyncFields>,
+  { toCrm, rules }: Pick<MergeResult, 'toCrm' | 'rules'>,
 ): { event: SyncEventRecord; draft: EventDraft } | null {
   const changed = Object.keys(toCrm) as SyncFieldName[];
   if (changed.length === 0) return null;
@@ -121,7 +129,12 @@ export function qboChangesToContact(
       qboCustomerId: customer.Id,
       kind: 'updated_crm',
       fields: changed,
-      detail: { changes, qboSyncToken: customer.SyncToken },
+      detail: {
+        changes,
+        rules: Object.fromEntries(changed.map((field) => [field, rules[field]])),
+        qboSyncToken: customer.SyncToken,
+        channel: context.channel,
+      },
       ...(lastUpdated ? { lagMs: Math.max(0, context.now.getTime() - Date.parse(lastUpdated)) } : {}),
       at: context.now,
     },

@@ -95,7 +95,7 @@ async function mergeIntoContact(
   let contact: ContactRecord | null = first;
   for (let race = 0; contact && race < maxVersionRaces; race += 1) {
     const merge = mergeStored(contact, qboSideOf(held), context.connection, context.now);
-    const toCrm = qboChangesToContact(context, customer, contact, mergedFields(contact), merge.toCrm);
+    const toCrm = qboChangesToContact(context, customer, contact, mergedFields(contact), merge);
     const conflicts = newConflicts(contact, merge);
     if (!toCrm && conflicts.length === 0 && Object.keys(merge.toQbo).length === 0) return false;
     const recorded = await recordHistory(context, [

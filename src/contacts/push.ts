@@ -178,7 +178,7 @@ async function settle(
 ): Promise<void> {
   const qboCustomerId = customer.Id;
   const fields = mergedFields(contact);
-  const toCrm = qboChangesToContact(context, customer, contact, fields, merge.toCrm);
+  const toCrm = qboChangesToContact(context, customer, contact, fields, merge);
   const conflicts = newConflicts(contact, merge);
   const changed = Object.keys(merge.toQbo) as SyncFieldName[];
   const recorded = await recordHistory(context, [
@@ -199,6 +199,8 @@ async function settle(
                 to: merge.toQbo[field] ?? null,
               })),
               rules: Object.fromEntries(changed.map((field) => [field, merge.rules[field]])),
+              // The customer's version our write made.
+              qboSyncToken: customer.SyncToken,
             },
             lagMs: context.now.getTime() - new Date(contact.crm.receivedAt).getTime(),
             at: context.now,

@@ -1,4 +1,5 @@
 import type { Connection as MongoConnection } from 'mongoose';
+import { readAudit } from '../audit/store';
 import { countContacts } from '../contacts/store';
 import { tokenHealth, type ConnectionRecord } from '../db/models/connection';
 import { budgetUsed } from '../db/models/qbo-budget';
@@ -25,6 +26,8 @@ export interface ConnectionHealth {
     refreshExpiresAt: string | null;
     lastRefreshedAt: string | null;
   };
+  /** The latest completed drift audit: how many links disagreed with QBO, of how many compared, and how many healed. */
+  drift: { auditedAt: string; drifted: number; compared: number; rate: number; healed: number } | null;
 }
 
 /** Freshness is judged over the changes of the last day, the most recent ones first. */
@@ -49,13 +52,14 @@ export async function connectionHealth(
       .sort({ at: -1 })
       .limit(maxSamples)
       .lean();
-  const [states, mergedAway, fromQbo, fromCrm, budget, tokens] = await Promise.all([
+  const [states, mergedAway, fromQbo, fromCrm, budget, tokens, audit] = await Promise.all([
     countContacts(db, connectionId),
     countMatching(qboCustomerModel(db), { connectionId, mergedInto: { $exists: true } }),
     lags(['updated_crm']),
     lags(['updated_qbo', 'created']),
     budgetUsed(db, connection.realmId, now),
     tokenHealth(db, connectionId),
+    readAudit(db, connectionId),
   ]);
   const summary = (events: { lagMs?: number }[]) => {
     const samples = events.map((event) => event.lagMs!);
@@ -89,5 +93,15 @@ export async function connectionHealth(
       refreshExpiresAt: tokens?.refreshExpiresAt.toISOString() ?? null,
       lastRefreshedAt: tokens?.refreshedAt.toISOString() ?? null,
     },
+    drift:
+      audit?.status === 'completed' && audit.counts && audit.finishedAt
+        ? {
+            auditedAt: audit.finishedAt.toISOString(),
+            drifted: audit.counts.drifted,
+            compared: audit.counts.compared,
+            rate: audit.rate ?? 0,
+            healed: audit.counts.healed,
+          }
+        : null,
   };
 }

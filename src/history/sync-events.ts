@@ -20,6 +20,13 @@ export const syncEventKinds = [
 ] as const;
 export type SyncEventKind = (typeof syncEventKinds)[number];
 
+/**
+ * How the engine came to see the change it records (`detail.channel`): the CRM's PUT being pushed (QBO's current
+ * version is read then too), Intuit's webhook, a CDC poll, a backfill page, or a drift audit.
+ */
+export const syncChannels = ['push', 'webhook', 'cdc_poll', 'backfill', 'audit'] as const;
+export type SyncChannel = (typeof syncChannels)[number];
+
 export interface SyncEventRecord {
   connectionId: string;
   crmContactId?: string;

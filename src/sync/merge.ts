@@ -73,18 +73,20 @@ export interface MergeInput {
 }
 
 /** Why a field took the value it did. */
-export type MergeRule =
-  | 'one_side_changed'
-  | 'older_than_base'
-  | 'most_recent'
-  | 'tie_qbo_wins'
-  | 'qbo_wins'
-  | 'crm_wins'
-  | 'manual'
-  | 'fill'
-  | 'catch_up'
-  | 'direction'
-  | 'person';
+export const mergeRules = [
+  'one_side_changed',
+  'older_than_base',
+  'most_recent',
+  'tie_qbo_wins',
+  'qbo_wins',
+  'crm_wins',
+  'manual',
+  'fill',
+  'catch_up',
+  'direction',
+  'person',
+] as const;
+export type MergeRule = (typeof mergeRules)[number];
 
 /** A field where the two sides held different values and one of them was not applied (or both were held). */
 export interface FieldConflict {

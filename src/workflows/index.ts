@@ -5,3 +5,4 @@ export { backfillWorkflow } from './backfill';
 export { webhookDispatchWorkflow } from './webhook-dispatch';
 export { remindersWorkflow } from './reminders';
 export { documentWorkflow } from './document';
+export { driftAuditWorkflow } from './drift-audit';

@@ -1,6 +1,8 @@
 import express, { type RequestHandler, type Router } from 'express';
 import type { Connection as MongoConnection } from 'mongoose';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { driftKinds } from '../../audit/drift';
+import { driftAuditModel } from '../../audit/store';
 import { connectionModel } from '../../db/models/connection';
 import { outboundEventModel, type DeliveryStatus } from '../../outbound/events';
 
@@ -61,6 +63,21 @@ export function createMetrics(db: () => Promise<MongoConnection>): {
         n: await countMatching(outboundEventModel(database), { 'delivery.status': status }),
       })),
     ),
+  );
+
+  grouped(
+    'qbo_sync_drifted_links',
+    'Customers or links that disagreed with QuickBooks in each connection’s latest drift audit, by kind.',
+    'kind',
+    async (database) => {
+      const audits = await driftAuditModel(database)
+        .find({ status: 'completed' }, { 'counts.byKind': 1 })
+        .lean();
+      return driftKinds.map((kind) => ({
+        _id: kind,
+        n: audits.reduce((sum, audit) => sum + (audit.counts?.byKind[kind] ?? 0), 0),
+      }));
+    },
   );
 
   const middleware: RequestHandler = (req, res, next) => {

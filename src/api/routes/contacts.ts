@@ -25,11 +25,13 @@ import {
   transactionPageSchema,
   transactionTypeSchema,
 } from '../../contacts/section';
-import { linkMethods } from '../../contacts/model';
+import { lineageRules, lineageChannels, lineageStates, loadContactLineage } from '../../contacts/lineage';
+import { contactKey, linkMethods } from '../../contacts/model';
+import { readContactRecord } from '../../contacts/store';
 import { currentContactAr } from '../../followups/contact-ar';
 import { contactTagNames } from '../../sync/tags';
 import { loadFields } from '../../db/field-maps';
-import { toSyncFields } from '../../sync/fields';
+import { syncFieldNames, toSyncFields } from '../../sync/fields';
 import { connectionWorkflowId } from '../../temporal/connection-workflows';
 import { companyToday } from '../../time/company-zone';
 import { contactsChangedChunks, contactsChangedSignal } from '../../workflows/connection-messages';
@@ -157,6 +159,57 @@ const batchOutcomeSchema = z
       .describe('Why the contact was refused; `field` names it as `body.contacts.<index>.<field>`.'),
   })
   .meta({ id: 'BatchContactOutcome' });
+const lineageSchema = z
+  .object({
+    crmContactId: z.string(),
+    connectionId: z.string(),
+    fields: z.array(
+      z.object({
+        field: z.enum(syncFieldNames),
+        value: z.string().nullable().describe('The value the CRM reads, QuickBooks’ changes merged in.'),
+        state: z
+          .enum(lineageStates)
+          .describe(
+            '`synced`: both sides hold the agreed value; `pending`: the CRM sent a value not written yet; `held`: ' +
+              'waiting for a person (conflict policy `manual`); `unsynced`: no agreed value (not linked, or ' +
+              'the field is not synced).',
+          ),
+        side: z.enum(['qbo', 'crm', 'both']).nullable().describe('Which side set the agreed value.'),
+        setAt: z.string().nullable().describe('When that side set it.'),
+        agreedAt: z.string().nullable().describe('When the two sides were brought to agree on it.'),
+        rule: z
+          .enum(lineageRules)
+          .nullable()
+          .describe(
+            'Why this value: the merge rule (`one_side_changed`, `most_recent`, `tie_qbo_wins`, `fill`, ' +
+              '`person`, …), `created` (the customer was created from the contact) or `agreed` (both sides ' +
+              'already held it). Null when the change that set it has left the history.',
+          ),
+        change: z
+          .object({
+            eventId: z.string().describe('The sync event (`GET /v1/sync-events`).'),
+            kind: z.string(),
+            at: z.string(),
+            channel: z
+              .enum(lineageChannels)
+              .nullable()
+              .describe(
+                '`put`: the CRM’s PUT; QuickBooks’ changes as the engine saw them: `webhook`, `cdc_poll`, ' +
+                  '`backfill`, `audit`, or `push` (read while writing a PUT).',
+              ),
+            qboSyncToken: z.string().nullable().describe('QuickBooks’ version of the customer holding it.'),
+            conflictEventId: z.string().nullable().describe('The conflict, when both sides had changed it.'),
+          })
+          .nullable(),
+        crmChange: z
+          .object({ at: z.string(), receivedAt: z.string() })
+          .nullable()
+          .describe('The CRM version that last changed the field: its time, and when it reached us.'),
+      }),
+    ),
+  })
+  .meta({ id: 'ContactLineage' });
+
 const connectionQuery = z.object({ connectionId: connectionIdQuery }).strict();
 
 const contactProblems: Record<ContactProblem['code'], number> = {
@@ -406,6 +459,32 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
         return {
           status: 200,
           body: { ...contact, tags: ar?.tags ?? [], ar: ar ? { asOf: today, ...ar.figures } : null },
+        };
+      }),
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/contacts/{crmContactId}/lineage',
+    tag: 'Contacts',
+    summary: 'Where each synced field’s value came from: which side, when, which change, by what rule',
+    params: contactParams,
+    query: connectionQuery,
+    problems: [...connectionProblems],
+    responses: { 200: { description: 'One entry per synced field.', schema: lineageSchema } },
+    handler: async ({ auth, params, query }) =>
+      contactWork(async () => {
+        const connection = await connectionFor(auth.accountId, query.connectionId, 'query.connectionId');
+        const db = await services.db();
+        const contact = await readContactRecord(db, contactKey(connection._id, params.crmContactId));
+        if (!contact) throw notFound('contact', params.crmContactId);
+        return {
+          status: 200,
+          body: {
+            crmContactId: contact.crmContactId,
+            connectionId: connection._id,
+            fields: await loadContactLineage(db, contact),
+          },
         };
       }),
   });

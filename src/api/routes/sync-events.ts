@@ -103,6 +103,18 @@ const healthSchema = z
       refreshExpiresAt: z.string().nullable(),
       lastRefreshedAt: z.string().nullable(),
     }),
+    drift: z
+      .object({
+        auditedAt: z.string(),
+        drifted: z.number().int(),
+        compared: z.number().int(),
+        rate: z.number(),
+        healed: z.number().int(),
+      })
+      .nullable()
+      .describe(
+        'The latest completed drift audit (`GET /v1/connections/{id}/audit`); null before the first.',
+      ),
   })
   .meta({ id: 'ConnectionHealth' });
 

@@ -1,0 +1,188 @@
+import { startApiHarness, type ApiHarness } from '../support/api-harness';
+import type { QboClient } from '../support/emulator';
+import { eventually } from '../support/env';
+
+/**
+ * The drift audit through the public API: a bookkeeper's edit the engine never heard of (Intuit's webhooks dropped,
+ * polls an hour apart) is found by the audit, healed through the sync (recorded, the CRM's contact updated), and
+ * the audit's counts say so; an unlinked customer is named.
+ */
+describe('the drift audit', () => {
+  let harness: ApiHarness;
+  let connection: { id: string; realmId: string };
+  let qbo: QboClient;
+
+  beforeAll(async () => {
+    harness = await startApiHarness();
+    connection = await harness.connect(harness.account);
+    qbo = await harness.qboFor(connection.realmId);
+    const settings = await harness.request('PATCH', `/v1/connections/${connection.id}`, {
+      body: { pollIntervalSeconds: 3600, activePollIntervalSeconds: 3600 },
+    });
+    expect(settings.status).toBe(200);
+  });
+  afterAll(() => harness?.close());
+
+  const contact = async (id: string) => (await harness.request('GET', `/v1/contacts/${id}`)).json;
+  const synced = (id: string, accept: (found: any) => boolean) =>
+    eventually(
+      () => contact(id),
+      (found) => found.sync?.state === 'synced' && found.quickbooks !== null && accept(found),
+      20_000,
+      `${id} synced`,
+    );
+  const audit = () => harness.request('GET', `/v1/connections/${connection.id}/audit`);
+  const runAudit = async () => {
+    const started = await harness.request('POST', `/v1/connections/${connection.id}/audit`);
+    expect(started.status).toBe(202);
+    expect(started.json.status).toBe('running');
+    return (
+      await eventually(audit, (response) => response.json.status !== 'running', 60_000, 'the audit to finish')
+    ).json;
+  };
+
+  it('answers 404 before any audit has run', async () => {
+    const response = await audit();
+    expect(response.status).toBe(404);
+    expect(response.json.code).toBe('not_found');
+  });
+
+  it('finds an edit made behind the engine’s back and heals it through the sync', async () => {
+    const put = await harness.request('PUT', '/v1/contacts/drifter', {
+      body: {
+        updatedAt: new Date(Date.now() - 60_000).toISOString(),
+        fields: { displayName: 'Dora Drifter', phone: '555-0100' },
+      },
+    });
+    expect(put.status).toBe(202);
+    const qboId = (await synced('drifter', () => true)).quickbooks.customerId;
+    // A customer created in QBO before the webhooks stop is one no contact is linked to.
+    const stranger = await qbo.write('Customer', { DisplayName: 'Sam Stranger' });
+    expect(stranger.status).toBe(200);
+    await eventually(
+      async () =>
+        (await harness.request('GET', `/v1/contacts?changedSince=1970-01-01T00:00:00Z&limit=100`)).json.data,
+      (items: { qboCustomerId: string }[]) =>
+        items.some((item) => item.qboCustomerId === stranger.json.Customer.Id),
+      20_000,
+      'the unlinked customer in our copy',
+    );
+
+    await harness.emulator.admin('PUT', `/companies/${connection.realmId}/faults`, {
+      webhooks: { dropRate: 1 },
+    });
+    const current = (await qbo.read('Customer', qboId)).json.Customer;
+    const edited = await qbo.write('Customer', {
+      Id: qboId,
+      SyncToken: current.SyncToken,
+      sparse: true,
+      PrimaryPhone: { FreeFormNumber: '555-0199' },
+    });
+    expect(edited.status).toBe(200);
+    // The engine has not seen it: the contact still has the old phone (the audit below is what changes that).
+    expect((await contact('drifter')).fields.phone).toBe('555-0100');
+
+    const result = await runAudit();
+    expect(result).toMatchObject({ status: 'completed', error: null });
+    expect(result.counts).toMatchObject({
+      drifted: 1,
+      healed: 1,
+      byKind: expect.objectContaining({ projection_behind: 1, contact_differs: 1 }),
+      unlinkedCustomers: expect.any(Number),
+    });
+    expect(result.counts.compared).toBeGreaterThanOrEqual(1);
+    expect(result.counts.qboRequests).toBeGreaterThanOrEqual(1);
+    expect(result.rate).toBeCloseTo(1 / result.counts.compared);
+    expect(result.samples).toEqual([
+      {
+        kinds: ['projection_behind', 'contact_differs'],
+        qboCustomerId: qboId,
+        crmContactId: 'drifter',
+        fields: [{ field: 'phone', qbo: '555-0199', projection: '555-0100', crm: '555-0100' }],
+        healed: true,
+        mergedInto: null,
+      },
+    ]);
+    expect(result.unlinkedSamples).toContain(stranger.json.Customer.Id);
+
+    // Healed the normal way: the contact has QBO's phone, and the history says the audit brought it.
+    expect((await contact('drifter')).fields.phone).toBe('555-0199');
+    const events = (
+      await harness.request('GET', `/v1/sync-events?connectionId=${connection.id}&kind=updated_crm&limit=100`)
+    ).json.data.filter((event: { crmContactId: string }) => event.crmContactId === 'drifter');
+    expect(events[0]).toMatchObject({
+      fields: ['phone'],
+      detail: expect.objectContaining({ channel: 'audit', qboSyncToken: edited.json.Customer.SyncToken }),
+    });
+    const lineage = await harness.request('GET', '/v1/contacts/drifter/lineage');
+    expect(lineage.json.fields.find((field: { field: string }) => field.field === 'phone')).toMatchObject({
+      side: 'qbo',
+      change: { channel: 'audit', eventId: events[0].id },
+    });
+
+    const health = await harness.request('GET', `/v1/connections/${connection.id}/health`);
+    expect(health.json.drift).toEqual({
+      auditedAt: result.finishedAt,
+      drifted: 1,
+      compared: result.counts.compared,
+      rate: result.rate,
+      healed: 1,
+    });
+
+    const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+    expect(metrics).toMatch(/^qbo_sync_drifted_links\{kind="contact_differs"\} 1$/m);
+
+    // Audited again, nothing has drifted.
+    const again = await runAudit();
+    expect(again.counts).toMatchObject({ drifted: 0, healed: 0 });
+    expect(again.rate).toBe(0);
+  });
+
+  it('reports a link to a customer made inactive in QBO, and leaves it for a person', async () => {
+    const put = await harness.request('PUT', '/v1/contacts/retiree', {
+      body: { updatedAt: new Date().toISOString(), fields: { displayName: 'Rita Retiree' } },
+    });
+    expect(put.status).toBe(202);
+    const qboId = (await synced('retiree', () => true)).quickbooks.customerId;
+    const current = (await qbo.read('Customer', qboId)).json.Customer;
+    const retired = await qbo.write('Customer', {
+      Id: qboId,
+      SyncToken: current.SyncToken,
+      sparse: true,
+      Active: false,
+    });
+    expect(retired.status).toBe(200);
+    // Intuit's webhooks are still dropped: only the audit sees this.
+
+    const result = await runAudit();
+    expect(result.counts).toMatchObject({
+      drifted: 1,
+      healed: 0,
+      byKind: expect.objectContaining({ link_to_inactive: 1, projection_behind: 1, contact_differs: 0 }),
+    });
+    expect(result.samples).toEqual([
+      {
+        kinds: ['projection_behind', 'link_to_inactive'],
+        qboCustomerId: qboId,
+        crmContactId: 'retiree',
+        fields: [],
+        healed: false,
+        mergedInto: null,
+      },
+    ]);
+    // Our copy took QBO's version through the sync all the same: the next audit finds only the inactive link.
+    const again = await runAudit();
+    expect(again.counts).toMatchObject({
+      drifted: 1,
+      byKind: expect.objectContaining({ projection_behind: 0 }),
+    });
+  });
+
+  it('answers 404 for another account’s connection', async () => {
+    const other = await harness.newAccount('other');
+    const response = await harness.request('POST', `/v1/connections/${connection.id}/audit`, {
+      key: other.key,
+    });
+    expect(response.status).toBe(404);
+  });
+});
