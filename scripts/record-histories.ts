@@ -19,6 +19,7 @@ import { defaultFollowUpPolicy } from '../src/followups/policy';
 import { companyDay } from '../src/followups/engine';
 import { addDays } from '../src/followups/stages';
 import { connectionWorkflowId, startConnectionWorkflow } from '../src/temporal/connection-workflows';
+import { documentWorkflowId } from '../src/temporal/document-workflows';
 import { queueWebhookDelivery } from '../src/temporal/webhook-dispatch';
 import {
   contactsChangedSignal,
@@ -39,6 +40,7 @@ import {
   fakeBackfillActivities,
   fakeConnectionActivities,
   fakeDispatchActivities,
+  fakeDocumentActivities,
   fakeReminderActivities,
   fakeSelfTestActivities,
 } from '../test/support/workflow-fakes';
@@ -336,6 +338,28 @@ const scenarios: Scenario[] = [
           (n) => n === 3,
         );
         await temporal.env.sleep(11 * minute);
+        await handle.result();
+        return [handle];
+      });
+    },
+  },
+  {
+    // A document from the CRM: QBO unavailable once, the write retried, then written.
+    fixtures: ['document/written-after-retry'],
+    async run(temporal) {
+      const { activities } = fakeDocumentActivities(1);
+      return temporal.withWorker(activities, async (taskQueue) => {
+        const handle = await temporal.client.workflow.start('documentWorkflow', {
+          taskQueue,
+          workflowId: documentWorkflowId('conn-recorded:invoice:deal-1', '0'),
+          args: [
+            {
+              accountId: 'acct-recorded',
+              connectionId: 'conn-recorded',
+              documentId: 'conn-recorded:invoice:deal-1',
+            },
+          ],
+        });
         await handle.result();
         return [handle];
       });

@@ -5,11 +5,11 @@ import { QboAccess } from '../../src/activities/qbo-access';
 import { connectionModel } from '../../src/db/models/connection';
 import { mongoMinuteCounter } from '../../src/db/models/qbo-budget';
 import { storeTokens } from '../../src/oauth/connection-tokens';
-import { applyRecords, type ProjectedEntity } from '../../src/projections/apply';
+import { applyRecords } from '../../src/projections/apply';
 import { contactModel } from '../../src/contacts/model';
 import { maxPageSize, qboIdentifier, qboQuery, type Customer } from '../../src/qbo';
 import { billingProfile, customerToFields } from '../../src/sync/customer-mapping';
-import { syncedEntities, transactionView, type QboTransactionRecord } from '../../src/sync/transactions';
+import { transactionTypes, transactionView, type QboTransactionRecord } from '../../src/sync/transactions';
 import { round } from '../lib/stats';
 import { emulatorAdmin } from './crm';
 import { resetCollection } from './collections';
@@ -123,7 +123,8 @@ export async function backfillAnatomy(
     }
   };
   const started = performance.now();
-  for (const entity of syncedEntities as readonly ProjectedEntity[]) {
+  // The customers and transactions of the books; a company's few items are not what a backfill's time goes to.
+  for (const entity of ['Customer', ...transactionTypes] as const) {
     for (let start = 1; ; start += maxPageSize - backfillPageOverlap) {
       const { connection, client } = await timed('open', () => access.open(connectionId));
       const budgetMs = await measure(() => {

@@ -774,6 +774,13 @@ export interface paths {
             conflictPolicy?: components['schemas']['ConflictPolicy'];
             /** @description Changes this close in time are simultaneous, and QBO wins them; default 5. */
             skewToleranceSeconds?: number;
+            /**
+             * @description A document line naming a product QuickBooks does not have: `reject` (422 naming the line; the default), `default_item` (sold as `defaultItemId`, the line keeping the product’s name) or `create_item` (created in QuickBooks as a service).
+             * @enum {string}
+             */
+            missingProductPolicy?: 'reject' | 'default_item' | 'create_item';
+            /** @description The QuickBooks item (`qboItemId`) sold for a missing product under `default_item`. */
+            defaultItemId?: string | null;
             /** @description Home-currency lifetime sales (invoices and sales receipts, less credit memos and refunds) from which a contact is tagged `qb:high-value`; null (the default) gives no such tag. */
             highValueThreshold?: number | null;
           };
@@ -836,6 +843,15 @@ export interface paths {
         };
         /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
         415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `product_not_found` (see docs/api.md). */
+        422: {
           headers: {
             [name: string]: unknown;
           };
@@ -1819,6 +1835,11 @@ export interface paths {
                  * @description Opens the transaction in the QuickBooks Online web app
                  */
                 qboLink: string;
+                /**
+                 * Format: uri
+                 * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
+                 */
+                paymentLink?: string;
               }[];
             };
           };
@@ -2180,6 +2201,2927 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connections/{id}/estimates': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make an estimate in QuickBooks for a CRM deal
+     * @description Writes an estimate for the deal to QuickBooks, once: the same request again (a retry, a double click) answers with the same document; a different one for the same deal is a 409, unless the first was rejected. Everything QuickBooks would refuse is checked first and answered with a 422 naming the line and why. A CRM contact not yet in QuickBooks is written there first.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            customer: components['schemas']['DocumentCustomer'];
+            lines: components['schemas']['DocumentLine'][];
+            /**
+             * Format: date
+             * @description The document’s date; today in the company’s time zone by default.
+             */
+            txnDate?: string;
+            /** @description QuickBooks numbers the document itself when left out (unless the company numbers its own). */
+            docNumber?: string;
+            /** @description The message to the customer (`CustomerMemo`). */
+            memo?: string;
+            privateNote?: string;
+            class?: components['schemas']['ListRef'];
+            /** @description The QuickBooks location (`DepartmentRef`). */
+            location?:
+              | {
+                  id: string;
+                }
+              | {
+                  name: string;
+                };
+            /** @description Must be the customer’s currency; it is by default. */
+            currency?: string;
+            customFields?: {
+              /** @description The custom field’s `DefinitionId` in QuickBooks. */
+              definitionId: string;
+              /** @enum {string} */
+              type: 'string' | 'number' | 'date';
+              value: string | number;
+            }[];
+            billingAddress?: components['schemas']['DocumentAddress'];
+            shippingAddress?: components['schemas']['DocumentAddress'];
+            /**
+             * Format: email
+             * @description Where QuickBooks sends it (`BillEmail`); the customer’s by default.
+             */
+            email?: string;
+            /** @description Off the whole document, after the lines. */
+            discount?:
+              | {
+                  percent: number;
+                }
+              | {
+                  amount: number;
+                };
+            applyTaxAfterDiscount?: boolean;
+            tax?: {
+              /** @description US companies: the sales tax code for the taxable lines; QuickBooks picks one when left out. */
+              code?:
+                | {
+                    id: string;
+                  }
+                | {
+                    name: string;
+                  };
+              /**
+               * @description VAT and GST companies: whether line amounts exclude or include tax (default TaxExcluded).
+               * @enum {string}
+               */
+              calculation?: 'TaxExcluded' | 'TaxInclusive' | 'NotApplicable';
+            };
+            /** Format: date */
+            expirationDate?: string;
+            /**
+             * @description The estimate’s `TxnStatus`.
+             * @enum {string}
+             */
+            status?: 'pending' | 'accepted' | 'rejected';
+            acceptedBy?: string;
+            /** Format: date */
+            acceptedDate?: string;
+            /** @description The CRM’s deal: the idempotency key. One document of each kind per deal. */
+            dealId: string;
+          };
+        };
+      };
+      responses: {
+        /** @description The deal’s document, written by an earlier request. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Written to QuickBooks. */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Accepted, and still being written (QuickBooks is slow or unavailable): GET /v1/connections/{id}/deals/{dealId}/documents shows when it is. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_exists` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `customer_not_found` or `customer_not_synced` or `product_not_found` or `product_ambiguous` or `product_unavailable` or `invalid_reference` or `invalid_tax_code` or `tax_code_required` or `currency_mismatch` or `books_closed` or `invalid_amount` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/estimates/{qboId}/send': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Email an estimate to the customer through QuickBooks
+     * @description QuickBooks emails it to `to`, or to its billing email, and marks it sent. Each call sends again: retry with the same `Idempotency-Key` to be sure of one email.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Repeat a request safely: the same key returns the first response. */
+          'Idempotency-Key'?: string;
+        };
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /**
+             * Format: email
+             * @description Another address than the document’s billing email.
+             */
+            to?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Sent. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SentForm'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_conflict` or `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_key_reused` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/estimates/{qboId}/pdf': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** AN estimate as QuickBooks prints it (PDF) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description QuickBooks’ PDF. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/pdf': string;
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/estimates/{qboId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change an estimate made from the CRM
+     * @description Replaces the fields named (`lines`, when named, replace every line), checks the whole document again as on creation, and writes it to QuickBooks as a workflow step. The same change again answers with the document; another change while one is being written is a 409.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            customer?: components['schemas']['DocumentCustomer'];
+            lines?: components['schemas']['DocumentLine'][];
+            /**
+             * Format: date
+             * @description The document’s date; today in the company’s time zone by default.
+             */
+            txnDate?: string;
+            /** @description QuickBooks numbers the document itself when left out (unless the company numbers its own). */
+            docNumber?: string;
+            /** @description The message to the customer (`CustomerMemo`). */
+            memo?: string;
+            privateNote?: string;
+            class?: components['schemas']['ListRef'];
+            /** @description The QuickBooks location (`DepartmentRef`). */
+            location?:
+              | {
+                  id: string;
+                }
+              | {
+                  name: string;
+                };
+            /** @description Must be the customer’s currency; it is by default. */
+            currency?: string;
+            customFields?: {
+              /** @description The custom field’s `DefinitionId` in QuickBooks. */
+              definitionId: string;
+              /** @enum {string} */
+              type: 'string' | 'number' | 'date';
+              value: string | number;
+            }[];
+            billingAddress?: components['schemas']['DocumentAddress'];
+            shippingAddress?: components['schemas']['DocumentAddress'];
+            /**
+             * Format: email
+             * @description Where QuickBooks sends it (`BillEmail`); the customer’s by default.
+             */
+            email?: string;
+            /** @description Off the whole document, after the lines. */
+            discount?:
+              | {
+                  percent: number;
+                }
+              | {
+                  amount: number;
+                };
+            applyTaxAfterDiscount?: boolean;
+            tax?: {
+              /** @description US companies: the sales tax code for the taxable lines; QuickBooks picks one when left out. */
+              code?:
+                | {
+                    id: string;
+                  }
+                | {
+                    name: string;
+                  };
+              /**
+               * @description VAT and GST companies: whether line amounts exclude or include tax (default TaxExcluded).
+               * @enum {string}
+               */
+              calculation?: 'TaxExcluded' | 'TaxInclusive' | 'NotApplicable';
+            };
+            /** Format: date */
+            expirationDate?: string;
+            /**
+             * @description The estimate’s `TxnStatus`.
+             * @enum {string}
+             */
+            status?: 'pending' | 'accepted' | 'rejected';
+            acceptedBy?: string;
+            /** Format: date */
+            acceptedDate?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Changed in QuickBooks. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Accepted, and still being written. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `customer_not_found` or `customer_not_synced` or `product_not_found` or `product_ambiguous` or `product_unavailable` or `invalid_reference` or `invalid_tax_code` or `tax_code_required` or `currency_mismatch` or `books_closed` or `invalid_amount` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v1/connections/{id}/invoices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make an invoice in QuickBooks for a CRM deal
+     * @description Writes an invoice for the deal to QuickBooks, once: the same request again (a retry, a double click) answers with the same document; a different one for the same deal is a 409, unless the first was rejected. Everything QuickBooks would refuse is checked first and answered with a 422 naming the line and why. A CRM contact not yet in QuickBooks is written there first.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            customer: components['schemas']['DocumentCustomer'];
+            lines: components['schemas']['DocumentLine'][];
+            /**
+             * Format: date
+             * @description The document’s date; today in the company’s time zone by default.
+             */
+            txnDate?: string;
+            /** @description QuickBooks numbers the document itself when left out (unless the company numbers its own). */
+            docNumber?: string;
+            /** @description The message to the customer (`CustomerMemo`). */
+            memo?: string;
+            privateNote?: string;
+            class?: components['schemas']['ListRef'];
+            /** @description The QuickBooks location (`DepartmentRef`). */
+            location?:
+              | {
+                  id: string;
+                }
+              | {
+                  name: string;
+                };
+            /** @description Must be the customer’s currency; it is by default. */
+            currency?: string;
+            customFields?: {
+              /** @description The custom field’s `DefinitionId` in QuickBooks. */
+              definitionId: string;
+              /** @enum {string} */
+              type: 'string' | 'number' | 'date';
+              value: string | number;
+            }[];
+            billingAddress?: components['schemas']['DocumentAddress'];
+            shippingAddress?: components['schemas']['DocumentAddress'];
+            /**
+             * Format: email
+             * @description Where QuickBooks sends it (`BillEmail`); the customer’s by default.
+             */
+            email?: string;
+            /** @description Off the whole document, after the lines. */
+            discount?:
+              | {
+                  percent: number;
+                }
+              | {
+                  amount: number;
+                };
+            applyTaxAfterDiscount?: boolean;
+            tax?: {
+              /** @description US companies: the sales tax code for the taxable lines; QuickBooks picks one when left out. */
+              code?:
+                | {
+                    id: string;
+                  }
+                | {
+                    name: string;
+                  };
+              /**
+               * @description VAT and GST companies: whether line amounts exclude or include tax (default TaxExcluded).
+               * @enum {string}
+               */
+              calculation?: 'TaxExcluded' | 'TaxInclusive' | 'NotApplicable';
+            };
+            /**
+             * Format: date
+             * @description By default from the terms.
+             */
+            dueDate?: string;
+            terms?: components['schemas']['ListRef'];
+            /** @description Lets the customer pay online, by card or bank transfer: the invoice then has a `paymentLink`. */
+            allowOnlinePayment?: {
+              card?: boolean;
+              ach?: boolean;
+            };
+            /** @description The estimate this invoice is made from: QuickBooks links them (`LinkedTxn`) and closes the estimate. */
+            fromEstimate?: {
+              qboId: string;
+            };
+            /** @description The CRM’s deal: the idempotency key. One document of each kind per deal. */
+            dealId: string;
+          };
+        };
+      };
+      responses: {
+        /** @description The deal’s document, written by an earlier request. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Written to QuickBooks. */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Accepted, and still being written (QuickBooks is slow or unavailable): GET /v1/connections/{id}/deals/{dealId}/documents shows when it is. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_exists` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `customer_not_found` or `customer_not_synced` or `product_not_found` or `product_ambiguous` or `product_unavailable` or `invalid_reference` or `invalid_tax_code` or `tax_code_required` or `currency_mismatch` or `books_closed` or `invalid_amount` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/invoices/{qboId}/send': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Email an invoice to the customer through QuickBooks
+     * @description QuickBooks emails it to `to`, or to its billing email, and marks it sent. Each call sends again: retry with the same `Idempotency-Key` to be sure of one email.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Repeat a request safely: the same key returns the first response. */
+          'Idempotency-Key'?: string;
+        };
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /**
+             * Format: email
+             * @description Another address than the document’s billing email.
+             */
+            to?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Sent. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SentForm'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_conflict` or `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_key_reused` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/invoices/{qboId}/pdf': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** AN invoice as QuickBooks prints it (PDF) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description QuickBooks’ PDF. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/pdf': string;
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/invoices/{qboId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change an invoice made from the CRM
+     * @description Replaces the fields named (`lines`, when named, replace every line), checks the whole document again as on creation, and writes it to QuickBooks as a workflow step. The same change again answers with the document; another change while one is being written is a 409.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            customer?: components['schemas']['DocumentCustomer'];
+            lines?: components['schemas']['DocumentLine'][];
+            /**
+             * Format: date
+             * @description The document’s date; today in the company’s time zone by default.
+             */
+            txnDate?: string;
+            /** @description QuickBooks numbers the document itself when left out (unless the company numbers its own). */
+            docNumber?: string;
+            /** @description The message to the customer (`CustomerMemo`). */
+            memo?: string;
+            privateNote?: string;
+            class?: components['schemas']['ListRef'];
+            /** @description The QuickBooks location (`DepartmentRef`). */
+            location?:
+              | {
+                  id: string;
+                }
+              | {
+                  name: string;
+                };
+            /** @description Must be the customer’s currency; it is by default. */
+            currency?: string;
+            customFields?: {
+              /** @description The custom field’s `DefinitionId` in QuickBooks. */
+              definitionId: string;
+              /** @enum {string} */
+              type: 'string' | 'number' | 'date';
+              value: string | number;
+            }[];
+            billingAddress?: components['schemas']['DocumentAddress'];
+            shippingAddress?: components['schemas']['DocumentAddress'];
+            /**
+             * Format: email
+             * @description Where QuickBooks sends it (`BillEmail`); the customer’s by default.
+             */
+            email?: string;
+            /** @description Off the whole document, after the lines. */
+            discount?:
+              | {
+                  percent: number;
+                }
+              | {
+                  amount: number;
+                };
+            applyTaxAfterDiscount?: boolean;
+            tax?: {
+              /** @description US companies: the sales tax code for the taxable lines; QuickBooks picks one when left out. */
+              code?:
+                | {
+                    id: string;
+                  }
+                | {
+                    name: string;
+                  };
+              /**
+               * @description VAT and GST companies: whether line amounts exclude or include tax (default TaxExcluded).
+               * @enum {string}
+               */
+              calculation?: 'TaxExcluded' | 'TaxInclusive' | 'NotApplicable';
+            };
+            /**
+             * Format: date
+             * @description By default from the terms.
+             */
+            dueDate?: string;
+            terms?: components['schemas']['ListRef'];
+            /** @description Lets the customer pay online, by card or bank transfer: the invoice then has a `paymentLink`. */
+            allowOnlinePayment?: {
+              card?: boolean;
+              ach?: boolean;
+            };
+            /** @description The estimate this invoice is made from: QuickBooks links them (`LinkedTxn`) and closes the estimate. */
+            fromEstimate?: {
+              qboId: string;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Changed in QuickBooks. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Accepted, and still being written. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `customer_not_found` or `customer_not_synced` or `product_not_found` or `product_ambiguous` or `product_unavailable` or `invalid_reference` or `invalid_tax_code` or `tax_code_required` or `currency_mismatch` or `books_closed` or `invalid_amount` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v1/connections/{id}/sales-receipts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make a sales receipt in QuickBooks for a CRM deal
+     * @description Writes a sales receipt for the deal to QuickBooks, once: the same request again (a retry, a double click) answers with the same document; a different one for the same deal is a 409, unless the first was rejected. Everything QuickBooks would refuse is checked first and answered with a 422 naming the line and why. A CRM contact not yet in QuickBooks is written there first.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            customer: components['schemas']['DocumentCustomer'];
+            lines: components['schemas']['DocumentLine'][];
+            /**
+             * Format: date
+             * @description The document’s date; today in the company’s time zone by default.
+             */
+            txnDate?: string;
+            /** @description QuickBooks numbers the document itself when left out (unless the company numbers its own). */
+            docNumber?: string;
+            /** @description The message to the customer (`CustomerMemo`). */
+            memo?: string;
+            privateNote?: string;
+            class?: components['schemas']['ListRef'];
+            /** @description The QuickBooks location (`DepartmentRef`). */
+            location?:
+              | {
+                  id: string;
+                }
+              | {
+                  name: string;
+                };
+            /** @description Must be the customer’s currency; it is by default. */
+            currency?: string;
+            customFields?: {
+              /** @description The custom field’s `DefinitionId` in QuickBooks. */
+              definitionId: string;
+              /** @enum {string} */
+              type: 'string' | 'number' | 'date';
+              value: string | number;
+            }[];
+            billingAddress?: components['schemas']['DocumentAddress'];
+            shippingAddress?: components['schemas']['DocumentAddress'];
+            /**
+             * Format: email
+             * @description Where QuickBooks sends it (`BillEmail`); the customer’s by default.
+             */
+            email?: string;
+            /** @description Off the whole document, after the lines. */
+            discount?:
+              | {
+                  percent: number;
+                }
+              | {
+                  amount: number;
+                };
+            applyTaxAfterDiscount?: boolean;
+            tax?: {
+              /** @description US companies: the sales tax code for the taxable lines; QuickBooks picks one when left out. */
+              code?:
+                | {
+                    id: string;
+                  }
+                | {
+                    name: string;
+                  };
+              /**
+               * @description VAT and GST companies: whether line amounts exclude or include tax (default TaxExcluded).
+               * @enum {string}
+               */
+              calculation?: 'TaxExcluded' | 'TaxInclusive' | 'NotApplicable';
+            };
+            paymentMethod?: components['schemas']['ListRef'];
+            /** @description The check number or the like (`PaymentRefNum`). */
+            paymentReference?: string;
+            /** @description The CRM’s deal: the idempotency key. One document of each kind per deal. */
+            dealId: string;
+          };
+        };
+      };
+      responses: {
+        /** @description The deal’s document, written by an earlier request. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Written to QuickBooks. */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Accepted, and still being written (QuickBooks is slow or unavailable): GET /v1/connections/{id}/deals/{dealId}/documents shows when it is. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_exists` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `customer_not_found` or `customer_not_synced` or `product_not_found` or `product_ambiguous` or `product_unavailable` or `invalid_reference` or `invalid_tax_code` or `tax_code_required` or `currency_mismatch` or `books_closed` or `invalid_amount` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/sales-receipts/{qboId}/send': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Email a sales receipt to the customer through QuickBooks
+     * @description QuickBooks emails it to `to`, or to its billing email, and marks it sent. Each call sends again: retry with the same `Idempotency-Key` to be sure of one email.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Repeat a request safely: the same key returns the first response. */
+          'Idempotency-Key'?: string;
+        };
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /**
+             * Format: email
+             * @description Another address than the document’s billing email.
+             */
+            to?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Sent. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SentForm'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_conflict` or `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `idempotency_key_reused` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/sales-receipts/{qboId}/pdf': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A sales receipt as QuickBooks prints it (PDF) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description QuickBooks’ PDF. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/pdf': string;
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/sales-receipts/{qboId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change a sales receipt made from the CRM
+     * @description Replaces the fields named (`lines`, when named, replace every line), checks the whole document again as on creation, and writes it to QuickBooks as a workflow step. The same change again answers with the document; another change while one is being written is a 409.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            customer?: components['schemas']['DocumentCustomer'];
+            lines?: components['schemas']['DocumentLine'][];
+            /**
+             * Format: date
+             * @description The document’s date; today in the company’s time zone by default.
+             */
+            txnDate?: string;
+            /** @description QuickBooks numbers the document itself when left out (unless the company numbers its own). */
+            docNumber?: string;
+            /** @description The message to the customer (`CustomerMemo`). */
+            memo?: string;
+            privateNote?: string;
+            class?: components['schemas']['ListRef'];
+            /** @description The QuickBooks location (`DepartmentRef`). */
+            location?:
+              | {
+                  id: string;
+                }
+              | {
+                  name: string;
+                };
+            /** @description Must be the customer’s currency; it is by default. */
+            currency?: string;
+            customFields?: {
+              /** @description The custom field’s `DefinitionId` in QuickBooks. */
+              definitionId: string;
+              /** @enum {string} */
+              type: 'string' | 'number' | 'date';
+              value: string | number;
+            }[];
+            billingAddress?: components['schemas']['DocumentAddress'];
+            shippingAddress?: components['schemas']['DocumentAddress'];
+            /**
+             * Format: email
+             * @description Where QuickBooks sends it (`BillEmail`); the customer’s by default.
+             */
+            email?: string;
+            /** @description Off the whole document, after the lines. */
+            discount?:
+              | {
+                  percent: number;
+                }
+              | {
+                  amount: number;
+                };
+            applyTaxAfterDiscount?: boolean;
+            tax?: {
+              /** @description US companies: the sales tax code for the taxable lines; QuickBooks picks one when left out. */
+              code?:
+                | {
+                    id: string;
+                  }
+                | {
+                    name: string;
+                  };
+              /**
+               * @description VAT and GST companies: whether line amounts exclude or include tax (default TaxExcluded).
+               * @enum {string}
+               */
+              calculation?: 'TaxExcluded' | 'TaxInclusive' | 'NotApplicable';
+            };
+            paymentMethod?: components['schemas']['ListRef'];
+            /** @description The check number or the like (`PaymentRefNum`). */
+            paymentReference?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Changed in QuickBooks. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Accepted, and still being written. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `customer_not_found` or `customer_not_synced` or `product_not_found` or `product_ambiguous` or `product_unavailable` or `invalid_reference` or `invalid_tax_code` or `tax_code_required` or `currency_mismatch` or `books_closed` or `invalid_amount` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v1/connections/{id}/estimates/{qboId}/invoice': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Turn an estimate into an invoice for a CRM deal, wholly or in part
+     * @description Makes the deal’s invoice from the estimate’s lines (all, or those named, a line’s quantity in part), customer, currency and tax; QuickBooks links the invoice to the estimate and closes it. Once per deal, as `POST …/invoices`, and checked the same way.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /** @description The estimate’s lines to invoice; every line by default. */
+            lines?: {
+              /** @description The estimate’s line, counting its item lines from 1. */
+              line: number;
+              /** @description Invoice part of the line only; the whole line by default. */
+              quantity?: number;
+            }[];
+            /**
+             * Format: date
+             * @description The document’s date; today in the company’s time zone by default.
+             */
+            txnDate?: string;
+            /**
+             * Format: date
+             * @description By default from the terms.
+             */
+            dueDate?: string;
+            terms?: components['schemas']['ListRef'];
+            /** @description QuickBooks numbers the document itself when left out (unless the company numbers its own). */
+            docNumber?: string;
+            /** @description The message to the customer (`CustomerMemo`). */
+            memo?: string;
+            privateNote?: string;
+            /**
+             * Format: email
+             * @description Where QuickBooks sends it (`BillEmail`); the customer’s by default.
+             */
+            email?: string;
+            /** @description Lets the customer pay online, by card or bank transfer: the invoice then has a `paymentLink`. */
+            allowOnlinePayment?: {
+              card?: boolean;
+              ach?: boolean;
+            };
+            /** @description The CRM’s deal: the idempotency key. One document of each kind per deal. */
+            dealId: string;
+          };
+        };
+      };
+      responses: {
+        /** @description The deal’s invoice, written by an earlier request. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Written to QuickBooks. */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Accepted, and still being written. */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Document'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `document_exists` or `document_busy` or `estimate_not_convertible` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `customer_not_found` or `customer_not_synced` or `product_not_found` or `product_ambiguous` or `product_unavailable` or `invalid_reference` or `invalid_tax_code` or `tax_code_required` or `currency_mismatch` or `books_closed` or `invalid_amount` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/invoices/{qboId}/void': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Void an invoice in QuickBooks
+     * @description QuickBooks keeps it, every amount zeroed, marked void. Voiding one already void changes nothing. (Estimates cannot be voided in QuickBooks.)
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Void: the document as the contact’s folder now shows it. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The document as QuickBooks has it now: number, total, balance, status and links. */
+              transaction: {
+                /** @enum {string} */
+                type: 'Invoice' | 'Payment' | 'Estimate' | 'SalesReceipt' | 'CreditMemo' | 'RefundReceipt';
+                qboId: string;
+                /** @description DocNumber, or PaymentRefNum for payments */
+                number?: string;
+                /** Format: date */
+                txnDate: string;
+                /**
+                 * Format: date
+                 * @description Invoices only
+                 */
+                dueDate?: string;
+                /**
+                 * Format: date
+                 * @description Estimates only
+                 */
+                expirationDate?: string;
+                currency: {
+                  code: string;
+                  name?: string;
+                };
+                /** @description Home units per unit of the transaction currency */
+                exchangeRate: number | null;
+                /** @description In the currency named next to it, rounded to cents */
+                total: number;
+                /** @description Still open: owed (invoice), unapplied (payment) or remaining credit (credit memo) */
+                balance: number;
+                /** @description In the home currency; null when QBO gave no rate */
+                homeTotal: number | null;
+                homeBalance: number | null;
+                /**
+                 * @description Judged as of the section’s `asOf`; each status is defined in docs/api.md, "Figures and statuses"
+                 * @enum {string}
+                 */
+                status:
+                  | 'open'
+                  | 'overdue'
+                  | 'paid'
+                  | 'partially_paid'
+                  | 'pending'
+                  | 'accepted'
+                  | 'closed'
+                  | 'rejected'
+                  | 'converted'
+                  | 'expired'
+                  | 'applied'
+                  | 'unapplied'
+                  | 'partially_applied'
+                  | 'refunded'
+                  | 'voided';
+                /** @description Invoices only: some of it is paid and some still owed, also when its status is `overdue` */
+                partiallyPaid?: boolean;
+                /** @description Voided only: the total before QuickBooks zeroed it, when the sync saw it before the void */
+                originalTotal?: number;
+                /** @description The transactions this one is related to, named by either side: a payment’s invoices and an invoice’s payments, an estimate’s invoice and an invoice’s estimate */
+                linked: {
+                  type: string;
+                  id: string;
+                }[];
+                /**
+                 * Format: uri
+                 * @description Opens the transaction in the QuickBooks Online web app
+                 */
+                qboLink: string;
+                /**
+                 * Format: uri
+                 * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
+                 */
+                paymentLink?: string;
+              } | null;
+            };
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/sales-receipts/{qboId}/void': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Void a sales receipt in QuickBooks
+     * @description QuickBooks keeps it, every amount zeroed, marked void. Voiding one already void changes nothing. (Estimates cannot be voided in QuickBooks.)
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Void: the document as the contact’s folder now shows it. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The document as QuickBooks has it now: number, total, balance, status and links. */
+              transaction: {
+                /** @enum {string} */
+                type: 'Invoice' | 'Payment' | 'Estimate' | 'SalesReceipt' | 'CreditMemo' | 'RefundReceipt';
+                qboId: string;
+                /** @description DocNumber, or PaymentRefNum for payments */
+                number?: string;
+                /** Format: date */
+                txnDate: string;
+                /**
+                 * Format: date
+                 * @description Invoices only
+                 */
+                dueDate?: string;
+                /**
+                 * Format: date
+                 * @description Estimates only
+                 */
+                expirationDate?: string;
+                currency: {
+                  code: string;
+                  name?: string;
+                };
+                /** @description Home units per unit of the transaction currency */
+                exchangeRate: number | null;
+                /** @description In the currency named next to it, rounded to cents */
+                total: number;
+                /** @description Still open: owed (invoice), unapplied (payment) or remaining credit (credit memo) */
+                balance: number;
+                /** @description In the home currency; null when QBO gave no rate */
+                homeTotal: number | null;
+                homeBalance: number | null;
+                /**
+                 * @description Judged as of the section’s `asOf`; each status is defined in docs/api.md, "Figures and statuses"
+                 * @enum {string}
+                 */
+                status:
+                  | 'open'
+                  | 'overdue'
+                  | 'paid'
+                  | 'partially_paid'
+                  | 'pending'
+                  | 'accepted'
+                  | 'closed'
+                  | 'rejected'
+                  | 'converted'
+                  | 'expired'
+                  | 'applied'
+                  | 'unapplied'
+                  | 'partially_applied'
+                  | 'refunded'
+                  | 'voided';
+                /** @description Invoices only: some of it is paid and some still owed, also when its status is `overdue` */
+                partiallyPaid?: boolean;
+                /** @description Voided only: the total before QuickBooks zeroed it, when the sync saw it before the void */
+                originalTotal?: number;
+                /** @description The transactions this one is related to, named by either side: a payment’s invoices and an invoice’s payments, an estimate’s invoice and an invoice’s estimate */
+                linked: {
+                  type: string;
+                  id: string;
+                }[];
+                /**
+                 * Format: uri
+                 * @description Opens the transaction in the QuickBooks Online web app
+                 */
+                qboLink: string;
+                /**
+                 * Format: uri
+                 * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
+                 */
+                paymentLink?: string;
+              } | null;
+            };
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `qbo_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/deals/{dealId}/documents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The documents made for a deal
+     * @description Each estimate, invoice and sales receipt asked for with this deal id, and what became of it.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          /** @description The CRM’s deal: the idempotency key. One document of each kind per deal. */
+          dealId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The deal’s documents, estimates first. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: components['schemas']['Document'][];
+            };
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/webhook-endpoint': {
     parameters: {
       query?: never;
@@ -2411,6 +5353,8 @@ export interface paths {
           type?:
             | 'contact.created'
             | 'contact.updated'
+            | 'product.created'
+            | 'product.updated'
             | 'transaction.upserted'
             | 'followup.created'
             | 'connection.status_changed';
@@ -3673,6 +6617,117 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/products': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Feed of QuickBooks products and services changed since a time
+     * @description Every item (product or service) changed in QuickBooks after `changedSince`, oldest first. After `backfill_completed`, read it from the connection’s start for the whole catalogue; afterwards it is the backstop for missed `product.created` and `product.updated` webhooks.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description Only changes after this ISO 8601 time; `1970-01-01T00:00:00Z` reads every product. */
+          changedSince: string;
+          /** @description The connection (QuickBooks company); needed only when the account has several. */
+          connectionId?: string;
+          /** @description Items per page (1–200). */
+          limit?: number;
+          /** @description `nextCursor` from the previous page. */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of changes. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProductFeedPage'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_cursor` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/sessions': {
     parameters: {
       query?: never;
@@ -4524,6 +7579,9 @@ export interface components {
         mappingPolicy: components['schemas']['MappingPolicy'];
         conflictPolicy: components['schemas']['ConflictPolicy'];
         skewToleranceSeconds: number;
+        /** @enum {string} */
+        missingProductPolicy: 'reject' | 'default_item' | 'create_item';
+        defaultItemId: string | null;
         /** @description Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never. */
         highValueThreshold: number | null;
       };
@@ -4686,6 +7744,9 @@ export interface components {
         mappingPolicy: components['schemas']['MappingPolicy'];
         conflictPolicy: components['schemas']['ConflictPolicy'];
         skewToleranceSeconds: number;
+        /** @enum {string} */
+        missingProductPolicy: 'reject' | 'default_item' | 'create_item';
+        defaultItemId: string | null;
         /** @description Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never. */
         highValueThreshold: number | null;
       };
@@ -4968,6 +8029,11 @@ export interface components {
          * @description Opens the transaction in the QuickBooks Online web app
          */
         qboLink: string;
+        /**
+         * Format: uri
+         * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
+         */
+        paymentLink?: string;
       }[];
       /** @description Pass back as `cursor` for the next page; null on the last page */
       nextCursor: string | null;
@@ -4981,6 +8047,269 @@ export interface components {
       token: string;
       /** Format: date-time */
       expiresAt: string;
+    };
+    Document: {
+      connectionId: string;
+      /** @enum {string} */
+      kind: 'estimate' | 'invoice' | 'sales_receipt';
+      dealId: string;
+      /**
+       * @description `writing` until QuickBooks has it (retried through outages), then `written`; `rejected` with the `problems` when it cannot be written (send a corrected request for the same deal).
+       * @enum {string}
+       */
+      state: 'writing' | 'written' | 'rejected';
+      problems: {
+        /** @enum {string} */
+        code:
+          | 'customer_not_found'
+          | 'customer_not_synced'
+          | 'product_not_found'
+          | 'product_ambiguous'
+          | 'product_unavailable'
+          | 'invalid_reference'
+          | 'invalid_tax_code'
+          | 'tax_code_required'
+          | 'currency_mismatch'
+          | 'books_closed'
+          | 'invalid_amount'
+          | 'qbo_rejected'
+          | 'connection_inactive'
+          | 'estimate_not_convertible';
+        /** @description The request field at fault, e.g. `body.lines.1.taxCode`. */
+        field: string;
+        message: string;
+      }[];
+      qboId: string | null;
+      qboCustomerId: string | null;
+      /** @description QuickBooks’ sum of the lines, before the discount. */
+      subtotal: number | null;
+      discount: number | null;
+      /** @description QuickBooks’ total tax. */
+      tax: number | null;
+      /** @description The document as QuickBooks has it now: number, total, balance, status and links. */
+      transaction: {
+        /** @enum {string} */
+        type: 'Invoice' | 'Payment' | 'Estimate' | 'SalesReceipt' | 'CreditMemo' | 'RefundReceipt';
+        qboId: string;
+        /** @description DocNumber, or PaymentRefNum for payments */
+        number?: string;
+        /** Format: date */
+        txnDate: string;
+        /**
+         * Format: date
+         * @description Invoices only
+         */
+        dueDate?: string;
+        /**
+         * Format: date
+         * @description Estimates only
+         */
+        expirationDate?: string;
+        currency: {
+          code: string;
+          name?: string;
+        };
+        /** @description Home units per unit of the transaction currency */
+        exchangeRate: number | null;
+        /** @description In the currency named next to it, rounded to cents */
+        total: number;
+        /** @description Still open: owed (invoice), unapplied (payment) or remaining credit (credit memo) */
+        balance: number;
+        /** @description In the home currency; null when QBO gave no rate */
+        homeTotal: number | null;
+        homeBalance: number | null;
+        /**
+         * @description Judged as of the section’s `asOf`; each status is defined in docs/api.md, "Figures and statuses"
+         * @enum {string}
+         */
+        status:
+          | 'open'
+          | 'overdue'
+          | 'paid'
+          | 'partially_paid'
+          | 'pending'
+          | 'accepted'
+          | 'closed'
+          | 'rejected'
+          | 'converted'
+          | 'expired'
+          | 'applied'
+          | 'unapplied'
+          | 'partially_applied'
+          | 'refunded'
+          | 'voided';
+        /** @description Invoices only: some of it is paid and some still owed, also when its status is `overdue` */
+        partiallyPaid?: boolean;
+        /** @description Voided only: the total before QuickBooks zeroed it, when the sync saw it before the void */
+        originalTotal?: number;
+        /** @description The transactions this one is related to, named by either side: a payment’s invoices and an invoice’s payments, an estimate’s invoice and an invoice’s estimate */
+        linked: {
+          type: string;
+          id: string;
+        }[];
+        /**
+         * Format: uri
+         * @description Opens the transaction in the QuickBooks Online web app
+         */
+        qboLink: string;
+        /**
+         * Format: uri
+         * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
+         */
+        paymentLink?: string;
+      } | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    /** @description A CRM contact (written to QuickBooks first if it is not there yet) or a QuickBooks customer. */
+    DocumentCustomer:
+      | {
+          crmContactId: string;
+        }
+      | {
+          qboCustomerId: string;
+        };
+    DocumentLine: {
+      product: components['schemas']['ProductRef'];
+      /** @default 1 */
+      quantity: number;
+      /** @description Before any discount; the product’s price in QuickBooks when left out. */
+      unitPrice?: number;
+      /** @description Taken off this line: QuickBooks gets the discounted unit price, and the line says so. */
+      discount?:
+        | {
+            percent: number;
+          }
+        | {
+            amount: number;
+          };
+      /** @description The line total as the CRM computed it: checked against quantity × price before anything is sent. */
+      amount?: number;
+      description?: string;
+      /** Format: date */
+      serviceDate?: string;
+      /** @description US companies: whether the line is taxed; the product’s setting by default. */
+      taxable?: boolean;
+      /** @description VAT and GST companies: the line’s tax code; the product’s sales tax code by default. */
+      taxCode?:
+        | {
+            id: string;
+          }
+        | {
+            name: string;
+          };
+    };
+    /** @description The product or service: its QuickBooks id (`qboItemId` from the products feed), SKU or name. */
+    ProductRef:
+      | {
+          qboItemId: string;
+        }
+      | {
+          sku: string;
+        }
+      | {
+          name: string;
+        };
+    /** @description A QuickBooks list entry, by `id` or by `name`. */
+    ListRef:
+      | {
+          id: string;
+        }
+      | {
+          name: string;
+        };
+    DocumentAddress: {
+      line1?: string | null;
+      line2?: string | null;
+      city?: string | null;
+      region?: string | null;
+      postalCode?: string | null;
+      country?: string | null;
+    };
+    SentForm: {
+      /** @description QuickBooks’ `EmailStatus`: `EmailSent` once sent. */
+      emailStatus: string | null;
+      /** @description QuickBooks’ `DeliveryInfo`: how and when it was sent. */
+      deliveryInfo: {
+        type: string | null;
+        time: string | null;
+      } | null;
+      /** @description The address it went to (`BillEmail`). */
+      sentTo: string | null;
+      /** @description The document as QuickBooks has it now: number, total, balance, status and links. */
+      transaction: {
+        /** @enum {string} */
+        type: 'Invoice' | 'Payment' | 'Estimate' | 'SalesReceipt' | 'CreditMemo' | 'RefundReceipt';
+        qboId: string;
+        /** @description DocNumber, or PaymentRefNum for payments */
+        number?: string;
+        /** Format: date */
+        txnDate: string;
+        /**
+         * Format: date
+         * @description Invoices only
+         */
+        dueDate?: string;
+        /**
+         * Format: date
+         * @description Estimates only
+         */
+        expirationDate?: string;
+        currency: {
+          code: string;
+          name?: string;
+        };
+        /** @description Home units per unit of the transaction currency */
+        exchangeRate: number | null;
+        /** @description In the currency named next to it, rounded to cents */
+        total: number;
+        /** @description Still open: owed (invoice), unapplied (payment) or remaining credit (credit memo) */
+        balance: number;
+        /** @description In the home currency; null when QBO gave no rate */
+        homeTotal: number | null;
+        homeBalance: number | null;
+        /**
+         * @description Judged as of the section’s `asOf`; each status is defined in docs/api.md, "Figures and statuses"
+         * @enum {string}
+         */
+        status:
+          | 'open'
+          | 'overdue'
+          | 'paid'
+          | 'partially_paid'
+          | 'pending'
+          | 'accepted'
+          | 'closed'
+          | 'rejected'
+          | 'converted'
+          | 'expired'
+          | 'applied'
+          | 'unapplied'
+          | 'partially_applied'
+          | 'refunded'
+          | 'voided';
+        /** @description Invoices only: some of it is paid and some still owed, also when its status is `overdue` */
+        partiallyPaid?: boolean;
+        /** @description Voided only: the total before QuickBooks zeroed it, when the sync saw it before the void */
+        originalTotal?: number;
+        /** @description The transactions this one is related to, named by either side: a payment’s invoices and an invoice’s payments, an estimate’s invoice and an invoice’s estimate */
+        linked: {
+          type: string;
+          id: string;
+        }[];
+        /**
+         * Format: uri
+         * @description Opens the transaction in the QuickBooks Online web app
+         */
+        qboLink: string;
+        /**
+         * Format: uri
+         * @description Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)
+         */
+        paymentLink?: string;
+      } | null;
     };
     WebhookEndpoint: {
       url: string | null;
@@ -4999,6 +8328,8 @@ export interface components {
       type:
         | 'contact.created'
         | 'contact.updated'
+        | 'product.created'
+        | 'product.updated'
         | 'transaction.upserted'
         | 'followup.created'
         | 'connection.status_changed';
@@ -5025,6 +8356,8 @@ export interface components {
       type:
         | 'contact.created'
         | 'contact.updated'
+        | 'product.created'
+        | 'product.updated'
         | 'transaction.upserted'
         | 'followup.created'
         | 'connection.status_changed';
@@ -5170,6 +8503,35 @@ export interface components {
         html: string;
       }[];
     };
+    ProductFeedPage: {
+      data: components['schemas']['Product'][];
+      /** @description Pass as `cursor` for the next page; null on the last. */
+      nextCursor: string | null;
+    };
+    Product: {
+      connectionId: string;
+      qboItemId: string;
+      name: string;
+      sku: string | null;
+      description: string | null;
+      /** @description Service, NonInventory or Inventory (Category and Group items cannot be sold). */
+      type: string;
+      unitPrice: number | null;
+      incomeAccount: {
+        id: string;
+        name: string | null;
+      } | null;
+      /** @description US companies: sales lines of it are taxable (TAX) unless a line says otherwise. */
+      taxable: boolean;
+      /** @description VAT and GST companies: the tax code its sales lines take unless a line names another. */
+      salesTaxCode: {
+        id: string;
+        name: string | null;
+      } | null;
+      active: boolean;
+      /** @description When the change reached us. */
+      changedAt: string;
+    };
     Session: {
       accountId: string;
       /** @description Send it in `X-CSRF-Token` with every request other than GET. */
@@ -5282,6 +8644,13 @@ export type ContactFeedPage = components['schemas']['ContactFeedPage'];
 export type ContactFeedItem = components['schemas']['ContactFeedItem'];
 export type TransactionPage = components['schemas']['TransactionPage'];
 export type EmbedToken = components['schemas']['EmbedToken'];
+export type Document = components['schemas']['Document'];
+export type DocumentCustomer = components['schemas']['DocumentCustomer'];
+export type DocumentLine = components['schemas']['DocumentLine'];
+export type ProductRef = components['schemas']['ProductRef'];
+export type ListRef = components['schemas']['ListRef'];
+export type DocumentAddress = components['schemas']['DocumentAddress'];
+export type SentForm = components['schemas']['SentForm'];
 export type WebhookEndpoint = components['schemas']['WebhookEndpoint'];
 export type EventPage = components['schemas']['EventPage'];
 export type Event = components['schemas']['Event'];
@@ -5291,6 +8660,8 @@ export type FollowUpPolicy = components['schemas']['FollowUpPolicy'];
 export type FollowUpPage = components['schemas']['FollowUpPage'];
 export type FollowUp = components['schemas']['FollowUp'];
 export type FollowUpEmailPreview = components['schemas']['FollowUpEmailPreview'];
+export type ProductFeedPage = components['schemas']['ProductFeedPage'];
+export type Product = components['schemas']['Product'];
 export type Session = components['schemas']['Session'];
 export type ConnectionHealth = components['schemas']['ConnectionHealth'];
 export type SyncEventPage = components['schemas']['SyncEventPage'];

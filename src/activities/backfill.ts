@@ -2,7 +2,7 @@ import type { Connection as MongoConnection } from 'mongoose';
 import { connectionModel } from '../db/models/connection';
 import { applyRecords, type ProjectedEntity } from '../projections/apply';
 import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
-import { maxPageSize, qboIdentifier, qboQuery, type Customer } from '../qbo';
+import { maxPageSize, selectEverything, type Customer } from '../qbo';
 import { pullCustomerChanges } from '../contacts/pull';
 import type { RetentionSettings } from '../db/retention';
 import { announceRecorded } from './announce';
@@ -59,10 +59,10 @@ export function createBackfillActivities(deps: BackfillDependencies) {
       startPosition: number;
     }): Promise<BackfillPageResult> {
       const { connection, client } = await deps.qbo.open(connectionId);
-      // Customers made inactive are still customers: name-list queries hide them unless asked.
-      const where = entity === 'Customer' ? ' where Active in (true, false)' : '';
+      // Customers and items made inactive still exist: name-list queries hide them unless asked.
+      const where = entity === 'Customer' || entity === 'Item' ? ' where Active in (true, false)' : '';
       const statement =
-        qboQuery`select * from ${qboIdentifier(entity)}` +
+        selectEverything(entity) +
         `${where} orderby Id startposition ${startPosition} maxresults ${maxPageSize}`;
       const page = await client.query(statement, { entity });
       const at = now();

@@ -13,8 +13,9 @@ import {
   type ProjectedEntity,
 } from '../projections/apply';
 import { customerKey, qboCustomerModel } from '../projections/models';
+import { announceProducts } from '../products/events';
 import { qboQuery, QboApiError, type Customer, type QboClient } from '../qbo';
-import { syncedEntities, transactionTypes } from '../sync/transactions';
+import { syncedEntities, type SyncedEntity } from '../sync/transactions';
 import type { QboTransactionRecord as QboTransactionJson } from '../sync/transactions';
 import { announceRecorded } from './announce';
 import { projectionContext } from './projection-context';
@@ -69,6 +70,10 @@ async function applyPage(
   const result = await applyRecords(engine.projection, entity, records as (Customer | QboTransactionJson)[]);
   target.counts.applied += result.applied;
   target.counts.unchanged += result.unchanged;
+  if (entity === 'Item') {
+    target.counts.eventsRecorded += await announceProducts(engine, result.changed);
+    return;
+  }
   if (!isTransactionType(entity)) {
     const pulled = await pullCustomerChanges(
       engine,
@@ -168,7 +173,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
       const events = await pendingEvents(deps.db, connectionId, inboxBatchSize);
       const wanted = new Map<string, { entity: string; id: string }>();
       for (const event of events) {
-        if (event.entity !== 'Customer' && !isTransactionType(event.entity)) continue;
+        if (!(syncedEntities as readonly string[]).includes(event.entity)) continue;
         if (await echoOfHeldVersion(deps.db, connectionId, event)) continue;
         wanted.set(`${event.entity}:${event.entityId}`, { entity: event.entity, id: event.entityId });
         // A merge names the customer that was merged away: fetch it too, to record that it is gone.
@@ -217,7 +222,7 @@ async function echoOfHeldVersion(
 async function readChangedSince(
   client: QboClient,
   target: SyncTarget,
-  entity: (typeof syncedEntities)[number],
+  entity: SyncedEntity,
   since: Date,
 ): Promise<void> {
   for await (const page of client.queryAll(entity, qboQuery`MetaData.LastUpdatedTime >= ${since}`)) {
@@ -233,10 +238,7 @@ async function fetchAndApply(
   at: Date,
 ): Promise<void> {
   try {
-    const record =
-      entity === 'Customer'
-        ? await client.read('Customer', id)
-        : await client.read(entity as (typeof transactionTypes)[number], id);
+    const record = await client.read(entity as SyncedEntity, id);
     await applyPage(target, entity as ProjectedEntity, [record]);
   } catch (error) {
     // A transaction deleted since the notification: QBO answers 610 for its Id.

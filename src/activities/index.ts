@@ -4,6 +4,7 @@ import type { Mailer } from '../email/mailer';
 import { OutboundGuard } from '../security/outbound-url';
 import { createBackfillActivities } from './backfill';
 import { createConnectionSyncActivities } from './connection-sync';
+import { createDocumentActivities } from './documents';
 import { createFollowUpActivities } from './followups';
 import { createOutboundActivities, defaultWebhookTimeoutMs } from './outbound';
 import { createPushActivities } from './push-contacts';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createConnectionSyncActivities(deps),
     ...createBackfillActivities(deps),
     ...createPushActivities(deps),
+    ...createDocumentActivities(deps),
     // Webhook secrets are sealed with the same key ring as the OAuth tokens.
     ...createOutboundActivities({
       db: deps.db,

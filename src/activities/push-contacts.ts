@@ -1,5 +1,7 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import { pushContact, type PushOutcome } from '../contacts/push';
+import { pushContact, type PushContext, type PushOutcome } from '../contacts/push';
+import type { ConnectionRecord } from '../db/models/connection';
+import type { QboClient } from '../qbo';
 import type { RetentionSettings } from '../db/retention';
 import { announceRecorded } from './announce';
 import { projectionContext } from './projection-context';
@@ -30,21 +32,30 @@ const emptyCounts = (): PushCounts => ({
   eventsRecorded: 0,
 });
 
+/** What pushing a connection's contacts works with, at one instant. */
+export function pushContext(
+  deps: PushDependencies,
+  connection: ConnectionRecord,
+  client: QboClient,
+  at: Date,
+): PushContext {
+  return {
+    db: deps.db,
+    connection,
+    client,
+    projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
+    ...(deps.retention ? { retention: deps.retention } : {}),
+    now: at,
+  };
+}
+
 export function createPushActivities(deps: PushDependencies) {
   const now = deps.now ?? (() => new Date());
 
   /** Pushes the contacts in order (src/contacts/push.ts does each) and announces the events they recorded. */
   async function push(connectionId: string, crmContactIds: readonly string[]): Promise<PushCounts> {
     const { connection, client } = await deps.qbo.open(connectionId);
-    const at = now();
-    const context = {
-      db: deps.db,
-      connection,
-      client,
-      projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
-      ...(deps.retention ? { retention: deps.retention } : {}),
-      now: at,
-    };
+    const context = pushContext(deps, connection, client, now());
     const counts = emptyCounts();
     for (const crmContactId of crmContactIds) {
       const result = await pushContact(context, crmContactId);

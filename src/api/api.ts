@@ -10,10 +10,12 @@ import { RateLimiter } from './http/rate-limit';
 import { ApiRoutes } from './http/route';
 import { addAccountRoutes } from './routes/account';
 import { addConnectionRoutes } from './routes/connections';
+import { addDocumentRoutes } from './routes/documents';
 import { addContactRoutes } from './routes/contacts';
 import { addEventRoutes } from './routes/events';
 import { addFollowUpPreviewRoutes } from './routes/follow-up-preview';
 import { addFollowUpRoutes } from './routes/follow-ups';
+import { addProductRoutes } from './routes/products';
 import { addSessionRoutes } from './routes/sessions';
 import { addSyncEventRoutes } from './routes/sync-events';
 import { createConsoleRouter } from '../console/router';
@@ -75,9 +77,11 @@ export function createApi(
   addAccountRoutes(routes, services);
   addConnectionRoutes(routes, services);
   addContactRoutes(routes, services);
+  addDocumentRoutes(routes, services);
   addEventRoutes(routes, services);
   addFollowUpRoutes(routes, services);
   addFollowUpPreviewRoutes(routes, services);
+  addProductRoutes(routes, services);
   addSessionRoutes(routes, services);
   addSyncEventRoutes(routes, services);
   return {

@@ -72,6 +72,10 @@ export const transactionItemSchema = z.object({
         'payments, an estimate’s invoice and an invoice’s estimate',
     ),
   qboLink: z.url().describe('Opens the transaction in the QuickBooks Online web app'),
+  paymentLink: z
+    .url()
+    .optional()
+    .describe('Invoices the customer may pay online: QuickBooks’ payment page (`InvoiceLink`)'),
 });
 export type TransactionItem = z.infer<typeof transactionItemSchema>;
 

@@ -76,6 +76,27 @@ const isFinal = (result: ChannelResult | undefined): boolean =>
   result !== undefined && result.status !== 'retrying';
 
 /**
+ * Where the email sends the customer: QBO's own payment page for an invoice that takes online payment, otherwise
+ * the policy's link template filled for the document (or nowhere).
+ */
+function emailLink(
+  document: FollowUpRecord['document'],
+  realmId: string,
+  template: string | undefined,
+): { link?: string } {
+  if (document.paymentLink !== undefined) return { link: document.paymentLink };
+  if (template === undefined) return {};
+  return {
+    link: fillLinkTemplate(template, {
+      realmId,
+      type: document.type,
+      id: document.qboId,
+      ...(document.number !== undefined && { number: document.number }),
+    }),
+  };
+}
+
+/**
  * Delivers up to `limit` pending follow-ups (by id, after `after`) on the policy's channels. A document that is no
  * longer due is cancelled instead. A follow-up becomes `sent` once every enabled channel has a final result.
  */
@@ -320,21 +341,13 @@ async function deliverByEmail(
   }
 
   const senderName = emailSenderName(context.policy, context.connection, context.account);
-  const template = context.policy.email.linkTemplate;
   const rendered = renderFollowUpEmail({
     kind: followUp.kind,
     senderName,
     customerName: followUp.customerName ?? null,
     document: followUp.document,
     ...dueFields(followUp),
-    ...(template !== undefined && {
-      link: fillLinkTemplate(template, {
-        realmId: context.connection.realmId,
-        type: followUp.document.type,
-        id: followUp.document.qboId,
-        ...(followUp.document.number !== undefined && { number: followUp.document.number }),
-      }),
-    }),
+    ...emailLink(followUp.document, context.connection.realmId, context.policy.email.linkTemplate),
     locale: context.policy.email.locale,
   });
   const attempt = attempts.length;

@@ -76,6 +76,7 @@ export function documentOf(view: LiveTransactionView): FollowUpDocument {
     balance: view.balance,
     status: view.status,
     qboLink: view.qboLink,
+    ...(view.paymentLink !== undefined && { paymentLink: view.paymentLink }),
   };
 }
 

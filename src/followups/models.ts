@@ -68,6 +68,8 @@ export interface FollowUpDocument {
   balance: number;
   status: string;
   qboLink: string;
+  /** An invoice the customer may pay online: QBO's payment page, which the email links to. */
+  paymentLink?: string;
 }
 
 export interface FollowUpRecord {

@@ -12,6 +12,8 @@ import { defaultRetention, expiresAfterDays, expiresAtIndex } from '../db/retent
 export const outboundEventTypes = [
   'contact.created',
   'contact.updated',
+  'product.created',
+  'product.updated',
   'transaction.upserted',
   'followup.created',
   'connection.status_changed',

@@ -1,5 +1,6 @@
 import type { Connection, Model } from 'mongoose';
 import { billingProfile, customerToFields, type QboCustomer } from '../sync/customer-mapping';
+import { itemToProduct, productMatchKeys, type QboItem } from '../sync/product-mapping';
 import {
   deletedView,
   transactionTypes,
@@ -16,10 +17,13 @@ import { sameValue, syncFieldNames, type SyncFieldName } from '../sync/fields';
 import { matchKeys } from '../sync/matching';
 import {
   customerKey,
+  itemKey,
   qboCustomerModel,
+  qboItemModel,
   qboTransactionModel,
   transactionKey,
   type QboCustomerRecord,
+  type QboItemRecord,
   type QboTransactionRecord,
 } from './models';
 
@@ -43,7 +47,7 @@ export interface ApplyResult<R> extends ApplyCounts {
   changed: { record: R; created: boolean }[];
 }
 
-export type ProjectedEntity = 'Customer' | TransactionType;
+export type ProjectedEntity = 'Customer' | 'Item' | TransactionType;
 
 export function isTransactionType(entity: string): entity is TransactionType {
   return (transactionTypes as readonly string[]).includes(entity);
@@ -66,7 +70,7 @@ export interface OurWrite {
 
 /**
  * What we held of a record: its version, for a customer its fields and when each was set, and for a transaction
- * the few facts of its view that outlive QBO's record of it (the total before a void).
+ * the few facts of its view that outlive QBO's record of it (the total before a void, an invoice's payment link).
  */
 interface Held {
   _id: string;
@@ -74,6 +78,37 @@ interface Held {
   fields?: StoredFields;
   fieldTimes?: Record<string, number>;
   view?: PreviousView;
+}
+
+/** The collection each entity is projected into, how its records are keyed, and what of them a write compares. */
+function projectionOf(
+  context: ProjectionContext,
+  entity: ProjectedEntity,
+): { model: Model<Held>; keyOf: (id: string) => string; held: Record<string, 1> } {
+  // The collections are keyed the same way and versioned by syncToken; that is all applyRecords touches.
+  if (entity === 'Customer')
+    return {
+      model: qboCustomerModel(context.db) as unknown as Model<Held>,
+      keyOf: (id) => customerKey(context.connectionId, id),
+      held: { syncToken: 1, fields: 1, fieldTimes: 1 },
+    };
+  if (entity === 'Item')
+    return {
+      model: qboItemModel(context.db) as unknown as Model<Held>,
+      keyOf: (id) => itemKey(context.connectionId, id),
+      held: { syncToken: 1 },
+    };
+  return {
+    model: qboTransactionModel(context.db) as unknown as Model<Held>,
+    keyOf: (id) => transactionKey(context.connectionId, entity, id),
+    held: {
+      syncToken: 1,
+      'view.status': 1,
+      'view.total': 1,
+      'view.originalTotal': 1,
+      ...(entity === 'Invoice' ? { 'view.paymentLink': 1 } : {}),
+    },
+  };
 }
 
 /**
@@ -85,19 +120,13 @@ interface Held {
  * `ours` is QBO's answer to a write of ours: not a change made in QBO, and its fields carry the times of the CRM
  * changes we wrote rather than QBO's time of the write. Its webhook is then expected (`echoExpectedAt`).
  */
-export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
+export async function applyRecords<R extends QboCustomer | QboTransactionJson | QboItem>(
   context: ProjectionContext,
   entity: ProjectedEntity,
   records: readonly R[],
   ours?: OurWrite,
 ): Promise<ApplyResult<R>> {
-  const isCustomer = entity === 'Customer';
-  // Both collections are keyed the same way and versioned by syncToken; that is all this function touches.
-  const model = (isCustomer
-    ? qboCustomerModel(context.db)
-    : qboTransactionModel(context.db)) as unknown as Model<Held>;
-  const keyOf = (id: string): string =>
-    isCustomer ? customerKey(context.connectionId, id) : transactionKey(context.connectionId, entity, id);
+  const { model, keyOf, held: heldFields } = projectionOf(context, entity);
   // The newest version of each record in the page, should a page name a record twice.
   const candidates = new Map<string, { record: R & { Id: string }; syncToken: number }>();
   for (const record of records) {
@@ -109,30 +138,30 @@ export async function applyRecords<R extends QboCustomer | QboTransactionJson>(
   }
   if (candidates.size === 0) return { applied: 0, unchanged: records.length, changed: [] };
   const held = new Map(
-    (
-      await model
-        .find(
-          { _id: { $in: [...candidates.keys()] } },
-          isCustomer
-            ? { syncToken: 1, fields: 1, fieldTimes: 1 }
-            : { syncToken: 1, 'view.status': 1, 'view.total': 1, 'view.originalTotal': 1 },
-        )
-        .lean<Held[]>()
-    ).map((doc) => [doc._id, doc]),
+    (await model.find({ _id: { $in: [...candidates.keys()] } }, heldFields).lean<Held[]>()).map((doc) => [
+      doc._id,
+      doc,
+    ]),
   );
   const newer = [...candidates.entries()].filter(
     ([_id, { syncToken }]) => (held.get(_id)?.syncToken ?? -1) < syncToken,
   );
   const writes = newer.map(([_id, { record, syncToken }]) => {
-    const document = isCustomer
-      ? {
-          ...customerDocument(context, record, syncToken, held.get(_id), ours),
-          ...(ours ? {} : { qboChangedAt: context.now }),
-          ...(ours?.echo && (record as QboCustomer).MetaData?.LastUpdatedTime
-            ? { echoExpectedAt: (record as QboCustomer).MetaData!.LastUpdatedTime }
-            : {}),
-        }
-      : transactionDocument(context, entity, record, syncToken, held.get(_id)?.view);
+    const document =
+      entity === 'Customer'
+        ? {
+            ...customerDocument(context, record, syncToken, held.get(_id), ours),
+            ...(ours ? {} : { qboChangedAt: context.now }),
+            ...(ours?.echo && (record as QboCustomer).MetaData?.LastUpdatedTime
+              ? { echoExpectedAt: (record as QboCustomer).MetaData!.LastUpdatedTime }
+              : {}),
+          }
+        : entity === 'Item'
+          ? {
+              ...itemDocument(context, record, syncToken),
+              ...(ours ? {} : { qboChangedAt: context.now }),
+            }
+          : transactionDocument(context, entity, record, syncToken, held.get(_id)?.view);
     return {
       updateOne: { filter: { _id, syncToken: { $lt: syncToken } }, update: { $set: document }, upsert: true },
     };
@@ -188,6 +217,23 @@ function customerDocument(
       environment: context.environment,
       homeCurrency: context.homeCurrency,
     }),
+    appliedAt: context.now,
+  };
+}
+
+function itemDocument(
+  context: ProjectionContext,
+  item: QboItem,
+  syncToken: number,
+): Omit<QboItemRecord, '_id' | 'qboChangedAt'> {
+  const product = itemToProduct(item);
+  return {
+    connectionId: context.connectionId,
+    qboId: item.Id,
+    syncToken,
+    lastUpdatedTime: item.MetaData?.LastUpdatedTime ?? context.now.toISOString(),
+    product,
+    match: productMatchKeys(product),
     appliedAt: context.now,
   };
 }

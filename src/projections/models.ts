@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { BillingProfile } from '../sync/customer-mapping';
+import type { Product } from '../sync/product-mapping';
 import type { StoredFields } from '../db/field-maps';
 import type { TransactionView } from '../sync/transactions';
 
@@ -45,6 +46,21 @@ export interface QboTransactionRecord {
   appliedAt: Date;
 }
 
+/** A product or service (QBO Item) as last seen, with what a document line finds it by. */
+export interface QboItemRecord {
+  _id: string;
+  connectionId: string;
+  qboId: string;
+  syncToken: number;
+  lastUpdatedTime: string;
+  product: Product;
+  /** Its SKU and folded name (indexed): a line naming a product finds it by these. */
+  match: { sku: string | null; name: string | null };
+  appliedAt: Date;
+  /** When a change made in QBO (not our own write) last landed: the products feed pages on it. */
+  qboChangedAt?: Date;
+}
+
 const customerSchema = new Schema<QboCustomerRecord>(
   {
     _id: { type: String, required: true },
@@ -83,6 +99,24 @@ const transactionSchema = new Schema<QboTransactionRecord>(
 );
 transactionSchema.index({ connectionId: 1, customerQboId: 1 });
 
+const itemSchema = new Schema<QboItemRecord>(
+  {
+    _id: { type: String, required: true },
+    connectionId: { type: String, required: true },
+    qboId: { type: String, required: true },
+    syncToken: { type: Number, required: true },
+    lastUpdatedTime: { type: String, required: true },
+    product: { type: Schema.Types.Mixed, required: true },
+    match: { type: Schema.Types.Mixed, required: true },
+    appliedAt: { type: Date, required: true },
+    qboChangedAt: Date,
+  },
+  { collection: 'qbo_items', versionKey: false, minimize: false },
+);
+itemSchema.index({ connectionId: 1, qboChangedAt: 1, _id: 1 });
+itemSchema.index({ connectionId: 1, 'match.sku': 1 });
+itemSchema.index({ connectionId: 1, 'match.name': 1 });
+
 export function qboCustomerModel(db: Connection): Model<QboCustomerRecord> {
   return (
     (db.models.QboCustomer as Model<QboCustomerRecord> | undefined) ?? db.model('QboCustomer', customerSchema)
@@ -101,3 +135,9 @@ export const customerKey = (connectionId: string, qboId: string): string =>
 
 export const transactionKey = (connectionId: string, entity: string, qboId: string): string =>
   `${connectionId}:${entity}:${qboId}`;
+
+export function qboItemModel(db: Connection): Model<QboItemRecord> {
+  return (db.models.QboItem as Model<QboItemRecord> | undefined) ?? db.model('QboItem', itemSchema);
+}
+
+export const itemKey = (connectionId: string, qboId: string): string => `${connectionId}:Item:${qboId}`;

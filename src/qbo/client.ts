@@ -22,11 +22,12 @@ import {
   type EntityUpdate,
   type IdAndSyncToken,
   type QboEntityName,
+  type SalesFormEntity,
   type VoidableEntity,
   type WritableEntity,
 } from './entities';
 import { QboUsageError } from './errors';
-import { entityOfStatement, qboIdentifier, qboQuery } from './query';
+import { entityOfStatement, selectEverything } from './query';
 import { checkRequestId, maxBatchRequestIdLength, maxRequestIdLength } from './request-id';
 import {
   entityFromEnvelope,
@@ -45,7 +46,12 @@ import {
 } from './schemas';
 import type { RequestBudget } from './budget';
 import type { TokenSource } from './token-source';
-import { QboTransport, type QboHttpRequest, type QboRequestSample } from './transport';
+import {
+  QboTransport,
+  type QboBinaryResponse,
+  type QboHttpRequest,
+  type QboRequestSample,
+} from './transport';
 
 export interface QboClientOptions {
   /** e.g. https://sandbox-quickbooks.api.intuit.com, https://quickbooks.api.intuit.com, or the emulator's URL. */
@@ -93,11 +99,19 @@ export class QboClient {
     });
   }
 
-  /** `GET /{entity}/{id}`. An unknown Id is a 'not-found' (610). */
-  async read<E extends QboEntityName>(entity: E, id: string): Promise<EntityRecord<E>> {
+  /**
+   * `GET /{entity}/{id}`. An unknown Id is a 'not-found' (610). `include` asks for what a read leaves out unless
+   * asked: `invoiceLink` (an invoice's online payment page), `enhancedAllCustomFields`.
+   */
+  async read<E extends QboEntityName>(
+    entity: E,
+    id: string,
+    options: { include?: readonly string[] } = {},
+  ): Promise<EntityRecord<E>> {
     return this.entityCall(entity, {
       method: 'GET',
       path: `/${pathSegment(entity)}/${encodeURIComponent(id)}`,
+      ...(options.include?.length ? { query: { include: options.include.join(',') } } : {}),
     });
   }
 
@@ -138,7 +152,7 @@ export class QboClient {
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize) {
       throw new QboUsageError(`pageSize must be 1 to ${maxPageSize}; got ${pageSize}.`);
     }
-    const base = qboQuery`select * from ${qboIdentifier(entity)}` + (where ? ` where ${where}` : '');
+    const base = selectEverything(entity) + (where ? ` where ${where}` : '');
     for (let start = 1; ; start += pageSize) {
       const page = await this.query(`${base} startposition ${start} maxresults ${pageSize}`, { entity });
       yield page;
@@ -232,6 +246,28 @@ export class QboClient {
     checkRequestId(requestId, maxBatchRequestIdLength);
     const response = await this.transport.send({ method: 'POST', path: '/batch', body, requestId });
     return parseBatchResponse(items, response.json, contextOf(response));
+  }
+
+  /**
+   * `POST /{entity}/{id}/send[?sendTo=]`: QBO emails the form to `sendTo`, or to its BillEmail, and answers the form
+   * with `EmailStatus: EmailSent` and `DeliveryInfo`. Not idempotent at QBO (no requestid): each call sends.
+   */
+  async send<E extends SalesFormEntity>(entity: E, id: string, sendTo?: string): Promise<EntityRecord<E>> {
+    return this.entityCall(entity, {
+      method: 'POST',
+      path: `/${pathSegment(entity)}/${encodeURIComponent(id)}/send`,
+      ...(sendTo !== undefined ? { query: { sendTo } } : {}),
+      emptyBodyType: 'application/octet-stream',
+    });
+  }
+
+  /** `GET /{entity}/{id}/pdf`: the form as QBO prints it. */
+  async pdf(entity: SalesFormEntity, id: string): Promise<QboBinaryResponse> {
+    return this.transport.sendForBytes({
+      method: 'GET',
+      path: `/${pathSegment(entity)}/${encodeURIComponent(id)}/pdf`,
+      accept: 'application/pdf',
+    });
   }
 
   /** `GET /companyinfo/{realmId}`. */

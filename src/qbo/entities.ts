@@ -4,16 +4,21 @@
  */
 import type { z } from 'zod';
 import {
+  accountSchema,
   companyInfoSchema,
   creditMemoSchema,
   customerSchema,
   estimateSchema,
   invoiceSchema,
+  itemSchema,
+  nameListSchema,
   paymentMethodSchema,
   paymentSchema,
   preferencesSchema,
   refundReceiptSchema,
   salesReceiptSchema,
+  taxCodeSchema,
+  taxRateSchema,
   termSchema,
 } from './schemas';
 
@@ -25,8 +30,14 @@ export const entitySchemas = {
   SalesReceipt: salesReceiptSchema,
   CreditMemo: creditMemoSchema,
   RefundReceipt: refundReceiptSchema,
+  Item: itemSchema,
   Term: termSchema,
   PaymentMethod: paymentMethodSchema,
+  TaxCode: taxCodeSchema,
+  TaxRate: taxRateSchema,
+  Account: accountSchema,
+  Class: nameListSchema,
+  Department: nameListSchema,
   CompanyInfo: companyInfoSchema,
   Preferences: preferencesSchema,
 } as const;
@@ -36,7 +47,9 @@ export type EntityRecord<E extends QboEntityName> = z.infer<(typeof entitySchema
 
 export type TransactionEntity =
   'Invoice' | 'Payment' | 'Estimate' | 'SalesReceipt' | 'CreditMemo' | 'RefundReceipt';
-export type WritableEntity = 'Customer' | TransactionEntity;
+export type WritableEntity = 'Customer' | 'Item' | TransactionEntity;
+/** Sales forms QBO emails (`/send`) and prints (`/pdf`). */
+export type SalesFormEntity = 'Invoice' | 'Estimate' | 'SalesReceipt' | 'CreditMemo' | 'RefundReceipt';
 /** `?operation=void` (Payment: `?operation=update&include=void`); estimates cannot be voided. */
 export type VoidableEntity = Exclude<TransactionEntity, 'Estimate'>;
 /** Only transactions are hard-deleted; name-list entities are made inactive instead. */

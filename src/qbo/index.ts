@@ -29,6 +29,7 @@ export {
   formatQueryValue,
   qboIdentifier,
   qboQuery,
+  selectEverything,
   type QueryValue,
 } from './query';
 export { checkRequestId, maxBatchRequestIdLength, maxRequestIdLength, requestIdFor } from './request-id';
@@ -42,6 +43,7 @@ export {
   type EntityUpdate,
   type IdAndSyncToken,
   type QboEntityName,
+  type SalesFormEntity,
   type TransactionEntity,
   type VoidableEntity,
   type WritableEntity,
@@ -55,4 +57,5 @@ export {
 } from './cdc';
 export { maxBatchIdLength, maxBatchItems, type BatchItem, type BatchResult } from './batch';
 export type { QueryPage } from './responses';
+export type { QboBinaryResponse } from './transport';
 export * from './schemas';

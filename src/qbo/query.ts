@@ -88,3 +88,12 @@ export function qboQuery(strings: TemplateStringsArray, ...values: QueryValue[])
 export function entityOfStatement(statement: string): string | undefined {
   return /^\s*select\s+[\s\S]*?\bfrom\s+([A-Za-z][A-Za-z0-9_]*)/i.exec(statement)?.[1];
 }
+
+/** Fields a `select *` leaves out, which a query must name to get: an Item's Sku (facts; python-quickbooks). */
+const omittedByStar: Readonly<Record<string, readonly string[]>> = { item: ['Sku'] };
+
+/** `select * from <Entity>`, plus the fields `*` leaves out, so a query reads whole records. */
+export function selectEverything(entity: string): string {
+  const extra = (omittedByStar[entity.toLowerCase()] ?? []).map((field) => `, ${qboIdentifier(field).name}`);
+  return `select *${extra.join('')} from ${qboIdentifier(entity).name}`;
+}

@@ -90,6 +90,32 @@ export const lineSchema = z
   })
   .loose();
 
+/** The tax QBO computed for a sales form: one TaxLine per rate (facts §8.2). */
+export const txnTaxDetailSchema = z
+  .object({
+    TxnTaxCodeRef: referenceSchema.optional(),
+    TotalTax: z.number().optional(),
+    TaxLine: z
+      .array(
+        z
+          .object({
+            Amount: z.number().optional(),
+            TaxLineDetail: z
+              .object({
+                TaxRateRef: referenceSchema.optional(),
+                PercentBased: z.boolean().optional(),
+                TaxPercent: z.number().optional(),
+                NetAmountTaxable: z.number().optional(),
+              })
+              .loose()
+              .optional(),
+          })
+          .loose(),
+      )
+      .optional(),
+  })
+  .loose();
+
 /** The fields Invoice, Estimate, SalesReceipt, CreditMemo, RefundReceipt and Payment share. */
 const transactionShape = {
   ...recordShape,
@@ -109,6 +135,16 @@ const transactionShape = {
 const salesFormShape = {
   ...transactionShape,
   DueDate: z.string().optional(),
+  GlobalTaxCalculation: z.string().optional(),
+  TxnTaxDetail: txnTaxDetailSchema.optional(),
+  DeliveryInfo: z
+    .object({ DeliveryType: z.string().optional(), DeliveryTime: z.string().optional() })
+    .loose()
+    .optional(),
+  AllowOnlineCreditCardPayment: z.boolean().optional(),
+  AllowOnlineACHPayment: z.boolean().optional(),
+  /** The customer's online payment page; only with `include=invoiceLink` (minor version 36+). */
+  InvoiceLink: z.string().optional(),
   Balance: z.number().optional(),
   HomeBalance: z.number().optional(),
   EmailStatus: z.string().optional(),
@@ -172,6 +208,78 @@ export const paymentMethodSchema = z
   .object({ ...recordShape, Name: z.string(), Active: z.boolean().optional(), Type: z.string().optional() })
   .loose();
 
+/** A product or service: Service, NonInventory, Inventory, Category or Group. */
+export const itemSchema = z
+  .object({
+    ...recordShape,
+    Name: z.string(),
+    Sku: z.string().optional(),
+    Description: z.string().optional(),
+    Type: z.string().optional(),
+    Active: z.boolean().optional(),
+    FullyQualifiedName: z.string().optional(),
+    UnitPrice: z.number().optional(),
+    Taxable: z.boolean().optional(),
+    SalesTaxIncluded: z.boolean().optional(),
+    IncomeAccountRef: referenceSchema.optional(),
+    SalesTaxCodeRef: referenceSchema.optional(),
+    TrackQtyOnHand: z.boolean().optional(),
+    QtyOnHand: z.number().optional(),
+  })
+  .loose();
+
+const taxRateListSchema = z
+  .object({
+    TaxRateDetail: z
+      .array(z.object({ TaxRateRef: referenceSchema, TaxOrder: z.number().optional() }).loose())
+      .optional(),
+  })
+  .loose();
+
+/** A tax code: the rates it charges on sales and on purchases (an empty sales list means purchases only). */
+export const taxCodeSchema = z
+  .object({
+    ...recordShape,
+    Name: z.string(),
+    Description: z.string().optional(),
+    Active: z.boolean().optional(),
+    Taxable: z.boolean().optional(),
+    TaxGroup: z.boolean().optional(),
+    SalesTaxRateList: taxRateListSchema.optional(),
+    PurchaseTaxRateList: taxRateListSchema.optional(),
+  })
+  .loose();
+
+export const taxRateSchema = z
+  .object({
+    ...recordShape,
+    Name: z.string(),
+    RateValue: z.number().optional(),
+    Active: z.boolean().optional(),
+    AgencyRef: referenceSchema.optional(),
+  })
+  .loose();
+
+export const accountSchema = z
+  .object({
+    ...recordShape,
+    Name: z.string(),
+    AccountType: z.string().optional(),
+    AccountSubType: z.string().optional(),
+    Active: z.boolean().optional(),
+  })
+  .loose();
+
+/** Class and Department (a "location" in the QBO web app): name lists that may nest. */
+export const nameListSchema = z
+  .object({
+    ...recordShape,
+    Name: z.string(),
+    FullyQualifiedName: z.string().optional(),
+    Active: z.boolean().optional(),
+  })
+  .loose();
+
 export const companyInfoSchema = z
   .object({
     ...recordShape,
@@ -200,9 +308,15 @@ export const preferencesSchema = z
       .loose()
       .optional(),
     SalesFormsPrefs: z
-      .object({ DefaultTerms: referenceSchema.optional(), AllowEstimates: z.boolean().optional() })
+      .object({
+        DefaultTerms: referenceSchema.optional(),
+        AllowEstimates: z.boolean().optional(),
+        CustomTxnNumbers: z.boolean().optional(),
+      })
       .loose()
       .optional(),
+    /** `BookCloseDate`: the books are closed up to and including this date (facts §8.5). */
+    AccountingInfoPrefs: z.object({ BookCloseDate: z.string().optional() }).loose().optional(),
   })
   .loose();
 
@@ -236,6 +350,12 @@ export type Payment = z.infer<typeof paymentSchema>;
 export type Term = z.infer<typeof termSchema>;
 export type PaymentMethod = z.infer<typeof paymentMethodSchema>;
 export type CompanyInfo = z.infer<typeof companyInfoSchema>;
+export type Item = z.infer<typeof itemSchema>;
+export type TaxCode = z.infer<typeof taxCodeSchema>;
+export type TaxRate = z.infer<typeof taxRateSchema>;
+export type Account = z.infer<typeof accountSchema>;
+export type NameListRecord = z.infer<typeof nameListSchema>;
+export type TxnTaxDetail = z.infer<typeof txnTaxDetailSchema>;
 export type Preferences = z.infer<typeof preferencesSchema>;
 export type DeletedStub = z.infer<typeof deletedStubSchema>;
 export type AnyRecord = z.infer<typeof anyRecordSchema>;

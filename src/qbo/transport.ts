@@ -42,6 +42,17 @@ export interface QboHttpRequest {
   body?: unknown;
   /** Sent as `requestid` so QBO replays the first answer to a retried write instead of applying it twice. */
   requestId?: string;
+  /** Without a body: the Content-Type of an empty one (`/send` wants `application/octet-stream`). */
+  emptyBodyType?: string;
+  /** What to ask for instead of JSON (`application/pdf`); the answer is then bytes. */
+  accept?: string;
+}
+
+/** A successful (2xx) answer that is not JSON, such as a PDF. */
+export interface QboBinaryResponse {
+  status: number;
+  contentType: string;
+  bytes: Buffer;
 }
 
 /** A successful (2xx) answer, parsed as JSON. */
@@ -55,15 +66,41 @@ interface RawResponse {
   status: number;
   headers: Headers;
   text: string;
+  bytes: Buffer;
 }
 
 export class QboTransport {
   constructor(private readonly options: TransportOptions) {}
 
   async send(request: QboHttpRequest): Promise<QboHttpResponse> {
+    return this.reported(request, async (onWire) => interpret(await this.exchange(request, onWire)));
+  }
+
+  /** For answers that are not JSON: the bytes of a 2xx; a fault (JSON, XML or HTML) becomes a QboApiError. */
+  async sendForBytes(request: QboHttpRequest & { accept: string }): Promise<QboBinaryResponse> {
+    return this.reported(request, async (onWire) => {
+      const response = await this.exchange(request, onWire);
+      const contentType = response.headers.get('content-type') ?? '';
+      // A fault may come back as JSON whatever was asked for; so may a 200 that is no PDF at all.
+      if (response.status < 200 || response.status > 299 || /json|xml/i.test(contentType))
+        interpret(response);
+      if (!contentType.toLowerCase().startsWith(request.accept.toLowerCase()))
+        throw badResponse(`the answer is ${contentType || 'untyped'}, not ${request.accept}`, '', {
+          status: response.status,
+          intuitTid: response.headers.get('intuit_tid') ?? undefined,
+        });
+      return { status: response.status, contentType, bytes: response.bytes };
+    });
+  }
+
+  /** Runs one request, reporting its outcome and time on the wire. */
+  private async reported<T>(
+    request: QboHttpRequest,
+    call: (onWire: { ms: number }) => Promise<T>,
+  ): Promise<T> {
     const onWire = { ms: 0 };
     try {
-      const answer = await this.exchange(request, onWire);
+      const answer = await call(onWire);
       this.report(request, onWire.ms, 'ok');
       return answer;
     } catch (error) {
@@ -72,7 +109,7 @@ export class QboTransport {
     }
   }
 
-  private async exchange(request: QboHttpRequest, onWire: { ms: number }): Promise<QboHttpResponse> {
+  private async exchange(request: QboHttpRequest, onWire: { ms: number }): Promise<RawResponse> {
     const url = this.url(request);
     const { tokens } = this.options;
     let token = await tokens.accessToken();
@@ -82,7 +119,7 @@ export class QboTransport {
       token = await tokens.refreshAfterUnauthorized(token);
       response = await this.attempt(url, request, token, onWire);
     }
-    return interpret(response);
+    return response;
   }
 
   private report(request: QboHttpRequest, durationMs: number, outcome: string, faultCode?: string): void {
@@ -109,13 +146,16 @@ export class QboTransport {
     onWire: { ms: number },
   ): Promise<RawResponse> {
     const headers: Record<string, string> = {
-      Accept: 'application/json',
+      Accept: request.accept ?? 'application/json',
       Authorization: `Bearer ${token}`,
     };
     let body: string | undefined;
     if (request.body !== undefined) {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(request.body);
+    } else if (request.emptyBodyType !== undefined) {
+      headers['Content-Type'] = request.emptyBodyType;
+      body = '';
     }
     const release = await this.options.budget?.acquire();
     const signal = AbortSignal.timeout(this.options.timeoutMs);
@@ -124,8 +164,8 @@ export class QboTransport {
     try {
       const response = await fetchImpl(url, { method: request.method, headers, body, signal });
       // The body is read under the same deadline: a stalled body is a timeout too.
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, text };
+      const bytes = Buffer.from(await response.arrayBuffer());
+      return { status: response.status, headers: response.headers, text: bytes.toString('utf8'), bytes };
     } catch (error) {
       throw transportError(error, signal.aborted, this.options.timeoutMs);
     } finally {

@@ -104,6 +104,16 @@ const addressKeys: Record<AddressPart, AddressKey> = {
   country: 'Country',
 };
 
+/** An address as QBO's physical address element (`BillAddr`, `ShipAddr`); null parts are left out. */
+export function toQboAddress(address: Partial<Record<AddressPart, string | null>>): QboPhysicalAddress {
+  const whole: QboPhysicalAddress = {};
+  for (const part of addressParts) {
+    const value = address[part];
+    if (value !== undefined && value !== null) whole[addressKeys[part]] = value;
+  }
+  return whole;
+}
+
 /** The QBO element a field maps to, e.g. `PrimaryEmailAddr.Address`, `BillAddr.City`; used in messages. */
 export function qboFieldOf(field: SyncFieldName): string {
   const scalar = scalarElements[field];

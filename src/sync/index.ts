@@ -8,3 +8,4 @@ export * from './money';
 export * from './transactions';
 export * from './billing-summary';
 export * from './tags';
+export * from './product-mapping';

@@ -157,7 +157,9 @@ function decideField(field: SyncFieldName, input: MergeInput, result: MergeResul
   }
 
   if (q === c) {
-    const from = qboAt === crmAt ? 'both' : qboAt > crmAt ? 'qbo' : 'crm';
+    // Two sides that already agree at a first link agree as one: neither's record time is a change of this field
+    // (a customer made from the contact, or matched to it, carries its own creation time on every field).
+    const from = !base || qboAt === crmAt ? 'both' : qboAt > crmAt ? 'qbo' : 'crm';
     result.merged[field] = agreed(field, qboValue, Math.max(qboAt, crmAt), from, input.now, base);
     return;
   }

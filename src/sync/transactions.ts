@@ -15,8 +15,11 @@ export const transactionTypes = [
 ] as const;
 export type TransactionType = (typeof transactionTypes)[number];
 
-/** Everything the sync engine reads from QBO, customers first so transactions find their customer. */
-export const syncedEntities = ['Customer', ...transactionTypes] as const;
+/**
+ * Everything the sync engine reads from QBO, customers first so transactions find their customer; the products and
+ * services (Item) last, as they came last.
+ */
+export const syncedEntities = ['Customer', ...transactionTypes, 'Item'] as const;
 export type SyncedEntity = (typeof syncedEntities)[number];
 
 export type Environment = 'sandbox' | 'production';
@@ -86,6 +89,10 @@ export interface QboTransactionRecord {
   Line?: { LinkedTxn?: QboLinkedTxn[] }[];
   CustomerRef?: QboRef;
   MetaData?: { CreateTime?: string; LastUpdatedTime?: string };
+  AllowOnlineCreditCardPayment?: boolean;
+  AllowOnlineACHPayment?: boolean;
+  /** Only on reads that ask for it (`include=invoiceLink`). */
+  InvoiceLink?: string;
 }
 
 export interface LiveTransactionView {
@@ -110,6 +117,8 @@ export interface LiveTransactionView {
   originalTotal?: number;
   linked: TransactionLink[];
   qboLink: string;
+  /** Invoices the customer may pay online: QBO's payment page for it (`InvoiceLink`). */
+  paymentLink?: string;
 }
 
 /** Another transaction this one names in its LinkedTxn (a payment's invoices, an invoice's estimate). */
@@ -181,7 +190,8 @@ function text(value: unknown): string | undefined {
 }
 
 /** QBO voids by zeroing the amounts and prefixing PrivateNote with "Voided". */
-function isVoided(record: QboTransactionRecord): boolean {
+/** QBO marks a void only in the note it prepends, with every amount zeroed. */
+export function isVoided(record: QboTransactionRecord): boolean {
   return (text(record.PrivateNote) ?? '').startsWith('Voided') && (amount(record.TotalAmt) ?? 0) === 0;
 }
 
@@ -338,6 +348,24 @@ function linkedTransactions(record: QboTransactionRecord): TransactionLink[] {
   return linked;
 }
 
+/** Whether the customer may pay the invoice online, by card or bank transfer. */
+export function takesOnlinePayment(record: QboTransactionRecord): boolean {
+  return record.AllowOnlineCreditCardPayment === true || record.AllowOnlineACHPayment === true;
+}
+
+/**
+ * QBO sends `InvoiceLink` only when a read asks for it, so a version read without it (CDC, a webhook fetch) keeps
+ * the link the previous view had, while the invoice still takes online payment.
+ */
+function paymentLinkOf(
+  type: TransactionType,
+  record: QboTransactionRecord,
+  known: string | undefined,
+): string | undefined {
+  if (type !== 'Invoice' || isVoided(record)) return undefined;
+  return text(record.InvoiceLink) ?? (takesOnlinePayment(record) ? known : undefined);
+}
+
 /**
  * QBO zeroes a voided transaction's amounts, so its total before is known only from the view held before: the one
  * `previous` is, when the sync saw it.
@@ -347,8 +375,8 @@ function totalBeforeVoid(previous: PreviousView | undefined): number | undefined
   return previous.status === 'voided' ? previous.originalTotal : previous.total;
 }
 
-/** What `transactionView` needs of the view held before: enough to keep a voided total. */
-export type PreviousView = Pick<LiveTransactionView, 'status' | 'total' | 'originalTotal'>;
+/** What `transactionView` needs of the view held before: enough to keep a voided total and a payment link. */
+export type PreviousView = Pick<LiveTransactionView, 'status' | 'total' | 'originalTotal' | 'paymentLink'>;
 
 /** The view of a QBO record; `previous` is the view held of it until now, if any. */
 export function transactionView(
@@ -383,6 +411,7 @@ export function transactionView(
   const linked = linkedTransactions(record);
   const status = baseStatus(type, record, { total, balance, dueDate, linked }, today);
   const originalTotal = status === 'voided' ? totalBeforeVoid(previous) : undefined;
+  const paymentLink = paymentLinkOf(type, record, previous?.paymentLink);
   const view: LiveTransactionView = {
     type,
     qboId: record.Id,
@@ -403,6 +432,7 @@ export function transactionView(
     ...(originalTotal !== undefined && { originalTotal }),
     linked,
     qboLink: qboLink(type, record.Id, environment),
+    ...(paymentLink !== undefined && { paymentLink }),
   };
   // An estimate's expiry is judged like any later day's.
   return viewAsOf(view, today);

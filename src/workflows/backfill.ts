@@ -1,7 +1,7 @@
 import { continueAsNew, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { failureTypes } from '../activities/failure-types';
-import { syncedEntities } from '../sync/transactions';
+import { syncedEntities, transactionTypes } from '../sync/transactions';
 import { isNeedsReauth } from './failures';
 
 export interface BackfillInput {
@@ -32,6 +32,9 @@ const { beginBackfill, backfillPage, finishBackfill } = proxyActivities<Activiti
 /** Pages per run before continuing as new: a few events each, far below the history limits. */
 const pagesPerRun = 100;
 
+/** What backfills read before items joined the synced entities; runs that began then replay with it. */
+const entitiesBeforeItems = ['Customer', ...transactionTypes] as const;
+
 /**
  * Reads a whole company through the Query API, page by page, into the projections, then hands over to CDC from
  * the moment it began. It is resumable by construction: progress is the workflow's own state (carried across
@@ -45,8 +48,10 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     const cursorAtStart =
       input.cursorAtStart ?? (await beginBackfill({ connectionId: input.connectionId })).cursorAtStart;
     progress.cursorAtStart = cursorAtStart;
-    for (let entityIndex = input.entityIndex ?? 0; entityIndex < syncedEntities.length; entityIndex += 1) {
-      const entity = syncedEntities[entityIndex]!;
+    // Items come last, so an entity's index means the same in both lists across continue-as-new.
+    const entities = patched('backfill-items') ? syncedEntities : entitiesBeforeItems;
+    for (let entityIndex = input.entityIndex ?? 0; entityIndex < entities.length; entityIndex += 1) {
+      const entity = entities[entityIndex]!;
       let startPosition: number | undefined =
         entityIndex === input.entityIndex ? (input.startPosition ?? 1) : 1;
       while (startPosition !== undefined) {
@@ -61,7 +66,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
         startPosition = page.nextStartPosition;
       }
     }
-    Object.assign(progress, { entityIndex: syncedEntities.length, startPosition: undefined });
+    Object.assign(progress, { entityIndex: entities.length, startPosition: undefined });
     await finishBackfill({ connectionId: input.connectionId, cursorAtStart });
     return { pages };
   } catch (error) {

@@ -4,3 +4,4 @@ export { connectionWorkflow } from './connection';
 export { backfillWorkflow } from './backfill';
 export { webhookDispatchWorkflow } from './webhook-dispatch';
 export { remindersWorkflow } from './reminders';
+export { documentWorkflow } from './document';

@@ -227,6 +227,11 @@ describe('the embeddable QuickBooks panel, in headless Chromium', () => {
       expect(await overdue.getAttribute('aria-label')).toBe(
         'Open invoice 1002 in QuickBooks (opens in a new tab)',
       );
+      // An invoice the customer may pay online offers its payment page; the others do not.
+      const pay = page.locator(`#txn-Invoice-${docs.overdueInvoice} a.pay-link`);
+      expect(await pay.getAttribute('href')).toMatch(/^https:\/\/connect\.intuit\.com\/portal\//);
+      expect(await pay.getAttribute('aria-label')).toBe('Payment page of invoice 1002 (opens in a new tab)');
+      expect(await page.locator('a.pay-link').count()).toBe(1);
       if (width === 400) await expectEveryColumnVisible(page);
 
       // No scripts, and the policy stops any that get in; the stylesheet is allowed and applied.

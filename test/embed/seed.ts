@@ -48,10 +48,13 @@ async function seedEuroCustomer(qbo: QboClient): Promise<Omit<SeededContact, 'cr
     PreferredDeliveryMethod: 'Email',
   });
   const ref = { CustomerRef: { value: customer.Id }, ExchangeRate: rate };
-  const invoice = (amount: number, TxnDate: string, DueDate: string) =>
-    qbo.create('Invoice', { ...ref, TxnDate, DueDate, Line: [salesLine(amount)] });
+  const invoice = (amount: number, TxnDate: string, DueDate: string, extra: Record<string, unknown> = {}) =>
+    qbo.create('Invoice', { ...ref, TxnDate, DueDate, Line: [salesLine(amount)], ...extra });
   const openInvoice = await invoice(1200, '2026-02-20', '2026-03-22');
-  const overdueInvoice = await invoice(500, '2026-01-10', '2026-02-09');
+  // Payable online: the panel offers its payment page.
+  const overdueInvoice = await invoice(500, '2026-01-10', '2026-02-09', {
+    AllowOnlineCreditCardPayment: true,
+  });
   const paidInvoice = await invoice(300, '2026-01-20', '2026-02-19');
   const partlyPaidInvoice = await invoice(800, '2026-02-15', '2026-03-17');
   const voidedInvoice = await invoice(150, '2026-02-01', '2026-03-03');
@@ -125,7 +128,14 @@ export async function project(db: Connection, qbo: QboClient, connectionId: stri
   for (const entity of entities) {
     const result = await qbo.query(`select * from ${entity} maxresults 1000`);
     if (result.status !== 200) throw new Error(`query ${entity} failed: ${result.text}`);
-    await applyRecords(context, entity, result.json.QueryResponse[entity] ?? []);
+    const rows: { Id: string; AllowOnlineCreditCardPayment?: boolean }[] =
+      result.json.QueryResponse[entity] ?? [];
+    // An invoice payable online is read as the sync reads its own, with its payment link.
+    const read = async (row: (typeof rows)[number]) =>
+      entity === 'Invoice' && row.AllowOnlineCreditCardPayment
+        ? (await qbo.request('GET', `/invoice/${row.Id}`, { query: { include: 'invoiceLink' } })).json.Invoice
+        : row;
+    await applyRecords(context, entity, await Promise.all(rows.map(read)));
   }
 }
 

@@ -364,4 +364,28 @@ describe('overdue reminders through Temporal, MongoDB, the emulator and SMTP', (
     const updates = await events('contact.updated');
     expect(updates.map((event) => event.data.tags)).toEqual([['qb:customer', 'qb:overdue'], ['qb:customer']]);
   });
+
+  it('links the email to QuickBooks’ payment page when the invoice takes online payment', async () => {
+    const customer = (
+      await harness.qbo.create('Customer', {
+        DisplayName: 'Pat Online',
+        PrimaryEmailAddr: { Address: 'pat@example.com' },
+      })
+    ).Id as string;
+    const invoice = await harness.qbo.create('Invoice', {
+      CustomerRef: { value: customer },
+      TxnDate: '2026-05-01',
+      DueDate: '2026-06-01',
+      Line: [salesLine(75)],
+      AllowOnlineCreditCardPayment: true,
+    });
+    await harness.project({ withPaymentLinks: [invoice.Id] });
+    await harness.runReminders('2026-06-02T18:00:00Z');
+    const [email] = harness.smtp.to('pat@example.com');
+    const followUp = await followUpOf(invoice.Id, 'overdue-1');
+    const paymentLink = followUp?.document.paymentLink;
+    expect(paymentLink).toMatch(/^https?:\/\//);
+    expect(email?.text).toContain(paymentLink);
+    expect(email?.text).not.toContain('https://pay.example.com/');
+  });
 });

@@ -146,7 +146,11 @@ export interface FollowUpHarness {
   connectionId: string;
   service: FollowUpService;
   /** Reads the company's customers and transactions through the QBO API into the projections, as a sync would. */
-  project(options?: { deleted?: { entity: 'Invoice'; id: string }[] }): Promise<void>;
+  project(options?: {
+    deleted?: { entity: 'Invoice'; id: string }[];
+    /** Invoices read as the document writer reads its own, with their payment link (`include=invoiceLink`). */
+    withPaymentLinks?: string[];
+  }): Promise<void>;
   /** One reminders run judged at `asOf`, to completion. */
   runReminders(asOf: string): Promise<RemindersResult>;
   close(): Promise<void>;
@@ -217,6 +221,12 @@ export async function startFollowUpHarness(): Promise<FollowUpHarness> {
     connectionId,
     service,
     async project(options = {}) {
+      // First: the same version read again without its link is then no newer, and changes nothing.
+      for (const id of options.withPaymentLinks ?? []) {
+        const read = await qbo.request('GET', `/invoice/${id}`, { query: { include: 'invoiceLink' } });
+        if (read.status !== 200) throw new Error(`read invoice ${id} failed: ${read.text}`);
+        await applyRecords(context(), 'Invoice', [read.json.Invoice]);
+      }
       for (const entity of ['Customer', 'Invoice', 'Payment', 'Estimate'] as const) {
         const result = await qbo.query(`select * from ${entity} maxresults 1000`);
         if (result.status !== 200) throw new Error(`query ${entity} failed: ${result.text}`);

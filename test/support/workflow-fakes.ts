@@ -1,4 +1,6 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { failureTypes } from '../../src/activities/failure-types';
 import type { Activities } from '../../src/activities';
 import { companyDay } from '../../src/followups/engine';
 import { defaultFollowUpPolicy } from '../../src/followups/policy';
@@ -234,4 +236,20 @@ export function fakeSelfTestActivities() {
     },
   } satisfies FakeActivities;
   return { activities, steps };
+}
+
+/** A document's write: QBO unavailable `unavailable` times (so the step is retried), then written. */
+export function fakeDocumentActivities(unavailable: number) {
+  const attempts: number[] = [];
+  const activities = {
+    writeDocument(): Promise<Result<'writeDocument'>> {
+      attempts.push(scheduledAt());
+      if (attempts.length <= unavailable)
+        return Promise.reject(
+          ApplicationFailure.create({ message: 'QBO 503', type: failureTypes.qboUnavailable }),
+        );
+      return Promise.resolve({ state: 'written', qboId: '1042' });
+    },
+  } satisfies FakeActivities;
+  return { activities, attempts };
 }

@@ -62,6 +62,7 @@ a{color:var(--link)}
 a:focus-visible,.table-wrap:focus-visible{outline:2px solid var(--link);outline-offset:2px}
 .open-link{display:inline-flex;padding:2px;border-radius:4px}
 .open-link svg{width:16px;height:16px}
+.pay-link{margin-right:6px;font-size:12px;font-weight:600}
 .pager{display:flex;align-items:center;justify-content:space-between;gap:8px;margin-top:10px;font-size:13px}
 .step[aria-disabled]{color:var(--muted)}
 .empty{margin:0;color:var(--muted)}

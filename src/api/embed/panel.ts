@@ -52,6 +52,12 @@ function qboLink(url: string, label: string, content: SafeHtml, className: strin
   return markup`<a class="${className}" href="${href}" target="_blank" rel="noopener noreferrer" aria-label="${label} (opens in a new tab)" title="${label}">${content}</a>`;
 }
 
+/** An open invoice the customer may pay online: its payment page, to hand on to the customer. */
+function payLink(item: TransactionRow['item'], title: string): SafeHtml | null {
+  if (item.paymentLink === undefined || item.balance === 0) return null;
+  return qboLink(item.paymentLink, `Payment page of ${title.toLowerCase()}`, markup`Pay`, 'pay-link');
+}
+
 function figure(
   term: string,
   value: Interpolation,
@@ -232,7 +238,7 @@ function transactionRow(row: TransactionRow, homeCurrency: string): SafeHtml {
 <td role="cell" class="c-status"><span class="badge tone-${badge.tone}">${badge.label}</span>${partlyPaidNote}</td>
 <td role="cell" class="num c-amount" data-label="Amount">${money.total}</td>
 <td role="cell" class="num c-balance${item.balance === 0 ? ' is-empty' : ''}" data-label="Open">${money.balance}</td>
-<td role="cell" class="c-link">${qboLink(item.qboLink, `Open ${title.toLowerCase()} in QuickBooks`, externalLinkIcon, 'open-link')}</td>
+<td role="cell" class="c-link">${payLink(item, title)}${qboLink(item.qboLink, `Open ${title.toLowerCase()} in QuickBooks`, externalLinkIcon, 'open-link')}</td>
 </tr>`;
 }
 

@@ -45,6 +45,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** A redirect instead of a JSON body (the OAuth callback). */
   redirect?: string;
+  /** Bytes instead of a JSON body, of the media type its response declares (a PDF). */
+  bytes?: { contentType: string; data: Buffer };
 }
 
 export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
@@ -63,7 +65,15 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   /** The largest body the route reads (body-parser's notation); 100 kB unless a route takes batches. */
   bodyLimit?: string;
   /** Success responses; problem responses are documented from `problems`. */
-  responses: Record<number, { description: string; schema?: z.ZodType; redirect?: true }>;
+  responses: Record<
+    number,
+    {
+      description: string;
+      schema?: z.ZodType;
+      redirect?: true;
+      /** A binary body's media type. */ media?: string;
+    }
+  >;
   /**
    * The problems this route may answer besides those every route may (`validation_failed`, `not_found`,
    * `internal_error`, `database_unavailable`; with an API key or session `authentication_required`,
@@ -193,6 +203,9 @@ export class ApiRoutes {
             {
               description: response.description,
               ...(response.schema ? { content: { 'application/json': { schema: response.schema } } } : {}),
+              ...(response.media
+                ? { content: { [response.media]: { schema: z.string().meta({ format: 'binary' }) } } }
+                : {}),
             },
           ]),
         ),
@@ -222,6 +235,8 @@ export class ApiRoutes {
             spec.idempotent && secured ? await this.middleware.idempotency(auth, req, run) : await run();
           for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
           if (reply.redirect) return void res.redirect(reply.status, reply.redirect);
+          if (reply.bytes)
+            return void res.status(reply.status).type(reply.bytes.contentType).send(reply.bytes.data);
           if (reply.body === undefined) return void res.status(reply.status).end();
           res.status(reply.status).json(reply.body);
         } catch (error) {

@@ -4,12 +4,13 @@ import { ReturnUrlRefused } from '../../security/return-url';
 import { contactModel } from '../../contacts/model';
 import {
   connectionModel,
+  missingProductPolicies,
   settingsOf,
   tokenHealth,
   type ConnectionRecord,
   type TokenHealth,
 } from '../../db/models/connection';
-import { qboCustomerModel, qboTransactionModel } from '../../projections/models';
+import { itemKey, qboCustomerModel, qboItemModel, qboTransactionModel } from '../../projections/models';
 import { queryConnectionStatus } from '../../temporal/connection-workflows';
 import { companyTimeZone, timeZoneBases } from '../../time/company-zone';
 import type { ConnectionWorkflowStatus } from '../../workflows/connection-messages';
@@ -51,6 +52,8 @@ const connectionSchema = z
       mappingPolicy: mappingPolicySchema,
       conflictPolicy: conflictPolicySchema,
       skewToleranceSeconds: z.number(),
+      missingProductPolicy: z.enum(missingProductPolicies),
+      defaultItemId: z.string().nullable(),
       highValueThreshold: z
         .number()
         .nullable()
@@ -387,6 +390,20 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           .max(3600)
           .optional()
           .describe('Changes this close in time are simultaneous, and QBO wins them; default 5.'),
+        missingProductPolicy: z
+          .enum(missingProductPolicies)
+          .optional()
+          .describe(
+            'A document line naming a product QuickBooks does not have: `reject` (422 naming the line; the ' +
+              'default), `default_item` (sold as `defaultItemId`, the line keeping the product’s name) or ' +
+              '`create_item` (created in QuickBooks as a service).',
+          ),
+        defaultItemId: z
+          .string()
+          .max(50)
+          .nullable()
+          .optional()
+          .describe('The QuickBooks item (`qboItemId`) sold for a missing product under `default_item`.'),
         highValueThreshold: z
           .number()
           .positive()
@@ -400,9 +417,20 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           ),
       })
       .strict(),
+    problems: ['product_not_found'],
     responses: { 200: { description: 'The connection with its new settings.', schema: connectionSchema } },
     handler: async ({ auth, params, body }) => {
       await owned(auth.accountId, params.id);
+      if (
+        body.defaultItemId &&
+        !(await qboItemModel(await services.db()).exists({ _id: itemKey(params.id, body.defaultItemId) }))
+      )
+        throw new ApiProblem(
+          422,
+          'product_not_found',
+          `no QuickBooks item ${body.defaultItemId} in this company; pick one from GET /v1/products`,
+          'body.defaultItemId',
+        );
       const updated = await (await service()).updateSettings(auth.accountId, params.id, body);
       if (!updated) throw notFound('connection', params.id);
       return { status: 200, body: await view(updated) };

@@ -12,6 +12,13 @@ import {
 
 export type ConnectionStatus = 'active' | 'needs_reauth' | 'disconnected';
 
+/**
+ * What a document line naming a product QBO does not have does: refused (422 naming the line), sold as the
+ * connection's default item, or created in QBO as a service item.
+ */
+export const missingProductPolicies = ['reject', 'default_item', 'create_item'] as const;
+export type MissingProductPolicy = (typeof missingProductPolicies)[number];
+
 export interface BackfillProgress {
   status: 'running' | 'done';
   startedAt: Date;
@@ -34,6 +41,10 @@ export interface ConnectionSettings {
   conflictPolicy: ConflictPolicies;
   /** Changes this close in time are simultaneous (and QBO wins); also how far ahead a CRM clock may run. */
   skewToleranceSeconds: number;
+  /** Documents from the CRM: a line whose product QBO does not have. */
+  missingProductPolicy: MissingProductPolicy;
+  /** The QBO item sold in a missing product's place under `default_item` (its line keeps the product's name). */
+  defaultItemId: string | null;
   /** Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: no such tag. */
   highValueThreshold: number | null;
 }
@@ -47,6 +58,8 @@ export function settingsOf(connection: Pick<ConnectionRecord, 'settings'>): Conn
     mappingPolicy: loadFieldMap(stored?.mappingPolicy),
     conflictPolicy: loadFieldMap(stored?.conflictPolicy),
     skewToleranceSeconds: stored?.skewToleranceSeconds ?? defaultSkewToleranceSeconds,
+    missingProductPolicy: stored?.missingProductPolicy ?? 'reject',
+    defaultItemId: stored?.defaultItemId ?? null,
     highValueThreshold: stored?.highValueThreshold ?? null,
   };
 }
@@ -111,6 +124,8 @@ const connectionSchema = new Schema<ConnectionRecord>(
           mappingPolicy: { type: Schema.Types.Mixed, default: {} },
           conflictPolicy: { type: Schema.Types.Mixed, default: {} },
           skewToleranceSeconds: { type: Number, default: defaultSkewToleranceSeconds },
+          missingProductPolicy: { type: String, enum: missingProductPolicies, default: 'reject' },
+          defaultItemId: String,
           highValueThreshold: { type: Number, default: null },
         },
         { _id: false, minimize: false },
@@ -121,6 +136,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
         mappingPolicy: {},
         conflictPolicy: {},
         skewToleranceSeconds: defaultSkewToleranceSeconds,
+        missingProductPolicy: 'reject',
         highValueThreshold: null,
       }),
     },

@@ -363,6 +363,26 @@ describe('a first link (no base)', () => {
     expect(result.toQbo).toEqual({ email: 'a@crm.example' });
     expect(result.conflicts).toMatchObject([{ field: 'email', rule: 'most_recent', applied: 'crm' }]);
   });
+
+  it('lets the CRM change a field both sides agreed on at the link, however soon after QBO’s record time', () => {
+    // A customer made (or matched) at 10:00:03 from the contact's phone: QBO's time is its record's, not a change.
+    const linked = firstLink({ phone: '555-0100' }, { phone: '555-0100' }, '10:00:03', '10:00:00');
+    expect(linked.merged.phone).toMatchObject({ value: '555-0100', from: 'both' });
+    const next = mergeContact({
+      base: linked.merged,
+      qbo: { fields: toSyncFields({ phone: '555-0100' }), times: {}, updatedAt: t('10:00:03') },
+      crm: {
+        fields: toSyncFields({ phone: '555-0199' }),
+        times: { phone: t('10:00:05') },
+        updatedAt: t('10:00:05'),
+      },
+      skewToleranceMs: tolerance,
+      now: t('12:00:01'),
+    });
+    expect(next.toQbo).toEqual({ phone: '555-0199' });
+    expect(next.rules.phone).toBe('one_side_changed');
+    expect(next.conflicts).toEqual([]);
+  });
 });
 
 describe('unconfirmed writes', () => {
