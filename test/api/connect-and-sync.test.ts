@@ -454,6 +454,8 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
       conflictPolicy: {},
       skewToleranceSeconds: 5,
       highValueThreshold: null,
+      missingProductPolicy: 'reject',
+      defaultItemId: null,
     });
     // A field the policy keeps one way is never written to QBO; the others still are.
     const put = await harness.request('PUT', '/v1/contacts/crm-leaving', {
