@@ -29,7 +29,10 @@ function checkbox(name: string, label: string, checked: boolean) {
 /** The policy editor: every change re-renders the preview of each email; Save stores the policy. */
 function policyEditor(connectionId: string, policy: Policy, context: PageContext): HTMLElement {
   const enabled = checkbox('enabled', 'Follow-ups on', policy.enabled);
-  const timeZone = input('timeZone', 'Company time zone', { type: 'text', value: policy.timeZone });
+  const timeZone = input('timeZone', 'Time zone (empty: the company’s)', {
+    type: 'text',
+    value: policy.timeZone ?? '',
+  });
   const quiet = checkbox('quiet', 'Quiet hours (nothing delivered)', policy.quietHours !== null);
   const quietStart = input('quietStart', 'Quiet from (hour, 0–23)', {
     type: 'number',
@@ -84,7 +87,8 @@ function policyEditor(connectionId: string, policy: Policy, context: PageContext
 
   const draft = (): Policy => ({
     enabled: enabled.element.checked,
-    timeZone: timeZone.element.value.trim(),
+    // Left empty, the policy follows the company's zone.
+    ...(timeZone.element.value.trim() ? { timeZone: timeZone.element.value.trim() } : {}),
     quietHours: quiet.element.checked
       ? { start: Number(quietStart.element.value), end: Number(quietEnd.element.value) }
       : null,
