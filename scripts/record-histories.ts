@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Activities } from '../src/activities';
 import { failureTypes } from '../src/activities/failure-types';
 import { defaultFollowUpPolicy } from '../src/followups/policy';
 import { companyDay } from '../src/followups/engine';
@@ -44,6 +45,8 @@ import {
   fakeReminderActivities,
   fakeSelfTestActivities,
 } from '../test/support/workflow-fakes';
+
+type Result<Name extends keyof Activities> = Awaited<ReturnType<Activities[Name]>>;
 
 const fixturesDir = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories');
 const minute = 60_000;
@@ -359,6 +362,23 @@ const scenarios: Scenario[] = [
               documentId: 'conn-recorded:invoice:deal-1',
             },
           ],
+        });
+        await handle.result();
+        return [handle];
+      });
+    },
+  },
+  {
+    // An audit on demand: one activity, whose counts are the workflow's result.
+    fixtures: ['drift-audit/completed'],
+    async run(temporal) {
+      const auditConnection = () =>
+        Promise.resolve({ customers: 2, compared: 1, drifted: 0 } as unknown as Result<'auditConnection'>);
+      return temporal.withWorker({ auditConnection }, async (taskQueue) => {
+        const handle = await temporal.client.workflow.start('driftAuditWorkflow', {
+          taskQueue,
+          workflowId: 'audit:conn-recorded',
+          args: [{ connectionId: 'conn-recorded' }],
         });
         await handle.result();
         return [handle];

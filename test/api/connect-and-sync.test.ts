@@ -346,6 +346,15 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
       },
       'PUT /v1/connections/{id}/follow-up-policy': {},
       'POST /v1/sync-events/{id}/resolve': { choice: 'crm' },
+      'POST /v1/contacts/batch': {
+        contacts: [
+          {
+            crmContactId: 'crm-private',
+            updatedAt: new Date().toISOString(),
+            fields: { displayName: 'Intruder' },
+          },
+        ],
+      },
     };
     let checked = 0;
     for (const [path, operations] of Object.entries(spec.paths as Record<string, Record<string, any>>)) {
@@ -360,6 +369,8 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
                 ? 'not-theirs'
                 : connection.id,
           crmContactId: 'crm-private',
+          qboId: '1',
+          dealId: 'deal-private',
         };
         const takesConnection = (operation.parameters ?? []).some(
           (parameter: { in: string; name: string }) =>
@@ -368,7 +379,9 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
         const url =
           path.replace(/\{(\w+)\}/g, (_match, name: string) => params[name]!) +
           (takesConnection ? `?connectionId=${connection.id}` : '') +
-          (path === '/v1/contacts' ? `&changedSince=${encodeURIComponent(new Date(0).toISOString())}` : '');
+          (path === '/v1/contacts' || path === '/v1/products'
+            ? `&changedSince=${encodeURIComponent(new Date(0).toISOString())}`
+            : '');
         const named = path.includes('{') || takesConnection;
         const response = await harness.request(method.toUpperCase(), url, {
           key: other.key,
@@ -377,9 +390,17 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
             : {}),
         });
         checked += 1;
-        // A route naming another account's thing answers 404; any other answer must not contain its data.
+        // A route naming another account's thing answers 404; any other answer must not contain its data. A body
+        // this test does not build (the documents' deals) is refused by its schema first, which reveals nothing:
+        // that refusal must name the body, never the account's thing.
+        const bodyRefused =
+          bodies[`${method.toUpperCase()} ${path}`] === undefined &&
+          response.status === 400 &&
+          response.json?.code === 'validation_failed' &&
+          String(response.json?.field ?? '').startsWith('body');
         if (
           named &&
+          !bodyRefused &&
           path !== '/v1/follow-ups/{id}' &&
           !path.endsWith('/complete') &&
           !path.endsWith('/dismiss')
