@@ -307,6 +307,7 @@ describe('emulator conformance: sales documents written by clients, sent and pri
         }
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
+      expect(receiver.requests.filter((request) => request.body.includes(emailed))).not.toHaveLength(0);
     } finally {
       await emulator.admin('DELETE', `/companies/${qbo.realmId}/webhook`);
       await receiver.close();
