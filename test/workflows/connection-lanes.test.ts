@@ -182,7 +182,7 @@ describe('connection workflow: lanes', () => {
       await startConnectionWorkflow(
         temporal.client,
         { _id: connectionId, realmId: 'realm-lanes', accountId: 'acct-lanes' },
-        { taskQueue, pollIntervalSeconds: 300, activePollIntervalSeconds: 10 },
+        { taskQueue, pollIntervalSeconds: 600, activePollIntervalSeconds: 60 },
       );
       const handle = temporal.endAfterTest(
         temporal.client.workflow.getHandle(connectionWorkflowId(connectionId)),
@@ -191,21 +191,20 @@ describe('connection workflow: lanes', () => {
         () => handle.query(statusQuery),
         (status) => status.totals.polls === 1,
       );
-      expect(idle.pollEverySeconds).toBe(300);
+      expect(idle.pollEverySeconds).toBe(600);
       const webhookAt = await temporal.env.currentTimeMs();
       await handle.signal(inboxWaitingSignal);
-      expect((await handle.query(statusQuery)).pollEverySeconds).toBe(10);
-      // Five active minutes at 10 s, then the idle interval again.
-      await temporal.env.sleep(12 * minute);
+      expect((await handle.query(statusQuery)).pollEverySeconds).toBe(60);
+      // Five active minutes at one a minute, then the idle interval again (few polls: each is a real activity).
+      await temporal.env.sleep(17 * minute);
       const after = calls.polls.filter((at) => at > webhookAt);
       const gaps = after.slice(1).map((at, index) => at - after[index]!);
-      const activeGaps = gaps.filter((gap) => gap < 60_000);
-      expect(activeGaps.length).toBeGreaterThanOrEqual(25);
-      for (const gap of activeGaps) expect(gap).toBeGreaterThanOrEqual(10_000);
+      const activeGaps = gaps.filter((gap) => gap < 2 * minute);
+      expect(activeGaps.length).toBeGreaterThanOrEqual(3);
+      for (const gap of activeGaps) expect(gap).toBeGreaterThanOrEqual(minute);
       expect(after.at(-1)! - webhookAt).toBeGreaterThan(5 * minute);
-      expect(gaps.at(-1)).toBeGreaterThanOrEqual(5 * minute);
-      expect((await handle.query(statusQuery)).pollEverySeconds).toBe(300);
+      expect(gaps.at(-1)).toBeGreaterThanOrEqual(10 * minute);
+      expect((await handle.query(statusQuery)).pollEverySeconds).toBe(600);
     });
-    // About 35 polls, each a real activity: seconds alone, a minute beside a loaded suite.
   }, 150_000);
 });
