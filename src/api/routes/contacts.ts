@@ -40,6 +40,7 @@ import { ApiProblem, invalidFields, notFound, problemSchema, validationProblem }
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { connectionIdQuery, contactFieldsSchema, isoTime } from './schemas';
+import { connectionsOfFeed } from './owned';
 
 const contactSchema = z
   .object({
@@ -512,10 +513,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     },
     handler: async ({ auth, query }) => {
       const db = await services.db();
-      const connections = await connectionModel(db)
-        .find({ accountId: auth.accountId, ...(query.connectionId ? { _id: query.connectionId } : {}) })
-        .lean();
-      if (query.connectionId && connections.length === 0) throw notFound('connection', query.connectionId);
+      const connections = await connectionsOfFeed(services, auth.accountId, query.connectionId);
       const items = await contactFeed(
         db,
         connections,

@@ -14,3 +14,16 @@ export async function ownedConnection(
   if (!connection) throw notFound('connection', id);
   return connection;
 }
+
+/** The account's connections, or only the one named (a feed's `connectionId`), which must be the account's. */
+export async function connectionsOfFeed(
+  services: ApiServices,
+  accountId: string,
+  connectionId: string | undefined,
+): Promise<ConnectionRecord[]> {
+  const connections = await connectionModel(await services.db())
+    .find({ accountId, ...(connectionId ? { _id: connectionId } : {}) })
+    .lean();
+  if (connectionId && connections.length === 0) throw notFound('connection', connectionId);
+  return connections;
+}

@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { connectionModel } from '../../db/models/connection';
 import { productFeed } from '../../products/feed';
 import { productSchema } from '../../products/view';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
-import { notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { connectionIdQuery, isoTime } from './schemas';
+import { connectionsOfFeed } from './owned';
 
 export function addProductRoutes(routes: ApiRoutes, services: ApiServices): void {
   routes.add({
@@ -33,13 +32,7 @@ export function addProductRoutes(routes: ApiRoutes, services: ApiServices): void
     },
     handler: async ({ auth, query }) => {
       const db = await services.db();
-      const connections = await connectionModel(db)
-        .find(
-          { accountId: auth.accountId, ...(query.connectionId ? { _id: query.connectionId } : {}) },
-          { _id: 1 },
-        )
-        .lean();
-      if (query.connectionId && connections.length === 0) throw notFound('connection', query.connectionId);
+      const connections = await connectionsOfFeed(services, auth.accountId, query.connectionId);
       const items = await productFeed(
         db,
         connections.map((connection) => connection._id),
