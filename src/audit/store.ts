@@ -46,7 +46,20 @@ export interface DriftAuditRecord {
   samples?: AuditSample[];
   unlinkedSamples?: string[];
   error?: string;
+  /** The completed audits before this one and this one, oldest first: the drift rate over time. */
+  history?: AuditHistoryEntry[];
 }
+
+export interface AuditHistoryEntry {
+  finishedAt: Date;
+  compared: number;
+  drifted: number;
+  healed: number;
+  rate: number;
+}
+
+/** Completed audits kept per connection: three months of daily ones. */
+const historyLength = 90;
 
 const auditSchema = new Schema<DriftAuditRecord>(
   {
@@ -59,6 +72,7 @@ const auditSchema = new Schema<DriftAuditRecord>(
     samples: Schema.Types.Mixed,
     unlinkedSamples: [String],
     error: String,
+    history: Schema.Types.Mixed,
   },
   { collection: 'drift_audits', versionKey: false, minimize: false },
 );
@@ -85,9 +99,19 @@ export async function recordAuditResult(
   result: Pick<DriftAuditRecord, 'counts' | 'rate' | 'samples' | 'unlinkedSamples'>,
   at: Date,
 ): Promise<void> {
+  const entry: AuditHistoryEntry = {
+    finishedAt: at,
+    compared: result.counts?.compared ?? 0,
+    drifted: result.counts?.drifted ?? 0,
+    healed: result.counts?.healed ?? 0,
+    rate: result.rate ?? 0,
+  };
   await driftAuditModel(db).updateOne(
     { _id: connectionId },
-    { $set: { status: 'completed', finishedAt: at, ...result } },
+    {
+      $set: { status: 'completed', finishedAt: at, ...result },
+      $push: { history: { $each: [entry], $slice: -historyLength } },
+    },
   );
 }
 

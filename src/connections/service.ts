@@ -26,6 +26,7 @@ import { signState, verifyState } from '../security/signed-state';
 import type { CompanyTimeZone } from '../time/company-zone';
 import { inferCompanyTimeZone } from '../time/infer-company-zone';
 import { connectionWorkflowId, startConnectionWorkflow } from '../temporal/connection-workflows';
+import { deleteAuditSchedule, upsertAuditSchedule } from '../temporal/drift-audit';
 import {
   contactsChangedChunks,
   contactsChangedSignal,
@@ -172,6 +173,12 @@ export class ConnectionService {
     // A workflow parked on needs_reauth resumes; a freshly started one ignores the signal.
     if (reconnecting) await this.signal(connection._id, reconnectedSignal);
     await this.followUps.ensureReminders(connection._id);
+    await upsertAuditSchedule(client, {
+      connectionId: connection._id,
+      accountId: connection.accountId,
+      realmId: connection.realmId,
+      taskQueue: this.deps.taskQueue,
+    });
     await this.announceStatus(connection, 'active', reconnecting ? 'reconnected' : 'connected');
     const back = typeof returnUrl === 'string' ? await this.stillAllowed(accountId, returnUrl) : undefined;
     return { connection, reconnecting, ...(back ? { returnUrl: back } : {}) };
@@ -269,6 +276,7 @@ export class ConnectionService {
     await tokens.deleteOne({ _id: connectionId });
     await this.signal(connectionId, disconnectSignal);
     await this.followUps.removeReminders(connectionId);
+    await deleteAuditSchedule(await this.deps.temporal(), connectionId);
     if (updated) await this.announceStatus(updated, 'disconnected', 'disconnected by the CRM');
     return updated;
   }

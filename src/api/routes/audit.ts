@@ -53,6 +53,17 @@ const auditSchema = z
       }),
     ),
     unlinkedSamples: z.array(z.string()).describe('Ids of some customers no contact is linked to.'),
+    history: z
+      .array(
+        z.object({
+          finishedAt: z.string(),
+          compared: z.number().int(),
+          drifted: z.number().int(),
+          healed: z.number().int(),
+          rate: z.number(),
+        }),
+      )
+      .describe('The completed audits, oldest first (up to 90): the drift rate over time.'),
   })
   .meta({ id: 'DriftAudit' });
 
@@ -69,6 +80,10 @@ function auditJson(record: DriftAuditRecord) {
     rate: record.rate ?? null,
     samples: (record.samples ?? []).map((sample) => ({ ...sample, mergedInto: sample.mergedInto ?? null })),
     unlinkedSamples: record.unlinkedSamples ?? [],
+    history: (record.history ?? []).map((entry) => ({
+      ...entry,
+      finishedAt: new Date(entry.finishedAt).toISOString(),
+    })),
   };
 }
 
@@ -83,7 +98,8 @@ export function addAuditRoutes(routes: ApiRoutes, services: ApiServices): void {
       'Reads every QuickBooks customer in query pages and compares, by the synced fields, the CRM’s view of ' +
       'each linked contact, our copy of the customer and QuickBooks itself. A copy behind QuickBooks is synced the ' +
       'normal way (recorded in the sync history, announced to the CRM). Read the outcome with ' +
-      '`GET /v1/connections/{id}/audit`; asking while one runs joins it.',
+      '`GET /v1/connections/{id}/audit`; asking while one runs joins it. Every connection is also audited once a ' +
+      'day by a Temporal Schedule (`drift-audit:<connectionId>`), created when the company is connected.',
     params: idParams,
     problems: ['connection_inactive', 'sync_unavailable'],
     responses: { 202: { description: 'The audit is running.', schema: auditSchema } },
