@@ -13,10 +13,10 @@ import { round } from './lib/stats';
 
 const usage = `Usage: npm run bench -- [backfill] [freshness] [scale] [budget] [--quick] [--profile] [--companies 100,1000]
 
-Starts its own stack on 127.0.0.1 (Temporal dev server and FerretDB from the tool cache, the QBO emulator with
-Intuit's limits, the API, the real worker) and runs the benchmarks named, or all of them. "budget" is measured on
-the freshness load, so it runs that load. Results go to bench-results/; a full run (no --quick) also rewrites
-docs/benchmarks.md and docs/benchmarks.svg, a quick run writes them to bench-results/ instead.
+Starts its own stack on 127.0.0.1 (Temporal dev server and the embedded MongoDB-wire server from the tool cache,
+the QBO emulator with Intuit's limits, the API, the real worker) and runs the benchmarks named, or all of them.
+"budget" is measured on the freshness load, so it runs that load. Results go to bench-results/; a full run (no
+--quick) also rewrites docs/benchmarks.md and docs/benchmarks.svg, a quick run writes them to bench-results/ instead.
 
   --quick       small sizes, a smoke test of the whole thing in about two minutes
   --profile     CPU-profile the worker during the backfill benchmark (V8 --cpu-prof) and summarise it
@@ -59,7 +59,6 @@ const sizes: Record<
       baselineSeconds: 30,
       probeEditsPerSecond: 1,
       probeSeconds: 60,
-      dbSizes: [0, 10_000, 30_000],
     },
   },
   quick: {
@@ -81,7 +80,6 @@ const sizes: Record<
       baselineSeconds: 3,
       probeEditsPerSecond: 1,
       probeSeconds: 6,
-      dbSizes: [0, 2_000],
     },
   },
 };

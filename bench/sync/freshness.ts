@@ -103,10 +103,8 @@ export interface FreshnessResult {
   /** Failures in the worker's and the API's logs from the first edit to the end of the drain. */
   health: {
     activityFailures: number;
-    activityFailuresDatabaseLocked: number;
     activityFailuresByType: Record<string, number>;
     api5xx: number;
-    api5xxDatabaseLocked: number;
   };
   database: string;
   /** CPU and memory of each process during each phase (edits made in that window; their work mostly in it too). */
@@ -400,8 +398,6 @@ export async function runFreshnessBench(
   unsubscribe();
   const health = {
     activityFailures: stack.health.activityFailures - healthBefore.activityFailures,
-    activityFailuresDatabaseLocked:
-      stack.health.activityFailuresDatabaseLocked - healthBefore.activityFailuresDatabaseLocked,
     activityFailuresByType: Object.fromEntries(
       Object.entries(stack.health.activityFailuresByType).map(([type, count]) => [
         type,
@@ -409,7 +405,6 @@ export async function runFreshnessBench(
       ]),
     ),
     api5xx: stack.health.api5xx - healthBefore.api5xx,
-    api5xxDatabaseLocked: stack.health.api5xxDatabaseLocked - healthBefore.api5xxDatabaseLocked,
   };
 
   if (failures > 5) log(`${failures} edits failed in all`);

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { connectionModel } from '../../src/db/models/connection';
 import { connectionWorkflowId } from '../../src/temporal/connection-workflows';
 import { statusQuery } from '../../src/workflows/connection-messages';
-import { median, round, summarizeLatency, type LatencySummary } from '../lib/stats';
+import { round, summarizeLatency, type LatencySummary } from '../lib/stats';
 import {
   Crm,
   emulatorAdmin,
@@ -27,8 +26,6 @@ export interface ScaleOptions {
   /** After the CPU window: QBO edits per second on random companies, to see freshness under the load. */
   probeEditsPerSecond: number;
   probeSeconds: number;
-  /** Documents in a scratch collection at which FerretDB's query cost is measured. */
-  dbSizes: number[];
 }
 
 interface Company {
@@ -46,125 +43,18 @@ export interface ScaleStep {
   pollsPerSecond: number;
   /** CPU milliseconds per poll above the idle baseline, per process. */
   cpuMsPerPoll: Record<string, number>;
-  /** FerretDB commands per poll in the window, by command (from its own request counters). */
-  dbCommandsPerPoll: Record<string, number> | null;
   /** One connection workflow: history events per loop turn, and how many turns fit before continue-as-new. */
   history: { events: number; bytes: number | null; cycles: number; eventsPerCycle: number } | null;
   probe: LatencySummary & { lost: number };
   traffic: TrafficSummary;
 }
 
-export interface DbQueryCost {
-  documents: number;
-  /** Median of 5, in ms, each query against the scratch collection. */
-  inEmpty: number;
-  inOneKey: number;
-  inThousandKeys: number;
-  idEquals: number;
-}
-
 export interface ScaleResult {
   options: ScaleOptions;
   /** Why the steps stopped early, when they did (the steps measured until then are kept). */
   error?: string;
-  /** What one query costs on this FerretDB as a collection grows: every poll pays this for each query it sends. */
-  dbQueryCost: DbQueryCost[];
   baseline: MonitorResult;
   steps: ScaleStep[];
-}
-
-/**
- * FerretDB 1.24 on SQLite answers most filters by reading the whole collection, so a query's cost grows with the
- * documents held (all connections share a collection). Measured on a scratch collection of transaction-sized
- * documents, then dropped.
- */
-async function measureDbQueryCost(stack: BenchStack, sizes: readonly number[]): Promise<DbQueryCost[]> {
-  const db = stack.db.connection.db!;
-  const name = 'bench_query_cost';
-  await db
-    .collection(name)
-    .drop()
-    .catch(() => undefined);
-  const collection = db.collection<{ _id: string }>(name);
-  const results: DbQueryCost[] = [];
-  let held = 0;
-  const key = (index: number): string => `conn_bench:Invoice:${index}`;
-  const timed = async (query: () => Promise<unknown>): Promise<number> => {
-    const samples: number[] = [];
-    for (let round = 0; round < 5; round += 1) {
-      const started = performance.now();
-      await query();
-      samples.push(performance.now() - started);
-    }
-    return round(median(samples), 1);
-  };
-  for (const size of sizes) {
-    for (; held < size; held += 1000) {
-      const batch = Array.from({ length: Math.min(1000, size - held) }, (_, offset) => ({
-        _id: key(held + offset),
-        connectionId: 'conn_bench',
-        entity: 'Invoice',
-        qboId: String(held + offset),
-        syncToken: 0,
-        view: {
-          docNumber: String(1000 + held + offset),
-          status: 'open',
-          total: '125.00',
-          lines: 'x'.repeat(300),
-        },
-        appliedAt: new Date(),
-      }));
-      await collection.insertMany(batch);
-    }
-    held = size;
-    results.push({
-      documents: size,
-      inEmpty: await timed(() => collection.find({ _id: { $in: [] } }).toArray()),
-      inOneKey: await timed(() => collection.find({ _id: { $in: [key(1)] } }).toArray()),
-      inThousandKeys: await timed(() =>
-        collection.find({ _id: { $in: Array.from({ length: 1000 }, (_, index) => key(index)) } }).toArray(),
-      ),
-      idEquals: await timed(() => collection.find({ _id: key(1) }).toArray()),
-    });
-  }
-  await collection.drop();
-  return results;
-}
-
-/** FerretDB counts requests per command on its debug listener; the address is on its command line. */
-async function ferretCommands(pid: number | undefined): Promise<Record<string, number> | null> {
-  if (pid === undefined) return null;
-  try {
-    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const address = args.find((arg) => arg.startsWith('--debug-addr='))?.slice('--debug-addr='.length);
-    if (!address) return null;
-    const text = await (
-      await fetch(`http://${address}/debug/metrics`, { signal: AbortSignal.timeout(5000) })
-    ).text();
-    const counts: Record<string, number> = {};
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('ferretdb_client_requests_total{')) continue;
-      const command = /command="([^"]+)"/.exec(line)?.[1] ?? '?';
-      counts[command] = (counts[command] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-    return Object.keys(counts).length > 0 ? counts : null;
-  } catch {
-    return null;
-  }
-}
-
-function perPoll(
-  before: Record<string, number> | null,
-  after: Record<string, number> | null,
-  polls: number,
-): Record<string, number> | null {
-  if (!before || !after || polls === 0) return null;
-  const result: Record<string, number> = {};
-  for (const [command, count] of Object.entries(after)) {
-    const delta = count - (before[command] ?? 0);
-    if (delta > 0) result[command] = round(delta / polls, 2);
-  }
-  return result;
 }
 
 async function connectCompany(
@@ -212,12 +102,10 @@ export async function runScaleBench(
 ): Promise<ScaleResult> {
   const crm = new Crm(stack);
   const { pids } = stack;
-  // A clean database: the earlier benchmarks' records would make every FerretDB query slower (see dbQueryCost).
+  // A clean database, so that no earlier benchmark's records weigh on the polls measured here.
   const db = stack.db.connection.db!;
   for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray())
     await resetCollection(db, name);
-  log(`scale: FerretDB query cost at ${options.dbSizes.join(', ')} documents`);
-  const dbQueryCost = await measureDbQueryCost(stack, options.dbSizes);
   log(`scale: idle baseline, ${options.baselineSeconds} s`);
   const baselineMonitor = new ProcessMonitor(pids);
   baselineMonitor.start();
@@ -226,7 +114,7 @@ export async function runScaleBench(
 
   const companies: Company[] = [];
   const steps: ScaleStep[] = [];
-  const result: ScaleResult = { options, dbQueryCost, baseline, steps };
+  const result: ScaleResult = { options, baseline, steps };
   for (const target of options.companies) {
     try {
       await measureStep(target);
@@ -267,14 +155,12 @@ export async function runScaleBench(
 
     const realmIds = companies.map((company) => company.realmId);
     const before = await readTraffic(stack, realmIds);
-    const commandsBefore = await ferretCommands(pids.ferretdb);
     log(`scale: measuring ${target} companies for ${options.windowSeconds} s`);
     const monitor = new ProcessMonitor(pids);
     monitor.start();
     await sleep(options.windowSeconds * 1000);
     const window = monitor.stop();
     const after = await readTraffic(stack, realmIds);
-    const commandsAfter = await ferretCommands(pids.ferretdb);
     const polls = after.requests - before.requests;
 
     log(`scale: probing freshness at ${target} companies for ${options.probeSeconds} s`);
@@ -316,14 +202,13 @@ export async function runScaleBench(
       polls,
       pollsPerSecond: round(polls / window.seconds, 2),
       cpuMsPerPoll,
-      dbCommandsPerPoll: perPoll(commandsBefore, commandsAfter, polls),
       history: await historyOf(stack, companies[0]!),
       probe: { ...summarizeLatency(measured), lost: probes.length - measured.length },
       traffic: await readTraffic(stack, realmIds),
     });
     log(
       `scale: ${target} companies: ${round(polls / window.seconds, 2)} polls/s; worker ${window.processes.worker?.cores} cores, ` +
-        `temporal ${window.processes.temporal?.cores}, ferretdb ${window.processes.ferretdb?.cores}`,
+        `temporal ${window.processes.temporal?.cores}, database ${window.processes.database?.cores}`,
     );
   }
 }

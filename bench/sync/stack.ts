@@ -24,6 +24,9 @@ import { CrmReceiver } from './crm-receiver';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
+/** What the report names the stack's own database (src/stack/mongo-server: mongo-java-server on its H2 backend). */
+const embeddedDatabase = `mongo-java-server ${javaTools.mongoServer.version} (H2)`;
+
 /** Fixed for the run: the API and the worker must agree on them, and nothing here is a real secret. */
 const verifierToken = `bench-verifier-${randomBytes(8).toString('hex')}`;
 const stateSecret = `bench-state-${randomBytes(16).toString('hex')}`;
@@ -37,10 +40,10 @@ export interface StackOptions {
 
 /**
  * One ephemeral qbo-sync deployment on loopback, as production runs it, minus the network: a Temporal dev server
- * (in memory) and FerretDB (temporary folder) from the tool cache, the QBO emulator with Intuit's real limits and the
- * system clock, the API (src/api) in this process, the real worker entry point (src/worker/main.ts) as a process of
- * its own, and a CRM webhook receiver. `stop()` takes everything down; the process-exit hook of ManagedProcess
- * catches the rest.
+ * (in memory) and the embedded MongoDB-wire server (temporary folder) from the tool cache, the QBO emulator with
+ * Intuit's real limits and the system clock, the API (src/api) in this process, the real worker entry point
+ * (src/worker/main.ts) as a process of its own, and a CRM webhook receiver. `stop()` takes everything down; the
+ * process-exit hook of ManagedProcess catches the rest.
  */
 export class BenchStack {
   readonly emulator: QboEmulator;
@@ -48,17 +51,14 @@ export class BenchStack {
   readonly verifierToken = verifierToken;
   private readonly services: RunningService[] = [];
   private temporalService: RunningService | undefined;
-  private ferretService: RunningService | undefined;
+  private databaseService: RunningService | undefined;
   /** Which database the stack runs on, for the report. */
   database = '';
   /** Failures seen in the worker's and the API's logs since the stack started (see `health`). */
   readonly health = {
     activityFailures: 0,
     activityFailuresByType: {} as Record<string, number>,
-    /** Activity failures whose error was SQLite's "database is locked" (FerretDB under concurrent writes). */
-    activityFailuresDatabaseLocked: 0,
     api5xx: 0,
-    api5xxDatabaseLocked: 0,
   };
   private inActivityFailure = false;
   private runningEmulator: RunningEmulator | undefined;
@@ -102,7 +102,7 @@ export class BenchStack {
     };
     add('worker', this.workerProcess?.pid);
     add('temporal', this.temporalService?.process.pid);
-    add('ferretdb', this.ferretService?.process.pid);
+    add('database', this.databaseService?.process.pid);
     return pids;
   }
 
@@ -117,7 +117,7 @@ export class BenchStack {
     // TEMPORAL_ADDRESS / MONGODB_URI point the benchmark at existing servers (e.g. MongoDB 7), as they do the tests.
     const externalTemporal = process.env.TEMPORAL_ADDRESS;
     const externalMongo = process.env.MONGODB_URI;
-    const [temporal, ferret] = await Promise.all([
+    const [temporal, embedded] = await Promise.all([
       externalTemporal
         ? undefined
         : ensureTool(tools.temporal, log).then(({ path: binary }) =>
@@ -134,20 +134,21 @@ export class BenchStack {
           ),
     ]);
     this.temporalService = temporal;
-    this.ferretService = ferret;
-    this.services.push(...[temporal, ferret].filter((service) => service !== undefined));
+    this.databaseService = embedded;
+    this.services.push(...[temporal, embedded].filter((service) => service !== undefined));
     this.temporalAddress = temporal?.address ?? externalTemporal!;
     const database = `qbo_bench_${randomBytes(4).toString('hex')}`;
-    if (ferret) this.mongoUri = `${ferret.uri.replace(/\/$/, '')}/${database}`;
+    if (embedded) this.mongoUri = `${embedded.uri.replace(/\/$/, '')}/${database}`;
     else {
       const url = new URL(externalMongo!);
       url.pathname = `/${database}`;
       this.mongoUri = url.toString();
     }
-    this.database = ferret ? 'FerretDB 1.24 (SQLite)' : 'MongoDB at MONGODB_URI';
+    this.database = embedded ? embeddedDatabase : 'MongoDB at MONGODB_URI';
     log(
       `temporal ${this.temporalAddress}${temporal ? '' : ' (external)'}, ` +
-        `${ferret ? `ferretdb ${ferret.uri}` : 'MongoDB (external)'} up in ${Math.round(performance.now() - started)} ms`,
+        `${embedded ? `database ${embedded.uri}` : 'MongoDB (external)'} ` +
+        `up in ${Math.round(performance.now() - started)} ms`,
     );
 
     this.runningEmulator = await listenEmulator(this.emulator, 0, '127.0.0.1');
@@ -195,9 +196,8 @@ export class BenchStack {
       { level: 'warn' },
       {
         write(line: string): void {
-          if (!line.includes('"request failed"')) return void process.stdout.write(line);
-          health.api5xx += 1;
-          if (/database is locked|SQLITE_BUSY/.test(line)) health.api5xxDatabaseLocked += 1;
+          if (line.includes('"request failed"')) health.api5xx += 1;
+          else process.stdout.write(line);
         },
       },
     );
@@ -299,10 +299,6 @@ export class BenchStack {
     if (!this.inActivityFailure) return;
     const type = /activityType: '([^']+)'/.exec(line)?.[1];
     if (type) this.health.activityFailuresByType[type] = (this.health.activityFailuresByType[type] ?? 0) + 1;
-    if (/database is locked|SQLITE_BUSY/.test(line)) {
-      this.health.activityFailuresDatabaseLocked += 1;
-      this.inActivityFailure = false;
-    }
     if (/^\}/.test(line)) this.inActivityFailure = false;
   }
 
@@ -325,8 +321,8 @@ export class BenchStack {
     await this.receiver.close();
     await this.runningEmulator?.close().catch(() => undefined);
     await this.temporalClient?.connection.close().catch(() => undefined);
-    // On an external MongoDB the benchmark's database is its own: drop it. FerretDB's folder is removed below.
-    if (!this.ferretService) await this.mongooseInstance?.connection.dropDatabase().catch(() => undefined);
+    // On an external MongoDB the benchmark's database is its own: drop it; the embedded server's folder goes below.
+    if (!this.databaseService) await this.mongooseInstance?.connection.dropDatabase().catch(() => undefined);
     await this.mongooseInstance?.disconnect().catch(() => undefined);
     await Promise.allSettled(this.services.reverse().map((service) => service.stop()));
     if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
