@@ -793,21 +793,26 @@ export class EditLoad {
       website: contact.website,
     });
     for (const contact of this.contacts) {
-      const view = await eventually(
-        () => this.stack.tryRequest('GET', this.contactPath(contact)),
-        (found) =>
-          found.status === 200 &&
-          found.json.sync.state === 'synced' &&
-          (found.json.fields.phone ?? null) === contact.phone &&
-          (found.json.fields.website ?? null) === contact.website,
-        Math.max(deadline - Date.now(), 1000),
-      );
-      if (
-        view.json?.sync?.state !== 'synced' ||
-        (view.json?.fields?.phone ?? null) !== contact.phone ||
-        (view.json?.fields?.website ?? null) !== contact.website
-      )
+      const converged = (found: ApiResponse): boolean =>
+        found.status === 200 &&
+        found.json.sync.state === 'synced' &&
+        (found.json.fields.phone ?? null) === contact.phone &&
+        (found.json.fields.website ?? null) === contact.website;
+      let view: ApiResponse;
+      try {
+        view = await eventually(
+          () => this.stack.tryRequest('GET', this.contactPath(contact)),
+          converged,
+          Math.max(deadline - Date.now(), 1000),
+        );
+      } catch (error) {
+        // What the engine recorded goes to the stack's log before the timeout is reported.
         await this.diagnose(contact);
+        throw new Error(
+          `${contact.crmContactId} never converged to phone ${contact.phone}, website ${contact.website} ` +
+            `(see test-output/chaos/${this.stack.name}.log): ${(error as Error).message.slice(0, 2000)}`,
+        );
+      }
       // Every PUT answered 202 ends synced (or rejected with an event), and every QBO edit reaches the CRM.
       expect({
         contact: contact.crmContactId,
