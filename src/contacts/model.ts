@@ -101,6 +101,11 @@ export interface ContactRecord {
   state: ContactState;
   /** Whose turn it is to merge the contact (a push or a pull), until when: see `inContactTurn`. */
   turn?: { holder: string; until: Date };
+  /**
+   * A create sent to QBO whose answer was not seen: it may have committed. Whatever link the contact gets next
+   * starts with it as an unconfirmed write, so the values QBO holds from it are not taken for QBO edits.
+   */
+  unconfirmedCreate?: StoredUnconfirmedWrite;
   createdAt: Date;
 }
 
@@ -115,6 +120,7 @@ const contactSchema = new Schema<ContactRecord>(
     sync: { type: Schema.Types.Mixed, required: true },
     state: { type: String, enum: ['pending', 'synced', 'rejected', 'deleted'], required: true },
     turn: { type: new Schema({ holder: String, until: Date }, { _id: false }), required: false },
+    unconfirmedCreate: Schema.Types.Mixed,
     createdAt: { type: Date, required: true },
   },
   { collection: 'contacts', versionKey: false, minimize: false },

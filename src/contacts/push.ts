@@ -10,7 +10,13 @@ import {
   validateForQbo,
 } from '../sync/customer-mapping';
 import { settingsOf } from '../db/models/connection';
-import { addressFieldParts, type SyncFieldName, type SyncFields } from '../sync/fields';
+import {
+  addressFieldParts,
+  sameValue,
+  syncFieldNames,
+  type SyncFieldName,
+  type SyncFields,
+} from '../sync/fields';
 import { directionOf, flowsTo, type MappingPolicy } from '../sync/mapping-policy';
 import { createMatcher, matchKeys } from '../sync/matching';
 import type { MergeResult } from '../sync/merge';
@@ -27,6 +33,7 @@ import { linkUpdateAfter, mergeStored, qboSideOf } from './merging';
 import { contactKey, type ContactRecord, type LinkMethod, type StoredBaseEntry } from './model';
 import {
   contactsLinkedTo,
+  createAhead,
   linkContact,
   mergedFields,
   inContactTurn,
@@ -314,14 +321,18 @@ async function linkTo(
   detail: Record<string, unknown>,
   created?: { base: Record<string, StoredBaseEntry>; customer: Customer },
 ): Promise<ContactRecord | null> {
-  // A customer we created is agreed with the contact from the start; any other link has no base yet.
+  // A customer we created is agreed with the contact from the start; any other link has no base yet, but a create
+  // of ours that may have committed unseen (and be this very customer) counts as a write of ours on it.
   const link = created
     ? {
         ...newLink(qboCustomerId, method, context.now, created.base),
         qboSyncToken: created.customer.SyncToken,
         syncedAt: context.now,
       }
-    : newLink(qboCustomerId, method, context.now);
+    : {
+        ...newLink(qboCustomerId, method, context.now),
+        ...(contact.unconfirmedCreate ? { unconfirmedWrites: [contact.unconfirmedCreate] } : {}),
+      };
   // The unique link key decides between two contacts matching one customer at once.
   if (!(await linkContact(context.db, contact, link))) return null;
   await recordHistory(context, [
@@ -357,14 +368,17 @@ async function createCustomer(
       return reject(context, contact, undefined, result, [
         { field: 'displayName', problem: 'the name is taken in QBO' },
       ]);
+    const sent = writableToQbo({ ...crm, displayName }, mappingPolicy);
+    await createAhead(context.db, contact, {
+      fields: sent,
+      at: new Date(contact.crm.updatedAt),
+      sentAt: context.now,
+    });
     let created: Customer;
     try {
       created = await context.client.create(
         'Customer',
-        {
-          ...fieldsToCustomerPatch(writableToQbo({ ...crm, displayName }, mappingPolicy)),
-          DisplayName: displayName,
-        } as never,
+        { ...fieldsToCustomerPatch(sent), DisplayName: displayName } as never,
         requestIdFor(connectionId, 'Customer', contact.crmContactId, 'create', String(attempt)),
       );
     } catch (error) {
@@ -404,9 +418,18 @@ async function createCustomer(
         at: context.now,
       },
     ]);
-    if (linked)
-      await recordOutcome(context.db, contact, contact.crm.version, { state: 'synced', at: context.now });
     result.outcome = 'created';
+    if (!linked) return;
+    // A retried create is answered with its first answer (same requestid): a contact edited since the create was
+    // first sent still differs from what QBO holds, and goes through the merge like any linked contact.
+    const holds = customerToFields(created);
+    const wanted: SyncFields = { ...crm, displayName };
+    const behind = syncFieldNames.some(
+      (field) =>
+        flowsTo('qbo', directionOf(field, mappingPolicy)) && !sameValue(field, wanted[field], holds[field]),
+    );
+    if (behind) return pushLinked(context, linked, result);
+    await recordOutcome(context.db, contact, contact.crm.version, { state: 'synced', at: context.now });
     return;
   }
 }

@@ -192,7 +192,11 @@ export async function linkContact(
   try {
     const result = await contactModel(db).updateOne(
       { _id: contact._id, ...(replacing ? { linkKey: replacing } : { linkKey: { $exists: false } }) },
-      { $set: { linkKey: linkKeyOf(contact.connectionId, link.qboCustomerId), link } },
+      {
+        $set: { linkKey: linkKeyOf(contact.connectionId, link.qboCustomerId), link },
+        // A create that may have committed unseen now lives on the link (`link.unconfirmedWrites`), if at all.
+        $unset: { unconfirmedCreate: 1 },
+      },
     );
     return result.matchedCount === 1;
   } catch (error) {
@@ -287,6 +291,20 @@ export async function writeAhead(
           $slice: -maxUnconfirmedWrites,
         },
       },
+    },
+  );
+}
+
+/** Notes on an unlinked contact the create about to be sent to QBO, before it is sent (see `unconfirmedCreate`). */
+export async function createAhead(
+  db: Connection,
+  contact: Pick<ContactRecord, '_id'>,
+  write: { fields: Partial<SyncFields>; at: Date; sentAt: Date },
+): Promise<void> {
+  await contactModel(db).updateOne(
+    { _id: contact._id, linkKey: { $exists: false } },
+    {
+      $set: { unconfirmedCreate: { fields: storeFields(write.fields), at: write.at, sentAt: write.sentAt } },
     },
   );
 }

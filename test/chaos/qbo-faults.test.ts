@@ -142,4 +142,56 @@ describe('chaos: QBO throttling, 5xx bursts and lost answers under load', () => 
       conflicts: conflicts.map((conflict) => conflict.detail),
     }).toEqual({ crm: '555-0302', qbo: '555-0302', conflicts: [] });
   }, 60_000);
+
+  // The same for a create: the retry finds the customer our lost create made (by its email) and links it with no base.
+  // Unless it knows what the create sent, it takes the phone QBO holds from it for a bookkeeper's value set within the
+  // skew tolerance of the CRM's newer edit: a tie, which QBO (our older value) wins.
+  it("keeps the CRM's newer edit when QBO committed our create but its answer was lost", async () => {
+    const id = `created-${random.seed}`;
+    const path = `/v1/contacts/${id}?connectionId=${company.id}`;
+    const put = (phone: string) =>
+      stack.request('PUT', path, {
+        body: {
+          updatedAt: new Date().toISOString(),
+          fields: { displayName: `Lost Create ${random.seed}`, email: `${id}@example.com`, phone },
+        },
+      });
+    await setFaults({ dropResponsesAfterCommit: 1 });
+    try {
+      expect((await put('555-0400')).status).toBe(202);
+      await eventually(
+        () =>
+          Promise.resolve(stack.emulator.state.realmFaults(company.realmId).dropResponsesAfterCommit ?? 0),
+        (left) => left === 0,
+        10_000,
+        'the create committed and its answer dropped',
+      );
+      expect((await put('555-0401')).status).toBe(202);
+    } finally {
+      await setFaults({});
+    }
+    const after = await eventually(
+      () => stack.request('GET', path),
+      (view) => view.json.sync.state === 'synced' && view.json.quickbooks !== null,
+      20_000,
+      `${id} synced`,
+    );
+    const qbo = await stack.qbo(company.realmId);
+    const named = (await qbo.query(`select * from Customer where DisplayName = 'Lost Create ${random.seed}'`))
+      .json.QueryResponse.Customer;
+    const conflicts = await syncEventModel(stack.mongo.connection)
+      .find({ connectionId: company.id, crmContactId: id, kind: 'conflict' })
+      .lean();
+    expect({
+      crm: after.json.fields.phone,
+      customers: named.map((customer: any) => customer.Id),
+      qbo: named[0]?.PrimaryPhone?.FreeFormNumber,
+      conflicts: conflicts.map((conflict) => conflict.detail),
+    }).toEqual({
+      crm: '555-0401',
+      customers: [after.json.quickbooks.customerId],
+      qbo: '555-0401',
+      conflicts: [],
+    });
+  }, 60_000);
 });
