@@ -1,7 +1,7 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import { applyCustomerMerge } from '../contacts/customer-merges';
 import type { EngineContext } from '../contacts/engine';
-import { announceTransactions, pullCustomerChanges } from '../contacts/pull';
+import { announceTransactions, customersBehindTheirContacts, pullCustomerChanges } from '../contacts/pull';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
 import type { RetentionSettings } from '../db/retention';
 import type { SyncChannel } from '../history/sync-events';
@@ -76,13 +76,13 @@ async function applyPage(
     return;
   }
   if (!isTransactionType(entity)) {
-    const pulled = await pullCustomerChanges(
+    const changed = result.changed as { record: Customer; created: boolean }[];
+    const changedIds = new Set(changed.map(({ record }) => record.Id));
+    const behind = await customersBehindTheirContacts(
       engine,
-      result.changed as { record: Customer; created: boolean }[],
-      {
-        announceChanges: true,
-      },
+      (records as Customer[]).filter((record) => !changedIds.has(record.Id)),
     );
+    const pulled = await pullCustomerChanges(engine, [...changed, ...behind], { announceChanges: true });
     target.counts.contactsUpdated += pulled.contactsUpdated;
     target.counts.conflicts += pulled.conflicts;
     target.counts.eventsRecorded += pulled.eventsRecorded;

@@ -50,18 +50,14 @@ export async function pullCustomerChanges(
 ): Promise<PullResult> {
   const result: PullResult = { contactsUpdated: 0, conflicts: 0, eventsRecorded: 0 };
   if (changed.length === 0) return result;
-  const ids = changed.map(({ record }) => record.Id);
-  const [linked, projected] = await Promise.all([
-    contactsLinkedTo(context.db, context.connection._id, ids),
-    qboCustomerModel(context.db)
-      .find({ _id: { $in: ids.map((id) => customerKey(context.connection._id, id)) } })
-      .lean<QboCustomerRecord[]>(),
-  ]);
-  const projectionOf = new Map(projected.map((customer) => [customer.qboId, customer]));
+  const linked = await contactsLinkedTo(
+    context.db,
+    context.connection._id,
+    changed.map(({ record }) => record.Id),
+  );
   const unlinked = [];
   for (const { record: customer, created } of changed) {
     const contact = linked.get(customer.Id);
-    const held = projectionOf.get(customer.Id);
     if (!contact) {
       if (announceChanges)
         unlinked.push(
@@ -71,17 +67,48 @@ export async function pullCustomerChanges(
         );
       continue;
     }
-    if (!held || contact.crm.deletedAt || contact.link?.deletedAt) continue;
+    if (contact.crm.deletedAt || contact.link?.deletedAt) continue;
     const merged = await inContactTurn(context.db, contact._id, async () => {
-      // Read in the turn: a push that held it may have moved the contact on.
-      const current = await readContactRecord(context.db, contact._id);
+      // Read in the turn: a push that held it may have moved the contact on, and our copy of the customer with it.
+      const [current, held] = await Promise.all([
+        readContactRecord(context.db, contact._id),
+        qboCustomerModel(context.db)
+          .findById(customerKey(context.connection._id, customer.Id))
+          .lean<QboCustomerRecord>(),
+      ]);
       if (current?.link?.qboCustomerId !== customer.Id || current.link.deletedAt) return false;
+      // A newer version in our copy came from a write of ours (its push settled the contact) or from another
+      // change (whose own pull merges it): merging this older one now would take our own write for QBO's edit.
+      if (!held || String(held.syncToken) !== String(customer.SyncToken)) return false;
       return mergeIntoContact(context, current, customer, held, result);
     });
     if (merged) result.contactsUpdated += 1;
   }
   result.eventsRecorded += await announce(context, unlinked);
   return result;
+}
+
+/**
+ * Of customers our projection already holds as they are, those whose linked contact has not merged that version: a
+ * run that stored the projection and died before merging (a killed worker) leaves them so, and its retry finds the
+ * records unchanged. Pulling them again is safe, since a merge with nothing new changes nothing.
+ */
+export async function customersBehindTheirContacts(
+  context: EngineContext,
+  customers: readonly Customer[],
+): Promise<{ record: Customer; created: false }[]> {
+  if (customers.length === 0) return [];
+  const linked = await contactsLinkedTo(
+    context.db,
+    context.connection._id,
+    customers.map((customer) => customer.Id),
+  );
+  return customers
+    .filter((customer) => {
+      const link = linked.get(customer.Id)?.link;
+      return link && !link.deletedAt && link.qboSyncToken !== customer.SyncToken;
+    })
+    .map((record) => ({ record, created: false }));
 }
 
 /** Merges QBO's version into the contact; true when the CRM's side changed. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { applyRecords } from '../../src/projections/apply';
 import { approveConsent } from '../../src/stack/demo';
 import { startApiHarness, type ApiHarness, type TestAccount } from '../support/api-harness';
 import type { QboClient } from '../support/emulator';
@@ -324,6 +325,38 @@ describe('no edit is ever lost', () => {
         })
       ).status,
     ).toBe(200);
+  });
+
+  it('merges a QBO change whose poll stored it and died before the merge (a killed worker), when the poll is retried', async () => {
+    await put('half-polled', { displayName: 'Hal Polled', phone: '555-0500' }, new Date(Date.now() - minute));
+    const qboId = (await synced('half-polled')).quickbooks.customerId;
+    await webhooks(1);
+    try {
+      await editInQbo(qboId, { PrimaryPhone: { FreeFormNumber: '555-0599' } });
+      // What a poll whose worker was SIGKILLed after its projection write leaves behind: our copy of the customer
+      // holds QBO's version, the contact has not merged it.
+      const stored = (await harness.request('GET', `/v1/connections/${connection.id}`)).json;
+      await applyRecords(
+        {
+          db: harness.db.mongoose.connection,
+          connectionId: connection.id,
+          environment: 'sandbox',
+          homeCurrency: stored.homeCurrency ?? 'USD',
+          today: new Date().toISOString().slice(0, 10),
+          now: new Date(),
+        },
+        'Customer',
+        [await customer(qboId)],
+      );
+      expect((await contact('half-polled')).fields.phone).toBe('555-0500');
+      await pollNow();
+    } finally {
+      await webhooks(0);
+    }
+    // The retried poll finds the record unchanged in our copy, and merges it all the same.
+    expect((await synced('half-polled', (found) => found.fields.phone === '555-0599')).fields.phone).toBe(
+      '555-0599',
+    );
   });
 
   it('lets a retry take over an Idempotency-Key whose first request died while running', async () => {
