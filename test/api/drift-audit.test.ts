@@ -1,5 +1,6 @@
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import type { QboClient } from '../support/emulator';
+import { describeAuditSchedule } from '../../src/temporal/drift-audit';
 import { eventually } from '../support/env';
 
 /**
@@ -136,6 +137,13 @@ describe('the drift audit', () => {
     const again = await runAudit();
     expect(again.counts).toMatchObject({ drifted: 0, healed: 0 });
     expect(again.rate).toBe(0);
+    // Both audits are in its history, oldest first: the drift rate over time.
+    expect(
+      again.history.map(({ drifted, rate }: { drifted: number; rate: number }) => ({ drifted, rate })),
+    ).toEqual([
+      { drifted: 1, rate: result.rate },
+      { drifted: 0, rate: 0 },
+    ]);
   });
 
   it('reports a link to a customer made inactive in QBO, and leaves it for a person', async () => {
@@ -176,6 +184,19 @@ describe('the drift audit', () => {
       drifted: 1,
       byKind: expect.objectContaining({ projection_behind: 0 }),
     });
+  });
+
+  it('audits every connection daily through a schedule of its own, which disconnecting deletes', async () => {
+    const company = await harness.connect(harness.account);
+    const described = await describeAuditSchedule(harness.temporal, company.id);
+    expect(described?.spec.intervals).toEqual([expect.objectContaining({ every: 86_400_000 })]);
+    expect(described?.action).toMatchObject({
+      workflowType: 'driftAuditWorkflow',
+      args: [{ connectionId: company.id }],
+    });
+    const disconnected = await harness.request('DELETE', `/v1/connections/${company.id}`);
+    expect(disconnected.status).toBe(200);
+    expect(await describeAuditSchedule(harness.temporal, company.id)).toBeNull();
   });
 
   it('answers 404 for another account’s connection', async () => {
