@@ -344,9 +344,10 @@ export const javaTools = {
       ['org.slf4j:slf4j-simple:2.0.17', 'ddfea59ac074c6d3e24ac2c38622d2d963895e17f70b38ed4bdae4d780be6964'],
     ],
     jvmOptions: [
-      // A small heap and the serial collector: on two cores a second GC thread only competes with the services.
+      // The serial collector: on two cores a second GC thread only competes with the services. The heap holds the
+      // indexes, and a test run's whole in-memory store: 2 GB keeps a full suite's out of full-collection storms.
       '-XX:+UseSerialGC',
-      '-Xmx1g',
+      '-Xmx2g',
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
       // A client that hangs up is routine, not an error worth a stack trace.
       '-Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoExceptionHandler=off',

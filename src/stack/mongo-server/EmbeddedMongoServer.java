@@ -28,8 +28,20 @@ public final class EmbeddedMongoServer {
     /** MongoDB flushes its journal every 100 ms: an acknowledged write may be lost to a crash within that window. */
     private static final int COMMIT_DELAY_MS = 100;
 
+    /**
+     * The server runs each command on the network thread its connection belongs to, so a command waiting for a
+     * collection's lock holds up every connection on that thread. Netty's default is two threads per core (four
+     * here) for all of a test run's hundreds of connections: one slow command stalled a quarter of them. MongoDB
+     * gives each connection a thread of its own; this many comes close for the connections a stack opens.
+     */
+    private static final int NETWORK_THREADS = 64;
+
     public static void main(String[] args) throws Exception {
         Map<String, String> options = parse(args);
+        if (options.containsKey("warm-up")) {
+            warmUp();
+            return;
+        }
         String host = options.getOrDefault("host", "127.0.0.1");
         int port = Integer.parseInt(require(options, "port"));
         long ttlSeconds = Long.parseLong(options.getOrDefault("ttl-monitor-seconds", "60"));
@@ -45,7 +57,7 @@ public final class EmbeddedMongoServer {
         }
         IndexedH2Backend backend = new IndexedH2Backend(store);
         MongoServer server = new MongoServer(backend);
-        server.bind(host, port);
+        server.bind(new InetSocketAddress(host, port), 1, NETWORK_THREADS);
 
         ScheduledExecutorService ttl = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "ttl-monitor");
