@@ -1105,7 +1105,7 @@ export interface paths {
     put?: never;
     /**
      * Run a drift audit: compare every linked contact, our copy and QuickBooks, and heal what the sync can
-     * @description Reads every QuickBooks customer in query pages and compares, by the synced fields, the CRM’s view of each linked contact, our copy of the customer and QuickBooks itself. A copy behind QuickBooks is synced the normal way (recorded in the sync history, announced to the CRM). Read the outcome with `GET /v1/connections/{id}/audit`; asking while one runs joins it.
+     * @description Reads every QuickBooks customer in query pages and compares, by the synced fields, the CRM’s view of each linked contact, our copy of the customer and QuickBooks itself. A copy behind QuickBooks is synced the normal way (recorded in the sync history, announced to the CRM). Read the outcome with `GET /v1/connections/{id}/audit`; asking while one runs joins it. Every connection is also audited once a day by a Temporal Schedule (`drift-audit:<connectionId>`), created when the company is connected.
      */
     post: {
       parameters: {
@@ -8185,6 +8185,14 @@ export interface components {
       }[];
       /** @description Ids of some customers no contact is linked to. */
       unlinkedSamples: string[];
+      /** @description The completed audits, oldest first (up to 90): the drift rate over time. */
+      history: {
+        finishedAt: string;
+        compared: number;
+        drifted: number;
+        healed: number;
+        rate: number;
+      }[];
     };
     Contact: {
       crmContactId: string;
