@@ -10,6 +10,7 @@ const slowest = [
   'chaos/worker-kills',
   'chaos/qbo-faults',
   'followups/worker-kill',
+  'ops/cli',
   'sync/backfill',
   'chaos/api-fuzz',
   'chaos/tokens',
