@@ -1,8 +1,9 @@
 /**
  * QBO's per-realm limits (facts: 500 requests a minute and 10 concurrent requests per realm and app), kept on our
  * side so that we slow down instead of collecting 429s:
- * - at most `maxInFlight` requests at once per realm in this process (a realm's work runs in one workflow, one
- *   activity at a time, so a process is where concurrent requests to one realm can meet);
+ * - at most `maxInFlight` requests at once per realm in this process (across processes the connection workflow
+ *   bounds it: at most four pushes, one QBO-lane activity and one backfill page run at a time, each making one
+ *   request at a time, which stays under Intuit's ten);
  * - at most `perSecond` requests per realm in any second in this process;
  * - at most `perMinute` requests per realm per clock minute across every worker, counted in a shared store.
  * A request over the minute's budget waits for the next minute rather than failing.
