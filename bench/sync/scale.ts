@@ -15,6 +15,7 @@ import {
 import { resetCollection } from './collections';
 import { ProcessMonitor, type MonitorResult } from './proc';
 import type { BenchStack } from './stack';
+import { meets, targets } from './targets';
 import { readTraffic, type TrafficSummary } from './traffic';
 
 export interface ScaleOptions {
@@ -43,11 +44,17 @@ export interface ScaleStep {
   pollsPerSecond: number;
   /** CPU milliseconds per poll above the idle baseline, per process. */
   cpuMsPerPoll: Record<string, number>;
+  /** The sync's own processes together: worker + Temporal + database. */
+  cpuMsPerPollSyncTotal: number;
   /** One connection workflow: history events per loop turn, and how many turns fit before continue-as-new. */
   history: { events: number; bytes: number | null; cycles: number; eventsPerCycle: number } | null;
   probe: LatencySummary & { lost: number };
   traffic: TrafficSummary;
+  targets: Record<'probeP95Ms' | 'cpuMsPerPoll', { target: number; met: boolean }>;
 }
+
+/** The processes whose CPU a poll costs (`bench`, holding the emulator and the CRM, is the load generator). */
+export const syncProcesses = ['worker', 'temporal', 'database'] as const;
 
 export interface ScaleResult {
   options: ScaleOptions;
@@ -195,6 +202,11 @@ export async function runScaleBench(
       cpuMsPerPoll[name] = polls > 0 ? round(((load.cores - idle) * window.seconds * 1000) / polls, 2) : 0;
     }
     const measured = probes.filter((probe) => probe.latencyMs !== undefined).map((probe) => probe.latencyMs!);
+    const probe = { ...summarizeLatency(measured), lost: probes.length - measured.length };
+    const cpuMsPerPollSyncTotal = round(
+      syncProcesses.reduce((sum, name) => sum + (cpuMsPerPoll[name] ?? 0), 0),
+      2,
+    );
     steps.push({
       companies: target,
       connectSeconds,
@@ -202,9 +214,20 @@ export async function runScaleBench(
       polls,
       pollsPerSecond: round(polls / window.seconds, 2),
       cpuMsPerPoll,
+      cpuMsPerPollSyncTotal,
       history: await historyOf(stack, companies[0]!),
-      probe: { ...summarizeLatency(measured), lost: probes.length - measured.length },
+      probe,
       traffic: await readTraffic(stack, realmIds),
+      targets: {
+        probeP95Ms: {
+          target: targets.scaleProbeP95Ms.value,
+          met: probe.count > 0 && meets(targets.scaleProbeP95Ms, probe.p95),
+        },
+        cpuMsPerPoll: {
+          target: targets.scaleCpuMsPerPoll.value,
+          met: polls > 0 && meets(targets.scaleCpuMsPerPoll, cpuMsPerPollSyncTotal),
+        },
+      },
     });
     log(
       `scale: ${target} companies: ${round(polls / window.seconds, 2)} polls/s; worker ${window.processes.worker?.cores} cores, ` +
