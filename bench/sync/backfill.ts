@@ -1,7 +1,7 @@
 import type { mongo } from 'mongoose';
 import { backfillPageOverlap } from '../../src/activities/backfill';
 import { connectionModel } from '../../src/db/models/connection';
-import { qboCustomerModel, qboTransactionModel } from '../../src/projections/models';
+import { qboCustomerModel, qboItemModel, qboTransactionModel } from '../../src/projections/models';
 import { maxPageSize, qboIdentifier, qboQuery } from '../../src/qbo';
 import { syncedEntities } from '../../src/sync/transactions';
 import { median, round } from '../lib/stats';
@@ -107,6 +107,9 @@ async function runCeiling(stack: BenchStack, realmId: string, connectionId: stri
       doc,
     ]),
   );
+  const items = new Map<string, StoredDocument>(
+    (await qboItemModel(db).find({ connectionId }).lean()).map((doc) => [`Item:${doc.qboId}`, doc]),
+  );
   const scratch = async (source: string): Promise<mongo.Collection<StoredDocument>> => {
     const name = `bench_ceiling_${source}`;
     await db
@@ -125,7 +128,15 @@ async function runCeiling(stack: BenchStack, realmId: string, connectionId: stri
     return target;
   };
   const customerTarget = await scratch('qbo_customers');
+  const itemTarget = await scratch('qbo_items');
   const transactionTarget = await scratch('qbo_transactions');
+  /** Where the backfill stored an entity's records, and the scratch copy the ceiling writes them to. */
+  const storeOf = (entity: string) =>
+    entity === 'Customer'
+      ? { source: customers, target: customerTarget }
+      : entity === 'Item'
+        ? { source: items, target: itemTarget }
+        : { source: transactions, target: transactionTarget };
   const { access_token: token } = await emulatorAdmin<{ access_token: string }>(
     stack,
     'POST',
@@ -174,16 +185,14 @@ async function runCeiling(stack: BenchStack, realmId: string, connectionId: stri
       const fresh = rows.map((row) => `${entity}:${row.Id}`).filter((key) => !written.has(key));
       let pageWriteMs = 0;
       if (fresh.length > 0) {
-        const source = entity === 'Customer' ? customers : transactions;
+        const { source, target } = storeOf(entity);
         const docs = fresh.map((key) => {
           const doc = source.get(key);
           if (!doc) throw new Error(`the backfill stored no ${key}`);
           return doc;
         });
         mark = performance.now();
-        await (entity === 'Customer' ? customerTarget : transactionTarget).insertMany(docs, {
-          ordered: false,
-        });
+        await target.insertMany(docs, { ordered: false });
         pageWriteMs = performance.now() - mark;
         writeMs += pageWriteMs;
         for (const key of fresh) written.add(key);
@@ -194,8 +203,7 @@ async function runCeiling(stack: BenchStack, realmId: string, connectionId: stri
     }
   }
   const ms = performance.now() - started;
-  await customerTarget.drop();
-  await transactionTarget.drop();
+  await Promise.all([customerTarget.drop(), itemTarget.drop(), transactionTarget.drop()]);
   return {
     ms: round(ms, 0),
     fetchMs: round(fetchMs, 0),
