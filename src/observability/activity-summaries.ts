@@ -117,6 +117,8 @@ function appliedFromQbo(
       contactsUpdated: counts.contactsUpdated,
       conflicts: counts.conflicts,
       eventsRecorded: counts.eventsRecorded,
+      // With the QBO → CRM lane, linked customers are merged by a pull each (`pullCustomer` lines).
+      ...(counts.customersToPull ? { customersToPull: counts.customersToPull.length } : {}),
       ...more,
     },
   };
