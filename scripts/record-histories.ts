@@ -220,7 +220,8 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // Past its history limit, with contacts still to push: continue-as-new, and the next run pushes the rest.
+    // Past its history limit, with contacts still to push and (with the QBO → CRM lane) customers still to pull:
+    // continue-as-new, and the next run pushes and pulls the rest.
     fixtures: ['connection/continue-as-new', 'connection/continued'],
     async run(temporal) {
       const taskQueue = 'record-continue-as-new';
@@ -241,10 +242,21 @@ const scenarios: Scenario[] = [
         ),
       );
       const { activities } = fakeConnectionActivities();
+      const customers = Array.from({ length: 10 }, (_, index) => `qbo-${index}`);
+      let handedOver = false;
+      // The first poll finds more linked customers changed than the lane runs at once.
+      const pollChanges = async (input: { fanOut?: boolean }): Promise<Result<'pollChanges'>> => {
+        const result = await activities.pollChanges();
+        if (!input.fanOut || handedOver) return result;
+        handedOver = true;
+        return { ...result, customersToPull: customers };
+      };
       return temporal.withWorker(
-        activities,
+        { ...activities, pollChanges },
         async () => {
           await status((current) => current.totals.pushed === contacts.length, 'every contact pushed');
+          if (handedOver)
+            await status((current) => current.totals.pulled === customers.length, 'every customer pulled');
           const { runId } = await latest.describe();
           if (runId === firstRunId) throw new Error('the connection did not continue as new');
           const nextRun = temporal.client.workflow.getHandle<typeof connectionWorkflow>(

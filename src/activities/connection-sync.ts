@@ -1,7 +1,13 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import { applyCustomerMerge } from '../contacts/customer-merges';
 import type { EngineContext } from '../contacts/engine';
-import { announceTransactions, customersBehindTheirContacts, pullCustomerChanges } from '../contacts/pull';
+import {
+  announceTransactions,
+  customersBehindTheirContacts,
+  pullCustomerById,
+  pullCustomerChanges,
+  type PullResult,
+} from '../contacts/pull';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
 import type { RetentionSettings } from '../db/retention';
 import type { SyncChannel } from '../history/sync-events';
@@ -27,6 +33,20 @@ const dayMs = 86_400_000;
 const cdcHorizonMs = 29 * dayMs;
 /** Inbox events applied per activity run; the workflow comes back for more. */
 const inboxBatchSize = 200;
+/**
+ * Customer ids one poll or drain hands to the workflow's QBO → CRM lane, far below Temporal's payload limit. A
+ * drain names at most two per event, so only a poll over a bulk change passes it; the rest it merges itself.
+ */
+const maxHandedOff = 500;
+
+/** How the QBO → CRM lane's pulls came to see the change: what `pullCustomer` records as the channel. */
+export type PullChannel = Extract<SyncChannel, 'webhook' | 'cdc_poll'>;
+
+/** Which shape the connection workflow runs: with its QBO → CRM lane, linked customers come back to it as ids. */
+interface SyncInput {
+  connectionId: string;
+  fanOut?: boolean;
+}
 
 export interface SyncCounts {
   applied: number;
@@ -37,6 +57,8 @@ export interface SyncCounts {
   conflicts: number;
   /** Events stored for the CRM (the activity has woken the account's webhook dispatcher for them). */
   eventsRecorded: number;
+  /** With `fanOut`: changed customers with a linked contact, for the workflow to pull each on its own. */
+  customersToPull?: string[];
 }
 
 export interface PollResult extends SyncCounts {
@@ -56,10 +78,27 @@ export interface ConnectionSyncDependencies {
 interface SyncTarget {
   engine: EngineContext;
   counts: SyncCounts;
+  /** Linked customers left to the workflow's lane (`fanOut`), rather than merged here. */
+  toPull?: Set<string>;
 }
 
 function emptyCounts(): SyncCounts {
   return { applied: 0, unchanged: 0, deleted: 0, contactsUpdated: 0, conflicts: 0, eventsRecorded: 0 };
+}
+
+function addCounts(counts: SyncCounts, pulled: PullResult): void {
+  counts.contactsUpdated += pulled.contactsUpdated;
+  counts.conflicts += pulled.conflicts;
+  counts.eventsRecorded += pulled.eventsRecorded;
+}
+
+/** The lane's share of the linked customers, up to `maxHandedOff`; any beyond are merged here, as without the lane. */
+async function handOff(target: SyncTarget): Promise<Pick<SyncCounts, 'customersToPull'>> {
+  if (!target.toPull) return {};
+  const ids = [...target.toPull];
+  for (const id of ids.slice(maxHandedOff))
+    addCounts(target.counts, await pullCustomerById(target.engine, id));
+  return { customersToPull: ids.slice(0, maxHandedOff) };
 }
 
 async function applyPage(
@@ -82,10 +121,12 @@ async function applyPage(
       engine,
       (records as Customer[]).filter((record) => !changedIds.has(record.Id)),
     );
-    const pulled = await pullCustomerChanges(engine, [...changed, ...behind], { announceChanges: true });
-    target.counts.contactsUpdated += pulled.contactsUpdated;
-    target.counts.conflicts += pulled.conflicts;
-    target.counts.eventsRecorded += pulled.eventsRecorded;
+    const pulled = await pullCustomerChanges(engine, [...changed, ...behind], {
+      announceChanges: true,
+      handOff: target.toPull !== undefined,
+    });
+    addCounts(target.counts, pulled);
+    for (const id of pulled.toPull) target.toPull?.add(id);
     return;
   }
   if (result.changed.length === 0) return;
@@ -104,20 +145,22 @@ async function applyPage(
 export function createConnectionSyncActivities(deps: ConnectionSyncDependencies) {
   const now = deps.now ?? (() => new Date());
 
-  const syncTarget = (connection: ConnectionRecord, channel: SyncChannel): SyncTarget => {
+  const engineContext = (connection: ConnectionRecord, channel: SyncChannel): EngineContext => {
     const at = now();
     return {
-      engine: {
-        db: deps.db,
-        connection,
-        projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
-        ...(deps.retention ? { retention: deps.retention } : {}),
-        channel,
-        now: at,
-      },
-      counts: emptyCounts(),
+      db: deps.db,
+      connection,
+      projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
+      ...(deps.retention ? { retention: deps.retention } : {}),
+      channel,
+      now: at,
     };
   };
+  const syncTarget = (connection: ConnectionRecord, channel: SyncChannel, fanOut = false): SyncTarget => ({
+    engine: engineContext(connection, channel),
+    counts: emptyCounts(),
+    ...(fanOut ? { toPull: new Set<string>() } : {}),
+  });
 
   return {
     /**
@@ -125,9 +168,9 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
      * over the 1,000-object cap are read in full through the Query API. The cursor moves to the server's time only
      * after everything is stored, so a crash repeats the poll rather than skipping changes.
      */
-    async pollChanges({ connectionId }: { connectionId: string }): Promise<PollResult> {
+    async pollChanges({ connectionId, fanOut }: SyncInput): Promise<PollResult> {
       const { connection, client } = await deps.qbo.open(connectionId);
-      const target = syncTarget(connection, 'cdc_poll');
+      const target = syncTarget(connection, 'cdc_poll', fanOut);
       const at = now();
       let since = new Date(connection.cdcCursor ?? connection.createdAt);
       let reconcileNeeded = connection.reconcileNeeded ?? false;
@@ -152,12 +195,13 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
           }
         }
       }
+      const handedOff = await handOff(target);
       await connectionModel(deps.db).updateOne(
         { _id: connectionId },
         { $set: { cdcCursor: result.time, lastPolledAt: at, reconcileNeeded } },
       );
       await announceRecorded(connection.accountId, target.counts.eventsRecorded);
-      return { ...target.counts, cursor: result.time, cappedEntities, reconcileNeeded };
+      return { ...target.counts, ...handedOff, cursor: result.time, cappedEntities, reconcileNeeded };
     },
 
     /**
@@ -165,13 +209,9 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
      * duplicates, reordering and stale notifications all end in QBO's current state. Every other connection of the
      * realm applies the same events on its own.
      */
-    async drainInbox({
-      connectionId,
-    }: {
-      connectionId: string;
-    }): Promise<SyncCounts & { remaining: boolean }> {
+    async drainInbox({ connectionId, fanOut }: SyncInput): Promise<SyncCounts & { remaining: boolean }> {
       const { connection, client } = await deps.qbo.open(connectionId);
-      const target = syncTarget(connection, 'webhook');
+      const target = syncTarget(connection, 'webhook', fanOut);
       const events = await pendingEvents(deps.db, connectionId, inboxBatchSize);
       const wanted = new Map<string, { entity: string; id: string }>();
       for (const event of events) {
@@ -190,13 +230,34 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
           await applyCustomerMerge(target.engine, event.deletedId, event.entityId);
         }
       }
+      const handedOff = await handOff(target);
       await markApplied(
         deps.db,
         connectionId,
         events.map((event) => event._id),
       );
       await announceRecorded(connection.accountId, target.counts.eventsRecorded);
-      return { ...target.counts, remaining: events.length === inboxBatchSize };
+      return { ...target.counts, ...handedOff, remaining: events.length === inboxBatchSize };
+    },
+
+    /**
+     * QBO → CRM for one customer, as the connection workflow's lane runs it: the customer's projection as it stands
+     * merged into its linked contact, and the CRM told. Reads and writes the database only, never QBO.
+     */
+    async pullCustomer({
+      connectionId,
+      qboCustomerId,
+      channel,
+    }: {
+      connectionId: string;
+      qboCustomerId: string;
+      channel: PullChannel;
+    }): Promise<PullResult> {
+      const connection = await connectionModel(deps.db).findById(connectionId).lean();
+      if (!connection) throw new Error(`no connection ${connectionId}`);
+      const pulled = await pullCustomerById(engineContext(connection, channel), qboCustomerId);
+      await announceRecorded(connection.accountId, pulled.eventsRecorded);
+      return pulled;
     },
   };
 }

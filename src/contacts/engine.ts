@@ -17,6 +17,9 @@ import { loadFieldMap } from '../db/field-maps';
 import type { ContactRecord } from './model';
 import type { LinkUpdate } from './store';
 
+/** Which version of a QBO customer a change came from: what the sync events and the CRM's events name. */
+export type CustomerVersion = Pick<Customer, 'Id' | 'SyncToken' | 'MetaData'>;
+
 /**
  * What the push (./push.ts) and the propagation of QBO's changes (./pull.ts) share: the context they run in, and how
  * a merge's outcome is told to the CRM and the sync history. Both record the events before they change the contact:
@@ -111,7 +114,7 @@ export function heldAfter(
  */
 export function qboChangesToContact(
   context: EngineContext,
-  customer: Customer,
+  customer: CustomerVersion,
   contact: ContactRecord,
   fields: SyncFields,
   { toCrm, rules }: Pick<MergeResult, 'toCrm' | 'rules'>,
@@ -148,7 +151,7 @@ export function qboChangesToContact(
 
 export function customerEvent(
   connection: ConnectionRecord,
-  customer: Customer,
+  customer: CustomerVersion,
   type: 'contact.created' | 'contact.updated',
   data: Record<string, unknown>,
 ): EventDraft {

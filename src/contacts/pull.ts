@@ -11,6 +11,7 @@ import {
   newConflicts,
   qboChangesToContact,
   recordHistory,
+  type CustomerVersion,
   type EngineContext,
 } from './engine';
 import { linkUpdateAfter, mergeStored, qboSideOf } from './merging';
@@ -43,13 +44,23 @@ export interface PullResult {
 /** How often a merge is redone when the CRM sends a newer version of the contact while it is recorded. */
 const maxVersionRaces = 3;
 
+export interface PullOptions {
+  announceChanges: boolean;
+  /**
+   * Leave the linked customers to the caller, which pulls each on its own (`pullCustomerById`, in the connection
+   * workflow's QBO → CRM lane): their ids come back in `toPull` instead of being merged here.
+   */
+  handOff?: boolean;
+}
+
 export async function pullCustomerChanges(
   context: EngineContext,
   changed: readonly { record: Customer; created: boolean }[],
-  { announceChanges }: { announceChanges: boolean },
-): Promise<PullResult> {
-  const result: PullResult = { contactsUpdated: 0, conflicts: 0, eventsRecorded: 0 };
-  if (changed.length === 0) return result;
+  { announceChanges, handOff = false }: PullOptions,
+): Promise<PullResult & { toPull: string[] }> {
+  const result: PullResult = emptyPull();
+  const toPull: string[] = [];
+  if (changed.length === 0) return { ...result, toPull };
   const linked = await contactsLinkedTo(
     context.db,
     context.connection._id,
@@ -68,24 +79,73 @@ export async function pullCustomerChanges(
       continue;
     }
     if (contact.crm.deletedAt || contact.link?.deletedAt) continue;
-    const merged = await inContactTurn(context.db, contact._id, async () => {
-      // Read in the turn: a push that held it may have moved the contact on, and our copy of the customer with it.
-      const [current, held] = await Promise.all([
-        readContactRecord(context.db, contact._id),
-        qboCustomerModel(context.db)
-          .findById(customerKey(context.connection._id, customer.Id))
-          .lean<QboCustomerRecord>(),
-      ]);
-      if (current?.link?.qboCustomerId !== customer.Id || current.link.deletedAt) return false;
-      // A newer version in our copy came from a write of ours (its push settled the contact) or from another
-      // change (whose own pull merges it): merging this older one now would take our own write for QBO's edit.
-      if (!held || String(held.syncToken) !== String(customer.SyncToken)) return false;
-      return mergeIntoContact(context, current, customer, held, result);
-    });
-    if (merged) result.contactsUpdated += 1;
+    if (handOff) toPull.push(customer.Id);
+    else addPull(result, await pullLinkedCustomer(context, contact._id, customer.Id, customer.SyncToken));
   }
   result.eventsRecorded += await announce(context, unlinked);
+  return { ...result, toPull };
+}
+
+/**
+ * QBO → CRM for one customer, by id, as the connection workflow's lane pulls it: our copy of it as it stands now
+ * (the newest version, however many changes led to it) merged into the contact linked to it. Nothing when no live
+ * contact is linked to it.
+ */
+export async function pullCustomerById(context: EngineContext, qboCustomerId: string): Promise<PullResult> {
+  const contact = (await contactsLinkedTo(context.db, context.connection._id, [qboCustomerId])).get(
+    qboCustomerId,
+  );
+  return contact ? pullLinkedCustomer(context, contact._id, qboCustomerId) : emptyPull();
+}
+
+/**
+ * The one merge of a customer into its linked contact, in the contact's turn (a push of the same contact waits, or
+ * is waited for), whichever path found the change. With `onlyVersion` (a page of changes), only that version of
+ * the customer is merged.
+ */
+async function pullLinkedCustomer(
+  context: EngineContext,
+  contactId: string,
+  qboCustomerId: string,
+  onlyVersion?: string,
+): Promise<PullResult> {
+  const result = emptyPull();
+  const merged = await inContactTurn(context.db, contactId, async () => {
+    // Read in the turn: a push that held it may have moved the contact on, and our copy of the customer with it.
+    const [current, held] = await Promise.all([
+      readContactRecord(context.db, contactId),
+      qboCustomerModel(context.db)
+        .findById(customerKey(context.connection._id, qboCustomerId))
+        .lean<QboCustomerRecord>(),
+    ]);
+    if (!current || current.crm.deletedAt) return false;
+    if (current.link?.qboCustomerId !== qboCustomerId || current.link.deletedAt) return false;
+    // A newer version in our copy came from a write of ours (its push settled the contact) or from another
+    // change (whose own pull merges it): merging this older one now would take our own write for QBO's edit.
+    if (!held || (onlyVersion !== undefined && String(held.syncToken) !== String(onlyVersion))) return false;
+    return mergeIntoContact(context, current, versionOf(held), held, result);
+  });
+  if (merged) result.contactsUpdated += 1;
   return result;
+}
+
+function emptyPull(): PullResult {
+  return { contactsUpdated: 0, conflicts: 0, eventsRecorded: 0 };
+}
+
+function addPull(total: PullResult, one: PullResult): void {
+  total.contactsUpdated += one.contactsUpdated;
+  total.conflicts += one.conflicts;
+  total.eventsRecorded += one.eventsRecorded;
+}
+
+/** The version of the customer our copy holds, as the sync events and `contact.updated` name it. */
+function versionOf(held: QboCustomerRecord): CustomerVersion {
+  return {
+    Id: held.qboId,
+    SyncToken: String(held.syncToken),
+    MetaData: { LastUpdatedTime: held.lastUpdatedTime },
+  };
 }
 
 /**
@@ -115,7 +175,7 @@ export async function customersBehindTheirContacts(
 async function mergeIntoContact(
   context: EngineContext,
   first: ContactRecord,
-  customer: Customer,
+  customer: CustomerVersion,
   held: QboCustomerRecord,
   result: PullResult,
 ): Promise<boolean> {

@@ -93,13 +93,14 @@ async function runBindings(
   labelsOf: ReturnType<typeof connectionLabels>,
 ): Promise<Record<string, unknown>> {
   if (typeof argument !== 'object' || argument === null) return {};
-  const { connectionId, accountId, entity } = argument as Record<string, unknown>;
+  const { connectionId, accountId, entity, qboCustomerId } = argument as Record<string, unknown>;
   const records = recordIdsOf(argument);
   return {
     ...(typeof connectionId === 'string' ? { connectionId, ...(await labelsOf(connectionId)) } : {}),
     ...(typeof accountId === 'string' ? { accountId } : {}),
     ...(records.length === 1 ? { crmContactId: records[0] } : {}),
     ...(records.length > 1 ? { crmContactIds: records } : {}),
+    ...(typeof qboCustomerId === 'string' ? { qboCustomerId } : {}),
     ...(typeof entity === 'string' ? { entity } : {}),
   };
 }

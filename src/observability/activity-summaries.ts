@@ -46,6 +46,11 @@ const summaries: Summaries = {
       ...(result.reconcileNeeded ? { reconcileNeeded: true } : {}),
     }),
   drainInbox: (result) => appliedFromQbo('webhooks', result),
+  pullCustomer: (result, input) => ({
+    level: quietUnless(result.contactsUpdated + result.conflicts > 0),
+    message: `customer ${input.qboCustomerId} pulled into its contact: ${result.contactsUpdated} updated, ${result.conflicts} conflicts`,
+    fields: { ...result, channel: input.channel },
+  }),
   beginBackfill: () => ({ level: 'info', message: 'backfill started: reading the whole company' }),
   backfillPage: (page, input) => ({
     level: 'info',
@@ -112,6 +117,8 @@ function appliedFromQbo(
       contactsUpdated: counts.contactsUpdated,
       conflicts: counts.conflicts,
       eventsRecorded: counts.eventsRecorded,
+      // With the QBO → CRM lane, linked customers are merged by a pull each (`pullCustomer` lines).
+      ...(counts.customersToPull ? { customersToPull: counts.customersToPull.length } : {}),
       ...more,
     },
   };

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { PullChannel } from '../activities/connection-sync';
 import type { BackfillInput } from './backfill';
 
 /** The connection workflow's input, signals and query: shared by the workflow and the API that talks to it. */
@@ -18,11 +19,14 @@ export interface ConnectionWorkflowInput {
 interface CarriedState {
   /** CRM contacts changed and not yet written to QBO. */
   pendingContacts?: string[];
+  /** QBO customers changed and not yet pulled into their linked contacts, with how each change was seen. */
+  pendingCustomers?: Record<string, PullChannel>;
   inboxWaiting: boolean;
   syncRequested: boolean;
   lastPollAt?: number;
   lastActiveAt?: number;
-  totals: { polls: number; applied: number; deleted: number; pushed?: number };
+  /** `pulled`: contacts that took QBO's changes through the QBO → CRM lane. */
+  totals: { polls: number; applied: number; deleted: number; pushed?: number; pulled?: number };
   /** A backfill the grant interrupted, to resume once reconnected. */
   backfillFrom?: BackfillInput;
 }
@@ -41,6 +45,9 @@ export interface ConnectionWorkflowStatus {
   pushesInFlight?: number;
   /** Changed contacts waiting for a push slot. */
   contactsWaiting?: number;
+  /** With the QBO → CRM lane: customer pulls running, and changed customers waiting for a slot. */
+  pullsInFlight?: number;
+  customersWaiting?: number;
 }
 
 /** A webhook delivery for this realm is in the inbox. Carries nothing: the inbox is the source of truth. */

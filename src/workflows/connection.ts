@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { PullChannel } from '../activities/connection-sync';
 import { failureTypes } from '../activities/failure-types';
 import { defaultActivePollIntervalSeconds, pollEverySeconds } from '../sync/polling';
 import { searchAttributes } from '../temporal/search-attributes';
@@ -27,25 +28,28 @@ import {
   type ConnectionWorkflowInput,
 } from './connection-messages';
 import { isNeedsReauth, rootCause } from './failures';
+import { Lane } from './lane';
 
 /**
- * One long-running workflow per QBO connection (`connection:<id>`), in two lanes that never wait for each other:
+ * One long-running workflow per QBO connection (`connection:<id>`), in lanes that never wait for each other:
  * CRM → QBO, one activity per changed contact, a few at a time and never two for one contact; and QBO → CRM,
- * which applies webhook events as they are signalled and polls CDC as the backstop for lost webhooks, often while
- * the company is active and rarely while it is idle. It continues as new before its history grows large, and
- * carries ids and counters only; records live in MongoDB.
+ * which reads QBO's changes into the projections (webhook events as they are signalled, and CDC polls as the
+ * backstop for lost webhooks, often while the company is active and rarely while it is idle) and then pulls each
+ * changed customer into its linked contact, again one activity per customer. It continues as new before its
+ * history grows large, and carries ids and counters only; records live in MongoDB.
  */
-const { pollChanges, drainInbox, pushContact, pushContacts, announceEvents } = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: [failureTypes.needsReauth, failureTypes.qboRejected],
-  },
-});
+const { pollChanges, drainInbox, pushContact, pushContacts, pullCustomer, announceEvents } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: [failureTypes.needsReauth, failureTypes.qboRejected],
+    },
+  });
 
 /** Contacts written per activity run before the lanes (`patched('lanes')`). */
 const contactsPerBatch = 25;
@@ -54,6 +58,11 @@ const contactsPerBatch = 25;
  * the QBO lane, a backfill's pages and other connections to the same company.
  */
 const pushesInFlight = 4;
+/**
+ * Customer pulls in flight per connection. A pull reads and writes the database only, never QBO, so these take
+ * nothing from the company's 10 requests; the bound keeps a burst of changes from crowding the database.
+ */
+const pullsInFlight = 4;
 
 /** Well under Temporal's 10k-event hard limit, and the point where replays stay cheap. */
 const maxHistoryEvents = 2_000;
@@ -70,6 +79,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   let lastActiveAt = carried.lastActiveAt;
   // Workflows begun before the lanes finish their run the old way and take the lanes at their continue-as-new.
   const lanes = patched('lanes');
+  // Runs with the lanes begun before the QBO → CRM lane merge QBO's changes inside their polls and drains.
+  const qboLane = lanes && patched('qbo-lane');
   const totals = { ...carried.totals };
   /** Where the company's backfill starts or resumes; unset once it has finished (or QBO refused it). */
   let backfillFrom: BackfillInput | undefined =
@@ -88,9 +99,15 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     lastActiveAt = Date.now();
   });
   setHandler(syncNowSignal, () => void (syncRequested = true));
-  const pendingContacts = new Set(carried.pendingContacts ?? []);
+  /** CRM → QBO: changed contacts, each pushed by its own activity. */
+  const pushes = new Lane<undefined>(
+    pushesInFlight,
+    (carried.pendingContacts ?? []).map((id) => [id, undefined] as const),
+  );
+  /** QBO → CRM: changed customers with a linked contact, by how the change was seen, each pulled on its own. */
+  const pulls = new Lane<PullChannel>(pullsInFlight, Object.entries(carried.pendingCustomers ?? {}));
   setHandler(contactsChangedSignal, ({ crmContactIds }) => {
-    for (const id of crmContactIds) pendingContacts.add(id);
+    for (const id of crmContactIds) pushes.queue(id, undefined);
     lastActiveAt = Date.now();
   });
   setHandler(disconnectSignal, () => void (stopping = true));
@@ -114,8 +131,9 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     totals,
     cyclesThisRun: cycles,
     pollEverySeconds: pollInterval(),
-    pushesInFlight: pushing.size,
-    contactsWaiting: pendingContacts.size,
+    pushesInFlight: pushes.running.size,
+    contactsWaiting: pushes.waiting.size,
+    ...(qboLane ? { pullsInFlight: pulls.running.size, customersWaiting: pulls.waiting.size } : {}),
   }));
 
   /** The poll interval now (before the lanes, always the idle one). */
@@ -174,43 +192,45 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     eventsWaiting = true;
   }
 
-  /** Contacts whose push is running: a contact changed meanwhile waits for it, so its changes apply in order. */
-  const pushing = new Set<string>();
-  /** Set before continue-as-new: no new pushes start, and the running ones finish in this run. */
-  let winding = false;
-
-  /** CRM → QBO: each changed contact its own activity, named for it, while the QBO lane does its own work. */
-  async function pushLane(): Promise<void> {
-    const startable = (): string[] => [...pendingContacts].filter((id) => !pushing.has(id));
-    for (;;) {
-      await condition(
-        () =>
-          stopping ||
-          winding ||
-          (state === 'syncing' && pushing.size < pushesInFlight && startable().length > 0),
-      );
-      if (stopping || winding) return;
-      for (const id of startable().slice(0, pushesInFlight - pushing.size)) {
-        pendingContacts.delete(id);
-        pushing.add(id);
-        void pushOne(id);
-      }
-    }
+  function historyFull(): boolean {
+    return workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistoryEvents;
   }
 
-  async function pushOne(crmContactId: string): Promise<void> {
+  /** Set before continue-as-new: no new pushes or pulls start, and the running ones finish in this run. */
+  let winding = false;
+  const lanesOpen = (): boolean => state === 'syncing';
+  const lanesClosed = (): boolean => stopping || winding;
+
+  /** CRM → QBO: one activity per contact, named for it; true when it should be pushed again later. */
+  async function pushOne(crmContactId: string): Promise<boolean> {
     const outcome = await attempt(async () => {
       const result = await pushContact.executeWithOptions({ summary: `CRM → QBO: contact ${crmContactId}` }, [
         { connectionId: input.connectionId, crmContactId },
       ]);
       totals.pushed = (totals.pushed ?? 0) + result.created + result.updated;
     });
-    pushing.delete(crmContactId);
-    // Never dropped because QBO or a worker was down: it waits for its next turn.
-    if (outcome === 'retry-later') pendingContacts.add(crmContactId);
+    return outcome === 'retry-later';
   }
 
-  if (lanes) void pushLane();
+  /** QBO → CRM: one activity per changed customer, named for it, merging its newest projection into its contact. */
+  async function pullOne(qboCustomerId: string, channel: PullChannel): Promise<boolean> {
+    const outcome = await attempt(async () => {
+      const result = await pullCustomer.executeWithOptions(
+        { summary: `QBO → CRM: customer ${qboCustomerId}` },
+        [{ connectionId: input.connectionId, qboCustomerId, channel }],
+      );
+      totals.pulled = (totals.pulled ?? 0) + result.contactsUpdated;
+    });
+    return outcome === 'retry-later';
+  }
+
+  /** Changed customers a poll or drain left to the QBO → CRM lane. */
+  function queuePulls(customerIds: readonly string[] | undefined, channel: PullChannel): void {
+    for (const id of customerIds ?? []) pulls.queue(id, channel);
+  }
+
+  if (lanes) void pushes.run(lanesOpen, lanesClosed, pushOne);
+  if (qboLane) void pulls.run(lanesOpen, lanesClosed, pullOne);
   if (state === 'backfilling' && backfillFrom) await backfill(backfillFrom);
 
   while (!stopping) {
@@ -218,7 +238,13 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     const ready = (): boolean =>
       stopping ||
       (state === 'syncing' &&
-        ((!lanes && pendingContacts.size > 0) || inboxWaiting || syncRequested || Date.now() >= dueAt));
+        ((!lanes && pushes.waiting.size > 0) ||
+          inboxWaiting ||
+          syncRequested ||
+          Date.now() >= dueAt ||
+          // The lanes' activities grow the history between turns: a burst of them continues as new without
+          // waiting for the next poll.
+          (qboLane && historyFull())));
     // Parked (needs_reauth) connections wait for a signal only; syncing ones also for the next poll.
     if (state === 'syncing') await condition(ready, Math.max(dueAt - Date.now(), 1));
     else await condition(ready);
@@ -229,22 +255,26 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       continue;
     }
 
-    if (!lanes && pendingContacts.size > 0) {
+    if (!lanes && pushes.waiting.size > 0) {
       // CRM changes first: a contact PUT should reach QBO within a second.
-      const batch = [...pendingContacts].slice(0, contactsPerBatch);
-      batch.forEach((id) => pendingContacts.delete(id));
+      const batch = [...pushes.waiting.keys()].slice(0, contactsPerBatch);
+      batch.forEach((id) => pushes.waiting.delete(id));
       const outcome = await attempt(async () => {
         const result = await pushContacts({ connectionId: input.connectionId, crmContactIds: batch });
         totals.pushed = (totals.pushed ?? 0) + result.created + result.updated;
         eventsWaiting ||= result.eventsRecorded > 0;
       });
       // Contacts are never dropped because QBO or a worker was down: they wait for the next turn.
-      if (outcome === 'retry-later') batch.forEach((id) => pendingContacts.add(id));
+      if (outcome === 'retry-later') batch.forEach((id) => pushes.queue(id, undefined));
     }
     if (inboxWaiting) {
       inboxWaiting = false;
       await attempt(async () => {
-        const result = await drainInbox({ connectionId: input.connectionId });
+        const result = await drainInbox({
+          connectionId: input.connectionId,
+          ...(qboLane ? { fanOut: true } : {}),
+        });
+        queuePulls(result.customersToPull, 'webhook');
         if (result.applied + result.deleted > 0) lastActiveAt = Date.now();
         totals.applied += result.applied;
         totals.deleted += result.deleted;
@@ -255,7 +285,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     if (syncRequested || Date.now() >= dueAt) {
       syncRequested = false;
       await attempt(async () => {
-        const result = await pollChanges({ connectionId: input.connectionId });
+        const result = await pollChanges({
+          connectionId: input.connectionId,
+          ...(qboLane ? { fanOut: true } : {}),
+        });
+        queuePulls(result.customersToPull, 'cdc_poll');
         totals.polls += 1;
         if (result.applied + result.deleted > 0) lastActiveAt = Date.now();
         totals.applied += result.applied;
@@ -273,15 +307,16 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     }
 
     cycles += 1;
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistoryEvents) {
+    if (historyFull()) {
       winding = true;
-      await condition(() => pushing.size === 0 && allHandlersFinished());
+      await condition(() => pushes.running.size === 0 && pulls.running.size === 0 && allHandlersFinished());
       return continueAsNew<typeof connectionWorkflow>({
         ...input,
         pollIntervalSeconds,
         ...(lanes ? { activePollIntervalSeconds } : {}),
         carried: {
-          pendingContacts: [...pendingContacts],
+          pendingContacts: [...pushes.waiting.keys()],
+          ...(qboLane ? { pendingCustomers: Object.fromEntries(pulls.waiting) } : {}),
           inboxWaiting,
           syncRequested,
           lastPollAt,

@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { inboxModel } from '../../src/ingest/inbox';
 import { verifySignature } from '../../src/outbound/signing';
+import { connectionWorkflowId } from '../../src/temporal/connection-workflows';
 import { startApiHarness, type ApiHarness, type TestAccount } from '../support/api-harness';
 import type { QboClient } from '../support/emulator';
 import { eventually } from '../support/env';
+import { activitySummaries } from '../support/histories';
 
 /**
  * The CRM's whole journey over HTTP: connect a company through Intuit's consent page, push a contact, see QBO's
@@ -229,6 +231,9 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
     expect(delivery!.event.data.changes).toEqual([{ field: 'phone', from: null, to: '+353 1 555 0100' }]);
     const merged = (await harness.request('GET', '/v1/contacts/crm-edit')).json;
     expect(merged.fields).toMatchObject({ phone: '+353 1 555 0100', email: 'edit@example.com' });
+    // It came by the QBO → CRM lane: an activity of its own, which the Temporal UI names for the customer.
+    const workflow = harness.temporal.workflow.getHandle(connectionWorkflowId(connection.id));
+    expect(await activitySummaries(workflow)).toContain(`QBO → CRM: customer ${customer.Id}`);
   });
 
   it('still delivers a QBO edit within one poll interval when every Intuit webhook is lost', async () => {

@@ -199,14 +199,24 @@ describe('the worker process: its /metrics and its log', () => {
       attempt: 1,
       counts: expect.objectContaining({ created: 1 }),
     });
-    // The bookkeeper's edit, read by a poll and merged into the contact.
+    // The bookkeeper's edit, read by a poll and handed to the lane, then merged into the contact by its own pull.
     expect(
       logged.find(
         (record) =>
           String(record.msg).startsWith('changes applied from QuickBooks (poll)') &&
-          record.contactsUpdated === 1,
+          record.customersToPull === 1,
       ),
-    ).toMatchObject({ level: 30, activity: 'pollChanges', connectionId, conflicts: 0 });
+    ).toMatchObject({ level: 30, activity: 'pollChanges', connectionId });
+    expect(
+      logged.find((record) => record.activity === 'pullCustomer' && record.contactsUpdated === 1),
+    ).toMatchObject({
+      level: 30,
+      connectionId,
+      realmId: qbo.realmId,
+      qboCustomerId: expect.any(String),
+      channel: 'cdc_poll',
+      conflicts: 0,
+    });
     const failing = logged.find(
       (record) => record.activity === 'pollChanges' && record.outcome === 'QboUnavailable',
     );

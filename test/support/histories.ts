@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import * as proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
@@ -27,4 +28,13 @@ export function historyToJson(history: History): unknown {
 
 export function historyFromJson(json: unknown): History {
   return protoJson.fromJson(historyType, json) as History;
+}
+
+/** The summaries of the activities a workflow run scheduled: what an ops person reads in the Temporal UI. */
+export async function activitySummaries(handle: Pick<WorkflowHandle, 'fetchHistory'>): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? [])
+    .map((event) => event.userMetadata?.summary?.data)
+    .filter((data): data is Uint8Array => data instanceof Uint8Array)
+    .map((data) => JSON.parse(Buffer.from(data).toString('utf8')) as string);
 }

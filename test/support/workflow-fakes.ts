@@ -25,6 +25,8 @@ export interface ConnectionCalls {
   drains: number[];
   /** Each push's contact ids (one per call since the lanes; a batch before them). */
   pushes: string[][];
+  /** Each customer pulled into its contact (the QBO → CRM lane), with how its change was seen. */
+  pulls: { qboCustomerId: string; channel: string }[];
   announcements: string[][];
 }
 
@@ -43,10 +45,11 @@ const created = (contacts: number): Result<'pushContact'> => ({
 
 /**
  * The connection workflow's activities, each doing nothing but recording the call: a poll finds no changes, the
- * inbox is empty, every contact is created. A test replaces one to make it fail or report more.
+ * inbox is empty, every contact is created, every customer pulled updates its contact. A test replaces one to make
+ * it fail or report more.
  */
 export function fakeConnectionActivities() {
-  const calls: ConnectionCalls = { polls: [], drains: [], pushes: [], announcements: [] };
+  const calls: ConnectionCalls = { polls: [], drains: [], pushes: [], pulls: [], announcements: [] };
   const counts = {
     applied: 0,
     unchanged: 0,
@@ -76,6 +79,16 @@ export function fakeConnectionActivities() {
     pushContacts({ crmContactIds }: { crmContactIds: string[] }): Promise<Result<'pushContacts'>> {
       calls.pushes.push(crmContactIds);
       return Promise.resolve(created(crmContactIds.length));
+    },
+    pullCustomer({
+      qboCustomerId,
+      channel,
+    }: {
+      qboCustomerId: string;
+      channel: string;
+    }): Promise<Result<'pullCustomer'>> {
+      calls.pulls.push({ qboCustomerId, channel });
+      return Promise.resolve({ contactsUpdated: 1, conflicts: 0, eventsRecorded: 1 });
     },
     announceEvents({ accountIds }: { accountIds: string[] }): Promise<void> {
       calls.announcements.push(accountIds);

@@ -4,12 +4,15 @@ import {
   inboxWaitingSignal,
   statusQuery,
 } from '../../src/workflows/connection-messages';
+import type { Activities } from '../../src/activities';
 import { eventually, uniqueName } from '../support/env';
+import { activitySummaries } from '../support/histories';
 import { startTimeSkipping, type TimeSkippingEnvironment } from '../support/time-skipping';
 import { fakeConnectionActivities } from '../support/workflow-fakes';
 
-/** Contact pushes in flight at once per connection (pushesInFlight in src/workflows/connection.ts). */
+/** Contact pushes and customer pulls in flight at once per connection (src/workflows/connection.ts). */
 const pushSlots = 4;
+const pullSlots = 4;
 const minute = 60_000;
 
 /** A promise a test settles when it chooses: an activity that takes as long as the test says. */
@@ -22,7 +25,8 @@ function gate(): { opened: Promise<void>; open: () => void } {
 /**
  * The connection workflow's lanes, with activities that take as long as the test says: CRM → QBO pushes never wait
  * for the QBO lane, one contact never has two pushes at once, and a few pushes run side by side, each its own
- * activity named for its contact.
+ * activity named for its contact; QBO → CRM, each changed customer a poll or drain finds is pulled into its contact
+ * by its own activity, likewise.
  */
 describe('connection workflow: lanes', () => {
   let temporal: TimeSkippingEnvironment;
@@ -163,15 +167,117 @@ describe('connection workflow: lanes', () => {
       expect(calls.pushes.flat().sort()).toEqual([...contacts].sort());
 
       // An ops person finds a contact's push in the Temporal UI by its summary.
-      const history = await handle.fetchHistory();
-      const summaries = (history.events ?? [])
-        .map((event) => event.userMetadata?.summary?.data)
-        .filter((data): data is Uint8Array => data instanceof Uint8Array)
-        .map((data) => JSON.parse(Buffer.from(data).toString('utf8')) as string);
+      const summaries = await activitySummaries(handle);
       expect(summaries).toContain('CRM → QBO: contact contact-0');
       expect(summaries.filter((summary) => summary.startsWith('CRM → QBO: contact '))).toHaveLength(
         contacts.length,
       );
+    });
+  });
+
+  it('pulls each customer a poll or drain hands over by its own activity, named for it, and each once however often it changed', async () => {
+    const { activities, calls } = fakeConnectionActivities();
+    // The start's poll finds two linked customers changed, one of them twice (listed twice); a drain finds it again.
+    const pollChanges: Activities['pollChanges'] = async (input) => ({
+      ...(await activities.pollChanges()),
+      ...(input.fanOut ? { customersToPull: ['cust-1', 'cust-2', 'cust-1'] } : {}),
+    });
+    const fanOutSeen: (boolean | undefined)[] = [];
+    const drainInbox: Activities['drainInbox'] = async (input) => {
+      fanOutSeen.push(input.fanOut);
+      return { ...(await activities.drainInbox()), customersToPull: ['cust-2'] };
+    };
+    await temporal.withWorker({ ...activities, pollChanges, drainInbox }, async (taskQueue) => {
+      const handle = await startConnection(taskQueue);
+      const done = await eventually(
+        () => handle.query(statusQuery),
+        (status) => status.totals.pulled === 3 && status.pullsInFlight === 0,
+        10_000,
+        'both customers pulled',
+      );
+      expect(done.customersWaiting).toBe(0);
+      expect(fanOutSeen).toEqual([true]);
+      // cust-1, listed twice by one poll, is pulled once; cust-2's pull from the drain was under way when the poll
+      // found it again, so it is pulled again after it, reading the newer version.
+      const byCustomer = (channel: string) =>
+        calls.pulls.filter((pull) => pull.channel === channel).map(({ qboCustomerId }) => qboCustomerId);
+      expect(byCustomer('webhook')).toEqual(['cust-2']);
+      expect(byCustomer('cdc_poll').sort()).toEqual(['cust-1', 'cust-2']);
+
+      const summaries = await activitySummaries(handle);
+      expect(summaries).toContain('QBO → CRM: customer cust-1');
+      expect(summaries).toContain('QBO → CRM: customer cust-2');
+    });
+  });
+
+  it('runs a few pulls side by side, never two for one customer, and a slow pull holds up no push', async () => {
+    const { activities, calls } = fakeConnectionActivities();
+    const release = gate();
+    const running = new Map<string, number>();
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const overlaps: string[] = [];
+    const pullCustomer: typeof activities.pullCustomer = async (input) => {
+      const id = input.qboCustomerId;
+      running.set(id, (running.get(id) ?? 0) + 1);
+      if (running.get(id)! > 1) overlaps.push(id);
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await release.opened;
+      inFlight -= 1;
+      running.set(id, running.get(id)! - 1);
+      return activities.pullCustomer(input);
+    };
+    const customers = Array.from({ length: 6 }, (_, index) => `cust-${index}`);
+    let drains = 0;
+    // Each drain finds every customer changed again: the ones already pulling wait for their pull.
+    const drainInbox: Activities['drainInbox'] = async () => {
+      drains += 1;
+      return { ...(await activities.drainInbox()), customersToPull: customers };
+    };
+    await temporal.withWorker({ ...activities, pullCustomer, drainInbox }, async (taskQueue) => {
+      const handle = await startConnection(taskQueue);
+      const busy = await eventually(
+        () => handle.query(statusQuery),
+        (status) => status.pullsInFlight === pullSlots && inFlight === pullSlots,
+        10_000,
+        'a full pull lane',
+      );
+      expect(busy.customersWaiting).toBe(customers.length - pullSlots);
+
+      // The pulls are held; a CRM change goes to QBO meanwhile, and the same customers change again in QBO.
+      await handle.signal(contactsChangedSignal, { crmContactIds: ['during-pulls'] });
+      await eventually(
+        () => Promise.resolve(calls.pushes.flat()),
+        (pushed) => pushed.includes('during-pulls'),
+        10_000,
+        'the push while every pull slot is held',
+      );
+      await handle.signal(inboxWaitingSignal);
+      // Every customer waits once: the four pulling for their pull, the other two still for a slot.
+      await eventually(
+        () => handle.query(statusQuery),
+        (status) => status.pullsInFlight === pullSlots && status.customersWaiting === customers.length,
+        10_000,
+        'the second drain’s customers queued',
+      );
+      expect(drains).toBe(2);
+      expect(inFlight).toBe(pullSlots);
+
+      release.open();
+      await eventually(
+        () => handle.query(statusQuery),
+        (status) => status.pullsInFlight === 0 && status.customersWaiting === 0,
+        10_000,
+        'every pull done',
+      );
+      expect(mostInFlight).toBe(pullSlots);
+      expect(overlaps).toEqual([]);
+      // Once for the first drain; again for the second, only for the customers whose pull had started by then.
+      const pulled = calls.pulls.map(({ qboCustomerId }) => qboCustomerId);
+      for (const id of customers)
+        expect(pulled.filter((each) => each === id).length).toBeGreaterThanOrEqual(1);
+      expect(pulled).toHaveLength(customers.length + pullSlots);
     });
   });
 

@@ -65,6 +65,24 @@ describe('activity summaries: one line per run, at info only when something happ
     });
   });
 
+  it('names the customer a pull merged into its contact, and keeps a pull that changed nothing at debug', async () => {
+    const input = { connectionId: 'c1', qboCustomerId: '58', channel: 'webhook' as const };
+    await expect(
+      summarize('pullCustomer', { contactsUpdated: 1, conflicts: 0, eventsRecorded: 1 }, input, noDatabase),
+    ).resolves.toEqual({
+      level: 'info',
+      message: 'customer 58 pulled into its contact: 1 updated, 0 conflicts',
+      fields: { contactsUpdated: 1, conflicts: 0, eventsRecorded: 1, channel: 'webhook' },
+    });
+    const unchanged = await summarize(
+      'pullCustomer',
+      { contactsUpdated: 0, conflicts: 0, eventsRecorded: 0 },
+      input,
+      noDatabase,
+    );
+    expect(unchanged.level).toBe('debug');
+  });
+
   it('warns when deliveries to the CRM fail', async () => {
     const summary = await summarize(
       'deliverWebhooks',
