@@ -122,7 +122,8 @@ async function pushLinked(context: PushContext, contact: ContactRecord, result: 
     if (attempt === 0 && !held) continue;
     const customer = held ? customerFromHeld(held) : await context.client.read('Customer', qboCustomerId);
     const projected = held ?? (await projectRead(context, customer));
-    const merge = mergeStored(contact, qboSideOf(projected), context.connection, context.now);
+    const qbo = qboSideOf(projected);
+    const merge = mergeStored(contact, qbo, context.connection, context.now);
     const changed = Object.keys(merge.toQbo) as SyncFieldName[];
     if (held && changed.some((field) => addressFieldParts(field))) continue;
     let written: Customer | null = null;
@@ -162,16 +163,20 @@ async function pushLinked(context: PushContext, contact: ContactRecord, result: 
       }
       result.outcome = result.outcome === 'linked' ? 'linked' : 'updated';
     }
-    await settle(context, contact, written ?? customer, merge, result, written !== null);
+    await settle(context, contact, written ?? customer, qbo.fields, merge, result, written !== null);
     return;
   }
 }
 
-/** Records a merge's outcome once its writes are made: history and CRM events first, then the contact, then QBO's side. */
+/**
+ * Records a merge's outcome once its writes are made: history and CRM events first, then the contact, then QBO's side.
+ * `customer` is QBO's version after the write; `before` what QBO held when merged (what an undo writes back).
+ */
 async function settle(
   context: PushContext,
   contact: ContactRecord,
   customer: Customer,
+  before: SyncFields,
   merge: MergeResult,
   result: PushResult,
   wroteToQbo: boolean,
@@ -195,7 +200,7 @@ async function settle(
             detail: {
               changes: changed.map((field) => ({
                 field,
-                from: customerToFields(customer)[field],
+                from: before[field],
                 to: merge.toQbo[field] ?? null,
               })),
               rules: Object.fromEntries(changed.map((field) => [field, merge.rules[field]])),
