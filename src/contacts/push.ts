@@ -100,6 +100,15 @@ async function push(context: PushContext, contact: ContactRecord, result: PushRe
       ]);
     return;
   }
+  if (link?.deactivated)
+    return reject(context, contact, link.qboCustomerId, result, [
+      {
+        field: 'contact',
+        problem:
+          `its QuickBooks customer was made inactive by undoing its creation (sync event ` +
+          `${link.deactivated.eventId}); undo that undo to sync it again`,
+      },
+    ]);
   if (link?.deletedAt) await reviveLink(context.db, contact);
   if (!link) {
     const linked = await linkToExisting(context, contact);
