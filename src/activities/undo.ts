@@ -1,4 +1,8 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { undoSyncEvent, type UndoOutcome } from '../contacts/undo';
+import { connectionWorkflowId } from '../temporal/connection-workflows';
+import { contactsChangedSignal } from '../workflows/connection-messages';
 import { announceRecorded } from './announce';
 import { pushContext, type PushDependencies } from './push-contacts';
 
@@ -17,8 +21,21 @@ export function createUndoActivities(deps: PushDependencies) {
     }): Promise<UndoOutcome> {
       const { connection, client } = await deps.qbo.open(connectionId);
       const outcome = await undoSyncEvent(pushContext(deps, connection, client, now()), eventId, undoRun);
-      if (outcome.outcome === 'undone') await announceRecorded(connection.accountId, outcome.eventsRecorded);
+      if (outcome.outcome !== 'undone') return outcome;
+      await announceRecorded(connection.accountId, outcome.eventsRecorded);
+      if (outcome.toPush) await queuePush(connectionId, outcome.toPush);
       return outcome;
     },
   };
+}
+
+/** Tells the connection's workflow to push the contact; one not running (disconnected) pushes nothing anyway. */
+async function queuePush(connectionId: string, crmContactId: string): Promise<void> {
+  try {
+    await Context.current()
+      .client.workflow.getHandle(connectionWorkflowId(connectionId))
+      .signal(contactsChangedSignal, { crmContactIds: [crmContactId] });
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
 }

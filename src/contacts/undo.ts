@@ -19,7 +19,14 @@ import { effectOf, planUndo, type UndoConflict } from './undo-plan';
  * contact shows the previous value and the link's base agrees with it, so the next merge does not write ours again.
  */
 export type UndoOutcome =
-  | { eventId: string; outcome: 'undone'; undoEventId: string; eventsRecorded: number }
+  | {
+      eventId: string;
+      outcome: 'undone';
+      undoEventId: string;
+      eventsRecorded: number;
+      /** A contact whose customer was made active again: its pushes were refused meanwhile, so it is pushed now. */
+      toPush?: string;
+    }
   | { eventId: string; outcome: 'conflict'; conflicts: UndoConflict[] }
   | { eventId: string; outcome: 'refused'; reason: string }
   | {
@@ -50,7 +57,7 @@ export async function undoSyncEvent(
   const qboCustomerId = event.qboCustomerId;
   const contactId = contactKey(context.connection._id, event.crmContactId ?? '');
 
-  type Done = { customer: Customer; undoEventId: string };
+  type Done = { customer: Customer; undoEventId: string; reactivated: boolean };
   const done = await inContactTurn(context.db, contactId, async (): Promise<UndoOutcome | Done> => {
     const undoneBefore = await undoneAlready(context, event, undoRun);
     if (undoneBefore?.outcome === 'skipped') return undoneBefore;
@@ -58,6 +65,7 @@ export async function undoSyncEvent(
       return {
         customer: await context.client.read('Customer', qboCustomerId),
         undoEventId: undoneBefore.undoEventId,
+        reactivated: effect.active?.from === true,
       };
     const customer = await context.client.read('Customer', qboCustomerId);
     const plan = planUndo(effect, { fields: customerToFields(customer), active: customer.Active !== false });
@@ -95,7 +103,7 @@ export async function undoSyncEvent(
         qboCustomerId,
         plan.reverse.active.to ? null : { at: context.now, eventId: undoEventId },
       );
-    return { customer: written, undoEventId };
+    return { customer: written, undoEventId, reactivated: plan.reverse.active?.to === true };
   });
   if ('outcome' in done) return done;
   // Outside the turn: the propagation of QBO's changes takes the contact's turn itself.
@@ -112,6 +120,7 @@ export async function undoSyncEvent(
     outcome: 'undone',
     undoEventId: done.undoEventId,
     eventsRecorded: pulled?.eventsRecorded ?? 0,
+    ...(done.reactivated && event.crmContactId ? { toPush: event.crmContactId } : {}),
   };
 }
 

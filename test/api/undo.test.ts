@@ -192,12 +192,17 @@ describe('undo of what qbo-sync wrote into QuickBooks', () => {
     expect(refused.quickbooks.customerId).toBe(qboId);
     expect((await customer(qboId)).PrimaryEmailAddr.Address).toBe('made@undo.example');
 
+    // Undoing the undo makes it active again, and the version refused meanwhile is written to it.
     const restored = await undo(undone.json.id);
     expect(restored.status).toBe(200);
     expect((await customer(qboId)).Active).toBe(true);
-    expect(
-      (await harness.request('GET', '/v1/contacts/undo-created')).json.quickbooks.deactivatedAt,
-    ).toBeNull();
+    const resynced = await contact(
+      'undo-created',
+      (found) => found.quickbooks.deactivatedAt === null,
+      'synced again',
+    );
+    expect(resynced.quickbooks.customerId).toBe(qboId);
+    expect((await customer(qboId)).PrimaryEmailAddr.Address).toBe('later@undo.example');
   });
 
   it('undoes stacked edits by time range, newest first, a page at a time', async () => {
