@@ -192,6 +192,19 @@ describe('undo of what qbo-sync wrote into QuickBooks', () => {
     expect(refused.quickbooks.customerId).toBe(qboId);
     expect((await customer(qboId)).PrimaryEmailAddr.Address).toBe('made@undo.example');
 
+    // The drift audit leaves a link made inactive on purpose as it is.
+    const started = await harness.request('POST', `/v1/connections/${connection.id}/audit`);
+    expect(started.status).toBe(202);
+    const audited = await eventually(
+      async () => (await harness.request('GET', `/v1/connections/${connection.id}/audit`)).json,
+      (body) => body.status !== 'running',
+      60_000,
+      'the audit to finish',
+    );
+    expect(audited.status).toBe('completed');
+    expect(audited.counts.customers).toBeGreaterThan(0);
+    expect(audited.counts.byKind.link_to_inactive ?? 0).toBe(0);
+
     // Undoing the undo makes it active again, and the version refused meanwhile is written to it.
     const restored = await undo(undone.json.id);
     expect(restored.status).toBe(200);
