@@ -398,6 +398,31 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // A bulk undo of two events: the first undone, the second refused for a field QuickBooks changed since.
+    fixtures: ['undo/undone-and-conflict'],
+    async run(temporal) {
+      const undoSyncEvent = ({ eventId }: { eventId: string }) =>
+        Promise.resolve<Result<'undoSyncEvent'>>(
+          eventId === 'event-1'
+            ? { eventId, outcome: 'undone', undoEventId: 'event-3', eventsRecorded: 1 }
+            : {
+                eventId,
+                outcome: 'conflict',
+                conflicts: [{ field: 'email', wrote: 'a@x.test', now: 'b@x.test' }],
+              },
+        );
+      return temporal.withWorker({ undoSyncEvent }, async (taskQueue) => {
+        const handle = await temporal.client.workflow.start('undoWorkflow', {
+          taskQueue,
+          workflowId: 'undo:conn-recorded:bulk:1',
+          args: [{ connectionId: 'conn-recorded', eventIds: ['event-1', 'event-2'] }],
+        });
+        await handle.result();
+        return [handle];
+      });
+    },
+  },
+  {
     // The launcher's probe, parked between its steps until released, as the crash tests use it.
     fixtures: ['self-test/released'],
     async run(temporal) {

@@ -7472,7 +7472,9 @@ export interface paths {
             | 'updated_crm'
             | 'conflict'
             | 'rejected'
-            | 'contact_deleted';
+            | 'contact_deleted'
+            | 'undone'
+            | 'document_written';
           status?: 'applied' | 'failed' | 'conflict' | 'resolved';
           /** @description Items per page (1–200). */
           limit?: number;
@@ -7824,6 +7826,295 @@ export interface paths {
           };
         };
         /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/sync-events/{id}/undo': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Undo a change qbo-sync wrote into QuickBooks
+     * @description A field update (`updated_qbo`): the previous values are written back, only if QuickBooks still holds what qbo-sync wrote (else 409 `undo_conflict`, naming each field and what it holds now); the contact then shows them too. A created customer (`created`): made inactive, QuickBooks’ soft delete, and the contact stays linked to it without syncing. An invoice or sales receipt written from the CRM (`document_written`): voided. The undo is recorded as an `undone` sync event, which can itself be undone (re-applying the change). An event is undone once: again is 409 `already_undone`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The `undone` event recorded. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SyncEvent'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `already_undone` or `undo_conflict` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_undoable` or `qbo_rejected` (see docs/api.md). */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `sync_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/undo': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Undo what qbo-sync wrote into QuickBooks in a time range, or of one kind
+     * @description Undoes the connection’s `created`, `updated_qbo` and `document_written` events (or the `kind` named, `undone` included) between `from` and `to`, newest first, so stacked edits of one field unwind in order: each as `POST /v1/sync-events/{id}/undo` would, with its outcome here rather than as a problem. At most `limit` events per call; pass `nextCursor` back as `cursor` for the next ones.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /**
+             * Format: date-time
+             * @description Events at or after this time.
+             */
+            from?: string;
+            /**
+             * Format: date-time
+             * @description Events before this time.
+             */
+            to?: string;
+            /**
+             * @description Only events of this kind.
+             * @enum {string}
+             */
+            kind?: 'created' | 'updated_qbo' | 'undone' | 'document_written';
+            /**
+             * @description Events per call (1–1000).
+             * @default 100
+             */
+            limit?: number;
+            /** @description `nextCursor` from the previous call. */
+            cursor?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Each event’s outcome, newest first. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['BulkUndoResult'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` or `invalid_cursor` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `sync_unavailable` (see docs/api.md). */
         503: {
           headers: {
             [name: string]: unknown;
@@ -8207,6 +8498,8 @@ export interface components {
         syncedAt: string | null;
         /** @description Opens the customer in the QuickBooks web app. */
         link: string;
+        /** @description When undoing its creation made the customer inactive: the contact stays linked to it, so no sync creates it again, and is not synced until that undo is undone. */
+        deactivatedAt: string | null;
       } | null;
       sync: {
         /** @enum {string} */
@@ -8304,6 +8597,8 @@ export interface components {
         syncedAt: string | null;
         /** @description Opens the customer in the QuickBooks web app. */
         link: string;
+        /** @description When undoing its creation made the customer inactive: the contact stays linked to it, so no sync creates it again, and is not synced until that undo is undone. */
+        deactivatedAt: string | null;
       } | null;
       sync: {
         /** @enum {string} */
@@ -8424,7 +8719,7 @@ export interface components {
            * @description `put`: the CRM’s PUT; QuickBooks’ changes as the engine saw them: `webhook`, `cdc_poll`, `backfill`, `audit`, or `push` (read while writing a PUT).
            * @enum {string|null}
            */
-          channel: 'put' | 'push' | 'webhook' | 'cdc_poll' | 'backfill' | 'audit' | null;
+          channel: 'put' | 'push' | 'webhook' | 'cdc_poll' | 'backfill' | 'audit' | 'undo' | null;
           /** @description QuickBooks’ version of the customer holding it. */
           qboSyncToken: string | null;
           /** @description The conflict, when both sides had changed it. */
@@ -9094,7 +9389,9 @@ export interface components {
         | 'updated_crm'
         | 'conflict'
         | 'rejected'
-        | 'contact_deleted';
+        | 'contact_deleted'
+        | 'undone'
+        | 'document_written';
       /** @enum {string} */
       source: 'crm' | 'qbo' | 'both' | 'sync';
       /** @enum {string} */
@@ -9111,10 +9408,40 @@ export interface components {
         choice: 'qbo' | 'crm';
         at: string;
       } | null;
+      /** @description For an `undone` event: the sync event it undid. */
+      undoes: string | null;
+      /** @description The `undone` event that undid this change (`POST /v1/sync-events/{id}/undo`). */
+      undoneBy: string | null;
       at: string;
     };
     RetryResult: {
       queued: string[];
+    };
+    BulkUndoResult: {
+      data: components['schemas']['UndoOutcome'][];
+      /** @description Pass as `cursor` for the next events; null after the last. */
+      nextCursor: string | null;
+    };
+    UndoOutcome: {
+      eventId: string;
+      /** @enum {string} */
+      kind: 'created' | 'updated_qbo' | 'undone' | 'document_written';
+      at: string;
+      /** @enum {string} */
+      outcome: 'undone' | 'conflict' | 'refused' | 'skipped';
+      /** @description The `undone` event recorded, when undone. */
+      undoEventId: string | null;
+      /** @description For a conflict: each field QuickBooks changed since qbo-sync wrote it. */
+      conflicts: components['schemas']['UndoConflict'][];
+      /** @description Why it was skipped (`already_undone`, `not_undoable`, `not_found`) or refused (QuickBooks’ message). */
+      reason: string | null;
+    };
+    UndoConflict: {
+      field: string;
+      /** @description What qbo-sync wrote. */
+      wrote: string | null;
+      /** @description What QuickBooks holds now. */
+      now: string | null;
     };
   };
   responses: never;
@@ -9167,5 +9494,8 @@ export type ConnectionHealth = components['schemas']['ConnectionHealth'];
 export type SyncEventPage = components['schemas']['SyncEventPage'];
 export type SyncEvent = components['schemas']['SyncEvent'];
 export type RetryResult = components['schemas']['RetryResult'];
+export type BulkUndoResult = components['schemas']['BulkUndoResult'];
+export type UndoOutcome = components['schemas']['UndoOutcome'];
+export type UndoConflict = components['schemas']['UndoConflict'];
 export type $defs = Record<string, never>;
 export type operations = Record<string, never>;

@@ -245,9 +245,14 @@ async function heldCustomers(
   return new Map(held.map((customer) => [customer.qboId, customer]));
 }
 
-/** A link the CRM still has: a deleted contact's link is a tombstone, left as it is. */
+/**
+ * A link the CRM still has: a deleted contact's link is a tombstone, left as it is, and so is one to a customer an
+ * undo made inactive on purpose (`deactivated`).
+ */
 function live(contact: ContactRecord | undefined): ContactRecord | null {
-  return contact && !contact.crm.deletedAt && !contact.link?.deletedAt ? contact : null;
+  return contact && !contact.crm.deletedAt && !contact.link?.deletedAt && !contact.link?.deactivated
+    ? contact
+    : null;
 }
 
 /** The contact as the CRM reads it; settled when the engine's outcome is about its latest version and synced. */

@@ -11,6 +11,7 @@ import { createOutboundActivities, defaultWebhookTimeoutMs } from './outbound';
 import { createPushActivities } from './push-contacts';
 import type { QboAccess } from './qbo-access';
 import { createSelfTestActivities } from './self-test';
+import { createUndoActivities } from './undo';
 
 export interface ActivityDependencies {
   db: Connection;
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createPushActivities(deps),
     ...createDocumentActivities(deps),
     ...createDriftAuditActivities(deps),
+    ...createUndoActivities(deps),
     // Webhook secrets are sealed with the same key ring as the OAuth tokens.
     ...createOutboundActivities({
       db: deps.db,

@@ -19,6 +19,7 @@ import { addFollowUpRoutes } from './routes/follow-ups';
 import { addProductRoutes } from './routes/products';
 import { addSessionRoutes } from './routes/sessions';
 import { addSyncEventRoutes } from './routes/sync-events';
+import { addUndoRoutes } from './routes/undo';
 import { createConsoleRouter } from '../console/router';
 import type { ApiServices } from './services';
 import { authenticateSession, sessionToken } from './sessions';
@@ -86,6 +87,7 @@ export function createApi(
   addProductRoutes(routes, services);
   addSessionRoutes(routes, services);
   addSyncEventRoutes(routes, services);
+  addUndoRoutes(routes, services);
   return {
     routes,
     routers: [

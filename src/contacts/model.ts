@@ -72,6 +72,11 @@ export interface ContactLink {
   decisions?: Record<string, { side: 'qbo' | 'crm'; value: string | null }>;
   /** The contact was deleted in the CRM; the QBO customer is left as it is (QBO cannot delete customers). */
   deletedAt?: Date;
+  /**
+   * An undo of its creation made the customer inactive (QBO's soft delete): the contact stays linked, so no sync
+   * creates it again, and nothing is pushed to it until that undo is undone.
+   */
+  deactivated?: { at: Date; eventId: string };
 }
 
 export type ContactSyncState = 'pending' | 'synced' | 'rejected';

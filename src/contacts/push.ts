@@ -107,6 +107,15 @@ async function push(context: PushContext, contact: ContactRecord, result: PushRe
       ]);
     return;
   }
+  if (link?.deactivated)
+    return reject(context, contact, link.qboCustomerId, result, [
+      {
+        field: 'contact',
+        problem:
+          `its QuickBooks customer was made inactive by undoing its creation (sync event ` +
+          `${link.deactivated.eventId}); undo that undo to sync it again`,
+      },
+    ]);
   if (link?.deletedAt) await reviveLink(context.db, contact);
   if (!link) {
     const linked = await linkToExisting(context, contact);
@@ -129,7 +138,8 @@ async function pushLinked(context: PushContext, contact: ContactRecord, result: 
     if (attempt === 0 && !held) continue;
     const customer = held ? customerFromHeld(held) : await context.client.read('Customer', qboCustomerId);
     const projected = held ?? (await projectRead(context, customer));
-    const merge = mergeStored(contact, qboSideOf(projected), context.connection, context.now);
+    const qbo = qboSideOf(projected);
+    const merge = mergeStored(contact, qbo, context.connection, context.now);
     const changed = Object.keys(merge.toQbo) as SyncFieldName[];
     if (held && changed.some((field) => addressFieldParts(field))) continue;
     let written: Customer | null = null;
@@ -169,16 +179,20 @@ async function pushLinked(context: PushContext, contact: ContactRecord, result: 
       }
       result.outcome = result.outcome === 'linked' ? 'linked' : 'updated';
     }
-    await settle(context, contact, written ?? customer, merge, result, written !== null);
+    await settle(context, contact, written ?? customer, qbo.fields, merge, result, written !== null);
     return;
   }
 }
 
-/** Records a merge's outcome once its writes are made: history and CRM events first, then the contact, then QBO's side. */
+/**
+ * Records a merge's outcome once its writes are made: history and CRM events first, then the contact, then QBO's side.
+ * `customer` is QBO's version after the write; `before` what QBO held when merged (what an undo writes back).
+ */
 async function settle(
   context: PushContext,
   contact: ContactRecord,
   customer: Customer,
+  before: SyncFields,
   merge: MergeResult,
   result: PushResult,
   wroteToQbo: boolean,
@@ -202,7 +216,7 @@ async function settle(
             detail: {
               changes: changed.map((field) => ({
                 field,
-                from: customerToFields(customer)[field],
+                from: before[field],
                 to: merge.toQbo[field] ?? null,
               })),
               rules: Object.fromEntries(changed.map((field) => [field, merge.rules[field]])),

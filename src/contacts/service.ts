@@ -35,6 +35,8 @@ export interface ContactView {
     linkedBy: LinkMethod;
     syncedAt: string | null;
     link: string;
+    /** When an undo of its creation made the customer inactive: the contact is no longer synced to it. */
+    deactivatedAt: string | null;
   } | null;
   sync: {
     state: ContactState;
@@ -245,6 +247,7 @@ export function contactView(
           linkedBy: link.linkedBy,
           syncedAt: link.syncedAt ? new Date(link.syncedAt).toISOString() : null,
           link: qboLink('Customer', link.qboCustomerId, connection.environment),
+          deactivatedAt: link.deactivated ? new Date(link.deactivated.at).toISOString() : null,
         }
       : null,
     sync: {

@@ -343,6 +343,19 @@ export async function tombstoneLink(
   return result.modifiedCount === 1;
 }
 
+/** Records that an undo made the linked customer inactive (`deactivated`), or active again (null). */
+export async function setLinkDeactivated(
+  db: Connection,
+  contact: Pick<ContactRecord, '_id' | 'connectionId'>,
+  qboCustomerId: string,
+  deactivated: NonNullable<ContactLink['deactivated']> | null,
+): Promise<void> {
+  await contactModel(db).updateOne(
+    { _id: contact._id, linkKey: linkKeyOf(contact.connectionId, qboCustomerId) },
+    deactivated ? { $set: { 'link.deactivated': deactivated } } : { $unset: { 'link.deactivated': 1 } },
+  );
+}
+
 /** A live contact over a tombstone: the CRM sent it again, so the link lives again. */
 export async function reviveLink(db: Connection, contact: Pick<ContactRecord, '_id'>): Promise<void> {
   await contactModel(db).updateOne({ _id: contact._id }, { $unset: { 'link.deletedAt': 1 } });

@@ -4,7 +4,7 @@ import { projectionContext } from '../activities/projection-context';
 import type { ConnectionRecord } from '../db/models/connection';
 import { applyRecords } from '../projections/apply';
 import { qboTransactionModel, transactionKey } from '../projections/models';
-import { requestIdFor, type QboBinaryResponse } from '../qbo';
+import { requestIdFor, type QboBinaryResponse, type QboClient } from '../qbo';
 import type { Estimate } from '../qbo/schemas';
 import { isLive, isVoided, type LiveTransactionView, type QboTransactionRecord } from '../sync/transactions';
 import { documentEntities, type DocumentKind } from './request';
@@ -81,15 +81,31 @@ export async function voidForm(
 ): Promise<LiveTransactionView | null> {
   const entity = documentEntities[kind];
   const { client } = await new QboAccess(db, settings).open(connection._id);
+  return project(
+    db,
+    settings,
+    connection,
+    entity,
+    await voidTransaction(client, connection._id, kind, qboId),
+    now,
+  );
+}
+
+/** QBO's void of the document as it is now (read first, for its SyncToken); one void already is returned as it is. */
+export async function voidTransaction(
+  client: QboClient,
+  connectionId: string,
+  kind: Exclude<DocumentKind, 'estimate'>,
+  qboId: string,
+): Promise<QboTransactionRecord> {
+  const entity = documentEntities[kind];
   const current = await client.read(entity, qboId);
-  const voided = isVoided(current)
-    ? current
-    : await client.void(
-        entity,
-        { Id: qboId, SyncToken: current.SyncToken },
-        requestIdFor(connection._id, entity, 'void', qboId, current.SyncToken),
-      );
-  return project(db, settings, connection, entity, voided, now);
+  if (isVoided(current)) return current;
+  return client.void(
+    entity,
+    { Id: qboId, SyncToken: current.SyncToken },
+    requestIdFor(connectionId, entity, 'void', qboId, current.SyncToken),
+  );
 }
 
 /** Stores QBO's answer in the projection and returns the document's view as the folder shows it. */

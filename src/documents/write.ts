@@ -1,5 +1,7 @@
 import type { Connection } from 'mongoose';
 import { settingsOf, type ConnectionRecord } from '../db/models/connection';
+import { defaultRetention, type RetentionSettings } from '../db/retention';
+import { recordSyncEvents, syncEventModel } from '../history/sync-events';
 import { ConnectionNeedsReauthError } from '../oauth/connection-tokens';
 import { applyRecords, type ProjectionContext } from '../projections/apply';
 import { QboApiError, requestIdFor, type QboClient } from '../qbo';
@@ -43,6 +45,7 @@ export interface DocumentWriteContext {
   projection: ProjectionContext;
   /** The sync engine's push of one contact: how a CRM contact not yet in QBO becomes a customer. */
   pushContact: (crmContactId: string) => Promise<void>;
+  retention?: RetentionSettings;
   now: Date;
 }
 
@@ -166,6 +169,7 @@ async function writeNew(
     requestIdFor(context.connection._id, entity, 'create', record.dealId, String(record.attempt)),
   );
   await projected(context, entity, created);
+  await recordDocumentWritten(context, record, created.Id, prepared.qboCustomerId);
   await recordWritten(
     context.db,
     record,
@@ -178,6 +182,39 @@ async function writeNew(
     context.now,
   );
   return { state: 'written', qboId: created.Id };
+}
+
+/**
+ * The sync history's record of a document written (what an undo voids): once per document, recorded before the
+ * document is marked written, so a retry after a crash in between finds it rather than recording it twice.
+ */
+async function recordDocumentWritten(
+  context: DocumentWriteContext,
+  record: DocumentRecord,
+  qboId: string,
+  qboCustomerId: string,
+): Promise<void> {
+  const connectionId = context.connection._id;
+  const detail = { documentId: record._id, documentKind: record.kind, dealId: record.dealId, qboId };
+  if (
+    await syncEventModel(context.db).exists({ connectionId, kind: 'document_written', 'detail.qboId': qboId })
+  )
+    return;
+  const customer = record.request.customer;
+  await recordSyncEvents(
+    context.db,
+    [
+      {
+        connectionId,
+        ...('crmContactId' in customer ? { crmContactId: customer.crmContactId } : {}),
+        qboCustomerId,
+        kind: 'document_written',
+        detail,
+        at: context.now,
+      },
+    ],
+    (context.retention ?? defaultRetention).syncEventDays,
+  );
 }
 
 /**

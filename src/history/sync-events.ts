@@ -17,14 +17,16 @@ export const syncEventKinds = [
   'conflict',
   'rejected',
   'contact_deleted',
+  'undone',
+  'document_written',
 ] as const;
 export type SyncEventKind = (typeof syncEventKinds)[number];
 
 /**
  * How the engine came to see the change it records (`detail.channel`): the CRM's PUT being pushed (QBO's current
- * version is read then too), Intuit's webhook, a CDC poll, a backfill page, or a drift audit.
+ * version is read then too), Intuit's webhook, a CDC poll, a backfill page, a drift audit, or an undo of ours.
  */
-export const syncChannels = ['push', 'webhook', 'cdc_poll', 'backfill', 'audit'] as const;
+export const syncChannels = ['push', 'webhook', 'cdc_poll', 'backfill', 'audit', 'undo'] as const;
 export type SyncChannel = (typeof syncChannels)[number];
 
 export interface SyncEventRecord {
@@ -41,6 +43,11 @@ export interface SyncEventRecord {
   at: Date;
   /** Absent while a conflict waits for a person: it is kept until decided. */
   expiresAt?: Date;
+  /** For an `undone` event: the event it undid, and the run of the undo that recorded it. */
+  undoes?: string;
+  undoRun?: string;
+  /** The `undone` event that undid this one. */
+  undoneBy?: string;
 }
 
 export type StoredSyncEvent = SyncEventRecord & { _id: Types.ObjectId };
@@ -60,6 +67,9 @@ const syncEventSchema = new Schema<SyncEventRecord>(
     },
     at: { type: Date, required: true },
     expiresAt: Date,
+    undoes: String,
+    undoRun: String,
+    undoneBy: String,
   },
   { collection: 'sync_events', versionKey: false },
 );
@@ -131,4 +141,17 @@ export async function markConflictResolved(
       { new: true },
     )
     .lean<StoredSyncEvent>();
+}
+
+/** Marks an event undone by `undoneBy`; false when another undo got there first. */
+export async function markUndone(
+  db: Connection,
+  eventId: Types.ObjectId,
+  undoneBy: string,
+): Promise<boolean> {
+  const result = await syncEventModel(db).updateOne(
+    { _id: eventId, undoneBy: { $exists: false } },
+    { $set: { undoneBy } },
+  );
+  return result.modifiedCount === 1;
 }

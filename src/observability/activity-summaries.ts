@@ -97,6 +97,11 @@ const summaries: Summaries = {
     message: `contact tags refreshed: ${result.tagChanges} changed of ${result.recomputed}`,
     fields: { recomputed: result.recomputed, tagChanges: result.tagChanges },
   }),
+  undoSyncEvent: (result) => ({
+    level: result.outcome === 'undone' ? 'info' : 'warn',
+    message: `undo of sync event ${result.eventId}: ${result.outcome}`,
+    fields: { outcome: result.outcome },
+  }),
 };
 
 /** A turn of QBO → CRM, read by a poll or from webhooks; `more` is worth an ops person's attention by itself. */

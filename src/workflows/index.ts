@@ -6,3 +6,4 @@ export { webhookDispatchWorkflow } from './webhook-dispatch';
 export { remindersWorkflow } from './reminders';
 export { documentWorkflow } from './document';
 export { driftAuditWorkflow } from './drift-audit';
+export { undoWorkflow } from './undo';

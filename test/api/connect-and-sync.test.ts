@@ -351,6 +351,8 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
       },
       'PUT /v1/connections/{id}/follow-up-policy': {},
       'POST /v1/sync-events/{id}/resolve': { choice: 'crm' },
+      // Would undo every customer the owner's sync created, were it let through.
+      'POST /v1/connections/{id}/undo': { kind: 'created' },
       'POST /v1/contacts/batch': {
         contacts: [
           {

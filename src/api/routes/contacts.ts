@@ -55,6 +55,13 @@ const contactSchema = z
         linkedBy: z.enum(linkMethods),
         syncedAt: z.string().nullable(),
         link: z.string().describe('Opens the customer in the QuickBooks web app.'),
+        deactivatedAt: z
+          .string()
+          .nullable()
+          .describe(
+            'When undoing its creation made the customer inactive: the contact stays linked to it, so no sync ' +
+              'creates it again, and is not synced until that undo is undone.',
+          ),
       })
       .nullable(),
     sync: z.object({

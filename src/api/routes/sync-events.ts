@@ -29,9 +29,11 @@ const sourceOf: Record<(typeof kinds)[number], 'crm' | 'qbo' | 'both' | 'sync'> 
   conflict: 'both',
   rejected: 'crm',
   contact_deleted: 'crm',
+  undone: 'crm',
+  document_written: 'crm',
 };
 
-const syncEventSchema = z
+export const syncEventSchema = z
   .object({
     id: z.string(),
     connectionId: z.string(),
@@ -49,6 +51,11 @@ const syncEventSchema = z
       .object({ choice: z.enum(['qbo', 'crm']), at: z.string() })
       .nullable()
       .describe('For a conflict a person decided: the side chosen (the value applied is in `detail`).'),
+    undoes: z.string().nullable().describe('For an `undone` event: the sync event it undid.'),
+    undoneBy: z
+      .string()
+      .nullable()
+      .describe('The `undone` event that undid this change (`POST /v1/sync-events/{id}/undo`).'),
     at: z.string(),
   })
   .meta({ id: 'SyncEvent' });
@@ -59,7 +66,7 @@ function statusOf(event: StoredSyncEvent): z.infer<typeof syncEventSchema>['stat
   return 'applied';
 }
 
-function eventJson(event: StoredSyncEvent): z.infer<typeof syncEventSchema> {
+export function eventJson(event: StoredSyncEvent): z.infer<typeof syncEventSchema> {
   return {
     id: event._id.toHexString(),
     connectionId: event.connectionId,
@@ -74,6 +81,8 @@ function eventJson(event: StoredSyncEvent): z.infer<typeof syncEventSchema> {
     resolution: event.resolution
       ? { choice: event.resolution.choice, at: event.resolution.at.toISOString() }
       : null,
+    undoes: event.undoes ?? null,
+    undoneBy: event.undoneBy ?? null,
     at: event.at.toISOString(),
   };
 }

@@ -12,6 +12,8 @@ export const kindWords: Record<SyncEvent['kind'], string> = {
   conflict: 'Both sides changed a field',
   rejected: 'Refused by QuickBooks’ rules',
   contact_deleted: 'Contact deleted in the CRM',
+  undone: 'Undone in QuickBooks (a change taken back)',
+  document_written: 'Document written to QuickBooks',
 };
 
 export const sourceWords: Record<SyncEvent['source'], string> = {
