@@ -76,6 +76,8 @@ export const problemCodes = {
   document_busy: 409,
   document_not_written: 409,
   estimate_not_convertible: 409,
+  preview_outdated: 409,
+  preview_busy: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
   customer_not_found: 422,

@@ -155,16 +155,20 @@ const connectProblems: Record<ConnectFlowError['code'], number> = {
   token_exchange_failed: 502,
 };
 
+/** The connect flow and settings, as the API's services reach them. */
+export async function connectionServiceFor(services: ApiServices): Promise<ConnectionService> {
+  return new ConnectionService({
+    db: await services.db(),
+    temporal: services.temporal,
+    qbo: services.qbo,
+    stateSecret: services.stateSecret,
+    taskQueue: services.taskQueue,
+    now: services.now,
+  });
+}
+
 export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): void {
-  const service = async () =>
-    new ConnectionService({
-      db: await services.db(),
-      temporal: services.temporal,
-      qbo: services.qbo,
-      stateSecret: services.stateSecret,
-      taskQueue: services.taskQueue,
-      now: services.now,
-    });
+  const service = () => connectionServiceFor(services);
   const owned = (accountId: string, id: string): Promise<ConnectionRecord> =>
     ownedConnection(services, accountId, id);
   const view = async (connection: ConnectionRecord): Promise<ConnectionJson> =>
