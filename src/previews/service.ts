@@ -1,6 +1,6 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import { loadFieldMap, loadFields, storeFieldMap, storeFields } from '../db/field-maps';
-import { settingsOf, type ConnectionRecord } from '../db/models/connection';
+import { connectionModel, settingsOf, type ConnectionRecord } from '../db/models/connection';
 import { defaultRetention, type RetentionSettings } from '../db/retention';
 import { contactKey, contactModel, type ContactRecord } from '../contacts/model';
 import { ContactProblem, storeContacts } from '../contacts/service';
@@ -302,7 +302,7 @@ export interface AppliedPlan {
 /**
  * Executes a checked plan: the contacts it matches are stored pinned to their customer, those it creates are stored
  * as they are, through the same store as `POST /v1/contacts/batch`. Duplicates, failures and contacts linked already
- * are left out, for the CRM to fix and preview again.
+ * are left out, for the CRM to fix and preview again. A connection that waited for a preview waits no more.
  */
 export async function applyPlan(
   db: MongoConnection,
@@ -311,6 +311,9 @@ export async function applyPlan(
   now: Date,
   retention: RetentionSettings = defaultRetention,
 ): Promise<AppliedPlan> {
+  // From now on the contacts the CRM sends are written as they come (a connection made "preview first" waited).
+  if (connection.awaitingPreview)
+    await connectionModel(db).updateOne({ _id: connection._id }, { $unset: { awaitingPreview: 1 } });
   const planned = checked.entries.filter(
     (entry) => entry.outcome === 'would_match' || entry.outcome === 'would_create',
   );

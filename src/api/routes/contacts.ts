@@ -252,8 +252,10 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     return contact;
   };
 
-  const tellWorkflow = (connection: ConnectionRecord, crmContactIds: readonly string[]) =>
-    tellContactsChanged(services, connection, crmContactIds);
+  /** A connection waiting for its preview keeps the contacts stored until the preview is applied. */
+  const tellWorkflow = async (connection: ConnectionRecord, crmContactIds: readonly string[]) => {
+    if (!connection.awaitingPreview) await tellContactsChanged(services, connection, crmContactIds);
+  };
 
   routes.add({
     method: 'put',
