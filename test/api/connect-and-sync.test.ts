@@ -345,6 +345,7 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
         fields: { displayName: 'Intruder' },
       },
       'PUT /v1/connections/{id}/follow-up-policy': {},
+      'POST /v1/connections/{id}/previews': { source: 'stored' },
       'POST /v1/sync-events/{id}/resolve': { choice: 'crm' },
       'POST /v1/contacts/batch': {
         contacts: [
@@ -371,6 +372,7 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
           crmContactId: 'crm-private',
           qboId: '1',
           dealId: 'deal-private',
+          previewId: 'not-theirs',
         };
         const takesConnection = (operation.parameters ?? []).some(
           (parameter: { in: string; name: string }) =>
