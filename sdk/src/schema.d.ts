@@ -240,6 +240,11 @@ export interface paths {
              */
             backfill?: boolean;
             /**
+             * @description Write no contact to QuickBooks until a preview of them is applied: contacts sent meanwhile are stored and wait (`POST /v1/connections/{id}/previews` with `"source": "stored"`, then apply it).
+             * @default false
+             */
+            previewFirst?: boolean;
+            /**
              * Format: uri
              * @description Where the callback sends the user when done: on the API’s own origin or one the account registered (`PATCH /v1/account`, `allowedReturnOrigins`).
              */
@@ -8283,6 +8288,8 @@ export interface components {
         entity: string | null;
       } | null;
       lastPolledAt: string | null;
+      /** @description Connected “preview first”: contacts are stored but wait until a preview of them is applied. */
+      awaitingPreview: boolean;
       lastWebhookAt: string | null;
       /** @description Token health: when the access and refresh tokens expire, and when they were last refreshed. */
       tokens: {
@@ -8448,6 +8455,8 @@ export interface components {
         entity: string | null;
       } | null;
       lastPolledAt: string | null;
+      /** @description Connected “preview first”: contacts are stored but wait until a preview of them is applied. */
+      awaitingPreview: boolean;
       lastWebhookAt: string | null;
       /** @description Token health: when the access and refresh tokens expire, and when they were last refreshed. */
       tokens: {
