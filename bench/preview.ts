@@ -13,7 +13,7 @@ import { storeFields } from '../src/db/field-maps';
 import type { ConnectionRecord } from '../src/db/models/connection';
 import { customerKey, qboCustomerModel, type QboCustomerRecord } from '../src/projections/models';
 import { checkPreview, createPreview } from '../src/previews/service';
-import { previewEntryModel, previewModel } from '../src/previews/store';
+import { previewChunkModel, previewModel } from '../src/previews/store';
 import { startMongoServer } from '../src/stack/services';
 import { ensureJavaTool, javaTools } from '../src/stack/tools';
 import { toSyncFields } from '../src/sync/fields';
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   } as unknown as ConnectionRecord;
   try {
     await Promise.all(
-      [qboCustomerModel(db), previewModel(db), previewEntryModel(db)].map((model) => model.init()),
+      [qboCustomerModel(db), previewModel(db), previewChunkModel(db)].map((model) => model.init()),
     );
     await qboCustomerModel(db).deleteMany({ connectionId: connection._id });
     const loadStart = performance.now();

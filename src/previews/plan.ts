@@ -1,4 +1,4 @@
-import { loadFields, storeFieldMap, storedFieldName } from '../db/field-maps';
+import { storeFieldMap, storedFieldName } from '../db/field-maps';
 import { settingsOf, type ConnectionRecord } from '../db/models/connection';
 import { mergeStored, qboSideOf } from '../contacts/merging';
 import type { ContactRecord } from '../contacts/model';
@@ -125,11 +125,11 @@ export function planContacts(input: PlanInput): PlanEntry[] {
   const tolerance = settingsOf(settings).skewToleranceSeconds * 1000;
   const customers = new Map(input.customers.map((customer) => [customer.qboId, customer]));
   const match = createMatcher(linkCandidates(input.customers, input.linkedTo));
+  // Each customer's side, read once for the whole plan.
+  const sides = new Map(input.customers.map((customer) => [customer.qboId, qboSideOf(customer)]));
   const nameHolders = new Map<string, string>();
-  for (const customer of input.customers) {
-    const name = loadFields(customer.fields).displayName;
-    if (name) nameHolders.set(displayNameKey(name), customer.qboId);
-  }
+  for (const [qboId, side] of sides)
+    if (side.fields.displayName) nameHolders.set(displayNameKey(side.fields.displayName), qboId);
   /** Customers and new customers this plan has given to a contact already. */
   const claimed = new Map<string, string>();
   const newNames = new Map<string, string>();
@@ -180,8 +180,8 @@ export function planContacts(input: PlanInput): PlanEntry[] {
           reason: 'same_customer',
           otherContactId: other,
         };
-      const customer = customers.get(qboCustomerId)!;
-      const merge = mergeStored(record, qboSideOf(customer), settings, input.now);
+      const side = sides.get(qboCustomerId)!;
+      const merge = mergeStored(record, side, settings, input.now);
       const problems = validateForQbo(merge.toQbo);
       if (problems.length > 0) return { ...onCustomer(qboCustomerId), problems: problems.map(planProblem) };
       claimed.set(qboCustomerId, crmContactId);
@@ -189,10 +189,7 @@ export function planContacts(input: PlanInput): PlanEntry[] {
         ...onCustomer(qboCustomerId),
         outcome: 'would_match',
         by,
-        evidence:
-          by === 'crm'
-            ? { agrees: [], differs: [], confidence: 1 }
-            : matchEvidence(crm, qboSideOf(customer).fields),
+        evidence: by === 'crm' ? { agrees: [], differs: [], confidence: 1 } : matchEvidence(crm, side.fields),
         changes: {
           toQbo: Object.keys(merge.toQbo) as SyncFieldName[],
           toCrm: Object.keys(merge.toCrm) as SyncFieldName[],

@@ -18,14 +18,7 @@ import {
   type PlanOutcome,
   type PlanSettings,
 } from './plan';
-import {
-  allEntries,
-  entryKey,
-  newPreviewId,
-  storePreview,
-  type PreviewEntryRecord,
-  type PreviewRecord,
-} from './store';
+import { allEntries, newPreviewId, storePreview, type StoredEntry, type PreviewRecord } from './store';
 
 /**
  * Previews from the database: gathers what a plan needs (QBO's customers as projected, the contacts stored, the
@@ -190,16 +183,9 @@ export async function createPreview(
     createdAt: now,
     expiresAt,
   };
-  const entries: PreviewEntryRecord[] = planned.entries.map((entry) => {
+  const entries: StoredEntry[] = planned.entries.map((entry) => {
     const input = planned.contacts[entry.index]!;
-    return {
-      _id: entryKey(_id, entry.index),
-      previewId: _id,
-      outcome: entry.outcome,
-      entry,
-      input: { ...input, fields: storeFields(input.fields) },
-      expiresAt,
-    };
+    return { entry, input: { ...input, fields: storeFields(input.fields) } };
   });
   await storePreview(db, preview, entries);
   return preview;

@@ -40,13 +40,23 @@ export interface PreviewRecord {
   expiresAt: Date;
 }
 
-export interface PreviewEntryRecord {
-  /** `<previewId>:<index, zero-padded>`: pages in the plan's order. */
-  _id: string;
-  previewId: string;
-  outcome: PlanOutcome;
+/** A planned contact: what the plan predicts, and the contact as it was planned (to plan it again). */
+export interface StoredEntry {
   entry: PlanEntry;
   input: { crmContactId: string; fields: StoredFields; updatedAt: string; qboCustomerId?: string };
+}
+
+/** The entries of one view (all, in the plan's order, or one outcome's), stored `chunkSize` to a document. */
+export type EntryView = 'all' | PlanOutcome;
+
+export interface PreviewChunkRecord {
+  /** `<previewId>:<view>:<seq, zero-padded>` */
+  _id: string;
+  previewId: string;
+  view: EntryView;
+  seq: number;
+  /** Only the `all` view keeps the inputs; an outcome's view is for reading. */
+  entries: (StoredEntry | Pick<StoredEntry, 'entry'>)[];
   expiresAt: Date;
 }
 
@@ -71,48 +81,76 @@ const previewSchema = new Schema<PreviewRecord>(
 );
 expiresAtIndex(previewSchema);
 
-const entrySchema = new Schema<PreviewEntryRecord>(
+const chunkSchema = new Schema<PreviewChunkRecord>(
   {
     _id: { type: String, required: true },
     previewId: { type: String, required: true },
-    outcome: { type: String, required: true },
-    entry: { type: Schema.Types.Mixed, required: true },
-    input: { type: Schema.Types.Mixed, required: true },
+    view: { type: String, required: true },
+    seq: { type: Number, required: true },
+    entries: { type: Schema.Types.Mixed, required: true },
     expiresAt: { type: Date, required: true },
   },
   { collection: 'preview_entries', versionKey: false, minimize: false },
 );
-entrySchema.index({ previewId: 1, outcome: 1, _id: 1 });
-expiresAtIndex(entrySchema);
+chunkSchema.index({ previewId: 1, view: 1, seq: 1 });
+expiresAtIndex(chunkSchema);
 
 export function previewModel(db: Connection): Model<PreviewRecord> {
   return (db.models.Preview as Model<PreviewRecord> | undefined) ?? db.model('Preview', previewSchema);
 }
 
-export function previewEntryModel(db: Connection): Model<PreviewEntryRecord> {
+export function previewChunkModel(db: Connection): Model<PreviewChunkRecord> {
   return (
-    (db.models.PreviewEntry as Model<PreviewEntryRecord> | undefined) ?? db.model('PreviewEntry', entrySchema)
+    (db.models.PreviewChunk as Model<PreviewChunkRecord> | undefined) ?? db.model('PreviewChunk', chunkSchema)
   );
 }
 
 export const newPreviewId = (): string => `prv_${randomBytes(12).toString('hex')}`;
-export const entryKey = (previewId: string, index: number): string =>
-  `${previewId}:${String(index).padStart(6, '0')}`;
 
-/** Inserted in slices, so one insert never carries thousands of contacts. */
-const insertSlice = 1000;
+/**
+ * Entries per stored document: the embedded database pays per document written, so 10,000 entries as a few dozen
+ * documents store in a fraction of the time; a page of at most 200 reads one or two of them.
+ */
+const chunkSize = 500;
 
+function chunksOf(
+  previewId: string,
+  view: EntryView,
+  entries: PreviewChunkRecord['entries'],
+  expiresAt: Date,
+): PreviewChunkRecord[] {
+  const chunks: PreviewChunkRecord[] = [];
+  for (let start = 0; start < entries.length; start += chunkSize) {
+    const seq = start / chunkSize;
+    chunks.push({
+      _id: `${previewId}:${view}:${String(seq).padStart(4, '0')}`,
+      previewId,
+      view,
+      seq,
+      entries: entries.slice(start, start + chunkSize),
+      expiresAt,
+    });
+  }
+  return chunks;
+}
+
+/** Stores the entries in the plan's order and by outcome, then the summary: a preview that can be read is whole. */
 export async function storePreview(
   db: Connection,
   preview: PreviewRecord,
-  entries: PreviewEntryRecord[],
+  entries: StoredEntry[],
 ): Promise<void> {
-  for (let start = 0; start < entries.length; start += insertSlice)
-    await previewEntryModel(db).insertMany(entries.slice(start, start + insertSlice), {
-      ordered: false,
-      lean: true,
-    });
-  // The summary last: a preview that can be read is complete.
+  const byOutcome = new Map<PlanOutcome, Pick<StoredEntry, 'entry'>[]>();
+  for (const { entry } of entries) {
+    const list = byOutcome.get(entry.outcome) ?? [];
+    list.push({ entry });
+    byOutcome.set(entry.outcome, list);
+  }
+  const chunks = [
+    ...chunksOf(preview._id, 'all', entries, preview.expiresAt),
+    ...[...byOutcome].flatMap(([outcome, list]) => chunksOf(preview._id, outcome, list, preview.expiresAt)),
+  ];
+  if (chunks.length > 0) await previewChunkModel(db).insertMany(chunks, { ordered: false, lean: true });
   await previewModel(db).create(preview);
 }
 
@@ -124,27 +162,41 @@ export async function readPreview(
   return previewModel(db).findOne({ _id: previewId, connectionId }).lean<PreviewRecord>();
 }
 
-/** One page of a preview's entries, in the plan's order, of one outcome or all. */
+/** Where an entry is in a view: its chunk and its place in it. */
+export interface EntryPosition {
+  seq: number;
+  offset: number;
+}
+
+/** Up to `limit` entries of a view after `after` (exclusive), in order, each with its position. */
 export async function pageEntries(
   db: Connection,
   previewId: string,
-  outcome: PlanOutcome | undefined,
-  afterId: string | undefined,
+  view: EntryView,
+  after: EntryPosition | undefined,
   limit: number,
-): Promise<PreviewEntryRecord[]> {
-  return previewEntryModel(db)
-    .find({
-      previewId,
-      ...(outcome ? { outcome } : {}),
-      _id: afterId ? { $gt: afterId } : { $gte: `${previewId}:` },
-    })
-    .sort({ _id: 1 })
-    .limit(limit)
-    .lean<PreviewEntryRecord[]>();
+): Promise<{ entry: PlanEntry; position: EntryPosition }[]> {
+  const chunks = await previewChunkModel(db)
+    .find({ previewId, view, seq: { $gte: after?.seq ?? 0 } })
+    .sort({ seq: 1 })
+    .limit(Math.ceil(limit / chunkSize) + 1)
+    .lean<PreviewChunkRecord[]>();
+  const found: { entry: PlanEntry; position: EntryPosition }[] = [];
+  for (const chunk of chunks)
+    chunk.entries.forEach(({ entry }, offset) => {
+      const later = !after || chunk.seq > after.seq || offset > after.offset;
+      if (later && found.length < limit) found.push({ entry, position: { seq: chunk.seq, offset } });
+    });
+  return found;
 }
 
-export async function allEntries(db: Connection, previewId: string): Promise<PreviewEntryRecord[]> {
-  return previewEntryModel(db).find({ previewId }).sort({ _id: 1 }).lean<PreviewEntryRecord[]>();
+/** Every entry with its input, in the plan's order. */
+export async function allEntries(db: Connection, previewId: string): Promise<StoredEntry[]> {
+  const chunks = await previewChunkModel(db)
+    .find({ previewId, view: 'all' })
+    .sort({ seq: 1 })
+    .lean<PreviewChunkRecord[]>();
+  return chunks.flatMap((chunk) => chunk.entries as StoredEntry[]);
 }
 
 /** Takes the preview for applying; false when it is being or has been applied. */

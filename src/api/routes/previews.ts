@@ -17,6 +17,7 @@ import {
   previewStatuses,
   readPreview,
   releaseClaim,
+  type EntryPosition,
   type PreviewRecord,
 } from '../../previews/store';
 import { syncFieldNames, toSyncFields } from '../../sync/fields';
@@ -170,6 +171,16 @@ function previewJson(preview: PreviewRecord): z.infer<typeof previewSchema> {
   };
 }
 
+/** The position a cursor this route returned names. */
+function entryPositionOf(cursor: string | undefined): EntryPosition | undefined {
+  const position = decodeCursor(cursor);
+  if (!position) return undefined;
+  const [, seq, offset] = /^(\d{1,6}):(\d{1,6})$/.exec(position.id) ?? [];
+  if (seq === undefined || offset === undefined)
+    throw new ApiProblem(400, 'invalid_cursor', 'cursor is not one this API returned', 'query.cursor');
+  return { seq: Number(seq), offset: Number(offset) };
+}
+
 export function addPreviewRoutes(routes: ApiRoutes, services: ApiServices): void {
   const owned = (accountId: string, id: string) => ownedConnection(services, accountId, id);
   const ownedPreview = async (connectionId: string, previewId: string): Promise<PreviewRecord> => {
@@ -279,15 +290,17 @@ export function addPreviewRoutes(routes: ApiRoutes, services: ApiServices): void
     handler: async ({ auth, params, query }) => {
       const connection = await owned(auth.accountId, params.id);
       const preview = await ownedPreview(connection._id, params.previewId);
-      const after = decodeCursor(query.cursor);
       const entries = await pageEntries(
         await services.db(),
         preview._id,
-        query.outcome,
-        after?.id,
+        query.outcome ?? 'all',
+        entryPositionOf(query.cursor),
         query.limit + 1,
       );
-      const page = toPage(entries, query.limit, (entry) => ({ at: '', id: entry._id }));
+      const page = toPage(entries, query.limit, ({ position }) => ({
+        at: '',
+        id: `${position.seq}:${position.offset}`,
+      }));
       return {
         status: 200,
         body: {
