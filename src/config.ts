@@ -77,6 +77,8 @@ const configSchema = z
     WEBHOOK_INBOX_RETENTION_DAYS: z.coerce.number().positive().default(defaultRetention.webhookInboxDays),
     /** How long an `Idempotency-Key` replays its first answer. */
     IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().positive().default(defaultRetention.idempotencyHours),
+    /** How long a preview of a first sync or a mapping change can be read and applied. */
+    PREVIEW_RETENTION_HOURS: z.coerce.number().positive().default(defaultRetention.previewHours),
   })
   .superRefine((config, context) => {
     if (config.NODE_ENV !== 'production') return;
@@ -105,6 +107,7 @@ export function retentionSettings(config: Config): RetentionSettings {
     outboundEventDays: config.OUTBOUND_EVENT_RETENTION_DAYS,
     webhookInboxDays: config.WEBHOOK_INBOX_RETENTION_DAYS,
     idempotencyHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
+    previewHours: config.PREVIEW_RETENTION_HOURS,
   };
 }
 

@@ -240,6 +240,11 @@ export interface paths {
              */
             backfill?: boolean;
             /**
+             * @description Write no contact to QuickBooks until a preview of them is applied: contacts sent meanwhile are stored and wait (`POST /v1/connections/{id}/previews` with `"source": "stored"`, then apply it).
+             * @default false
+             */
+            previewFirst?: boolean;
+            /**
              * Format: uri
              * @description Where the callback sends the user when done: on the API’s own origin or one the account registered (`PATCH /v1/account`, `allowedReturnOrigins`).
              */
@@ -6937,6 +6942,373 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connections/{id}/previews': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Preview a first sync of contacts, or a mapping change, without writing anything
+     * @description Send the CRM’s contacts (as `POST /v1/contacts/batch` takes them, up to 10,000), or `"source": "stored"` for the contacts already stored, and/or a proposed `mappingPolicy` and `conflictPolicy`. Each contact is decided as the sync would decide it, from the QuickBooks customers we hold: `would_match` (which customer, on what evidence, how sure), `would_create`, `would_duplicate`, `would_fail` (which of QuickBooks’ rules) or `already_linked`. A mapping change is measured against every linked contact. Nothing is written to QuickBooks or to the contacts; the preview is stored, paged by outcome with `GET …/previews/{previewId}`, and can be applied with `POST …/previews/{previewId}/apply`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            contacts?: components['schemas']['BatchContact'][];
+            /**
+             * @description Plan the contacts already stored instead.
+             * @enum {string}
+             */
+            source?: 'stored';
+            mappingPolicy?: components['schemas']['MappingPolicy'];
+            conflictPolicy?: components['schemas']['ConflictPolicy'];
+          };
+        };
+      };
+      responses: {
+        /** @description The stored preview: counts and samples. */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Preview'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/previews/{previewId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A preview: its counts and samples, and its entries paged, of one outcome or all */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only entries of this outcome. */
+          outcome?: 'would_match' | 'would_create' | 'would_duplicate' | 'would_fail' | 'already_linked';
+          /** @description Items per page (1–200). */
+          limit?: number;
+          /** @description `nextCursor` from the previous page. */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+          previewId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The preview with a page of entries. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['PreviewWithEntries'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_cursor` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/previews/{previewId}/apply': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Apply a preview: exactly its plan, unless something changed since that alters it
+     * @description Plans the preview again from its own inputs against today’s data. If any contact would now be decided differently (another customer, other evidence, another first merge), or the settings or the records a mapping change writes have changed, nothing is done and the answer is 409 `preview_outdated`, naming each in `errors`. Otherwise the mapping change is saved, the contacts it matches are stored pinned to their customer (`qboCustomerId`) and those it creates are stored, as `POST /v1/contacts/batch` stores them; the sync writes them to QuickBooks. Duplicates, failures and contacts linked already are left out. Applying an applied preview again only tells the sync of its contacts again (after a 503, say).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          previewId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The applied preview. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Preview'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `preview_outdated` or `preview_busy` or `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `sync_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/products': {
     parameters: {
       query?: never;
@@ -8207,6 +8579,8 @@ export interface components {
         entity: string | null;
       } | null;
       lastPolledAt: string | null;
+      /** @description Connected “preview first”: contacts are stored but wait until a preview of them is applied. */
+      awaitingPreview: boolean;
       lastWebhookAt: string | null;
       /** @description Token health: when the access and refresh tokens expire, and when they were last refreshed. */
       tokens: {
@@ -8372,6 +8746,8 @@ export interface components {
         entity: string | null;
       } | null;
       lastPolledAt: string | null;
+      /** @description Connected “preview first”: contacts are stored but wait until a preview of them is applied. */
+      awaitingPreview: boolean;
       lastWebhookAt: string | null;
       /** @description Token health: when the access and refresh tokens expire, and when they were last refreshed. */
       tokens: {
@@ -9288,6 +9664,256 @@ export interface components {
         html: string;
       }[];
     };
+    Preview: {
+      id: string;
+      connectionId: string;
+      /** @enum {string} */
+      status: 'ready' | 'applying' | 'applied';
+      /** @enum {string} */
+      source: 'body' | 'stored' | 'none';
+      createdAt: string;
+      expiresAt: string;
+      /** @description When QuickBooks’ side, as the plan read it, was last polled; webhooks keep it closer. */
+      qboAsOf: string | null;
+      counts: {
+        would_match?: number;
+        would_create?: number;
+        would_duplicate?: number;
+        would_fail?: number;
+        already_linked?: number;
+      };
+      /** @description A few entries per outcome. */
+      samples: {
+        would_match?: components['schemas']['PreviewEntry'][];
+        would_create?: components['schemas']['PreviewEntry'][];
+        would_duplicate?: components['schemas']['PreviewEntry'][];
+        would_fail?: components['schemas']['PreviewEntry'][];
+        already_linked?: components['schemas']['PreviewEntry'][];
+      };
+      /** @description A proposed mapping change: which fields it writes, on how many linked records, to which side. */
+      mappingChange: {
+        mappingPolicy: components['schemas']['MappingPolicy'] & (Record<string, never> | null);
+        conflictPolicy: components['schemas']['ConflictPolicy'] & (Record<string, never> | null);
+        effects: {
+          /** @enum {string} */
+          field:
+            | 'givenName'
+            | 'middleName'
+            | 'familyName'
+            | 'title'
+            | 'suffix'
+            | 'companyName'
+            | 'displayName'
+            | 'email'
+            | 'phone'
+            | 'mobile'
+            | 'fax'
+            | 'website'
+            | 'notes'
+            | 'billingAddress.line1'
+            | 'billingAddress.line2'
+            | 'billingAddress.city'
+            | 'billingAddress.region'
+            | 'billingAddress.postalCode'
+            | 'billingAddress.country'
+            | 'shippingAddress.line1'
+            | 'shippingAddress.line2'
+            | 'shippingAddress.city'
+            | 'shippingAddress.region'
+            | 'shippingAddress.postalCode'
+            | 'shippingAddress.country';
+          /**
+           * @description The side the field would be written to.
+           * @enum {string}
+           */
+          side: 'qbo' | 'crm';
+          records: number;
+          /** @description Some of the contacts concerned. */
+          samples: string[];
+        }[];
+      } | null;
+      applied: {
+        at: string;
+        stored: number;
+        refused: {
+          crmContactId: string;
+          problem: string;
+        }[];
+      } | null;
+    };
+    PreviewEntry: {
+      crmContactId: string;
+      /** @enum {string} */
+      outcome: 'would_match' | 'would_create' | 'would_duplicate' | 'would_fail' | 'already_linked';
+      /** @description The customer matched, taken twice, holding the name, or linked already. */
+      qboCustomerId: string | null;
+      /**
+       * @description What a match was decided on; `crm`: the contact names its customer (`qboCustomerId`).
+       * @enum {string|null}
+       */
+      by: 'email' | 'name' | 'crm' | null;
+      /** @description A match: which of email, name, phone and billing address agree and which differ, and how sure it is (0–1). */
+      evidence: {
+        agrees: ('email' | 'name' | 'phone' | 'address')[];
+        differs: ('email' | 'name' | 'phone' | 'address')[];
+        confidence: number;
+      } | null;
+      /**
+       * @description A duplicate: `same_customer` (another contact of this plan takes the same customer, or creates one by the same name or email), `ambiguous_match` (the email or name fits several customers: `candidates`), `display_name_taken` (QuickBooks would refuse the name with 6240; the sync would create `createdAs`).
+       * @enum {string|null}
+       */
+      reason: 'same_customer' | 'ambiguous_match' | 'display_name_taken' | null;
+      candidates: string[];
+      otherContactId: string | null;
+      /** @description The DisplayName a create would use, or the one taken. */
+      displayName: string | null;
+      createdAs: string | null;
+      /** @description A failure: QuickBooks’ rules the contact breaks, as the sync checks them before writing. */
+      problems: {
+        field: string;
+        problem: string;
+      }[];
+      /** @description A match: the fields its first sync writes to each side. */
+      changes: {
+        toQbo: (
+          | 'givenName'
+          | 'middleName'
+          | 'familyName'
+          | 'title'
+          | 'suffix'
+          | 'companyName'
+          | 'displayName'
+          | 'email'
+          | 'phone'
+          | 'mobile'
+          | 'fax'
+          | 'website'
+          | 'notes'
+          | 'billingAddress.line1'
+          | 'billingAddress.line2'
+          | 'billingAddress.city'
+          | 'billingAddress.region'
+          | 'billingAddress.postalCode'
+          | 'billingAddress.country'
+          | 'shippingAddress.line1'
+          | 'shippingAddress.line2'
+          | 'shippingAddress.city'
+          | 'shippingAddress.region'
+          | 'shippingAddress.postalCode'
+          | 'shippingAddress.country'
+        )[];
+        toCrm: (
+          | 'givenName'
+          | 'middleName'
+          | 'familyName'
+          | 'title'
+          | 'suffix'
+          | 'companyName'
+          | 'displayName'
+          | 'email'
+          | 'phone'
+          | 'mobile'
+          | 'fax'
+          | 'website'
+          | 'notes'
+          | 'billingAddress.line1'
+          | 'billingAddress.line2'
+          | 'billingAddress.city'
+          | 'billingAddress.region'
+          | 'billingAddress.postalCode'
+          | 'billingAddress.country'
+          | 'shippingAddress.line1'
+          | 'shippingAddress.line2'
+          | 'shippingAddress.city'
+          | 'shippingAddress.region'
+          | 'shippingAddress.postalCode'
+          | 'shippingAddress.country'
+        )[];
+      } | null;
+    };
+    PreviewWithEntries: {
+      id: string;
+      connectionId: string;
+      /** @enum {string} */
+      status: 'ready' | 'applying' | 'applied';
+      /** @enum {string} */
+      source: 'body' | 'stored' | 'none';
+      createdAt: string;
+      expiresAt: string;
+      /** @description When QuickBooks’ side, as the plan read it, was last polled; webhooks keep it closer. */
+      qboAsOf: string | null;
+      counts: {
+        would_match?: number;
+        would_create?: number;
+        would_duplicate?: number;
+        would_fail?: number;
+        already_linked?: number;
+      };
+      /** @description A few entries per outcome. */
+      samples: {
+        would_match?: components['schemas']['PreviewEntry'][];
+        would_create?: components['schemas']['PreviewEntry'][];
+        would_duplicate?: components['schemas']['PreviewEntry'][];
+        would_fail?: components['schemas']['PreviewEntry'][];
+        already_linked?: components['schemas']['PreviewEntry'][];
+      };
+      /** @description A proposed mapping change: which fields it writes, on how many linked records, to which side. */
+      mappingChange: {
+        mappingPolicy: components['schemas']['MappingPolicy'] & (Record<string, never> | null);
+        conflictPolicy: components['schemas']['ConflictPolicy'] & (Record<string, never> | null);
+        effects: {
+          /** @enum {string} */
+          field:
+            | 'givenName'
+            | 'middleName'
+            | 'familyName'
+            | 'title'
+            | 'suffix'
+            | 'companyName'
+            | 'displayName'
+            | 'email'
+            | 'phone'
+            | 'mobile'
+            | 'fax'
+            | 'website'
+            | 'notes'
+            | 'billingAddress.line1'
+            | 'billingAddress.line2'
+            | 'billingAddress.city'
+            | 'billingAddress.region'
+            | 'billingAddress.postalCode'
+            | 'billingAddress.country'
+            | 'shippingAddress.line1'
+            | 'shippingAddress.line2'
+            | 'shippingAddress.city'
+            | 'shippingAddress.region'
+            | 'shippingAddress.postalCode'
+            | 'shippingAddress.country';
+          /**
+           * @description The side the field would be written to.
+           * @enum {string}
+           */
+          side: 'qbo' | 'crm';
+          records: number;
+          /** @description Some of the contacts concerned. */
+          samples: string[];
+        }[];
+      } | null;
+      applied: {
+        at: string;
+        stored: number;
+        refused: {
+          crmContactId: string;
+          problem: string;
+        }[];
+      } | null;
+      entries: components['schemas']['PreviewEntryPage'];
+    };
+    PreviewEntryPage: {
+      data: components['schemas']['PreviewEntry'][];
+      /** @description Pass as `cursor` for the next page; null on the last. */
+      nextCursor: string | null;
+    };
     ProductFeedPage: {
       data: components['schemas']['Product'][];
       /** @description Pass as `cursor` for the next page; null on the last. */
@@ -9487,6 +10113,10 @@ export type FollowUpPolicy = components['schemas']['FollowUpPolicy'];
 export type FollowUpPage = components['schemas']['FollowUpPage'];
 export type FollowUp = components['schemas']['FollowUp'];
 export type FollowUpEmailPreview = components['schemas']['FollowUpEmailPreview'];
+export type Preview = components['schemas']['Preview'];
+export type PreviewEntry = components['schemas']['PreviewEntry'];
+export type PreviewWithEntries = components['schemas']['PreviewWithEntries'];
+export type PreviewEntryPage = components['schemas']['PreviewEntryPage'];
 export type ProductFeedPage = components['schemas']['ProductFeedPage'];
 export type Product = components['schemas']['Product'];
 export type Session = components['schemas']['Session'];

@@ -13,6 +13,7 @@ import { addConnectionRoutes } from './routes/connections';
 import { addDocumentRoutes } from './routes/documents';
 import { addAuditRoutes } from './routes/audit';
 import { addContactRoutes } from './routes/contacts';
+import { addPreviewRoutes } from './routes/previews';
 import { addEventRoutes } from './routes/events';
 import { addFollowUpPreviewRoutes } from './routes/follow-up-preview';
 import { addFollowUpRoutes } from './routes/follow-ups';
@@ -84,6 +85,7 @@ export function createApi(
   addEventRoutes(routes, services);
   addFollowUpRoutes(routes, services);
   addFollowUpPreviewRoutes(routes, services);
+  addPreviewRoutes(routes, services);
   addProductRoutes(routes, services);
   addSessionRoutes(routes, services);
   addSyncEventRoutes(routes, services);

@@ -94,7 +94,7 @@ export class ConnectionService {
   /** Throws ReturnUrlRefused when `returnUrl` is not on an origin the account may return to. */
   async beginConnect(
     accountId: string,
-    options: { backfill: boolean; returnUrl?: string },
+    options: { backfill: boolean; previewFirst?: boolean; returnUrl?: string },
   ): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
     const returnUrl =
       options.returnUrl === undefined
@@ -106,6 +106,7 @@ export class ConnectionService {
       {
         accountId,
         backfill: options.backfill ? 1 : 0,
+        ...(options.previewFirst ? { previewFirst: 1 } : {}),
         ...(returnUrl ? { returnUrl } : {}),
       },
       stateTtlMs,
@@ -136,7 +137,7 @@ export class ConnectionService {
           ? 'the connect link expired; start again'
           : 'state is not one this service issued',
       );
-    const { accountId, nonce, backfill, returnUrl } = checked.payload;
+    const { accountId, nonce, backfill, previewFirst, returnUrl } = checked.payload;
     // A state is good for one callback: a replayed redirect must not connect (or reconnect) anything.
     if (!(await claimOnce(this.deps.db, `oauth-state:${nonce}`, accountId, new Date(checked.payload.exp))))
       throw new ConnectFlowError('state_used', 'this connect link was already used');
@@ -157,12 +158,17 @@ export class ConnectionService {
       );
     }
     const company = await this.readCompany(exchanged.realmId, exchanged.tokens.accessToken);
-    const { connection, reconnecting } = await this.storeConnection(
-      accountId,
-      exchanged.realmId,
-      exchanged.tokens,
-      company,
-    );
+    const stored = await this.storeConnection(accountId, exchanged.realmId, exchanged.tokens, company);
+    const { reconnecting } = stored;
+    let { connection } = stored;
+    if (!reconnecting && previewFirst === 1) {
+      // Set before the workflow starts, so no contact sent meanwhile is written before its preview is applied.
+      await connectionModel(this.deps.db).updateOne(
+        { _id: connection._id },
+        { $set: { awaitingPreview: true } },
+      );
+      connection = { ...connection, awaitingPreview: true };
+    }
     const client = await this.deps.temporal();
     await startConnectionWorkflow(client, connection, {
       taskQueue: this.deps.taskQueue,

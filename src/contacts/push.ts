@@ -1,4 +1,3 @@
-import { loadFields } from '../db/field-maps';
 import { applyRecords } from '../projections/apply';
 import { customerKey, qboCustomerModel, type QboCustomerRecord } from '../projections/models';
 import { QboApiError, qboQuery, requestIdFor, type Customer, type QboClient } from '../qbo';
@@ -30,6 +29,7 @@ import {
   type EngineContext,
 } from './engine';
 import { linkUpdateAfter, mergeStored, qboSideOf } from './merging';
+import { contactMatchFields, linkCandidates } from './setup-match';
 import { contactKey, type ContactRecord, type LinkMethod, type StoredBaseEntry } from './model';
 import {
   contactsLinkedTo,
@@ -286,11 +286,10 @@ async function projectRead(context: PushContext, customer: Customer): Promise<Qb
  */
 async function linkToExisting(context: PushContext, contact: ContactRecord): Promise<ContactRecord | null> {
   const connectionId = context.connection._id;
-  const crm = mergedFields(contact);
-  const wanted = { email: crm.email, displayName: displayNameFor(crm), companyName: crm.companyName };
+  const wanted = contactMatchFields(mergedFields(contact));
   const keys = matchKeys(wanted);
-  const customers = qboCustomerModel(context.db);
-  const found = await customers
+  if (!keys.email && keys.names.length === 0) return null;
+  const found = await qboCustomerModel(context.db)
     .find(
       {
         connectionId,
@@ -300,29 +299,16 @@ async function linkToExisting(context: PushContext, contact: ContactRecord): Pro
           ...(keys.names.length ? [{ 'match.names': { $in: keys.names } }] : []),
         ],
       },
-      { qboId: 1, fields: 1 },
+      { qboId: 1, fields: 1, active: 1 },
     )
     .limit(50)
     .lean();
-  if (!keys.email && keys.names.length === 0) return null;
   const linked = await contactsLinkedTo(
     context.db,
     connectionId,
     found.map((customer) => customer.qboId),
   );
-  const match = createMatcher(
-    found
-      .filter((customer) => !linked.has(customer.qboId))
-      .map((customer) => {
-        const fields = loadFields(customer.fields);
-        return {
-          id: customer.qboId,
-          email: fields.email ?? null,
-          displayName: fields.displayName ?? null,
-          companyName: fields.companyName ?? null,
-        };
-      }),
-  )(wanted);
+  const match = createMatcher(linkCandidates(found, linked))(wanted);
   if (match.kind !== 'matched') return null;
   return linkTo(context, contact, match.id, match.by, { by: match.by });
 }

@@ -69,25 +69,7 @@ export async function storeCrmVersion(
   for (let race = 0; race < maxRaces; race += 1) {
     const held = await contacts.findById(_id, { crm: 1 }).lean<Pick<ContactRecord, 'crm'>>();
     if (!held) {
-      const fieldChanges = Object.fromEntries(
-        syncFieldNames.map((field) => [storedFieldName(field), { at, receivedAt: now }]),
-      );
-      const record: ContactRecord = {
-        _id,
-        connectionId,
-        crmContactId,
-        crm: {
-          fields: storeFields(version.fields),
-          updatedAt,
-          ...(clamped ? { sentUpdatedAt: version.updatedAt } : {}),
-          receivedAt: now,
-          version: 1,
-          fieldChanges,
-        },
-        sync: { version: 0, fromQbo: {} },
-        state: 'pending',
-        createdAt: now,
-      };
+      const record = newContactRecord(connectionId, crmContactId, version, now, skewToleranceMs);
       try {
         await contacts.create(record);
         return { record, changed: true, clamped };
@@ -137,6 +119,38 @@ export async function storeCrmVersion(
     if (updated) return { record: updated, changed: true, clamped };
   }
   throw new Error(`contact ${_id} kept changing while it was stored; retry`);
+}
+
+/**
+ * A contact's first version as `storeCrmVersion` stores it: every field set at the CRM's `updatedAt` (clamped to our
+ * clock plus the tolerance). A preview merges such a record without storing it.
+ */
+export function newContactRecord(
+  connectionId: string,
+  crmContactId: string,
+  version: CrmVersion,
+  now: Date,
+  skewToleranceMs: number,
+): ContactRecord {
+  const clamped = Date.parse(version.updatedAt) > now.getTime() + skewToleranceMs;
+  const updatedAt = clamped ? now.toISOString() : version.updatedAt;
+  const change: StoredFieldChange = { at: new Date(Date.parse(updatedAt)), receivedAt: now };
+  return {
+    _id: contactKey(connectionId, crmContactId),
+    connectionId,
+    crmContactId,
+    crm: {
+      fields: storeFields(version.fields),
+      updatedAt,
+      ...(clamped ? { sentUpdatedAt: version.updatedAt } : {}),
+      receivedAt: now,
+      version: 1,
+      fieldChanges: Object.fromEntries(syncFieldNames.map((field) => [storedFieldName(field), change])),
+    },
+    sync: { version: 0, fromQbo: {} },
+    state: 'pending',
+    createdAt: now,
+  };
 }
 
 /** Marks the contact deleted (a new version the engine turns into a tombstone link); false if there is none. */

@@ -19,6 +19,8 @@ export interface RetentionSettings {
   webhookInboxDays: number;
   /** `Idempotency-Key` replays. */
   idempotencyHours: number;
+  /** Previews of a first sync or a mapping change (`POST /v1/connections/{id}/previews`), applied or not. */
+  previewHours: number;
 }
 
 export const defaultRetention: RetentionSettings = {
@@ -26,6 +28,7 @@ export const defaultRetention: RetentionSettings = {
   outboundEventDays: 30,
   webhookInboxDays: 7,
   idempotencyHours: 24,
+  previewHours: 72,
 };
 
 const dayMs = 86_400_000;

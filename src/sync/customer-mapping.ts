@@ -332,6 +332,11 @@ export function displayNameFor(fields: Partial<SyncFields>): string | null {
   return tidyValue(fields.companyName);
 }
 
+/** How QBO compares DisplayNames for uniqueness (fault 6240): trimmed, case folded. */
+export function displayNameKey(name: string): string {
+  return name.trim().toLowerCase();
+}
+
 const maxDisplayName = 500;
 
 function clean(text: string): string {

@@ -350,6 +350,7 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
         fields: { displayName: 'Intruder' },
       },
       'PUT /v1/connections/{id}/follow-up-policy': {},
+      'POST /v1/connections/{id}/previews': { source: 'stored' },
       'POST /v1/sync-events/{id}/resolve': { choice: 'crm' },
       // Would undo every customer the owner's sync created, were it let through.
       'POST /v1/connections/{id}/undo': { kind: 'created' },
@@ -378,6 +379,7 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
           crmContactId: 'crm-private',
           qboId: '1',
           dealId: 'deal-private',
+          previewId: 'not-theirs',
         };
         const takesConnection = (operation.parameters ?? []).some(
           (parameter: { in: string; name: string }) =>

@@ -54,7 +54,7 @@ export interface ApiHarness {
   /** Creates an emulator company and connects it through the real OAuth flow; returns the connection JSON. */
   connect(
     account: TestAccount,
-    options?: { company?: Record<string, unknown>; backfill?: boolean },
+    options?: { company?: Record<string, unknown>; backfill?: boolean; previewFirst?: boolean },
   ): Promise<any>;
   /** A QBO API client for a connected company, as a bookkeeper's other app would use it. */
   qboFor(realmId: string): Promise<QboClient>;
@@ -173,7 +173,7 @@ export async function startApiHarness(
     });
     const started = await request('POST', '/v1/connections/quickbooks', {
       key: who.key,
-      body: { backfill: options.backfill ?? true },
+      body: { backfill: options.backfill ?? true, ...(options.previewFirst ? { previewFirst: true } : {}) },
     });
     if (started.status !== 201) throw new Error(`connect start failed: ${JSON.stringify(started.json)}`);
     // The user picks the company on the consent page and approves, as `npm start`'s demo does.

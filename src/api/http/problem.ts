@@ -78,6 +78,8 @@ export const problemCodes = {
   estimate_not_convertible: 409,
   already_undone: 409,
   undo_conflict: 409,
+  preview_outdated: 409,
+  preview_busy: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
   customer_not_found: 422,

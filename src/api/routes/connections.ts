@@ -71,6 +71,11 @@ const connectionSchema = z
       })
       .nullable(),
     lastPolledAt: z.string().nullable(),
+    awaitingPreview: z
+      .boolean()
+      .describe(
+        'Connected “preview first”: contacts are stored but wait until a preview of them is applied.',
+      ),
     lastWebhookAt: z.string().nullable(),
     tokens: z
       .object({ accessExpiresAt: z.string(), refreshExpiresAt: z.string(), lastRefreshedAt: z.string() })
@@ -129,6 +134,7 @@ function connectionJson(connection: ConnectionRecord, tokens: TokenHealth | null
         }
       : null,
     lastPolledAt: iso(connection.lastPolledAt),
+    awaitingPreview: connection.awaitingPreview ?? false,
     lastWebhookAt: iso(connection.lastWebhookAt),
     tokens: tokens
       ? {
@@ -155,16 +161,20 @@ const connectProblems: Record<ConnectFlowError['code'], number> = {
   token_exchange_failed: 502,
 };
 
+/** The connect flow and settings, as the API's services reach them. */
+export async function connectionServiceFor(services: ApiServices): Promise<ConnectionService> {
+  return new ConnectionService({
+    db: await services.db(),
+    temporal: services.temporal,
+    qbo: services.qbo,
+    stateSecret: services.stateSecret,
+    taskQueue: services.taskQueue,
+    now: services.now,
+  });
+}
+
 export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): void {
-  const service = async () =>
-    new ConnectionService({
-      db: await services.db(),
-      temporal: services.temporal,
-      qbo: services.qbo,
-      stateSecret: services.stateSecret,
-      taskQueue: services.taskQueue,
-      now: services.now,
-    });
+  const service = () => connectionServiceFor(services);
   const owned = (accountId: string, id: string): Promise<ConnectionRecord> =>
     ownedConnection(services, accountId, id);
   const view = async (connection: ConnectionRecord): Promise<ConnectionJson> =>
@@ -182,6 +192,13 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
     body: z
       .object({
         backfill: z.boolean().default(true).describe('Read all existing customers and transactions first.'),
+        previewFirst: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Write no contact to QuickBooks until a preview of them is applied: contacts sent meanwhile are stored ' +
+              'and wait (`POST /v1/connections/{id}/previews` with `"source": "stored"`, then apply it).',
+          ),
         returnUrl: z
           .url()
           .max(2000)
@@ -208,6 +225,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
             await service()
           ).beginConnect(auth.accountId, {
             backfill: body.backfill,
+            previewFirst: body.previewFirst,
             ...(body.returnUrl ? { returnUrl: body.returnUrl } : {}),
           }),
         };

@@ -1,4 +1,3 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import { z } from 'zod';
 import {
@@ -32,15 +31,14 @@ import { currentContactAr } from '../../followups/contact-ar';
 import { contactTagNames } from '../../sync/tags';
 import { loadFields } from '../../db/field-maps';
 import { syncFieldNames, toSyncFields } from '../../sync/fields';
-import { connectionWorkflowId } from '../../temporal/connection-workflows';
 import { companyToday } from '../../time/company-zone';
-import { contactsChangedChunks, contactsChangedSignal } from '../../workflows/connection-messages';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
 import { ApiProblem, invalidFields, notFound, problemSchema, validationProblem } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { connectionIdQuery, contactFieldsSchema, isoTime } from './schemas';
 import { connectionsOfFeed } from './owned';
+import { tellContactsChanged } from './contacts-changed';
 
 const contactSchema = z
   .object({
@@ -149,7 +147,7 @@ const contactVersionSchema = z
   })
   .strict();
 
-const batchContactSchema = contactVersionSchema
+export const batchContactSchema = contactVersionSchema
   .extend({ crmContactId: crmContactIdSchema })
   .meta({ id: 'BatchContact' });
 
@@ -261,32 +259,10 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     return contact;
   };
 
-  /**
-   * The workflow writes the contacts to QBO, told in one signal per chunk of ids; if it cannot be told, the CRM must
-   * retry (storing a version again changes nothing).
-   */
-  async function tellWorkflow(connection: ConnectionRecord, crmContactIds: readonly string[]): Promise<void> {
-    try {
-      const client = await services.temporal();
-      const handle = client.workflow.getHandle(connectionWorkflowId(connection._id));
-      await client.withDeadline(Date.now() + services.dependencyTimeoutMs, async () => {
-        for (const chunk of contactsChangedChunks(crmContactIds))
-          await handle.signal(contactsChangedSignal, chunk);
-      });
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError)
-        throw new ApiProblem(409, 'connection_inactive', 'the connection is not syncing; reconnect it');
-      services.log.warn({ err: error, connectionId: connection._id }, 'could not signal the connection');
-      throw new ApiProblem(
-        503,
-        'sync_unavailable',
-        'the contact is stored but the sync engine did not answer; retry the request',
-        undefined,
-        undefined,
-        { 'Retry-After': '5' },
-      );
-    }
-  }
+  /** A connection waiting for its preview keeps the contacts stored until the preview is applied. */
+  const tellWorkflow = async (connection: ConnectionRecord, crmContactIds: readonly string[]) => {
+    if (!connection.awaitingPreview) await tellContactsChanged(services, connection, crmContactIds);
+  };
 
   routes.add({
     method: 'put',

@@ -91,6 +91,11 @@ export interface ConnectionRecord {
   reconcileNeeded?: boolean;
   /** The initial (or a reconciling) full read of the company, and how far it has got. */
   backfill?: BackfillProgress;
+  /**
+   * Connected "preview first": contacts the CRM sends are stored but not written to QBO until a preview of them is
+   * applied (`POST /v1/connections/{id}/previews/{previewId}/apply`).
+   */
+  awaitingPreview?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -144,6 +149,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
     cdcCursor: String,
     lastPolledAt: Date,
     reconcileNeeded: Boolean,
+    awaitingPreview: Boolean,
     backfill: {
       type: new Schema(
         {

@@ -1,0 +1,227 @@
+import { storeFields } from '../../../src/db/field-maps';
+import { newContactRecord } from '../../../src/contacts/store';
+import { matchEvidence } from '../../../src/contacts/setup-match';
+import type { ContactRecord } from '../../../src/contacts/model';
+import {
+  entryFingerprint,
+  mappingEffects,
+  planContacts,
+  type PlanContact,
+  type PlanCustomer,
+} from '../../../src/previews/plan';
+import { toSyncFields, type SyncFields } from '../../../src/sync/fields';
+
+const now = new Date('2026-06-01T12:00:00Z');
+const connection = { _id: 'conn_1', settings: {} } as never;
+
+const customer = (
+  qboId: string,
+  fields: Partial<SyncFields>,
+  extra: Partial<PlanCustomer> = {},
+): PlanCustomer => ({
+  qboId,
+  fields: storeFields(fields),
+  fieldTimes: {},
+  lastUpdatedTime: '2026-01-01T00:00:00Z',
+  active: true,
+  syncToken: 0,
+  ...extra,
+});
+
+const contact = (
+  crmContactId: string,
+  fields: Partial<SyncFields>,
+  extra: Partial<PlanContact> = {},
+): PlanContact => ({
+  crmContactId,
+  fields: toSyncFields(fields),
+  updatedAt: '2026-05-01T00:00:00Z',
+  ...extra,
+});
+
+const plan = (
+  contacts: PlanContact[],
+  customers: PlanCustomer[],
+  options: { linkedTo?: Map<string, string>; stored?: Map<string, ContactRecord> } = {},
+) =>
+  planContacts({
+    connection,
+    contacts,
+    customers,
+    linkedTo: options.linkedTo ?? new Map(),
+    stored: options.stored ?? new Map(),
+    now,
+  });
+
+describe('planContacts', () => {
+  it('matches by email before name, never a linked or inactive customer, and reports the evidence', () => {
+    const [byEmail, byName, linkedAway, inactive] = plan(
+      [
+        contact('a', { displayName: 'Someone Else', email: 'ANN@example.com' }),
+        contact('b', { companyName: 'Bravo & Sons LLC' }),
+        contact('c', { displayName: 'Linked Co' }),
+        contact('d', { displayName: 'Sleeping Co' }),
+      ],
+      [
+        customer('1', { displayName: 'Ann', email: 'ann@example.com' }),
+        customer('2', { displayName: 'Bravo and Sons' }),
+        customer('3', { displayName: 'Linked Co' }),
+        customer('4', { displayName: 'Sleeping Co' }, { active: false }),
+      ],
+      { linkedTo: new Map([['3', 'someone']]) },
+    );
+    expect(byEmail).toMatchObject({ outcome: 'would_match', qboCustomerId: '1', by: 'email' });
+    expect(byEmail!.evidence).toEqual({ agrees: ['email'], differs: ['name'], confidence: 0.45 });
+    expect(byName).toMatchObject({ outcome: 'would_match', qboCustomerId: '2', by: 'name' });
+    // A name taken by a customer nobody may match is a create QBO would refuse (6240).
+    expect(linkedAway).toMatchObject({
+      outcome: 'would_duplicate',
+      reason: 'display_name_taken',
+      qboCustomerId: '3',
+    });
+    expect(inactive).toMatchObject({
+      outcome: 'would_duplicate',
+      reason: 'display_name_taken',
+      qboCustomerId: '4',
+      createdAs: 'Sleeping Co (d)',
+    });
+  });
+
+  it('flags two contacts on one customer, two new ones by one name, and ambiguous keys', () => {
+    const entries = plan(
+      [
+        contact('a', { email: 'x@example.com', displayName: 'X' }),
+        contact('b', { email: 'x@example.com', displayName: 'Another X' }),
+        contact('c', { displayName: 'Fresh Name', email: 'fresh@example.com' }),
+        contact('d', { displayName: 'fresh name ' }),
+        contact('e', { displayName: 'Twin' }),
+      ],
+      [
+        customer('1', { email: 'x@example.com', displayName: 'X Ltd' }),
+        customer('2', { displayName: 'Twin' }),
+        customer('3', { companyName: 'Twin' }),
+      ],
+    );
+    expect(
+      entries.map((entry) => [entry.outcome, entry.reason ?? null, entry.otherContactId ?? null]),
+    ).toEqual([
+      ['would_match', null, null],
+      ['would_duplicate', 'same_customer', 'a'],
+      ['would_create', null, null],
+      ['would_duplicate', 'same_customer', 'c'],
+      ['would_duplicate', 'ambiguous_match', null],
+    ]);
+    expect(entries[4]!.candidates).toEqual(['2', '3']);
+  });
+
+  it('fails what QBO would refuse, a stale version, and a pinned customer that is missing or taken', () => {
+    const stored = newContactRecord(
+      'conn_1',
+      'stale',
+      { fields: toSyncFields({ displayName: 'S' }), updatedAt: '2026-05-20T00:00:00Z' },
+      now,
+      5000,
+    );
+    const entries = plan(
+      [
+        contact('bad', { displayName: 'Tab\there', email: 'no-at-sign' }),
+        contact('nameless', { notes: 'just notes' }),
+        contact('stale', { displayName: 'S' }),
+        contact('pin-missing', { displayName: 'P' }, { qboCustomerId: '99' }),
+        contact('pin-taken', { displayName: 'Q' }, { qboCustomerId: '1' }),
+      ],
+      [customer('1', { displayName: 'One' })],
+      { linkedTo: new Map([['1', 'holder']]), stored: new Map([['stale', stored]]) },
+    );
+    expect(entries.every((entry) => entry.outcome === 'would_fail')).toBe(true);
+    expect(entries[0]!.problems!.map((problem) => problem.field)).toEqual([
+      'fields.displayName',
+      'fields.email',
+    ]);
+    expect(entries[1]!.problems).toEqual([
+      { field: 'fields.displayName', problem: expect.stringContaining('display name') },
+    ]);
+    expect(entries[2]!.problems![0]!.field).toBe('updatedAt');
+    expect(entries[3]!.problems![0]!.problem).toContain('no QuickBooks customer 99');
+    expect(entries[4]!.problems![0]!.problem).toContain('linked to contact holder');
+  });
+
+  it('predicts the first merge of a match, and its fingerprint ignores versions but not predictions', () => {
+    const [entry] = plan(
+      [contact('a', { displayName: 'Ann', email: 'ann@example.com', phone: '555 0100' })],
+      [customer('1', { displayName: 'Ann', email: 'ann@example.com', website: 'https://ann.example' })],
+    );
+    expect(entry!.changes).toEqual({ toQbo: ['phone'], toCrm: ['website'] });
+    expect(entryFingerprint({ ...entry!, customerSyncToken: 7 })).toBe(entryFingerprint(entry!));
+    expect(entryFingerprint({ ...entry!, qboCustomerId: '2' })).not.toBe(entryFingerprint(entry!));
+  });
+});
+
+describe('matchEvidence', () => {
+  it('folds phones and addresses, and halves the confidence for each signal that differs', () => {
+    const evidence = matchEvidence(
+      {
+        displayName: 'Acme Inc.',
+        phone: '+1 (555) 010-2000',
+        'billingAddress.line1': '1 Main St.',
+        'billingAddress.postalCode': '94 105',
+      },
+      {
+        displayName: 'ACME',
+        phone: '555.010.2000',
+        'billingAddress.line1': '1 main st',
+        'billingAddress.postalCode': '94105',
+        email: 'a@x.com',
+      },
+    );
+    expect(evidence).toEqual({ agrees: ['name', 'phone', 'address'], differs: [], confidence: 0.88 });
+    expect(
+      matchEvidence({ email: 'a@x.com', phone: '555 010 2000' }, { email: 'a@x.com', phone: '555 010 9999' }),
+    ).toEqual({
+      agrees: ['email'],
+      differs: ['phone'],
+      confidence: 0.45,
+    });
+  });
+});
+
+describe('mappingEffects', () => {
+  it('counts the fields a re-enabled direction would write, beyond what the sync writes anyway', () => {
+    const record = newContactRecord(
+      'conn_1',
+      'a',
+      {
+        fields: toSyncFields({ displayName: 'Ann', website: 'https://crm.example' }),
+        updatedAt: '2026-05-01T00:00:00Z',
+      },
+      now,
+      5000,
+    );
+    const linked: ContactRecord = {
+      ...record,
+      linkKey: 'conn_1:1',
+      link: {
+        qboCustomerId: '1',
+        linkedBy: 'email',
+        linkedAt: now,
+        base: { displayName: { value: 'Ann', at: now, from: 'both', agreedAt: now } },
+      },
+    };
+    const current = { _id: 'conn_1', settings: { mappingPolicy: { website: 'none' } } } as never;
+    const effects = mappingEffects(
+      [{ contact: linked, customer: customer('1', { displayName: 'Ann' }) }],
+      current,
+      { mappingPolicy: {} },
+      now,
+    );
+    expect(effects).toEqual([{ field: 'website', side: 'qbo', records: 1, samples: ['a'] }]);
+    expect(
+      mappingEffects(
+        [{ contact: linked, customer: customer('1', { displayName: 'Ann' }) }],
+        current,
+        { mappingPolicy: { website: 'none' } },
+        now,
+      ),
+    ).toEqual([]);
+  });
+});
