@@ -404,12 +404,14 @@ function freshnessSection({ run, result }: NonNullable<Sections['freshness']>): 
     ...otherRates(run),
     '**What bounds each figure.** With webhooks, QBO→CRM is a chain of hops, each waiting on the one before: the ' +
       "emulator's webhook batching window (250 ms, as configured), our webhook endpoint storing the events and " +
-      'signalling the workflow, a workflow task, `drainInbox` reading the customer from QBO and merging it, another ' +
-      "workflow task, `announceEvents` waking the account's dispatcher, and the dispatcher's delivery. Without " +
-      'webhooks the wait for the next CDC poll dominates: uniform over the poll interval, so p50 is about half of it ' +
-      'and p95 close to all of it. CRM→QBO is the PUT, the signal, a workflow task and `pushContacts`, which writes ' +
-      'the sparse update against the version of the customer it holds: one QBO round trip, or a read and a second ' +
-      'write when a bookkeeper saved the customer in between (5010).',
+      'signalling the workflow, a workflow task, `drainInbox` reading the customer from QBO into our copy, a ' +
+      'workflow task, `pullCustomer` merging it into the contact (which wakes the account’s dispatcher itself), and ' +
+      'the delivery. Without webhooks the wait for the next CDC poll dominates: uniform over the poll interval, so ' +
+      'p50 is about half of it and p95 close to all of it. CRM→QBO is the PUT, the signal, a workflow task and the ' +
+      'contact’s own `pushContact` (up to four per connection at once), which writes the sparse update against the ' +
+      'version of the customer it holds: one QBO round trip, or a read and a second write when a bookkeeper saved ' +
+      'the customer in between (5010). When the two cores are saturated every hop waits for CPU: compare the ' +
+      'lighter load, and the cores each process used.',
     '',
   ].join('\n');
 }
@@ -460,7 +462,7 @@ function budgetSection(
     '',
     'A change made in QBO costs one request while webhooks arrive (the read by id that `drainInbox` does) and a ' +
       'share of a poll when they do not (one CDC request brings every change since the cursor). A change made in ' +
-      'the CRM costs one: `pushContacts` writes against the version it holds, and reads the customer only when QBO ' +
+      'the CRM costs one: `pushContact` writes against the version it holds, and reads the customer only when QBO ' +
       'answers that the version is stale (5010). The webhook of our own write is recognised and not fetched ' +
       '(the projection remembers the second of our write), so the echo costs nothing.',
     '',
