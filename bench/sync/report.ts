@@ -839,8 +839,11 @@ function renderMarkdown(sections: Sections, chartFile: string, profile?: Profile
     '',
     md(['figure', 'measured', 'target', ''], summaryRows(sections)),
     '',
+    // A benchmark that failed in one run and completed in a newer one is reported from the newer one.
     ...runs
+      .filter((run, index) => runs.indexOf(run) === index)
       .flatMap((run) => Object.entries(run.errors ?? {}))
+      .filter(([name]) => !(name in sections))
       .map(([name, message]) => `**${name} did not complete:** ${message.split('\n')[0]}\n`),
     `![Benchmark chart](${chartFile})`,
     '',
