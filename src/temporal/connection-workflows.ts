@@ -1,10 +1,10 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
-import type { connectionWorkflow } from '../workflows/connection';
 import {
   inboxWaitingSignal,
   statusQuery,
+  type ConnectionWorkflowInput,
   type ConnectionWorkflowStatus,
 } from '../workflows/connection-messages';
 import { searchAttributes } from './search-attributes';
@@ -25,7 +25,8 @@ export async function startConnectionWorkflow(
     backfill?: boolean;
   },
 ): Promise<void> {
-  await client.workflow.start<typeof connectionWorkflow>('connectionWorkflow', {
+  // By name, typed by its input: activities signal this workflow, and the workflow's module imports theirs.
+  await client.workflow.start<(input: ConnectionWorkflowInput) => Promise<unknown>>('connectionWorkflow', {
     workflowId: connectionWorkflowId(connection._id),
     taskQueue: options.taskQueue,
     args: [

@@ -2,15 +2,8 @@ import { continueAsNew, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { failureTypes } from '../activities/failure-types';
 import { syncedEntities, transactionTypes } from '../sync/transactions';
+import type { BackfillInput } from './backfill-messages';
 import { isNeedsReauth } from './failures';
-
-export interface BackfillInput {
-  connectionId: string;
-  /** Set after the first run; carried across continue-as-new. */
-  cursorAtStart?: string;
-  entityIndex?: number;
-  startPosition?: number;
-}
 
 export interface BackfillResult {
   pages: number;

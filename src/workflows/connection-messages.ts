@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { PullChannel } from '../activities/connection-sync';
-import type { BackfillInput } from './backfill';
+import type { BackfillInput } from './backfill-messages';
 
 /** The connection workflow's input, signals and query: shared by the workflow and the API that talks to it. */
 export interface ConnectionWorkflowInput {

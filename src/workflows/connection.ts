@@ -15,7 +15,8 @@ import type { PullChannel } from '../activities/connection-sync';
 import { failureTypes } from '../activities/failure-types';
 import { defaultActivePollIntervalSeconds, pollEverySeconds } from '../sync/polling';
 import { searchAttributes } from '../temporal/search-attributes';
-import { backfillWorkflow, type BackfillInput } from './backfill';
+import { backfillWorkflow } from './backfill';
+import type { BackfillInput } from './backfill-messages';
 import {
   contactsChangedSignal,
   disconnectSignal,
