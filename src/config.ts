@@ -111,6 +111,11 @@ export function retentionSettings(config: Config): RetentionSettings {
   };
 }
 
+/** The API's public origin, where the console, the panel and unsubscribe links live: the OAuth redirect URI's. */
+export function publicOrigin(config: Pick<Config, 'QBO_REDIRECT_URI'>): string {
+  return new URL(config.QBO_REDIRECT_URI).origin;
+}
+
 export function outboundPolicy(config: Config): OutboundPolicy {
   return {
     allowPrivateNetworks: config.OUTBOUND_ALLOW_PRIVATE_NETWORKS ?? config.NODE_ENV === 'development',

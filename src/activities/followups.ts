@@ -3,11 +3,14 @@ import type { Mailer } from '../email/mailer';
 import { refreshContactAr, type ArResult } from '../followups/contact-ar';
 import { cancelSettledFollowUps, planFollowUps, type FollowUpRun } from '../followups/engine';
 import { deliverFollowUps, type DeliveryResult } from '../followups/delivery';
+import type { UnsubscribeSettings } from '../followups/unsubscribe';
 
 export interface FollowUpActivityDependencies {
   db: Connection;
   /** Without one, the email channel records each follow-up as skipped. */
   mailer?: Mailer;
+  /** Without them, emails carry no unsubscribe link (opt-outs already stored are still honoured). */
+  unsubscribe?: UnsubscribeSettings;
   now?: () => Date;
 }
 
@@ -42,6 +45,7 @@ export function createFollowUpActivities(deps: FollowUpActivityDependencies) {
     async deliverFollowUps(input: RunInput & { after?: string }): Promise<DeliveryResult> {
       return deliverFollowUps(run(input), {
         ...(deps.mailer !== undefined && { mailer: deps.mailer }),
+        ...(deps.unsubscribe !== undefined && { unsubscribe: deps.unsubscribe }),
         ...(input.after !== undefined && { after: input.after }),
         limit: deliveryBatchSize,
       });

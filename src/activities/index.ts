@@ -6,6 +6,7 @@ import { createBackfillActivities } from './backfill';
 import { createConnectionSyncActivities } from './connection-sync';
 import { createDocumentActivities } from './documents';
 import { createDriftAuditActivities } from './drift-audit';
+import type { UnsubscribeSettings } from '../followups/unsubscribe';
 import { createFollowUpActivities } from './followups';
 import { createOutboundActivities, defaultWebhookTimeoutMs } from './outbound';
 import { createPushActivities } from './push-contacts';
@@ -20,6 +21,8 @@ export interface ActivityDependencies {
   retention?: RetentionSettings;
   /** Sends follow-up emails; without it the email channel is skipped. */
   mailer?: Mailer;
+  /** Signs the unsubscribe links of follow-up emails; without them, emails carry none. */
+  unsubscribe?: UnsubscribeSettings;
   /** How webhooks reach the CRM; without it, public addresses over https only. */
   outbound?: OutboundGuard;
 }
@@ -41,7 +44,11 @@ export function createActivities(deps: ActivityDependencies) {
       guard: deps.outbound ?? new OutboundGuard({ allowPrivateNetworks: false }),
       timeoutMs: defaultWebhookTimeoutMs,
     }),
-    ...createFollowUpActivities({ db: deps.db, mailer: deps.mailer }),
+    ...createFollowUpActivities({
+      db: deps.db,
+      mailer: deps.mailer,
+      ...(deps.unsubscribe !== undefined && { unsubscribe: deps.unsubscribe }),
+    }),
   };
 }
 

@@ -22,6 +22,7 @@ import { addSessionRoutes } from './routes/sessions';
 import { addSyncEventRoutes } from './routes/sync-events';
 import { addUndoRoutes } from './routes/undo';
 import { createConsoleRouter } from '../console/router';
+import { createUnsubscribeRouter } from './unsubscribe';
 import type { ApiServices } from './services';
 import { authenticateSession, sessionToken } from './sessions';
 
@@ -100,6 +101,12 @@ export function createApi(
       createEmbedRouter({
         db: services.db,
         secret: services.embedSecret,
+        now: services.now,
+        log: services.log,
+      }),
+      createUnsubscribeRouter({
+        db: services.db,
+        secret: services.stateSecret,
         now: services.now,
         log: services.log,
       }),

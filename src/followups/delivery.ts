@@ -15,10 +15,12 @@ import {
   type EmailSendRecord,
   type FollowUpHistoryEntry,
   type FollowUpRecord,
+  type SkipReason,
 } from './models';
 import { isQuietHour, type FollowUpPolicy } from './policy';
 import { cancelReason, dueFollowUp, type DueFollowUp } from './stages';
 import { fillLinkTemplate, renderFollowUpEmail } from './templates';
+import { hasOptedOut, unsubscribeHeaders, type UnsubscribeSettings } from './unsubscribe';
 import {
   activeConnection,
   cancel,
@@ -62,6 +64,7 @@ interface DeliveryContext {
   policy: FollowUpPolicy;
   today: string;
   mailer?: Mailer;
+  unsubscribe?: UnsubscribeSettings;
   /** How long an attempt still marked `sending` may be in flight on another worker. */
   inFlightMs: number;
 }
@@ -104,6 +107,8 @@ export async function deliverFollowUps(
   run: FollowUpRun,
   options: {
     mailer?: Mailer;
+    /** Signs each email's unsubscribe link; without them, emails carry none. */
+    unsubscribe?: UnsubscribeSettings;
     after?: string;
     limit: number;
   },
@@ -133,6 +138,7 @@ export async function deliverFollowUps(
     policy,
     today: companyDay(run.asOf, policy),
     ...(options.mailer !== undefined && { mailer: options.mailer }),
+    ...(options.unsubscribe !== undefined && { unsubscribe: options.unsubscribe }),
     // Twice the send bound leaves room for clock skew between workers.
     inFlightMs: 2 * (options.mailer?.timeoutMs ?? 0),
   };
@@ -259,10 +265,11 @@ async function deliverToCrm(context: DeliveryContext, followUp: FollowUpRecord):
   };
 }
 
-function skipped(at: Date, detail: string, to?: string): ChannelStep {
+function skipped(at: Date, detail: string, to?: string, reason?: SkipReason): ChannelStep {
+  const fields = { detail, ...(to !== undefined && { to }), ...(reason !== undefined && { reason }) };
   return {
-    result: { status: 'skipped', at, detail, ...(to !== undefined && { to }) },
-    history: [{ at, action: 'email_skipped', detail, ...(to !== undefined && { to }) }],
+    result: { status: 'skipped', at, ...fields },
+    history: [{ at, action: 'email_skipped', ...fields }],
   };
 }
 
@@ -319,6 +326,11 @@ async function deliverByEmail(
     _id: suppressionKey(followUp.accountId, address),
   });
   if (suppressed) return skipped(at, 'an earlier email to this address bounced', address);
+  if (
+    followUp.qboCustomerId !== undefined &&
+    (await hasOptedOut(db, followUp.connectionId, followUp.qboCustomerId))
+  )
+    return skipped(at, 'the customer unsubscribed from reminder emails', address, 'opted_out');
   const mailer = context.mailer;
   if (mailer === undefined) return skipped(at, 'email is not configured on this worker', address);
 
@@ -378,7 +390,21 @@ async function deliverByEmail(
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,
-        headers: { 'X-QboSync-FollowUp': followUp._id },
+        headers: {
+          'X-QboSync-FollowUp': followUp._id,
+          ...(context.unsubscribe !== undefined &&
+            followUp.qboCustomerId !== undefined &&
+            unsubscribeHeaders(
+              context.unsubscribe,
+              {
+                accountId: followUp.accountId,
+                connectionId: followUp.connectionId,
+                qboCustomerId: followUp.qboCustomerId,
+                email: address,
+              },
+              at.getTime(),
+            )),
+        },
       })
     : { status: 'bounced', error: `"${address}" is not a deliverable email address` };
   const finishedAt = context.run.now();

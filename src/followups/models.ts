@@ -24,6 +24,8 @@ export const followUpStatuses = ['pending', 'sent', 'completed', 'dismissed', 'c
 export type FollowUpStatus = (typeof followUpStatuses)[number];
 
 export type ChannelStatus = 'recorded' | 'sent' | 'bounced' | 'failed' | 'retrying' | 'skipped';
+/** Why a channel was skipped, for a reader that acts on it rather than on the sentence in `detail`. */
+export type SkipReason = 'opted_out';
 
 export interface ChannelResult {
   status: ChannelStatus;
@@ -35,6 +37,7 @@ export interface ChannelResult {
   messageId?: string;
   attempts?: number;
   detail?: string;
+  reason?: SkipReason;
 }
 
 export interface FollowUpHistoryEntry {
@@ -53,6 +56,7 @@ export interface FollowUpHistoryEntry {
   messageId?: string;
   eventId?: string;
   detail?: string;
+  reason?: SkipReason;
 }
 
 /** The document as it stood when the follow-up was planned, refreshed when it is delivered. */
@@ -315,3 +319,36 @@ export const contactArKey = (connectionId: string, qboCustomerId: string): strin
   `${connectionId}:${qboCustomerId}`;
 export const suppressionKey = (accountId: string, address: string): string =>
   `${accountId}:${address.toLowerCase()}`;
+
+/** A customer who unsubscribed from a connection's reminder emails; the email channel skips them from then on. */
+export interface EmailOptOutRecord {
+  /** `optOutKey(connectionId, qboCustomerId)` */
+  _id: string;
+  accountId: string;
+  connectionId: string;
+  qboCustomerId: string;
+  /** The address the unsubscribe link was sent to. */
+  address: string;
+  at: Date;
+}
+
+const optOutSchema = new Schema<EmailOptOutRecord>(
+  {
+    _id: { type: String, required: true },
+    accountId: { type: String, required: true },
+    connectionId: { type: String, required: true },
+    qboCustomerId: { type: String, required: true },
+    address: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'email_opt_outs', versionKey: false },
+);
+
+export function emailOptOutModel(db: Connection): Model<EmailOptOutRecord> {
+  return (
+    (db.models.EmailOptOut as Model<EmailOptOutRecord> | undefined) ?? db.model('EmailOptOut', optOutSchema)
+  );
+}
+
+export const optOutKey = (connectionId: string, qboCustomerId: string): string =>
+  `${connectionId}:${qboCustomerId}`;

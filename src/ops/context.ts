@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Connection as MongoConnection, Mongoose } from 'mongoose';
 import { qboAccessSettings } from '../activities/qbo-access';
-import { loadConfig, type Config } from '../config';
+import { loadConfig, publicOrigin, type Config } from '../config';
 import type { RepairDeps } from '../connections/repair';
 import { ConnectionService } from '../connections/service';
 import { connectMongo } from '../db/connect';
@@ -62,7 +62,7 @@ export class OpsContext {
 
   /** The API's public origin, where the console and the panel live: that of the OAuth redirect URI. */
   get publicUrl(): string {
-    return new URL(this.config.QBO_REDIRECT_URI).origin;
+    return publicOrigin(this.config);
   }
 
   async connectionService(): Promise<ConnectionService> {

@@ -5,6 +5,7 @@ import type { RetentionSettings } from '../db/retention';
 import { createActivities } from '../activities';
 import type { QboAccess } from '../activities/qbo-access';
 import type { Mailer } from '../email/mailer';
+import type { UnsubscribeSettings } from '../followups/unsubscribe';
 import type { OutboundGuard } from '../security/outbound-url';
 import { activityInterceptors } from '../observability/activity-interceptor';
 import { WorkerMetrics } from '../observability/metrics';
@@ -24,6 +25,8 @@ export interface WorkerDependencies {
   qbo: QboAccess;
   /** Sends follow-up emails; without it the email channel is skipped. */
   mailer?: Mailer;
+  /** Signs the unsubscribe links of follow-up emails; without them, emails carry none. */
+  unsubscribe?: UnsubscribeSettings;
   /** How webhooks reach the CRM; without it, public addresses over https only. */
   outbound?: OutboundGuard;
   retention?: RetentionSettings;
@@ -50,6 +53,7 @@ export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
       db: deps.db,
       qbo: deps.qbo,
       mailer: deps.mailer,
+      ...(deps.unsubscribe ? { unsubscribe: deps.unsubscribe } : {}),
       ...(deps.outbound ? { outbound: deps.outbound } : {}),
       ...(deps.retention ? { retention: deps.retention } : {}),
     }),

@@ -3,6 +3,7 @@ import { loadConfig, outboundPolicy, retentionSettings } from '../config';
 import { sweepExpired } from '../db/retention';
 import { connectMongo } from '../db/connect';
 import { Mailer, emailSettings } from '../email/mailer';
+import { unsubscribeSettings } from '../followups/unsubscribe';
 import { createLogger, redactUri } from '../logger';
 import { stopWhenParentExits } from '../lifecycle';
 import { QboAccess, qboAccessSettings } from '../activities/qbo-access';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       db: mongo.connection,
       qbo: new QboAccess(mongo.connection, qboAccessSettings(config), metrics.qboObservers()),
       mailer,
+      unsubscribe: unsubscribeSettings(config),
       outbound: new OutboundGuard(outboundPolicy(config)),
       retention: retentionSettings(config),
       workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,

@@ -1,9 +1,13 @@
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { QboAccess, qboAccessSettings } from '../../src/activities/qbo-access';
 import { accountModel } from '../../src/accounts/models';
+import { createApp } from '../../src/api/app';
+import { createUnsubscribeRouter } from '../../src/api/unsubscribe';
 import { loadConfig } from '../../src/config';
 import { connectionModel } from '../../src/db/models/connection';
 import { Mailer } from '../../src/email/mailer';
@@ -145,6 +149,8 @@ export interface FollowUpHarness {
   accountId: string;
   connectionId: string;
   service: FollowUpService;
+  /** The origin serving the API's unsubscribe route, which the emails' `List-Unsubscribe` links point at. */
+  apiUrl: string;
   /** Reads the company's customers and transactions through the QBO API into the projections, as a sync would. */
   project(options?: {
     deleted?: { entity: 'Invoice'; id: string }[];
@@ -185,6 +191,18 @@ export async function startFollowUpHarness(): Promise<FollowUpHarness> {
     multiCurrency: true,
   });
 
+  // The API's unsubscribe route over a real socket, signing with the secret the worker's links are signed with.
+  const unsubscribeSecret = 'unsubscribe-secret-for-follow-up-tests';
+  const api = createServer(
+    createApp({
+      readinessChecks: [],
+      log: pino({ level: 'silent' }),
+      routers: [createUnsubscribeRouter({ db: () => Promise.resolve(conn), secret: unsubscribeSecret })],
+    }),
+  ).listen(0, '127.0.0.1');
+  await new Promise((resolve) => api.once('listening', resolve));
+  const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+
   const taskQueue = uniqueName('followups');
   const mailer = new Mailer({ smtpUrl: smtp.url, from: 'billing@acme.example', timeoutMs: 2000 });
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
@@ -195,6 +213,7 @@ export async function startFollowUpHarness(): Promise<FollowUpHarness> {
     db: conn,
     qbo: new QboAccess(conn, qboAccessSettings(loadConfig({}))),
     mailer,
+    unsubscribe: { baseUrl: apiUrl, secret: unsubscribeSecret },
     workflowBundlePath: workflowBundlePath(),
   });
   const workerRun = worker.run();
@@ -220,6 +239,7 @@ export async function startFollowUpHarness(): Promise<FollowUpHarness> {
     accountId,
     connectionId,
     service,
+    apiUrl,
     async project(options = {}) {
       // First: the same version read again without its link is then no newer, and changes nothing.
       for (const id of options.withPaymentLinks ?? []) {
@@ -250,6 +270,7 @@ export async function startFollowUpHarness(): Promise<FollowUpHarness> {
       await nativeConnection.close();
       await temporal.connection.close();
       await smtp.close();
+      await new Promise((resolve) => api.close(resolve));
       await emulator.close();
       await db.close();
     },
