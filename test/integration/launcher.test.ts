@@ -178,7 +178,8 @@ describe('npm start: the local stack launcher', () => {
       10_000,
     );
     expect(everything.filter(isAlive)).toEqual([]);
-  }, 120_000);
+    // The whole stack comes up, restarts a worker and stops: about 40 s alone, over two minutes in a loaded suite.
+  }, 300_000);
 
   it('keeps workflows and records in its data folder across restarts', async () => {
     const launcher = new Launcher(env);

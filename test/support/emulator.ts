@@ -24,7 +24,8 @@ export async function http(
     body = JSON.stringify(options.body);
     headers['Content-Type'] ??= 'application/json';
   }
-  const response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(10_000) });
+  // Seeding a company of thousands answers in a second alone, and in well over ten under a whole suite's load.
+  const response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(60_000) });
   const text = await response.text();
   let json: unknown;
   try {
