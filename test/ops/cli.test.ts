@@ -9,6 +9,8 @@ import { salesLine } from '../support/emulator';
 import { eventually } from '../support/env';
 
 const repoRoot = path.join(__dirname, '..', '..');
+// Each command is a node process of its own: seconds alone, tens of seconds each when the whole suite loads the cores.
+jest.setTimeout(240_000);
 
 interface Run {
   code: number;
