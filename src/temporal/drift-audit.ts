@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import {
   ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   type Client,
   type ScheduleDescription,
   type ScheduleOptions,
 } from '@temporalio/client';
 import type { driftAuditWorkflow } from '../workflows/drift-audit';
+import { deleteSchedule, describeSchedule } from './schedules';
 import { searchAttributes } from './search-attributes';
 
 export function driftAuditWorkflowId(connectionId: string): string {
@@ -91,23 +91,12 @@ export async function upsertAuditSchedule(client: Client, target: AuditScheduleT
 
 /** Deletes the connection's audit schedule; false when it had none. An audit already started finishes. */
 export async function deleteAuditSchedule(client: Client, connectionId: string): Promise<boolean> {
-  try {
-    await client.schedule.getHandle(auditScheduleId(connectionId)).delete();
-    return true;
-  } catch (error) {
-    if (error instanceof ScheduleNotFoundError) return false;
-    throw error;
-  }
+  return deleteSchedule(client, auditScheduleId(connectionId));
 }
 
 export async function describeAuditSchedule(
   client: Client,
   connectionId: string,
 ): Promise<ScheduleDescription | null> {
-  try {
-    return await client.schedule.getHandle(auditScheduleId(connectionId)).describe();
-  } catch (error) {
-    if (error instanceof ScheduleNotFoundError) return null;
-    throw error;
-  }
+  return describeSchedule(client, auditScheduleId(connectionId));
 }

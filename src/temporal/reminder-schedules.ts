@@ -9,6 +9,7 @@ import {
 } from '@temporalio/client';
 import { deliveryHours, type FollowUpPolicy } from '../followups/policy';
 import type { RemindersResult, remindersWorkflow } from '../workflows/reminders';
+import { deleteSchedule, describeSchedule } from './schedules';
 import { searchAttributes } from './search-attributes';
 
 /**
@@ -101,25 +102,14 @@ export async function upsertReminderSchedule(
 
 /** Deletes the connection's schedule; false when it had none. Runs already started finish. */
 export async function deleteReminderSchedule(client: Client, connectionId: string): Promise<boolean> {
-  try {
-    await client.schedule.getHandle(reminderScheduleId(connectionId)).delete();
-    return true;
-  } catch (error) {
-    if (error instanceof ScheduleNotFoundError) return false;
-    throw error;
-  }
+  return deleteSchedule(client, reminderScheduleId(connectionId));
 }
 
 export async function describeReminderSchedule(
   client: Client,
   connectionId: string,
 ): Promise<ScheduleDescription | null> {
-  try {
-    return await client.schedule.getHandle(reminderScheduleId(connectionId)).describe();
-  } catch (error) {
-    if (error instanceof ScheduleNotFoundError) return null;
-    throw error;
-  }
+  return describeSchedule(client, reminderScheduleId(connectionId));
 }
 
 /**
