@@ -5,6 +5,7 @@ import {
   redeemConsoleSignInToken,
 } from '../../src/accounts/console-sign-in';
 import { openTestDatabase, type TestDatabase } from '../support/env';
+import { withLastCharacterChanged } from '../support/forgery';
 
 describe('one-time console sign-in links', () => {
   let db: TestDatabase;
@@ -74,7 +75,7 @@ describe('one-time console sign-in links', () => {
       accountId,
       keyId,
     });
-    const forged = `${link.token.slice(0, -1)}${link.token.endsWith('A') ? 'B' : 'A'}`;
+    const forged = withLastCharacterChanged(link.token);
     expect(await redeemConsoleSignInToken(conn, forged, later(1))).toEqual({ ok: false, reason: 'unknown' });
     expect(await redeemConsoleSignInToken(conn, 'nonsense', later(1))).toEqual({
       ok: false,

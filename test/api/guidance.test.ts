@@ -1,4 +1,5 @@
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
+import { withLastCharacterChanged } from '../support/forgery';
 
 /**
  * Errors that guide: each usual slip of an integrator (the key without `Bearer`, a body without its JSON content
@@ -28,14 +29,14 @@ describe('API answers that say what to do', () => {
     expect((await withHeader(`Bearer ${key.slice(0, -5)}`)).json.detail).toMatch(
       /^this is not a whole API key/,
     );
-    expect((await withHeader(`Bearer ${key.slice(0, -1)}A`)).json.detail).toMatch(
+    expect((await withHeader(`Bearer ${withLastCharacterChanged(key)}`)).json.detail).toMatch(
       /^the API key is unknown or was revoked: .*npm run ops -- keys create <accountId>/,
     );
     expect((await harness.request('GET', '/v1/connections', { key: null })).json.detail).toBe(
       'send your API key as `Authorization: Bearer qbs_…`',
     );
     // The key itself, right or wrong, is never echoed back.
-    expect(JSON.stringify((await withHeader(`Bearer ${key.slice(0, -1)}A`)).json)).not.toContain(
+    expect(JSON.stringify((await withHeader(`Bearer ${withLastCharacterChanged(key)}`)).json)).not.toContain(
       key.slice(20, -1),
     );
   });

@@ -3,6 +3,7 @@ import { issueConsoleSignInLink } from '../../src/accounts/console-sign-in';
 import { revokeApiKey } from '../../src/accounts/keys';
 import { sessionModel } from '../../src/api/sessions';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
+import { withLastCharacterChanged } from '../support/forgery';
 
 /** The console's sign-in, over real HTTP: a key in, an httpOnly cookie out, CSRF-safe, and sign-out that works. */
 describe('console sessions', () => {
@@ -171,7 +172,7 @@ describe('console sessions', () => {
       code: 'invalid_session',
     });
 
-    const refused = await signIn(`${harness.account.key.slice(0, -1)}A`);
+    const refused = await signIn(withLastCharacterChanged(harness.account.key));
     expect(refused.answer.json).toMatchObject({ status: 401, code: 'invalid_api_key', field: 'body.apiKey' });
     expect(refused.cookie).toBe('');
     const missing = await harness.request('POST', '/v1/sessions', { key: null, body: {} });
