@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBackfillBench, type BackfillOptions } from './sync/backfill';
-import { newestMainThreadProfile, summarizeProfile } from './sync/cpu-profile';
+import { newestMainThreadProfile, profilesIn, summarizeProfile } from './sync/cpu-profile';
 import { runFreshnessBench, type FreshnessOptions } from './sync/freshness';
 import { finishMachineInfo, machineInfo } from './sync/machine';
 import { writeReport, printSummary, type RunRecord } from './sync/report';
@@ -19,7 +19,7 @@ the QBO emulator with Intuit's limits, the API, the real worker) and runs the be
 --quick) also rewrites docs/benchmarks.md and docs/benchmarks.svg, a quick run writes them to bench-results/ instead.
 
   --quick       small sizes, a smoke test of the whole thing in about two minutes
-  --profile     CPU-profile the worker during the backfill benchmark (V8 --cpu-prof) and summarise it
+  --profile     CPU-profile the worker (V8 --cpu-prof, every thread) during the backfill and scale benchmarks
   --companies   company counts for the scale benchmark (default 100,1000; quick 20)
   --report-only rebuild docs/benchmarks.md and .svg from the newest full results in bench-results/`;
 
@@ -198,10 +198,25 @@ async function main(): Promise<number> {
       });
     }
   }
-  if (selected.has('scale'))
-    await bench('scale', async (stack) => {
-      record.scale = await runScaleBench(stack, config.scale, progress);
-    });
+  if (selected.has('scale')) {
+    const profileDir = path.join(resultsDir, 'profiles', `scale-${record.startedAt.replace(/[:.]/g, '-')}`);
+    await bench(
+      'scale',
+      async (stack) => {
+        record.scale = await runScaleBench(stack, config.scale, progress);
+        if (profile) {
+          await stack.restartWorker([]);
+          // Workflows run on worker threads, activities on the main one: each thread's share of every step's window.
+          record.scaleWorkerProfiles = record.scale.steps.map((step) => ({
+            companies: step.companies,
+            threads: profilesIn(profileDir).map((file) => summarizeProfile(file, 25, step.monotonicWindow)),
+          }));
+          rmSync(profileDir, { recursive: true, force: true });
+        }
+      },
+      profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    );
+  }
   record.finishedAt = new Date().toISOString();
   record.machine = finishMachineInfo(record.machine);
   save();

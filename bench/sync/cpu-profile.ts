@@ -37,13 +37,28 @@ function areaOf(url: string, functionName: string): string {
   return path.basename(url);
 }
 
-/** Self time per function and per area from a V8 CPU profile. */
-export function summarizeProfile(file: string, top = 15): ProfileSummary {
+/**
+ * A stretch of time on the monotonic clock, in microseconds: V8 stamps profile samples with it, and on Linux it is
+ * the clock `process.hrtime` reads, so a window taken in the bench process selects samples of the worker's.
+ */
+export interface MonotonicWindow {
+  fromUs: number;
+  toUs: number;
+}
+
+export const monotonicNowUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** Self time per function and per area from a V8 CPU profile, optionally only of the samples inside a window. */
+export function summarizeProfile(file: string, top = 15, window?: MonotonicWindow): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<number, number>();
+  let at = profile.startTime;
   profile.samples.forEach((id, index) => {
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000);
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
+    self.set(id, (self.get(id) ?? 0) + delta / 1000);
   });
   const totalMs = [...self.values()].reduce((sum, value) => sum + value, 0);
   const areas = new Map<string, number>();
@@ -88,13 +103,19 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
  * and thread 0 is the one that runs activities (workflows run in worker threads).
  */
 export function newestMainThreadProfile(folder: string): string | undefined {
-  let files: string[];
+  return profilesIn(folder)
+    .filter((file) => path.basename(file).split('.')[4] === '0')
+    .at(-1);
+}
+
+/** Every thread's profile in a folder, oldest first: the main thread's and each workflow thread's. */
+export function profilesIn(folder: string): string[] {
   try {
-    files = readdirSync(folder);
+    return readdirSync(folder)
+      .filter((name) => name.endsWith('.cpuprofile'))
+      .sort()
+      .map((name) => path.join(folder, name));
   } catch {
-    return undefined;
+    return [];
   }
-  files = files.filter((name) => name.endsWith('.cpuprofile') && name.split('.')[4] === '0').sort();
-  const last = files.at(-1);
-  return last ? path.join(folder, last) : undefined;
 }

@@ -18,6 +18,8 @@ export interface RunRecord {
   machine: MachineInfo;
   backfill?: BackfillResult;
   backfillWorkerProfile?: ProfileSummary;
+  /** Per scale step, the worker's threads' profiles cut to the measuring window. */
+  scaleWorkerProfiles?: { companies: number; threads: ProfileSummary[] }[];
   freshness?: FreshnessResult;
   /** The freshness load at other rates than the issue's, each on a stack of its own. */
   freshnessAtOtherRates?: FreshnessResult[];

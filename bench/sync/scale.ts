@@ -17,6 +17,7 @@ import { ProcessMonitor, type MonitorResult } from './proc';
 import type { BenchStack } from './stack';
 import { meets, targets } from './targets';
 import { readTraffic, type TrafficSummary } from './traffic';
+import { monotonicNowUs, type MonotonicWindow } from './cpu-profile';
 
 export interface ScaleOptions {
   /** Company counts to measure, ascending; each step connects the difference. */
@@ -39,6 +40,8 @@ export interface ScaleStep {
   companies: number;
   connectSeconds: number;
   window: MonitorResult;
+  /** The same window on the monotonic clock, to cut the worker's CPU profile to it. */
+  monotonicWindow: MonotonicWindow;
   /** CDC polls the emulator answered in the window (every QBO request of an idle company is one). */
   polls: number;
   pollsPerSecond: number;
@@ -164,9 +167,11 @@ export async function runScaleBench(
     const before = await readTraffic(stack, realmIds);
     log(`scale: measuring ${target} companies for ${options.windowSeconds} s`);
     const monitor = new ProcessMonitor(pids);
+    const fromUs = monotonicNowUs();
     monitor.start();
     await sleep(options.windowSeconds * 1000);
     const window = monitor.stop();
+    const monotonicWindow = { fromUs, toUs: monotonicNowUs() };
     const after = await readTraffic(stack, realmIds);
     const polls = after.requests - before.requests;
 
@@ -211,6 +216,7 @@ export async function runScaleBench(
       companies: target,
       connectSeconds,
       window,
+      monotonicWindow,
       polls,
       pollsPerSecond: round(polls / window.seconds, 2),
       cpuMsPerPoll,
