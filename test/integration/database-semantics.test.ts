@@ -144,6 +144,14 @@ describe('database semantics the data layer builds on', () => {
     expect(found.map((job) => job._id)).toEqual(['job-1', 'job-11']);
   });
 
+  it('answers a plain create of a collection that exists with ok, as MongoDB 7 does (SERVER-60064)', async () => {
+    const database = db.mongoose.connection.db!;
+    await database.command({ create: 'created-twice' });
+    await expect(database.command({ create: 'created-twice' })).resolves.toMatchObject({ ok: 1 });
+    const names = (await database.listCollections({}, { nameOnly: true }).toArray()).map(({ name }) => name);
+    expect(names.filter((name) => name === 'created-twice')).toHaveLength(1);
+  });
+
   it('expires documents past a TTL index and leaves the rest', async () => {
     const sessions = db.mongoose.connection.db!.collection('ttl');
     await sessions.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });

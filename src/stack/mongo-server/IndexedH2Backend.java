@@ -110,9 +110,28 @@ final class IndexedH2Backend extends H2Backend {
         public Document handleCommand(Channel channel, String command, Document query,
                                       de.bwaldvogel.mongo.backend.DatabaseResolver databaseResolver, Oplog oplog) {
             if (command.equalsIgnoreCase("explain")) return explain(query);
+            if (command.equalsIgnoreCase("create") && createsExistingAsIs(query)) return okay();
             Document result = super.handleCommand(channel, command, query, databaseResolver, oplog);
             if (command.equalsIgnoreCase("insert")) correctInsertCount(query, result);
             return result;
+        }
+
+        /**
+         * MongoDB 7 answers a `create` of a collection that exists with the same options with ok (SERVER-60064); the
+         * stock server fails it with NamespaceExists and logs an error for every model mongoose opens. Only a plain
+         * create is answered so: one asking for options still goes to the stock server, which refuses it.
+         */
+        private boolean createsExistingAsIs(Document query) {
+            for (String key : query.keySet()) {
+                if (!key.equals("create") && !key.startsWith("$") && !key.equals("lsid")) return false;
+            }
+            return resolveCollection((String) query.get("create"), false) != null;
+        }
+
+        private Document okay() {
+            Document response = new Document();
+            Utils.markOkay(response);
+            return response;
         }
 
         /** MongoDB counts the documents an insert stored; the stock server counts the documents it was sent. */
