@@ -96,6 +96,14 @@ function unparsableRequestProblem(error: NodeJS.ErrnoException): ApiProblem {
 }
 
 /**
+ * Idle keep-alive connections are held for a minute, longer than a load balancer's idle timeout (60 s on most), so
+ * the server never closes a connection at the moment a client or balancer sends the next request on it.
+ */
+export function holdIdleConnections(server: Server): void {
+  server.keepAliveTimeout = 65_000;
+}
+
+/**
  * Requests Node refuses before express sees them (a 20,000-character path, malformed syntax) are answered in problem
  * JSON like every other error, then the connection is closed, as Node does by default.
  */

@@ -6,7 +6,7 @@ import { stopWhenParentExits } from '../lifecycle';
 import { qboAccessSettings } from '../activities/qbo-access';
 import { startTracing } from '../observability/tracing';
 import { createApi } from './api';
-import { answerUnparsableRequests, createApp } from './app';
+import { answerUnparsableRequests, holdIdleConnections, createApp } from './app';
 import { createQuickBooksWebhookRouter, wakeConnections } from './quickbooks-webhook';
 import { openDependencies } from './readiness';
 
@@ -65,6 +65,7 @@ function main(): void {
     );
   });
   answerUnparsableRequests(server);
+  holdIdleConnections(server);
   server.on('error', (error) => {
     log.fatal({ err: error }, 'api could not listen');
     process.exit(1);

@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import pino, { type Logger } from 'pino';
 import { createAccount, issueApiKey } from '../../src/accounts/keys';
 import { createApi } from '../../src/api/api';
-import { answerUnparsableRequests, createApp } from '../../src/api/app';
+import { answerUnparsableRequests, holdIdleConnections, createApp } from '../../src/api/app';
 import { createQuickBooksWebhookRouter, wakeConnections } from '../../src/api/quickbooks-webhook';
 import { tracingClientInterceptors, type Tracing } from '../../src/observability/tracing';
 import { KeyRing } from '../../src/security/encryption';
@@ -126,6 +126,7 @@ export async function startApiHarness(
   });
   server.on('request', createApp({ readinessChecks: [], log, routers: [...api.routers, webhooks] }));
   answerUnparsableRequests(server);
+  holdIdleConnections(server);
 
   const newAccount = async (name = 'Test CRM account'): Promise<TestAccount> => {
     const account = await createAccount(conn, name);

@@ -65,6 +65,9 @@ export async function listenEmulator(
   host = '127.0.0.1',
 ): Promise<RunningEmulator> {
   const server = createEmulatorApp(emulator).listen(port, host);
+  // Clients reuse an idle connection until a second before the timeout the server advertises; on a loaded machine
+  // that second can pass, and Node's default 5 s then closes connections under requests ("other side closed").
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
