@@ -141,7 +141,8 @@ const scenarios: Scenario[] = [
           backfill: true,
         });
         await status((current) => current.totals.polls === 1, 'the first poll after the backfill');
-        await temporal.env.sleep(11 * minute);
+        // Idle at 300 s, the sweep's to poll: the workflow's own timer fires every five intervals.
+        await temporal.env.sleep(51 * minute);
         await status((current) => current.totals.polls === 3, 'two polls on the timer');
         await firstRun.signal(contactsChangedSignal, { crmContactIds: ['crm-1', 'crm-2'] });
         await status((current) => current.totals.pushed === 2, 'the contacts pushed');
@@ -299,6 +300,49 @@ const scenarios: Scenario[] = [
         await status((current) => current.pollEverySeconds === 300, 'idle again');
         await disconnect(firstRun);
         return [firstRun];
+      });
+    },
+  },
+  {
+    // An idle company left to the sweep: no poll of its own until the sweep wakes it (syncNow), then idle again.
+    fixtures: ['connection/idle-woken-by-sweep'],
+    async run(temporal) {
+      const { activities } = fakeConnectionActivities();
+      return temporal.withWorker(activities, async (taskQueue) => {
+        const { firstRun, status } = await startConnection(temporal, taskQueue, 'idle-woken-by-sweep');
+        await status((current) => current.totals.polls === 1, 'the first poll');
+        await temporal.env.sleep(10 * minute);
+        await firstRun.signal(syncNowSignal);
+        await status((current) => current.totals.polls === 2, 'the poll the sweep asked for');
+        await disconnect(firstRun);
+        return [firstRun];
+      });
+    },
+  },
+  {
+    // The task queue's idle-poll sweep: a tick that swept, one whose sweep failed, and the next.
+    fixtures: ['idle-poll-sweep/ticks'],
+    async run(temporal) {
+      let sweeps = 0;
+      const sweepIdlePolls = (): Promise<Result<'sweepIdlePolls'>> => {
+        sweeps += 1;
+        return sweeps === 2
+          ? Promise.reject(new Error('the database is away'))
+          : Promise.resolve({ due: 2, unchanged: 1, woken: 1 });
+      };
+      return temporal.withWorker({ sweepIdlePolls }, async (taskQueue) => {
+        const handle = await temporal.client.workflow.start('idlePollSweepWorkflow', {
+          taskQueue,
+          workflowId: 'idle-poll-sweep:recorded',
+        });
+        await temporal.env.sleep(25_000);
+        await waitFor(
+          'three sweeps',
+          () => Promise.resolve(sweeps),
+          (count) => count >= 3,
+        );
+        await handle.terminate('recorded');
+        return [handle];
       });
     },
   },

@@ -142,6 +142,19 @@ async function applyPage(
   target.counts.eventsRecorded += await announceTransactions(engine, entity, result.changed);
 }
 
+/** Where a poll reads CDC from: the cursor, or the horizon's edge when the cursor has fallen behind it. */
+export function cdcWindow(connection: ConnectionRecord, at: Date): { since: Date; reconcileNeeded: boolean } {
+  const since = new Date(connection.cdcCursor ?? connection.createdAt);
+  if (at.getTime() - since.getTime() > cdcHorizonMs)
+    return { since: new Date(at.getTime() - cdcHorizonMs), reconcileNeeded: true };
+  return { since, reconcileNeeded: connection.reconcileNeeded ?? false };
+}
+
+/** When a company polled at `at` is next due an idle poll. */
+function nextIdlePollAt(connection: ConnectionRecord, at: Date): Date {
+  return new Date(at.getTime() + connection.settings.pollIntervalSeconds * 1000);
+}
+
 export function createConnectionSyncActivities(deps: ConnectionSyncDependencies) {
   const now = deps.now ?? (() => new Date());
 
@@ -172,12 +185,7 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
       const { connection, client } = await deps.qbo.open(connectionId);
       const target = syncTarget(connection, 'cdc_poll', fanOut);
       const at = now();
-      let since = new Date(connection.cdcCursor ?? connection.createdAt);
-      let reconcileNeeded = connection.reconcileNeeded ?? false;
-      if (at.getTime() - since.getTime() > cdcHorizonMs) {
-        since = new Date(at.getTime() - cdcHorizonMs);
-        reconcileNeeded = true;
-      }
+      const { since, reconcileNeeded } = cdcWindow(connection, at);
       const result = await client.cdc([...syncedEntities], since);
       const cappedEntities: string[] = [];
       for (const entity of syncedEntities) {
@@ -198,7 +206,14 @@ export function createConnectionSyncActivities(deps: ConnectionSyncDependencies)
       const handedOff = await handOff(target);
       await connectionModel(deps.db).updateOne(
         { _id: connectionId },
-        { $set: { cdcCursor: result.time, lastPolledAt: at, reconcileNeeded } },
+        {
+          $set: {
+            cdcCursor: result.time,
+            lastPolledAt: at,
+            nextPollAt: nextIdlePollAt(connection, at),
+            reconcileNeeded,
+          },
+        },
       );
       await announceRecorded(connection.accountId, target.counts.eventsRecorded);
       return { ...target.counts, ...handedOff, cursor: result.time, cappedEntities, reconcileNeeded };

@@ -8,6 +8,7 @@ import { createDocumentActivities } from './documents';
 import { createDriftAuditActivities } from './drift-audit';
 import type { UnsubscribeSettings } from '../followups/unsubscribe';
 import { createFollowUpActivities } from './followups';
+import { createIdlePollSweepActivities } from './idle-poll-sweep';
 import { createOutboundActivities, defaultWebhookTimeoutMs } from './outbound';
 import { createPushActivities } from './push-contacts';
 import type { QboAccess } from './qbo-access';
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createSelfTestActivities(deps.db),
     ...createConnectionSyncActivities(deps),
+    ...createIdlePollSweepActivities(deps),
     ...createBackfillActivities(deps),
     ...createPushActivities(deps),
     ...createDocumentActivities(deps),

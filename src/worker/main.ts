@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { loadConfig, outboundPolicy, retentionSettings } from '../config';
 import { sweepExpired } from '../db/retention';
@@ -15,6 +16,7 @@ import { serveMetrics, type MetricsServer } from '../observability/metrics-serve
 import { sdkMetricsSource } from '../observability/sdk-metrics';
 import { temporalLogger } from '../observability/temporal-logger';
 import { startTracing } from '../observability/tracing';
+import { startIdlePollSweep } from '../temporal/idle-poll-sweep';
 import { createWorker } from './create-worker';
 
 /** How often the worker sweeps expired records itself (see src/db/retention.ts). */
@@ -72,6 +74,12 @@ async function main(): Promise<void> {
       metrics,
       tracing,
     });
+    // Idle companies are polled by the task queue's sweep: without it they fall back to their workflows' own slow
+    // timer, so a failure to start it is logged, not fatal.
+    await startIdlePollSweep(
+      new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      config.TEMPORAL_TASK_QUEUE,
+    ).catch((error: unknown) => log.error({ err: error }, 'idle-poll sweep not started'));
     // MongoDB and the embedded server expire records by TTL; this does the same on a server that does not.
     const retention = setInterval(() => {
       sweepExpired(mongo.connection, new Date())

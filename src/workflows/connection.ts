@@ -13,7 +13,12 @@ import {
 import type { Activities } from '../activities';
 import type { PullChannel } from '../activities/connection-sync';
 import { failureTypes } from '../activities/failure-types';
-import { defaultActivePollIntervalSeconds, pollEverySeconds } from '../sync/polling';
+import {
+  defaultActivePollIntervalSeconds,
+  idlePollSweep,
+  idlePollsSwept,
+  pollEverySeconds,
+} from '../sync/polling';
 import { searchAttributes } from '../temporal/search-attributes';
 import { backfillWorkflow } from './backfill';
 import type { BackfillInput } from './backfill-messages';
@@ -78,10 +83,15 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   let lastPollAt = carried.lastPollAt;
   /** When the company last changed on either side (a webhook, a CRM edit, a poll that found something). */
   let lastActiveAt = carried.lastActiveAt;
+  let pollIntervalSeconds = input.pollIntervalSeconds;
+  let activePollIntervalSeconds = input.activePollIntervalSeconds ?? defaultActivePollIntervalSeconds;
+  const pollSettings = () => ({ pollIntervalSeconds, activePollIntervalSeconds });
   // Workflows begun before the lanes finish their run the old way and take the lanes at their continue-as-new.
   const lanes = patched('lanes');
   // Runs with the lanes begun before the QBO → CRM lane merge QBO's changes inside their polls and drains.
   const qboLane = lanes && patched('qbo-lane');
+  // Runs begun since leave their idle polls to the task queue's sweep (src/sync/polling.ts, idlePollSweep).
+  const idleSwept = qboLane && patched('idle-polls-swept');
   const totals = { ...carried.totals };
   /** Where the company's backfill starts or resumes; unset once it has finished (or QBO refused it). */
   let backfillFrom: BackfillInput | undefined =
@@ -92,6 +102,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   let lastCursor: string | undefined;
   let lastError: string | undefined;
   let cycles = 0;
+  /** The company turned active while the loop waited out an idle interval (see ownPollSeconds). */
+  let pollWaitChanged = false;
   /** Events for the CRM were stored this turn, and the account's webhook dispatcher has not been told yet. */
   let eventsWaiting = false;
 
@@ -109,11 +121,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   const pulls = new Lane<PullChannel>(pullsInFlight, Object.entries(carried.pendingCustomers ?? {}));
   setHandler(contactsChangedSignal, ({ crmContactIds }) => {
     for (const id of crmContactIds) pushes.queue(id, undefined);
+    // A company the sweep was polling turns active: the wait for the next poll is measured again, shorter.
+    if (idleSwept && idlePollsSwept(pollSettings(), lastActiveAt, Date.now())) pollWaitChanged = true;
     lastActiveAt = Date.now();
   });
   setHandler(disconnectSignal, () => void (stopping = true));
-  let pollIntervalSeconds = input.pollIntervalSeconds;
-  let activePollIntervalSeconds = input.activePollIntervalSeconds ?? defaultActivePollIntervalSeconds;
   setHandler(settingsChangedSignal, (settings) => {
     pollIntervalSeconds = settings.pollIntervalSeconds;
     activePollIntervalSeconds = settings.activePollIntervalSeconds ?? activePollIntervalSeconds;
@@ -139,9 +151,17 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 
   /** The poll interval now (before the lanes, always the idle one). */
   function pollInterval(): number {
-    return lanes
-      ? pollEverySeconds({ pollIntervalSeconds, activePollIntervalSeconds }, lastActiveAt, Date.now())
-      : pollIntervalSeconds;
+    return lanes ? pollEverySeconds(pollSettings(), lastActiveAt, Date.now()) : pollIntervalSeconds;
+  }
+
+  /**
+   * How long this workflow waits before polling by itself. An idle company the sweep serves is woken by the sweep
+   * when it changed, so the workflow's own timer is only the fallback for a sweep that is not running.
+   */
+  function ownPollSeconds(): number {
+    return idleSwept && idlePollsSwept(pollSettings(), lastActiveAt, Date.now())
+      ? pollIntervalSeconds * idlePollSweep.fallbackFactor
+      : pollInterval();
   }
 
   function setState(next: ConnectionState): void {
@@ -235,13 +255,14 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   if (state === 'backfilling' && backfillFrom) await backfill(backfillFrom);
 
   while (!stopping) {
-    const dueAt = (lastPollAt ?? 0) + pollInterval() * 1000;
+    const dueAt = (lastPollAt ?? 0) + ownPollSeconds() * 1000;
     const ready = (): boolean =>
       stopping ||
       (state === 'syncing' &&
         ((!lanes && pushes.waiting.size > 0) ||
           inboxWaiting ||
           syncRequested ||
+          pollWaitChanged ||
           Date.now() >= dueAt ||
           // The lanes' activities grow the history between turns: a burst of them continues as new without
           // waiting for the next poll.
@@ -250,6 +271,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     if (state === 'syncing') await condition(ready, Math.max(dueAt - Date.now(), 1));
     else await condition(ready);
     if (stopping) break;
+    pollWaitChanged = false;
     if (state !== 'syncing') continue;
     if (backfillFrom && patched('backfill-resumes-after-reauth')) {
       await backfill(backfillFrom);

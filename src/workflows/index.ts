@@ -7,3 +7,4 @@ export { remindersWorkflow } from './reminders';
 export { documentWorkflow } from './document';
 export { driftAuditWorkflow } from './drift-audit';
 export { undoWorkflow } from './undo';
+export { idlePollSweepWorkflow } from './idle-poll-sweep';

@@ -27,6 +27,8 @@ export interface SyncHarness {
   /** An API client for the connected company, as a bookkeeper's other app would use it. */
   qbo: QboClient;
   connectionId: string;
+  /** The worker's own task queue. */
+  taskQueue: string;
   workflow(): ReturnType<Client['workflow']['getHandle']>;
   close(): Promise<void>;
 }
@@ -114,6 +116,7 @@ export async function startSyncHarness(options: SyncHarnessOptions = {}): Promis
     temporal,
     qbo,
     connectionId,
+    taskQueue,
     workflow: () => temporal.workflow.getHandle(connectionWorkflowId(connectionId)),
     async close() {
       await worker.close();

@@ -281,7 +281,7 @@ describe('connection workflow: lanes', () => {
     });
   });
 
-  it('polls often while the company is active and rarely once it is idle, and shows the interval in force', async () => {
+  it('polls often while the company is active; idle, it leaves its polls to the sweep and polls itself as a fallback', async () => {
     const { activities, calls } = fakeConnectionActivities();
     await temporal.withWorker(activities, async (taskQueue) => {
       const connectionId = uniqueName('conn');
@@ -301,17 +301,41 @@ describe('connection workflow: lanes', () => {
       const webhookAt = await temporal.env.currentTimeMs();
       await handle.signal(inboxWaitingSignal);
       expect((await handle.query(statusQuery)).pollEverySeconds).toBe(60);
-      // Five active minutes at one a minute, then the idle interval again (few polls: each is a real activity).
-      await temporal.env.sleep(17 * minute);
+      // Five active minutes at one a minute; then the sweep's interval, the workflow's own poll only every five.
+      await temporal.env.sleep(5 * minute + 5 * 10 * minute + 2 * minute);
       const after = calls.polls.filter((at) => at > webhookAt);
       const gaps = after.slice(1).map((at, index) => at - after[index]!);
       const activeGaps = gaps.filter((gap) => gap < 2 * minute);
       expect(activeGaps.length).toBeGreaterThanOrEqual(3);
       for (const gap of activeGaps) expect(gap).toBeGreaterThanOrEqual(minute);
       expect(after.at(-1)! - webhookAt).toBeGreaterThan(5 * minute);
-      expect(gaps.at(-1)).toBeGreaterThanOrEqual(10 * minute);
+      expect(gaps.at(-1)).toBeGreaterThanOrEqual(5 * 10 * minute);
       expect((await handle.query(statusQuery)).pollEverySeconds).toBe(600);
     });
     // Alone it takes 15 s; under a whole suite each of its dozen real activities can wait seconds for a core.
+  }, 300_000);
+
+  it('polls an idle company by itself when its interval is shorter than the sweep serves', async () => {
+    const { activities, calls } = fakeConnectionActivities();
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const connectionId = uniqueName('conn');
+      await startConnectionWorkflow(
+        temporal.client,
+        { _id: connectionId, realmId: 'realm-lanes', accountId: 'acct-lanes' },
+        { taskQueue, pollIntervalSeconds: 20, activePollIntervalSeconds: 10 },
+      );
+      temporal.endAfterTest(temporal.client.workflow.getHandle(connectionWorkflowId(connectionId)));
+      await eventually(
+        () => Promise.resolve(calls.polls.length),
+        (polls) => polls === 1,
+      );
+      await temporal.env.sleep(2 * minute);
+      const gaps = calls.polls.slice(1).map((at, index) => at - calls.polls[index]!);
+      expect(gaps.length).toBeGreaterThanOrEqual(4);
+      for (const gap of gaps) {
+        expect(gap).toBeGreaterThanOrEqual(20_000);
+        expect(gap).toBeLessThan(40_000);
+      }
+    });
   }, 300_000);
 });

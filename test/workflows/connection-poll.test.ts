@@ -31,16 +31,17 @@ describe('connection workflow: the CDC poll timer, on skipped time', () => {
     return temporal.endAfterTest(temporal.client.workflow.getHandle(connectionWorkflowId(connectionId)));
   }
 
+  // Intervals shorter than the idle-poll sweep serves (30 s): longer idle ones are the sweep's (connection-lanes).
   it('polls once at start, then once every pollIntervalSeconds of workflow time', async () => {
     const { activities, calls } = fakeConnectionActivities();
     await temporal.withWorker(activities, async (taskQueue) => {
-      const handle = await startConnection(taskQueue, 300);
+      const handle = await startConnection(taskQueue, 20);
       await eventually(
         () => Promise.resolve(calls.polls.length),
         (count) => count === 1,
       );
-      // One hour and a little: twelve more 5-minute intervals (the next poll would come at 65 minutes).
-      await temporal.env.sleep(62 * minute);
+      // Four minutes and a little: twelve more 20-second intervals (the next poll would come at 260 s).
+      await temporal.env.sleep(248_000);
       const status = await eventually(
         () => handle.query(statusQuery),
         (current) => current.totals.polls === 13,
@@ -49,8 +50,8 @@ describe('connection workflow: the CDC poll timer, on skipped time', () => {
       expect(calls.polls).toHaveLength(13);
       // Each gap is the interval plus the moment the previous poll took (real time passes while an activity runs).
       for (const gap of gaps(calls.polls)) {
-        expect(gap).toBeGreaterThanOrEqual(5 * minute);
-        expect(gap).toBeLessThan(5 * minute + 5_000);
+        expect(gap).toBeGreaterThanOrEqual(20_000);
+        expect(gap).toBeLessThan(25_000);
       }
       expect(calls.drains).toHaveLength(1);
     });
@@ -67,12 +68,12 @@ describe('connection workflow: the CDC poll timer, on skipped time', () => {
       await temporal.env.sleep(10 * minute);
       expect(calls.polls).toHaveLength(1);
 
-      await handle.signal(settingsChangedSignal, { pollIntervalSeconds: 60 });
+      await handle.signal(settingsChangedSignal, { pollIntervalSeconds: 20 });
       await eventually(
         () => Promise.resolve(calls.polls.length),
         (count) => count === 2,
       );
-      await temporal.env.sleep(5 * minute + 30_000);
+      await temporal.env.sleep(5 * 20_000 + 10_000);
       await eventually(
         () => handle.query(statusQuery),
         (current) => current.totals.polls === 7,
@@ -82,8 +83,8 @@ describe('connection workflow: the CDC poll timer, on skipped time', () => {
       expect(beforeChange).toBeGreaterThanOrEqual(10 * minute);
       expect(beforeChange).toBeLessThan(60 * minute);
       for (const gap of afterChange) {
-        expect(gap).toBeGreaterThanOrEqual(minute);
-        expect(gap).toBeLessThan(minute + 5_000);
+        expect(gap).toBeGreaterThanOrEqual(20_000);
+        expect(gap).toBeLessThan(25_000);
       }
     });
   });

@@ -87,6 +87,8 @@ export interface ConnectionRecord {
   /** CDC cursor: the server `time` of the last poll whose changes were all stored. */
   cdcCursor?: string;
   lastPolledAt?: Date;
+  /** When the company is next due an idle poll: a poll's time plus its idle interval (see idlePollSweep). */
+  nextPollAt?: Date;
   /** The cursor fell behind CDC's 30-day horizon; a full reconcile must fill the gap. */
   reconcileNeeded?: boolean;
   /** The initial (or a reconciling) full read of the company, and how far it has got. */
@@ -148,6 +150,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
     lastWebhookAt: Date,
     cdcCursor: String,
     lastPolledAt: Date,
+    nextPollAt: Date,
     reconcileNeeded: Boolean,
     awaitingPreview: Boolean,
     backfill: {
@@ -170,6 +173,8 @@ const connectionSchema = new Schema<ConnectionRecord>(
 connectionSchema.index({ accountId: 1, realmId: 1 }, { unique: true });
 // A webhook for a realm goes to every live connection of it.
 connectionSchema.index({ realmId: 1, status: 1 });
+// The idle-poll sweep's query: live connections due a poll.
+connectionSchema.index({ status: 1, nextPollAt: 1 });
 
 export function connectionModel(db: MongoConnection): Model<ConnectionRecord> {
   return (
