@@ -19,7 +19,7 @@ import {
 } from './models';
 import { isQuietHour, type FollowUpPolicy } from './policy';
 import { cancelReason, digestId, dueFollowUp, type DueFollowUp } from './stages';
-import { fillLinkTemplate, renderDigestEmail, renderFollowUpEmail, type RenderedEmail } from './templates';
+import { fillLinkTemplate, renderDigestEmail, renderFollowUpEmail } from './templates';
 import { hasOptedOut, unsubscribeHeaders, type UnsubscribeSettings } from './unsubscribe';
 import {
   activeConnection,
@@ -625,7 +625,7 @@ async function emailDigest(
 
   const digest = digestId(fresh.map(({ followUp, attempt }) => attemptId(followUp._id, attempt)));
   const senderName = emailSenderName(context.policy, context.connection, context.account);
-  const rendered: RenderedEmail = renderDigestEmail({
+  const rendered = renderDigestEmail({
     senderName,
     customerName: customer?.name ?? null,
     items: fresh
