@@ -9,6 +9,7 @@ import {
 import { digestId } from '../../src/followups/stages';
 import { outboundEventModel } from '../../src/outbound/events';
 import { deleteReminderSchedule } from '../../src/temporal/reminder-schedules';
+import { launchChromium } from '../support/chromium';
 import { salesLine } from '../support/emulator';
 import { startFollowUpHarness, type FollowUpHarness } from './support';
 
@@ -219,14 +220,25 @@ describe('one reminder email per customer (digest)', () => {
       });
     }
 
-    const resubscribed = await fetch(new URL(resubscribePath, unsubscribeUrl), {
-      method: 'POST',
-      signal: AbortSignal.timeout(5000),
-    });
-    expect(resubscribed.status).toBe(200);
-    expect(await resubscribed.text()).toContain(
-      'Payment reminder emails will be sent to dana@example.com again.',
-    );
+    // The person, in a browser: the link's page, its Unsubscribe button, then the undo on the page that answers.
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(unsubscribeUrl);
+      await tab.getByRole('button', { name: 'Unsubscribe' }).click();
+      await tab
+        .getByText('No more payment reminder emails will be sent to dana@example.com.')
+        .waitFor({ timeout: 10_000 });
+      expect(await emailOptOutModel(conn()).countDocuments({ connectionId: harness.connectionId })).toBe(1);
+      await tab.getByRole('button', { name: 'Resubscribe' }).click();
+      await tab.getByRole('heading', { name: 'You are subscribed again' }).waitFor({ timeout: 10_000 });
+      expect(await tab.textContent('body')).toContain(
+        'Payment reminder emails will be sent to dana@example.com again.',
+      );
+      expect(new URL(tab.url()).pathname).toBe(resubscribePath);
+    } finally {
+      await browser.close();
+    }
     expect(await emailOptOutModel(conn()).countDocuments({ connectionId: harness.connectionId })).toBe(0);
     const tampered = await fetch(
       new URL(
