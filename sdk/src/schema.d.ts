@@ -6169,6 +6169,12 @@ export interface paths {
               linkTemplate?: string;
               /** @default en-US */
               locale?: string;
+              /**
+               * @description `per_document`: one reminder email per overdue invoice. `digest`: one per customer and run, listing each overdue invoice due a reminder (number, due date, open balance, pay link) and the total
+               * @default per_document
+               * @enum {string}
+               */
+              delivery?: 'per_document' | 'digest';
             };
           };
         };
@@ -6750,6 +6756,212 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connections/{id}/email-opt-outs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The customers who unsubscribed from the connection’s reminder emails */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Items per page (1–200). */
+          limit?: number;
+          /** @description `nextCursor` from the previous page. */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of opt-outs. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['EmailOptOutPage'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_cursor` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/email-opt-outs/{qboCustomerId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove a customer’s opt-out: their reminder emails resume with the next run */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          qboCustomerId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Removed. */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Problem JSON; `code` is `validation_failed` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/connections/{id}/follow-up-policy/preview': {
     parameters: {
       query?: never;
@@ -6761,7 +6973,7 @@ export interface paths {
     put?: never;
     /**
      * Preview the emails a follow-up policy would send, without saving it
-     * @description Send a policy as for `PUT …/follow-up-policy`. The answer has one email per stage the policy would send, rendered exactly as delivery renders it, for a made-up customer and documents in the company’s home currency. Nothing is stored or sent.
+     * @description Send a policy as for `PUT …/follow-up-policy`. The answer has one email per stage the policy would send, rendered exactly as delivery renders it, for a made-up customer and documents in the company’s home currency; with `email.delivery: "digest"`, the overdue reminders are one `overdue-digest` email listing invoices at the policy’s latest (up to three) steps. Nothing is stored or sent.
      */
     post: {
       parameters: {
@@ -6839,6 +7051,12 @@ export interface paths {
               linkTemplate?: string;
               /** @default en-US */
               locale?: string;
+              /**
+               * @description `per_document`: one reminder email per overdue invoice. `digest`: one per customer and run, listing each overdue invoice due a reminder (number, due date, open balance, pay link) and the total
+               * @default per_document
+               * @enum {string}
+               */
+              delivery?: 'per_document' | 'digest';
             };
           };
         };
@@ -9613,6 +9831,12 @@ export interface components {
         linkTemplate?: string;
         /** @default en-US */
         locale: string;
+        /**
+         * @description `per_document`: one reminder email per overdue invoice. `digest`: one per customer and run, listing each overdue invoice due a reminder (number, due date, open balance, pay link) and the total
+         * @default per_document
+         * @enum {string}
+         */
+        delivery: 'per_document' | 'digest';
       };
     };
     FollowUpPage: {
@@ -9653,11 +9877,23 @@ export interface components {
     } & {
       [key: string]: unknown;
     };
+    EmailOptOutPage: {
+      data: components['schemas']['EmailOptOut'][];
+      /** @description Pass as `cursor` for the next page; null on the last. */
+      nextCursor: string | null;
+    };
+    EmailOptOut: {
+      qboCustomerId: string;
+      /** @description The address the unsubscribe link was sent to. */
+      address: string;
+      /** @description When the customer unsubscribed. */
+      at: string;
+    };
     FollowUpEmailPreview: {
       emails: {
         /** @enum {string} */
         kind: 'invoice_overdue' | 'estimate_expiring' | 'estimate_accepted' | 'payment_received';
-        /** @description As in a follow-up: `overdue-7`, `estimate-expiring`, … */
+        /** @description As in a follow-up: `overdue-7`, `estimate-expiring`, …; `overdue-digest` for the one email a customer gets for all their overdue invoices when the policy’s `email.delivery` is `digest` */
         stage: string;
         subject: string;
         text: string;
@@ -10112,6 +10348,8 @@ export type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
 export type FollowUpPolicy = components['schemas']['FollowUpPolicy'];
 export type FollowUpPage = components['schemas']['FollowUpPage'];
 export type FollowUp = components['schemas']['FollowUp'];
+export type EmailOptOutPage = components['schemas']['EmailOptOutPage'];
+export type EmailOptOut = components['schemas']['EmailOptOut'];
 export type FollowUpEmailPreview = components['schemas']['FollowUpEmailPreview'];
 export type Preview = components['schemas']['Preview'];
 export type PreviewEntry = components['schemas']['PreviewEntry'];

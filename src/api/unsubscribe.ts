@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { markup, type SafeHtml } from '../html/markup';
 import {
   recordOptOut,
+  removeOptOut,
+  resubscribePath,
   unsubscribePath,
   verifyUnsubscribeToken,
   type UnsubscribeTokenCheck,
@@ -48,8 +50,9 @@ ${body}
 
 /**
  * `GET /v1/unsubscribe/:token` asks the customer to confirm (mail scanners follow links, so a GET changes nothing);
- * `POST` to the same address, from that page or as a mail client's one-click request (RFC 8058), stores the opt-out.
- * Both are public (the signed token is the authority) and idempotent.
+ * `POST` to the same address, from that page or as a mail client's one-click request (RFC 8058), stores the opt-out,
+ * and the page it answers offers the undo: a `POST …/resubscribe` with the same token removes it. All are public
+ * (the signed token is the authority) and idempotent.
  */
 export function createUnsubscribeRouter(options: UnsubscribeRouterOptions): Router {
   const now = options.now ?? (() => new Date());
@@ -80,7 +83,23 @@ export function createUnsubscribeRouter(options: UnsubscribeRouterOptions): Rout
       res,
       200,
       'You are unsubscribed',
-      markup`<p>No more payment reminder emails will be sent to ${verified.claims.email}.</p>`,
+      markup`<p>No more payment reminder emails will be sent to ${verified.claims.email}.</p>
+<form method="post" action="${resubscribePath(req.params.token)}"><p>Changed your mind?</p><button type="submit">Resubscribe</button></form>`,
+    );
+  });
+
+  router.post('/v1/unsubscribe/:token/resubscribe', async (req, res) => {
+    const verified = check(req.params.token);
+    if (!verified.ok) return refuse(res, verified.reason);
+    const { connectionId, qboCustomerId, email } = verified.claims;
+    if (await removeOptOut(await options.db(), connectionId, qboCustomerId))
+      options.log?.info({ connectionId }, 'customer resubscribed to reminders');
+    page(
+      res,
+      200,
+      'You are subscribed again',
+      markup`<p>Payment reminder emails will be sent to ${email} again.</p>
+<form method="post" action="${unsubscribePath(req.params.token)}"><button type="submit">Unsubscribe</button></form>`,
     );
   });
   return router;

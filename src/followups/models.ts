@@ -35,6 +35,8 @@ export interface ChannelResult {
   /** CRM: the outbound event. */
   eventId?: string;
   messageId?: string;
+  /** Email: the digest the follow-up was listed in, with the customer's other overdue invoices. */
+  digestId?: string;
   attempts?: number;
   detail?: string;
   reason?: SkipReason;
@@ -54,6 +56,7 @@ export interface FollowUpHistoryEntry {
     | 'cancelled';
   to?: string;
   messageId?: string;
+  digestId?: string;
   eventId?: string;
   detail?: string;
   reason?: SkipReason;
@@ -110,12 +113,17 @@ export interface FollowUpRecord {
 
 export type EmailSendStatus = 'sending' | 'sent' | 'bounced' | 'failed';
 
-/** One attempt to email one follow-up: the claim on that attempt, then its outcome. */
+/**
+ * One attempt to email one follow-up: the claim on that attempt, then its outcome. A digest claims one attempt of
+ * each follow-up it lists, all with its `digestId`, so those records are the digest's list.
+ */
 export interface EmailSendRecord {
   /** `<follow-up id>#<attempt>` */
   _id: string;
   followUpId: string;
   attempt: number;
+  /** `digestId(claim ids)`: set when the message was a digest listing this follow-up among others. */
+  digestId?: string;
   accountId: string;
   connectionId: string;
   to: string;
@@ -211,15 +219,18 @@ const followUpSchema = new Schema<FollowUpRecord>(
   },
   { collection: 'followups', versionKey: false, minimize: false },
 );
-// The API lists an account's follow-ups by (createdAt, _id); the engine walks a connection's pending ones.
+// The API lists an account's follow-ups by (createdAt, _id); the engine walks a connection's pending ones, and a
+// digest a customer's.
 followUpSchema.index({ accountId: 1, createdAt: 1, _id: 1 });
 followUpSchema.index({ connectionId: 1, status: 1, _id: 1 });
+followUpSchema.index({ connectionId: 1, qboCustomerId: 1, status: 1 });
 
 const emailSendSchema = new Schema<EmailSendRecord>(
   {
     _id: { type: String, required: true },
     followUpId: { type: String, required: true },
     attempt: { type: Number, required: true },
+    digestId: String,
     accountId: { type: String, required: true },
     connectionId: { type: String, required: true },
     to: { type: String, required: true },
@@ -239,6 +250,7 @@ const emailSendSchema = new Schema<EmailSendRecord>(
 emailSendSchema.index({ accountId: 1, createdAt: 1, _id: 1 });
 emailSendSchema.index({ followUpId: 1, attempt: 1 });
 emailSendSchema.index({ messageId: 1 });
+emailSendSchema.index({ digestId: 1 });
 
 const suppressionSchema = new Schema<EmailSuppressionRecord>(
   {

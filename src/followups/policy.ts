@@ -15,6 +15,9 @@ function isLocale(value: string): boolean {
   }
 }
 
+export const emailDeliveries = ['per_document', 'digest'] as const;
+export type EmailDelivery = (typeof emailDeliveries)[number];
+
 const hour = z.number().int().min(0).max(23);
 
 export const followUpPolicySchema = z.strictObject({
@@ -88,6 +91,17 @@ export const followUpPolicySchema = z.strictObject({
         .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL template')
         .optional(),
       locale: z.string().refine(isLocale, 'must be a BCP 47 locale such as en-US').default('en-US'),
+      /**
+       * `per_document`: one email per overdue invoice. `digest`: one email per customer and run, listing every
+       * overdue invoice due a reminder with its own pay link and the total. Other follow-ups are always their own.
+       */
+      delivery: z
+        .enum(emailDeliveries)
+        .default('per_document')
+        .describe(
+          '`per_document`: one reminder email per overdue invoice. `digest`: one per customer and run, listing ' +
+            'each overdue invoice due a reminder (number, due date, open balance, pay link) and the total',
+        ),
     })
     .prefault({}),
 });

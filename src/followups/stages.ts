@@ -120,3 +120,14 @@ export function followUpId(key: DedupeKey): string {
     .digest('base64url');
   return `fu_${digest.slice(0, 32)}`;
 }
+
+/**
+ * A digest's id: derived from the email attempts it claims (`<follow-up id>#<attempt>`, in any order), so the same
+ * claims always name the same digest.
+ */
+export function digestId(claimIds: readonly string[]): string {
+  const digest = createHash('sha256')
+    .update([...claimIds].sort().join('\n'))
+    .digest('base64url');
+  return `dg_${digest.slice(0, 32)}`;
+}

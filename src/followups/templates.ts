@@ -76,11 +76,33 @@ function days(count: number): string {
 
 /** A paragraph is a list of pieces; a piece is text or a value, which HTML escapes (and may emphasise). */
 type Piece = string | { value: string; strong?: boolean };
+/** A line of a list, with its own link. */
+interface ListItem {
+  pieces: Piece[];
+  link?: { label: string; href: string };
+}
 interface Message {
   subject: string;
   paragraphs: Piece[][];
+  /** A list between the first paragraph and the rest (a digest's documents). */
+  list?: ListItem[];
   /** The call to action under the paragraphs, when the policy gives a link. */
   action?: string;
+}
+
+/** One overdue invoice of a digest, with where to pay it. */
+export interface DigestItem {
+  document: EmailDocument;
+  daysOverdue: number;
+  link?: string;
+}
+
+export interface DigestContent {
+  senderName: string;
+  customerName: string | null;
+  /** In the order listed: oldest due date first reads best. */
+  items: DigestItem[];
+  locale: string;
 }
 
 function message(content: EmailContent): Message {
@@ -163,7 +185,67 @@ function capitalise(text: string): string {
 }
 
 export function renderFollowUpEmail(content: EmailContent): RenderedEmail {
-  const { subject, paragraphs, action } = message(content);
+  return render(message(content), content);
+}
+
+/** The open balances added up per currency (in cents, so no float drift), in the order first listed. */
+function totals(items: readonly DigestItem[]): { currency: string; amount: number }[] {
+  const cents = new Map<string, number>();
+  for (const { document } of items)
+    cents.set(document.currency, (cents.get(document.currency) ?? 0) + Math.round(document.balance * 100));
+  return [...cents].map(([currency, amount]) => ({ currency, amount: amount / 100 }));
+}
+
+function digestMessage(content: DigestContent): Message {
+  const { items, locale } = content;
+  const count = items.length;
+  const money = (amount: number, currency: string): Piece => ({
+    value: formatMoney(amount, currency, locale),
+    strong: true,
+  });
+  const total = totals(items).flatMap(({ currency, amount }, index) => [
+    ...(index === 0 ? [] : [' and ']),
+    money(amount, currency),
+  ]);
+  return {
+    subject: `Payment reminder: ${count} overdue invoice${count === 1 ? '' : 's'}`,
+    paragraphs: [
+      [
+        `This is a friendly reminder that ${count === 1 ? 'this invoice' : `these ${count} invoices`} from `,
+        { value: content.senderName },
+        ` ${count === 1 ? 'is' : 'are'} overdue:`,
+      ],
+      ['Total due: ', ...total, '.'],
+      ['If you have already paid, thank you, and please disregard this message.'],
+    ],
+    list: items.map(({ document, daysOverdue, link }) => {
+      const label = document.number === undefined ? 'Invoice' : `Invoice ${document.number}`;
+      return {
+        pieces: [
+          { value: label },
+          ', due ',
+          { value: formatDate(document.dueDate ?? document.txnDate, locale) },
+          ` (${days(daysOverdue)} overdue): `,
+          money(document.balance, document.currency),
+          ...(document.balance < document.total
+            ? [' of ', { value: formatMoney(document.total, document.currency, locale) }]
+            : []),
+        ],
+        ...(link !== undefined && { link: { label: `Pay or view ${label.toLowerCase()}`, href: link } }),
+      };
+    }),
+  };
+}
+
+/** One email for a customer's overdue invoices: each with its due date, open balance and pay link, and the total. */
+export function renderDigestEmail(content: DigestContent): RenderedEmail {
+  return render(digestMessage(content), content);
+}
+
+function render(
+  { subject, paragraphs, list, action }: Message,
+  content: { senderName: string; customerName: string | null; locale: string; link?: string },
+): RenderedEmail {
   const greeting = content.customerName === null ? 'Hello,' : `Hello ${content.customerName},`;
   const asText = (piece: Piece): string => (typeof piece === 'string' ? piece : piece.value);
   const asHtml = (piece: Piece): string => {
@@ -171,10 +253,24 @@ export function renderFollowUpEmail(content: EmailContent): RenderedEmail {
     return piece.strong ? `<strong>${escapeHtml(piece.value)}</strong>` : escapeHtml(piece.value);
   };
   const link = action === undefined ? undefined : content.link;
+  const [opening = [], ...rest] = paragraphs;
+  const items = list ?? [];
 
   const text = [
     greeting,
-    ...paragraphs.map((paragraph) => paragraph.map(asText).join('')),
+    opening.map(asText).join(''),
+    ...(items.length === 0
+      ? []
+      : [
+          items
+            .map(
+              (item) =>
+                `- ${item.pieces.map(asText).join('')}` +
+                (item.link === undefined ? '' : `\n  ${item.link.label}: ${item.link.href}`),
+            )
+            .join('\n'),
+        ]),
+    ...rest.map((paragraph) => paragraph.map(asText).join('')),
     ...(link === undefined ? [] : [`${action}: ${link}`]),
     content.senderName,
   ].join('\n\n');
@@ -184,7 +280,22 @@ export function renderFollowUpEmail(content: EmailContent): RenderedEmail {
     `<html lang="${escapeHtml(content.locale)}"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>`,
     '<body style="font-family: Arial, Helvetica, sans-serif; line-height: 1.5; color: #222">',
     `<p>${escapeHtml(greeting)}</p>`,
-    ...paragraphs.map((paragraph) => `<p>${paragraph.map(asHtml).join('')}</p>`),
+    `<p>${opening.map(asHtml).join('')}</p>`,
+    ...(items.length === 0
+      ? []
+      : [
+          '<ul>',
+          ...items.map(
+            (item) =>
+              `<li>${item.pieces.map(asHtml).join('')}` +
+              (item.link === undefined
+                ? ''
+                : `<br><a href="${escapeHtml(item.link.href)}">${escapeHtml(item.link.label)}</a>`) +
+              '</li>',
+          ),
+          '</ul>',
+        ]),
+    ...rest.map((paragraph) => `<p>${paragraph.map(asHtml).join('')}</p>`),
     ...(link === undefined || action === undefined
       ? []
       : [`<p><a href="${escapeHtml(link)}">${escapeHtml(action)}</a></p>`]),

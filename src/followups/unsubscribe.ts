@@ -3,12 +3,13 @@ import type { Connection } from 'mongoose';
 import { publicOrigin, type Config } from '../config';
 import { isDuplicateKey } from '../db/errors';
 import { signState, verifyState } from '../security/signed-state';
-import { emailOptOutModel, optOutKey } from './models';
+import { emailOptOutModel, optOutKey, type EmailOptOutRecord } from './models';
 
 /**
  * Unsubscribing from reminder emails: every reminder carries a signed link (`List-Unsubscribe`, RFC 2369 and the
  * one-click POST of RFC 8058) naming the connection, the customer and the address written to. Following it stores
- * an opt-out for that customer of that connection, which the email channel honours from then on.
+ * an opt-out for that customer of that connection, which the email channel honours from then on; the same link
+ * undoes it (`…/resubscribe`), and the account may list and remove opt-outs.
  */
 export interface UnsubscribeClaims {
   accountId: string;
@@ -61,6 +62,7 @@ export function verifyUnsubscribeToken(token: string, secret: string, now: numbe
 }
 
 export const unsubscribePath = (token: string): string => `/v1/unsubscribe/${encodeURIComponent(token)}`;
+export const resubscribePath = (token: string): string => `${unsubscribePath(token)}/resubscribe`;
 
 /** The headers that let a mail client offer "unsubscribe" and do it with one POST (RFC 8058). */
 export function unsubscribeHeaders(
@@ -96,4 +98,27 @@ export async function hasOptedOut(
   qboCustomerId: string,
 ): Promise<boolean> {
   return (await emailOptOutModel(db).exists({ _id: optOutKey(connectionId, qboCustomerId) })) !== null;
+}
+
+/** Takes an opt-out back (the customer resubscribed, or the account removed it); false when there was none. */
+export async function removeOptOut(
+  db: Connection,
+  connectionId: string,
+  qboCustomerId: string,
+): Promise<boolean> {
+  const removed = await emailOptOutModel(db).deleteOne({ _id: optOutKey(connectionId, qboCustomerId) });
+  return removed.deletedCount === 1;
+}
+
+/** A connection's opt-outs by key, `limit` after the key `after`. */
+export async function listOptOuts(
+  db: Connection,
+  connectionId: string,
+  page: { limit: number; after?: string },
+): Promise<EmailOptOutRecord[]> {
+  return emailOptOutModel(db)
+    .find({ connectionId, ...(page.after !== undefined && { _id: { $gt: page.after } }) })
+    .sort({ _id: 1 })
+    .limit(page.limit)
+    .lean();
 }

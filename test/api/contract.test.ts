@@ -57,6 +57,8 @@ describe('API contract: OpenAPI, errors, auth, idempotency', () => {
       'GET /v1/follow-ups/{id}',
       'POST /v1/follow-ups/{id}/complete',
       'POST /v1/follow-ups/{id}/dismiss',
+      'GET /v1/connections/{id}/email-opt-outs',
+      'DELETE /v1/connections/{id}/email-opt-outs/{qboCustomerId}',
     ])
       expect(documented).toContain(route);
     const refs = JSON.stringify(document).match(/"#\/components\/[^"]+"/g) ?? [];

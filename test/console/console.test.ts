@@ -308,6 +308,11 @@ describe('the console, in headless Chromium', () => {
     const previews = await page.locator('.previews article').allInnerTexts();
     expect(previews.join('\n')).toContain('Console Test Co');
     expect(previews.join('\n')).not.toContain('1 day overdue');
+    // One email per customer: the overdue reminders become one digest listing an invoice per step.
+    await page.getByLabel('One email per customer listing all their overdue invoices').check();
+    await expectText(page, '.previews', 'Payment reminder: 2 overdue invoices');
+    await expectText(page, '.previews', /Invoice 1001, due .* \(10 days overdue\)/);
+    await expectText(page, '.previews', /Invoice 1004, due .* \(3 days overdue\)/);
 
     // A mistake is named before anything is saved.
     await page.getByLabel('Days past due for each reminder (comma-separated)').fill('3, 400');
@@ -320,6 +325,7 @@ describe('the console, in headless Chromium', () => {
     );
     expect(saved.overdue.cadenceDays).toEqual([3, 10]);
     expect(saved.email.senderName).toBe('Console Test Co');
+    expect(saved.email.delivery).toBe('digest');
   });
 
   it('lists the CRM events with their payloads, and signs out', async () => {

@@ -3,7 +3,8 @@ import { followUpKinds } from '../../followups/stages';
 import { followUpStatuses } from '../../followups/models';
 import { followUpPolicySchema } from '../../followups/policy';
 import { FollowUpService, FollowUpStateError } from '../../followups/service';
-import { decodeCursor, encodeCursor, pageQuery } from '../http/cursor';
+import { listOptOuts, removeOptOut } from '../../followups/unsubscribe';
+import { decodeCursor, encodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
 import { ApiProblem, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
@@ -34,6 +35,14 @@ const followUpSchema = z
   })
   .loose()
   .meta({ id: 'FollowUp' });
+
+const optOutSchema = z
+  .object({
+    qboCustomerId: z.string(),
+    address: z.string().describe('The address the unsubscribe link was sent to.'),
+    at: z.string().describe('When the customer unsubscribed.'),
+  })
+  .meta({ id: 'EmailOptOut' });
 
 const policyResponse = followUpPolicySchema.meta({ id: 'FollowUpPolicy' });
 const idParams = z.object({ id: z.string().max(300) }).strict();
@@ -169,4 +178,52 @@ export function addFollowUpRoutes(routes: ApiRoutes, services: ApiServices): voi
       },
     });
   }
+
+  routes.add({
+    method: 'get',
+    path: '/v1/connections/{id}/email-opt-outs',
+    tag: 'Follow-ups',
+    summary: 'The customers who unsubscribed from the connection’s reminder emails',
+    params: idParams,
+    query: z.object(pageQuery).strict(),
+    problems: ['invalid_cursor'],
+    responses: {
+      200: { description: 'A page of opt-outs.', schema: pageOf(optOutSchema, 'EmailOptOutPage') },
+    },
+    handler: async ({ auth, params, query }) => {
+      await ownedConnection(services, auth.accountId, params.id);
+      const after = decodeCursor(query.cursor)?.id;
+      const found = await listOptOuts(await services.db(), params.id, {
+        limit: query.limit + 1,
+        ...(after !== undefined && { after }),
+      });
+      const page = toPage(found, query.limit, (optOut) => ({ at: '', id: optOut._id }));
+      return {
+        status: 200,
+        body: {
+          data: page.data.map(({ qboCustomerId, address, at }) => ({
+            qboCustomerId,
+            address,
+            at: at.toISOString(),
+          })),
+          nextCursor: page.nextCursor,
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'delete',
+    path: '/v1/connections/{id}/email-opt-outs/{qboCustomerId}',
+    tag: 'Follow-ups',
+    summary: 'Remove a customer’s opt-out: their reminder emails resume with the next run',
+    params: z.object({ id: z.string().max(300), qboCustomerId: z.string().min(1).max(100) }).strict(),
+    responses: { 204: { description: 'Removed.' } },
+    handler: async ({ auth, params }) => {
+      await ownedConnection(services, auth.accountId, params.id);
+      if (!(await removeOptOut(await services.db(), params.id, params.qboCustomerId)))
+        throw notFound('email opt-out', params.qboCustomerId);
+      return { status: 204 };
+    },
+  });
 }

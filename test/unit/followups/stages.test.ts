@@ -1,5 +1,12 @@
 import { defaultFollowUpPolicy, followUpPolicySchema } from '../../../src/followups/policy';
-import { addDays, cancelReason, daysBetween, dueFollowUp, followUpId } from '../../../src/followups/stages';
+import {
+  addDays,
+  cancelReason,
+  daysBetween,
+  digestId,
+  dueFollowUp,
+  followUpId,
+} from '../../../src/followups/stages';
 import { deletedView } from '../../../src/sync/transactions';
 import { view } from './support';
 
@@ -144,5 +151,15 @@ describe('followUpId', () => {
     expect(followUpId(key)).not.toBe(followUpId({ ...key, stage: 'overdue-14' }));
     expect(followUpId(key)).not.toBe(followUpId({ ...key, connectionId: 'conn_2' }));
     expect(followUpId(key)).not.toBe(followUpId({ ...key, entity: 'Estimate' }));
+  });
+});
+
+describe('digestId', () => {
+  it('names the same claims the same way in any order, and different claims differently', () => {
+    const id = digestId(['fu_a#0', 'fu_b#1']);
+    expect(id).toMatch(/^dg_[A-Za-z0-9_-]{32}$/);
+    expect(digestId(['fu_b#1', 'fu_a#0'])).toBe(id);
+    expect(digestId(['fu_a#0', 'fu_b#2'])).not.toBe(id);
+    expect(digestId(['fu_a#0'])).not.toBe(id);
   });
 });

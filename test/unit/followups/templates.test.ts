@@ -2,7 +2,9 @@ import {
   fillLinkTemplate,
   formatDate,
   formatMoney,
+  renderDigestEmail,
   renderFollowUpEmail,
+  type DigestItem,
   type EmailContent,
 } from '../../../src/followups/templates';
 
@@ -102,5 +104,63 @@ describe('renderFollowUpEmail', () => {
     });
     expect(payment.subject).toBe('Thank you for your payment of €80.00');
     expect(payment.text).toContain('We received your payment of €80.00 on February 1, 2026. Thank you!');
+  });
+});
+
+describe('the digest of a customer’s overdue invoices', () => {
+  const invoice = (number: string, balance: number, currency = 'USD', link?: string): DigestItem => ({
+    document: {
+      type: 'Invoice',
+      qboId: number,
+      number,
+      total: 500,
+      balance,
+      currency,
+      txnDate: '2026-02-01',
+      dueDate: '2026-03-01',
+    },
+    daysOverdue: 7,
+    ...(link !== undefined && { link }),
+  });
+  const digest = renderDigestEmail({
+    senderName: 'Acme & Sons',
+    customerName: 'Amy <Admin>',
+    items: [
+      invoice('1001', 500, 'USD', 'https://pay.example.com/1001?a=1&b=2'),
+      invoice('1002', 120.25),
+      invoice('1003', 80, 'EUR'),
+    ],
+    locale: 'en-US',
+  });
+
+  it('lists each invoice with its due date, open balance and own link, and totals per currency', () => {
+    expect(digest.subject).toBe('Payment reminder: 3 overdue invoices');
+    expect(digest.text).toContain('these 3 invoices from Acme & Sons are overdue:');
+    expect(digest.text).toContain(
+      '- Invoice 1001, due March 1, 2026 (7 days overdue): $500.00\n  Pay or view invoice 1001: https://pay.example.com/1001?a=1&b=2\n',
+    );
+    // Part-paid: the open balance, then the total.
+    expect(digest.text).toContain('- Invoice 1002, due March 1, 2026 (7 days overdue): $120.25 of $500.00\n');
+    expect(digest.text).toContain('Total due: $620.25 and €80.00.');
+  });
+
+  it('escapes every value in the HTML', () => {
+    expect(digest.html).toContain('Hello Amy &lt;Admin&gt;,');
+    expect(digest.html).toContain(
+      '<a href="https://pay.example.com/1001?a=1&amp;b=2">Pay or view invoice 1001</a>',
+    );
+    expect(digest.html.match(/<li>/g)).toHaveLength(3);
+    expect(digest.html).toContain('Total due: <strong>$620.25</strong> and <strong>€80.00</strong>.');
+  });
+
+  it('reads right for a single invoice', () => {
+    const one = renderDigestEmail({
+      senderName: 'Acme',
+      customerName: null,
+      items: [invoice('9', 1)],
+      locale: 'en-US',
+    });
+    expect(one.subject).toBe('Payment reminder: 1 overdue invoice');
+    expect(one.text).toContain('this invoice from Acme is overdue:');
   });
 });

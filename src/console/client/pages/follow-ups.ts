@@ -84,6 +84,11 @@ function policyEditor(connectionId: string, policy: Policy, context: PageContext
     value: policy.email.linkTemplate ?? '',
   });
   const locale = input('locale', 'Locale', { type: 'text', value: policy.email.locale });
+  const digest = checkbox(
+    'digest',
+    'One email per customer listing all their overdue invoices',
+    policy.email.delivery === 'digest',
+  );
 
   const draft = (): Policy => ({
     enabled: enabled.element.checked,
@@ -110,6 +115,7 @@ function policyEditor(connectionId: string, policy: Policy, context: PageContext
       ...(replyTo.element.value.trim() ? { replyTo: replyTo.element.value.trim() } : {}),
       ...(link.element.value.trim() ? { linkTemplate: link.element.value.trim() } : {}),
       locale: locale.element.value.trim(),
+      delivery: digest.element.checked ? 'digest' : 'per_document',
     },
   });
 
@@ -202,6 +208,7 @@ function policyEditor(connectionId: string, policy: Policy, context: PageContext
         replyTo,
         link,
         locale,
+        digest,
       ].map((part) => part.row),
     ),
     problem,
