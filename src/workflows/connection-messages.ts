@@ -50,6 +50,8 @@ export interface ConnectionWorkflowStatus {
   /** With the QBO → CRM lane: customer pulls running, and changed customers waiting for a slot. */
   pullsInFlight?: number;
   customersWaiting?: number;
+  /** Intuit's webhooks are waiting in the inbox for this run to apply them. */
+  webhooksWaiting?: boolean;
   /** Paused: no QBO request and no change applied either way; contacts and webhooks wait until it resumes. */
   paused?: boolean;
 }

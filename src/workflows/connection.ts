@@ -144,6 +144,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     pushesInFlight: pushes.running.size,
     contactsWaiting: pushes.waiting.size,
     ...(qboLane ? { pullsInFlight: pulls.running.size, customersWaiting: pulls.waiting.size } : {}),
+    webhooksWaiting: inboxWaiting,
     ...(paused ? { paused } : {}),
   });
   setHandler(statusQuery, status);

@@ -128,6 +128,9 @@ const connectionDetailSchema = connectionSchema
           .number()
           .int()
           .describe('Changed QuickBooks customers waiting for a slot to be merged into their contacts.'),
+        webhooksWaiting: z
+          .boolean()
+          .describe('Intuit’s webhooks wait in the inbox to be applied (until the resume, while paused).'),
         paused: z.boolean().describe('The workflow holds a pause: it starts nothing until resumed.'),
       })
       .nullable()
@@ -151,6 +154,7 @@ function workflowJson(workflow: ConnectionWorkflowStatus | null): WorkflowJson {
         contactsWaiting: workflow.contactsWaiting ?? 0,
         pullsInFlight: workflow.pullsInFlight ?? 0,
         customersWaiting: workflow.customersWaiting ?? 0,
+        webhooksWaiting: workflow.webhooksWaiting ?? false,
         paused: workflow.paused ?? false,
       }
     : null;
