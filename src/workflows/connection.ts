@@ -145,7 +145,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     contactsWaiting: pushes.waiting.size,
     ...(qboLane ? { pullsInFlight: pulls.running.size, customersWaiting: pulls.waiting.size } : {}),
     webhooksWaiting: inboxWaiting,
-    ...(paused ? { paused } : {}),
+    paused,
   });
   setHandler(statusQuery, status);
   setHandler(
