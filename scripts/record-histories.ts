@@ -26,7 +26,9 @@ import {
   contactsChangedSignal,
   disconnectSignal,
   inboxWaitingSignal,
+  pauseUpdate,
   reconnectedSignal,
+  resumeUpdate,
   settingsChangedSignal,
   statusQuery,
   syncNowSignal,
@@ -158,6 +160,40 @@ const scenarios: Scenario[] = [
         await status((current) => current.totals.polls === 5, 'a poll on request');
         await disconnect(firstRun);
         return [firstRun, temporal.client.workflow.getHandle(`${firstRun.workflowId}/backfill`)];
+      });
+    },
+  },
+  {
+    // Paused: a contact and a webhook are queued but nothing runs, nor does the poll timer; resumed, both are
+    // synced after a poll.
+    fixtures: ['connection/pause-then-resume'],
+    async run(temporal) {
+      const connection = fakeConnectionActivities();
+      return temporal.withWorker(connection.activities, async (taskQueue) => {
+        const { firstRun, status } = await startConnection(temporal, taskQueue, 'pause-then-resume');
+        await status((current) => current.totals.polls === 1, 'the first poll');
+        await firstRun.executeUpdate(pauseUpdate);
+        await firstRun.signal(contactsChangedSignal, { crmContactIds: ['crm-1'] });
+        await firstRun.signal(inboxWaitingSignal);
+        await status(
+          (current) => current.contactsWaiting === 1 && current.webhooksWaiting === true,
+          'the contact and the webhook held',
+        );
+        await temporal.env.sleep(11 * minute);
+        const held = await status((current) => current.paused === true, 'still paused');
+        if (
+          held.totals.polls !== 1 ||
+          connection.calls.pushes.length > 0 ||
+          connection.calls.drains.length > 1
+        )
+          throw new Error(`a paused run did work: ${JSON.stringify(held)}`);
+        await firstRun.executeUpdate(resumeUpdate);
+        await status(
+          (current) => current.totals.pushed === 1 && current.totals.polls === 2 && !current.webhooksWaiting,
+          'the held work synced after a poll',
+        );
+        await disconnect(firstRun);
+        return [firstRun];
       });
     },
   },

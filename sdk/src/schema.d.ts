@@ -961,7 +961,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        /** @description Problem JSON; `code` is `connection_inactive` or `connection_paused` (see docs/api.md). */
         409: {
           headers: {
             [name: string]: unknown;
@@ -998,6 +998,266 @@ export interface paths {
           };
         };
         /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/pause': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pause the sync: nothing goes to or comes from QuickBooks until resumed; nothing is lost
+     * @description The connection’s workflow starts no QuickBooks request and applies no change in either direction; work already running when the pause arrives finishes (`workflow` counts it). Contacts sent meanwhile are stored (their `sync.waitingFor` says `connection_paused`), Intuit’s webhooks are kept in the inbox, and the follow-up reminders are held. The answer comes once the workflow holds the pause. Pausing a paused connection changes nothing (its `paused.since` and note stay). Refused while the company’s backfill runs.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': {
+            /** @description Why, shown with the pause. */
+            note?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description The paused connection. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ConnectionPauseState'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` or `backfill_running` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `unsupported_media_type` (see docs/api.md). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `sync_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/resume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resume a paused sync: what waited is synced, and a poll covers the gap
+     * @description Contacts stored while paused are written to QuickBooks, Intuit’s webhooks kept meanwhile are applied, a CDC poll picks up whatever else changed, and the follow-up reminders resume (unless an operator or the policy holds them). Resuming a connection that is not paused changes nothing.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The resumed connection. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ConnectionPauseState'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `connection_inactive` (see docs/api.md). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` or `sync_unavailable` (see docs/api.md). */
         503: {
           headers: {
             [name: string]: unknown;
@@ -8800,6 +9060,11 @@ export interface components {
       /** @description Connected “preview first”: contacts are stored but wait until a preview of them is applied. */
       awaitingPreview: boolean;
       lastWebhookAt: string | null;
+      /** @description Paused (`POST /v1/connections/{id}/pause`): nothing is read from or written to QuickBooks and nothing is applied either way; contacts and Intuit’s webhooks are stored and wait, and reminders are held. Orthogonal to `status`. Null while syncing. */
+      paused: {
+        since: string;
+        note: string;
+      } | null;
       /** @description Token health: when the access and refresh tokens expire, and when they were last refreshed. */
       tokens: {
         accessExpiresAt: string;
@@ -8967,6 +9232,11 @@ export interface components {
       /** @description Connected “preview first”: contacts are stored but wait until a preview of them is applied. */
       awaitingPreview: boolean;
       lastWebhookAt: string | null;
+      /** @description Paused (`POST /v1/connections/{id}/pause`): nothing is read from or written to QuickBooks and nothing is applied either way; contacts and Intuit’s webhooks are stored and wait, and reminders are held. Orthogonal to `status`. Null while syncing. */
+      paused: {
+        since: string;
+        note: string;
+      } | null;
       /** @description Token health: when the access and refresh tokens expire, and when they were last refreshed. */
       tokens: {
         accessExpiresAt: string;
@@ -8993,8 +9263,101 @@ export interface components {
         pollEverySeconds: number | null;
         /** @description Contacts being written to QBO now. */
         pushesInFlight: number;
-        /** @description Changed contacts waiting for a slot. */
+        /** @description Changed contacts waiting for a slot (all of them while paused). */
         contactsWaiting: number;
+        /** @description QuickBooks customers being merged into their contacts now. */
+        pullsInFlight: number;
+        /** @description Changed QuickBooks customers waiting for a slot to be merged into their contacts. */
+        customersWaiting: number;
+        /** @description Intuit’s webhooks wait in the inbox to be applied (until the resume, while paused). */
+        webhooksWaiting: boolean;
+        /** @description The workflow holds a pause: it starts nothing until resumed. */
+        paused: boolean;
+      } | null;
+    };
+    ConnectionPauseState: {
+      id: string;
+      realmId: string;
+      companyName: string | null;
+      /** @enum {string} */
+      environment: 'sandbox' | 'production';
+      /** @enum {string} */
+      status: 'active' | 'needs_reauth' | 'disconnected';
+      statusReason: string | null;
+      homeCurrency: string | null;
+      multiCurrency: boolean;
+      /** @description The company’s time zone: "today" for overdue invoices, expired estimates and follow-ups is its calendar date. QuickBooks exposes no zone; it is inferred from CompanyInfo’s address at each connect. */
+      timeZone: {
+        /** @description An IANA zone, such as America/New_York */
+        name: string;
+        /**
+         * @description What it was inferred from at connect: the company address’s `city`, its state or province (`region`), its `country`, or nothing (`default`: Pacific time)
+         * @enum {string}
+         */
+        basis: 'city' | 'region' | 'country' | 'default';
+      };
+      settings: {
+        pollIntervalSeconds: number;
+        activePollIntervalSeconds: number;
+        mappingPolicy: components['schemas']['MappingPolicy'];
+        conflictPolicy: components['schemas']['ConflictPolicy'];
+        skewToleranceSeconds: number;
+        /** @enum {string} */
+        missingProductPolicy: 'reject' | 'default_item' | 'create_item';
+        defaultItemId: string | null;
+        /** @description Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never. */
+        highValueThreshold: number | null;
+      };
+      backfill: {
+        /** @enum {string} */
+        status: 'running' | 'done';
+        startedAt: string;
+        finishedAt: string | null;
+        counts: {
+          [key: string]: number;
+        };
+        entity: string | null;
+      } | null;
+      lastPolledAt: string | null;
+      /** @description Connected “preview first”: contacts are stored but wait until a preview of them is applied. */
+      awaitingPreview: boolean;
+      lastWebhookAt: string | null;
+      /** @description Paused (`POST /v1/connections/{id}/pause`): nothing is read from or written to QuickBooks and nothing is applied either way; contacts and Intuit’s webhooks are stored and wait, and reminders are held. Orthogonal to `status`. Null while syncing. */
+      paused: {
+        since: string;
+        note: string;
+      } | null;
+      /** @description Token health: when the access and refresh tokens expire, and when they were last refreshed. */
+      tokens: {
+        accessExpiresAt: string;
+        refreshExpiresAt: string;
+        lastRefreshedAt: string;
+      } | null;
+      createdAt: string;
+      updatedAt: string;
+      /** @description The live workflow, when it answers within the time limit. */
+      workflow: {
+        /** @enum {string} */
+        state: 'backfilling' | 'syncing' | 'needs_reauth' | 'disconnected';
+        lastPollAt: string | null;
+        lastError: string | null;
+        totals: {
+          [key: string]: number;
+        };
+        /** @description The poll interval in force: the active one while the company has changed lately. */
+        pollEverySeconds: number | null;
+        /** @description Contacts being written to QBO now. */
+        pushesInFlight: number;
+        /** @description Changed contacts waiting for a slot (all of them while paused). */
+        contactsWaiting: number;
+        /** @description QuickBooks customers being merged into their contacts now. */
+        pullsInFlight: number;
+        /** @description Changed QuickBooks customers waiting for a slot to be merged into their contacts. */
+        customersWaiting: number;
+        /** @description Intuit’s webhooks wait in the inbox to be applied (until the resume, while paused). */
+        webhooksWaiting: boolean;
+        /** @description The workflow holds a pause: it starts nothing until resumed. */
+        paused: boolean;
       } | null;
     };
     DriftAudit: {
@@ -9098,6 +9461,11 @@ export interface components {
       sync: {
         /** @enum {string} */
         state: 'pending' | 'synced' | 'rejected' | 'deleted';
+        /**
+         * @description Why a `pending` contact is not being written yet: its connection is paused (it is written on resume), or was connected “preview first” and awaits its preview. Null otherwise.
+         * @enum {string|null}
+         */
+        waitingFor: 'connection_paused' | 'preview' | null;
         /** @description The `updatedAt` the CRM sent when it was ahead of our clock by more than the skew tolerance: the contact is ordered by the time we received it instead. */
         clampedUpdatedAt: string | null;
         /** @description Fields held for a person to decide (conflict policy `manual`): see `GET /v1/sync-events`. */
@@ -9197,6 +9565,11 @@ export interface components {
       sync: {
         /** @enum {string} */
         state: 'pending' | 'synced' | 'rejected' | 'deleted';
+        /**
+         * @description Why a `pending` contact is not being written yet: its connection is paused (it is written on resume), or was connected “preview first” and awaits its preview. Null otherwise.
+         * @enum {string|null}
+         */
+        waitingFor: 'connection_paused' | 'preview' | null;
         /** @description The `updatedAt` the CRM sent when it was ahead of our clock by more than the skew tolerance: the contact is ordered by the time we received it instead. */
         clampedUpdatedAt: string | null;
         /** @description Fields held for a person to decide (conflict policy `manual`): see `GET /v1/sync-events`. */
@@ -10190,6 +10563,11 @@ export interface components {
       connectionId: string;
       /** @enum {string} */
       status: 'active' | 'needs_reauth' | 'disconnected';
+      /** @description The sync is paused (`POST /v1/connections/{id}/pause`): pending contacts wait for the resume. */
+      paused: {
+        since: string;
+        note: string;
+      } | null;
       records: {
         inSync: number;
         pending: number;
@@ -10320,6 +10698,7 @@ export type MappingPolicy = components['schemas']['MappingPolicy'];
 export type ConflictPolicy = components['schemas']['ConflictPolicy'];
 export type ConnectionPage = components['schemas']['ConnectionPage'];
 export type ConnectionDetail = components['schemas']['ConnectionDetail'];
+export type ConnectionPauseState = components['schemas']['ConnectionPauseState'];
 export type DriftAudit = components['schemas']['DriftAudit'];
 export type Contact = components['schemas']['Contact'];
 export type ContactFields = components['schemas']['ContactFields'];

@@ -88,6 +88,8 @@ export function createIdlePollSweepActivities(deps: ConnectionSyncDependencies) 
             'settings.pollIntervalSeconds': { $gte: idlePollSweep.fromSeconds },
             // A (re)reading backfill owns the cursor until it ends.
             'backfill.status': { $ne: 'running' },
+            // A paused connection asks nothing of QBO; its resume polls for the gap.
+            paused: { $exists: false },
           },
           { _id: 1, 'settings.pollIntervalSeconds': 1 },
         )

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  isGrpcDeadlineError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Connection as MongoConnection } from 'mongoose';
 import type { QboAccessSettings } from '../activities/qbo-access';
 import { accountModel } from '../accounts/models';
@@ -28,11 +35,15 @@ import { inferCompanyTimeZone } from '../time/infer-company-zone';
 import { connectionWorkflowId, startConnectionWorkflow } from '../temporal/connection-workflows';
 import { deleteAuditSchedule, upsertAuditSchedule } from '../temporal/drift-audit';
 import {
+  backfillRunningFailure,
   contactsChangedChunks,
   contactsChangedSignal,
   disconnectSignal,
+  pauseUpdate,
   reconnectedSignal,
+  resumeUpdate,
   settingsChangedSignal,
+  type ConnectionWorkflowStatus,
 } from '../workflows/connection-messages';
 
 /**
@@ -45,6 +56,8 @@ export interface ConnectionServiceDeps {
   qbo: QboAccessSettings;
   stateSecret: string;
   taskQueue: string;
+  /** How long pause and resume wait for the workflow to acknowledge; default 10 s. */
+  workflowTimeoutMs?: number;
   now?: () => Date;
 }
 
@@ -65,6 +78,23 @@ export class ConnectFlowError extends Error {
     super(message);
     this.name = 'ConnectFlowError';
   }
+}
+
+/** Why a connection could not be paused or resumed. */
+export class PauseError extends Error {
+  constructor(
+    readonly code: 'connection_inactive' | 'backfill_running' | 'sync_unavailable',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PauseError';
+  }
+}
+
+/** A paused or resumed connection, and its workflow's view once it acknowledged (null when it is not running). */
+export interface PauseOutcome {
+  connection: ConnectionRecord;
+  workflow: ConnectionWorkflowStatus | null;
 }
 
 /** What the connection records of the company, read from CompanyInfo and Preferences at each connect. */
@@ -275,7 +305,8 @@ export class ConnectionService {
     const updated = await connections
       .findOneAndUpdate(
         { _id: connectionId, accountId },
-        { $set: { status: 'disconnected', statusReason: 'disconnected by the CRM' } },
+        // A pause ends with the connection: connecting again starts syncing at once.
+        { $set: { status: 'disconnected', statusReason: 'disconnected by the CRM' }, $unset: { paused: 1 } },
         { new: true },
       )
       .lean();
@@ -291,6 +322,67 @@ export class ConnectionService {
     const connection = await connectionModel(this.deps.db).findOne({ _id: connectionId, accountId }).lean();
     if (connection?.status === 'active') await this.signal(connectionId, 'syncNow');
     return connection;
+  }
+
+  /**
+   * Pauses the connection's sync (see `pauseUpdate`): the workflow holds the pause first, then the record says so,
+   * and the reminders wait with it. Pausing a paused connection keeps its first `since` and note. Null when the
+   * account has no such connection.
+   */
+  async pause(accountId: string, connectionId: string, note: string): Promise<PauseOutcome | null> {
+    const connections = connectionModel(this.deps.db);
+    const connection = await connections.findOne({ _id: connectionId, accountId }).lean();
+    if (!connection) return null;
+    if (connection.status === 'disconnected')
+      throw new PauseError(
+        'connection_inactive',
+        'the connection is disconnected; there is no sync to pause',
+      );
+    const workflow = await this.update(connectionId, pauseUpdate);
+    await connections.updateOne(
+      { _id: connectionId, paused: { $exists: false } },
+      { $set: { paused: { since: this.now(), note: note.trim() } } },
+    );
+    await this.followUps.holdForConnectionPause(connectionId, 'hold');
+    return { connection: (await connections.findById(connectionId).lean())!, workflow };
+  }
+
+  /** Lifts a pause: the workflow syncs what waited and polls, and the reminders follow. Resuming twice is harmless. */
+  async resume(accountId: string, connectionId: string): Promise<PauseOutcome | null> {
+    const connections = connectionModel(this.deps.db);
+    const connection = await connections.findOne({ _id: connectionId, accountId }).lean();
+    if (!connection) return null;
+    if (connection.status === 'disconnected')
+      throw new PauseError('connection_inactive', 'the connection is disconnected; connect it again instead');
+    const workflow = await this.update(connectionId, resumeUpdate);
+    await connections.updateOne({ _id: connectionId }, { $unset: { paused: 1 } });
+    await this.followUps.holdForConnectionPause(connectionId, 'lift');
+    return { connection: (await connections.findById(connectionId).lean())!, workflow };
+  }
+
+  /** Runs an update on the connection's workflow and waits for its answer; null when the workflow is not running. */
+  private async update(
+    connectionId: string,
+    update: typeof pauseUpdate,
+  ): Promise<ConnectionWorkflowStatus | null> {
+    const client = await this.deps.temporal();
+    const handle = client.workflow.getHandle(connectionWorkflowId(connectionId));
+    try {
+      return await client.withDeadline(Date.now() + (this.deps.workflowTimeoutMs ?? 10_000), () =>
+        handle.executeUpdate(update),
+      );
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return null;
+      if (
+        error instanceof WorkflowUpdateFailedError &&
+        error.cause instanceof ApplicationFailure &&
+        error.cause.type === backfillRunningFailure
+      )
+        throw new PauseError('backfill_running', error.cause.message);
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(error))
+        throw new PauseError('sync_unavailable', 'the sync engine did not answer in time; retry the request');
+      throw error;
+    }
   }
 
   private async signal<Args extends unknown[]>(

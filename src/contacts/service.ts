@@ -40,6 +40,8 @@ export interface ContactView {
   } | null;
   sync: {
     state: ContactState;
+    /** Why a pending contact is not being written yet: its connection is paused, or awaits its preview. */
+    waitingFor: 'connection_paused' | 'preview' | null;
     /** The CRM's clock ran ahead of ours: the `updatedAt` it sent, which was clamped to the time we received it. */
     clampedUpdatedAt: string | null;
     /** Fields held for a person to decide (conflict policy `manual`). */
@@ -252,6 +254,14 @@ export function contactView(
       : null,
     sync: {
       state: contact.state,
+      waitingFor:
+        contact.state !== 'pending'
+          ? null
+          : connection.paused
+            ? 'connection_paused'
+            : connection.awaitingPreview
+              ? 'preview'
+              : null,
       clampedUpdatedAt: contact.crm.sentUpdatedAt ?? null,
       heldFields: Object.keys(contact.link?.held ?? {}).map((field) => field.replace(/\//g, '.')),
       lastEvent: lastEvent

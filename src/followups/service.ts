@@ -4,6 +4,7 @@ import { connectionModel } from '../db/models/connection';
 import { companyTimeZone } from '../time/company-zone';
 import {
   deleteReminderSchedule,
+  holdForConnectionPause,
   holdReminderSchedule,
   runReminderScheduleNow,
   upsertReminderSchedule,
@@ -114,7 +115,10 @@ export class FollowUpService {
 
   private async ownedConnection(accountId: string, connectionId: string) {
     return connectionModel(this.deps.db)
-      .findOne({ _id: connectionId, accountId }, { accountId: 1, realmId: 1, status: 1, timeZone: 1 })
+      .findOne(
+        { _id: connectionId, accountId },
+        { accountId: 1, realmId: 1, status: 1, timeZone: 1, paused: 1 },
+      )
       .lean();
   }
 
@@ -179,6 +183,16 @@ export class FollowUpService {
     return { cancelled: await cancelAllPending(this.deps.db, connectionId, 'disconnected', this.now()) };
   }
 
+  /** For pausing a connection and resuming it: its reminders wait while it is paused (see holdForConnectionPause). */
+  async holdForConnectionPause(connectionId: string, hold: 'hold' | 'lift'): Promise<void> {
+    await holdForConnectionPause(
+      await this.deps.temporal(),
+      connectionId,
+      hold,
+      await loadPolicy(this.deps.db, connectionId),
+    );
+  }
+
   /**
    * Runs the connection's reminders now, through its schedule (so never beside a scheduled run), and returns what the
    * run did. Null when there is no such connection.
@@ -190,14 +204,17 @@ export class FollowUpService {
 
   /**
    * An operator's hold on the reminders (`note` says why) or its lifting. Lifting does not override a policy that
-   * disables follow-ups. Null when there is no such connection; `no_schedule` for a disconnected one.
+   * disables follow-ups, nor a paused connection's hold. Null when there is no such connection; `no_schedule` for a
+   * disconnected one.
    */
   async holdReminders(
     accountId: string,
     connectionId: string,
     hold: { note: string } | 'lift',
-  ): Promise<'held' | 'lifted' | 'disabled_by_policy' | 'no_schedule' | null> {
-    if (!(await this.ownedConnection(accountId, connectionId))) return null;
+  ): Promise<'held' | 'lifted' | 'disabled_by_policy' | 'connection_paused' | 'no_schedule' | null> {
+    const connection = await this.ownedConnection(accountId, connectionId);
+    if (!connection) return null;
+    if (hold === 'lift' && connection.paused) return 'connection_paused';
     if (hold === 'lift' && !(await loadPolicy(this.deps.db, connectionId)).enabled)
       return 'disabled_by_policy';
     const found = await holdReminderSchedule(await this.deps.temporal(), connectionId, hold);

@@ -1,7 +1,7 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import { readAudit } from '../audit/store';
 import { countContacts } from '../contacts/store';
-import { tokenHealth, type ConnectionRecord } from '../db/models/connection';
+import { pauseView, tokenHealth, type ConnectionRecord } from '../db/models/connection';
 import { budgetUsed } from '../db/models/qbo-budget';
 import { syncEventModel } from '../history/sync-events';
 import { qboCustomerModel } from '../projections/models';
@@ -15,6 +15,8 @@ import { countMatching } from '../db/count';
  * the realm's QBO request budget is in use; and whether the tokens are healthy.
  */
 export interface ConnectionHealth {
+  /** Paused since when, and why: pending contacts then wait for the resume rather than for the engine. */
+  paused: { since: string; note: string } | null;
   records: { inSync: number; pending: number; failing: number; excluded: number };
   freshness: Record<'qboToCrm' | 'crmToQbo', { p50Ms: number | null; p95Ms: number | null; samples: number }>;
   lastWebhookAt: string | null;
@@ -66,6 +68,7 @@ export async function connectionHealth(
     return { p50Ms: percentile(samples, 50), p95Ms: percentile(samples, 95), samples: samples.length };
   };
   return {
+    paused: pauseView(connection),
     records: {
       inSync: states.synced,
       pending: states.pending,

@@ -2,7 +2,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { defaultSignInTtlSeconds, maxSignInTtlSeconds } from '../accounts/console-sign-in';
 import { consoleLink, createAccountWithKey, createKey, listAccounts, listKeys, revokeKey } from './accounts';
-import { connectionStatus, disconnect, listConnections, syncNow } from './connections';
+import { connectionStatus, disconnect, listConnections, pauseConnection, syncNow } from './connections';
 import { OpsContext, opsConfig } from './context';
 import type { Outcome } from './output';
 import { holdReminders, previewReminders, runReminders } from './reminders';
@@ -96,6 +96,23 @@ function parser(args: string[], run: (work: Work) => Promise<void>): Argv {
         )
         .command('sync <connectionId>', 'poll QuickBooks for changes now', connectionId, (argv) =>
           run((ctx) => syncNow(ctx, argv.connectionId)),
+        )
+        .command(
+          'pause <connectionId>',
+          'stop syncing both ways (and the reminders); contacts and webhooks wait, nothing is lost',
+          (command) =>
+            connectionId(command).option('note', {
+              type: 'string',
+              default: '',
+              describe: 'Why, shown with it',
+            }),
+          (argv) => run((ctx) => pauseConnection(ctx, argv.connectionId, { note: argv.note })),
+        )
+        .command(
+          'resume <connectionId>',
+          'sync what waited, poll for the rest, and resume the reminders',
+          connectionId,
+          (argv) => run((ctx) => pauseConnection(ctx, argv.connectionId, 'resume')),
         )
         .command(
           'disconnect <connectionId>',

@@ -1,11 +1,13 @@
-import { connectionModel, type ConnectionRecord } from '../db/models/connection';
+import { PauseError, type PauseOutcome } from '../connections/service';
+import { connectionModel, pauseView, type ConnectionRecord } from '../db/models/connection';
 import { connectionHealth } from '../health/connection-health';
 import { queryConnectionStatus } from '../temporal/connection-workflows';
 import { describeReminderSchedule } from '../temporal/reminder-schedules';
+import type { ConnectionWorkflowStatus } from '../workflows/connection-messages';
 import { OpsContext, OpsError } from './context';
 import { labelled, table, when, type Outcome } from './output';
 
-/** Connections (one per CRM account and QuickBooks company): list, status, sync now, disconnect. */
+/** Connections (one per CRM account and QuickBooks company): list, status, sync now, pause, resume, disconnect. */
 
 function summary(connection: ConnectionRecord) {
   return {
@@ -15,8 +17,14 @@ function summary(connection: ConnectionRecord) {
     realmId: connection.realmId,
     status: connection.status,
     statusReason: connection.statusReason ?? null,
+    paused: pauseView(connection),
     lastPolledAt: connection.lastPolledAt ?? null,
   };
+}
+
+/** The status column and line: the record's status, and the pause beside it. */
+function statusText({ status, paused }: ReturnType<typeof summary>): string {
+  return paused ? `${status}, paused` : status;
 }
 
 export async function listConnections(ctx: OpsContext, filter: { accountId?: string }): Promise<Outcome> {
@@ -34,7 +42,7 @@ export async function listConnections(ctx: OpsContext, filter: { accountId?: str
         row.accountId,
         row.companyName ?? '',
         row.realmId,
-        row.status,
+        statusText(row),
         when(row.lastPolledAt),
       ]),
       filter.accountId ? `Account ${filter.accountId} has no connections.` : 'No connections yet.',
@@ -71,13 +79,16 @@ export async function connectionStatus(ctx: OpsContext, connectionId: string): P
         'status',
         connection.statusReason ? `${connection.status}: ${connection.statusReason}` : connection.status,
       ],
+      ...(connection.paused ? [['paused', pausedText(connection.paused)] as [string, string]] : []),
       [
         'workflow',
         workflow
-          ? `${workflow.state}; ${workflow.totals.polls} polls, ${workflow.totals.applied} changes applied` +
+          ? `${workflow.state}${workflow.paused ? ' (paused)' : ''}; ${workflow.totals.polls} polls, ` +
+            `${workflow.totals.applied} changes applied` +
             (workflow.lastError ? `; last error: ${workflow.lastError}` : '')
           : 'not running, or did not answer',
       ],
+      ['backlog', workflow ? backlogText(workflow) : '—'],
       [
         'contacts',
         `${records.inSync} in sync, ${records.pending} pending, ${records.failing} failing, ${records.excluded} excluded`,
@@ -102,12 +113,27 @@ export async function connectionStatus(ctx: OpsContext, connectionId: string): P
   };
 }
 
+function pausedText(paused: NonNullable<ConnectionRecord['paused']>): string {
+  return `since ${when(paused.since)}${paused.note ? ` (${paused.note})` : ''}`;
+}
+
+function backlogText(workflow: ConnectionWorkflowStatus): string {
+  return (
+    `CRM → QuickBooks ${workflow.pushesInFlight ?? 0} writing, ${workflow.contactsWaiting ?? 0} waiting; ` +
+    `QuickBooks → CRM ${workflow.pullsInFlight ?? 0} merging, ${workflow.customersWaiting ?? 0} waiting`
+  );
+}
+
 export async function syncNow(ctx: OpsContext, connectionId: string): Promise<Outcome> {
   const connection = await ctx.connection(connectionId);
   if (connection.status !== 'active')
     throw new OpsError(
       `connection ${connectionId} is ${connection.status}` +
         (connection.status === 'needs_reauth' ? ': the company must be connected again' : ''),
+    );
+  if (connection.paused)
+    throw new OpsError(
+      `connection ${connectionId} is paused; \`connections resume ${connectionId}\` syncs it, with a poll`,
     );
   await (await ctx.connectionService()).syncNow(connection.accountId, connectionId);
   return {
@@ -131,5 +157,35 @@ export async function disconnect(
   return {
     json: summary(updated ?? connection),
     text: `Disconnected ${connectionId} (${connection.companyName ?? connection.realmId}).`,
+  };
+}
+
+/** Pauses a connection's sync (`note` says why), or resumes it, through the same service as the API. */
+export async function pauseConnection(
+  ctx: OpsContext,
+  connectionId: string,
+  change: { note: string } | 'resume',
+): Promise<Outcome> {
+  const connection = await ctx.connection(connectionId);
+  const service = await ctx.connectionService();
+  let outcome: PauseOutcome | null;
+  try {
+    outcome =
+      change === 'resume'
+        ? await service.resume(connection.accountId, connectionId)
+        : await service.pause(connection.accountId, connectionId, change.note);
+  } catch (error) {
+    if (error instanceof PauseError) throw new OpsError(`${connectionId}: ${error.message}`);
+    throw error;
+  }
+  if (!outcome) throw new OpsError(`no connection ${connectionId}`);
+  const { workflow } = outcome;
+  const backlog = workflow ? `; ${backlogText(workflow)}` : '; its workflow is not running';
+  return {
+    json: { ...summary(outcome.connection), workflow },
+    text: outcome.connection.paused
+      ? `Paused ${connectionId} ${pausedText(outcome.connection.paused)}: nothing goes to or comes from ` +
+        `QuickBooks, and its reminders wait, until \`connections resume ${connectionId}\`${backlog}.`
+      : `Resumed ${connectionId}: what waited is syncing now, after a poll for changes${backlog}.`,
   };
 }

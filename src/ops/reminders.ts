@@ -13,6 +13,10 @@ export async function runReminders(ctx: OpsContext, connectionId: string): Promi
   const connection = await ctx.connection(connectionId);
   if (connection.status === 'disconnected')
     throw new OpsError(`connection ${connectionId} is disconnected: it has no reminders to run`);
+  if (connection.paused)
+    throw new OpsError(
+      `connection ${connectionId} is paused, so its books are not up to date; \`connections resume ${connectionId}\` first`,
+    );
   const result = await (await ctx.followUpService()).runReminders(connection.accountId, connectionId);
   if (!result) throw new OpsError(`no connection ${connectionId}`);
   return {
@@ -126,6 +130,11 @@ export async function holdReminders(
       throw new OpsError(
         `the follow-up policy of ${connectionId} turns follow-ups off; enable them with ` +
           `PUT /v1/connections/${connectionId}/follow-up-policy`,
+      );
+    case 'connection_paused':
+      throw new OpsError(
+        `connection ${connectionId} is paused, and its reminders wait for it; \`connections resume ${connectionId}\` ` +
+          'lifts both',
       );
     case 'no_schedule':
       throw new OpsError(`connection ${connectionId} has no reminder schedule (it is ${connection.status})`);

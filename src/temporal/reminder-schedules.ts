@@ -87,7 +87,8 @@ export async function upsertReminderSchedule(
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
   }
   await client.schedule.getHandle(scheduleId).update((previous) => {
-    // An operator's pause (from the UI) outlives policy edits; only the policy's own pause follows the policy.
+    // An operator's pause (from the UI) and the connection's outlive policy edits; only the policy's own pause
+    // follows the policy.
     const pausedByOperator = previous.state.paused && previous.state.note !== policyPauseNote;
     return {
       spec: options.spec,
@@ -162,6 +163,36 @@ export async function holdReminderSchedule(
     if (error instanceof ScheduleNotFoundError) return false;
     throw error;
   }
+}
+
+/**
+ * The note a schedule held by its connection's pause carries. A paused connection applies none of QuickBooks' changes,
+ * so a reminder would go out for an invoice paid since; resuming the connection lifts this hold and no other.
+ */
+const connectionPauseNote = 'The connection’s sync is paused: reminders wait until it resumes.';
+
+/**
+ * Holds the schedule while its connection is paused, or lifts that hold back to what the policy says. An operator's
+ * own hold is never overridden either way (it outlives the connection's pause, as it outlives policy edits), and
+ * the policy's pause is taken over and given back. False when the connection has no schedule.
+ */
+export async function holdForConnectionPause(
+  client: Client,
+  connectionId: string,
+  hold: 'hold' | 'lift',
+  policy: Pick<FollowUpPolicy, 'enabled'>,
+): Promise<boolean> {
+  const schedule = await describeReminderSchedule(client, connectionId);
+  if (!schedule) return false;
+  const handle = client.schedule.getHandle(reminderScheduleId(connectionId));
+  const { paused, note } = schedule.state;
+  if (hold === 'hold') {
+    if (!paused || note === policyPauseNote) await handle.pause(connectionPauseNote);
+  } else if (paused && note === connectionPauseNote) {
+    if (policy.enabled) await handle.unpause('The connection resumed.');
+    else await handle.pause(policyPauseNote);
+  }
+  return true;
 }
 
 /** Never the policy's note, which would make the hold look like the policy's and let a policy edit lift it. */

@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PullChannel } from '../activities/connection-sync';
 import type { BackfillInput } from './backfill-messages';
 
@@ -29,6 +29,8 @@ interface CarriedState {
   totals: { polls: number; applied: number; deleted: number; pushed?: number; pulled?: number };
   /** A backfill the grant interrupted, to resume once reconnected. */
   backfillFrom?: BackfillInput;
+  /** Paused by an operator or the CRM (`pauseUpdate`): carried so a paused run stays paused. */
+  paused?: boolean;
 }
 
 export type ConnectionState = 'backfilling' | 'syncing' | 'needs_reauth' | 'disconnected';
@@ -48,6 +50,10 @@ export interface ConnectionWorkflowStatus {
   /** With the QBO → CRM lane: customer pulls running, and changed customers waiting for a slot. */
   pullsInFlight?: number;
   customersWaiting?: number;
+  /** Intuit's webhooks are waiting in the inbox for this run to apply them. */
+  webhooksWaiting?: boolean;
+  /** Paused: no QBO request and no change applied either way; contacts and webhooks wait until it resumes. */
+  paused?: boolean;
 }
 
 /** A webhook delivery for this realm is in the inbox. Carries nothing: the inbox is the source of truth. */
@@ -72,3 +78,14 @@ export const settingsChangedSignal =
   defineSignal<[{ pollIntervalSeconds: number; activePollIntervalSeconds?: number }]>('settingsChanged');
 export const disconnectSignal = defineSignal('disconnect');
 export const statusQuery = defineQuery<ConnectionWorkflowStatus>('status');
+
+/**
+ * Pauses the sync: nothing new starts in either direction (work already running finishes; the answer counts it),
+ * while contacts and webhooks are still queued. Refused while the company's backfill runs or waits to resume.
+ * Answers once the workflow holds the pause; pausing a paused run changes nothing.
+ */
+export const pauseUpdate = defineUpdate<ConnectionWorkflowStatus>('pause');
+/** Lifts a pause: what was queued meanwhile is synced, and a CDC poll covers the gap. A no-op when not paused. */
+export const resumeUpdate = defineUpdate<ConnectionWorkflowStatus>('resume');
+/** The failure type a refused pause carries. */
+export const backfillRunningFailure = 'BackfillRunning';

@@ -25,13 +25,17 @@ import type { BackfillInput } from './backfill-messages';
 import {
   contactsChangedSignal,
   disconnectSignal,
+  backfillRunningFailure,
   inboxWaitingSignal,
+  pauseUpdate,
   reconnectedSignal,
+  resumeUpdate,
   settingsChangedSignal,
   statusQuery,
   syncNowSignal,
   type ConnectionState,
   type ConnectionWorkflowInput,
+  type ConnectionWorkflowStatus,
 } from './connection-messages';
 import { isNeedsReauth, rootCause } from './failures';
 import { Lane } from './lane';
@@ -98,6 +102,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     carried.backfillFrom ??
     (input.backfill && !input.carried ? { connectionId: input.connectionId } : undefined);
   let state: ConnectionState = backfillFrom ? 'backfilling' : 'syncing';
+  /**
+   * Paused: the lanes start nothing and the loop neither polls nor drains, while signals still queue their ids. No
+   * patch guards it: every step it changes runs only in a history holding a pause, which no older run has.
+   */
+  let paused = carried.paused ?? false;
   let stopping = false;
   let lastCursor: string | undefined;
   let lastError: string | undefined;
@@ -136,7 +145,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     if (state === 'needs_reauth') setState('syncing');
     syncRequested = true;
   });
-  setHandler(statusQuery, () => ({
+  const status = (): ConnectionWorkflowStatus => ({
     state,
     ...(lastPollAt !== undefined ? { lastPollAt: new Date(lastPollAt).toISOString() } : {}),
     ...(lastCursor !== undefined ? { lastCursor } : {}),
@@ -147,7 +156,35 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     pushesInFlight: pushes.running.size,
     contactsWaiting: pushes.waiting.size,
     ...(qboLane ? { pullsInFlight: pulls.running.size, customersWaiting: pulls.waiting.size } : {}),
-  }));
+    webhooksWaiting: inboxWaiting,
+    paused,
+  });
+  setHandler(statusQuery, status);
+  setHandler(
+    pauseUpdate,
+    () => {
+      paused = true;
+      return status();
+    },
+    {
+      validator: () => {
+        // The backfill is a child with its own pages: pausing it halfway would leave the company half read.
+        if (!paused && (state === 'backfilling' || backfillFrom))
+          throw ApplicationFailure.nonRetryable(
+            'the company’s backfill has not finished; pause once it has',
+            backfillRunningFailure,
+          );
+      },
+    },
+  );
+  setHandler(resumeUpdate, () => {
+    if (paused) {
+      paused = false;
+      // Webhooks may have been lost meanwhile: a poll covers the gap.
+      syncRequested = true;
+    }
+    return status();
+  });
 
   /** The poll interval now (before the lanes, always the idle one). */
   function pollInterval(): number {
@@ -219,7 +256,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 
   /** Set before continue-as-new: no new pushes or pulls start, and the running ones finish in this run. */
   let winding = false;
-  const lanesOpen = (): boolean => state === 'syncing';
+  const lanesOpen = (): boolean => state === 'syncing' && !paused;
   const lanesClosed = (): boolean => stopping || winding;
 
   /** CRM → QBO: one activity per contact, named for it; true when it should be pushed again later. */
@@ -258,7 +295,10 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     const dueAt = (lastPollAt ?? 0) + ownPollSeconds() * 1000;
     const ready = (): boolean =>
       stopping ||
+      // Paused, only a history grown by queued signals wakes the run, to continue as new still paused.
+      (paused && historyFull()) ||
       (state === 'syncing' &&
+        !paused &&
         ((!lanes && pushes.waiting.size > 0) ||
           inboxWaiting ||
           syncRequested ||
@@ -267,12 +307,13 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
           // The lanes' activities grow the history between turns: a burst of them continues as new without
           // waiting for the next poll.
           (qboLane && historyFull())));
-    // Parked (needs_reauth) connections wait for a signal only; syncing ones also for the next poll.
-    if (state === 'syncing') await condition(ready, Math.max(dueAt - Date.now(), 1));
+    // Parked (needs_reauth) and paused connections wait for a signal only; syncing ones also for the next poll.
+    if (state === 'syncing' && !paused) await condition(ready, Math.max(dueAt - Date.now(), 1));
     else await condition(ready);
     if (stopping) break;
     pollWaitChanged = false;
-    if (state !== 'syncing') continue;
+    if (paused && historyFull()) return continueAsNewNow();
+    if (state !== 'syncing' || paused) continue;
     if (backfillFrom && patched('backfill-resumes-after-reauth')) {
       await backfill(backfillFrom);
       continue;
@@ -330,26 +371,30 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     }
 
     cycles += 1;
-    if (historyFull()) {
-      winding = true;
-      await condition(() => pushes.running.size === 0 && pulls.running.size === 0 && allHandlersFinished());
-      return continueAsNew<typeof connectionWorkflow>({
-        ...input,
-        pollIntervalSeconds,
-        ...(lanes ? { activePollIntervalSeconds } : {}),
-        carried: {
-          pendingContacts: [...pushes.waiting.keys()],
-          ...(qboLane ? { pendingCustomers: Object.fromEntries(pulls.waiting) } : {}),
-          inboxWaiting,
-          syncRequested,
-          lastPollAt,
-          ...(lastActiveAt !== undefined ? { lastActiveAt } : {}),
-          totals,
-          ...(backfillFrom ? { backfillFrom } : {}),
-        },
-      });
-    }
+    if (historyFull()) return continueAsNewNow();
   }
   setState('disconnected');
   return 'disconnected';
+
+  /** Lets the running pushes and pulls finish, then carries what waits into a fresh run. */
+  async function continueAsNewNow(): Promise<never> {
+    winding = true;
+    await condition(() => pushes.running.size === 0 && pulls.running.size === 0 && allHandlersFinished());
+    return continueAsNew<typeof connectionWorkflow>({
+      ...input,
+      pollIntervalSeconds,
+      ...(lanes ? { activePollIntervalSeconds } : {}),
+      carried: {
+        pendingContacts: [...pushes.waiting.keys()],
+        ...(qboLane ? { pendingCustomers: Object.fromEntries(pulls.waiting) } : {}),
+        inboxWaiting,
+        syncRequested,
+        lastPollAt,
+        ...(lastActiveAt !== undefined ? { lastActiveAt } : {}),
+        totals,
+        ...(backfillFrom ? { backfillFrom } : {}),
+        ...(paused ? { paused } : {}),
+      },
+    });
+  }
 }

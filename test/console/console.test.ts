@@ -186,6 +186,25 @@ describe('the console, in headless Chromium', () => {
     await check('connections', '/console/connections', 'Connections');
   });
 
+  it('pauses the sync from the connection page and resumes it', async () => {
+    const page = pages.wide;
+    await page.goto(`${harness.url}/console/connections/${connectionId}`);
+    await rendered(page, 'Console Books');
+    await page.getByRole('button', { name: 'Pause sync' }).click();
+    await page.getByRole('button', { name: 'Resume sync' }).waitFor({ timeout: 15_000 });
+    await expectText(page, '.facts', /Active, paused/);
+    expect(await page.getByRole('button', { name: 'Sync now' }).count()).toBe(0);
+    const paused = await ok(api.GET('/v1/connections/{id}', { params: { path: { id: connectionId } } }));
+    expect(paused.paused).toMatchObject({ since: expect.any(String) });
+    expect(paused.workflow?.paused).toBe(true);
+
+    await page.getByRole('button', { name: 'Resume sync' }).click();
+    await page.getByRole('button', { name: 'Sync now' }).waitFor({ timeout: 15_000 });
+    const resumed = await ok(api.GET('/v1/connections/{id}', { params: { path: { id: connectionId } } }));
+    expect(resumed.paused).toBeNull();
+    expect(resumed.workflow?.paused).toBe(false);
+  });
+
   const put = (crmContactId: string, fields: Record<string, string>) =>
     ok(
       api.PUT('/v1/contacts/{crmContactId}', {

@@ -310,6 +310,58 @@ describe('the ops CLI, run as a process', () => {
   );
 
   it(
+    'pauses and resumes a connection’s sync, shows it in status and list, and keeps an operator’s reminder hold',
+    async () => {
+      const account = await harness.newAccount('Ops Pausers CRM');
+      const { id: connectionId } = await harness.connect(account, {
+        company: { companyName: 'Ops Pausers' },
+        backfill: false,
+      });
+      const paused = await ok('connections', 'pause', connectionId, '--note', 'migrating the CRM', '--json');
+      expect(paused.json).toMatchObject({
+        id: connectionId,
+        status: 'active',
+        paused: { note: 'migrating the CRM' },
+        workflow: { paused: true, contactsWaiting: 0, customersWaiting: 0 },
+      });
+      // Pausing again is a no-op: the first pause's time and note stand.
+      const again = await ok('connections', 'pause', connectionId, '--json');
+      expect(again.json.paused).toEqual(paused.json.paused);
+
+      const status = await ok('connections', 'status', connectionId);
+      expect(status.stdout).toMatch(/^paused +since .* \(migrating the CRM\)$/m);
+      expect(status.stdout).toMatch(/^workflow +syncing \(paused\);/m);
+      expect(status.stdout).toMatch(
+        /^backlog +CRM → QuickBooks 0 writing, 0 waiting; QuickBooks → CRM 0 merging/m,
+      );
+      expect(status.stdout).toMatch(/^reminders +paused \(The connection’s sync is paused/m);
+      expect((await ok('connections', 'list', '--account', account.id)).stdout).toMatch(
+        new RegExp(`${connectionId}.*active, paused`),
+      );
+      const sync = await ops('connections', 'sync', connectionId);
+      expect(sync.code).toBe(1);
+      expect(sync.stderr).toContain(`\`connections resume ${connectionId}\``);
+      const lift = await ops('reminders', 'resume', connectionId);
+      expect(lift.code).toBe(1);
+      expect(lift.stderr).toMatch(/is paused, and its reminders wait for it/);
+
+      // An operator's own hold outlives the connection's pause and resume.
+      await ok('reminders', 'pause', connectionId, '--note', 'quiet month');
+      const resumed = await ok('connections', 'resume', connectionId, '--json');
+      expect(resumed.json).toMatchObject({ paused: null, workflow: { paused: false } });
+      expect((await describeReminderSchedule(harness.temporal, connectionId))?.state).toMatchObject({
+        paused: true,
+        note: 'Paused by an operator: quiet month',
+      });
+      expect((await ok('connections', 'resume', connectionId)).stdout).toMatch(/^Resumed /);
+      const missing = await ops('connections', 'pause', 'conn_missing');
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/conn_missing/);
+    },
+    connectedTestTimeoutMs,
+  );
+
+  it(
     'disconnects only when told --yes, revoking the tokens',
     async () => {
       const { connectionId } = await connectedAccount('Ops Leavers');

@@ -54,7 +54,13 @@ export interface ApiHarness {
   /** Creates an emulator company and connects it through the real OAuth flow; returns the connection JSON. */
   connect(
     account: TestAccount,
-    options?: { company?: Record<string, unknown>; backfill?: boolean; previewFirst?: boolean },
+    options?: {
+      company?: Record<string, unknown>;
+      backfill?: boolean;
+      previewFirst?: boolean;
+      /** Runs once the emulator company exists, before it is connected (to arm its faults, say). */
+      beforeConnect?: (realmId: string) => Promise<void>;
+    },
   ): Promise<any>;
   /** A QBO API client for a connected company, as a bookkeeper's other app would use it. */
   qboFor(realmId: string): Promise<QboClient>;
@@ -168,6 +174,7 @@ export async function startApiHarness(
   const connect: ApiHarness['connect'] = async (who, options = {}) => {
     const company = await emulator.admin('POST', '/companies', { companyName: 'API Co', ...options.company });
     const realmId: string = company.json.realmId;
+    await options.beforeConnect?.(realmId);
     await emulator.admin('PUT', `/companies/${realmId}/webhook`, {
       url: `${baseUrl}/v1/webhooks/quickbooks`,
       verifierToken,

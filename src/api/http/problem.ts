@@ -66,6 +66,8 @@ export const problemCodes = {
   state_used: 409,
   no_connection: 409,
   connection_inactive: 409,
+  connection_paused: 409,
+  backfill_running: 409,
   stale_contact: 409,
   customer_already_linked: 409,
   no_webhook_endpoint: 409,

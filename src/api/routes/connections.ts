@@ -1,10 +1,16 @@
 import { z } from 'zod';
-import { ConnectFlowError, ConnectionService } from '../../connections/service';
+import {
+  ConnectFlowError,
+  ConnectionService,
+  PauseError,
+  type PauseOutcome,
+} from '../../connections/service';
 import { ReturnUrlRefused } from '../../security/return-url';
 import { contactModel } from '../../contacts/model';
 import {
   connectionModel,
   missingProductPolicies,
+  pauseView,
   settingsOf,
   tokenHealth,
   type ConnectionRecord,
@@ -15,7 +21,7 @@ import { queryConnectionStatus } from '../../temporal/connection-workflows';
 import { companyTimeZone, timeZoneBases } from '../../time/company-zone';
 import type { ConnectionWorkflowStatus } from '../../workflows/connection-messages';
 import { pageOf, pageQuery, toPage, decodeCursor } from '../http/cursor';
-import { ApiProblem, invalidFields, notFound } from '../http/problem';
+import { ApiProblem, invalidFields, notFound, problemCodes } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
@@ -77,6 +83,14 @@ const connectionSchema = z
         'Connected “preview first”: contacts are stored but wait until a preview of them is applied.',
       ),
     lastWebhookAt: z.string().nullable(),
+    paused: z
+      .object({ since: z.string(), note: z.string() })
+      .nullable()
+      .describe(
+        'Paused (`POST /v1/connections/{id}/pause`): nothing is read from or written to QuickBooks and nothing is ' +
+          'applied either way; contacts and Intuit’s webhooks are stored and wait, and reminders are held. ' +
+          'Orthogonal to `status`. Null while syncing.',
+      ),
     tokens: z
       .object({ accessExpiresAt: z.string(), refreshExpiresAt: z.string(), lastRefreshedAt: z.string() })
       .nullable()
@@ -102,7 +116,22 @@ const connectionDetailSchema = connectionSchema
           .nullable()
           .describe('The poll interval in force: the active one while the company has changed lately.'),
         pushesInFlight: z.number().int().describe('Contacts being written to QBO now.'),
-        contactsWaiting: z.number().int().describe('Changed contacts waiting for a slot.'),
+        contactsWaiting: z
+          .number()
+          .int()
+          .describe('Changed contacts waiting for a slot (all of them while paused).'),
+        pullsInFlight: z
+          .number()
+          .int()
+          .describe('QuickBooks customers being merged into their contacts now.'),
+        customersWaiting: z
+          .number()
+          .int()
+          .describe('Changed QuickBooks customers waiting for a slot to be merged into their contacts.'),
+        webhooksWaiting: z
+          .boolean()
+          .describe('Intuit’s webhooks wait in the inbox to be applied (until the resume, while paused).'),
+        paused: z.boolean().describe('The workflow holds a pause: it starts nothing until resumed.'),
       })
       .nullable()
       .describe('The live workflow, when it answers within the time limit.'),
@@ -110,6 +139,26 @@ const connectionDetailSchema = connectionSchema
   .meta({ id: 'ConnectionDetail' });
 
 type ConnectionJson = z.infer<typeof connectionSchema>;
+type WorkflowJson = z.infer<typeof connectionDetailSchema>['workflow'];
+
+/** The workflow's view as the API shows it; runs begun before the QBO → CRM lane count no pulls. */
+function workflowJson(workflow: ConnectionWorkflowStatus | null): WorkflowJson {
+  return workflow
+    ? {
+        state: workflow.state,
+        lastPollAt: workflow.lastPollAt ?? null,
+        lastError: workflow.lastError ?? null,
+        totals: workflow.totals,
+        pollEverySeconds: workflow.pollEverySeconds ?? null,
+        pushesInFlight: workflow.pushesInFlight ?? 0,
+        contactsWaiting: workflow.contactsWaiting ?? 0,
+        pullsInFlight: workflow.pullsInFlight ?? 0,
+        customersWaiting: workflow.customersWaiting ?? 0,
+        webhooksWaiting: workflow.webhooksWaiting ?? false,
+        paused: workflow.paused ?? false,
+      }
+    : null;
+}
 
 function connectionJson(connection: ConnectionRecord, tokens: TokenHealth | null): ConnectionJson {
   const iso = (date: Date | undefined): string | null => date?.toISOString() ?? null;
@@ -136,6 +185,7 @@ function connectionJson(connection: ConnectionRecord, tokens: TokenHealth | null
     lastPolledAt: iso(connection.lastPolledAt),
     awaitingPreview: connection.awaitingPreview ?? false,
     lastWebhookAt: iso(connection.lastWebhookAt),
+    paused: pauseView(connection),
     tokens: tokens
       ? {
           accessExpiresAt: tokens.accessExpiresAt.toISOString(),
@@ -159,6 +209,12 @@ const connectProblems: Record<ConnectFlowError['code'], number> = {
   authorization_denied: 400,
   invalid_code: 400,
   token_exchange_failed: 502,
+};
+
+const pauseProblems: Record<PauseError['code'], number> = {
+  connection_inactive: problemCodes.connection_inactive,
+  backfill_running: problemCodes.backfill_running,
+  sync_unavailable: problemCodes.sync_unavailable,
 };
 
 /** The connect flow and settings, as the API's services reach them. */
@@ -362,17 +418,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
         body: {
           ...(await view(connection)),
           counts: { customers, linkedContacts, transactions },
-          workflow: workflow
-            ? {
-                state: workflow.state,
-                lastPollAt: workflow.lastPollAt ?? null,
-                lastError: workflow.lastError ?? null,
-                totals: workflow.totals,
-                pollEverySeconds: workflow.pollEverySeconds ?? null,
-                pushesInFlight: workflow.pushesInFlight ?? 0,
-                contactsWaiting: workflow.contactsWaiting ?? 0,
-              }
-            : null,
+          workflow: workflowJson(workflow),
         },
       };
     },
@@ -461,14 +507,91 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
     tag: 'Connections',
     summary: 'Sync now: poll QuickBooks for changes without waiting for the timer',
     params: idParams,
-    problems: ['connection_inactive'],
+    problems: ['connection_inactive', 'connection_paused'],
     responses: { 202: { description: 'The poll is queued.', schema: connectionSchema } },
     handler: async ({ auth, params }) => {
       const connection = await owned(auth.accountId, params.id);
       if (connection.status !== 'active')
         throw new ApiProblem(409, 'connection_inactive', `the connection is ${connection.status}`);
+      if (connection.paused)
+        throw new ApiProblem(
+          409,
+          'connection_paused',
+          `the connection is paused; POST /v1/connections/${params.id}/resume syncs it, with a poll`,
+        );
       await (await service()).syncNow(auth.accountId, params.id);
       return { status: 202, body: await view(connection) };
+    },
+  });
+
+  const pauseAnswer = async ({ connection, workflow }: PauseOutcome) => ({
+    status: 200 as const,
+    body: { ...(await view(connection)), workflow: workflowJson(workflow) },
+  });
+  const pauseWork = async (work: () => Promise<PauseOutcome | null>, id: string) => {
+    try {
+      const outcome = await work();
+      if (!outcome) throw notFound('connection', id);
+      return await pauseAnswer(outcome);
+    } catch (error) {
+      if (error instanceof PauseError)
+        throw new ApiProblem(
+          pauseProblems[error.code],
+          error.code,
+          error.message,
+          undefined,
+          undefined,
+          error.code === 'sync_unavailable' ? { 'Retry-After': '5' } : undefined,
+        );
+      throw error;
+    }
+  };
+  const pausedSchema = connectionSchema
+    .extend({ workflow: connectionDetailSchema.shape.workflow })
+    .meta({ id: 'ConnectionPauseState' });
+
+  routes.add({
+    method: 'post',
+    path: '/v1/connections/{id}/pause',
+    tag: 'Connections',
+    summary: 'Pause the sync: nothing goes to or comes from QuickBooks until resumed; nothing is lost',
+    description:
+      'The connection’s workflow starts no QuickBooks request and applies no change in either direction; work ' +
+      'already running when the pause arrives finishes (`workflow` counts it). Contacts sent meanwhile are stored ' +
+      '(their `sync.waitingFor` says `connection_paused`), Intuit’s webhooks are kept in the inbox, and the ' +
+      'follow-up reminders are held. The answer comes once the workflow holds the pause. Pausing a paused ' +
+      'connection changes nothing (its `paused.since` and note stay). Refused while the company’s backfill runs.',
+    params: idParams,
+    body: z
+      .object({ note: z.string().max(500).optional().describe('Why, shown with the pause.') })
+      .strict()
+      .optional(),
+    problems: ['connection_inactive', 'backfill_running', 'sync_unavailable'],
+    responses: { 200: { description: 'The paused connection.', schema: pausedSchema } },
+    handler: async ({ auth, params, body }) => {
+      await owned(auth.accountId, params.id);
+      return pauseWork(
+        async () => (await service()).pause(auth.accountId, params.id, body?.note ?? ''),
+        params.id,
+      );
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/v1/connections/{id}/resume',
+    tag: 'Connections',
+    summary: 'Resume a paused sync: what waited is synced, and a poll covers the gap',
+    description:
+      'Contacts stored while paused are written to QuickBooks, Intuit’s webhooks kept meanwhile are applied, a ' +
+      'CDC poll picks up whatever else changed, and the follow-up reminders resume (unless an operator or the ' +
+      'policy holds them). Resuming a connection that is not paused changes nothing.',
+    params: idParams,
+    problems: ['connection_inactive', 'sync_unavailable'],
+    responses: { 200: { description: 'The resumed connection.', schema: pausedSchema } },
+    handler: async ({ auth, params }) => {
+      await owned(auth.accountId, params.id);
+      return pauseWork(async () => (await service()).resume(auth.accountId, params.id), params.id);
     },
   });
 

@@ -64,6 +64,13 @@ const contactSchema = z
       .nullable(),
     sync: z.object({
       state: z.enum(['pending', 'synced', 'rejected', 'deleted']),
+      waitingFor: z
+        .enum(['connection_paused', 'preview'])
+        .nullable()
+        .describe(
+          'Why a `pending` contact is not being written yet: its connection is paused (it is written on resume), ' +
+            'or was connected “preview first” and awaits its preview. Null otherwise.',
+        ),
       clampedUpdatedAt: z
         .string()
         .nullable()

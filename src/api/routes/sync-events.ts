@@ -98,6 +98,12 @@ const healthSchema = z
   .object({
     connectionId: z.string(),
     status: z.enum(['active', 'needs_reauth', 'disconnected']),
+    paused: z
+      .object({ since: z.string(), note: z.string() })
+      .nullable()
+      .describe(
+        'The sync is paused (`POST /v1/connections/{id}/pause`): pending contacts wait for the resume.',
+      ),
     records: z.object({ inSync: z.number(), pending: z.number(), failing: z.number(), excluded: z.number() }),
     freshness: z.object({
       qboToCrm: z.object({ p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), samples: z.number() }),

@@ -64,6 +64,21 @@ export function settingsOf(connection: Pick<ConnectionRecord, 'settings'>): Conn
   };
 }
 
+export interface ConnectionPause {
+  since: Date;
+  /** Why, as whoever paused it said; empty when they said nothing. */
+  note: string;
+}
+
+/** A pause as the API, health and ops show it; null while the connection syncs. */
+export function pauseView(
+  connection: Pick<ConnectionRecord, 'paused'>,
+): { since: string; note: string } | null {
+  return connection.paused
+    ? { since: connection.paused.since.toISOString(), note: connection.paused.note }
+    : null;
+}
+
 /**
  * A CRM account's link to one QuickBooks company. The API writes its settings and status, the engine its cursor,
  * backfill progress and the time of the last webhook; every write sets only its own fields, atomically, so none of
@@ -98,6 +113,11 @@ export interface ConnectionRecord {
    * applied (`POST /v1/connections/{id}/previews/{previewId}/apply`).
    */
   awaitingPreview?: boolean;
+  /**
+   * Paused by the CRM or an operator (`POST /v1/connections/{id}/pause`): the workflow sends nothing to QBO and
+   * applies nothing either way; contacts and webhooks are stored and wait for `resume`.
+   */
+  paused?: ConnectionPause;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -153,6 +173,13 @@ const connectionSchema = new Schema<ConnectionRecord>(
     nextPollAt: Date,
     reconcileNeeded: Boolean,
     awaitingPreview: Boolean,
+    paused: {
+      type: new Schema(
+        { since: { type: Date, required: true }, note: { type: String, default: '' } },
+        { _id: false },
+      ),
+      required: false,
+    },
     backfill: {
       type: new Schema(
         {

@@ -80,7 +80,7 @@ export const connectionsPage: Page = {
                 { href: `/console/connections/${connection.id}` },
                 connection.companyName ?? connection.realmId,
               ),
-              statusWords[connection.status] ?? connection.status,
+              statusText(connection),
               connection.environment,
               connection.homeCurrency ?? '—',
               connection.tokens ? `refresh token until ${when(connection.tokens.refreshExpiresAt)}` : 'none',
@@ -92,6 +92,12 @@ export const connectionsPage: Page = {
     ];
   },
 };
+
+/** The status in words, and the pause beside it: a paused connection is still active, only held. */
+function statusText(connection: Pick<Connection, 'status' | 'paused'>): string {
+  const status = statusWords[connection.status] ?? connection.status;
+  return connection.paused ? `${status}, paused` : status;
+}
 
 function facts(entries: [string, Child][]): HTMLElement {
   return h(
@@ -108,13 +114,16 @@ function statusSection(connection: Connection): HTMLElement {
     { 'aria-labelledby': 'status-title' },
     h('h2', { id: 'status-title' }, 'Status'),
     facts([
-      [
-        'Status',
-        [
-          statusWords[connection.status] ?? connection.status,
-          connection.statusReason ? ` (${connection.statusReason})` : '',
-        ],
-      ],
+      ['Status', [statusText(connection), connection.statusReason ? ` (${connection.statusReason})` : '']],
+      ...(connection.paused
+        ? [
+            [
+              'Paused',
+              `since ${when(connection.paused.since)}${connection.paused.note ? `: ${connection.paused.note}` : ''}` +
+                ' (nothing goes to or comes from QuickBooks; contacts and webhooks wait, and reminders are held)',
+            ] as [string, Child],
+          ]
+        : []),
       ['Company', `${connection.companyName ?? '—'} (realm ${connection.realmId})`],
       ['Environment', connection.environment],
       [
@@ -132,6 +141,13 @@ function statusSection(connection: Connection): HTMLElement {
       ['Last poll', ago(connection.lastPolledAt)],
       ['Sync engine', connection.workflow ? connection.workflow.state : 'not answering'],
       ['Last error', connection.workflow?.lastError ?? 'none'],
+      [
+        'Backlog',
+        connection.workflow
+          ? `CRM → QuickBooks: ${connection.workflow.pushesInFlight} writing, ${connection.workflow.contactsWaiting} waiting; ` +
+            `QuickBooks → CRM: ${connection.workflow.pullsInFlight} merging, ${connection.workflow.customersWaiting} waiting`
+          : '—',
+      ],
       [
         'Records',
         `${connection.counts.customers} customers, ${connection.counts.linkedContacts} linked contacts, ${connection.counts.transactions} transactions`,
@@ -271,19 +287,21 @@ function actions(connection: Connection, context: PageContext, reload: () => Pro
     'div',
     { class: 'actions' },
     connection.status === 'active'
-      ? h(
-          'button',
-          {
-            type: 'button',
-            on: {
-              click: run(
-                () => ok(api.POST('/v1/connections/{id}/sync', { params: { path: { id } } })),
-                'Sync queued.',
-              ),
+      ? connection.paused
+        ? null
+        : h(
+            'button',
+            {
+              type: 'button',
+              on: {
+                click: run(
+                  () => ok(api.POST('/v1/connections/{id}/sync', { params: { path: { id } } })),
+                  'Sync queued.',
+                ),
+              },
             },
-          },
-          'Sync now',
-        )
+            'Sync now',
+          )
       : h(
           'button',
           {
@@ -294,6 +312,36 @@ function actions(connection: Connection, context: PageContext, reload: () => Pro
           },
           'Reconnect',
         ),
+    connection.status === 'disconnected'
+      ? null
+      : connection.paused
+        ? h(
+            'button',
+            {
+              type: 'button',
+              on: {
+                click: run(
+                  () => ok(api.POST('/v1/connections/{id}/resume', { params: { path: { id } } })),
+                  'Sync resumed.',
+                ),
+              },
+            },
+            'Resume sync',
+          )
+        : h(
+            'button',
+            {
+              type: 'button',
+              class: 'quiet',
+              on: {
+                click: run(
+                  () => ok(api.POST('/v1/connections/{id}/pause', { params: { path: { id } }, body: {} })),
+                  'Sync paused.',
+                ),
+              },
+            },
+            'Pause sync',
+          ),
     connection.status === 'disconnected'
       ? null
       : h(
@@ -455,7 +503,8 @@ export const connectionPage: Page = {
       if (context.signal.aborted) return;
       status.replaceChildren(statusSection(fresh));
       backfill.replaceChildren(backfillSection(fresh.backfill));
-      if (fresh.status !== current.status) actionBar.replaceChildren(actions(fresh, context, reload));
+      if (fresh.status !== current.status || Boolean(fresh.paused) !== Boolean(current.paused))
+        actionBar.replaceChildren(actions(fresh, context, reload));
       current = fresh;
     };
     // A running backfill is watched closely (every 2 s); otherwise the status keeps itself current every 10 s.
