@@ -18,6 +18,7 @@ import type { BenchStack } from './stack';
 import { meets, targets } from './targets';
 import { readTraffic, type TrafficSummary } from './traffic';
 import { monotonicNowUs, type MonotonicWindow } from './cpu-profile';
+import { activeWindowMs } from '../../src/sync/polling';
 
 export interface ScaleOptions {
   /** Company counts to measure, ascending; each step connects the difference. */
@@ -159,9 +160,13 @@ export async function runScaleBench(
       500,
     );
     const connectSeconds = round((performance.now() - connectStarted) / 1000, 1);
-    // One poll interval so that the connect-time burst is over and the timers have spread out.
-    log(`scale: ${target} companies connected in ${connectSeconds} s; settling for one poll interval`);
-    await sleep(options.pollIntervalSeconds * 1000);
+    // A company that changed lately polls every 10 s for five minutes, and a company just connected may count as
+    // changed: the window measures companies that change nothing, so it starts once the last one connected is idle.
+    const settleMs = activeWindowMs + options.pollIntervalSeconds * 1000;
+    log(
+      `scale: ${target} companies connected in ${connectSeconds} s; settling ${settleMs / 1000} s until all are idle`,
+    );
+    await sleep(settleMs);
 
     const realmIds = companies.map((company) => company.realmId);
     const before = await readTraffic(stack, realmIds);
