@@ -8,7 +8,6 @@ import {
 } from '../../src/followups/models';
 import { digestId } from '../../src/followups/stages';
 import { outboundEventModel } from '../../src/outbound/events';
-import { deleteReminderSchedule } from '../../src/temporal/reminder-schedules';
 import { launchChromium } from '../support/chromium';
 import { salesLine } from '../support/emulator';
 import { startFollowUpHarness, type FollowUpHarness } from './support';
@@ -35,12 +34,10 @@ describe('one reminder email per customer (digest)', () => {
       .lean();
   const template = 'https://pay.example.com/{realmId}/invoice/{id}';
   const policy = async (delivery: 'digest' | 'per_document') => {
-    await harness.service.setPolicy(harness.accountId, harness.connectionId, {
+    await harness.setPolicy({
       channels: { crm: true, email: true },
       email: { senderName: 'Acme Billing', linkTemplate: template, delivery },
     });
-    // Only the runs this test starts, at the instants it names: the schedule's would judge by today's date.
-    await deleteReminderSchedule(harness.temporal, harness.connectionId);
   };
 
   beforeAll(async () => {

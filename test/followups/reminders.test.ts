@@ -76,7 +76,7 @@ describe('overdue reminders through Temporal, MongoDB, the emulator and SMTP', (
       ids.amy,
       new Date(),
     );
-    await harness.service.setPolicy(harness.accountId, harness.connectionId, {
+    await harness.setPolicy({
       channels: { crm: true, email: true },
       email: { senderName: 'Acme Billing', linkTemplate: 'https://pay.example.com/{realmId}/invoice/{id}' },
     });

@@ -24,6 +24,7 @@ import {
   workflowBundlePath,
   type TestDatabase,
 } from '../support/env';
+import { deleteReminderSchedule } from '../../src/temporal/reminder-schedules';
 
 /** A message as the SMTP server received it, decoded enough to assert on. */
 export interface ReceivedEmail {
@@ -157,6 +158,11 @@ export interface FollowUpHarness {
     /** Invoices read as the document writer reads its own, with their payment link (`include=invoiceLink`). */
     withPaymentLinks?: string[];
   }): Promise<void>;
+  /**
+   * Sets the connection's policy as the API does, without its hourly schedule: runs happen only when a test starts
+   * them, at the instants it names (the schedule's would judge by today's date, and could fire mid-test).
+   */
+  setPolicy(input: Parameters<FollowUpService['setPolicy']>[2]): Promise<void>;
   /** One reminders run judged at `asOf`, to completion. */
   runReminders(asOf: string): Promise<RemindersResult>;
   close(): Promise<void>;
@@ -255,6 +261,10 @@ export async function startFollowUpHarness(): Promise<FollowUpHarness> {
       for (const { entity, id } of options.deleted ?? []) {
         await applyTransactionDeleted(context(), entity, id, new Date().toISOString());
       }
+    },
+    async setPolicy(input) {
+      await service.setPolicy(accountId, connectionId, input);
+      await deleteReminderSchedule(temporal, connectionId);
     },
     runReminders(asOf) {
       return temporal.workflow.execute(remindersWorkflow, {

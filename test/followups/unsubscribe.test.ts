@@ -38,7 +38,7 @@ describe('unsubscribing from reminder emails', () => {
     ids.olgaInvoices = [await invoice(ids.olga, 100), await invoice(ids.olga, 200)];
     ids.carlInvoice = await invoice(ids.carl, 300);
     await harness.project();
-    await harness.service.setPolicy(harness.accountId, harness.connectionId, {
+    await harness.setPolicy({
       channels: { crm: true, email: true },
     });
   });

@@ -34,7 +34,7 @@ describe('reminders survive a worker killed mid-run, and never go out twice', ()
       });
     }
     await harness.project();
-    await harness.service.setPolicy(harness.accountId, harness.connectionId, {
+    await harness.setPolicy({
       quietHours: null,
       channels: { crm: true, email: true },
     });
