@@ -1,4 +1,4 @@
-import { customFieldName, definitionIdOf, type CustomFieldName } from './fields';
+import { customFieldName, definitionIdOf, isCustomFieldName, type CustomFieldName } from './fields';
 
 /**
  * QBO's enhanced custom fields on customers: the company's definitions (read through the App Foundations GraphQL
@@ -146,12 +146,12 @@ const entryTypes = {
  * value clears its field (QBO keeps the fields a write does not mention). Fields without a definition are left out.
  */
 export function customFieldEntries(
-  changed: Partial<Record<CustomFieldName, string | null>>,
+  changed: Partial<Record<string, string | null>>,
   definitions: readonly CustomFieldDefinition[],
 ): CustomFieldEntry[] {
   const entries: CustomFieldEntry[] = [];
-  for (const [field, value] of Object.entries(changed) as [CustomFieldName, string | null | undefined][]) {
-    if (value === undefined) continue;
+  for (const [field, value] of Object.entries(changed)) {
+    if (value === undefined || !isCustomFieldName(field)) continue;
     const definition = definitions.find((candidate) => candidate.id === definitionIdOf(field));
     if (!definition) continue;
     const entry: CustomFieldEntry = { DefinitionId: definition.id, Type: entryTypes[definition.type] };
@@ -238,4 +238,20 @@ export function customFieldsForCrm(
       customValueForCrm(definition, fields[field] ?? null),
     ]),
   );
+}
+
+/**
+ * The mapped custom field values about to be written to QBO that its definitions no longer take (an option removed
+ * in QBO since the CRM sent the value): checked before writing, so the rejection names the field and its options.
+ */
+export function customFieldProblemsForQbo(
+  fields: Partial<Record<string, string | null>>,
+  mapped: readonly MappedCustomField[],
+): CustomFieldProblem[] {
+  return mapped.flatMap(({ crmKey, field, definition }) => {
+    const value = fields[field];
+    if (value === undefined) return [];
+    const checked = checkCustomValue(definition, value);
+    return checked.ok ? [] : [{ crmKey, problem: checked.problem }];
+  });
 }

@@ -9,7 +9,11 @@ import {
   type ConflictPolicies,
   type MappingPolicy,
 } from '../../sync/mapping-policy';
-import type { CustomFieldDefinition } from '../../sync/custom-fields';
+import {
+  mappedCustomFields,
+  type CustomFieldDefinition,
+  type MappedCustomField,
+} from '../../sync/custom-fields';
 
 export type ConnectionStatus = 'active' | 'needs_reauth' | 'disconnected';
 
@@ -69,6 +73,16 @@ export function settingsOf(connection: Pick<ConnectionRecord, 'settings'>): Conn
     defaultItemId: stored?.defaultItemId ?? null,
     highValueThreshold: stored?.highValueThreshold ?? null,
   };
+}
+
+/** The custom fields a connection syncs: its mapping, with the definitions last read from QBO. */
+export function syncedCustomFields(
+  connection: Pick<ConnectionRecord, 'settings' | 'customFieldDefinitions'>,
+): MappedCustomField[] {
+  return mappedCustomFields(
+    settingsOf(connection).customFields,
+    connection.customFieldDefinitions?.definitions ?? [],
+  );
 }
 
 /**

@@ -7,7 +7,14 @@ import {
   mappedCustomFields,
   type CustomFieldDefinition,
 } from '../../../src/sync/custom-fields';
-import { addressFieldParts, customFieldName, isCustomFieldName, isFieldName } from '../../../src/sync/fields';
+import {
+  addressFieldParts,
+  customFieldName,
+  isCustomFieldName,
+  isFieldName,
+  toSyncFields,
+} from '../../../src/sync/fields';
+import { mergeContact } from '../../../src/sync/merge';
 
 const tier: CustomFieldDefinition = {
   id: '1149601',
@@ -122,5 +129,51 @@ describe('the mapping between CRM keys and definitions', () => {
       tier: 'Gold',
     });
     expect(customFieldsForCrm({}, mapped)).toEqual({ seats: null, tier: null });
+  });
+});
+
+describe('custom fields in the three-way merge', () => {
+  const field = customFieldName('1149601');
+  const side = (value: string | null, at: number) => ({
+    fields: { ...toSyncFields({}), [field]: value },
+    times: {},
+    updatedAt: at,
+  });
+  const base = { [field]: { value: 'Gold', at: 1_000, from: 'both' as const, agreedAt: 1_000 } };
+
+  it('merges the mapped ones by the same rules as the fixed fields, and leaves the others alone', () => {
+    const changedInQbo = mergeContact({
+      base,
+      qbo: side('Silver', 5_000),
+      crm: side('Gold', 2_000),
+      customFields: [field],
+      skewToleranceMs: 5_000,
+      now: 6_000,
+    });
+    expect(changedInQbo.toCrm).toEqual({ [field]: 'Silver' });
+    expect(changedInQbo.rules[field]).toBe('one_side_changed');
+
+    const bothChanged = mergeContact({
+      base,
+      qbo: side('Silver', 5_000),
+      crm: side('Bronze', 60_000),
+      customFields: [field],
+      conflicts: { [field]: 'qbo_wins' },
+      skewToleranceMs: 5_000,
+      now: 61_000,
+    });
+    expect(bothChanged.toCrm).toEqual({ [field]: 'Silver' });
+    expect(bothChanged.conflicts).toEqual([
+      expect.objectContaining({ field, rule: 'qbo_wins', applied: 'qbo' }),
+    ]);
+
+    const unmapped = mergeContact({
+      base,
+      qbo: side('Silver', 5_000),
+      crm: side('Gold', 2_000),
+      skewToleranceMs: 5_000,
+      now: 6_000,
+    });
+    expect(unmapped.toCrm).toEqual({});
   });
 });
