@@ -2226,6 +2226,10 @@ export interface paths {
                  * @description When the contact last synced; null until its first sync
                  */
                 syncedAt: string | null;
+                /** @description The custom fields the connection maps, as QuickBooks holds them, by CRM key */
+                customFields: {
+                  [key: string]: string | number | null;
+                };
               };
               billingProfile: {
                 /** @description SalesTermRef */

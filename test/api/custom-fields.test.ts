@@ -14,6 +14,7 @@ describe('custom fields on contacts, both ways, typed', () => {
   let qbo: QboClient;
   let tierId: string;
   let seatsId: string;
+  let atBackfill: unknown;
 
   const contact = async (id: string) => (await harness.request('GET', `/v1/contacts/${id}`)).json;
   const put = (id: string, body: Record<string, unknown>) =>
@@ -36,6 +37,14 @@ describe('custom fields on contacts, both ways, typed', () => {
     connectionId = connection.id;
     realmId = connection.realmId;
     qbo = await harness.qboFor(realmId);
+    atBackfill = (
+      await eventually(
+        () => harness.request('GET', `/v1/connections/${connectionId}/custom-fields`),
+        (response) => response.json.refreshedAt !== null,
+        60_000,
+        'the backfill’s read of the definitions',
+      )
+    ).json;
     const define = async (field: Record<string, unknown>) =>
       (await harness.emulator.admin('POST', `/companies/${realmId}/custom-fields`, field)).json
         .legacyId as string;
@@ -47,10 +56,13 @@ describe('custom fields on contacts, both ways, typed', () => {
     });
     seatsId = await define({ label: 'Seats', type: 'number', entities: ['Customer'] });
     await define({ label: 'Crew #', type: 'string', entities: ['Invoice'] });
-  });
+  }, 180_000);
   afterAll(() => harness?.close());
 
-  it('reads the company’s customer custom fields on demand, and maps them to CRM keys', async () => {
+  it('reads the company’s customer custom fields at the backfill and on demand, and maps them to CRM keys', async () => {
+    // Connected before they were defined: the backfill's read found none, and was not refused.
+    expect(atBackfill).toMatchObject({ definitions: [], problem: null });
+
     const refreshed = await harness.request('POST', `/v1/connections/${connectionId}/custom-fields/refresh`);
     expect(refreshed.status).toBe(200);
     expect(refreshed.json.problem).toBeNull();
@@ -96,7 +108,7 @@ describe('custom fields on contacts, both ways, typed', () => {
     const synced = await eventually(
       () => contact('crm-cf-1'),
       (body) => body.sync?.state === 'synced',
-      20_000,
+      45_000,
       'crm-cf-1 synced',
     );
     const customerId: string = synced.quickbooks.customerId;
@@ -126,12 +138,15 @@ describe('custom fields on contacts, both ways, typed', () => {
     const after = await eventually(
       () => contact('crm-cf-1'),
       (body) => body.customFields?.tier === 'Silver',
-      20_000,
+      45_000,
       'QBO’s Tier change on the contact',
     );
     // Seats flows CRM → QBO only: QBO's edit of it does not reach the CRM.
     expect(after.customFields).toEqual({ tier: 'Silver', seats: 12 });
-  });
+    // The QuickBooks section shows what QuickBooks holds.
+    const section = await harness.request('GET', '/v1/contacts/crm-cf-1/quickbooks');
+    expect(section.json.customer.customFields).toEqual({ tier: 'Silver', seats: 40 });
+  }, 120_000);
 
   it('refuses a value the QBO dropdown does not offer before any QBO call, naming the field and options', async () => {
     const refused = await put('crm-cf-2', {
@@ -157,7 +172,7 @@ describe('custom fields on contacts, both ways, typed', () => {
     const synced = await eventually(
       () => contact('crm-cf-2'),
       (body) => body.sync?.state === 'synced',
-      20_000,
+      45_000,
       'crm-cf-2 synced',
     );
     expect(await customerFields(synced.quickbooks.customerId)).toEqual([
@@ -166,7 +181,7 @@ describe('custom fields on contacts, both ways, typed', () => {
     const log = await requests();
     expect(log.some((request) => JSON.stringify(request.body ?? '').includes('Platinum Hopeful'))).toBe(true);
     expect(log.some((request) => JSON.stringify(request.body ?? '').includes('Platinum"'))).toBe(false);
-  });
+  }, 120_000);
 
   it('refuses a number field given text', async () => {
     const refused = await put('crm-cf-3', {
