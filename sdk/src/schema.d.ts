@@ -777,6 +777,7 @@ export interface paths {
             activePollIntervalSeconds?: number;
             mappingPolicy?: components['schemas']['MappingPolicy'];
             conflictPolicy?: components['schemas']['ConflictPolicy'];
+            customFields?: components['schemas']['CustomFieldMapping'];
             /** @description Changes this close in time are simultaneous, and QBO wins them; default 5. */
             skewToleranceSeconds?: number;
             /**
@@ -855,7 +856,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Problem JSON; `code` is `product_not_found` (see docs/api.md). */
+        /** @description Problem JSON; `code` is `product_not_found` or `custom_field_not_found` (see docs/api.md). */
         422: {
           headers: {
             [name: string]: unknown;
@@ -1274,6 +1275,220 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/connections/{id}/custom-fields': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The company’s custom fields on customers, and which CRM key each is mapped to */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description As last read from QuickBooks. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['CustomFields'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/connections/{id}/custom-fields/refresh': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Read the company’s custom field definitions again (each backfill also does)
+     * @description Needs the `app-foundations.custom-field-definitions` scope, asked for at connect; a connection made before it was asked for answers with `problem` set until it is connected again.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description As just read. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['CustomFields'];
+          };
+        };
+        /** @description Problem JSON; `code` is `validation_failed` or `invalid_json` (see docs/api.md). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `authentication_required` or `invalid_api_key` or `invalid_session` (see docs/api.md). */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `csrf_rejected` (see docs/api.md). */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `not_found` (see docs/api.md). */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `body_too_large` (see docs/api.md). */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `rate_limited` (see docs/api.md). */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `internal_error` (see docs/api.md). */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem JSON; `code` is `database_unavailable` (see docs/api.md). */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/connections/{id}/audit': {
     parameters: {
       query?: never;
@@ -1614,6 +1829,7 @@ export interface paths {
              */
             updatedAt: string;
             fields: components['schemas']['ContactFields'];
+            customFields?: components['schemas']['ContactCustomFields'];
             qboCustomerId?: string;
           };
         };
@@ -1691,7 +1907,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Problem JSON; `code` is `customer_not_found` (see docs/api.md). */
+        /** @description Problem JSON; `code` is `customer_not_found` or `invalid_custom_field` (see docs/api.md). */
         422: {
           headers: {
             [name: string]: unknown;
@@ -2270,6 +2486,10 @@ export interface paths {
                  * @description When the contact last synced; null until its first sync
                  */
                 syncedAt: string | null;
+                /** @description The custom fields the connection maps, as QuickBooks holds them, by CRM key */
+                customFields: {
+                  [key: string]: string | number | null;
+                };
               };
               billingProfile: {
                 /** @description SalesTermRef */
@@ -9039,6 +9259,7 @@ export interface components {
         activePollIntervalSeconds: number;
         mappingPolicy: components['schemas']['MappingPolicy'];
         conflictPolicy: components['schemas']['ConflictPolicy'];
+        customFields: components['schemas']['CustomFieldMapping'];
         skewToleranceSeconds: number;
         /** @enum {string} */
         missingProductPolicy: 'reject' | 'default_item' | 'create_item';
@@ -9074,111 +9295,17 @@ export interface components {
       createdAt: string;
       updatedAt: string;
     };
-    /** @description Per-field direction: `both` (default), `qbo-to-crm`, `crm-to-qbo` or `none`. */
+    /** @description Per-field direction: `both` (default), `qbo-to-crm`, `crm-to-qbo` or `none`. A mapped custom field is named `custom.<definitionId>`. */
     MappingPolicy: {
-      /** @enum {string} */
-      givenName?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      middleName?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      familyName?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      title?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      suffix?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      companyName?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      displayName?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      email?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      phone?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      mobile?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      fax?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      website?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      notes?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'billingAddress.line1'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'billingAddress.line2'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'billingAddress.city'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'billingAddress.region'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'billingAddress.postalCode'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'billingAddress.country'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'shippingAddress.line1'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'shippingAddress.line2'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'shippingAddress.city'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'shippingAddress.region'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'shippingAddress.postalCode'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
-      /** @enum {string} */
-      'shippingAddress.country'?: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
+      [key: string]: 'both' | 'qbo-to-crm' | 'crm-to-qbo' | 'none';
     };
     /** @description Per-field rule for a change made on both sides: `most_recent` (default: the later change wins, QBO within the skew tolerance), `qbo_wins`, `crm_wins`, or `manual` (held for a person in the conflict inbox). */
     ConflictPolicy: {
-      /** @enum {string} */
-      givenName?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      middleName?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      familyName?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      title?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      suffix?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      companyName?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      displayName?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      email?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      phone?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      mobile?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      fax?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      website?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      notes?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'billingAddress.line1'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'billingAddress.line2'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'billingAddress.city'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'billingAddress.region'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'billingAddress.postalCode'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'billingAddress.country'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'shippingAddress.line1'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'shippingAddress.line2'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'shippingAddress.city'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'shippingAddress.region'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'shippingAddress.postalCode'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
-      /** @enum {string} */
-      'shippingAddress.country'?: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+      [key: string]: 'most_recent' | 'qbo_wins' | 'crm_wins' | 'manual';
+    };
+    /** @description The QuickBooks custom fields synced with CRM contact fields: CRM key → definition id (from `GET /v1/connections/{id}/custom-fields`). Each syncs as `custom.<definitionId>`, with its direction and conflict policy in `mappingPolicy` and `conflictPolicy`. Setting it replaces the whole mapping. */
+    CustomFieldMapping: {
+      [key: string]: string;
     };
     ConnectionPage: {
       data: components['schemas']['Connection'][];
@@ -9211,6 +9338,7 @@ export interface components {
         activePollIntervalSeconds: number;
         mappingPolicy: components['schemas']['MappingPolicy'];
         conflictPolicy: components['schemas']['ConflictPolicy'];
+        customFields: components['schemas']['CustomFieldMapping'];
         skewToleranceSeconds: number;
         /** @enum {string} */
         missingProductPolicy: 'reject' | 'default_item' | 'create_item';
@@ -9301,6 +9429,7 @@ export interface components {
         activePollIntervalSeconds: number;
         mappingPolicy: components['schemas']['MappingPolicy'];
         conflictPolicy: components['schemas']['ConflictPolicy'];
+        customFields: components['schemas']['CustomFieldMapping'];
         skewToleranceSeconds: number;
         /** @enum {string} */
         missingProductPolicy: 'reject' | 'default_item' | 'create_item';
@@ -9359,6 +9488,26 @@ export interface components {
         /** @description The workflow holds a pause: it starts nothing until resumed. */
         paused: boolean;
       } | null;
+    };
+    CustomFields: {
+      /** @description The company’s active custom fields on customers. */
+      definitions: {
+        /** @description The definition’s id (QuickBooks `legacyIDV2`, a value’s `DefinitionId`). */
+        id: string;
+        /** @description Its name in `mappingPolicy`, `conflictPolicy` and sync events. */
+        field: string;
+        label: string;
+        /** @enum {string} */
+        type: 'string' | 'number' | 'date' | 'dropdown';
+        /** @description A dropdown’s options; empty for other types. */
+        options: string[];
+        /** @description The CRM key mapped to it in `settings.customFields`, if any. */
+        crmKey: string | null;
+      }[];
+      /** @description When they were last read; null when never. */
+      refreshedAt: string | null;
+      /** @description Why the last read failed; the definitions before it are kept. */
+      problem: string | null;
     };
     DriftAudit: {
       connectionId: string;
@@ -9447,6 +9596,7 @@ export interface components {
       connectionId: string;
       updatedAt: string;
       fields: components['schemas']['ContactFields'];
+      customFields: components['schemas']['ContactCustomFields'];
       deleted: boolean;
       quickbooks: {
         customerId: string;
@@ -9506,6 +9656,10 @@ export interface components {
       postalCode?: string | null;
       country?: string | null;
     } | null;
+    /** @description Values of the QuickBooks custom fields mapped to CRM keys (`settings.customFields`): text, a dropdown option, a number, or a `yyyy-MM-dd` date; null clears one. Keys left out keep their values. */
+    ContactCustomFields: {
+      [key: string]: string | number | null;
+    };
     BatchContactResult: {
       /** @description Contacts stored and queued for QuickBooks. */
       accepted: number;
@@ -9543,6 +9697,7 @@ export interface components {
        */
       updatedAt: string;
       fields: components['schemas']['ContactFields'];
+      customFields?: components['schemas']['ContactCustomFields'];
       qboCustomerId?: string;
       crmContactId: string;
     };
@@ -9551,6 +9706,7 @@ export interface components {
       connectionId: string;
       updatedAt: string;
       fields: components['schemas']['ContactFields'];
+      customFields: components['schemas']['ContactCustomFields'];
       deleted: boolean;
       quickbooks: {
         customerId: string;
@@ -10696,13 +10852,16 @@ export type ConnectStart = components['schemas']['ConnectStart'];
 export type Connection = components['schemas']['Connection'];
 export type MappingPolicy = components['schemas']['MappingPolicy'];
 export type ConflictPolicy = components['schemas']['ConflictPolicy'];
+export type CustomFieldMapping = components['schemas']['CustomFieldMapping'];
 export type ConnectionPage = components['schemas']['ConnectionPage'];
 export type ConnectionDetail = components['schemas']['ConnectionDetail'];
 export type ConnectionPauseState = components['schemas']['ConnectionPauseState'];
+export type CustomFields = components['schemas']['CustomFields'];
 export type DriftAudit = components['schemas']['DriftAudit'];
 export type Contact = components['schemas']['Contact'];
 export type ContactFields = components['schemas']['ContactFields'];
 export type Address = components['schemas']['Address'];
+export type ContactCustomFields = components['schemas']['ContactCustomFields'];
 export type BatchContactResult = components['schemas']['BatchContactResult'];
 export type BatchContactOutcome = components['schemas']['BatchContactOutcome'];
 export type BatchContact = components['schemas']['BatchContact'];

@@ -8,6 +8,7 @@ import type { RetentionSettings } from '../db/retention';
 import { announceRecorded } from './announce';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
+import { refreshCustomFieldDefinitions } from '../connections/custom-fields';
 
 /**
  * Pages overlap by this many records. Paging is by position, and a transaction deleted during the backfill shifts
@@ -35,11 +36,14 @@ export function createBackfillActivities(deps: BackfillDependencies) {
 
   return {
     /**
-     * Marks the backfill running and returns QBO's own "now", read from a CDC answer: once the backfill is done,
-     * CDC continues from there, so changes made while it ran are not missed (at worst they are read twice).
+     * Reads the company's custom field definitions, marks the backfill running and returns QBO's own "now", read
+     * from a CDC answer: once the backfill is done, CDC continues from there, so changes made while it ran are not
+     * missed (at worst they are read twice).
      */
     async beginBackfill({ connectionId }: { connectionId: string }): Promise<{ cursorAtStart: string }> {
       const { client } = await deps.qbo.open(connectionId);
+      // Before any customer is read: the custom fields it maps are merged as soon as it is.
+      await refreshCustomFieldDefinitions(deps.db, deps.qbo, connectionId, now());
       const { time } = await client.cdc(['Customer'], new Date(now().getTime() - 60_000));
       await connections().updateOne(
         { _id: connectionId },

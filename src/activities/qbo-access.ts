@@ -5,6 +5,8 @@ import type { Config } from '../config';
 import { IntuitOAuth, endpointsAt, intuitEndpoints, type OAuthSettings } from '../oauth/intuit-oauth';
 import { mongoMinuteCounter } from '../db/models/qbo-budget';
 import { QboClient, RealmBudget, type BudgetLimit, type QboRequestSample } from '../qbo';
+import { readCustomerFieldDefinitions } from '../qbo/custom-field-definitions';
+import type { CustomFieldDefinition } from '../sync/custom-fields';
 import { KeyRing } from '../security/encryption';
 
 export interface QboAccessSettings {
@@ -34,6 +36,17 @@ export function qboAccessSettings(config: Config): QboAccessSettings {
   };
 }
 
+/**
+ * Where the App Foundations GraphQL API answers: Intuit's own host for Intuit's Accounting API (the same for
+ * sandbox companies, which Intuit's GraphQL examples use), otherwise (the emulator) `/graphql` beside the API.
+ */
+export function graphqlUrlOf(apiBaseUrl: string): string {
+  const base = apiBaseUrl.replace(/\/+$/, '');
+  return /quickbooks\.api\.intuit\.com$/.test(new URL(base).host)
+    ? 'https://qb.api.intuit.com/graphql'
+    : `${base}/graphql`;
+}
+
 /** Told of every QBO request and budget wait, without realm, ids or tokens: the worker's metrics. */
 export interface QboObservers {
   onRequest?: (sample: QboRequestSample) => void;
@@ -55,12 +68,7 @@ export class QboAccess {
   async open(connectionId: string): Promise<{ connection: ConnectionRecord; client: QboClient }> {
     const connection = await connectionModel(this.db).findById(connectionId).lean();
     if (!connection) throw new Error(`no connection ${connectionId}`);
-    const tokens = new ConnectionTokens({
-      db: this.db,
-      keys: this.settings.keys,
-      connectionId,
-      refreshGrant: (refreshToken) => this.oauth.refresh(refreshToken),
-    });
+    const tokens = this.tokensOf(connectionId);
     const client = new QboClient({
       baseUrl: this.settings.apiBaseUrl,
       realmId: connection.realmId,
@@ -74,5 +82,23 @@ export class QboAccess {
       ...(this.observers.onRequest ? { onRequest: this.observers.onRequest } : {}),
     });
     return { connection, client };
+  }
+
+  /** The company's custom field definitions for customers (GraphQL); throws CustomFieldsUnavailable. */
+  async customFieldDefinitions(connectionId: string): Promise<CustomFieldDefinition[]> {
+    return readCustomerFieldDefinitions({
+      url: graphqlUrlOf(this.settings.apiBaseUrl),
+      tokens: this.tokensOf(connectionId),
+      timeoutMs: this.settings.requestTimeoutMs,
+    });
+  }
+
+  private tokensOf(connectionId: string): ConnectionTokens {
+    return new ConnectionTokens({
+      db: this.db,
+      keys: this.settings.keys,
+      connectionId,
+      refreshGrant: (refreshToken) => this.oauth.refresh(refreshToken),
+    });
   }
 }

@@ -13,6 +13,7 @@ import { addConnectionRoutes } from './routes/connections';
 import { addDocumentRoutes } from './routes/documents';
 import { addAuditRoutes } from './routes/audit';
 import { addContactRoutes } from './routes/contacts';
+import { addCustomFieldRoutes } from './routes/custom-fields';
 import { addPreviewRoutes } from './routes/previews';
 import { addEventRoutes } from './routes/events';
 import { addFollowUpPreviewRoutes } from './routes/follow-up-preview';
@@ -80,6 +81,7 @@ export function createApi(
   const metricsRouter = express.Router().use(metrics.middleware).use(metrics.router);
   addAccountRoutes(routes, services);
   addConnectionRoutes(routes, services);
+  addCustomFieldRoutes(routes, services);
   addAuditRoutes(routes, services);
   addContactRoutes(routes, services);
   addDocumentRoutes(routes, services);

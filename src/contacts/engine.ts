@@ -11,7 +11,7 @@ import {
 import { recordAccountEvents, type EventDraft } from '../outbound/events';
 import type { ProjectionContext } from '../projections/apply';
 import type { Customer } from '../qbo';
-import type { SyncFieldName, SyncFields } from '../sync/fields';
+import type { FieldName, ContactFields } from '../sync/fields';
 import type { FieldConflict, MergeResult } from '../sync/merge';
 import { loadFieldMap } from '../db/field-maps';
 import type { ContactRecord } from './model';
@@ -116,13 +116,13 @@ export function qboChangesToContact(
   context: EngineContext,
   customer: CustomerVersion,
   contact: ContactRecord,
-  fields: SyncFields,
+  fields: ContactFields,
   { toCrm, rules }: Pick<MergeResult, 'toCrm' | 'rules'>,
 ): { event: SyncEventRecord; draft: EventDraft } | null {
-  const changed = Object.keys(toCrm) as SyncFieldName[];
+  const changed = Object.keys(toCrm) as FieldName[];
   if (changed.length === 0) return null;
   const crmContactId = contact.crmContactId;
-  const updatedContact: SyncFields = { ...fields, ...toCrm };
+  const updatedContact: ContactFields = { ...fields, ...toCrm };
   const changes = changed.map((field) => ({ field, from: fields[field], to: toCrm[field] ?? null }));
   const lastUpdated = customer.MetaData?.LastUpdatedTime;
   return {

@@ -1,7 +1,7 @@
 import { loadFieldMap, loadFields, storedFieldName } from '../db/field-maps';
-import { settingsOf, type ConnectionRecord } from '../db/models/connection';
+import { settingsOf, syncedCustomFields, type ConnectionRecord } from '../db/models/connection';
 import type { QboCustomerRecord } from '../projections/models';
-import { syncFieldNames, type SyncFieldName, type SyncFields } from '../sync/fields';
+import { customFieldsIn, syncFieldNames, type ContactFields, type FieldName } from '../sync/fields';
 import {
   baseWithUnconfirmedWrites,
   mergeContact,
@@ -24,7 +24,7 @@ import { mergedFields } from './store';
 
 /** QBO's side as the merge sees it: the customer's fields, the time each was set, and the record's own time. */
 export interface QboSide {
-  fields: SyncFields;
+  fields: ContactFields;
   fieldTimes: FieldTimes;
   lastUpdatedTime: string;
 }
@@ -33,7 +33,7 @@ export function qboSideOf(
   customer: Pick<QboCustomerRecord, 'fields' | 'fieldTimes' | 'lastUpdatedTime'>,
 ): QboSide {
   return {
-    fields: loadFields(customer.fields) as SyncFields,
+    fields: loadFields(customer.fields) as ContactFields,
     fieldTimes: loadFieldMap(customer.fieldTimes),
     lastUpdatedTime: customer.lastUpdatedTime,
   };
@@ -58,7 +58,7 @@ function baseOf(contact: ContactRecord): MergeBase {
 export function mergeStored(
   contact: ContactRecord,
   qbo: QboSide,
-  connection: Pick<ConnectionRecord, 'settings'>,
+  connection: Pick<ConnectionRecord, 'settings' | 'customFieldDefinitions'>,
   now: Date,
 ): MergeResult {
   const settings = settingsOf(connection);
@@ -67,12 +67,12 @@ export function mergeStored(
   const crmTimes: FieldTimes = {};
   const receivedAt: FieldTimes = {};
   for (const [field, change] of Object.entries(changes)) {
-    crmTimes[field as SyncFieldName] = new Date(change.at).getTime();
-    receivedAt[field as SyncFieldName] = new Date(change.receivedAt).getTime();
+    crmTimes[field as FieldName] = new Date(change.at).getTime();
+    receivedAt[field as FieldName] = new Date(change.receivedAt).getTime();
   }
   // QBO's changes merged into this version count as the CRM's values, set when QBO set them.
   const fromQbo = contact.sync.version === contact.crm.version ? loadFields(contact.sync.fromQbo) : {};
-  for (const field of Object.keys(fromQbo) as SyncFieldName[]) {
+  for (const field of Object.keys(fromQbo) as FieldName[]) {
     const at = qbo.fieldTimes[field];
     if (at !== undefined) crmTimes[field] = at;
     receivedAt[field] = contact.sync.at ? new Date(contact.sync.at).getTime() : undefined;
@@ -87,6 +87,7 @@ export function mergeStored(
     base: baseWithUnconfirmedWrites(baseOf(contact), unconfirmed, qbo.fields),
     qbo: { fields: qbo.fields, times: qbo.fieldTimes, updatedAt: Date.parse(qbo.lastUpdatedTime) },
     crm: { fields: crmFields, times: crmTimes, updatedAt: Date.parse(contact.crm.updatedAt), receivedAt },
+    customFields: syncedCustomFields(connection).map((mapped) => mapped.field),
     directions: settings.mappingPolicy,
     conflicts: settings.conflictPolicy,
     decided,
@@ -106,13 +107,13 @@ export function linkUpdateAfter(
   connection: Pick<ConnectionRecord, 'settings'>,
   held: LinkUpdate['held'],
   extra: Pick<LinkUpdate, 'qboSyncToken' | 'syncedAt' | 'confirmWrites'>,
-  pendingToQbo: readonly SyncFieldName[] = [],
+  pendingToQbo: readonly FieldName[] = [],
 ): LinkUpdate {
   const stored = contact.link?.base ?? {};
   const storedHeld = loadFieldMap(contact.link?.held);
   const { mappingPolicy } = settingsOf(connection);
   const base: LinkUpdate['base'] = {};
-  for (const [field, entry] of Object.entries(result.merged) as [SyncFieldName, BaseEntry][]) {
+  for (const [field, entry] of Object.entries(result.merged) as [FieldName, BaseEntry][]) {
     if (pendingToQbo.includes(field)) continue;
     base[field] = {
       value: entry.value,
@@ -122,16 +123,16 @@ export function linkUpdateAfter(
       ...(entry.cleared ? { cleared: true } : {}),
     };
   }
-  const decided = Object.keys(loadFieldMap(contact.link?.decisions)) as SyncFieldName[];
+  const decided = Object.keys(loadFieldMap(contact.link?.decisions)) as FieldName[];
   return {
     base,
-    baseRemoved: syncFieldNames.filter(
+    baseRemoved: [...syncFieldNames, ...customFieldsIn(loadFieldMap(stored))].filter(
       (field) =>
         storedFieldName(field) in stored &&
         (directionOf(field, mappingPolicy) === 'none' || result.held.includes(field)),
     ),
     held,
-    releaseHeld: (Object.keys(storedHeld) as SyncFieldName[]).filter((field) => !result.held.includes(field)),
+    releaseHeld: (Object.keys(storedHeld) as FieldName[]).filter((field) => !result.held.includes(field)),
     decisionsApplied: decided.filter(
       (field) => !result.held.includes(field) && !pendingToQbo.includes(field),
     ),

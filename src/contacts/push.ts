@@ -8,13 +8,14 @@ import {
   fieldsToCustomerPatch,
   validateForQbo,
 } from '../sync/customer-mapping';
-import { settingsOf } from '../db/models/connection';
+import { settingsOf, syncedCustomFields } from '../db/models/connection';
+import { customFieldProblemsForQbo, type MappedCustomField } from '../sync/custom-fields';
 import {
   addressFieldParts,
   sameValue,
   syncFieldNames,
-  type SyncFieldName,
-  type SyncFields,
+  type FieldName,
+  type ContactFields,
 } from '../sync/fields';
 import { directionOf, flowsTo, type MappingPolicy } from '../sync/mapping-policy';
 import { createMatcher, matchKeys } from '../sync/matching';
@@ -140,11 +141,12 @@ async function pushLinked(context: PushContext, contact: ContactRecord, result: 
     const projected = held ?? (await projectRead(context, customer));
     const qbo = qboSideOf(projected);
     const merge = mergeStored(contact, qbo, context.connection, context.now);
-    const changed = Object.keys(merge.toQbo) as SyncFieldName[];
+    const changed = Object.keys(merge.toQbo) as FieldName[];
     if (held && changed.some((field) => addressFieldParts(field))) continue;
     let written: Customer | null = null;
     if (changed.length > 0) {
-      const problems = validateForQbo(merge.toQbo);
+      const mapped = syncedCustomFields(context.connection);
+      const problems = problemsForQbo(merge.toQbo, mapped);
       if (problems.length > 0) return reject(context, contact, qboCustomerId, result, problems);
       const editedAt = Math.max(...changed.map((field) => merge.merged[field]?.at ?? context.now.getTime()));
       // Written ahead: if QBO commits this and the answer is lost, the retry must know the new values are ours.
@@ -154,7 +156,11 @@ async function pushLinked(context: PushContext, contact: ContactRecord, result: 
         sentAt: context.now,
       });
       const patch = {
-        ...fieldsToCustomerPatch(merge.toQbo, customer),
+        ...fieldsToCustomerPatch(
+          merge.toQbo,
+          customer,
+          mapped.map((field) => field.definition),
+        ),
         Id: customer.Id,
         SyncToken: customer.SyncToken,
       };
@@ -192,7 +198,7 @@ async function settle(
   context: PushContext,
   contact: ContactRecord,
   customer: Customer,
-  before: SyncFields,
+  before: ContactFields,
   merge: MergeResult,
   result: PushResult,
   wroteToQbo: boolean,
@@ -201,7 +207,7 @@ async function settle(
   const fields = mergedFields(contact);
   const toCrm = qboChangesToContact(context, customer, contact, fields, merge);
   const conflicts = newConflicts(contact, merge);
-  const changed = Object.keys(merge.toQbo) as SyncFieldName[];
+  const changed = Object.keys(merge.toQbo) as FieldName[];
   const recorded = await recordHistory(context, [
     ...(toCrm ? [toCrm.event] : []),
     ...conflicts.map((conflict) => conflictEvent(context, contact, qboCustomerId, conflict)),
@@ -356,7 +362,8 @@ async function createCustomer(
   const connectionId = context.connection._id;
   const { mappingPolicy } = settingsOf(context.connection);
   const crm = mergedFields(contact);
-  const problems = validateForQbo(crm, { creating: true });
+  const mapped = syncedCustomFields(context.connection);
+  const problems = problemsForQbo(crm, mapped, { creating: true });
   if (problems.length > 0) return reject(context, contact, undefined, result, problems);
   const baseName = displayNameFor(crm)!;
   for (let attempt = 0; ; attempt += 1) {
@@ -378,7 +385,14 @@ async function createCustomer(
     try {
       created = await context.client.create(
         'Customer',
-        { ...fieldsToCustomerPatch(sent), DisplayName: displayName } as never,
+        {
+          ...fieldsToCustomerPatch(
+            sent,
+            undefined,
+            mapped.map((field) => field.definition),
+          ),
+          DisplayName: displayName,
+        } as never,
         requestIdFor(connectionId, 'Customer', contact.crmContactId, 'create', String(attempt)),
       );
     } catch (error) {
@@ -423,8 +437,8 @@ async function createCustomer(
     // A retried create is answered with its first answer (same requestid): a contact edited since the create was
     // first sent still differs from what QBO holds, and goes through the merge like any linked contact.
     const holds = customerToFields(created);
-    const wanted: SyncFields = { ...crm, displayName };
-    const behind = syncFieldNames.some(
+    const wanted: ContactFields = { ...crm, displayName };
+    const behind = [...syncFieldNames, ...mapped.map((field) => field.field)].some(
       (field) =>
         flowsTo('qbo', directionOf(field, mappingPolicy)) && !sameValue(field, wanted[field], holds[field]),
     );
@@ -440,18 +454,38 @@ async function createCustomer(
  */
 function agreedBase(
   contact: ContactRecord,
-  created: SyncFields,
+  created: ContactFields,
   mappingPolicy: MappingPolicy,
 ): Record<string, StoredBaseEntry> {
   const changes = contact.crm.fieldChanges;
   const base: Record<string, StoredBaseEntry> = {};
   for (const [field, value] of Object.entries(created)) {
-    if (directionOf(field as SyncFieldName, mappingPolicy) === 'none') continue;
+    if (directionOf(field as FieldName, mappingPolicy) === 'none') continue;
     const stored = field.replace(/\./g, '/');
     const at = changes[stored]?.at ?? new Date(Date.parse(contact.crm.updatedAt));
-    base[stored] = { value, at: new Date(at), from: 'crm', agreedAt: new Date(contact.crm.receivedAt) };
+    base[stored] = {
+      value: value ?? null,
+      at: new Date(at),
+      from: 'crm',
+      agreedAt: new Date(contact.crm.receivedAt),
+    };
   }
   return base;
+}
+
+/** QBO's own rules for the fixed fields, and the mapped custom fields' definitions, before anything is written. */
+function problemsForQbo(
+  fields: Partial<ContactFields>,
+  mapped: readonly MappedCustomField[],
+  options: { creating?: boolean } = {},
+): { field: string; problem: string }[] {
+  return [
+    ...validateForQbo(fields, options),
+    ...customFieldProblemsForQbo(fields, mapped).map(({ crmKey, problem }) => ({
+      field: `customFields.${crmKey}`,
+      problem,
+    })),
+  ];
 }
 
 async function reject(
@@ -477,11 +511,10 @@ async function reject(
 }
 
 /** A create sends only the fields that have values and flow to QBO; clearing is for updates. */
-function writableToQbo(fields: SyncFields, mappingPolicy: MappingPolicy): Partial<SyncFields> {
+function writableToQbo(fields: ContactFields, mappingPolicy: MappingPolicy): Partial<ContactFields> {
   return Object.fromEntries(
     Object.entries(fields).filter(
-      ([field, value]) =>
-        value !== null && flowsTo('qbo', directionOf(field as SyncFieldName, mappingPolicy)),
+      ([field, value]) => value !== null && flowsTo('qbo', directionOf(field as FieldName, mappingPolicy)),
     ),
   );
 }

@@ -1,6 +1,8 @@
 import type { Connection, FilterQuery } from 'mongoose';
 import { z } from 'zod';
-import { connectionModel } from '../db/models/connection';
+import { connectionModel, syncedCustomFields } from '../db/models/connection';
+import { loadFields } from '../db/field-maps';
+import { customFieldsForCrm } from '../sync/custom-fields';
 import { companyTimeZone } from '../time/company-zone';
 import { billingSummary } from '../sync/billing-summary';
 import {
@@ -128,6 +130,9 @@ export const customerLinkSchema = z.object({
   mergedInto: z.string().nullable().describe('The surviving customer when QBO merged this one away'),
   linkedBy: z.enum(linkMethods),
   syncedAt: z.iso.datetime().nullable().describe('When the contact last synced; null until its first sync'),
+  customFields: z
+    .record(z.string(), z.union([z.string(), z.number(), z.null()]))
+    .describe('The custom fields the connection maps, as QuickBooks holds them, by CRM key'),
 });
 
 export const contactSectionSchema = z.object({
@@ -220,7 +225,9 @@ export async function loadContactSection(
 ): Promise<ContactSection | null> {
   assertIsoDate(today, 'today');
   const [connection, link] = await Promise.all([
-    connectionModel(db).findById(connectionId, { homeCurrency: 1, timeZone: 1 }).lean(),
+    connectionModel(db)
+      .findById(connectionId, { homeCurrency: 1, timeZone: 1, settings: 1, customFieldDefinitions: 1 })
+      .lean(),
     liveContactLink(db, { connectionId, crmContactId }),
   ]);
   if (!connection || !link) return null;
@@ -255,6 +262,7 @@ export async function loadContactSection(
       mergedInto: customer.mergedInto ?? null,
       linkedBy: link.linkedBy,
       syncedAt: link.syncedAt ? new Date(link.syncedAt).toISOString() : null,
+      customFields: customFieldsForCrm(loadFields(customer.fields), syncedCustomFields(connection)),
     },
     billingProfile: customer.profile,
     // Deleted views still count in `counts`; the summary skips them for money.

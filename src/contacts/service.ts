@@ -1,10 +1,16 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import { storeFields, type StoredFields } from '../db/field-maps';
-import { connectionModel, settingsOf, type ConnectionRecord } from '../db/models/connection';
+import { loadFields, storeFields, type StoredFields } from '../db/field-maps';
+import {
+  connectionModel,
+  settingsOf,
+  syncedCustomFields,
+  type ConnectionRecord,
+} from '../db/models/connection';
+import { customFieldsForCrm, customFieldsFromCrm } from '../sync/custom-fields';
 import { defaultRetention, type RetentionSettings } from '../db/retention';
 import { lastSyncEvent, recordSyncEvents, type SyncEventKind } from '../history/sync-events';
 import { customerKey, qboCustomerModel } from '../projections/models';
-import type { SyncFields } from '../sync/fields';
+import { isCustomFieldName, type SyncFields } from '../sync/fields';
 import { qboLink } from '../sync/transactions';
 import { contactKey, type ContactRecord, type ContactState, type LinkMethod } from './model';
 import {
@@ -29,6 +35,8 @@ export interface ContactView {
   connectionId: string;
   updatedAt: string;
   fields: StoredFields;
+  /** The mapped custom fields' values, by CRM key. */
+  customFields: Record<string, string | number | null>;
   deleted: boolean;
   quickbooks: {
     customerId: string;
@@ -64,7 +72,8 @@ export class ContactProblem extends Error {
       | 'connection_inactive'
       | 'stale_contact'
       | 'customer_not_found'
-      | 'customer_already_linked',
+      | 'customer_already_linked'
+      | 'invalid_custom_field',
     message: string,
     readonly field?: string,
     /** For `connection_required`: the connections to choose from. */
@@ -116,17 +125,33 @@ export async function storeContact(
   db: MongoConnection,
   connection: ConnectionRecord,
   crmContactId: string,
-  input: { fields: SyncFields; updatedAt: string; qboCustomerId?: string },
+  input: ContactInput,
   now: Date,
   retention: RetentionSettings = defaultRetention,
 ): Promise<{ clamped: boolean }> {
   assertWritable(connection);
+  // Checked against the definitions before anything is stored: QBO would refuse the value, so it never gets there.
+  const custom = customFieldsFromCrm(input.customFields ?? {}, syncedCustomFields(connection));
+  if (custom.problems.length > 0)
+    throw new ContactProblem(
+      'invalid_custom_field',
+      custom.problems.map(({ crmKey, problem }) => `customFields.${crmKey}: ${problem}`).join('; '),
+      `body.customFields.${custom.problems[0]!.crmKey}`,
+    );
+  const fields = { ...input.fields, ...custom.fields };
   const adopting = input.qboCustomerId;
   if (adopting !== undefined) await checkAdoptable(db, connection, crmContactId, adopting);
   const tolerance = settingsOf(connection).skewToleranceSeconds * 1000;
   let stored;
   try {
-    stored = await storeCrmVersion(db, connection._id, crmContactId, input, now, tolerance);
+    stored = await storeCrmVersion(
+      db,
+      connection._id,
+      crmContactId,
+      { fields, updatedAt: input.updatedAt },
+      now,
+      tolerance,
+    );
   } catch (error) {
     if (error instanceof StaleContactError)
       throw new ContactProblem(
@@ -157,12 +182,18 @@ export async function storeContact(
   return { clamped: stored.clamped };
 }
 
-/** One contact of a batch, as `storeContact` takes it. */
-export interface ContactVersion {
-  crmContactId: string;
+/** A version of a contact as the CRM sends it. */
+export interface ContactInput {
   fields: SyncFields;
+  /** Mapped custom field values by CRM key; keys left out keep their values. */
+  customFields?: Record<string, unknown>;
   updatedAt: string;
   qboCustomerId?: string;
+}
+
+/** One contact of a batch, as `storeContact` takes it. */
+export interface ContactVersion extends ContactInput {
+  crmContactId: string;
 }
 
 /** Contacts of a batch stored at once: enough to keep the database busy, few enough to share it. */
@@ -237,11 +268,13 @@ export function contactView(
   lastEvent: Awaited<ReturnType<typeof lastSyncEvent>>,
 ): ContactView {
   const link = contact.link && !contact.link.deletedAt ? contact.link : undefined;
+  const merged = mergedFields(contact);
   return {
     crmContactId: contact.crmContactId,
     connectionId: connection._id,
     updatedAt: contact.crm.updatedAt,
-    fields: storeFields(mergedFields(contact)),
+    fields: withoutCustomFields(storeFields(merged)),
+    customFields: customFieldsForCrm(merged, syncedCustomFields(connection)),
     deleted: Boolean(contact.crm.deletedAt),
     quickbooks: link
       ? {
@@ -338,9 +371,16 @@ export async function contactFeed(
     crmContactId: contactOf.get(`${customer.connectionId}:${customer.qboId}`) ?? null,
     active: customer.active,
     mergedInto: customer.mergedInto ?? null,
-    fields: customer.fields,
+    fields: withoutCustomFields(customer.fields),
     changedAt: customer.qboChangedAt!.toISOString(),
     link: qboLink('Customer', customer.qboId, byId.get(customer.connectionId)!.environment),
     position: { at: customer.qboChangedAt!.toISOString(), id: customer._id },
   }));
+}
+
+/** The fixed fields of stored values: custom fields are shown by the CRM keys mapped to them, or not at all. */
+function withoutCustomFields(fields: StoredFields): StoredFields {
+  return storeFields(
+    Object.fromEntries(Object.entries(loadFields(fields)).filter(([field]) => !isCustomFieldName(field))),
+  );
 }

@@ -3,7 +3,13 @@ import { setTimeout } from 'node:timers/promises';
 import type { Connection } from 'mongoose';
 import { isDuplicateKey } from '../db/errors';
 import { loadFields, storeFields, storedFieldName } from '../db/field-maps';
-import { normaliseValue, syncFieldNames, type SyncFieldName, type SyncFields } from '../sync/fields';
+import {
+  customFieldsIn,
+  normaliseValue,
+  syncFieldNames,
+  type ContactFields,
+  type FieldName,
+} from '../sync/fields';
 import {
   contactKey,
   contactModel,
@@ -34,7 +40,8 @@ export class StaleContactError extends Error {
 const maxRaces = 5;
 
 export interface CrmVersion {
-  fields: SyncFields;
+  /** Custom fields it does not name keep their stored values; null clears one. */
+  fields: ContactFields;
   /** The CRM's `updatedAt` as sent. */
   updatedAt: string;
 }
@@ -86,8 +93,9 @@ export async function storeCrmVersion(
     }
     if (heldAt > at.getTime()) throw new StaleContactError(held.crm.updatedAt);
     const previous = loadFields(held.crm.fields);
-    const changedFields = syncFieldNames.filter(
-      (field) => normaliseValue(field, previous[field]) !== normaliseValue(field, version.fields[field]),
+    const fields: ContactFields = { ...customValues(previous), ...version.fields };
+    const changedFields = [...syncFieldNames, ...customFieldsIn(fields)].filter(
+      (field) => normaliseValue(field, previous[field]) !== normaliseValue(field, fields[field]),
     );
     if (heldAt === at.getTime() && changedFields.length === 0 && !held.crm.deletedAt) {
       const record = await contacts.findById(_id).lean<ContactRecord>();
@@ -100,7 +108,7 @@ export async function storeCrmVersion(
         { _id, 'crm.version': held.crm.version },
         {
           $set: {
-            'crm.fields': storeFields(version.fields),
+            'crm.fields': storeFields(fields),
             'crm.updatedAt': updatedAt,
             'crm.receivedAt': now,
             'crm.version': held.crm.version + 1,
@@ -145,7 +153,12 @@ export function newContactRecord(
       ...(clamped ? { sentUpdatedAt: version.updatedAt } : {}),
       receivedAt: now,
       version: 1,
-      fieldChanges: Object.fromEntries(syncFieldNames.map((field) => [storedFieldName(field), change])),
+      fieldChanges: Object.fromEntries(
+        [...syncFieldNames, ...customFieldsIn(version.fields)].map((field) => [
+          storedFieldName(field),
+          change,
+        ]),
+      ),
     },
     sync: { version: 0, fromQbo: {} },
     state: 'pending',
@@ -172,12 +185,19 @@ export async function readContactRecord(db: Connection, _id: string): Promise<Co
 }
 
 /** The contact as the CRM reads it: its latest version, with QBO's changes to that version merged in. */
-export function mergedFields(contact: Pick<ContactRecord, 'crm' | 'sync'>): SyncFields {
+export function mergedFields(contact: Pick<ContactRecord, 'crm' | 'sync'>): ContactFields {
   const fields = loadFields(contact.crm.fields);
   const fromQbo = outcomeIsCurrent(contact) ? loadFields(contact.sync.fromQbo) : {};
   return Object.fromEntries(
-    syncFieldNames.map((field) => [field, fromQbo[field] ?? fields[field] ?? null]),
-  ) as SyncFields;
+    [...syncFieldNames, ...customFieldsIn({ ...fields, ...fromQbo })].map((field) => [
+      field,
+      fromQbo[field] ?? fields[field] ?? null,
+    ]),
+  ) as ContactFields;
+}
+
+function customValues(fields: Record<string, string | null>): Partial<ContactFields> {
+  return Object.fromEntries(customFieldsIn(fields).map((field) => [field, fields[field] ?? null]));
 }
 
 // ─── Links ────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -245,18 +265,16 @@ export async function contactsLinkedTo(
 
 /** What the engine changes on a link after a merge; everything else on it stays as it is. */
 export interface LinkUpdate {
-  base?: Partial<Record<SyncFieldName, StoredBaseEntry>>;
+  base?: Partial<Record<FieldName, StoredBaseEntry>>;
   /** Fields that leave the sync (policy `none`): their base goes. */
-  baseRemoved?: SyncFieldName[];
+  baseRemoved?: FieldName[];
   qboSyncToken?: string;
   syncedAt?: Date;
   /** QBO's version was agreed as a whole, so whatever of ours it holds is confirmed. */
   confirmWrites?: boolean;
-  held?: Partial<
-    Record<SyncFieldName, { qboValue: string | null; crmValue: string | null; eventId: string }>
-  >;
-  releaseHeld?: SyncFieldName[];
-  decisionsApplied?: SyncFieldName[];
+  held?: Partial<Record<FieldName, { qboValue: string | null; crmValue: string | null; eventId: string }>>;
+  releaseHeld?: FieldName[];
+  decisionsApplied?: FieldName[];
 }
 
 /** Applies a merge's outcome to the link, if the contact is still linked to `qboCustomerId`. */
@@ -294,7 +312,7 @@ export async function writeAhead(
   db: Connection,
   contact: Pick<ContactRecord, '_id' | 'connectionId'>,
   qboCustomerId: string,
-  write: { fields: Partial<SyncFields>; at: Date; sentAt: Date },
+  write: { fields: Partial<ContactFields>; at: Date; sentAt: Date },
 ): Promise<void> {
   await contactModel(db).updateOne(
     { _id: contact._id, linkKey: linkKeyOf(contact.connectionId, qboCustomerId) },
@@ -313,7 +331,7 @@ export async function writeAhead(
 export async function createAhead(
   db: Connection,
   contact: Pick<ContactRecord, '_id'>,
-  write: { fields: Partial<SyncFields>; at: Date; sentAt: Date },
+  write: { fields: Partial<ContactFields>; at: Date; sentAt: Date },
 ): Promise<void> {
   await contactModel(db).updateOne(
     { _id: contact._id, linkKey: { $exists: false } },
@@ -328,7 +346,7 @@ export async function recordDecision(
   db: Connection,
   contact: Pick<ContactRecord, '_id' | 'connectionId'>,
   qboCustomerId: string,
-  field: SyncFieldName,
+  field: FieldName,
   decision: { side: 'qbo' | 'crm'; value: string | null },
 ): Promise<boolean> {
   const stored = storedFieldName(field);
@@ -417,7 +435,7 @@ export async function recordOutcome(
   db: Connection,
   contact: Pick<ContactRecord, '_id'>,
   version: number,
-  outcome: { state?: 'synced' | 'rejected'; fromQbo?: Partial<SyncFields>; at: Date },
+  outcome: { state?: 'synced' | 'rejected'; fromQbo?: Partial<ContactFields>; at: Date },
 ): Promise<boolean> {
   const contacts = contactModel(db);
   const fromQbo = outcome.fromQbo ?? {};
@@ -493,7 +511,7 @@ export async function linkedContactIds(
 export async function forgetBase(
   db: Connection,
   connectionId: string,
-  fields: readonly SyncFieldName[],
+  fields: readonly FieldName[],
 ): Promise<string[]> {
   if (fields.length === 0) return [];
   await contactModel(db).updateMany(

@@ -1,4 +1,5 @@
 import OAuthClient from 'intuit-oauth';
+import { customFieldScope } from '../qbo/custom-field-definitions';
 
 /** Where Intuit's OAuth endpoints live; configurable so the same code talks to Intuit or the emulator. */
 export interface OAuthEndpoints {
@@ -96,7 +97,11 @@ export class IntuitOAuth {
   }
 
   authorizeUrl(state: string): string {
-    return this.client().authorizeUri({ scope: [OAuthClient.scopes.Accounting], state });
+    // Custom field definitions are read through the App Foundations GraphQL API, which needs a scope of its own.
+    return this.client().authorizeUri({
+      scope: [OAuthClient.scopes.Accounting, customFieldScope],
+      state,
+    });
   }
 
   /** Exchanges the callback's code; `callbackUrl` is the full URL Intuit redirected to. */

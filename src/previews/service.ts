@@ -6,6 +6,7 @@ import { contactKey, contactModel, type ContactRecord } from '../contacts/model'
 import { ContactProblem, storeContacts } from '../contacts/service';
 import { qboCustomerModel } from '../projections/models';
 import { toSyncFields } from '../sync/fields';
+import type { ConflictPolicies, MappingPolicy } from '../sync/mapping-policy';
 import {
   entryFingerprint,
   mappingEffects,
@@ -49,7 +50,7 @@ const customerProjection = {
 /** What the plan depends on in the connection's settings, to tell whether they changed since. */
 function settingsFingerprint(connection: Pick<ConnectionRecord, 'settings'>): string {
   const { mappingPolicy, conflictPolicy, skewToleranceSeconds } = settingsOf(connection);
-  const sorted = (map: Record<string, string>) => Object.fromEntries(Object.entries(map).sort());
+  const sorted = (map: Partial<Record<string, string>>) => Object.fromEntries(Object.entries(map).sort());
   return JSON.stringify({
     mappingPolicy: sorted(mappingPolicy),
     conflictPolicy: sorted(conflictPolicy),
@@ -196,8 +197,8 @@ export function proposalOf(preview: PreviewRecord): PlanSettings | undefined {
   if (!preview.proposal) return undefined;
   const { mappingPolicy, conflictPolicy } = preview.proposal;
   return {
-    ...(mappingPolicy ? { mappingPolicy: loadFieldMap(mappingPolicy) } : {}),
-    ...(conflictPolicy ? { conflictPolicy: loadFieldMap(conflictPolicy) } : {}),
+    ...(mappingPolicy ? { mappingPolicy: loadFieldMap(mappingPolicy) as MappingPolicy } : {}),
+    ...(conflictPolicy ? { conflictPolicy: loadFieldMap(conflictPolicy) as ConflictPolicies } : {}),
   };
 }
 

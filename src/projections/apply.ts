@@ -13,7 +13,7 @@ import {
 } from '../sync/transactions';
 import { duplicateKeyIndices } from '../db/errors';
 import { loadFieldMap, loadFields, storeFieldMap, storeFields, type StoredFields } from '../db/field-maps';
-import { sameValue, syncFieldNames, type SyncFieldName } from '../sync/fields';
+import { customFieldsIn, sameValue, syncFieldNames, type FieldName } from '../sync/fields';
 import { matchKeys } from '../sync/matching';
 import {
   customerKey,
@@ -63,7 +63,7 @@ const tombstoneToken = Number.MAX_SAFE_INTEGER;
 
 /** QBO's answer to a write of ours: when the CRM set each field we wrote. */
 export interface OurWrite {
-  fieldTimes: Partial<Record<SyncFieldName, number>>;
+  fieldTimes: Partial<Record<FieldName, number>>;
   /** The write's webhook will come back: `drainInbox` skips it once. */
   echo?: boolean;
 }
@@ -196,7 +196,7 @@ function customerDocument(
   const seenAt = Date.parse(lastUpdatedTime);
   // A value QBO held already keeps its time; a new one is as old as this version (or as the CRM change we wrote).
   const fieldTimes = Object.fromEntries(
-    syncFieldNames.map((field) => {
+    [...syncFieldNames, ...customFieldsIn(fields)].map((field) => {
       const kept = held && sameValue(field, heldFields[field], fields[field]) ? heldTimes[field] : undefined;
       return [
         field,

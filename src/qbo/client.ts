@@ -133,7 +133,7 @@ export class QboClient {
     const response = await this.transport.send({
       method: 'GET',
       path: '/query',
-      query: { query: statement },
+      query: withCustomFields([named], { query: statement }),
     });
     const context = contextOf(response);
     return parseQueryResponse(statement, queryResponseOf(response.json, context), context);
@@ -235,7 +235,10 @@ export class QboClient {
     const response = await this.transport.send({
       method: 'GET',
       path: '/cdc',
-      query: { entities: [...new Set(entities)].join(','), changedSince: formatChangedSince(changedSince) },
+      query: withCustomFields(entities, {
+        entities: [...new Set(entities)].join(','),
+        changedSince: formatChangedSince(changedSince),
+      }),
     });
     return parseCdcResponse(entities, response.json, contextOf(response));
   }
@@ -287,7 +290,10 @@ export class QboClient {
     entity: E,
     request: QboHttpRequest,
   ): Promise<EntityRecord<E>> {
-    const response = await this.transport.send(request);
+    const response = await this.transport.send({
+      ...request,
+      query: withCustomFields([entity], request.query),
+    });
     const context = contextOf(response);
     const value = entityFromEnvelope(response.json, entity, context);
     return parseWith(schemaOf(entity), value, `the ${entity}`, context);
@@ -296,4 +302,17 @@ export class QboClient {
 
 function contextOf(response: { status: number; intuitTid?: string }): ResponseContext {
   return { status: response.status, intuitTid: response.intuitTid };
+}
+
+/**
+ * Customers are always read (and answered after a write) with every custom field, typed: without
+ * `include=enhancedAllCustomFields` QBO shows none on names, and a value missing from a read would look cleared.
+ */
+function withCustomFields(
+  entities: readonly string[],
+  query: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (!entities.some((entity) => entity.toLowerCase() === 'customer')) return query;
+  const include = [query?.include, 'enhancedAllCustomFields'].filter(Boolean).join(',');
+  return { ...query, include };
 }

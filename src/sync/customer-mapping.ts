@@ -7,9 +7,16 @@ import {
   tidyValue,
   type AddressKind,
   type AddressPart,
+  type ContactFields,
   type SyncFieldName,
   type SyncFields,
 } from './fields';
+import {
+  customFieldEntries,
+  customFieldValuesOf,
+  type CustomFieldDefinition,
+  type CustomFieldEntry,
+} from './custom-fields';
 import { qboLink, type Environment } from './transactions';
 
 /** Mapping between a QBO Customer and the synced field set, QBO's own limits, and the read-only billing profile. */
@@ -62,6 +69,8 @@ export interface QboCustomer {
   Active?: boolean;
   Job?: boolean;
   ParentRef?: QboRef;
+  /** Typed with `include=enhancedAllCustomFields`; see ./custom-fields.ts. */
+  CustomField?: unknown;
   MetaData?: { CreateTime?: string; LastUpdatedTime?: string };
 }
 
@@ -134,8 +143,9 @@ function member(value: unknown, key: string): unknown {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }
 
-export function customerToFields(customer: QboCustomer): SyncFields {
-  const fields = emptySyncFields();
+/** The customer's synced values: the fixed fields, and every custom field it holds a value of. */
+export function customerToFields(customer: QboCustomer): ContactFields {
+  const fields: ContactFields = emptySyncFields();
   for (const field of syncFieldNames) {
     const scalar = scalarElements[field];
     const wrapped = wrappedElements[field];
@@ -146,7 +156,7 @@ export function customerToFields(customer: QboCustomer): SyncFields {
     else if (address) raw = member(customer[addressElements[address.kind]], addressKeys[address.part]);
     fields[field] = tidyValue(str(raw));
   }
-  return fields;
+  return { ...fields, ...customFieldValuesOf(customer.CustomField) };
 }
 
 /** A QBO Customer write body: the sparse update (with Id/SyncToken) or, without a current record, a create body. */
@@ -154,6 +164,7 @@ export type CustomerPatch = Pick<
   QboCustomer,
   'Id' | 'SyncToken' | ScalarElement | WrappedElement | 'BillAddr' | 'ShipAddr'
 > & {
+  CustomField?: CustomFieldEntry[];
   sparse?: true;
 };
 
@@ -176,9 +187,16 @@ const keptAddressKeys = [
  * anything that is left out of a sparse update). A changed address part sends the whole address: the current
  * parts, the changed ones and the current `Id`, so QBO updates that address rather than making a new one. Lat/Long
  * are dropped because they are QBO's geocode of the old address. DisplayName is never cleared: QBO refuses that.
+ * Changed custom fields go as typed `CustomField` entries (QBO keeps those a write does not name).
  */
-export function fieldsToCustomerPatch(changed: Partial<SyncFields>, current?: QboCustomer): CustomerPatch {
+export function fieldsToCustomerPatch(
+  changed: Partial<ContactFields>,
+  current?: QboCustomer,
+  definitions: readonly CustomFieldDefinition[] = [],
+): CustomerPatch {
   const patch: CustomerPatch = {};
+  const custom = customFieldEntries(changed, definitions);
+  if (custom.length > 0) patch.CustomField = custom;
   if (current?.Id !== undefined) {
     patch.Id = current.Id;
     if (current.SyncToken !== undefined) patch.SyncToken = current.SyncToken;

@@ -49,12 +49,43 @@ export function isSyncFieldName(name: string): name is SyncFieldName {
   return fieldNameSet.has(name);
 }
 
+/**
+ * A QBO custom field synced with a CRM contact field, named by its definition's `DefinitionId` (legacyIDV2):
+ * `custom.1149601`. It goes through the merge, the policies and the history like the fixed fields; its value is a
+ * string (a number's shortest form, a date's `yyyy-MM-dd`, a dropdown's option).
+ */
+export type CustomFieldName = `custom.${string}`;
+export type FieldName = SyncFieldName | CustomFieldName;
+/** A contact's synced values: the fixed fields, and the custom fields the connection maps. */
+export type ContactFields = SyncFields & Partial<Record<CustomFieldName, string | null>>;
+
+const customFieldPattern = /^custom\.[A-Za-z0-9_-]{1,64}$/;
+
+export function customFieldName(definitionId: string): CustomFieldName {
+  return `custom.${definitionId}`;
+}
+
+export function isCustomFieldName(name: string): name is CustomFieldName {
+  return customFieldPattern.test(name);
+}
+
+export function isFieldName(name: string): name is FieldName {
+  return isSyncFieldName(name) || isCustomFieldName(name);
+}
+
+export function definitionIdOf(field: CustomFieldName): string {
+  return field.slice('custom.'.length);
+}
+
+/** The custom fields among a contact's values, in a stable order. */
+export function customFieldsIn(fields: Partial<Record<string, unknown>>): CustomFieldName[] {
+  return Object.keys(fields).filter(isCustomFieldName).sort();
+}
+
 /** Splits `billingAddress.city` into its address kind and part; undefined for non-address fields. */
-export function addressFieldParts(
-  field: SyncFieldName,
-): { kind: AddressKind; part: AddressPart } | undefined {
+export function addressFieldParts(field: FieldName): { kind: AddressKind; part: AddressPart } | undefined {
   const [kind, part] = field.split('.') as [string, string | undefined];
-  if (part === undefined) return undefined;
+  if (part === undefined || !(addressKinds as readonly string[]).includes(kind)) return undefined;
   return { kind: kind as AddressKind, part: part as AddressPart };
 }
 
@@ -83,7 +114,7 @@ export function tidyValue(value: string | null | undefined): string | null {
  * The value as it is compared: only cosmetic differences are removed, so that re-saving a contact in either app
  * never counts as a change. Notes keep their line breaks (a paragraph break is content), other fields are one line.
  */
-export function normaliseValue(field: SyncFieldName, value: string | null | undefined): string | null {
+export function normaliseValue(field: FieldName, value: string | null | undefined): string | null {
   const tidy = tidyValue(value);
   if (tidy === null) return null;
   // NFC: an "é" typed as one code point and as e + combining accent is the same text.
@@ -101,7 +132,7 @@ export function normaliseValue(field: SyncFieldName, value: string | null | unde
 }
 
 export function sameValue(
-  field: SyncFieldName,
+  field: FieldName,
   a: string | null | undefined,
   b: string | null | undefined,
 ): boolean {

@@ -1,4 +1,4 @@
-import { syncFieldNames, type SyncFieldName } from './fields';
+import { customFieldsIn, syncFieldNames, type FieldName, type SyncFieldName } from './fields';
 
 /**
  * Per-connection, per-field sync policy: which way a field flows, and who wins when both sides changed it.
@@ -21,10 +21,10 @@ export type Direction = (typeof directions)[number];
 export const conflictPolicies = ['most_recent', 'qbo_wins', 'crm_wins', 'manual'] as const;
 export type ConflictPolicy = (typeof conflictPolicies)[number];
 
-/** Only overrides are stored; a field that is not listed is `both`. */
-export type MappingPolicy = Partial<Record<SyncFieldName, Direction>>;
+/** Only overrides are stored; a field that is not listed is `both`. Custom fields are named `custom.<id>`. */
+export type MappingPolicy = Partial<Record<FieldName, Direction>>;
 /** Only overrides are stored; a field that is not listed is `most_recent`. */
-export type ConflictPolicies = Partial<Record<SyncFieldName, ConflictPolicy>>;
+export type ConflictPolicies = Partial<Record<FieldName, ConflictPolicy>>;
 
 export type Side = 'qbo' | 'crm';
 
@@ -34,11 +34,11 @@ export const defaultMappingPolicy: MappingPolicy = Object.freeze({});
 /** Two changes closer than this are simultaneous: clocks on two systems never agree to the second. */
 export const defaultSkewToleranceSeconds = 5;
 
-export function directionOf(field: SyncFieldName, policy: MappingPolicy = defaultMappingPolicy): Direction {
+export function directionOf(field: FieldName, policy: MappingPolicy = defaultMappingPolicy): Direction {
   return policy[field] ?? defaultDirection;
 }
 
-export function conflictPolicyOf(field: SyncFieldName, policies: ConflictPolicies = {}): ConflictPolicy {
+export function conflictPolicyOf(field: FieldName, policies: ConflictPolicies = {}): ConflictPolicy {
   return policies[field] ?? defaultConflictPolicy;
 }
 
@@ -58,8 +58,8 @@ export function isDirection(value: unknown): value is Direction {
 }
 
 /** The fields whose direction goes from `none` to synced between two policies: each is linked afresh. */
-export function fieldsReenabled(before: MappingPolicy, after: MappingPolicy): SyncFieldName[] {
-  return syncFieldNames.filter(
+export function fieldsReenabled(before: MappingPolicy, after: MappingPolicy): FieldName[] {
+  return [...syncFieldNames, ...customFieldsIn(before)].filter(
     (field) => directionOf(field, before) === 'none' && directionOf(field, after) !== 'none',
   );
 }

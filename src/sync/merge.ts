@@ -1,4 +1,11 @@
-import { normaliseValue, syncFieldNames, tidyValue, type SyncFieldName, type SyncFields } from './fields';
+import {
+  normaliseValue,
+  syncFieldNames,
+  tidyValue,
+  type ContactFields,
+  type CustomFieldName,
+  type FieldName,
+} from './fields';
 import {
   conflictPolicyOf,
   directionOf,
@@ -31,7 +38,7 @@ import {
  */
 
 /** Milliseconds since the epoch, per field. */
-export type FieldTimes = Partial<Record<SyncFieldName, number>>;
+export type FieldTimes = Partial<Record<FieldName, number>>;
 
 /** One field's agreed value, and where it came from. */
 export interface BaseEntry {
@@ -46,10 +53,10 @@ export interface BaseEntry {
   cleared?: boolean;
 }
 
-export type MergeBase = Partial<Record<SyncFieldName, BaseEntry>>;
+export type MergeBase = Partial<Record<FieldName, BaseEntry>>;
 
 export interface MergeSide {
-  fields: SyncFields;
+  fields: ContactFields;
   /** When each field's current value was set on this side; a missing entry falls back to `updatedAt`. */
   times: FieldTimes;
   /** The record's own time (QBO `LastUpdatedTime`, the CRM's `updatedAt`). */
@@ -63,10 +70,12 @@ export interface MergeInput {
     /** When we received the CRM version that set each field's value (our clock). */
     receivedAt?: FieldTimes;
   };
+  /** The custom fields the connection maps: merged after the fixed ones, by the same rules. */
+  customFields?: readonly CustomFieldName[];
   directions?: MappingPolicy;
   conflicts?: ConflictPolicies;
   /** Fields a person decided (from the conflict inbox): the value they chose is applied to both sides. */
-  decided?: Partial<Record<SyncFieldName, { side: 'qbo' | 'crm'; value: string | null }>>;
+  decided?: Partial<Record<FieldName, { side: 'qbo' | 'crm'; value: string | null }>>;
   skewToleranceMs: number;
   /** Our clock: when this merge's outcome is agreed. */
   now: number;
@@ -90,7 +99,7 @@ export type MergeRule = (typeof mergeRules)[number];
 
 /** A field where the two sides held different values and one of them was not applied (or both were held). */
 export interface FieldConflict {
-  field: SyncFieldName;
+  field: FieldName;
   qboValue: string | null;
   crmValue: string | null;
   baseValue: string | null;
@@ -106,13 +115,13 @@ export interface MergeResult {
   /** The next base: what both sides hold once `toQbo` and `toCrm` are written (held and unsynced fields omitted). */
   merged: MergeBase;
   /** Fields QBO must receive (tidied values; null means clear). */
-  toQbo: Partial<SyncFields>;
-  toCrm: Partial<SyncFields>;
+  toQbo: Partial<ContactFields>;
+  toCrm: Partial<ContactFields>;
   conflicts: FieldConflict[];
   /** Fields a person has to decide (`manual`): nothing was written for them. */
-  held: SyncFieldName[];
+  held: FieldName[];
   /** The rule that decided each field whose value differed between the sides. */
-  rules: Partial<Record<SyncFieldName, MergeRule>>;
+  rules: Partial<Record<FieldName, MergeRule>>;
 }
 
 type Winner = 'qbo' | 'crm';
@@ -121,7 +130,7 @@ const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOStr
 
 export function mergeContact(input: MergeInput): MergeResult {
   const result: MergeResult = { merged: {}, toQbo: {}, toCrm: {}, conflicts: [], held: [], rules: {} };
-  for (const field of syncFieldNames) decideField(field, input, result);
+  for (const field of [...syncFieldNames, ...(input.customFields ?? [])]) decideField(field, input, result);
   return result;
 }
 
@@ -132,7 +141,7 @@ interface Decision {
   contested: boolean;
 }
 
-function decideField(field: SyncFieldName, input: MergeInput, result: MergeResult): void {
+function decideField(field: FieldName, input: MergeInput, result: MergeResult): void {
   const direction = directionOf(field, input.directions);
   // Not synced: each side keeps its own value, and no base is kept, so coming back is a first link.
   if (direction === 'none') return;
@@ -266,7 +275,7 @@ function byPolicy(
 
 /** The base entry for a value both sides hold from now on. */
 function agreed(
-  field: SyncFieldName,
+  field: FieldName,
   value: string | null,
   at: number,
   from: BaseEntry['from'],
@@ -281,7 +290,7 @@ function agreed(
 }
 
 function conflictOf(
-  field: SyncFieldName,
+  field: FieldName,
   input: MergeInput,
   values: { qboValue: string | null; crmValue: string | null; qboAt: number; crmAt: number },
   rule: MergeRule,
@@ -310,12 +319,12 @@ function conflictOf(
  */
 export function baseWithUnconfirmedWrites(
   base: MergeBase,
-  sent: readonly { fields: Partial<SyncFields>; at: number; sentAt: number }[],
-  qbo: SyncFields,
+  sent: readonly { fields: Partial<ContactFields>; at: number; sentAt: number }[],
+  qbo: ContactFields,
 ): MergeBase {
   const adjusted = { ...base };
   for (const write of sent)
-    for (const field of Object.keys(write.fields) as SyncFieldName[]) {
+    for (const field of Object.keys(write.fields) as FieldName[]) {
       const value = write.fields[field] ?? null;
       if (normaliseValue(field, tidyValue(qbo[field])) === normaliseValue(field, value))
         adjusted[field] = { value, at: write.at, from: 'crm', agreedAt: write.sentAt };

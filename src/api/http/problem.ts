@@ -87,6 +87,8 @@ export const problemCodes = {
   customer_not_found: 422,
   customer_not_synced: 422,
   product_not_found: 422,
+  custom_field_not_found: 422,
+  invalid_custom_field: 422,
   product_ambiguous: 422,
   product_unavailable: 422,
   invalid_reference: 422,

@@ -25,7 +25,7 @@ import { ApiProblem, invalidFields, notFound, problemCodes } from '../http/probl
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
-import { conflictPolicySchema, mappingPolicySchema } from './schemas';
+import { conflictPolicySchema, customFieldMappingSchema, mappingPolicySchema } from './schemas';
 import { countMatching } from '../../db/count';
 
 const connectionSchema = z
@@ -57,6 +57,7 @@ const connectionSchema = z
       activePollIntervalSeconds: z.number().int(),
       mappingPolicy: mappingPolicySchema,
       conflictPolicy: conflictPolicySchema,
+      customFields: customFieldMappingSchema,
       skewToleranceSeconds: z.number(),
       missingProductPolicy: z.enum(missingProductPolicies),
       defaultItemId: z.string().nullable(),
@@ -448,6 +449,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           .describe('Seconds between CDC polls while it changed in the last five minutes; default 10.'),
         mappingPolicy: mappingPolicySchema.optional(),
         conflictPolicy: conflictPolicySchema.optional(),
+        customFields: customFieldMappingSchema.optional(),
         skewToleranceSeconds: z
           .number()
           .min(0)
@@ -481,10 +483,22 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           ),
       })
       .strict(),
-    problems: ['product_not_found'],
+    problems: ['product_not_found', 'custom_field_not_found'],
     responses: { 200: { description: 'The connection with its new settings.', schema: connectionSchema } },
     handler: async ({ auth, params, body }) => {
-      await owned(auth.accountId, params.id);
+      const connection = await owned(auth.accountId, params.id);
+      const known = connection.customFieldDefinitions?.definitions ?? [];
+      const unknown = Object.entries(body.customFields ?? {}).find(
+        ([, definitionId]) => !known.some((definition) => definition.id === definitionId),
+      );
+      if (unknown)
+        throw new ApiProblem(
+          422,
+          'custom_field_not_found',
+          `no custom field ${unknown[1]} on this company's customers; pick one from ` +
+            `GET /v1/connections/${params.id}/custom-fields (refresh it if it is new)`,
+          `body.customFields.${unknown[0]}`,
+        );
       if (
         body.defaultItemId &&
         !(await qboItemModel(await services.db()).exists({ _id: itemKey(params.id, body.defaultItemId) }))

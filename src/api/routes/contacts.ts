@@ -36,7 +36,7 @@ import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
 import { ApiProblem, invalidFields, notFound, problemSchema, validationProblem } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
-import { connectionIdQuery, contactFieldsSchema, isoTime } from './schemas';
+import { connectionIdQuery, contactFieldsSchema, customFieldValuesSchema, isoTime } from './schemas';
 import { connectionsOfFeed } from './owned';
 import { tellContactsChanged } from './contacts-changed';
 
@@ -46,6 +46,7 @@ const contactSchema = z
     connectionId: z.string(),
     updatedAt: z.string(),
     fields: contactFieldsSchema,
+    customFields: customFieldValuesSchema,
     deleted: z.boolean(),
     quickbooks: z
       .object({
@@ -150,6 +151,7 @@ const contactVersionSchema = z
   .object({
     updatedAt: isoTime.describe('When the CRM last changed the contact.'),
     fields: contactFieldsSchema,
+    customFields: customFieldValuesSchema.optional(),
     qboCustomerId: z.string().max(50).optional(),
   })
   .strict();
@@ -232,6 +234,7 @@ const contactProblems: Record<ContactProblem['code'], number> = {
   stale_contact: 409,
   customer_not_found: 422,
   customer_already_linked: 409,
+  invalid_custom_field: 422,
 };
 
 /** Naming the connection, or leaving it out, can fail on every contact route. */
@@ -289,6 +292,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
       'stale_contact',
       'customer_not_found',
       'customer_already_linked',
+      'invalid_custom_field',
       'sync_unavailable',
     ],
     responses: { 202: { description: 'Stored; the sync to QuickBooks is queued.', schema: contactSchema } },
@@ -303,6 +307,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
           {
             fields,
             updatedAt: body.updatedAt,
+            ...(body.customFields ? { customFields: body.customFields } : {}),
             ...(body.qboCustomerId ? { qboCustomerId: body.qboCustomerId } : {}),
           },
           services.now(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { addressParts } from '../../sync/fields';
 import { conflictPolicies, directions } from '../../sync/mapping-policy';
 import { syncFieldNames } from '../../sync/fields';
+import { crmKeyPattern } from '../../sync/custom-fields';
 
 /** Request and response shapes shared by several routes; each is one OpenAPI component. */
 
@@ -45,12 +46,30 @@ export const connectionIdQuery = z
   .optional()
   .describe('The connection (QuickBooks company); needed only when the account has several.');
 
-export const mappingPolicySchema = z.partialRecord(z.enum(syncFieldNames), z.enum(directions)).meta({
+/** A fixed field's name, or a mapped QBO custom field's: `custom.<definitionId>`. */
+const policyFieldSchema = z.union([
+  z.enum(syncFieldNames),
+  z.string().regex(/^custom\.[A-Za-z0-9_-]{1,64}$/, 'a field name, or custom.<definitionId>'),
+]);
+
+export const mappingPolicySchema = z.partialRecord(policyFieldSchema, z.enum(directions)).meta({
   id: 'MappingPolicy',
-  description: 'Per-field direction: `both` (default), `qbo-to-crm`, `crm-to-qbo` or `none`.',
+  description:
+    'Per-field direction: `both` (default), `qbo-to-crm`, `crm-to-qbo` or `none`. A mapped custom field is named ' +
+    '`custom.<definitionId>`.',
 });
 
-export const conflictPolicySchema = z.partialRecord(z.enum(syncFieldNames), z.enum(conflictPolicies)).meta({
+/** A contact's custom field values, by the CRM keys the connection maps (`settings.customFields`). */
+export const customFieldValuesSchema = z
+  .record(z.string().regex(crmKeyPattern), z.union([z.string().max(1000), z.number(), z.null()]))
+  .meta({
+    id: 'ContactCustomFields',
+    description:
+      'Values of the QuickBooks custom fields mapped to CRM keys (`settings.customFields`): text, a dropdown ' +
+      'option, a number, or a `yyyy-MM-dd` date; null clears one. Keys left out keep their values.',
+  });
+
+export const conflictPolicySchema = z.partialRecord(policyFieldSchema, z.enum(conflictPolicies)).meta({
   id: 'ConflictPolicy',
   description:
     'Per-field rule for a change made on both sides: `most_recent` (default: the later change wins, QBO within ' +
@@ -58,3 +77,13 @@ export const conflictPolicySchema = z.partialRecord(z.enum(syncFieldNames), z.en
 });
 
 export const isoTime = z.iso.datetime({ offset: true });
+
+export const customFieldMappingSchema = z
+  .record(z.string().regex(crmKeyPattern), z.string().regex(/^[A-Za-z0-9_-]{1,64}$/))
+  .meta({
+    id: 'CustomFieldMapping',
+    description:
+      'The QuickBooks custom fields synced with CRM contact fields: CRM key → definition id (from ' +
+      '`GET /v1/connections/{id}/custom-fields`). Each syncs as `custom.<definitionId>`, with its direction and ' +
+      'conflict policy in `mappingPolicy` and `conflictPolicy`. Setting it replaces the whole mapping.',
+  });

@@ -9,6 +9,11 @@ import {
   type ConflictPolicies,
   type MappingPolicy,
 } from '../../sync/mapping-policy';
+import {
+  mappedCustomFields,
+  type CustomFieldDefinition,
+  type MappedCustomField,
+} from '../../sync/custom-fields';
 
 export type ConnectionStatus = 'active' | 'needs_reauth' | 'disconnected';
 
@@ -39,6 +44,11 @@ export interface ConnectionSettings {
   mappingPolicy: MappingPolicy;
   /** Per-field conflict policies; fields not named go to the most recent change. */
   conflictPolicy: ConflictPolicies;
+  /**
+   * The QBO custom fields synced with CRM contact fields: CRM key → definition id. Each syncs as the field
+   * `custom.<definitionId>`, whose direction and conflict policy are in the two maps above.
+   */
+  customFields: Record<string, string>;
   /** Changes this close in time are simultaneous (and QBO wins); also how far ahead a CRM clock may run. */
   skewToleranceSeconds: number;
   /** Documents from the CRM: a line whose product QBO does not have. */
@@ -57,6 +67,7 @@ export function settingsOf(connection: Pick<ConnectionRecord, 'settings'>): Conn
     activePollIntervalSeconds: stored?.activePollIntervalSeconds ?? defaultActivePollIntervalSeconds,
     mappingPolicy: loadFieldMap(stored?.mappingPolicy),
     conflictPolicy: loadFieldMap(stored?.conflictPolicy),
+    customFields: { ...stored?.customFields },
     skewToleranceSeconds: stored?.skewToleranceSeconds ?? defaultSkewToleranceSeconds,
     missingProductPolicy: stored?.missingProductPolicy ?? 'reject',
     defaultItemId: stored?.defaultItemId ?? null,
@@ -77,6 +88,16 @@ export function pauseView(
   return connection.paused
     ? { since: connection.paused.since.toISOString(), note: connection.paused.note }
     : null;
+}
+
+/** The custom fields a connection syncs: its mapping, with the definitions last read from QBO. */
+export function syncedCustomFields(
+  connection: Pick<ConnectionRecord, 'settings' | 'customFieldDefinitions'>,
+): MappedCustomField[] {
+  return mappedCustomFields(
+    settingsOf(connection).customFields,
+    connection.customFieldDefinitions?.definitions ?? [],
+  );
 }
 
 /**
@@ -118,6 +139,13 @@ export interface ConnectionRecord {
    * applies nothing either way; contacts and webhooks are stored and wait for `resume`.
    */
   paused?: ConnectionPause;
+  /** The company's custom field definitions for customers, as last read (at each backfill, and on demand). */
+  customFieldDefinitions?: {
+    definitions: CustomFieldDefinition[];
+    refreshedAt: Date;
+    /** Why the last read failed (the definitions before it are kept). */
+    problem?: string;
+  };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -150,6 +178,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
           activePollIntervalSeconds: { type: Number, default: defaultActivePollIntervalSeconds },
           mappingPolicy: { type: Schema.Types.Mixed, default: {} },
           conflictPolicy: { type: Schema.Types.Mixed, default: {} },
+          customFields: { type: Schema.Types.Mixed, default: {} },
           skewToleranceSeconds: { type: Number, default: defaultSkewToleranceSeconds },
           missingProductPolicy: { type: String, enum: missingProductPolicies, default: 'reject' },
           defaultItemId: String,
@@ -162,6 +191,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
         activePollIntervalSeconds: defaultActivePollIntervalSeconds,
         mappingPolicy: {},
         conflictPolicy: {},
+        customFields: {},
         skewToleranceSeconds: defaultSkewToleranceSeconds,
         missingProductPolicy: 'reject',
         highValueThreshold: null,
@@ -180,6 +210,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
       ),
       required: false,
     },
+    customFieldDefinitions: Schema.Types.Mixed,
     backfill: {
       type: new Schema(
         {

@@ -68,7 +68,7 @@ function merge(overrides: {
 }
 
 const valuesOf = (base: MergeBase): Partial<SyncFields> =>
-  Object.fromEntries(Object.entries(base).map(([name, entry]) => [name, entry.value]));
+  Object.fromEntries(Object.entries(base).map(([name, entry]) => [name, entry?.value]));
 
 describe('three-way merge with a base', () => {
   it('does nothing when neither side changed', () => {
