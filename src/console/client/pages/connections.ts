@@ -453,7 +453,9 @@ function mappingForm(connection: Connection, context: PageContext): HTMLElement 
         submit: (event) => {
           event.preventDefault();
           const mappingPolicy = Object.fromEntries(
-            Object.entries(draft).filter(([, direction]) => direction !== 'both'),
+            Object.entries(draft).filter(
+              (entry): entry is [string, Direction] => entry[1] !== undefined && entry[1] !== 'both',
+            ),
           );
           ok(
             api.PATCH('/v1/connections/{id}', {
