@@ -51,10 +51,19 @@ export interface ApiHarness {
       timeoutMs?: number;
     },
   ): Promise<ApiResponse>;
-  /** Creates an emulator company and connects it through the real OAuth flow; returns the connection JSON. */
+  /**
+   * Creates an emulator company and connects it through the real OAuth flow; returns the connection JSON.
+   * `prepare` fills the company before it is connected; `body` adds to the connect request's.
+   */
   connect(
     account: TestAccount,
-    options?: { company?: Record<string, unknown>; backfill?: boolean; previewFirst?: boolean },
+    options?: {
+      company?: Record<string, unknown>;
+      backfill?: boolean;
+      previewFirst?: boolean;
+      body?: Record<string, unknown>;
+      prepare?: (realmId: string) => Promise<void>;
+    },
   ): Promise<any>;
   /** A QBO API client for a connected company, as a bookkeeper's other app would use it. */
   qboFor(realmId: string): Promise<QboClient>;
@@ -167,13 +176,18 @@ export async function startApiHarness(
   const connect: ApiHarness['connect'] = async (who, options = {}) => {
     const company = await emulator.admin('POST', '/companies', { companyName: 'API Co', ...options.company });
     const realmId: string = company.json.realmId;
+    await options.prepare?.(realmId);
     await emulator.admin('PUT', `/companies/${realmId}/webhook`, {
       url: `${baseUrl}/v1/webhooks/quickbooks`,
       verifierToken,
     });
     const started = await request('POST', '/v1/connections/quickbooks', {
       key: who.key,
-      body: { backfill: options.backfill ?? true, ...(options.previewFirst ? { previewFirst: true } : {}) },
+      body: {
+        backfill: options.backfill ?? true,
+        ...(options.previewFirst ? { previewFirst: true } : {}),
+        ...options.body,
+      },
     });
     if (started.status !== 201) throw new Error(`connect start failed: ${JSON.stringify(started.json)}`);
     // The user picks the company on the consent page and approves, as `npm start`'s demo does.

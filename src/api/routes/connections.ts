@@ -19,7 +19,7 @@ import { ApiProblem, invalidFields, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
-import { conflictPolicySchema, mappingPolicySchema } from './schemas';
+import { conflictPolicySchema, mappingPolicySchema, transactionHistorySchema } from './schemas';
 import { countMatching } from '../../db/count';
 
 const connectionSchema = z
@@ -60,6 +60,7 @@ const connectionSchema = z
         .describe(
           'Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never.',
         ),
+      transactionHistory: transactionHistorySchema,
     }),
     backfill: z
       .object({
@@ -68,6 +69,12 @@ const connectionSchema = z
         finishedAt: z.string().nullable(),
         counts: z.record(z.string(), z.number()),
         entity: z.string().nullable(),
+        transactionsSince: z
+          .string()
+          .nullable()
+          .describe(
+            'The first transaction date this backfill reads (its history window); null: all of them.',
+          ),
       })
       .nullable(),
     lastPolledAt: z.string().nullable(),
@@ -131,6 +138,7 @@ function connectionJson(connection: ConnectionRecord, tokens: TokenHealth | null
           finishedAt: iso(connection.backfill.finishedAt),
           counts: connection.backfill.counts,
           entity: connection.backfill.entity ?? null,
+          transactionsSince: connection.backfill.transactionsSince ?? null,
         }
       : null,
     lastPolledAt: iso(connection.lastPolledAt),
@@ -199,6 +207,12 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
             'Write no contact to QuickBooks until a preview of them is applied: contacts sent meanwhile are stored ' +
               'and wait (`POST /v1/connections/{id}/previews` with `"source": "stored"`, then apply it).',
           ),
+        transactionHistory: transactionHistorySchema
+          .optional()
+          .describe(
+            'How far back the backfill reads transactions: `"all"` (the default) or `{ "months": N }`; ' +
+              'a setting of the connection, changed later with `PATCH /v1/connections/{id}`.',
+          ),
         returnUrl: z
           .url()
           .max(2000)
@@ -226,6 +240,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           ).beginConnect(auth.accountId, {
             backfill: body.backfill,
             previewFirst: body.previewFirst,
+            ...(body.transactionHistory ? { transactionHistory: body.transactionHistory } : {}),
             ...(body.returnUrl ? { returnUrl: body.returnUrl } : {}),
           }),
         };
@@ -432,6 +447,12 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           .describe(
             'Home-currency lifetime sales (invoices and sales receipts, less credit memos and refunds) from which ' +
               'a contact is tagged `qb:high-value`; null (the default) gives no such tag.',
+          ),
+        transactionHistory: transactionHistorySchema
+          .optional()
+          .describe(
+            'How far back a backfill reads transactions: `"all"` (the default) or `{ "months": N }`. It applies ' +
+              'to the next backfill (a reconnect’s reconcile, say); transactions already imported stay.',
           ),
       })
       .strict(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { addressParts } from '../../sync/fields';
 import { conflictPolicies, directions } from '../../sync/mapping-policy';
 import { syncFieldNames } from '../../sync/fields';
+import { maxTransactionHistoryMonths } from '../../sync/transaction-history';
 
 /** Request and response shapes shared by several routes; each is one OpenAPI component. */
 
@@ -58,3 +59,19 @@ export const conflictPolicySchema = z.partialRecord(z.enum(syncFieldNames), z.en
 });
 
 export const isoTime = z.iso.datetime({ offset: true });
+
+export const transactionHistorySchema = z
+  .union([
+    z.literal('all'),
+    z
+      .object({ months: z.number().int().min(1).max(maxTransactionHistoryMonths) })
+      .strict()
+      .describe('The last N months, by transaction date, counted back from the company’s today.'),
+  ])
+  .meta({
+    id: 'TransactionHistory',
+    description:
+      'How far back the backfill reads transactions (invoices, payments, estimates, sales receipts, credit memos, ' +
+      'refunds): `"all"` (the default) or `{ "months": N }`. Only the backfill honours it; a later change to an ' +
+      'older transaction still arrives.',
+  });
