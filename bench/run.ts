@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runAuditBench, type AuditOptions } from './sync/audit';
 import { runBackfillBench, type BackfillOptions } from './sync/backfill';
 import { newestMainThreadProfile, profilesIn, summarizeProfile } from './sync/cpu-profile';
 import { runFreshnessBench, type FreshnessOptions } from './sync/freshness';
@@ -11,11 +12,11 @@ import { runScaleBench, type ScaleOptions } from './sync/scale';
 import { BenchStack } from './sync/stack';
 import { round } from './lib/stats';
 
-const usage = `Usage: npm run bench -- [backfill] [freshness] [scale] [budget] [--quick] [--profile] [--companies 100,1000]
+const usage = `Usage: npm run bench -- [backfill] [freshness] [scale] [budget] [audit] [--quick] [--profile] [--companies 100,1000]
 
 Starts its own stack on 127.0.0.1 (Temporal dev server and the embedded MongoDB-wire server from the tool cache,
 the QBO emulator with Intuit's limits, the API, the real worker) and runs the benchmarks named, or all of them.
-"budget" is measured on the freshness load, so it runs that load. Results go to bench-results/; a full run (no
+"budget" is measured on the freshness load, so it runs that load; "audit" is the drift audit of issue 19. Results go to bench-results/; a full run (no
 --quick) also rewrites docs/benchmarks.md and docs/benchmarks.svg, a quick run writes them to bench-results/ instead.
 
   --quick       small sizes, a smoke test of the whole thing in about two minutes
@@ -23,7 +24,7 @@ the QBO emulator with Intuit's limits, the API, the real worker) and runs the be
   --companies   company counts for the scale benchmark (default 100,1000; quick 20)
   --report-only rebuild docs/benchmarks.md and .svg from the newest full results in bench-results/`;
 
-const names = ['backfill', 'freshness', 'scale', 'budget'] as const;
+const names = ['backfill', 'freshness', 'scale', 'budget', 'audit'] as const;
 type Name = (typeof names)[number];
 
 const sizes: Record<
@@ -34,6 +35,7 @@ const sizes: Record<
     /** The freshness load is run once per entry, each on a stack of its own; the first is the headline. */
     freshnessLoads: Pick<FreshnessOptions, 'realms' | 'editsPerSecond'>[];
     scale: ScaleOptions;
+    audit: AuditOptions;
   }
 > = {
   full: {
@@ -60,6 +62,7 @@ const sizes: Record<
       probeEditsPerSecond: 1,
       probeSeconds: 60,
     },
+    audit: { customers: 10_000, transactions: 50_000, editedCustomers: 100, deactivatedCustomers: 10 },
   },
   quick: {
     backfill: { customers: 600, transactions: 2_400, runs: 3 },
@@ -81,6 +84,7 @@ const sizes: Record<
       probeEditsPerSecond: 1,
       probeSeconds: 6,
     },
+    audit: { customers: 600, transactions: 2_400, editedCustomers: 20, deactivatedCustomers: 5 },
   },
 };
 
@@ -217,6 +221,10 @@ async function main(): Promise<number> {
       profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     );
   }
+  if (selected.has('audit'))
+    await bench('audit', async (stack) => {
+      record.audit = await runAuditBench(stack, config.audit, progress);
+    });
   record.finishedAt = new Date().toISOString();
   record.machine = finishMachineInfo(record.machine);
   save();

@@ -25,6 +25,7 @@ export interface ConnectionJson {
 export interface FeedItem {
   qboCustomerId: string;
   crmContactId: string | null;
+  active: boolean;
   fields: Record<string, unknown>;
 }
 

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { round, table } from '../lib/stats';
 import { anatomySteps, type AnatomyStep } from './backfill-anatomy';
+import type { AuditResult } from './audit';
 import type { BackfillResult } from './backfill';
 import type { ProfileSummary } from './cpu-profile';
 import type { FreshnessResult } from './freshness';
@@ -24,6 +25,7 @@ export interface RunRecord {
   /** The freshness load at other rates than the issue's, each on a stack of its own. */
   freshnessAtOtherRates?: FreshnessResult[];
   scale?: ScaleResult;
+  audit?: AuditResult;
   /** The database each benchmark ran on. */
   databases?: Record<string, string>;
   /** Benchmarks that failed, with why. */
@@ -37,6 +39,7 @@ interface Sections {
   backfill?: { run: RunRecord; result: BackfillResult };
   freshness?: { run: RunRecord; result: FreshnessResult };
   scale?: { run: RunRecord; result: ScaleResult };
+  audit?: { run: RunRecord; result: AuditResult };
 }
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -720,6 +723,86 @@ function chart(sections: Sections): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Drift audit
+
+function auditSection({ run, result }: NonNullable<Sections['audit']>): string {
+  const { options, counts, traffic, requests, introduced } = result;
+  const kinds = Object.entries(requests.byKind).sort(([, a], [, b]) => b - a);
+  return [
+    '## 5. Drift audit',
+    '',
+    `_${runLine(run, 'audit')}._`,
+    '',
+    `A company of ${int(options.customers)} customers and ${int(options.transactions)} transactions is seeded ` +
+      `(${ms(result.seedMs)}), connected with a backfill (${ms(result.backfillMs)}), and every active customer is ` +
+      `linked to a CRM contact holding its own fields: ${int(result.linkedContacts)} contacts sent by ` +
+      '`POST /v1/contacts/batch`, each pinned to its customer, all synced in ' +
+      `${ms(result.linkMs)} with ${int(result.linkRequests)} QBO requests. Intuit's webhooks are not subscribed ` +
+      'and polls are an hour apart, so the engine hears of nothing more. Then, directly in the emulator (as a person ' +
+      `in the QBO web app), ${options.editedCustomers} linked customers get a new phone and ` +
+      `${options.deactivatedCustomers} are made inactive, and the audit is started on demand ` +
+      '(`POST /v1/connections/{id}/audit`). Its time runs from that request to the audit’s `finishedAt`; the ' +
+      "emulator's throttle counters are reset just before it, so the peaks below are the audit's alone.",
+    '',
+    md(
+      [
+        'audit time',
+        'customers audited',
+        'contacts compared',
+        'QBO requests',
+        'peak in any minute',
+        'peak in flight',
+        'refused (429)',
+      ],
+      [
+        [
+          ms(result.auditMs),
+          int(counts.customers),
+          int(counts.compared),
+          int(requests.total),
+          `${traffic.maxPeakPerMinute} (limit ${traffic.limits.perMinute})`,
+          `${traffic.maxPeakInFlight} (limit ${traffic.limits.concurrent})`,
+          String(traffic.throttled),
+        ],
+      ],
+    ),
+    '',
+    `QBO requests by kind (the emulator's request log): ${kinds.map(([kind, count]) => `\`${kind}\` ${count}`).join(', ')}. ` +
+      'The audit reads customers in query pages of 1,000 (`Active in (true, false)`, so inactive ones are seen ' +
+      'too) and never one by one; healing goes through the normal sync path, from what the page returned.',
+    '',
+    md(
+      ['', 'introduced', 'found by the audit', 'healed'],
+      [
+        [
+          'new phone (`projection_behind`, `contact_differs`)',
+          String(options.editedCustomers),
+          String(counts.byKind.contact_differs),
+          `${counts.healed} (${result.contactsHealedVerified} contacts read back with QBO's phone)`,
+        ],
+        [
+          'made inactive (`link_to_inactive`)',
+          String(options.deactivatedCustomers),
+          String(counts.byKind.link_to_inactive),
+          '– (left for a person)',
+        ],
+        [
+          '**all**',
+          `**${introduced.drifted}**`,
+          `**${counts.drifted}**`,
+          `**${counts.healed}** of ${introduced.healable} healable`,
+        ],
+      ],
+    ),
+    '',
+    `Targets: ${targets.auditRequestsPerMinute.label} and ${targets.auditConcurrentRequests.label} per realm — ` +
+      `${yes(result.targets.perMinute.met && result.targets.concurrent.met)}; drift found equal to drift introduced, ` +
+      `every healable one healed — ${yes(result.targets.found.met)}.`,
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The document
 
 /** The headline figures, one row each: figure, measured, target, verdict. */
@@ -813,13 +896,35 @@ function summaryRows(sections: Sections): string[][] {
       ]);
     }
   }
+  if (sections.audit) {
+    const { result } = sections.audit;
+    rows.push(
+      [
+        `Drift audit of ${int(result.options.customers)} customers`,
+        `${ms(result.auditMs)}, ${int(result.requests.total)} QBO requests; peak ` +
+          `${result.traffic.maxPeakPerMinute}/min, ${result.traffic.maxPeakInFlight} in flight`,
+        `${targets.auditRequestsPerMinute.label}, ${targets.auditConcurrentRequests.label}`,
+        yes(result.targets.perMinute.met && result.targets.concurrent.met),
+      ],
+      [
+        'Drift audit: found vs introduced, healed',
+        `${result.counts.drifted} of ${result.introduced.drifted}; healed ${result.counts.healed} of ` +
+          `${result.introduced.healable}`,
+        'all found, all healable healed',
+        yes(result.targets.found.met),
+      ],
+    );
+  }
   return rows;
 }
 
 function renderMarkdown(sections: Sections, chartFile: string, profile?: ProfileSummary): string {
-  const runs = [sections.backfill?.run, sections.freshness?.run, sections.scale?.run].filter(
-    Boolean,
-  ) as RunRecord[];
+  const runs = [
+    sections.backfill?.run,
+    sections.freshness?.run,
+    sections.scale?.run,
+    sections.audit?.run,
+  ].filter(Boolean) as RunRecord[];
   const parts = [
     '# Benchmarks',
     '',
@@ -859,16 +964,20 @@ function renderMarkdown(sections: Sections, chartFile: string, profile?: Profile
         sections.backfill?.result.traffic,
         sections.freshness.result.traffic,
         sections.scale?.result.steps.at(-1)?.traffic,
+        sections.audit?.result.traffic,
       ].filter((part): part is TrafficSummary => part !== undefined),
     );
     parts.push(budgetSection(sections.freshness, proof));
   }
+  if (sections.audit) parts.push(auditSection(sections.audit));
   parts.push(
     '## Running it',
     '',
     '```sh',
-    'npm run bench                      # all four, full sizes; rewrites docs/benchmarks.md and docs/benchmarks.svg',
+    'npm run bench                      # all of them, full sizes; rewrites docs/benchmarks.md and docs/benchmarks.svg',
     'npm run bench -- backfill budget   # some of them (budget runs the freshness load)',
+    'npm run bench -- audit             # the drift audit alone',
+    'npm run bench -- --report-only     # rebuild this page from the newest full results in bench-results/',
     'npm run bench -- --quick           # small sizes, about two minutes; report in bench-results/',
     'npm run bench -- backfill --profile   # also CPU-profile the worker during the backfill',
     '```',
@@ -896,26 +1005,25 @@ function latestSections(resultsDir: string, current: RunRecord): Sections {
   const sections: Sections = {};
   for (const name of files) {
     const run = JSON.parse(readFileSync(path.join(resultsDir, name), 'utf8'), databaseProcess) as RunRecord;
-    if (run.backfill) sections.backfill = { run, result: run.backfill };
-    if (run.freshness) sections.freshness = { run, result: run.freshness };
-    if (run.scale) sections.scale = { run, result: run.scale };
+    Object.assign(sections, sectionsOf(run));
   }
-  if (current.backfill) sections.backfill = { run: current, result: current.backfill };
-  if (current.freshness) sections.freshness = { run: current, result: current.freshness };
-  if (current.scale) sections.scale = { run: current, result: current.scale };
-  return sections;
+  return { ...sections, ...sectionsOf(current) };
+}
+
+/** The sections one run holds. */
+function sectionsOf(run: RunRecord): Sections {
+  return {
+    ...(run.backfill ? { backfill: { run, result: run.backfill } } : {}),
+    ...(run.freshness ? { freshness: { run, result: run.freshness } } : {}),
+    ...(run.scale ? { scale: { run, result: run.scale } } : {}),
+    ...(run.audit ? { audit: { run, result: run.audit } } : {}),
+  };
 }
 
 /** Writes the report: docs/ for a full run (merged with earlier full runs), bench-results/ for a quick one. */
 export function writeReport(record: RunRecord, resultsDir: string): string[] {
   const full = record.mode === 'full';
-  const sections: Sections = full
-    ? latestSections(resultsDir, record)
-    : {
-        ...(record.backfill ? { backfill: { run: record, result: record.backfill } } : {}),
-        ...(record.freshness ? { freshness: { run: record, result: record.freshness } } : {}),
-        ...(record.scale ? { scale: { run: record, result: record.scale } } : {}),
-      };
+  const sections: Sections = full ? latestSections(resultsDir, record) : sectionsOf(record);
   const folder = full ? path.join(repoRoot, 'docs') : resultsDir;
   const base = full ? 'benchmarks' : 'benchmarks-quick';
   const markdownFile = path.join(folder, `${base}.md`);
@@ -928,11 +1036,7 @@ export function writeReport(record: RunRecord, resultsDir: string): string[] {
 
 /** The headline figures on stdout. */
 export function printSummary(record: RunRecord): void {
-  const sections: Sections = {
-    ...(record.backfill ? { backfill: { run: record, result: record.backfill } } : {}),
-    ...(record.freshness ? { freshness: { run: record, result: record.freshness } } : {}),
-    ...(record.scale ? { scale: { run: record, result: record.scale } } : {}),
-  };
+  const sections = sectionsOf(record);
   console.log(`\nqbo-sync benchmarks (${record.mode}) on ${machineLine(record.machine)}\n`);
   console.log(
     table(

@@ -12,6 +12,9 @@ export interface Target {
 /** Intuit's per-realm budget (500 requests a minute), what the polling share is measured against. */
 export const realmRequestsPerMinute = 500;
 
+/** Intuit's per-realm limit on requests in flight at once. */
+export const realmConcurrentRequests = 10;
+
 /** Today's CPU per poll (worker + Temporal + database) at 1,000 companies, which the target divides by three. */
 const cpuMsPerPollBefore = 58;
 
@@ -24,6 +27,17 @@ export const targets = {
   lostOrRefused: { value: 0, strict: false, label: 'none' },
   pollingBudgetShare: { value: 0.1, strict: false, label: '≤ 10 %' },
   requestsPerChangedRecord: { value: 1.05, strict: false, label: '≤ 1.05' },
+  /** The drift audit (issue 19) within Intuit's per-realm limits. */
+  auditRequestsPerMinute: {
+    value: realmRequestsPerMinute,
+    strict: false,
+    label: `≤ ${realmRequestsPerMinute}/min`,
+  },
+  auditConcurrentRequests: {
+    value: realmConcurrentRequests,
+    strict: false,
+    label: `≤ ${realmConcurrentRequests} in flight`,
+  },
   scaleProbeP95Ms: { value: 1000, strict: true, label: '< 1 s' },
   scaleCpuMsPerPoll: {
     value: Math.round((cpuMsPerPollBefore / 3) * 10) / 10,

@@ -244,6 +244,12 @@ export interface paths {
              * @default false
              */
             previewFirst?: boolean;
+            /** @description How far back the backfill reads transactions: `"all"` (the default) or `{ "months": N }`; a setting of the connection, changed later with `PATCH /v1/connections/{id}`. */
+            transactionHistory?:
+              | 'all'
+              | {
+                  months: number;
+                };
             /**
              * Format: uri
              * @description Where the callback sends the user when done: on the API’s own origin or one the account registered (`PATCH /v1/account`, `allowedReturnOrigins`).
@@ -789,6 +795,12 @@ export interface paths {
             defaultItemId?: string | null;
             /** @description Home-currency lifetime sales (invoices and sales receipts, less credit memos and refunds) from which a contact is tagged `qb:high-value`; null (the default) gives no such tag. */
             highValueThreshold?: number | null;
+            /** @description How far back a backfill reads transactions: `"all"` (the default) or `{ "months": N }`. It applies to the next backfill (a reconnect’s reconcile, say); transactions already imported stay. */
+            transactionHistory?:
+              | 'all'
+              | {
+                  months: number;
+                };
           };
         };
       };
@@ -9266,6 +9278,7 @@ export interface components {
         defaultItemId: string | null;
         /** @description Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never. */
         highValueThreshold: number | null;
+        transactionHistory: components['schemas']['TransactionHistory'];
       };
       backfill: {
         /** @enum {string} */
@@ -9276,6 +9289,8 @@ export interface components {
           [key: string]: number;
         };
         entity: string | null;
+        /** @description The first transaction date this backfill reads (its history window); null: all of them. */
+        transactionsSince: string | null;
       } | null;
       lastPolledAt: string | null;
       /** @description Connected “preview first”: contacts are stored but wait until a preview of them is applied. */
@@ -9307,6 +9322,12 @@ export interface components {
     CustomFieldMapping: {
       [key: string]: string;
     };
+    /** @description How far back the backfill reads transactions (invoices, payments, estimates, sales receipts, credit memos, refunds): `"all"` (the default) or `{ "months": N }`. Only the backfill honours it; a later change to an older transaction still arrives. */
+    TransactionHistory:
+      | 'all'
+      | {
+          months: number;
+        };
     ConnectionPage: {
       data: components['schemas']['Connection'][];
       /** @description Pass as `cursor` for the next page; null on the last. */
@@ -9345,6 +9366,7 @@ export interface components {
         defaultItemId: string | null;
         /** @description Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never. */
         highValueThreshold: number | null;
+        transactionHistory: components['schemas']['TransactionHistory'];
       };
       backfill: {
         /** @enum {string} */
@@ -9355,6 +9377,8 @@ export interface components {
           [key: string]: number;
         };
         entity: string | null;
+        /** @description The first transaction date this backfill reads (its history window); null: all of them. */
+        transactionsSince: string | null;
       } | null;
       lastPolledAt: string | null;
       /** @description Connected “preview first”: contacts are stored but wait until a preview of them is applied. */
@@ -9436,6 +9460,7 @@ export interface components {
         defaultItemId: string | null;
         /** @description Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never. */
         highValueThreshold: number | null;
+        transactionHistory: components['schemas']['TransactionHistory'];
       };
       backfill: {
         /** @enum {string} */
@@ -9446,6 +9471,8 @@ export interface components {
           [key: string]: number;
         };
         entity: string | null;
+        /** @description The first transaction date this backfill reads (its history window); null: all of them. */
+        transactionsSince: string | null;
       } | null;
       lastPolledAt: string | null;
       /** @description Connected “preview first”: contacts are stored but wait until a preview of them is applied. */
@@ -10447,6 +10474,14 @@ export interface components {
         would_fail?: number;
         already_linked?: number;
       };
+      /** @description The connection’s transaction history window and what it imported. What it left out is not counted: that needs QuickBooks, and a preview asks it nothing. Null on previews made before it was recorded. */
+      transactions: {
+        history: components['schemas']['TransactionHistory'];
+        /** @description The first transaction date the backfill read (the window applied); null: all of them. */
+        since: string | null;
+        /** @description Transactions held for the company, so shown in contacts’ folders. */
+        imported: number;
+      } | null;
       /** @description A few entries per outcome. */
       samples: {
         would_match?: components['schemas']['PreviewEntry'][];
@@ -10614,6 +10649,14 @@ export interface components {
         would_fail?: number;
         already_linked?: number;
       };
+      /** @description The connection’s transaction history window and what it imported. What it left out is not counted: that needs QuickBooks, and a preview asks it nothing. Null on previews made before it was recorded. */
+      transactions: {
+        history: components['schemas']['TransactionHistory'];
+        /** @description The first transaction date the backfill read (the window applied); null: all of them. */
+        since: string | null;
+        /** @description Transactions held for the company, so shown in contacts’ folders. */
+        imported: number;
+      } | null;
       /** @description A few entries per outcome. */
       samples: {
         would_match?: components['schemas']['PreviewEntry'][];
@@ -10853,6 +10896,7 @@ export type Connection = components['schemas']['Connection'];
 export type MappingPolicy = components['schemas']['MappingPolicy'];
 export type ConflictPolicy = components['schemas']['ConflictPolicy'];
 export type CustomFieldMapping = components['schemas']['CustomFieldMapping'];
+export type TransactionHistory = components['schemas']['TransactionHistory'];
 export type ConnectionPage = components['schemas']['ConnectionPage'];
 export type ConnectionDetail = components['schemas']['ConnectionDetail'];
 export type ConnectionPauseState = components['schemas']['ConnectionPauseState'];

@@ -1,14 +1,27 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import { connectionModel } from '../db/models/connection';
-import { applyRecords, type ProjectedEntity } from '../projections/apply';
+import { connectionModel, settingsOf } from '../db/models/connection';
+import { applyRecords, isTransactionType, type ProjectedEntity } from '../projections/apply';
 import { connectionStatusEvent, recordAccountEvents } from '../outbound/events';
-import { maxPageSize, selectEverything, type Customer } from '../qbo';
+import { maxPageSize, qboQuery, selectEverything, type Customer } from '../qbo';
+import { historyStart } from '../sync/transaction-history';
+import { companyToday } from '../time/company-zone';
 import { pullCustomerChanges } from '../contacts/pull';
 import type { RetentionSettings } from '../db/retention';
 import { announceRecorded } from './announce';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
 import { refreshCustomFieldDefinitions } from '../connections/custom-fields';
+
+/**
+ * Which records of an entity a backfill reads: customers and items made inactive still exist (name-list queries
+ * hide them unless asked), and transactions from the window's first day when it has one.
+ */
+export function backfillFilter(entity: ProjectedEntity, transactionsSince: string | undefined): string {
+  if (entity === 'Customer' || entity === 'Item') return ' where Active in (true, false)';
+  return transactionsSince && isTransactionType(entity)
+    ? qboQuery` where TxnDate >= ${transactionsSince}`
+    : '';
+}
 
 /**
  * Pages overlap by this many records. Paging is by position, and a transaction deleted during the backfill shifts
@@ -38,16 +51,27 @@ export function createBackfillActivities(deps: BackfillDependencies) {
     /**
      * Reads the company's custom field definitions, marks the backfill running and returns QBO's own "now", read
      * from a CDC answer: once the backfill is done, CDC continues from there, so changes made while it ran are not
-     * missed (at worst they are read twice).
+     * missed (at worst they are read twice). The connection's transaction history window is fixed here, so every
+     * page of this backfill reads the same one.
      */
     async beginBackfill({ connectionId }: { connectionId: string }): Promise<{ cursorAtStart: string }> {
-      const { client } = await deps.qbo.open(connectionId);
+      const { connection, client } = await deps.qbo.open(connectionId);
       // Before any customer is read: the custom fields it maps are merged as soon as it is.
       await refreshCustomFieldDefinitions(deps.db, deps.qbo, connectionId, now());
       const { time } = await client.cdc(['Customer'], new Date(now().getTime() - 60_000));
+      const since = historyStart(settingsOf(connection).transactionHistory, companyToday(now(), connection));
       await connections().updateOne(
         { _id: connectionId },
-        { $set: { backfill: { status: 'running', startedAt: now(), counts: {} } } },
+        {
+          $set: {
+            backfill: {
+              status: 'running',
+              startedAt: now(),
+              counts: {},
+              ...(since ? { transactionsSince: since } : {}),
+            },
+          },
+        },
       );
       return { cursorAtStart: time };
     },
@@ -63,11 +87,10 @@ export function createBackfillActivities(deps: BackfillDependencies) {
       startPosition: number;
     }): Promise<BackfillPageResult> {
       const { connection, client } = await deps.qbo.open(connectionId);
-      // Customers and items made inactive still exist: name-list queries hide them unless asked.
-      const where = entity === 'Customer' || entity === 'Item' ? ' where Active in (true, false)' : '';
       const statement =
         selectEverything(entity) +
-        `${where} orderby Id startposition ${startPosition} maxresults ${maxPageSize}`;
+        backfillFilter(entity, connection.backfill?.transactionsSince) +
+        ` orderby Id startposition ${startPosition} maxresults ${maxPageSize}`;
       const page = await client.query(statement, { entity });
       const at = now();
       const projection = projectionContext(deps.db, connection, deps.qbo.settings.environment, at);

@@ -21,6 +21,7 @@ import {
   type ConnectionSettings,
 } from '../db/models/connection';
 import { fieldsReenabled } from '../sync/mapping-policy';
+import type { TransactionHistory } from '../sync/transaction-history';
 import { storeTokens } from '../oauth/connection-tokens';
 import { IntuitOAuth, InvalidGrantError, type TokenSet } from '../oauth/intuit-oauth';
 import { contactArSweepModel } from '../followups/models';
@@ -124,7 +125,12 @@ export class ConnectionService {
   /** Throws ReturnUrlRefused when `returnUrl` is not on an origin the account may return to. */
   async beginConnect(
     accountId: string,
-    options: { backfill: boolean; previewFirst?: boolean; returnUrl?: string },
+    options: {
+      backfill: boolean;
+      previewFirst?: boolean;
+      transactionHistory?: TransactionHistory;
+      returnUrl?: string;
+    },
   ): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
     const returnUrl =
       options.returnUrl === undefined
@@ -137,6 +143,9 @@ export class ConnectionService {
         accountId,
         backfill: options.backfill ? 1 : 0,
         ...(options.previewFirst ? { previewFirst: 1 } : {}),
+        ...(options.transactionHistory
+          ? { history: options.transactionHistory === 'all' ? 'all' : options.transactionHistory.months }
+          : {}),
         ...(returnUrl ? { returnUrl } : {}),
       },
       stateTtlMs,
@@ -167,7 +176,7 @@ export class ConnectionService {
           ? 'the connect link expired; start again'
           : 'state is not one this service issued',
       );
-    const { accountId, nonce, backfill, previewFirst, returnUrl } = checked.payload;
+    const { accountId, nonce, backfill, previewFirst, history, returnUrl } = checked.payload;
     // A state is good for one callback: a replayed redirect must not connect (or reconnect) anything.
     if (!(await claimOnce(this.deps.db, `oauth-state:${nonce}`, accountId, new Date(checked.payload.exp))))
       throw new ConnectFlowError('state_used', 'this connect link was already used');
@@ -198,6 +207,15 @@ export class ConnectionService {
         { $set: { awaitingPreview: true } },
       );
       connection = { ...connection, awaitingPreview: true };
+    }
+    if (!reconnecting && history !== undefined) {
+      // Set before the workflow starts, so its backfill reads the window chosen at connect.
+      const transactionHistory: TransactionHistory = history === 'all' ? 'all' : { months: Number(history) };
+      await connectionModel(this.deps.db).updateOne(
+        { _id: connection._id },
+        { $set: { 'settings.transactionHistory': transactionHistory } },
+      );
+      connection = { ...connection, settings: { ...connection.settings, transactionHistory } };
     }
     const client = await this.deps.temporal();
     await startConnectionWorkflow(client, connection, {

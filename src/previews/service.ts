@@ -4,7 +4,8 @@ import { connectionModel, settingsOf, type ConnectionRecord } from '../db/models
 import { defaultRetention, type RetentionSettings } from '../db/retention';
 import { contactKey, contactModel, type ContactRecord } from '../contacts/model';
 import { ContactProblem, storeContacts } from '../contacts/service';
-import { qboCustomerModel } from '../projections/models';
+import { countMatching } from '../db/count';
+import { qboCustomerModel, qboTransactionModel } from '../projections/models';
 import { toSyncFields } from '../sync/fields';
 import type { ConflictPolicies, MappingPolicy } from '../sync/mapping-policy';
 import {
@@ -145,7 +146,10 @@ export async function createPreview(
   now: Date,
   retention: RetentionSettings = defaultRetention,
 ): Promise<PreviewRecord> {
-  const planned = await plan(db, connection, request, now);
+  const [planned, imported] = await Promise.all([
+    plan(db, connection, request, now),
+    countMatching(qboTransactionModel(db), { connectionId: connection._id }),
+  ]);
   const _id = newPreviewId();
   const expiresAt = new Date(now.getTime() + retention.previewHours * 3_600_000);
   const counts = Object.fromEntries(planOutcomes.map((outcome) => [outcome, 0])) as Record<
@@ -180,6 +184,11 @@ export async function createPreview(
     samples,
     mappingEffects: planned.effects,
     ...(connection.lastPolledAt ? { qboAsOf: connection.lastPolledAt } : {}),
+    transactions: {
+      history: settingsOf(connection).transactionHistory,
+      since: connection.backfill?.transactionsSince ?? null,
+      imported,
+    },
     status: 'ready',
     createdAt: now,
     expiresAt,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { expiresAtIndex } from '../db/retention';
 import type { StoredFields } from '../db/field-maps';
+import type { TransactionHistory } from '../sync/transaction-history';
 import type { FieldEffect, PlanEntry, PlanOutcome } from './plan';
 
 /**
@@ -28,6 +29,11 @@ export interface PreviewRecord {
   mappingEffects: FieldEffect[];
   /** When QBO's side was last read into the projection the plan used. */
   qboAsOf?: Date;
+  /**
+   * The connection's transaction history window and what it imported: the backfill's first `TxnDate` (null: all)
+   * and the transactions held. What it left out is not known without asking QBO, which a preview never does.
+   */
+  transactions?: { history: TransactionHistory; since: string | null; imported: number };
   status: PreviewStatus;
   applied?: {
     at: Date;
@@ -72,6 +78,7 @@ const previewSchema = new Schema<PreviewRecord>(
     samples: { type: Schema.Types.Mixed, required: true },
     mappingEffects: { type: Schema.Types.Mixed, required: true },
     qboAsOf: Date,
+    transactions: Schema.Types.Mixed,
     status: { type: String, enum: previewStatuses, required: true },
     applied: Schema.Types.Mixed,
     createdAt: { type: Date, required: true },

@@ -51,7 +51,10 @@ export interface ApiHarness {
       timeoutMs?: number;
     },
   ): Promise<ApiResponse>;
-  /** Creates an emulator company and connects it through the real OAuth flow; returns the connection JSON. */
+  /**
+   * Creates an emulator company and connects it through the real OAuth flow; returns the connection JSON.
+   * `body` adds to the connect request's.
+   */
   connect(
     account: TestAccount,
     options?: {
@@ -60,6 +63,8 @@ export interface ApiHarness {
       previewFirst?: boolean;
       /** Runs once the emulator company exists, before it is connected (to arm its faults, say). */
       beforeConnect?: (realmId: string) => Promise<void>;
+      /** Added to the connect request's body (settings chosen at connect). */
+      body?: Record<string, unknown>;
     },
   ): Promise<any>;
   /** A QBO API client for a connected company, as a bookkeeper's other app would use it. */
@@ -181,7 +186,11 @@ export async function startApiHarness(
     });
     const started = await request('POST', '/v1/connections/quickbooks', {
       key: who.key,
-      body: { backfill: options.backfill ?? true, ...(options.previewFirst ? { previewFirst: true } : {}) },
+      body: {
+        backfill: options.backfill ?? true,
+        ...(options.previewFirst ? { previewFirst: true } : {}),
+        ...options.body,
+      },
     });
     if (started.status !== 201) throw new Error(`connect start failed: ${JSON.stringify(started.json)}`);
     // The user picks the company on the consent page and approves, as `npm start`'s demo does.

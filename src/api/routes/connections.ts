@@ -25,7 +25,12 @@ import { ApiProblem, invalidFields, notFound, problemCodes } from '../http/probl
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
 import { ownedConnection } from './owned';
-import { conflictPolicySchema, customFieldMappingSchema, mappingPolicySchema } from './schemas';
+import {
+  conflictPolicySchema,
+  customFieldMappingSchema,
+  mappingPolicySchema,
+  transactionHistorySchema,
+} from './schemas';
 import { countMatching } from '../../db/count';
 
 const connectionSchema = z
@@ -67,6 +72,7 @@ const connectionSchema = z
         .describe(
           'Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: never.',
         ),
+      transactionHistory: transactionHistorySchema,
     }),
     backfill: z
       .object({
@@ -75,6 +81,12 @@ const connectionSchema = z
         finishedAt: z.string().nullable(),
         counts: z.record(z.string(), z.number()),
         entity: z.string().nullable(),
+        transactionsSince: z
+          .string()
+          .nullable()
+          .describe(
+            'The first transaction date this backfill reads (its history window); null: all of them.',
+          ),
       })
       .nullable(),
     lastPolledAt: z.string().nullable(),
@@ -181,6 +193,7 @@ function connectionJson(connection: ConnectionRecord, tokens: TokenHealth | null
           finishedAt: iso(connection.backfill.finishedAt),
           counts: connection.backfill.counts,
           entity: connection.backfill.entity ?? null,
+          transactionsSince: connection.backfill.transactionsSince ?? null,
         }
       : null,
     lastPolledAt: iso(connection.lastPolledAt),
@@ -256,6 +269,12 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
             'Write no contact to QuickBooks until a preview of them is applied: contacts sent meanwhile are stored ' +
               'and wait (`POST /v1/connections/{id}/previews` with `"source": "stored"`, then apply it).',
           ),
+        transactionHistory: transactionHistorySchema
+          .optional()
+          .describe(
+            'How far back the backfill reads transactions: `"all"` (the default) or `{ "months": N }`; ' +
+              'a setting of the connection, changed later with `PATCH /v1/connections/{id}`.',
+          ),
         returnUrl: z
           .url()
           .max(2000)
@@ -283,6 +302,7 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           ).beginConnect(auth.accountId, {
             backfill: body.backfill,
             previewFirst: body.previewFirst,
+            ...(body.transactionHistory ? { transactionHistory: body.transactionHistory } : {}),
             ...(body.returnUrl ? { returnUrl: body.returnUrl } : {}),
           }),
         };
@@ -480,6 +500,12 @@ export function addConnectionRoutes(routes: ApiRoutes, services: ApiServices): v
           .describe(
             'Home-currency lifetime sales (invoices and sales receipts, less credit memos and refunds) from which ' +
               'a contact is tagged `qb:high-value`; null (the default) gives no such tag.',
+          ),
+        transactionHistory: transactionHistorySchema
+          .optional()
+          .describe(
+            'How far back a backfill reads transactions: `"all"` (the default) or `{ "months": N }`. It applies ' +
+              'to the next backfill (a reconnect’s reconcile, say); transactions already imported stay.',
           ),
       })
       .strict(),

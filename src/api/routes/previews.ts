@@ -29,7 +29,7 @@ import { batchContactSchema } from './contacts';
 import { tellContactsChanged } from './contacts-changed';
 import { connectionServiceFor } from './connections';
 import { ownedConnection } from './owned';
-import { conflictPolicySchema, mappingPolicySchema } from './schemas';
+import { conflictPolicySchema, mappingPolicySchema, transactionHistorySchema } from './schemas';
 
 const planEntrySchema = z
   .object({
@@ -88,6 +88,23 @@ const previewSchema = z
       .nullable()
       .describe('When QuickBooks’ side, as the plan read it, was last polled; webhooks keep it closer.'),
     counts: z.record(z.enum(planOutcomes), z.number().int()),
+    transactions: z
+      .object({
+        history: transactionHistorySchema,
+        since: z
+          .string()
+          .nullable()
+          .describe('The first transaction date the backfill read (the window applied); null: all of them.'),
+        imported: z
+          .number()
+          .int()
+          .describe('Transactions held for the company, so shown in contacts’ folders.'),
+      })
+      .nullable()
+      .describe(
+        'The connection’s transaction history window and what it imported. What it left out is not counted: ' +
+          'that needs QuickBooks, and a preview asks it nothing. Null on previews made before it was recorded.',
+      ),
     samples: z.record(z.enum(planOutcomes), z.array(planEntrySchema)).describe('A few entries per outcome.'),
     mappingChange: z
       .object({
@@ -151,6 +168,7 @@ function previewJson(preview: PreviewRecord): z.infer<typeof previewSchema> {
     expiresAt: preview.expiresAt.toISOString(),
     qboAsOf: preview.qboAsOf?.toISOString() ?? null,
     counts: preview.counts,
+    transactions: preview.transactions ?? null,
     samples: Object.fromEntries(
       planOutcomes.map((outcome) => [outcome, (preview.samples[outcome] ?? []).map(entryJson)]),
     ) as Record<PlanOutcome, z.infer<typeof planEntrySchema>[]>,

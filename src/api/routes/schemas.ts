@@ -3,6 +3,7 @@ import { addressParts } from '../../sync/fields';
 import { conflictPolicies, directions } from '../../sync/mapping-policy';
 import { syncFieldNames } from '../../sync/fields';
 import { crmKeyPattern } from '../../sync/custom-fields';
+import { maxTransactionHistoryMonths } from '../../sync/transaction-history';
 
 /** Request and response shapes shared by several routes; each is one OpenAPI component. */
 
@@ -86,4 +87,20 @@ export const customFieldMappingSchema = z
       'The QuickBooks custom fields synced with CRM contact fields: CRM key → definition id (from ' +
       '`GET /v1/connections/{id}/custom-fields`). Each syncs as `custom.<definitionId>`, with its direction and ' +
       'conflict policy in `mappingPolicy` and `conflictPolicy`. Setting it replaces the whole mapping.',
+  });
+
+export const transactionHistorySchema = z
+  .union([
+    z.literal('all'),
+    z
+      .object({ months: z.number().int().min(1).max(maxTransactionHistoryMonths) })
+      .strict()
+      .describe('The last N months, by transaction date, counted back from the company’s today.'),
+  ])
+  .meta({
+    id: 'TransactionHistory',
+    description:
+      'How far back the backfill reads transactions (invoices, payments, estimates, sales receipts, credit memos, ' +
+      'refunds): `"all"` (the default) or `{ "months": N }`. Only the backfill honours it; a later change to an ' +
+      'older transaction still arrives.',
   });

@@ -4,6 +4,7 @@ import { sealedSchema } from '../sealed-schema';
 import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
 import type { Sealed } from '../../security/encryption';
 import { timeZoneBases, type CompanyTimeZone } from '../../time/company-zone';
+import { defaultTransactionHistory, type TransactionHistory } from '../../sync/transaction-history';
 import {
   defaultSkewToleranceSeconds,
   type ConflictPolicies,
@@ -32,6 +33,8 @@ export interface BackfillProgress {
   counts: Record<string, number>;
   /** The entity being read now. */
   entity?: string;
+  /** The first `TxnDate` this backfill reads transactions from (the window, fixed when it began); absent: all. */
+  transactionsSince?: string;
 }
 
 /** What a CRM account may change on a connection (`PATCH /v1/connections/:id`). */
@@ -57,6 +60,8 @@ export interface ConnectionSettings {
   defaultItemId: string | null;
   /** Home-currency lifetime sales from which a contact is tagged `qb:high-value`; null: no such tag. */
   highValueThreshold: number | null;
+  /** How far back the backfill reads transactions; CDC's changes to older ones still arrive. */
+  transactionHistory: TransactionHistory;
 }
 
 /** A connection's settings as the engine uses them, with the defaults filled in. */
@@ -72,6 +77,7 @@ export function settingsOf(connection: Pick<ConnectionRecord, 'settings'>): Conn
     missingProductPolicy: stored?.missingProductPolicy ?? 'reject',
     defaultItemId: stored?.defaultItemId ?? null,
     highValueThreshold: stored?.highValueThreshold ?? null,
+    transactionHistory: stored?.transactionHistory ?? defaultTransactionHistory,
   };
 }
 
@@ -183,6 +189,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
           missingProductPolicy: { type: String, enum: missingProductPolicies, default: 'reject' },
           defaultItemId: String,
           highValueThreshold: { type: Number, default: null },
+          transactionHistory: Schema.Types.Mixed,
         },
         { _id: false, minimize: false },
       ),
@@ -219,6 +226,7 @@ const connectionSchema = new Schema<ConnectionRecord>(
           finishedAt: Date,
           counts: { type: Schema.Types.Mixed, default: {} },
           entity: String,
+          transactionsSince: String,
         },
         { _id: false, minimize: false },
       ),
