@@ -73,11 +73,9 @@ describe('pausing a connection', () => {
   afterAll(() => harness?.close());
 
   it('holds both directions while paused, keeps what arrives, and syncs it all on resume', async () => {
+    await put('before-pause', { displayName: 'Paula Before', email: 'p@old.example' });
     const linked = await eventually(
-      async () =>
-        contact(
-          (await put('before-pause', { displayName: 'Paula Before', email: 'p@old.example' })).crmContactId,
-        ),
+      () => contact('before-pause'),
       (found) => found.sync.state === 'synced' && found.quickbooks !== null,
       20_000,
       'the first contact synced',
