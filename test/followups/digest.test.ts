@@ -124,7 +124,8 @@ describe('one reminder email per customer (digest)', () => {
       .find({ connectionId: harness.connectionId, type: 'followup.created', qboCustomerId: ids.dana })
       .lean();
     const eventData = events.map((event) => event.data as { id: string; digestId?: string });
-    expect(eventData.sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+    // In code-point order, as the database sorted the follow-ups (localeCompare would fold case).
+    expect(eventData.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))).toEqual(
       followUps.map((followUp) => expect.objectContaining({ id: followUp._id, digestId: digest })),
     );
 
