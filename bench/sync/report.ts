@@ -541,7 +541,9 @@ function scaleSection({ run, result }: NonNullable<Sections['scale']>): string {
     '',
     `Companies connected through the OAuth flow (no backfill: the steady state is what is measured), each polling ` +
       `CDC every ${options.pollIntervalSeconds} s and changing nothing, measured over ${options.windowSeconds} s ` +
-      'windows after the connect burst has settled. CPU is the share of one core from `/proc/<pid>/stat` ' +
+      "windows once every company is idle (five minutes after the last connect), when the task queue's idle-poll " +
+      'sweep polls them and each workflow polls itself only as a fallback, every five intervals. CPU is the share ' +
+      'of one core from `/proc/<pid>/stat` ' +
       '(utime + stime), memory the peak `VmRSS`. A probe edits one random customer in QBO every second, with ' +
       'webhooks on, and times it to the CRM receiver.',
     '',
