@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { expiresAfterDays, expiresAtIndex } from '../db/retention';
-import { reportFreshness } from '../observability/freshness';
+import { reportFreshness } from './freshness';
 
 /**
  * The sync history: every change applied, every conflict and every refusal, per connection and contact. The CRM

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { QboObservers } from '../activities/qbo-access';
 import type { BudgetLimit, QboRequestSample } from '../qbo';
-import type { FreshnessDirection } from './freshness';
+import type { FreshnessDirection } from '../history/freshness';
 
 /** Seconds; activity runs and freshness span milliseconds to hours. */
 const durationBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];

@@ -9,7 +9,7 @@ import { createLogger, redactUri } from '../logger';
 import { stopWhenParentExits } from '../lifecycle';
 import { QboAccess, qboAccessSettings } from '../activities/qbo-access';
 import { OutboundGuard } from '../security/outbound-url';
-import { onFreshness } from '../observability/freshness';
+import { onFreshness } from '../history/freshness';
 import { laneDepths } from '../observability/lane-depths';
 import { WorkerMetrics } from '../observability/metrics';
 import { serveMetrics, type MetricsServer } from '../observability/metrics-server';

@@ -1,6 +1,6 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import { summarize } from '../../../src/observability/activity-summaries';
-import { onFreshness, reportFreshness, type FreshnessDirection } from '../../../src/observability/freshness';
+import { onFreshness, reportFreshness, type FreshnessDirection } from '../../../src/history/freshness';
 
 // The summaries below read nothing; one that touched the database would fail on this.
 const noDatabase = {} as MongoConnection;
