@@ -41,10 +41,11 @@ export interface BackfillAnatomy {
   legend: Record<AnatomyStep, string>;
 }
 
-const legend: Record<AnatomyStep, string> = {
+/** What each step does in the code as it is now (the report prints this, not the words stored with older runs). */
+export const anatomyLegend: Record<AnatomyStep, string> = {
   open: 'QboAccess.open: the connection record and its sealed tokens',
   budget:
-    "the realm's shared minute budget: one unique insert (a numbered slot of the minute) per QBO request",
+    "the realm's shared minute budget: one `$inc` (upserted) of the realm's counter for the minute per QBO request",
   query:
     'QboClient.query: HTTP to QBO, JSON parse, zod validation of 1,000 rows (its budget upsert is in "budget")',
   held:
@@ -205,6 +206,6 @@ export async function backfillAnatomy(
       number
     >,
     heldByCollectionSize,
-    legend,
+    legend: anatomyLegend,
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { round, table } from '../lib/stats';
-import { anatomySteps, type AnatomyStep } from './backfill-anatomy';
+import { anatomyLegend, anatomySteps, type AnatomyStep } from './backfill-anatomy';
 import type { AuditResult } from './audit';
 import type { BackfillResult } from './backfill';
 import type { ProfileSummary } from './cpu-profile';
@@ -116,7 +116,7 @@ function backfillSection(
     `\`${step}\``,
     ms(anatomy.steps[step]),
     share(step),
-    anatomy.legend[step],
+    anatomyLegend[step],
   ]);
   const growth = anatomy.heldByCollectionSize.filter((point) => point.documents > 0);
   const firstPoint = growth[0];
