@@ -487,6 +487,7 @@ describe('the CRM-facing API: connect, sync both ways, disconnect', () => {
       missingProductPolicy: 'reject',
       defaultItemId: null,
       transactionHistory: 'all',
+      customFields: {},
     });
     // A field the policy keeps one way is never written to QBO; the others still are.
     const put = await harness.request('PUT', '/v1/contacts/crm-leaving', {

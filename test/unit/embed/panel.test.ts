@@ -106,6 +106,7 @@ function section(options: { currency?: string; name?: string; rate?: number } = 
       mergedInto: null,
       linkedBy: 'email',
       syncedAt: '2026-03-02T17:00:00.000Z',
+      customFields: {},
     },
     billingProfile: profile,
     billingSummary: billingSummary(profile, views, context),
