@@ -36,12 +36,15 @@ describe('connection workflow: lanes', () => {
   afterEach(() => temporal.endWorkflows());
   afterAll(() => temporal?.teardown());
 
-  async function startConnection(taskQueue: string) {
+  async function startConnection(
+    taskQueue: string,
+    intervals = { pollIntervalSeconds: 3600, activePollIntervalSeconds: 3600 },
+  ) {
     const connectionId = uniqueName('conn');
     await startConnectionWorkflow(
       temporal.client,
       { _id: connectionId, realmId: 'realm-lanes', accountId: 'acct-lanes' },
-      { taskQueue, pollIntervalSeconds: 3600, activePollIntervalSeconds: 3600 },
+      { taskQueue, ...intervals },
     );
     return temporal.endAfterTest(temporal.client.workflow.getHandle(connectionWorkflowId(connectionId)));
   }
@@ -284,15 +287,10 @@ describe('connection workflow: lanes', () => {
   it('polls often while the company is active; idle, it leaves its polls to the sweep and polls itself as a fallback', async () => {
     const { activities, calls } = fakeConnectionActivities();
     await temporal.withWorker(activities, async (taskQueue) => {
-      const connectionId = uniqueName('conn');
-      await startConnectionWorkflow(
-        temporal.client,
-        { _id: connectionId, realmId: 'realm-lanes', accountId: 'acct-lanes' },
-        { taskQueue, pollIntervalSeconds: 600, activePollIntervalSeconds: 60 },
-      );
-      const handle = temporal.endAfterTest(
-        temporal.client.workflow.getHandle(connectionWorkflowId(connectionId)),
-      );
+      const handle = await startConnection(taskQueue, {
+        pollIntervalSeconds: 600,
+        activePollIntervalSeconds: 60,
+      });
       const idle = await eventually(
         () => handle.query(statusQuery),
         (status) => status.totals.polls === 1,
@@ -318,13 +316,7 @@ describe('connection workflow: lanes', () => {
   it('polls an idle company by itself when its interval is shorter than the sweep serves', async () => {
     const { activities, calls } = fakeConnectionActivities();
     await temporal.withWorker(activities, async (taskQueue) => {
-      const connectionId = uniqueName('conn');
-      await startConnectionWorkflow(
-        temporal.client,
-        { _id: connectionId, realmId: 'realm-lanes', accountId: 'acct-lanes' },
-        { taskQueue, pollIntervalSeconds: 20, activePollIntervalSeconds: 10 },
-      );
-      temporal.endAfterTest(temporal.client.workflow.getHandle(connectionWorkflowId(connectionId)));
+      await startConnection(taskQueue, { pollIntervalSeconds: 20, activePollIntervalSeconds: 10 });
       await eventually(
         () => Promise.resolve(calls.polls.length),
         (polls) => polls === 1,
