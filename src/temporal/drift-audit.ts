@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   ScheduleAlreadyRunning,
   ScheduleOverlapPolicy,
+  WorkflowExecutionAlreadyStartedError,
   type Client,
   type ScheduleDescription,
   type ScheduleOptions,
@@ -14,18 +15,34 @@ export function driftAuditWorkflowId(connectionId: string): string {
   return `drift-audit:${connectionId}`;
 }
 
-/** Starts a connection's drift audit; while one runs, asking again joins it rather than starting a second. */
+/**
+ * Starts a connection's drift audit; while one runs, asking again joins it rather than starting a second. A run
+ * still open after it recorded its result (`lastFinishedAt`, the record's, is later than the run's start) is only
+ * closing: joining it would start nothing, so it is replaced by a new one.
+ */
 export async function startDriftAudit(
   client: Client,
   connectionId: string,
   taskQueue: string,
+  lastFinishedAt: Date | undefined,
 ): Promise<void> {
-  await client.workflow.start<typeof driftAuditWorkflow>('driftAuditWorkflow', {
-    workflowId: driftAuditWorkflowId(connectionId),
-    taskQueue,
-    args: [{ connectionId }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
+  const workflowId = driftAuditWorkflowId(connectionId);
+  const start = (workflowIdConflictPolicy: 'FAIL' | 'TERMINATE_EXISTING') =>
+    client.workflow.start<typeof driftAuditWorkflow>('driftAuditWorkflow', {
+      workflowId,
+      taskQueue,
+      args: [{ connectionId }],
+      workflowIdConflictPolicy,
+    });
+  try {
+    await start('FAIL');
+    return;
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+  const open = await client.workflow.getHandle(workflowId).describe();
+  if (lastFinishedAt === undefined || lastFinishedAt < open.startTime) return;
+  await start('TERMINATE_EXISTING');
 }
 
 export interface AuditScheduleTarget {

@@ -1,6 +1,7 @@
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import type { QboClient } from '../support/emulator';
-import { describeAuditSchedule } from '../../src/temporal/drift-audit';
+import { markAuditRunning, recordAuditResult } from '../../src/audit/store';
+import { describeAuditSchedule, driftAuditWorkflowId } from '../../src/temporal/drift-audit';
 import { eventually } from '../support/env';
 
 /**
@@ -38,7 +39,7 @@ describe('the drift audit', () => {
     expect(started.status).toBe(202);
     expect(started.json.status).toBe('running');
     return (
-      await eventually(audit, (response) => response.json.status !== 'running', 60_000, 'the audit to finish')
+      await eventually(audit, (response) => response.json.status !== 'running', 30_000, 'the audit to finish')
     ).json;
   };
 
@@ -144,7 +145,7 @@ describe('the drift audit', () => {
       { drifted: 1, rate: result.rate },
       { drifted: 0, rate: 0 },
     ]);
-  });
+  }, 120_000);
 
   it('reports a link to a customer made inactive in QBO, and leaves it for a person', async () => {
     const put = await harness.request('PUT', '/v1/contacts/retiree', {
@@ -184,6 +185,48 @@ describe('the drift audit', () => {
       drifted: 1,
       byKind: expect.objectContaining({ projection_behind: 0 }),
     });
+  }, 120_000);
+
+  it('starts a new audit when the last one has recorded its result but its run is still closing', async () => {
+    // A run that recorded its result and has not closed yet: here one on a queue no worker polls, so it stays open.
+    const closing = await harness.temporal.workflow.start('driftAuditWorkflow', {
+      workflowId: driftAuditWorkflowId(connection.id),
+      taskQueue: `${harness.taskQueue}-nobody`,
+      args: [{ connectionId: connection.id }],
+      // The previous test's audit may still be closing.
+      workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+    });
+    const db = harness.db.mongoose.connection;
+    await markAuditRunning(db, connection.id, new Date());
+    await recordAuditResult(db, connection.id, { samples: [] }, new Date());
+    expect((await audit()).json.status).toBe('completed');
+
+    const result = await runAudit();
+    expect(result).toMatchObject({ status: 'completed', error: null });
+    expect(result.counts.customers).toBeGreaterThanOrEqual(1);
+    const replaced = harness.temporal.workflow.getHandle(closing.workflowId, closing.firstExecutionRunId);
+    expect((await replaced.describe()).status.name).toBe('TERMINATED');
+  }, 120_000);
+
+  it('joins an audit that has started and not yet said so, rather than starting a second', async () => {
+    // Started after the last audit finished (as the daily schedule starts one), on a queue no worker polls.
+    const started = await harness.temporal.workflow.start('driftAuditWorkflow', {
+      workflowId: driftAuditWorkflowId(connection.id),
+      taskQueue: `${harness.taskQueue}-nobody`,
+      args: [{ connectionId: connection.id }],
+      // The previous test's audit may still be closing.
+      workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+    });
+    try {
+      const response = await harness.request('POST', `/v1/connections/${connection.id}/audit`);
+      expect(response.status).toBe(202);
+      expect(response.json.status).toBe('running');
+      const open = await started.describe();
+      expect(open.status.name).toBe('RUNNING');
+      expect(open.runId).toBe(started.firstExecutionRunId);
+    } finally {
+      await started.terminate('the test is over');
+    }
   });
 
   it('audits every connection daily through a schedule of its own, which disconnecting deletes', async () => {

@@ -108,12 +108,18 @@ export function addAuditRoutes(routes: ApiRoutes, services: ApiServices): void {
       if (connection.status !== 'active')
         throw new ApiProblem(409, 'connection_inactive', `the connection is ${connection.status}`);
       const db = await services.db();
-      const running = await readAudit(db, connection._id);
-      if (running?.status !== 'running') await markAuditRunning(db, connection._id, services.now());
+      const latest = await readAudit(db, connection._id);
+      const running = latest?.status === 'running';
+      if (!running) await markAuditRunning(db, connection._id, services.now());
       try {
         const client = await services.temporal();
         await client.withDeadline(Date.now() + services.dependencyTimeoutMs, () =>
-          startDriftAudit(client, connection._id, services.taskQueue),
+          startDriftAudit(
+            client,
+            connection._id,
+            services.taskQueue,
+            running ? undefined : (latest?.finishedAt ?? undefined),
+          ),
         );
       } catch (error) {
         services.log.warn({ err: error, connectionId: connection._id }, 'could not start the drift audit');
