@@ -1597,7 +1597,7 @@ export interface paths {
     put?: never;
     /**
      * Run a drift audit: compare every linked contact, our copy and QuickBooks, and heal what the sync can
-     * @description Reads every QuickBooks customer in query pages and compares, by the synced fields, the CRM’s view of each linked contact, our copy of the customer and QuickBooks itself. A copy behind QuickBooks is synced the normal way (recorded in the sync history, announced to the CRM). Read the outcome with `GET /v1/connections/{id}/audit`; asking while one runs joins it. Every connection is also audited once a day by a Temporal Schedule (`drift-audit:<connectionId>`), created when the company is connected.
+     * @description Reads every QuickBooks customer in query pages and compares, by the synced fields, the CRM’s view of each linked contact, our copy of the customer and QuickBooks itself; then every transaction of the connection’s history window against our copy. A copy behind QuickBooks is synced the normal way (recorded in the sync history, announced to the CRM). Read the outcome with `GET /v1/connections/{id}/audit`; asking while one runs joins it. Every connection is also audited once a day by a Temporal Schedule (`drift-audit:<connectionId>`), created when the company is connected.
      */
     post: {
       parameters: {
@@ -9563,8 +9563,21 @@ export interface components {
         };
         /** @description Active customers no contact is linked to. */
         unlinkedCustomers: number;
-        /** @description Query pages read from QuickBooks. */
+        /** @description Requests made to QuickBooks: query pages, and a read of each transaction it stopped listing. */
         qboRequests: number;
+        /** @description Absent from audits made before transactions were audited. */
+        transactions?: {
+          /** @description Transactions QuickBooks listed within the connection’s history window. */
+          read: number;
+          /** @description Listed by QuickBooks, absent from our copy (a folder lacked them). */
+          missing: number;
+          /** @description Our copy held an older version than QuickBooks’. */
+          behind: number;
+          /** @description Our copy held them; QuickBooks had deleted them. */
+          deleted: number;
+          /** @description Of those, how many our copy agrees on after the audit. */
+          healed: number;
+        };
       } | null;
       /** @description Drifted per compared link. */
       rate: number | null;
@@ -9609,6 +9622,16 @@ export interface components {
       }[];
       /** @description Ids of some customers no contact is linked to. */
       unlinkedSamples: string[];
+      /** @description Up to 25 transactions that drifted. */
+      transactionSamples: {
+        /** @enum {string} */
+        kind: 'transaction_missing' | 'transaction_behind' | 'transaction_deleted';
+        /** @description Invoice, Payment, Estimate, SalesReceipt, CreditMemo or RefundReceipt. */
+        entity: string;
+        qboId: string;
+        customerQboId: string | null;
+        healed: boolean;
+      }[];
       /** @description The completed audits, oldest first (up to 90): the drift rate over time. */
       history: {
         finishedAt: string;

@@ -2,7 +2,6 @@ import type { Connection as MongoConnection } from 'mongoose';
 import { applyCustomerMerge } from '../contacts/customer-merges';
 import type { EngineContext } from '../contacts/engine';
 import {
-  announceTransactions,
   customersBehindTheirContacts,
   pullCustomerById,
   pullCustomerChanges,
@@ -11,7 +10,6 @@ import {
 import { connectionModel, type ConnectionRecord } from '../db/models/connection';
 import type { RetentionSettings } from '../db/retention';
 import type { SyncChannel } from '../history/sync-events';
-import { onTransactionsApplied } from '../followups/sync-hook';
 import { markApplied, pendingEvents } from '../ingest/inbox';
 import {
   applyRecords,
@@ -26,6 +24,7 @@ import { syncedEntities, type SyncedEntity } from '../sync/transactions';
 import type { QboTransactionRecord as QboTransactionJson } from '../sync/transactions';
 import { announceRecorded } from './announce';
 import { projectionContext } from './projection-context';
+import { carryTransactionChanges } from './transaction-changes';
 import type { QboAccess } from './qbo-access';
 
 const dayMs = 86_400_000;
@@ -129,17 +128,11 @@ async function applyPage(
     for (const id of pulled.toPull) target.toPull?.add(id);
     return;
   }
-  if (result.changed.length === 0) return;
-  // A payment, void or delete cancels pending reminders within this sync cycle, and tags follow the history.
-  const followUps = await onTransactionsApplied(
-    { db: engine.db, connectionId: engine.connection._id, asOf: engine.now, now: () => new Date() },
-    (result.changed as { record: QboTransactionJson }[]).map(({ record }) => ({
-      qboId: record.Id,
-      ...(record.CustomerRef?.value ? { customerQboId: record.CustomerRef.value } : {}),
-    })),
+  target.counts.eventsRecorded += await carryTransactionChanges(
+    engine,
+    entity,
+    result.changed,
   );
-  target.counts.eventsRecorded += followUps.eventsRecorded;
-  target.counts.eventsRecorded += await announceTransactions(engine, entity, result.changed);
 }
 
 /** Where a poll reads CDC from: the cursor, or the horizon's edge when the cursor has fallen behind it. */

@@ -1,12 +1,7 @@
 import type { Connection as MongoConnection } from 'mongoose';
-import { auditCustomer, driftKinds, type CustomerAudit, type DriftKind } from '../audit/drift';
-import {
-  markAuditRunning,
-  recordAuditFailure,
-  recordAuditResult,
-  type AuditCounts,
-  type AuditSample,
-} from '../audit/store';
+import { auditCustomer, type CustomerAudit } from '../audit/drift';
+import { markAuditRunning, recordAuditFailure, recordAuditResult, type AuditCounts } from '../audit/store';
+import { AuditTally } from '../audit/tally';
 import type { EngineContext } from '../contacts/engine';
 import { contactModel, type ContactRecord } from '../contacts/model';
 import { pullCustomerChanges } from '../contacts/pull';
@@ -21,11 +16,9 @@ import { customerToFields } from '../sync/customer-mapping';
 import type { SyncFieldName, SyncFields } from '../sync/fields';
 import type { MappingPolicy } from '../sync/mapping-policy';
 import { announceRecorded } from './announce';
+import { auditTransactions } from './drift-audit-transactions';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
-
-/** Findings kept as samples, and unlinked customers named, per audit. */
-const maxSamples = 25;
 
 export interface DriftAuditDependencies {
   db: MongoConnection;
@@ -39,7 +32,7 @@ export interface DriftAuditDependencies {
  * projection and the linked contact. A customer whose projection is behind QBO's is applied through the normal
  * sync path (projection, then the merge into its contact, recorded and announced like any change seen by a poll);
  * a linked contact that differs while the projection is current is merged again from it the same way. What still
- * disagrees afterwards is reported as not healed.
+ * disagrees afterwards is reported as not healed. Transactions follow (./drift-audit-transactions.ts).
  */
 export function createDriftAuditActivities(deps: DriftAuditDependencies) {
   const now = deps.now ?? (() => new Date());
@@ -66,6 +59,7 @@ export function createDriftAuditActivities(deps: DriftAuditDependencies) {
           eventsRecorded += await auditPage(engine, page.rows, audit);
         }
         await auditMissingLinks(deps.db, connection, audit);
+        eventsRecorded += await auditTransactions(engine, client, audit);
         await announceRecorded(connection.accountId, eventsRecorded);
         await recordAuditResult(deps.db, connectionId, audit.result(), now());
         return audit.counts;
@@ -75,41 +69,6 @@ export function createDriftAuditActivities(deps: DriftAuditDependencies) {
       }
     },
   };
-}
-
-class AuditTally {
-  readonly counts: AuditCounts = {
-    customers: 0,
-    compared: 0,
-    inFlight: 0,
-    drifted: 0,
-    driftedFields: 0,
-    healed: 0,
-    byKind: Object.fromEntries(driftKinds.map((kind) => [kind, 0])) as Record<DriftKind, number>,
-    unlinkedCustomers: 0,
-    qboRequests: 0,
-  };
-  readonly samples: AuditSample[] = [];
-  readonly unlinked: string[] = [];
-  readonly seen = new Set<string>();
-
-  add(sample: AuditSample): void {
-    this.counts.drifted += 1;
-    this.counts.driftedFields += sample.fields.length;
-    if (sample.healed) this.counts.healed += 1;
-    for (const kind of sample.kinds) this.counts.byKind[kind] += 1;
-    if (this.samples.length < maxSamples) this.samples.push(sample);
-  }
-
-  result() {
-    const { compared, drifted } = this.counts;
-    return {
-      counts: this.counts,
-      rate: compared === 0 ? 0 : drifted / compared,
-      samples: this.samples,
-      unlinkedSamples: this.unlinked,
-    };
-  }
 }
 
 /** Audits one page of QBO's customers, heals what the sync can, and returns the events recorded for the CRM. */
@@ -155,10 +114,7 @@ async function auditPage(
     tally.counts.customers += 1;
     if (audit.compared) tally.counts.compared += 1;
     else if (contact) tally.counts.inFlight += 1;
-    if (audit.unlinked) {
-      tally.counts.unlinkedCustomers += 1;
-      if (tally.unlinked.length < maxSamples) tally.unlinked.push(row.Id);
-    }
+    if (audit.unlinked) tally.addUnlinked(row.Id);
     if (audit.drift.length === 0) continue;
     const remaining = after.get(row.Id);
     tally.add({

@@ -71,3 +71,22 @@ export function auditCustomer({ qbo, projection, contact, directions }: AuditedC
   if (contactDiffers) drift.push('contact_differs');
   return { drift, fields, compared, unlinked: contact === null && qbo.active };
 }
+
+export const transactionDriftKinds = [
+  /** QBO has a transaction our copy lacks: the customer's folder is missing it. */
+  'transaction_missing',
+  /** Our copy holds an older version than QBO's. */
+  'transaction_behind',
+  /** Our copy holds a transaction QBO no longer has: deleted in QBO. */
+  'transaction_deleted',
+] as const;
+export type TransactionDriftKind = (typeof transactionDriftKinds)[number];
+
+/** A transaction QBO listed, against the SyncToken of our copy of it (undefined when we hold none). */
+export function auditTransaction(
+  qboSyncToken: number,
+  heldSyncToken: number | undefined,
+): TransactionDriftKind | null {
+  if (heldSyncToken === undefined) return 'transaction_missing';
+  return heldSyncToken < qboSyncToken ? 'transaction_behind' : null;
+}

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { DriftKind, FieldDrift } from './drift';
+import type { DriftKind, FieldDrift, TransactionDriftKind } from './drift';
 
 /**
  * The latest drift audit of each connection (one document per connection, `_id` = its id): running, or what it
@@ -20,8 +20,35 @@ export interface AuditCounts {
   byKind: Record<DriftKind, number>;
   /** Active customers no contact is linked to. */
   unlinkedCustomers: number;
-  /** Query pages read from QBO. */
+  /** Requests made to QBO: query pages, and a read of each transaction QBO stopped listing. */
   qboRequests: number;
+  /** The transactions (within the connection's history window) compared with our copy. */
+  transactions: TransactionAuditCounts;
+}
+
+export interface TransactionAuditCounts {
+  /** Transactions QBO listed. */
+  read: number;
+  missing: number;
+  behind: number;
+  deleted: number;
+  /** Of the three, how many our copy agrees on after the audit applied QBO's versions. */
+  healed: number;
+}
+
+/** Which count of `TransactionAuditCounts` each finding adds to. */
+export const transactionCountOf = {
+  transaction_missing: 'missing',
+  transaction_behind: 'behind',
+  transaction_deleted: 'deleted',
+} as const satisfies Record<TransactionDriftKind, keyof TransactionAuditCounts>;
+
+export interface TransactionAuditSample {
+  kind: TransactionDriftKind;
+  entity: string;
+  qboId: string;
+  customerQboId: string | null;
+  healed: boolean;
 }
 
 export interface AuditSample {
@@ -45,6 +72,7 @@ export interface DriftAuditRecord {
   rate?: number;
   samples?: AuditSample[];
   unlinkedSamples?: string[];
+  transactionSamples?: TransactionAuditSample[];
   error?: string;
   /** The completed audits before this one and this one, oldest first: the drift rate over time. */
   history?: AuditHistoryEntry[];
@@ -71,6 +99,7 @@ const auditSchema = new Schema<DriftAuditRecord>(
     rate: Number,
     samples: Schema.Types.Mixed,
     unlinkedSamples: [String],
+    transactionSamples: Schema.Types.Mixed,
     error: String,
     history: Schema.Types.Mixed,
   },
@@ -87,7 +116,15 @@ export async function markAuditRunning(db: Connection, connectionId: string, at:
     { _id: connectionId },
     {
       $set: { status: 'running', startedAt: at },
-      $unset: { finishedAt: 1, error: 1, counts: 1, rate: 1, samples: 1, unlinkedSamples: 1 },
+      $unset: {
+        finishedAt: 1,
+        error: 1,
+        counts: 1,
+        rate: 1,
+        samples: 1,
+        unlinkedSamples: 1,
+        transactionSamples: 1,
+      },
     },
     { upsert: true },
   );
@@ -96,7 +133,7 @@ export async function markAuditRunning(db: Connection, connectionId: string, at:
 export async function recordAuditResult(
   db: Connection,
   connectionId: string,
-  result: Pick<DriftAuditRecord, 'counts' | 'rate' | 'samples' | 'unlinkedSamples'>,
+  result: Pick<DriftAuditRecord, 'counts' | 'rate' | 'samples' | 'unlinkedSamples' | 'transactionSamples'>,
   at: Date,
 ): Promise<void> {
   const entry: AuditHistoryEntry = {

@@ -1,5 +1,5 @@
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
-import type { QboClient } from '../support/emulator';
+import { salesLine, type QboClient } from '../support/emulator';
 import { markAuditRunning, recordAuditResult } from '../../src/audit/store';
 import { describeAuditSchedule, driftAuditWorkflowId } from '../../src/temporal/drift-audit';
 import { eventually } from '../support/env';
@@ -185,6 +185,99 @@ describe('the drift audit', () => {
       drifted: 1,
       byKind: expect.objectContaining({ projection_behind: 0 }),
     });
+  }, 120_000);
+
+  it('finds transactions missing from a folder, behind QBO or deleted in QBO, and heals each', async () => {
+    await harness.emulator.admin('PUT', `/companies/${connection.realmId}/faults`, {
+      webhooks: { dropRate: 0 },
+    });
+    const put = await harness.request('PUT', '/v1/contacts/ledger', {
+      body: { updatedAt: new Date().toISOString(), fields: { displayName: 'Lena Ledger' } },
+    });
+    expect(put.status).toBe(202);
+    const customerId = (await synced('ledger', () => true)).quickbooks.customerId;
+    const invoice = () =>
+      qbo.create('Invoice', { CustomerRef: { value: customerId }, Line: [salesLine(80)] });
+    const folder = async () =>
+      (await harness.request('GET', '/v1/contacts/ledger/quickbooks/transactions?limit=100')).json.data as {
+        qboId: string;
+        status: string;
+        total: number;
+      }[];
+    const [edited, deleted] = [await invoice(), await invoice()];
+    await eventually(
+      folder,
+      (found) => [edited.Id, deleted.Id].every((id) => found.some((held) => held.qboId === id)),
+      20_000,
+      'both invoices in the folder (webhooks on)',
+    );
+
+    // Behind the engine's back: an invoice changed, one created, one deleted.
+    await harness.emulator.admin('PUT', `/companies/${connection.realmId}/faults`, {
+      webhooks: { dropRate: 1 },
+    });
+    const changed = await qbo.write('Invoice', {
+      Id: edited.Id,
+      SyncToken: edited.SyncToken,
+      sparse: true,
+      Line: [salesLine(95)],
+    });
+    expect(changed.status).toBe(200);
+    const created = await invoice();
+    const removed = await qbo.write(
+      'Invoice',
+      { Id: deleted.Id, SyncToken: deleted.SyncToken },
+      { operation: 'delete' },
+    );
+    expect(removed.status).toBe(200);
+    const before = await folder();
+    expect(before.find((held) => held.qboId === edited.Id)?.total).toBe(80);
+    expect(before.some((held) => held.qboId === created.Id)).toBe(false);
+    expect(before.find((held) => held.qboId === deleted.Id)?.status).not.toBe('deleted');
+
+    const result = await runAudit();
+    expect(result.counts.transactions).toEqual({
+      read: expect.any(Number),
+      missing: 1,
+      behind: 1,
+      deleted: 1,
+      healed: 3,
+    });
+    expect(result.counts.transactions.read).toBeGreaterThanOrEqual(2);
+    expect(result.transactionSamples).toEqual(
+      expect.arrayContaining([
+        {
+          kind: 'transaction_behind',
+          entity: 'Invoice',
+          qboId: edited.Id,
+          customerQboId: customerId,
+          healed: true,
+        },
+        {
+          kind: 'transaction_missing',
+          entity: 'Invoice',
+          qboId: created.Id,
+          customerQboId: customerId,
+          healed: true,
+        },
+        {
+          kind: 'transaction_deleted',
+          entity: 'Invoice',
+          qboId: deleted.Id,
+          customerQboId: customerId,
+          healed: true,
+        },
+      ]),
+    );
+    expect(result.transactionSamples).toHaveLength(3);
+
+    // The folder now agrees with QBO.
+    const after = await folder();
+    expect(after.find((held) => held.qboId === edited.Id)?.total).toBe(95);
+    expect(after.some((held) => held.qboId === created.Id)).toBe(true);
+    expect(after.find((held) => held.qboId === deleted.Id)?.status ?? 'deleted').toBe('deleted');
+    const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+    expect(metrics).toMatch(/^qbo_sync_drifted_transactions\{kind="transaction_missing"\} 1$/m);
   }, 120_000);
 
   it('starts a new audit when the last one has recorded its result but its run is still closing', async () => {

@@ -1,8 +1,8 @@
 import express, { type RequestHandler, type Router } from 'express';
 import type { Connection as MongoConnection } from 'mongoose';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { driftKinds } from '../../audit/drift';
-import { driftAuditModel } from '../../audit/store';
+import { driftKinds, transactionDriftKinds } from '../../audit/drift';
+import { driftAuditModel, transactionCountOf } from '../../audit/store';
 import { connectionModel } from '../../db/models/connection';
 import { outboundEventModel, type DeliveryStatus } from '../../outbound/events';
 
@@ -76,6 +76,24 @@ export function createMetrics(db: () => Promise<MongoConnection>): {
       return driftKinds.map((kind) => ({
         _id: kind,
         n: audits.reduce((sum, audit) => sum + (audit.counts?.byKind[kind] ?? 0), 0),
+      }));
+    },
+  );
+  grouped(
+    'qbo_sync_drifted_transactions',
+    'Transactions our copy lacked, held an older version of, or held after QuickBooks deleted them, in each ' +
+      'connection’s latest drift audit, by kind.',
+    'kind',
+    async (database) => {
+      const audits = await driftAuditModel(database)
+        .find({ status: 'completed' }, { 'counts.transactions': 1 })
+        .lean();
+      return transactionDriftKinds.map((kind) => ({
+        _id: kind,
+        n: audits.reduce(
+          (sum, audit) => sum + (audit.counts?.transactions?.[transactionCountOf[kind]] ?? 0),
+          0,
+        ),
       }));
     },
   );

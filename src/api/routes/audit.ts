@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { driftKinds } from '../../audit/drift';
+import { driftKinds, transactionDriftKinds } from '../../audit/drift';
 import { markAuditRunning, readAudit, recordAuditFailure, type DriftAuditRecord } from '../../audit/store';
 import { syncFieldNames } from '../../sync/fields';
 import { startDriftAudit } from '../../temporal/drift-audit';
@@ -31,7 +31,28 @@ const auditSchema = z
           .describe('Drifted ones that agree with QuickBooks after the audit synced QuickBooks’ version.'),
         byKind: z.record(z.enum(driftKinds), z.number().int()),
         unlinkedCustomers: z.number().int().describe('Active customers no contact is linked to.'),
-        qboRequests: z.number().int().describe('Query pages read from QuickBooks.'),
+        qboRequests: z
+          .number()
+          .int()
+          .describe(
+            'Requests made to QuickBooks: query pages, and a read of each transaction it stopped listing.',
+          ),
+        transactions: z
+          .object({
+            read: z
+              .number()
+              .int()
+              .describe('Transactions QuickBooks listed within the connection’s history window.'),
+            missing: z
+              .number()
+              .int()
+              .describe('Listed by QuickBooks, absent from our copy (a folder lacked them).'),
+            behind: z.number().int().describe('Our copy held an older version than QuickBooks’.'),
+            deleted: z.number().int().describe('Our copy held them; QuickBooks had deleted them.'),
+            healed: z.number().int().describe('Of those, how many our copy agrees on after the audit.'),
+          })
+          .optional()
+          .describe('Absent from audits made before transactions were audited.'),
       })
       .nullable(),
     rate: z.number().nullable().describe('Drifted per compared link.'),
@@ -53,6 +74,19 @@ const auditSchema = z
       }),
     ),
     unlinkedSamples: z.array(z.string()).describe('Ids of some customers no contact is linked to.'),
+    transactionSamples: z
+      .array(
+        z.object({
+          kind: z.enum(transactionDriftKinds),
+          entity: z
+            .string()
+            .describe('Invoice, Payment, Estimate, SalesReceipt, CreditMemo or RefundReceipt.'),
+          qboId: z.string(),
+          customerQboId: z.string().nullable(),
+          healed: z.boolean(),
+        }),
+      )
+      .describe('Up to 25 transactions that drifted.'),
     history: z
       .array(
         z.object({
@@ -80,6 +114,7 @@ function auditJson(record: DriftAuditRecord) {
     rate: record.rate ?? null,
     samples: (record.samples ?? []).map((sample) => ({ ...sample, mergedInto: sample.mergedInto ?? null })),
     unlinkedSamples: record.unlinkedSamples ?? [],
+    transactionSamples: record.transactionSamples ?? [],
     history: (record.history ?? []).map((entry) => ({
       ...entry,
       finishedAt: new Date(entry.finishedAt).toISOString(),
@@ -96,8 +131,9 @@ export function addAuditRoutes(routes: ApiRoutes, services: ApiServices): void {
       'Run a drift audit: compare every linked contact, our copy and QuickBooks, and heal what the sync can',
     description:
       'Reads every QuickBooks customer in query pages and compares, by the synced fields, the CRM’s view of ' +
-      'each linked contact, our copy of the customer and QuickBooks itself. A copy behind QuickBooks is synced the ' +
-      'normal way (recorded in the sync history, announced to the CRM). Read the outcome with ' +
+      'each linked contact, our copy of the customer and QuickBooks itself; then every transaction of the ' +
+      'connection’s history window against our copy. A copy behind QuickBooks is synced the normal way (recorded ' +
+      'in the sync history, announced to the CRM). Read the outcome with ' +
       '`GET /v1/connections/{id}/audit`; asking while one runs joins it. Every connection is also audited once a ' +
       'day by a Temporal Schedule (`drift-audit:<connectionId>`), created when the company is connected.',
     params: idParams,

@@ -1,4 +1,5 @@
-import { auditCustomer } from '../../../src/audit/drift';
+import { auditCustomer, auditTransaction } from '../../../src/audit/drift';
+import { AuditTally } from '../../../src/audit/tally';
 import { toSyncFields } from '../../../src/sync/fields';
 
 const fields = (values: Record<string, string>) => toSyncFields(values);
@@ -61,5 +62,41 @@ describe('auditing one customer', () => {
         contact: null,
       }),
     ).toEqual({ drift: ['projection_behind'], fields: [], compared: false, unlinked: true });
+  });
+});
+
+describe('auditing one transaction', () => {
+  it('finds one our copy lacks, one it holds an older version of, and nothing when it is as new or newer', () => {
+    expect(auditTransaction(0, undefined)).toBe('transaction_missing');
+    expect(auditTransaction(3, 2)).toBe('transaction_behind');
+    expect(auditTransaction(3, 3)).toBeNull();
+    // A newer copy (our own write whose echo QBO's page predates) and a tombstone are not drift.
+    expect(auditTransaction(3, 4)).toBeNull();
+    expect(auditTransaction(3, Number.MAX_SAFE_INTEGER)).toBeNull();
+  });
+});
+
+describe('an audit’s tally', () => {
+  it('counts transaction findings by kind and keeps at most 25 samples', () => {
+    const tally = new AuditTally();
+    for (let index = 0; index < 30; index += 1)
+      tally.addTransaction({
+        kind: index % 3 === 0 ? 'transaction_deleted' : 'transaction_missing',
+        entity: 'Invoice',
+        qboId: String(index),
+        customerQboId: null,
+        healed: index !== 7,
+      });
+    tally.addTransaction({
+      kind: 'transaction_behind',
+      entity: 'Payment',
+      qboId: 'p',
+      customerQboId: '1',
+      healed: true,
+    });
+    expect(tally.counts.transactions).toEqual({ read: 0, missing: 20, behind: 1, deleted: 10, healed: 30 });
+    expect(tally.result().transactionSamples).toHaveLength(25);
+    // Transactions do not move the customers' drift rate.
+    expect(tally.result()).toMatchObject({ rate: 0, counts: { drifted: 0 } });
   });
 });
