@@ -128,11 +128,7 @@ async function applyPage(
     for (const id of pulled.toPull) target.toPull?.add(id);
     return;
   }
-  target.counts.eventsRecorded += await carryTransactionChanges(
-    engine,
-    entity,
-    result.changed,
-  );
+  target.counts.eventsRecorded += await carryTransactionChanges(engine, entity, result.changed);
 }
 
 /** Where a poll reads CDC from: the cursor, or the horizon's edge when the cursor has fallen behind it. */
