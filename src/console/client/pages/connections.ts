@@ -7,6 +7,7 @@ import { api, explain, ok } from '../api';
 import type { Page, PageContext } from '../app';
 import { chartWidth, freshnessChart } from '../chart';
 import { ago, duration, facts, h, table, when, type Child } from '../dom';
+import { driftSection } from './drift';
 
 type Connection = Awaited<ReturnType<typeof loadConnection>>;
 
@@ -502,9 +503,12 @@ export const connectionPage: Page = {
       ticks += 1;
       if (current.backfill?.status === 'running' || ticks % 5 === 0) await reload();
     });
-    const health = await healthSection(id).catch((error: unknown) =>
-      h('section', {}, h('h2', {}, 'Health'), h('p', { class: 'error' }, explain(error))),
-    );
+    const [health, drift] = await Promise.all([
+      healthSection(id).catch((error: unknown) =>
+        h('section', {}, h('h2', {}, 'Health'), h('p', { class: 'error' }, explain(error))),
+      ),
+      driftSection(connection, context),
+    ]);
     return [
       h('h1', {}, connection.companyName ?? connection.realmId),
       context.query.get('connected') ? h('p', { class: 'notice' }, 'The company is connected.') : null,
@@ -512,6 +516,7 @@ export const connectionPage: Page = {
       status,
       backfill,
       health,
+      drift,
       settingsForm(connection, context),
       mappingForm(connection, context),
     ];
