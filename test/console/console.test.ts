@@ -1,21 +1,11 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createQboSyncClient, ok, type QboSyncClient } from '../../sdk/src';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import { launchChromium } from '../support/chromium';
 import { eventually } from '../support/env';
+import { checkPage, expectText, recordErrors, rendered } from './browser';
 
-const outputDir = path.join(__dirname, '..', '..', 'test-output');
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const widths = { wide: 1280, narrow: 400 } as const;
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
 
 /**
  * The console as an admin uses it, in Debian's Chromium: sign in with a key, connect the emulator's company through
@@ -38,19 +28,12 @@ describe('the console, in headless Chromium', () => {
     browser = await launchChromium();
     harness = await startApiHarness();
     api = createQboSyncClient({ baseUrl: harness.url, apiKey: harness.account.key });
-    mkdirSync(outputDir, { recursive: true });
     context = await browser.newContext();
     for (const [name, width] of Object.entries(widths) as [keyof typeof widths, number][]) {
       const page = await context.newPage();
       await page.setViewportSize({ width, height: 900 });
       // A CSP violation, a failed script or an uncaught error all show up here.
-      page.on('console', (message) => {
-        // Answers the test asks for (a wrong key, a session not yet made, a bad policy) are logged as failed loads.
-        const expected = /^Failed to load resource: the server responded with a status of 4(00|01)/;
-        if (message.type() === 'error' && !expected.test(message.text()))
-          errors.push(`${name}: ${message.text()}`);
-      });
-      page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`));
+      recordErrors(page, name, errors);
       pages[name] = page;
     }
   });
@@ -60,61 +43,14 @@ describe('the console, in headless Chromium', () => {
     await harness?.close();
   });
 
-  /** Waits until the console has rendered a page: its heading is there and nothing is loading. */
-  async function rendered(page: Page, heading?: string | RegExp): Promise<void> {
-    const h1 = page.locator('main h1');
-    await h1.waitFor({ timeout: 15_000 });
-    if (heading) await expectText(page, 'main h1', heading);
-    await page.locator('main .loading').waitFor({ state: 'detached', timeout: 15_000 });
-  }
-
-  async function expectText(page: Page, selector: string, expected: string | RegExp): Promise<void> {
-    const locator = page.locator(selector).first();
-    const deadline = Date.now() + 15_000;
-    let seen = '';
-    for (;;) {
-      seen = (await locator.count()) > 0 ? await locator.innerText() : '(absent)';
-      if (typeof expected === 'string' ? seen.includes(expected) : expected.test(seen)) return;
-      if (Date.now() > deadline)
-        throw new Error(`${selector} never showed ${String(expected)}; last: ${seen}`);
-      await page.waitForTimeout(100);
-    }
-  }
-
-  /** Screenshots at both widths, no sideways scrolling at 400 px, and axe-core finds nothing serious. */
+  /** Every page at both widths: no sideways scrolling, nothing serious for axe-core (see ./browser). */
   async function check(name: string, route: string, heading: string | RegExp): Promise<void> {
     for (const [width, page] of Object.entries(pages) as [keyof typeof widths, Page][]) {
       const here = new URL(page.url());
       if (here.origin !== harness.url || `${here.pathname}${here.search}` !== route)
         await page.goto(`${harness.url}${route}`);
       await rendered(page, heading);
-      await page.screenshot({
-        path: path.join(outputDir, `console-${name}-${widths[width]}.png`),
-        fullPage: true,
-      });
-      if (width === 'narrow') {
-        // Strings, not functions: this file is compiled without the DOM's types.
-        const overflow = await page.evaluate<{ scroll: number; client: number }>(
-          '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
-        );
-        expect({ page: name, ...overflow, overflows: overflow.scroll > overflow.client }).toMatchObject({
-          overflows: false,
-        });
-      }
-      // evaluate, not a script tag: the console's CSP rightly refuses inline scripts.
-      await page.evaluate(axeSource);
-      const violations = await page.evaluate<AxeViolation[]>('axe.run().then((result) => result.violations)');
-      const serious = violations
-        .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-        .map(
-          (violation) =>
-            `${violation.id} (${violation.help}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
-        );
-      expect({ page: name, width: widths[width], serious }).toEqual({
-        page: name,
-        width: widths[width],
-        serious: [],
-      });
+      await checkPage(page, `${name}-${widths[width]}`);
     }
   }
 

@@ -70,6 +70,15 @@ export function table(label: string, head: string[], rows: Child[][]): HTMLEleme
   );
 }
 
+/** Terms and their values, as a definition list laid out in two columns. */
+export function facts(entries: [string, Child][]): HTMLElement {
+  return h(
+    'dl',
+    { class: 'facts' },
+    entries.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value))),
+  );
+}
+
 export function when(iso: string | null | undefined): string {
   if (!iso) return '—';
   return new Date(iso).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'medium' });

@@ -1,4 +1,11 @@
 import { backfillProgress, type BackfillState } from '../../../src/console/backfill-progress';
+import {
+  byKindInWords,
+  driftRateSeries,
+  percent,
+  transactionSampleRow,
+  transactionsInWords,
+} from '../../../src/console/drift';
 import { fieldSides, flattenFields } from '../../../src/console/field-sides';
 import { freshnessSeries } from '../../../src/console/freshness';
 import { mappingChanges } from '../../../src/console/mapping-preview';
@@ -137,5 +144,58 @@ describe('mappingChanges', () => {
         ],
       },
     ]);
+  });
+});
+
+describe('the drift audit in words', () => {
+  it('shows a rate as a percentage with one decimal, never a small one as 0', () => {
+    expect([0, 1, 1 / 3, 0.0004, 0.0005, null].map(percent)).toEqual([
+      '0 %',
+      '100 %',
+      '33.3 %',
+      '< 0.1 %',
+      '0.1 %',
+      '—',
+    ]);
+  });
+
+  it('names every kind with its count, a missing kind as 0', () => {
+    expect(byKindInWords({ projection_behind: 1, contact_differs: 2 })).toBe(
+      '1 copy behind QuickBooks, 2 contacts differing from QuickBooks, 0 links to inactive customers, ' +
+        '0 links to customers QuickBooks no longer has',
+    );
+  });
+
+  it('puts the transactions’ counts in words', () => {
+    expect(transactionsInWords({ read: 300, missing: 2, behind: 1, deleted: 0, healed: 3 })).toBe(
+      '300 read: 2 missing from our copy, 1 behind QuickBooks, 0 deleted in QuickBooks but still in our copy; ' +
+        '3 healed',
+    );
+  });
+
+  it('reads a transaction finding by whatever fields it carries', () => {
+    expect(
+      transactionSampleRow({
+        entity: 'Invoice',
+        qboId: '130',
+        kinds: ['behind', 'amount_differs'],
+        healed: true,
+      }),
+    ).toEqual({ transaction: 'Invoice 130', found: 'behind, amount differs', outcome: 'Healed' });
+    expect(transactionSampleRow({ type: 'Payment', id: 7, kind: 'missing', healed: false })).toEqual({
+      transaction: 'Payment 7',
+      found: 'missing',
+      outcome: 'Left for a person',
+    });
+    expect(transactionSampleRow({})).toEqual({ transaction: '—', found: '—', outcome: '—' });
+  });
+
+  it('plots the history, oldest first, as Unix seconds and percentages', () => {
+    expect(
+      driftRateSeries([
+        { finishedAt: '2026-12-06T10:00:00.000Z', compared: 40, drifted: 2, healed: 2, rate: 0.05 },
+        { finishedAt: '2026-12-07T10:00:00.500Z', compared: 40, drifted: 0, healed: 0, rate: 0 },
+      ]),
+    ).toEqual({ times: [1796551200, 1796637600.5], percent: [5, 0] });
   });
 });

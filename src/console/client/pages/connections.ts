@@ -5,8 +5,9 @@ import { freshnessKinds, freshnessSeries, type LaggedEvent } from '../../freshne
 import { mappingChanges, type Direction } from '../../mapping-preview';
 import { api, explain, ok } from '../api';
 import type { Page, PageContext } from '../app';
-import { freshnessChart } from '../chart';
-import { ago, duration, h, table, when, type Child } from '../dom';
+import { chartWidth, freshnessChart } from '../chart';
+import { ago, duration, facts, h, table, when, type Child } from '../dom';
+import { driftSection } from './drift';
 
 type Connection = Awaited<ReturnType<typeof loadConnection>>;
 
@@ -97,14 +98,6 @@ export const connectionsPage: Page = {
 function statusText(connection: Pick<Connection, 'status' | 'paused'>): string {
   const status = statusWords[connection.status] ?? connection.status;
   return connection.paused ? `${status}, paused` : status;
-}
-
-function facts(entries: [string, Child][]): HTMLElement {
-  return h(
-    'dl',
-    { class: 'facts' },
-    entries.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value))),
-  );
 }
 
 function statusSection(connection: Connection): HTMLElement {
@@ -237,11 +230,6 @@ async function healthSection(id: string): Promise<HTMLElement> {
     }),
     freshnessChart(await freshnessOverTime(id), chartWidth()),
   );
-}
-
-function chartWidth(): number {
-  const main = document.getElementById('main');
-  return Math.max(240, Math.min(760, (main?.clientWidth ?? 760) - 48));
 }
 
 /** The last day's changes with their lag, both directions, at most 1,000 per kind. */
@@ -515,9 +503,12 @@ export const connectionPage: Page = {
       ticks += 1;
       if (current.backfill?.status === 'running' || ticks % 5 === 0) await reload();
     });
-    const health = await healthSection(id).catch((error: unknown) =>
-      h('section', {}, h('h2', {}, 'Health'), h('p', { class: 'error' }, explain(error))),
-    );
+    const [health, drift] = await Promise.all([
+      healthSection(id).catch((error: unknown) =>
+        h('section', {}, h('h2', {}, 'Health'), h('p', { class: 'error' }, explain(error))),
+      ),
+      driftSection(connection, context),
+    ]);
     return [
       h('h1', {}, connection.companyName ?? connection.realmId),
       context.query.get('connected') ? h('p', { class: 'notice' }, 'The company is connected.') : null,
@@ -525,6 +516,7 @@ export const connectionPage: Page = {
       status,
       backfill,
       health,
+      drift,
       settingsForm(connection, context),
       mappingForm(connection, context),
     ];
