@@ -1,4 +1,4 @@
-import { driftKinds, type DriftKind } from '../audit/drift';
+import { driftKinds, type DriftKind, type TransactionDriftKind } from '../audit/drift';
 
 /**
  * The drift audit in words and figures, for the connection's page: the rate as a percentage, what each kind of
@@ -32,10 +32,7 @@ export function byKindInWords(byKind: Partial<Record<DriftKind, number>>): strin
   return driftKinds.map((kind) => counted(byKind[kind] ?? 0, driftKindWords[kind])).join(', ');
 }
 
-/**
- * The transactions part of an audit (QuickBooks' invoices, payments, … against our copy). Older audits, and APIs
- * from before it, have none.
- */
+/** The transactions part of an audit (QuickBooks' invoices, payments, … against our copy); older audits have none. */
 export interface TransactionDrift {
   read: number;
   missing: number;
@@ -51,20 +48,22 @@ export function transactionsInWords(counts: TransactionDrift): string {
   );
 }
 
-/** A transaction finding, read field by field: whatever of its kind, entity, id and outcome it carries. */
-export function transactionSampleRow(sample: Record<string, unknown>): {
-  transaction: string;
-  found: string;
-  outcome: string;
-} {
-  const text = (value: unknown) =>
-    typeof value === 'string' || typeof value === 'number' ? String(value) : '';
-  const kinds = Array.isArray(sample.kinds) ? sample.kinds.map(text) : [text(sample.kind)];
+export const transactionDriftWords: Record<TransactionDriftKind, string> = {
+  transaction_missing: 'missing from our copy',
+  transaction_behind: 'behind QuickBooks',
+  transaction_deleted: 'deleted in QuickBooks',
+};
+
+export function transactionSampleRow(sample: {
+  kind: TransactionDriftKind;
+  entity: string;
+  qboId: string;
+  healed: boolean;
+}): { transaction: string; found: string; outcome: string } {
   return {
-    transaction:
-      [text(sample.entity ?? sample.type), text(sample.qboId ?? sample.id)].filter(Boolean).join(' ') || '—',
-    found: kinds.filter(Boolean).join(', ').replaceAll('_', ' ') || '—',
-    outcome: sample.healed === true ? 'Healed' : sample.healed === false ? 'Left for a person' : '—',
+    transaction: `${sample.entity} ${sample.qboId}`,
+    found: transactionDriftWords[sample.kind],
+    outcome: sample.healed ? 'Healed' : 'Left for a person',
   };
 }
 

@@ -173,21 +173,13 @@ describe('the drift audit in words', () => {
     );
   });
 
-  it('reads a transaction finding by whatever fields it carries', () => {
+  it('names a transaction finding, what was found and what became of it', () => {
     expect(
-      transactionSampleRow({
-        entity: 'Invoice',
-        qboId: '130',
-        kinds: ['behind', 'amount_differs'],
-        healed: true,
-      }),
-    ).toEqual({ transaction: 'Invoice 130', found: 'behind, amount differs', outcome: 'Healed' });
-    expect(transactionSampleRow({ type: 'Payment', id: 7, kind: 'missing', healed: false })).toEqual({
-      transaction: 'Payment 7',
-      found: 'missing',
-      outcome: 'Left for a person',
-    });
-    expect(transactionSampleRow({})).toEqual({ transaction: '—', found: '—', outcome: '—' });
+      transactionSampleRow({ kind: 'transaction_behind', entity: 'Invoice', qboId: '130', healed: true }),
+    ).toEqual({ transaction: 'Invoice 130', found: 'behind QuickBooks', outcome: 'Healed' });
+    expect(
+      transactionSampleRow({ kind: 'transaction_deleted', entity: 'Payment', qboId: '7', healed: false }),
+    ).toEqual({ transaction: 'Payment 7', found: 'deleted in QuickBooks', outcome: 'Left for a person' });
   });
 
   it('plots the history, oldest first, as Unix seconds and percentages', () => {

@@ -7,40 +7,33 @@ import {
   percent,
   transactionSampleRow,
   transactionsInWords,
-  type TransactionDrift,
 } from '../../drift';
 import { api, explain, ok } from '../api';
 import type { PageContext } from '../app';
 import { chartWidth, timeChart } from '../chart';
 import { facts, fieldValue, h, nodes, table, when, type Child } from '../dom';
 
-/** The audit as the API answers it, with the transactions part newer APIs add. */
-type Audit = DriftAudit & {
-  counts: (NonNullable<DriftAudit['counts']> & { transactions?: TransactionDrift }) | null;
-  transactionSamples?: Record<string, unknown>[];
-};
-
 /** The latest audit, or null before the first (the API answers 404 then). */
-async function latestAudit(id: string): Promise<Audit | null> {
+async function latestAudit(id: string): Promise<DriftAudit | null> {
   const answer = api.GET('/v1/connections/{id}/audit', { params: { path: { id } } });
   if ((await answer).response.status === 404) return null;
   return ok(answer);
 }
 
-const statusWords: Record<Audit['status'], string> = {
+const statusWords: Record<DriftAudit['status'], string> = {
   running: 'Running',
   completed: 'Completed',
   failed: 'Failed',
 };
 
-function statusText(audit: Audit): string {
+function statusText(audit: DriftAudit): string {
   if (audit.status === 'running') return `Running, started ${when(audit.startedAt)}`;
   return audit.error ? `${statusWords[audit.status]}: ${audit.error}` : statusWords[audit.status];
 }
 
 const words = (one: string, many = `${one}s`) => ({ one, many });
 
-function countFacts(counts: NonNullable<Audit['counts']>, audit: Audit): [string, Child][] {
+function countFacts(counts: NonNullable<DriftAudit['counts']>, audit: DriftAudit): [string, Child][] {
   const unlinked =
     audit.unlinkedSamples.length > 0 ? ` (among them ${audit.unlinkedSamples.join(', ')})` : '';
   return [
@@ -70,7 +63,7 @@ function countFacts(counts: NonNullable<Audit['counts']>, audit: Audit): [string
   ];
 }
 
-function samplesTable(audit: Audit, connectionId: string): Child {
+function samplesTable(audit: DriftAudit, connectionId: string): Child {
   if (audit.samples.length === 0) return h('p', {}, 'Nothing drifted.');
   const drifted = audit.counts?.drifted ?? audit.samples.length;
   return [
@@ -114,7 +107,7 @@ function samplesTable(audit: Audit, connectionId: string): Child {
   ];
 }
 
-function transactionSamplesTable(samples: Record<string, unknown>[]): Child {
+function transactionSamplesTable(samples: DriftAudit['transactionSamples']): Child {
   if (samples.length === 0) return null;
   return [
     h('h3', {}, 'Transactions that differed'),
@@ -129,7 +122,7 @@ function transactionSamplesTable(samples: Record<string, unknown>[]): Child {
   ];
 }
 
-function rateChart(history: Audit['history']): Child {
+function rateChart(history: DriftAudit['history']): Child {
   if (history.length === 0) return h('p', {}, 'The drift rate over time shows once an audit has completed.');
   const series = driftRateSeries(history);
   return timeChart(
@@ -155,7 +148,7 @@ function rateChart(history: Audit['history']): Child {
   );
 }
 
-function auditView(audit: Audit | null, connectionId: string): Child {
+function auditView(audit: DriftAudit | null, connectionId: string): Child {
   if (!audit) return h('p', {}, 'No audit yet.');
   return [
     facts([
@@ -164,18 +157,18 @@ function auditView(audit: Audit | null, connectionId: string): Child {
       ...(audit.counts ? countFacts(audit.counts, audit) : []),
     ]),
     audit.counts ? [h('h3', {}, 'What differed'), samplesTable(audit, connectionId)] : null,
-    transactionSamplesTable(audit.transactionSamples ?? []),
+    transactionSamplesTable(audit.transactionSamples),
     h('h3', {}, 'Drift rate over time'),
     rateChart(audit.history),
   ];
 }
 
-function outcome(audit: Audit): string {
-  if (audit.status === 'failed') return `Audit failed: ${audit.error ?? 'no reason given'}.`;
+function outcome(audit: DriftAudit): string {
+  if (audit.status === 'failed') return `DriftAudit failed: ${audit.error ?? 'no reason given'}.`;
   const counts = audit.counts;
   return counts
-    ? `Audit completed: ${counts.drifted} drifted of ${counts.compared} compared, ${counts.healed} healed.`
-    : 'Audit completed.';
+    ? `DriftAudit completed: ${counts.drifted} drifted of ${counts.compared} compared, ${counts.healed} healed.`
+    : 'DriftAudit completed.';
 }
 
 /**
@@ -199,7 +192,7 @@ export async function driftSection(
         'Each connection is audited daily.',
     ),
   );
-  let current: Audit | null;
+  let current: DriftAudit | null;
   try {
     current = await latestAudit(id);
   } catch (error) {
@@ -208,7 +201,7 @@ export async function driftSection(
   }
   const body = h('div', {}, auditView(current, id));
   let shown = JSON.stringify(current);
-  const show = (audit: Audit | null) => {
+  const show = (audit: DriftAudit | null) => {
     if (current?.status === 'running' && audit && audit.status !== 'running')
       context.announce(outcome(audit));
     current = audit;
@@ -220,7 +213,7 @@ export async function driftSection(
   // Answers can overtake each other (a poll sent before the button was pressed): an older one never replaces a newer.
   let asked = 0;
   let answered = 0;
-  const ask = async (request: () => Promise<Audit | null>): Promise<boolean> => {
+  const ask = async (request: () => Promise<DriftAudit | null>): Promise<boolean> => {
     const sent = (asked += 1);
     const audit = await request();
     if (context.signal.aborted || sent < answered) return false;
@@ -235,7 +228,7 @@ export async function driftSection(
       on: {
         click: () => {
           ask(() => ok(api.POST('/v1/connections/{id}/audit', { params: { path: { id } } })))
-            .then((shownNow) => shownNow && context.announce('Audit running.'))
+            .then((shownNow) => shownNow && context.announce('DriftAudit running.'))
             .catch((error: unknown) => context.announce(explain(error)));
         },
       },
