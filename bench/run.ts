@@ -62,7 +62,13 @@ const sizes: Record<
       probeEditsPerSecond: 1,
       probeSeconds: 60,
     },
-    audit: { customers: 10_000, transactions: 50_000, editedCustomers: 100, deactivatedCustomers: 10 },
+    audit: {
+      customers: 10_000,
+      transactions: 50_000,
+      editedCustomers: 100,
+      deactivatedCustomers: 10,
+      driftedInvoices: 30,
+    },
   },
   quick: {
     backfill: { customers: 600, transactions: 2_400, runs: 3 },
@@ -84,7 +90,13 @@ const sizes: Record<
       probeEditsPerSecond: 1,
       probeSeconds: 6,
     },
-    audit: { customers: 600, transactions: 2_400, editedCustomers: 20, deactivatedCustomers: 5 },
+    audit: {
+      customers: 600,
+      transactions: 2_400,
+      editedCustomers: 20,
+      deactivatedCustomers: 5,
+      driftedInvoices: 5,
+    },
   },
 };
 

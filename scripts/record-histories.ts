@@ -478,6 +478,24 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // An audit whose attempts are throttled until its retries are spent: the failure recorded, then the run failed.
+    fixtures: ['drift-audit/failed'],
+    async run(temporal) {
+      const auditConnection = () =>
+        Promise.reject(ApplicationFailure.retryable('QBO throttled (HTTP 429)', 'QboUnavailable'));
+      const recordAuditFailed = () => Promise.resolve();
+      return temporal.withWorker({ auditConnection, recordAuditFailed }, async (taskQueue) => {
+        const handle = await temporal.client.workflow.start('driftAuditWorkflow', {
+          taskQueue,
+          workflowId: 'audit:conn-recorded:failed',
+          args: [{ connectionId: 'conn-recorded' }],
+        });
+        await handle.result().catch(() => undefined);
+        return [handle];
+      });
+    },
+  },
+  {
     // A bulk undo of two events: the first undone, the second refused for a field QuickBooks changed since.
     fixtures: ['undo/undone-and-conflict'],
     async run(temporal) {

@@ -23,6 +23,8 @@ export interface AuditOptions {
   editedCustomers: number;
   /** Linked customers made inactive in QBO: drift the audit reports and leaves for a person. */
   deactivatedCustomers: number;
+  /** Invoices changed, created and deleted in QBO behind the engine's back, this many of each: all healable. */
+  driftedInvoices: number;
 }
 
 export interface AuditResult {
@@ -42,13 +44,17 @@ export interface AuditResult {
   /** The emulator's throttle counters, reset just before the audit: its peaks alone. */
   traffic: TrafficSummary;
   counts: AuditCounts;
-  introduced: { drifted: number; healable: number };
+  introduced: {
+    drifted: number;
+    healable: number;
+    transactions: { missing: number; behind: number; deleted: number };
+  };
   /** Contacts holding QBO's new phone after the audit, checked in the database (not the audit's own word). */
   contactsHealedVerified: number;
   targets: {
     perMinute: { value: number; met: boolean };
     concurrent: { value: number; met: boolean };
-    /** Drift found equals drift introduced, and every healable one was healed. */
+    /** Drift found equals drift introduced (customers and transactions), and every healable one was healed. */
     found: { met: boolean };
   };
 }
@@ -178,7 +184,7 @@ export async function runAuditBench(
   const books = stack.emulator.company(company.realmId)!;
   const settled = (item: FeedItem) =>
     Number(books.get('Customer', item.qboCustomerId)?.BalanceWithJobs ?? 0) === 0;
-  const spread = (items: readonly FeedItem[], count: number) =>
+  const spread = <T>(items: readonly T[], count: number) =>
     items.filter((_, index) => index % Math.max(1, Math.floor(items.length / count)) === 0).slice(0, count);
   const deactivated = spread(feed.filter(settled), options.deactivatedCustomers);
   const chosen = new Set(deactivated);
@@ -201,6 +207,42 @@ export async function runAuditBench(
     emulatorAdmin(stack, 'POST', `/companies/${company.realmId}/entities/Customer`, {
       operation: 'update',
       entity: { Id: item.qboCustomerId, Active: false },
+    }),
+  );
+
+  // Invoices too, within the history window and without a payment (QBO keeps a paid invoice's links).
+  const { backfill } = await crm.ok<{ backfill: { transactionsSince?: string | null } | null }>(
+    account,
+    'GET',
+    `/v1/connections/${connection.id}`,
+  );
+  const since = backfill?.transactionsSince ?? '';
+  const linkedIds = new Set(feed.map((item) => item.qboCustomerId));
+  const unpaid = [...books.all('Invoice')].filter(
+    (invoice) =>
+      String(invoice.TxnDate) >= since &&
+      Number(invoice.Balance) === Number(invoice.TotalAmt) &&
+      linkedIds.has(String((invoice.CustomerRef as { value?: string } | undefined)?.value)),
+  );
+  const invoicesChanged = spread(unpaid, options.driftedInvoices * 2);
+  if (invoicesChanged.length < options.driftedInvoices * 2)
+    throw new Error(`too few unpaid invoices to drift: ${invoicesChanged.length}`);
+  const [toEdit, toDelete] = [
+    invoicesChanged.slice(0, options.driftedInvoices),
+    invoicesChanged.slice(options.driftedInvoices),
+  ];
+  const userWrite = (operation: string, entity: Record<string, unknown>) =>
+    emulatorAdmin(stack, 'POST', `/companies/${company.realmId}/entities/Invoice`, { operation, entity });
+  await mapLimit(toEdit, 10, (invoice) =>
+    userWrite('update', { Id: invoice.Id, PrivateNote: 'changed behind the engine’s back' }),
+  );
+  await mapLimit(toDelete, 10, (invoice) => userWrite('delete', { Id: invoice.Id }));
+  await mapLimit(edited.slice(0, options.driftedInvoices), 10, (item) =>
+    userWrite('create', {
+      CustomerRef: { value: item.qboCustomerId },
+      Line: [
+        { DetailType: 'SalesItemLineDetail', Amount: 120, SalesItemLineDetail: { ItemRef: { value: '1' } } },
+      ],
     }),
   );
 
@@ -237,10 +279,17 @@ export async function runAuditBench(
       return detail.fields.phone === phoneOf(item.qboCustomerId);
     })
   ).filter(Boolean).length;
-  const introduced = { drifted: edited.length + deactivated.length, healable: edited.length };
+  const introduced = {
+    drifted: edited.length + deactivated.length,
+    healable: edited.length,
+    transactions: { missing: options.driftedInvoices, behind: toEdit.length, deleted: toDelete.length },
+  };
+  const foundTransactions = audit.counts.transactions;
   log(
     `audit: ${audit.counts.customers} customers audited in ${Math.round(auditMs)} ms with ${requests.total} ` +
-      `QBO requests; drifted ${audit.counts.drifted} of ${introduced.drifted} introduced, healed ${audit.counts.healed}`,
+      `QBO requests; drifted ${audit.counts.drifted} of ${introduced.drifted} introduced, healed ${audit.counts.healed}; ` +
+      `transactions read ${foundTransactions.read}, missing/behind/deleted ${foundTransactions.missing}/` +
+      `${foundTransactions.behind}/${foundTransactions.deleted}, healed ${foundTransactions.healed}`,
   );
   return {
     options,
@@ -269,7 +318,14 @@ export async function runAuditBench(
         met:
           audit.counts.drifted === introduced.drifted &&
           audit.counts.healed === introduced.healable &&
-          contactsHealedVerified === introduced.healable,
+          contactsHealedVerified === introduced.healable &&
+          foundTransactions.missing === introduced.transactions.missing &&
+          foundTransactions.behind === introduced.transactions.behind &&
+          foundTransactions.deleted === introduced.transactions.deleted &&
+          foundTransactions.healed ===
+            introduced.transactions.missing +
+              introduced.transactions.behind +
+              introduced.transactions.deleted,
       },
     },
   };

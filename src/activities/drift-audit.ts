@@ -40,33 +40,33 @@ export function createDriftAuditActivities(deps: DriftAuditDependencies) {
   return {
     async auditConnection({ connectionId }: { connectionId: string }): Promise<AuditCounts> {
       await markAuditRunning(deps.db, connectionId, now());
-      try {
-        const { connection, client } = await deps.qbo.open(connectionId);
-        const at = now();
-        const engine: EngineContext = {
-          db: deps.db,
-          connection,
-          projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
-          ...(deps.retention ? { retention: deps.retention } : {}),
-          channel: 'audit',
-          now: at,
-        };
-        const audit = new AuditTally();
-        let eventsRecorded = 0;
-        // Customers made inactive are still customers: name-list queries hide them unless asked.
-        for await (const page of client.queryAll('Customer', 'Active in (true, false)')) {
-          audit.counts.qboRequests += 1;
-          eventsRecorded += await auditPage(engine, page.rows, audit);
-        }
-        await auditMissingLinks(deps.db, connection, audit);
-        eventsRecorded += await auditTransactions(engine, client, audit);
-        await announceRecorded(connection.accountId, eventsRecorded);
-        await recordAuditResult(deps.db, connectionId, audit.result(), now());
-        return audit.counts;
-      } catch (error) {
-        await recordAuditFailure(deps.db, connectionId, (error as Error).message, now());
-        throw error;
+      const { connection, client } = await deps.qbo.open(connectionId);
+      const at = now();
+      const engine: EngineContext = {
+        db: deps.db,
+        connection,
+        projection: projectionContext(deps.db, connection, deps.qbo.settings.environment, at),
+        ...(deps.retention ? { retention: deps.retention } : {}),
+        channel: 'audit',
+        now: at,
+      };
+      const audit = new AuditTally();
+      let eventsRecorded = 0;
+      // Customers made inactive are still customers: name-list queries hide them unless asked.
+      for await (const page of client.queryAll('Customer', 'Active in (true, false)')) {
+        audit.counts.qboRequests += 1;
+        eventsRecorded += await auditPage(engine, page.rows, audit);
       }
+      await auditMissingLinks(deps.db, connection, audit);
+      eventsRecorded += await auditTransactions(engine, client, audit);
+      await announceRecorded(connection.accountId, eventsRecorded);
+      await recordAuditResult(deps.db, connectionId, audit.result(), now());
+      return audit.counts;
+    },
+
+    /** The audit's retries are spent: it says so, with the last attempt's error. */
+    async recordAuditFailed({ connectionId, error }: { connectionId: string; error: string }): Promise<void> {
+      await recordAuditFailure(deps.db, connectionId, error, now());
     },
   };
 }

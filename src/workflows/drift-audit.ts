@@ -1,8 +1,8 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { AuditCounts } from '../audit/store';
 
-const { auditConnection } = proxyActivities<Activities>({
+const { auditConnection, recordAuditFailed } = proxyActivities<Activities>({
   // Pages of a thousand customers each; ten thousand customers are ten query pages and their comparisons.
   startToCloseTimeout: '10 minutes',
   // The activity interceptor heartbeats every few seconds: a worker that dies is noticed within a minute.
@@ -10,7 +10,17 @@ const { auditConnection } = proxyActivities<Activities>({
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 3 },
 });
 
-/** A drift audit of one connection, on demand (src/activities/drift-audit.ts does the work). */
+/**
+ * A drift audit of one connection, on demand or daily (src/activities/drift-audit.ts does the work). The audit is
+ * said to have failed only once its retries are spent: a throttled attempt is one Temporal retries.
+ */
 export async function driftAuditWorkflow({ connectionId }: { connectionId: string }): Promise<AuditCounts> {
-  return auditConnection({ connectionId });
+  if (!patched('audit-failure-after-retries')) return auditConnection({ connectionId });
+  try {
+    return await auditConnection({ connectionId });
+  } catch (error) {
+    const cause = error instanceof ActivityFailure ? error.cause : error;
+    await recordAuditFailed({ connectionId, error: cause instanceof Error ? cause.message : String(cause) });
+    throw error;
+  }
 }

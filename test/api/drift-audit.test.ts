@@ -34,13 +34,14 @@ describe('the drift audit', () => {
       `${id} synced`,
     );
   const audit = () => harness.request('GET', `/v1/connections/${connection.id}/audit`);
+  const runAuditFinished = async () =>
+    (await eventually(audit, (response) => response.json.status !== 'running', 30_000, 'the audit to finish'))
+      .json;
   const runAudit = async () => {
     const started = await harness.request('POST', `/v1/connections/${connection.id}/audit`);
     expect(started.status).toBe(202);
     expect(started.json.status).toBe('running');
-    return (
-      await eventually(audit, (response) => response.json.status !== 'running', 30_000, 'the audit to finish')
-    ).json;
+    return runAuditFinished();
   };
 
   it('answers 404 before any audit has run', async () => {
@@ -321,6 +322,34 @@ describe('the drift audit', () => {
       await started.terminate('the test is over');
     }
   });
+
+  it('stays running while Temporal retries a throttled attempt, and says failed once the retries are spent', async () => {
+    await harness.emulator.admin('PUT', `/companies/${connection.realmId}/faults`, {
+      errorRates: { '429': 1 },
+    });
+    try {
+      const started = await harness.request('POST', `/v1/connections/${connection.id}/audit`);
+      expect(started.status).toBe(202);
+      const run = harness.temporal.workflow.getHandle(driftAuditWorkflowId(connection.id));
+      const retrying = await eventually(
+        () => run.describe(),
+        (described) => (described.raw.pendingActivities?.[0]?.attempt ?? 0) >= 2,
+        30_000,
+        'the audit’s second attempt',
+      );
+      expect(retrying.raw.pendingActivities?.[0]?.lastFailure?.message).toMatch(/throttled/);
+      expect((await audit()).json.status).toBe('running');
+
+      const result = await runAuditFinished();
+      expect(result).toMatchObject({
+        status: 'failed',
+        error: expect.stringMatching(/throttled \(HTTP 429/),
+      });
+      await expect(run.result()).rejects.toThrow('Workflow execution failed');
+    } finally {
+      await harness.emulator.admin('PUT', `/companies/${connection.realmId}/faults`, { errorRates: {} });
+    }
+  }, 120_000);
 
   it('audits every connection daily through a schedule of its own, which disconnecting deletes', async () => {
     const company = await harness.connect(harness.account);
