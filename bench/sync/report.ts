@@ -727,6 +727,13 @@ function chart(sections: Sections): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Drift audit
 
+function auditedTransactions({ counts, introduced }: AuditResult): string {
+  const found = counts.transactions.missing + counts.transactions.behind + counts.transactions.deleted;
+  const made =
+    introduced.transactions.missing + introduced.transactions.behind + introduced.transactions.deleted;
+  return `${found} of ${made}, healed ${counts.transactions.healed}`;
+}
+
 function auditSection({ run, result }: NonNullable<Sections['audit']>): string {
   const { options, counts, traffic, requests, introduced } = result;
   const kinds = Object.entries(requests.byKind).sort(([, a], [, b]) => b - a);
@@ -742,7 +749,8 @@ function auditSection({ run, result }: NonNullable<Sections['audit']>): string {
       `${ms(result.linkMs)} with ${int(result.linkRequests)} QBO requests. Intuit's webhooks are not subscribed ` +
       'and polls are an hour apart, so the engine hears of nothing more. Then, directly in the emulator (as a person ' +
       `in the QBO web app), ${options.editedCustomers} linked customers get a new phone and ` +
-      `${options.deactivatedCustomers} are made inactive, and the audit is started on demand ` +
+      `${options.deactivatedCustomers} are made inactive; ${options.driftedInvoices} unpaid invoices are changed, ` +
+      `${options.driftedInvoices} deleted and ${options.driftedInvoices} created; and the audit is started on demand ` +
       '(`POST /v1/connections/{id}/audit`). Its time runs from that request to the audit’s `finishedAt`; the ' +
       "emulator's throttle counters are reset just before it, so the peaks below are the audit's alone.",
     '',
@@ -751,6 +759,7 @@ function auditSection({ run, result }: NonNullable<Sections['audit']>): string {
         'audit time',
         'customers audited',
         'contacts compared',
+        'transactions audited',
         'QBO requests',
         'peak in any minute',
         'peak in flight',
@@ -761,6 +770,7 @@ function auditSection({ run, result }: NonNullable<Sections['audit']>): string {
           ms(result.auditMs),
           int(counts.customers),
           int(counts.compared),
+          int(counts.transactions.read),
           int(requests.total),
           `${traffic.maxPeakPerMinute} (limit ${traffic.limits.perMinute})`,
           `${traffic.maxPeakInFlight} (limit ${traffic.limits.concurrent})`,
@@ -771,7 +781,9 @@ function auditSection({ run, result }: NonNullable<Sections['audit']>): string {
     '',
     `QBO requests by kind (the emulator's request log): ${kinds.map(([kind, count]) => `\`${kind}\` ${count}`).join(', ')}. ` +
       'The audit reads customers in query pages of 1,000 (`Active in (true, false)`, so inactive ones are seen ' +
-      'too) and never one by one; healing goes through the normal sync path, from what the page returned.',
+      'too), then each transaction type of the history window in pages of 1,000, and never one by one: only a ' +
+      'transaction our copy holds and QuickBooks stopped listing is read by id, to confirm it is gone. Healing goes ' +
+      'through the normal sync path, from what the page returned.',
     '',
     md(
       ['', 'introduced', 'found by the audit', 'healed'],
@@ -789,7 +801,27 @@ function auditSection({ run, result }: NonNullable<Sections['audit']>): string {
           '– (left for a person)',
         ],
         [
-          '**all**',
+          'invoice changed (`transaction_behind`)',
+          String(introduced.transactions.behind),
+          String(counts.transactions.behind),
+          '',
+        ],
+        [
+          'invoice created (`transaction_missing`)',
+          String(introduced.transactions.missing),
+          String(counts.transactions.missing),
+          '',
+        ],
+        [
+          'invoice deleted (`transaction_deleted`)',
+          String(introduced.transactions.deleted),
+          String(counts.transactions.deleted),
+          `${counts.transactions.healed} of the ${
+            introduced.transactions.behind + introduced.transactions.missing + introduced.transactions.deleted
+          } transactions`,
+        ],
+        [
+          '**all customers and links**',
           `**${introduced.drifted}**`,
           `**${counts.drifted}**`,
           `**${counts.healed}** of ${introduced.healable} healable`,
@@ -902,7 +934,7 @@ function summaryRows(sections: Sections): string[][] {
     const { result } = sections.audit;
     rows.push(
       [
-        `Drift audit of ${int(result.options.customers)} customers`,
+        `Drift audit of ${int(result.options.customers)} customers, ${int(result.options.transactions)} transactions`,
         `${ms(result.auditMs)}, ${int(result.requests.total)} QBO requests; peak ` +
           `${result.traffic.maxPeakPerMinute}/min, ${result.traffic.maxPeakInFlight} in flight`,
         `${targets.auditRequestsPerMinute.label}, ${targets.auditConcurrentRequests.label}`,
@@ -911,7 +943,7 @@ function summaryRows(sections: Sections): string[][] {
       [
         'Drift audit: found vs introduced, healed',
         `${result.counts.drifted} of ${result.introduced.drifted}; healed ${result.counts.healed} of ` +
-          `${result.introduced.healable}`,
+          `${result.introduced.healable}; transactions ${auditedTransactions(result)}`,
         'all found, all healable healed',
         yes(result.targets.found.met),
       ],
