@@ -42,12 +42,14 @@ describe('chaos: Temporal and the database stopped under load', () => {
   it('converges after each outage: every accepted edit applied, no customer twice, no event stuck', async () => {
     const company = await stack.connect({ backfill: false, pollIntervalSeconds: 10 });
     const load = new EditLoad(stack, company, random, { prefix: `out${random.seed}`, maxContacts: 10 });
+    const inbox = inboxModel(stack.mongo.connection);
     const progress = () => Promise.resolve(load.stats.crmEdits + load.stats.qboEdits + load.stats.creates);
     const outage = async (
       name: string,
       check: 'temporal' | 'mongodb',
       stop: () => Promise<void>,
       start: () => Promise<void>,
+      whileDown: (down: Date) => Promise<void> = () => Promise.resolve(),
     ) => {
       const before = { ...load.stats.refused };
       stack.log(`chaos: stopping ${name}`);
@@ -63,6 +65,7 @@ describe('chaos: Temporal and the database stopped under load', () => {
         status: 503,
         ok: false,
       });
+      await whileDown(new Date(down));
       // The outage itself is the one wall-clock wait: the load keeps running against the dead dependency.
       await new Promise((resolve) =>
         setTimeout(resolve, Math.max(0, down + outageSeconds * 1000 - Date.now())),
@@ -90,7 +93,23 @@ describe('chaos: Temporal and the database stopped under load', () => {
         (stats) => stats.creates >= 5 && stats.crmEdits + stats.qboEdits >= 5,
         30_000,
       );
-      temporalDown = await outage('Temporal', 'temporal', services.stopTemporal, services.startTemporal);
+      // Intuit's webhooks keep coming while Temporal is down; the outage lasts until one has been stored.
+      const webhookStored = async (down: Date) => {
+        const stored = await eventually(
+          () => inbox.countDocuments({ realmId: company.realmId, receivedAt: { $gte: down } }),
+          (count) => count > 0,
+          outageSeconds * 1000 + 60_000,
+          'a webhook stored while Temporal is down',
+        );
+        expect(stored).toBeGreaterThan(0);
+      };
+      temporalDown = await outage(
+        'Temporal',
+        'temporal',
+        services.stopTemporal,
+        services.startTemporal,
+        webhookStored,
+      );
       await outage('MongoDB', 'mongodb', services.stopMongo, services.startMongo);
     } finally {
       await load.stop();
@@ -98,7 +117,6 @@ describe('chaos: Temporal and the database stopped under load', () => {
     say(`outages: ${load.describe()}`);
     await load.verify(90_000);
     // Webhooks stored while the engine could not be told were applied later, none left waiting.
-    const inbox = inboxModel(stack.mongo.connection);
     expect(
       await inbox.countDocuments({
         realmId: company.realmId,
