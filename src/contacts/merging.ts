@@ -49,6 +49,7 @@ function baseOf(contact: ContactRecord): MergeBase {
         at: new Date(entry.at).getTime(),
         from: entry.from,
         agreedAt: new Date(entry.agreedAt).getTime(),
+        ...(entry.crmSeenAt ? { crmSeenAt: new Date(entry.crmSeenAt).getTime() } : {}),
         ...(entry.cleared ? { cleared: true } : {}),
       } satisfies BaseEntry,
     ]),
@@ -70,12 +71,14 @@ export function mergeStored(
     crmTimes[field as FieldName] = new Date(change.at).getTime();
     receivedAt[field as FieldName] = new Date(change.receivedAt).getTime();
   }
-  // QBO's changes merged into this version count as the CRM's values, set when QBO set them.
+  // QBO's changes merged into this version count as the CRM's values, set when QBO set them and received with the
+  // version: an agreement merged from this version or a later one has seen them.
+  const seenAt = new Date(contact.crm.receivedAt).getTime();
   const fromQbo = contact.sync.version === contact.crm.version ? loadFields(contact.sync.fromQbo) : {};
   for (const field of Object.keys(fromQbo) as FieldName[]) {
     const at = qbo.fieldTimes[field];
     if (at !== undefined) crmTimes[field] = at;
-    receivedAt[field] = contact.sync.at ? new Date(contact.sync.at).getTime() : undefined;
+    receivedAt[field] = seenAt;
   }
   const unconfirmed = (contact.link?.unconfirmedWrites ?? []).map((write) => ({
     fields: loadFields(write.fields),
@@ -86,7 +89,13 @@ export function mergeStored(
   return mergeContact({
     base: baseWithUnconfirmedWrites(baseOf(contact), unconfirmed, qbo.fields),
     qbo: { fields: qbo.fields, times: qbo.fieldTimes, updatedAt: Date.parse(qbo.lastUpdatedTime) },
-    crm: { fields: crmFields, times: crmTimes, updatedAt: Date.parse(contact.crm.updatedAt), receivedAt },
+    crm: {
+      fields: crmFields,
+      times: crmTimes,
+      updatedAt: Date.parse(contact.crm.updatedAt),
+      receivedAt,
+      seenAt,
+    },
     customFields: syncedCustomFields(connection).map((mapped) => mapped.field),
     directions: settings.mappingPolicy,
     conflicts: settings.conflictPolicy,
@@ -120,6 +129,7 @@ export function linkUpdateAfter(
       at: new Date(entry.at),
       from: entry.from,
       agreedAt: new Date(entry.agreedAt),
+      ...(entry.crmSeenAt !== undefined ? { crmSeenAt: new Date(entry.crmSeenAt) } : {}),
       ...(entry.cleared ? { cleared: true } : {}),
     };
   }

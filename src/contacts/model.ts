@@ -46,6 +46,7 @@ export interface StoredBaseEntry {
   at: Date;
   from: 'qbo' | 'crm' | 'both';
   agreedAt: Date;
+  crmSeenAt?: Date;
   cleared?: boolean;
 }
 

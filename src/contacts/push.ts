@@ -468,6 +468,7 @@ function agreedBase(
       at: new Date(at),
       from: 'crm',
       agreedAt: new Date(contact.crm.receivedAt),
+      crmSeenAt: new Date(contact.crm.receivedAt),
     };
   }
   return base;

@@ -49,6 +49,11 @@ export interface BaseEntry {
   from: 'qbo' | 'crm' | 'both';
   /** When we recorded the agreement, on our clock. */
   agreedAt: number;
+  /**
+   * When we received the latest CRM version the agreement was merged from (the API's stamp). A CRM value received
+   * later is the CRM's change even if it arrived before `agreedAt`: the merge read the contact before it was stored.
+   */
+  crmSeenAt?: number;
   /** An empty value someone cleared (as opposed to a field nobody ever filled). */
   cleared?: boolean;
 }
@@ -69,6 +74,8 @@ export interface MergeInput {
   crm: MergeSide & {
     /** When we received the CRM version that set each field's value (our clock). */
     receivedAt?: FieldTimes;
+    /** When we received the CRM version merged here, its latest (the stamp `receivedAt` entries share). */
+    seenAt?: number;
   };
   /** The custom fields the connection maps: merged after the fixed ones, by the same rules. */
   customFields?: readonly CustomFieldName[];
@@ -160,7 +167,7 @@ function decideField(field: FieldName, input: MergeInput, result: MergeResult): 
     const value = tidyValue(decidedBy.value);
     const v = normaliseValue(field, value);
     result.rules[field] = 'person';
-    result.merged[field] = agreed(field, value, input.now, decidedBy.side, input.now, base);
+    result.merged[field] = agreed(field, value, input.now, decidedBy.side, input, base);
     // QBO refuses to clear DisplayName: a person's empty choice for it reaches the CRM only.
     if (q !== v && !(field === 'displayName' && v === null)) result.toQbo[field] = value;
     if (c !== v) result.toCrm[field] = value;
@@ -171,7 +178,7 @@ function decideField(field: FieldName, input: MergeInput, result: MergeResult): 
     // Two sides that already agree at a first link agree as one: neither's record time is a change of this field
     // (a customer made from the contact, or matched to it, carries its own creation time on every field).
     const from = !base || qboAt === crmAt ? 'both' : qboAt > crmAt ? 'qbo' : 'crm';
-    result.merged[field] = agreed(field, qboValue, Math.max(qboAt, crmAt), from, input.now, base);
+    result.merged[field] = agreed(field, qboValue, Math.max(qboAt, crmAt), from, input, base);
     return;
   }
 
@@ -189,7 +196,8 @@ function decideField(field: FieldName, input: MergeInput, result: MergeResult): 
     const qboChanged = q !== b;
     const receivedAt = input.crm.receivedAt?.[field];
     // A CRM value other than the base counts as a change only if the CRM sent it after the agreement.
-    const crmChanged = c !== b && (receivedAt === undefined || receivedAt > base.agreedAt);
+    const crmChanged =
+      c !== b && (receivedAt === undefined || receivedAt > (base.crmSeenAt ?? base.agreedAt));
     if (qboChanged && crmChanged)
       decision = { ...byPolicy(policy, qboAt, crmAt, tolerance), contested: true };
     else if (qboChanged) decision = oneSided('qbo', qboAt, base, tolerance);
@@ -222,7 +230,7 @@ function decideField(field: FieldName, input: MergeInput, result: MergeResult): 
   const { winner, rule } = decision;
   const value = winner === 'qbo' ? qboValue : crmValue;
   result.rules[field] = rule;
-  result.merged[field] = agreed(field, value, winner === 'qbo' ? qboAt : crmAt, winner, input.now, base);
+  result.merged[field] = agreed(field, value, winner === 'qbo' ? qboAt : crmAt, winner, input, base);
   if (winner === 'qbo') result.toCrm[field] = value;
   else result.toQbo[field] = value;
   if (decision.contested)
@@ -279,14 +287,21 @@ function agreed(
   value: string | null,
   at: number,
   from: BaseEntry['from'],
-  now: number,
+  { now, crm }: Pick<MergeInput, 'now' | 'crm'>,
   previous: BaseEntry | undefined,
 ): BaseEntry {
   // The same value again keeps its origin: re-agreeing it does not make it newer, or anyone else's.
   if (previous && normaliseValue(field, previous.value) === normaliseValue(field, value)) return previous;
   const wasFilled = previous !== undefined && normaliseValue(field, previous.value) !== null;
   const cleared = normaliseValue(field, value) === null && (wasFilled || previous?.cleared === true);
-  return { value, at, from, agreedAt: now, ...(cleared ? { cleared: true } : {}) };
+  return {
+    value,
+    at,
+    from,
+    agreedAt: now,
+    ...(crm.seenAt !== undefined ? { crmSeenAt: crm.seenAt } : {}),
+    ...(cleared ? { cleared: true } : {}),
+  };
 }
 
 function conflictOf(

@@ -268,6 +268,67 @@ describe('three-way merge with a base', () => {
   });
 });
 
+describe('which CRM values an agreement has seen', () => {
+  /** Phone agreed as 555-0118 from the CRM version received at 10:00:00, recorded at 10:00:02. */
+  const seenAt = t('10:00:00');
+  const base: MergeBase = {
+    ...baseOf(agreed),
+    phone: { value: '555-0118', at: t('09:59:59'), from: 'crm', agreedAt: t('10:00:02'), crmSeenAt: seenAt },
+  };
+  const mergeWithCrmPhone = (phone: string, receivedAt: number) =>
+    mergeContact({
+      base,
+      qbo: {
+        fields: { ...agreed, phone: '555-0118' },
+        times: { phone: t('10:00:02') },
+        updatedAt: t('10:00:02'),
+      },
+      crm: {
+        fields: { ...agreed, phone },
+        times: { phone: receivedAt },
+        updatedAt: receivedAt,
+        receivedAt: { phone: receivedAt },
+        seenAt: receivedAt,
+      },
+      skewToleranceMs: tolerance,
+      now: t('10:00:05'),
+    });
+
+  it('takes a CRM value received after the version the agreement was merged from, though before it was recorded', () => {
+    // The push merged version 5 (555-0118) and wrote it; version 6 (555-0119) was received at 10:00:01, while the
+    // push was under way, and stored after the push had read the contact.
+    const result = mergeWithCrmPhone('555-0119', t('10:00:01'));
+    expect(result.toQbo).toEqual({ phone: '555-0119' });
+    expect(result.toCrm).toEqual({});
+    expect(result.rules.phone).toBe('one_side_changed');
+    expect(result.merged.phone).toMatchObject({ value: '555-0119', from: 'crm', crmSeenAt: t('10:00:01') });
+  });
+
+  it('still catches the CRM up on a value it sent before the agreement’s version', () => {
+    const result = mergeWithCrmPhone('555-0117', t('09:59:30'));
+    expect(result.toCrm).toEqual({ phone: '555-0118' });
+    expect(result.toQbo).toEqual({});
+    expect(result.rules.phone).toBe('catch_up');
+  });
+
+  it('falls back to the time the agreement was recorded for a base stored before it said which version it saw', () => {
+    const { crmSeenAt: _, ...older } = base.phone!;
+    const result = mergeContact({
+      base: { ...base, phone: older },
+      qbo: { fields: { ...agreed, phone: '555-0118' }, times: {}, updatedAt: t('10:00:02') },
+      crm: {
+        fields: { ...agreed, phone: '555-0119' },
+        times: { phone: t('10:00:01') },
+        updatedAt: t('10:00:01'),
+        receivedAt: { phone: t('10:00:01') },
+      },
+      skewToleranceMs: tolerance,
+      now: t('10:00:05'),
+    });
+    expect(result.rules.phone).toBe('catch_up');
+  });
+});
+
 describe('per-field policies', () => {
   const bothChanged = {
     qbo: { phone: '555-0111' },
