@@ -84,6 +84,7 @@ export function mergeStored(
     fields: loadFields(write.fields),
     at: new Date(write.at).getTime(),
     sentAt: new Date(write.sentAt).getTime(),
+    ...(write.crmSeenAt ? { crmSeenAt: new Date(write.crmSeenAt).getTime() } : {}),
   }));
   const decided = loadFieldMap(contact.link?.decisions) as MergeInput['decided'];
   return mergeContact({

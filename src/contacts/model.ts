@@ -55,6 +55,7 @@ export interface StoredUnconfirmedWrite {
   fields: StoredFields;
   at: Date;
   sentAt: Date;
+  crmSeenAt?: Date;
 }
 
 export interface ContactLink {

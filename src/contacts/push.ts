@@ -154,6 +154,7 @@ async function pushLinked(context: PushContext, contact: ContactRecord, result: 
         fields: merge.toQbo,
         at: new Date(editedAt),
         sentAt: context.now,
+        crmSeenAt: new Date(contact.crm.receivedAt),
       });
       const patch = {
         ...fieldsToCustomerPatch(
@@ -380,6 +381,7 @@ async function createCustomer(
       fields: sent,
       at: new Date(contact.crm.updatedAt),
       sentAt: context.now,
+      crmSeenAt: new Date(contact.crm.receivedAt),
     });
     let created: Customer;
     try {

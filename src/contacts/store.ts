@@ -307,19 +307,30 @@ export async function updateLink(
 /** Bounds a link's memory of unanswered writes; a confirmed sync forgets them all. */
 const maxUnconfirmedWrites = 20;
 
+/** A write about to be sent to QBO: its values, the CRM's time of them, when it is sent, and from which version. */
+export interface WriteAhead {
+  fields: Partial<ContactFields>;
+  at: Date;
+  sentAt: Date;
+  /** The receipt stamp of the CRM version the values were merged from (`BaseEntry.crmSeenAt`). */
+  crmSeenAt: Date;
+}
+
+const storedWrite = (write: WriteAhead) => ({ ...write, fields: storeFields(write.fields) });
+
 /** Notes on the link what is about to be sent to QBO, before it is sent (see `baseWithUnconfirmedWrites`). */
 export async function writeAhead(
   db: Connection,
   contact: Pick<ContactRecord, '_id' | 'connectionId'>,
   qboCustomerId: string,
-  write: { fields: Partial<ContactFields>; at: Date; sentAt: Date },
+  write: WriteAhead,
 ): Promise<void> {
   await contactModel(db).updateOne(
     { _id: contact._id, linkKey: linkKeyOf(contact.connectionId, qboCustomerId) },
     {
       $push: {
         'link.unconfirmedWrites': {
-          $each: [{ fields: storeFields(write.fields), at: write.at, sentAt: write.sentAt }],
+          $each: [storedWrite(write)],
           $slice: -maxUnconfirmedWrites,
         },
       },
@@ -331,12 +342,12 @@ export async function writeAhead(
 export async function createAhead(
   db: Connection,
   contact: Pick<ContactRecord, '_id'>,
-  write: { fields: Partial<ContactFields>; at: Date; sentAt: Date },
+  write: WriteAhead,
 ): Promise<void> {
   await contactModel(db).updateOne(
     { _id: contact._id, linkKey: { $exists: false } },
     {
-      $set: { unconfirmedCreate: { fields: storeFields(write.fields), at: write.at, sentAt: write.sentAt } },
+      $set: { unconfirmedCreate: storedWrite(write) },
     },
   );
 }

@@ -334,7 +334,7 @@ function conflictOf(
  */
 export function baseWithUnconfirmedWrites(
   base: MergeBase,
-  sent: readonly { fields: Partial<ContactFields>; at: number; sentAt: number }[],
+  sent: readonly { fields: Partial<ContactFields>; at: number; sentAt: number; crmSeenAt?: number }[],
   qbo: ContactFields,
 ): MergeBase {
   const adjusted = { ...base };
@@ -342,7 +342,13 @@ export function baseWithUnconfirmedWrites(
     for (const field of Object.keys(write.fields) as FieldName[]) {
       const value = write.fields[field] ?? null;
       if (normaliseValue(field, tidyValue(qbo[field])) === normaliseValue(field, value))
-        adjusted[field] = { value, at: write.at, from: 'crm', agreedAt: write.sentAt };
+        adjusted[field] = {
+          value,
+          at: write.at,
+          from: 'crm',
+          agreedAt: write.sentAt,
+          ...(write.crmSeenAt !== undefined ? { crmSeenAt: write.crmSeenAt } : {}),
+        };
     }
   return adjusted;
 }

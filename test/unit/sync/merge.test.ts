@@ -457,6 +457,31 @@ describe('unconfirmed writes', () => {
     expect(valuesOf(adjusted)).toEqual({ ...agreed, phone: '555-0150' });
     expect(adjusted.phone).toMatchObject({ from: 'crm', at: t('10:00:00') });
   });
+
+  it('keeps which CRM version an unanswered write came from, so a later edit received meanwhile still counts', () => {
+    // 555-0150 was merged from the version received at 10:00:00 and sent at 10:00:02; 555-0151 was received at
+    // 10:00:01, before the write was sent but after the version it came from.
+    const qbo = { ...agreed, phone: '555-0150' };
+    const sent = [
+      { fields: { phone: '555-0150' }, at: t('09:59:59'), sentAt: t('10:00:02'), crmSeenAt: t('10:00:00') },
+    ];
+    const adjusted = baseWithUnconfirmedWrites(baseOf(agreed), sent, qbo);
+    expect(adjusted.phone).toMatchObject({ value: '555-0150', crmSeenAt: t('10:00:00') });
+    const result = mergeContact({
+      base: adjusted,
+      qbo: { fields: qbo, times: { phone: t('10:00:02') }, updatedAt: t('10:00:02') },
+      crm: {
+        fields: { ...agreed, phone: '555-0151' },
+        times: { phone: t('10:00:01') },
+        updatedAt: t('10:00:01'),
+        receivedAt: { phone: t('10:00:01') },
+        seenAt: t('10:00:01'),
+      },
+      skewToleranceMs: tolerance,
+      now: t('10:00:05'),
+    });
+    expect(result.toQbo).toEqual({ phone: '555-0151' });
+  });
 });
 
 // ─── Properties over generated base/QBO/CRM triples ──────────────────────────────────────────────────────────────
