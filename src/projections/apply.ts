@@ -162,24 +162,55 @@ export async function applyRecords<R extends QboCustomer | QboTransactionJson | 
               ...(ours ? {} : { qboChangedAt: context.now }),
             }
           : transactionDocument(context, entity, record, syncToken, held.get(_id)?.view);
-    return {
-      updateOne: { filter: { _id, syncToken: { $lt: syncToken } }, update: { $set: document }, upsert: true },
-    };
+    return { _id, syncToken, document };
   });
-  let lost = new Set<number>();
-  if (writes.length > 0) {
-    try {
-      await model.bulkWrite(writes as never, { ordered: false });
-    } catch (error) {
-      // A guard that failed on a newer stored version turns its upsert into a duplicate insert: that write lost.
-      lost = duplicateKeyIndices(error) ?? new Set<number>();
-      if (lost.size === 0) throw error;
-    }
-  }
+  // A record held nowhere is inserted (half the database's work of an upsert, which looks the _id up first: a
+  // backfill's pages are nearly all new); one held, or inserted by another writer since the read, is upserted
+  // behind its guard.
+  const guarded = (write: (typeof writes)[number]) => ({
+    updateOne: {
+      filter: { _id: write._id, syncToken: { $lt: write.syncToken } },
+      update: { $set: write.document },
+      upsert: true,
+    },
+  });
+  const raced = await writeAll(
+    model,
+    writes.map((write) =>
+      held.has(write._id)
+        ? guarded(write)
+        : { insertOne: { document: { _id: write._id, ...write.document } } },
+    ),
+  );
+  const retried = [...raced].filter((index) => !held.has(writes[index]!._id));
+  // A guard that failed on a newer stored version turns its upsert into a duplicate insert: that write lost.
+  const lostAgain = await writeAll(
+    model,
+    retried.map((index) => guarded(writes[index]!)),
+  );
+  const lost = new Set([
+    ...[...raced].filter((index) => held.has(writes[index]!._id)),
+    ...[...lostAgain].map((index) => retried[index]!),
+  ]);
+  // A record another writer inserted first was updated here, not created.
+  const createdElsewhere = new Set(retried.map((index) => writes[index]!._id));
   const changed = newer
     .filter((_entry, index) => !lost.has(index))
-    .map(([_id, { record }]) => ({ record, created: !held.has(_id) }));
+    .map(([_id, { record }]) => ({ record, created: !held.has(_id) && !createdElsewhere.has(_id) }));
   return { applied: changed.length, unchanged: records.length - changed.length, changed };
+}
+
+/** One unordered bulk write; the indices of the writes that hit a duplicate key (any other error is thrown). */
+async function writeAll(model: Model<Held>, writes: readonly object[]): Promise<Set<number>> {
+  if (writes.length === 0) return new Set();
+  try {
+    await model.bulkWrite(writes as never, { ordered: false });
+    return new Set();
+  } catch (error) {
+    const duplicates = duplicateKeyIndices(error);
+    if (!duplicates || duplicates.size === 0) throw error;
+    return duplicates;
+  }
 }
 
 function customerDocument(

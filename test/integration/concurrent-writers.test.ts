@@ -14,6 +14,8 @@ import { contactModel } from '../../src/contacts/model';
 import { connectMongo } from '../../src/db/connect';
 import { connectionModel } from '../../src/db/models/connection';
 import { toSyncFields } from '../../src/sync/fields';
+import { applyRecords, type ProjectionContext } from '../../src/projections/apply';
+import { qboTransactionModel } from '../../src/projections/models';
 import { contactOf } from '../support/contacts';
 import { openTestDatabase, type TestDatabase } from '../support/env';
 
@@ -35,6 +37,49 @@ describe('concurrent writers of one document', () => {
   afterAll(async () => {
     await Promise.all(mongooses.map((instance) => instance.disconnect()));
     await db.close();
+  });
+
+  it('keeps the newest version of each QBO record when ten processes apply pages of new records at once', async () => {
+    // Every process applies the same 200 new invoices, each at its own SyncToken: all but one of them find a record
+    // another process inserted since they read, and must fall back to the guarded upsert, never lose a newer version.
+    const context = (connection: Connection): ProjectionContext => ({
+      db: connection,
+      connectionId: 'conn-racing',
+      environment: 'sandbox',
+      homeCurrency: 'USD',
+      today: '2026-12-07',
+      now: new Date('2026-12-07T12:00:00Z'),
+    });
+    const invoice = (id: number, syncToken: number) => ({
+      Id: String(id),
+      SyncToken: String(syncToken),
+      TxnDate: '2026-12-01',
+      TotalAmt: 100 + syncToken,
+      Balance: 100 + syncToken,
+      CustomerRef: { value: '1' },
+      MetaData: { LastUpdatedTime: '2026-12-07T11:00:00-08:00' },
+    });
+    const ids = Array.from({ length: 200 }, (_, index) => index + 1);
+    const results = await Promise.all(
+      processes.map((connection, token) =>
+        applyRecords(
+          context(connection),
+          'Invoice',
+          ids.map((id) => invoice(id, token)),
+        ),
+      ),
+    );
+    const stored = await qboTransactionModel(db.mongoose.connection)
+      .find({ connectionId: 'conn-racing' }, { syncToken: 1, 'view.total': 1 })
+      .lean();
+    expect(stored).toHaveLength(200);
+    expect(new Set(stored.map((record) => record.syncToken))).toEqual(new Set([9]));
+    expect(new Set(stored.map((record) => (record.view as { total: number }).total))).toEqual(new Set([109]));
+    // The newest version was applied by its process for every record; each record was created exactly once.
+    expect(results[9]!.applied).toBe(200);
+    const created = results.flatMap((result) => result.changed.filter((change) => change.created));
+    expect(created).toHaveLength(200);
+    expect(new Set(created.map((change) => change.record.Id)).size).toBe(created.length);
   });
 
   it('keeps a key revoked while requests using it record its last use', async () => {
