@@ -49,8 +49,9 @@ export const anatomyLegend: Record<AnatomyStep, string> = {
   query:
     'QboClient.query: HTTP to QBO, JSON parse, zod validation of 1,000 rows (its budget upsert is in "budget")',
   held:
-    'applyRecords, the rest: the rows already held (the overlap with the previous page), each read by _id and ' +
-    'written only when newer (applyRecords less mapping and insert)',
+    'applyRecords, the rest: one read of the page’s versions already held (`_id $in`), and the rows held (the ' +
+    'overlap with the previous page) written behind their SyncToken guard; new rows are plain inserts ' +
+    '(applyRecords less mapping and insert)',
   mapping:
     'applyRecords, step 2: QBO JSON to projection documents (customerToFields, billingProfile, transactionView)',
   insert:
