@@ -237,7 +237,8 @@ export async function runAuditBench(
     userWrite('update', { Id: invoice.Id, PrivateNote: 'changed behind the engine’s back' }),
   );
   await mapLimit(toDelete, 10, (invoice) => userWrite('delete', { Id: invoice.Id }));
-  await mapLimit(edited.slice(0, options.driftedInvoices), 10, (item) =>
+  const billed = spread(feed, options.driftedInvoices);
+  await mapLimit(billed, 10, (item) =>
     userWrite('create', {
       CustomerRef: { value: item.qboCustomerId },
       Line: [
@@ -282,7 +283,7 @@ export async function runAuditBench(
   const introduced = {
     drifted: edited.length + deactivated.length,
     healable: edited.length,
-    transactions: { missing: options.driftedInvoices, behind: toEdit.length, deleted: toDelete.length },
+    transactions: { missing: billed.length, behind: toEdit.length, deleted: toDelete.length },
   };
   const foundTransactions = audit.counts.transactions;
   log(

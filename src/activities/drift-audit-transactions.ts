@@ -4,7 +4,7 @@ import type { EngineContext } from '../contacts/engine';
 import { settingsOf } from '../db/models/connection';
 import { applyRecords, applyTransactionDeleted } from '../projections/apply';
 import { qboTransactionModel, transactionKey, type QboTransactionRecord } from '../projections/models';
-import { qboQuery, QboApiError, type QboClient } from '../qbo';
+import { maxPageSize, patiently, qboQuery, QboApiError, type QboClient } from '../qbo';
 import { historyStart } from '../sync/transaction-history';
 import {
   transactionTypes,
@@ -13,6 +13,12 @@ import {
 } from '../sync/transactions';
 import { companyToday } from '../time/company-zone';
 import { carryTransactionChanges } from './transaction-changes';
+
+/**
+ * A page the audit is refused for throttling is asked for again (about a minute in all) rather than the audit
+ * starting over: the realm's live sync shares Intuit's limits with it.
+ */
+export const auditThrottledRetries = 5;
 
 /**
  * The drift audit's half for transactions: every transaction of the connection's history window, read in query
@@ -33,7 +39,8 @@ export async function auditTransactions(
   let eventsRecorded = 0;
   for (const entity of transactionTypes) {
     const listed = new Set<string>();
-    for await (const page of client.queryAll(entity, since ? qboQuery`TxnDate >= ${since}` : undefined)) {
+    const where = since ? qboQuery`TxnDate >= ${since}` : undefined;
+    for await (const page of client.queryAll(entity, where, maxPageSize, auditThrottledRetries)) {
       tally.counts.qboRequests += 1;
       const rows = page.rows as QboTransactionJson[];
       for (const row of rows) listed.add(row.Id);
@@ -105,7 +112,10 @@ async function auditUnlisted(
     if (listed.has(copy.qboId)) continue;
     tally.counts.qboRequests += 1;
     try {
-      const record = (await client.read(entity, copy.qboId)) as QboTransactionJson;
+      const record = (await patiently(
+        () => client.read(entity, copy.qboId),
+        auditThrottledRetries,
+      )) as QboTransactionJson;
       eventsRecorded += await auditPage(engine, entity, [record], tally);
     } catch (error) {
       if (!(error instanceof QboApiError && error.kind === 'not-found')) throw error;

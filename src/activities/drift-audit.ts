@@ -11,12 +11,12 @@ import { settingsOf, type ConnectionRecord } from '../db/models/connection';
 import type { RetentionSettings } from '../db/retention';
 import { applyRecords } from '../projections/apply';
 import { customerKey, qboCustomerModel, type QboCustomerRecord } from '../projections/models';
-import type { Customer } from '../qbo';
+import { maxPageSize, type Customer } from '../qbo';
 import { customerToFields } from '../sync/customer-mapping';
 import type { SyncFieldName, SyncFields } from '../sync/fields';
 import type { MappingPolicy } from '../sync/mapping-policy';
 import { announceRecorded } from './announce';
-import { auditTransactions } from './drift-audit-transactions';
+import { auditThrottledRetries, auditTransactions } from './drift-audit-transactions';
 import { projectionContext } from './projection-context';
 import type { QboAccess } from './qbo-access';
 
@@ -53,7 +53,13 @@ export function createDriftAuditActivities(deps: DriftAuditDependencies) {
       const audit = new AuditTally();
       let eventsRecorded = 0;
       // Customers made inactive are still customers: name-list queries hide them unless asked.
-      for await (const page of client.queryAll('Customer', 'Active in (true, false)')) {
+      const pages = client.queryAll(
+        'Customer',
+        'Active in (true, false)',
+        maxPageSize,
+        auditThrottledRetries,
+      );
+      for await (const page of pages) {
         audit.counts.qboRequests += 1;
         eventsRecorded += await auditPage(engine, page.rows, audit);
       }

@@ -1,5 +1,5 @@
 /** The typed QBO Accounting API client: see client.ts, and docs/architecture.md for how the engine uses it. */
-export { QboClient, maxPageSize, type QboClientOptions } from './client';
+export { QboClient, maxPageSize, patiently, type QboClientOptions } from './client';
 export type { TokenSource } from './token-source';
 export { qboLimits, RealmBudget, type BudgetLimit, type MinuteCounter, type RequestBudget } from './budget';
 export { pathTemplate, type QboRequestSample } from './transport';
