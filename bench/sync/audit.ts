@@ -237,7 +237,8 @@ export async function runAuditBench(
     userWrite('update', { Id: invoice.Id, PrivateNote: 'changed behind the engine’s back' }),
   );
   await mapLimit(toDelete, 10, (invoice) => userWrite('delete', { Id: invoice.Id }));
-  const billed = spread(feed, options.driftedInvoices);
+  // For customers left active (an inactive one cannot be billed), one invoice each.
+  const billed = spread(edited, options.driftedInvoices);
   await mapLimit(billed, 10, (item) =>
     userWrite('create', {
       CustomerRef: { value: item.qboCustomerId },
