@@ -2223,7 +2223,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Where each synced field’s value came from: which side, when, which change, by what rule */
+    /**
+     * Where each synced field’s value came from: which side, when, which change, by what rule
+     * @description One entry per fixed field, then one per custom field the connection maps (the fields the contact shows in `fields` and `customFields`), named `custom.<definitionId>` with its `crmKey`.
+     */
     get: {
       parameters: {
         query?: {
@@ -2238,7 +2241,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description One entry per synced field. */
+        /** @description One entry per synced field and mapped custom field. */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9798,34 +9801,38 @@ export interface components {
       crmContactId: string;
       connectionId: string;
       fields: {
-        /** @enum {string} */
         field:
-          | 'givenName'
-          | 'middleName'
-          | 'familyName'
-          | 'title'
-          | 'suffix'
-          | 'companyName'
-          | 'displayName'
-          | 'email'
-          | 'phone'
-          | 'mobile'
-          | 'fax'
-          | 'website'
-          | 'notes'
-          | 'billingAddress.line1'
-          | 'billingAddress.line2'
-          | 'billingAddress.city'
-          | 'billingAddress.region'
-          | 'billingAddress.postalCode'
-          | 'billingAddress.country'
-          | 'shippingAddress.line1'
-          | 'shippingAddress.line2'
-          | 'shippingAddress.city'
-          | 'shippingAddress.region'
-          | 'shippingAddress.postalCode'
-          | 'shippingAddress.country';
-        /** @description The value the CRM reads, QuickBooks’ changes merged in. */
+          | (
+              | 'givenName'
+              | 'middleName'
+              | 'familyName'
+              | 'title'
+              | 'suffix'
+              | 'companyName'
+              | 'displayName'
+              | 'email'
+              | 'phone'
+              | 'mobile'
+              | 'fax'
+              | 'website'
+              | 'notes'
+              | 'billingAddress.line1'
+              | 'billingAddress.line2'
+              | 'billingAddress.city'
+              | 'billingAddress.region'
+              | 'billingAddress.postalCode'
+              | 'billingAddress.country'
+              | 'shippingAddress.line1'
+              | 'shippingAddress.line2'
+              | 'shippingAddress.city'
+              | 'shippingAddress.region'
+              | 'shippingAddress.postalCode'
+              | 'shippingAddress.country'
+            )
+          | string;
+        /** @description A custom field’s CRM key (its value is `customFields.<crmKey>` on the contact); null otherwise. */
+        crmKey: string | null;
+        /** @description The value the CRM reads, QuickBooks’ changes merged in; a custom field’s as the merge compares it (a number as text). */
         value: string | null;
         /**
          * @description `synced`: both sides hold the agreed value; `pending`: the CRM sent a value not written yet; `held`: waiting for a person (conflict policy `manual`); `unsynced`: no agreed value (not linked, or the field is not synced).
