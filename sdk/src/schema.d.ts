@@ -9801,35 +9801,8 @@ export interface components {
       crmContactId: string;
       connectionId: string;
       fields: {
-        field:
-          | (
-              | 'givenName'
-              | 'middleName'
-              | 'familyName'
-              | 'title'
-              | 'suffix'
-              | 'companyName'
-              | 'displayName'
-              | 'email'
-              | 'phone'
-              | 'mobile'
-              | 'fax'
-              | 'website'
-              | 'notes'
-              | 'billingAddress.line1'
-              | 'billingAddress.line2'
-              | 'billingAddress.city'
-              | 'billingAddress.region'
-              | 'billingAddress.postalCode'
-              | 'billingAddress.country'
-              | 'shippingAddress.line1'
-              | 'shippingAddress.line2'
-              | 'shippingAddress.city'
-              | 'shippingAddress.region'
-              | 'shippingAddress.postalCode'
-              | 'shippingAddress.country'
-            )
-          | string;
+        /** @description A synced field: `givenName` … `shippingAddress.country`, or a mapped custom field `custom.<definitionId>`. */
+        field: string;
         /** @description A custom field’s CRM key (its value is `customFields.<crmKey>` on the contact); null otherwise. */
         crmKey: string | null;
         /** @description The value the CRM reads, QuickBooks’ changes merged in; a custom field’s as the merge compares it (a number as text). */
@@ -10502,35 +10475,8 @@ export interface components {
         mappingPolicy: components['schemas']['MappingPolicy'] & (Record<string, never> | null);
         conflictPolicy: components['schemas']['ConflictPolicy'] & (Record<string, never> | null);
         effects: {
-          field:
-            | (
-                | 'givenName'
-                | 'middleName'
-                | 'familyName'
-                | 'title'
-                | 'suffix'
-                | 'companyName'
-                | 'displayName'
-                | 'email'
-                | 'phone'
-                | 'mobile'
-                | 'fax'
-                | 'website'
-                | 'notes'
-                | 'billingAddress.line1'
-                | 'billingAddress.line2'
-                | 'billingAddress.city'
-                | 'billingAddress.region'
-                | 'billingAddress.postalCode'
-                | 'billingAddress.country'
-                | 'shippingAddress.line1'
-                | 'shippingAddress.line2'
-                | 'shippingAddress.city'
-                | 'shippingAddress.region'
-                | 'shippingAddress.postalCode'
-                | 'shippingAddress.country'
-              )
-            | string;
+          /** @description A synced field: `givenName` … `shippingAddress.country`, or a mapped custom field `custom.<definitionId>`. */
+          field: string;
           /**
            * @description The side the field would be written to.
            * @enum {string}
@@ -10584,66 +10530,8 @@ export interface components {
       }[];
       /** @description A match: the fields its first sync writes to each side (mapped custom fields as `custom.<definitionId>`). */
       changes: {
-        toQbo: (
-          | (
-              | 'givenName'
-              | 'middleName'
-              | 'familyName'
-              | 'title'
-              | 'suffix'
-              | 'companyName'
-              | 'displayName'
-              | 'email'
-              | 'phone'
-              | 'mobile'
-              | 'fax'
-              | 'website'
-              | 'notes'
-              | 'billingAddress.line1'
-              | 'billingAddress.line2'
-              | 'billingAddress.city'
-              | 'billingAddress.region'
-              | 'billingAddress.postalCode'
-              | 'billingAddress.country'
-              | 'shippingAddress.line1'
-              | 'shippingAddress.line2'
-              | 'shippingAddress.city'
-              | 'shippingAddress.region'
-              | 'shippingAddress.postalCode'
-              | 'shippingAddress.country'
-            )
-          | string
-        )[];
-        toCrm: (
-          | (
-              | 'givenName'
-              | 'middleName'
-              | 'familyName'
-              | 'title'
-              | 'suffix'
-              | 'companyName'
-              | 'displayName'
-              | 'email'
-              | 'phone'
-              | 'mobile'
-              | 'fax'
-              | 'website'
-              | 'notes'
-              | 'billingAddress.line1'
-              | 'billingAddress.line2'
-              | 'billingAddress.city'
-              | 'billingAddress.region'
-              | 'billingAddress.postalCode'
-              | 'billingAddress.country'
-              | 'shippingAddress.line1'
-              | 'shippingAddress.line2'
-              | 'shippingAddress.city'
-              | 'shippingAddress.region'
-              | 'shippingAddress.postalCode'
-              | 'shippingAddress.country'
-            )
-          | string
-        )[];
+        toQbo: string[];
+        toCrm: string[];
       } | null;
     };
     PreviewWithEntries: {
@@ -10685,35 +10573,8 @@ export interface components {
         mappingPolicy: components['schemas']['MappingPolicy'] & (Record<string, never> | null);
         conflictPolicy: components['schemas']['ConflictPolicy'] & (Record<string, never> | null);
         effects: {
-          field:
-            | (
-                | 'givenName'
-                | 'middleName'
-                | 'familyName'
-                | 'title'
-                | 'suffix'
-                | 'companyName'
-                | 'displayName'
-                | 'email'
-                | 'phone'
-                | 'mobile'
-                | 'fax'
-                | 'website'
-                | 'notes'
-                | 'billingAddress.line1'
-                | 'billingAddress.line2'
-                | 'billingAddress.city'
-                | 'billingAddress.region'
-                | 'billingAddress.postalCode'
-                | 'billingAddress.country'
-                | 'shippingAddress.line1'
-                | 'shippingAddress.line2'
-                | 'shippingAddress.city'
-                | 'shippingAddress.region'
-                | 'shippingAddress.postalCode'
-                | 'shippingAddress.country'
-              )
-            | string;
+          /** @description A synced field: `givenName` … `shippingAddress.country`, or a mapped custom field `custom.<definitionId>`. */
+          field: string;
           /**
            * @description The side the field would be written to.
            * @enum {string}

@@ -47,11 +47,21 @@ export const connectionIdQuery = z
   .optional()
   .describe('The connection (QuickBooks company); needed only when the account has several.');
 
-/** A fixed field's name, or a mapped QBO custom field's: `custom.<definitionId>`. */
-export const fieldNameSchema = z.union([
-  z.enum(syncFieldNames),
-  z.string().regex(/^custom\.[A-Za-z0-9_-]{1,64}$/, 'a field name, or custom.<definitionId>'),
-]);
+/**
+ * A fixed field's name, or a mapped QBO custom field's: `custom.<definitionId>`. One pattern rather than an enum or a
+ * pattern: the SDK's type is a string either way, and a union of the two is a redundant type there.
+ */
+export const fieldNameSchema = z
+  .string()
+  .regex(
+    new RegExp(
+      `^(?:${syncFieldNames.map((field) => field.replace('.', '\\.')).join('|')}|custom\\.[A-Za-z0-9_-]{1,64})$`,
+    ),
+    'a field name, or custom.<definitionId>',
+  )
+  .describe(
+    'A synced field: `givenName` … `shippingAddress.country`, or a mapped custom field `custom.<definitionId>`.',
+  );
 
 export const mappingPolicySchema = z.partialRecord(fieldNameSchema, z.enum(directions)).meta({
   id: 'MappingPolicy',
