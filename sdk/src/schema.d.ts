@@ -2223,7 +2223,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Where each synced field’s value came from: which side, when, which change, by what rule */
+    /**
+     * Where each synced field’s value came from: which side, when, which change, by what rule
+     * @description One entry per fixed field, then one per custom field the connection maps (the fields the contact shows in `fields` and `customFields`), named `custom.<definitionId>` with its `crmKey`.
+     */
     get: {
       parameters: {
         query?: {
@@ -2238,7 +2241,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description One entry per synced field. */
+        /** @description One entry per synced field and mapped custom field. */
         200: {
           headers: {
             [name: string]: unknown;
@@ -7663,7 +7666,7 @@ export interface paths {
     put?: never;
     /**
      * Preview a first sync of contacts, or a mapping change, without writing anything
-     * @description Send the CRM’s contacts (as `POST /v1/contacts/batch` takes them, up to 10,000), or `"source": "stored"` for the contacts already stored, and/or a proposed `mappingPolicy` and `conflictPolicy`. Each contact is decided as the sync would decide it, from the QuickBooks customers we hold: `would_match` (which customer, on what evidence, how sure), `would_create`, `would_duplicate`, `would_fail` (which of QuickBooks’ rules) or `already_linked`. A mapping change is measured against every linked contact. Nothing is written to QuickBooks or to the contacts; the preview is stored, paged by outcome with `GET …/previews/{previewId}`, and can be applied with `POST …/previews/{previewId}/apply`.
+     * @description Send the CRM’s contacts (as `POST /v1/contacts/batch` takes them, up to 10,000), or `"source": "stored"` for the contacts already stored, and/or a proposed `mappingPolicy` and `conflictPolicy`. Each contact is decided as the sync would decide it, from the QuickBooks customers we hold: `would_match` (which customer, on what evidence, how sure), `would_create`, `would_duplicate`, `would_fail` (which of QuickBooks’ rules) or `already_linked`. A mapping change (mapped custom fields named `custom.<definitionId>`) is measured against every linked contact. Nothing is written to QuickBooks or to the contacts; the preview is stored, paged by outcome with `GET …/previews/{previewId}`, and can be applied with `POST …/previews/{previewId}/apply`.
      */
     post: {
       parameters: {
@@ -7907,7 +7910,7 @@ export interface paths {
     put?: never;
     /**
      * Apply a preview: exactly its plan, unless something changed since that alters it
-     * @description Plans the preview again from its own inputs against today’s data. If any contact would now be decided differently (another customer, other evidence, another first merge), or the settings or the records a mapping change writes have changed, nothing is done and the answer is 409 `preview_outdated`, naming each in `errors`. Otherwise the mapping change is saved, the contacts it matches are stored pinned to their customer (`qboCustomerId`) and those it creates are stored, as `POST /v1/contacts/batch` stores them; the sync writes them to QuickBooks. Duplicates, failures and contacts linked already are left out. Applying an applied preview again only tells the sync of its contacts again (after a 503, say).
+     * @description Plans the preview again from its own inputs against today’s data. If any contact would now be decided differently (another customer, other evidence, another first merge), or the settings or the records a mapping change writes have changed, nothing is done and the answer is 409 `preview_outdated`, naming each in `errors`. Otherwise the mapping change is saved and the sync is told of the linked contacts it writes, the contacts it matches are stored pinned to their customer (`qboCustomerId`) and those it creates are stored, as `POST /v1/contacts/batch` stores them; the sync writes them to QuickBooks. Duplicates, failures and contacts linked already are left out. Applying an applied preview again only tells the sync of its contacts again (after a 503, say).
      */
     post: {
       parameters: {
@@ -9821,34 +9824,11 @@ export interface components {
       crmContactId: string;
       connectionId: string;
       fields: {
-        /** @enum {string} */
-        field:
-          | 'givenName'
-          | 'middleName'
-          | 'familyName'
-          | 'title'
-          | 'suffix'
-          | 'companyName'
-          | 'displayName'
-          | 'email'
-          | 'phone'
-          | 'mobile'
-          | 'fax'
-          | 'website'
-          | 'notes'
-          | 'billingAddress.line1'
-          | 'billingAddress.line2'
-          | 'billingAddress.city'
-          | 'billingAddress.region'
-          | 'billingAddress.postalCode'
-          | 'billingAddress.country'
-          | 'shippingAddress.line1'
-          | 'shippingAddress.line2'
-          | 'shippingAddress.city'
-          | 'shippingAddress.region'
-          | 'shippingAddress.postalCode'
-          | 'shippingAddress.country';
-        /** @description The value the CRM reads, QuickBooks’ changes merged in. */
+        /** @description A synced field: `givenName` … `shippingAddress.country`, or a mapped custom field `custom.<definitionId>`. */
+        field: string;
+        /** @description A custom field’s CRM key (its value is `customFields.<crmKey>` on the contact); null otherwise. */
+        crmKey: string | null;
+        /** @description The value the CRM reads, QuickBooks’ changes merged in; a custom field’s as the merge compares it (a number as text). */
         value: string | null;
         /**
          * @description `synced`: both sides hold the agreed value; `pending`: the CRM sent a value not written yet; `held`: waiting for a person (conflict policy `manual`); `unsynced`: no agreed value (not linked, or the field is not synced).
@@ -10513,38 +10493,13 @@ export interface components {
         would_fail?: components['schemas']['PreviewEntry'][];
         already_linked?: components['schemas']['PreviewEntry'][];
       };
-      /** @description A proposed mapping change: which fields it writes, on how many linked records, to which side. */
+      /** @description A proposed mapping change: which fields (mapped custom fields as `custom.<definitionId>`) it writes, on how many linked records, to which side. */
       mappingChange: {
         mappingPolicy: components['schemas']['MappingPolicy'] & (Record<string, never> | null);
         conflictPolicy: components['schemas']['ConflictPolicy'] & (Record<string, never> | null);
         effects: {
-          /** @enum {string} */
-          field:
-            | 'givenName'
-            | 'middleName'
-            | 'familyName'
-            | 'title'
-            | 'suffix'
-            | 'companyName'
-            | 'displayName'
-            | 'email'
-            | 'phone'
-            | 'mobile'
-            | 'fax'
-            | 'website'
-            | 'notes'
-            | 'billingAddress.line1'
-            | 'billingAddress.line2'
-            | 'billingAddress.city'
-            | 'billingAddress.region'
-            | 'billingAddress.postalCode'
-            | 'billingAddress.country'
-            | 'shippingAddress.line1'
-            | 'shippingAddress.line2'
-            | 'shippingAddress.city'
-            | 'shippingAddress.region'
-            | 'shippingAddress.postalCode'
-            | 'shippingAddress.country';
+          /** @description A synced field: `givenName` … `shippingAddress.country`, or a mapped custom field `custom.<definitionId>`. */
+          field: string;
           /**
            * @description The side the field would be written to.
            * @enum {string}
@@ -10591,67 +10546,15 @@ export interface components {
       /** @description The DisplayName a create would use, or the one taken. */
       displayName: string | null;
       createdAs: string | null;
-      /** @description A failure: QuickBooks’ rules the contact breaks, as the sync checks them before writing. */
+      /** @description A failure: QuickBooks’ rules the contact breaks, as the sync checks them before writing (a custom field’s as `customFields.<crmKey>`). */
       problems: {
         field: string;
         problem: string;
       }[];
-      /** @description A match: the fields its first sync writes to each side. */
+      /** @description A match: the fields its first sync writes to each side (mapped custom fields as `custom.<definitionId>`). */
       changes: {
-        toQbo: (
-          | 'givenName'
-          | 'middleName'
-          | 'familyName'
-          | 'title'
-          | 'suffix'
-          | 'companyName'
-          | 'displayName'
-          | 'email'
-          | 'phone'
-          | 'mobile'
-          | 'fax'
-          | 'website'
-          | 'notes'
-          | 'billingAddress.line1'
-          | 'billingAddress.line2'
-          | 'billingAddress.city'
-          | 'billingAddress.region'
-          | 'billingAddress.postalCode'
-          | 'billingAddress.country'
-          | 'shippingAddress.line1'
-          | 'shippingAddress.line2'
-          | 'shippingAddress.city'
-          | 'shippingAddress.region'
-          | 'shippingAddress.postalCode'
-          | 'shippingAddress.country'
-        )[];
-        toCrm: (
-          | 'givenName'
-          | 'middleName'
-          | 'familyName'
-          | 'title'
-          | 'suffix'
-          | 'companyName'
-          | 'displayName'
-          | 'email'
-          | 'phone'
-          | 'mobile'
-          | 'fax'
-          | 'website'
-          | 'notes'
-          | 'billingAddress.line1'
-          | 'billingAddress.line2'
-          | 'billingAddress.city'
-          | 'billingAddress.region'
-          | 'billingAddress.postalCode'
-          | 'billingAddress.country'
-          | 'shippingAddress.line1'
-          | 'shippingAddress.line2'
-          | 'shippingAddress.city'
-          | 'shippingAddress.region'
-          | 'shippingAddress.postalCode'
-          | 'shippingAddress.country'
-        )[];
+        toQbo: string[];
+        toCrm: string[];
       } | null;
     };
     PreviewWithEntries: {
@@ -10688,38 +10591,13 @@ export interface components {
         would_fail?: components['schemas']['PreviewEntry'][];
         already_linked?: components['schemas']['PreviewEntry'][];
       };
-      /** @description A proposed mapping change: which fields it writes, on how many linked records, to which side. */
+      /** @description A proposed mapping change: which fields (mapped custom fields as `custom.<definitionId>`) it writes, on how many linked records, to which side. */
       mappingChange: {
         mappingPolicy: components['schemas']['MappingPolicy'] & (Record<string, never> | null);
         conflictPolicy: components['schemas']['ConflictPolicy'] & (Record<string, never> | null);
         effects: {
-          /** @enum {string} */
-          field:
-            | 'givenName'
-            | 'middleName'
-            | 'familyName'
-            | 'title'
-            | 'suffix'
-            | 'companyName'
-            | 'displayName'
-            | 'email'
-            | 'phone'
-            | 'mobile'
-            | 'fax'
-            | 'website'
-            | 'notes'
-            | 'billingAddress.line1'
-            | 'billingAddress.line2'
-            | 'billingAddress.city'
-            | 'billingAddress.region'
-            | 'billingAddress.postalCode'
-            | 'billingAddress.country'
-            | 'shippingAddress.line1'
-            | 'shippingAddress.line2'
-            | 'shippingAddress.city'
-            | 'shippingAddress.region'
-            | 'shippingAddress.postalCode'
-            | 'shippingAddress.country';
+          /** @description A synced field: `givenName` … `shippingAddress.country`, or a mapped custom field `custom.<definitionId>`. */
+          field: string;
           /**
            * @description The side the field would be written to.
            * @enum {string}

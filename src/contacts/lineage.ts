@@ -1,5 +1,6 @@
 import type { Connection as MongoConnection } from 'mongoose';
 import { loadFieldMap } from '../db/field-maps';
+import { syncedCustomFields, type ConnectionRecord } from '../db/models/connection';
 import {
   syncEventModel,
   syncChannels,
@@ -7,13 +8,14 @@ import {
   type SyncEventKind,
   type SyncChannel,
 } from '../history/sync-events';
-import { sameValue, syncFieldNames, type SyncFieldName } from '../sync/fields';
+import type { MappedCustomField } from '../sync/custom-fields';
+import { sameValue, syncFieldNames, type FieldName } from '../sync/fields';
 import { mergeRules, type MergeRule } from '../sync/merge';
 import type { ContactRecord, StoredBaseEntry, StoredFieldChange } from './model';
 import { mergedFields } from './store';
 
 /**
- * A contact's lineage: for each synced field, where the value it holds came from. Built from what is stored: the
+ * A contact's lineage: for each synced field and mapped custom field, where the value it holds came from. Built from what is stored: the
  * link's base (the agreed value, which side set it and when, when we agreed it), the CRM's per-field changes, and the
  * sync events the merge that agreed it recorded (its rule, the QBO version, how the change was seen).
  */
@@ -36,7 +38,9 @@ export const lineageChannels = ['put', ...syncChannels] as const;
 export type LineageChannel = (typeof lineageChannels)[number];
 
 export interface FieldLineage {
-  field: SyncFieldName;
+  field: FieldName;
+  /** A custom field's CRM key (`customFields.<crmKey>` on the contact); null for the fixed fields. */
+  crmKey: string | null;
   /** The value the CRM reads (QBO's changes merged in). */
   value: string | null;
   state: LineageState;
@@ -75,20 +79,35 @@ type LineageContact = Pick<ContactRecord, 'crm' | 'sync' | 'link'>;
 
 const iso = (at: Date | string | number): string => new Date(at).toISOString();
 
-export function contactLineage(contact: LineageContact, events: readonly StoredSyncEvent[]): FieldLineage[] {
+/**
+ * The fixed fields, then the custom fields the connection maps: the fields the contact shows the CRM (`fields` and
+ * `customFields`), since lineage explains the values the CRM reads. A custom field no longer mapped (or whose
+ * definition QBO deleted) is neither shown nor synced, so its leftover base would only mislead; a mapped one the
+ * contact has no value for is listed like an empty fixed field, and one mapped with direction `none` as unsynced.
+ */
+export function contactLineage(
+  contact: LineageContact,
+  events: readonly StoredSyncEvent[],
+  customFields: readonly Pick<MappedCustomField, 'crmKey' | 'field'>[],
+): FieldLineage[] {
   const base = loadFieldMap<StoredBaseEntry>(contact.link?.base);
   const held = loadFieldMap(contact.link?.held);
   const crmChanges = loadFieldMap<StoredFieldChange>(contact.crm.fieldChanges);
   const values = mergedFields(contact);
   // Oldest first: the change that agreed a value is the first one recorded at or after the agreement.
   const ordered = [...events].sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
-  return syncFieldNames.map((field) => {
+  const fields = [
+    ...syncFieldNames.map((field) => ({ field, crmKey: null })),
+    ...customFields.map(({ field, crmKey }) => ({ field, crmKey })),
+  ];
+  return fields.map(({ field, crmKey }) => {
     const entry = base[field];
     const crmChange = crmChanges[field];
     const value = values[field];
     const lineage: FieldLineage = {
       field,
-      value,
+      crmKey,
+      value: value ?? null,
       state: held[field] ? 'held' : !entry ? 'unsynced' : 'synced',
       side: entry?.from ?? null,
       setAt: entry ? iso(entry.at) : null,
@@ -128,16 +147,16 @@ export function contactLineage(contact: LineageContact, events: readonly StoredS
   });
 }
 
-function touches(event: StoredSyncEvent, field: SyncFieldName): boolean {
+function touches(event: StoredSyncEvent, field: FieldName): boolean {
   if (!lineageEventKinds.includes(event.kind)) return false;
   // A created customer took every field of the contact.
   return event.kind === 'created' || (event.fields ?? []).includes(field);
 }
 
-function ruleOf(event: StoredSyncEvent, field: SyncFieldName): LineageRule | null {
+function ruleOf(event: StoredSyncEvent, field: FieldName): LineageRule | null {
   if (event.kind === 'created') return 'created';
   if (event.kind === 'conflict') return (event.detail?.rule as MergeRule | undefined) ?? null;
-  const rules = event.detail?.rules as Partial<Record<SyncFieldName, MergeRule>> | undefined;
+  const rules = event.detail?.rules as Partial<Record<FieldName, MergeRule>> | undefined;
   return rules?.[field] ?? null;
 }
 
@@ -151,10 +170,11 @@ function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-/** The contact's lineage, from its document and its sync events. */
+/** The contact's lineage, from its document, its sync events and its connection's custom field mapping. */
 export async function loadContactLineage(
   db: MongoConnection,
   contact: ContactRecord,
+  connection: Pick<ConnectionRecord, 'settings' | 'customFieldDefinitions'>,
   maxEvents = 1000,
 ): Promise<FieldLineage[]> {
   const events = await syncEventModel(db)
@@ -166,5 +186,5 @@ export async function loadContactLineage(
     .sort({ at: -1, _id: -1 })
     .limit(maxEvents)
     .lean<StoredSyncEvent[]>();
-  return contactLineage(contact, events);
+  return contactLineage(contact, events, syncedCustomFields(connection));
 }

@@ -1,5 +1,5 @@
-import { storeFieldMap, storedFieldName } from '../db/field-maps';
-import { settingsOf, type ConnectionRecord } from '../db/models/connection';
+import { loadFields, storeFieldMap, storedFieldName } from '../db/field-maps';
+import { settingsOf, syncedCustomFields, type ConnectionRecord } from '../db/models/connection';
 import { mergeStored, qboSideOf } from '../contacts/merging';
 import type { ContactRecord } from '../contacts/model';
 import {
@@ -16,7 +16,19 @@ import {
   displayNameKey,
   validateForQbo,
 } from '../sync/customer-mapping';
-import { syncFieldNames, type SyncFieldName, type SyncFields } from '../sync/fields';
+import {
+  customFieldProblemsForQbo,
+  customFieldsFromCrm,
+  type CustomFieldProblem,
+  type MappedCustomField,
+} from '../sync/custom-fields';
+import {
+  customFieldsIn,
+  syncFieldNames,
+  type ContactFields,
+  type FieldName,
+  type SyncFields,
+} from '../sync/fields';
 import { fieldsReenabled, type ConflictPolicies, type MappingPolicy } from '../sync/mapping-policy';
 import { createMatcher, emailMatchKey } from '../sync/matching';
 
@@ -24,7 +36,8 @@ import { createMatcher, emailMatchKey } from '../sync/matching';
  * A dry run of the first sync of many contacts, and of a mapping change, computed from what we hold (the contacts and
  * QBO's customers as projected) without writing anything. It decides each contact the way the push decides it
  * (src/contacts/push.ts), through the same functions: the setup matcher over the same candidates, QBO's rules checked
- * before a create or an update, the DisplayName a create would use, and the three-way merge of a first link.
+ * before a create or an update, the DisplayName a create would use, and the three-way merge of a first link. The
+ * custom fields the connection maps are planned with the fixed ones: checked, merged and counted the same way.
  */
 
 export const planOutcomes = [
@@ -43,6 +56,8 @@ export type DuplicateReason = (typeof duplicateReasons)[number];
 export interface PlanContact {
   crmContactId: string;
   fields: SyncFields;
+  /** Mapped custom field values by CRM key, as sent; keys left out keep their stored values, as storing does. */
+  customFields?: Record<string, unknown>;
   updatedAt: string;
   /** The customer the CRM names (adoption): matched by the CRM's word. */
   qboCustomerId?: string;
@@ -78,7 +93,7 @@ export interface PlanEntry {
   createdAs?: string | null;
   problems?: PlanProblem[];
   /** A would-match's first merge: the fields written to each side. */
-  changes?: { toQbo: SyncFieldName[]; toCrm: SyncFieldName[] };
+  changes?: { toQbo: FieldName[]; toCrm: FieldName[] };
   /** Versions the entry was computed from, to say what changed when it no longer holds. */
   customerSyncToken?: number;
   contactVersion?: number;
@@ -91,7 +106,7 @@ export interface PlanSettings {
 }
 
 export interface PlanInput {
-  connection: Pick<ConnectionRecord, '_id' | 'settings'>;
+  connection: Pick<ConnectionRecord, '_id' | 'settings' | 'customFieldDefinitions'>;
   /** A proposed mapping change: planned as if saved. */
   proposal?: PlanSettings;
   contacts: readonly PlanContact[];
@@ -103,14 +118,15 @@ export interface PlanInput {
   now: Date;
 }
 
-/** The connection's settings with a proposal applied, in the stored form the engine reads. */
-export function withProposal(
-  connection: Pick<ConnectionRecord, 'settings'>,
+/** The connection with a proposal applied to its settings, in the stored form the engine reads. */
+export function withProposal<C extends Pick<ConnectionRecord, 'settings'>>(
+  connection: C,
   proposal: PlanSettings | undefined,
-): Pick<ConnectionRecord, 'settings'> {
+): C {
   if (!proposal) return connection;
   const current = settingsOf(connection);
   return {
+    ...connection,
     settings: {
       ...connection.settings,
       ...current,
@@ -123,6 +139,7 @@ export function withProposal(
 export function planContacts(input: PlanInput): PlanEntry[] {
   const settings = withProposal(input.connection, input.proposal);
   const tolerance = settingsOf(settings).skewToleranceSeconds * 1000;
+  const mapped = syncedCustomFields(settings);
   const customers = new Map(input.customers.map((customer) => [customer.qboId, customer]));
   const match = createMatcher(linkCandidates(input.customers, input.linkedTo));
   // Each customer's side, read once for the whole plan.
@@ -155,6 +172,9 @@ export function planContacts(input: PlanInput): PlanEntry[] {
     const link = stored?.link;
     if (stored?.linkKey && link && !link.deletedAt)
       return { ...onCustomer(link.qboCustomerId), outcome: 'already_linked' };
+    // Checked against the definitions first, as storing checks them: QBO would refuse the value.
+    const custom = customFieldsFromCrm(contact.customFields ?? {}, mapped);
+    if (custom.problems.length > 0) return { ...entry, problems: custom.problems.map(customProblem) };
     if (stored && Date.parse(stored.crm.updatedAt) > Date.parse(contact.updatedAt))
       return {
         ...entry,
@@ -168,7 +188,16 @@ export function planContacts(input: PlanInput): PlanEntry[] {
     const record =
       stored && stored.crm.updatedAt === contact.updatedAt
         ? stored
-        : newContactRecord(input.connection._id, crmContactId, contact, input.now, tolerance);
+        : newContactRecord(
+            input.connection._id,
+            crmContactId,
+            {
+              fields: { ...storedCustomValues(stored), ...contact.fields, ...custom.fields },
+              updatedAt: contact.updatedAt,
+            },
+            input.now,
+            tolerance,
+          );
     const crm = mergedFields(record);
 
     const matched = (qboCustomerId: string, by: NonNullable<PlanEntry['by']>): PlanEntry => {
@@ -182,8 +211,8 @@ export function planContacts(input: PlanInput): PlanEntry[] {
         };
       const side = sides.get(qboCustomerId)!;
       const merge = mergeStored(record, side, settings, input.now);
-      const problems = validateForQbo(merge.toQbo);
-      if (problems.length > 0) return { ...onCustomer(qboCustomerId), problems: problems.map(planProblem) };
+      const problems = qboProblems(merge.toQbo, mapped);
+      if (problems.length > 0) return { ...onCustomer(qboCustomerId), problems };
       claimed.set(qboCustomerId, crmContactId);
       return {
         ...onCustomer(qboCustomerId),
@@ -191,8 +220,8 @@ export function planContacts(input: PlanInput): PlanEntry[] {
         by,
         evidence: by === 'crm' ? { agrees: [], differs: [], confidence: 1 } : matchEvidence(crm, side.fields),
         changes: {
-          toQbo: Object.keys(merge.toQbo) as SyncFieldName[],
-          toCrm: Object.keys(merge.toCrm) as SyncFieldName[],
+          toQbo: Object.keys(merge.toQbo) as FieldName[],
+          toCrm: Object.keys(merge.toCrm) as FieldName[],
         },
       };
     };
@@ -220,8 +249,8 @@ export function planContacts(input: PlanInput): PlanEntry[] {
     if (found.kind === 'ambiguous')
       return { ...entry, outcome: 'would_duplicate', reason: 'ambiguous_match', candidates: found.ids };
 
-    const problems = validateForQbo(crm, { creating: true });
-    if (problems.length > 0) return { ...entry, problems: problems.map(planProblem) };
+    const problems = qboProblems(crm, mapped, { creating: true });
+    if (problems.length > 0) return { ...entry, problems };
     const displayName = displayNameFor(crm)!;
     const nameKey = displayNameKey(displayName);
     const emailKey = emailMatchKey(crm.email);
@@ -249,8 +278,29 @@ export function planContacts(input: PlanInput): PlanEntry[] {
   });
 }
 
-function planProblem(problem: { field: string; problem: string }): PlanProblem {
-  return { field: `fields.${problem.field}`, problem: problem.problem };
+/** The custom field values a stored contact holds: a version that leaves one out keeps it. */
+function storedCustomValues(stored: ContactRecord | undefined): Partial<ContactFields> {
+  const fields = loadFields(stored?.crm.fields);
+  return Object.fromEntries(customFieldsIn(fields).map((field) => [field, fields[field] ?? null]));
+}
+
+/**
+ * What the push checks before writing (QBO's rules for the fixed fields, the mapped custom fields' definitions), each
+ * named as the request names it.
+ */
+function qboProblems(
+  fields: Partial<ContactFields>,
+  mapped: readonly MappedCustomField[],
+  options: { creating?: boolean } = {},
+): PlanProblem[] {
+  return [
+    ...validateForQbo(fields, options).map(({ field, problem }) => ({ field: `fields.${field}`, problem })),
+    ...customFieldProblemsForQbo(fields, mapped).map(customProblem),
+  ];
+}
+
+function customProblem({ crmKey, problem }: CustomFieldProblem): PlanProblem {
+  return { field: `customFields.${crmKey}`, problem };
 }
 
 /** What decides whether an entry still holds: everything it predicts, not the versions it was computed from. */
@@ -260,7 +310,7 @@ export function entryFingerprint(entry: PlanEntry): string {
 }
 
 export interface FieldEffect {
-  field: SyncFieldName;
+  field: FieldName;
   /** The side that would be written. */
   side: 'qbo' | 'crm';
   records: number;
@@ -270,32 +320,42 @@ export interface FieldEffect {
 
 const effectSamples = 5;
 
+export interface MappingEffects {
+  /** Per field and side, in the fields' order (the fixed ones, then the custom ones by name). */
+  fields: FieldEffect[];
+  /** Every linked contact the change writes, in the order given. */
+  contacts: string[];
+}
+
 /**
  * What saving a mapping change would write, beyond what the sync writes anyway: for each linked contact, the merge
  * with its customer under the proposal (fields coming back into the sync lose their base, as saving does) against the
- * merge under the current settings. Counted per field and side.
+ * merge under the current settings. Counted per field and side, mapped custom fields included.
  */
 export function mappingEffects(
   linked: readonly { contact: ContactRecord; customer: PlanCustomer }[],
-  connection: Pick<ConnectionRecord, 'settings'>,
+  connection: Pick<ConnectionRecord, 'settings' | 'customFieldDefinitions'>,
   proposal: PlanSettings,
   now: Date,
-): FieldEffect[] {
+): MappingEffects {
   const proposed = withProposal(connection, proposal);
   const reenabled = fieldsReenabled(settingsOf(connection).mappingPolicy, settingsOf(proposed).mappingPolicy);
   const counts = new Map<string, FieldEffect>();
+  const contacts: string[] = [];
   for (const { contact, customer } of linked) {
     const qbo = qboSideOf(customer);
     const before = mergeStored(contact, qbo, connection, now);
     const base = { ...contact.link!.base };
     for (const field of reenabled) delete base[storedFieldName(field)];
     const after = mergeStored({ ...contact, link: { ...contact.link!, base } }, qbo, proposed, now);
+    let writes = false;
     for (const [side, was, will] of [
       ['qbo', before.toQbo, after.toQbo],
       ['crm', before.toCrm, after.toCrm],
     ] as const) {
-      for (const field of syncFieldNames) {
-        if (!(field in will) || (field in was && was[field] === will[field])) continue;
+      for (const field of Object.keys(will) as FieldName[]) {
+        if (field in was && was[field] === will[field]) continue;
+        writes = true;
         const key = `${side}:${field}`;
         const effect = counts.get(key) ?? { field, side, records: 0, samples: [] };
         effect.records += 1;
@@ -303,9 +363,21 @@ export function mappingEffects(
         counts.set(key, effect);
       }
     }
+    if (writes) contacts.push(contact.crmContactId);
   }
-  return [...counts.values()].sort(
-    (a, b) =>
-      syncFieldNames.indexOf(a.field) - syncFieldNames.indexOf(b.field) || a.side.localeCompare(b.side),
-  );
+  return {
+    fields: [...counts.values()].sort(
+      (a, b) => byFieldOrder(a.field, b.field) || a.side.localeCompare(b.side),
+    ),
+    contacts,
+  };
+}
+
+/** The fixed fields in their canonical order, then the custom fields by name. */
+function byFieldOrder(a: FieldName, b: FieldName): number {
+  const rank = (field: FieldName) => {
+    const index = (syncFieldNames as readonly string[]).indexOf(field);
+    return index === -1 ? syncFieldNames.length : index;
+  };
+  return rank(a) - rank(b) || a.localeCompare(b);
 }

@@ -14,6 +14,7 @@ import {
   planContacts,
   planOutcomes,
   type FieldEffect,
+  type MappingEffects,
   type PlanContact,
   type PlanCustomer,
   type PlanEntry,
@@ -50,19 +51,21 @@ const customerProjection = {
 
 /** What the plan depends on in the connection's settings, to tell whether they changed since. */
 function settingsFingerprint(connection: Pick<ConnectionRecord, 'settings'>): string {
-  const { mappingPolicy, conflictPolicy, skewToleranceSeconds } = settingsOf(connection);
+  const { mappingPolicy, conflictPolicy, customFields, skewToleranceSeconds } = settingsOf(connection);
   const sorted = (map: Partial<Record<string, string>>) => Object.fromEntries(Object.entries(map).sort());
   return JSON.stringify({
     mappingPolicy: sorted(mappingPolicy),
     conflictPolicy: sorted(conflictPolicy),
     skewToleranceSeconds,
+    // Only when there is one: previews of connections mapping no custom field keep the fingerprint they had.
+    ...(Object.keys(customFields).length > 0 ? { customFields: sorted(customFields) } : {}),
   });
 }
 
 interface PlanState {
   contacts: PlanContact[];
   entries: PlanEntry[];
-  effects: FieldEffect[];
+  effects: MappingEffects;
   customerTokens: Map<string, number>;
 }
 
@@ -115,7 +118,7 @@ async function plan(
     stored,
     now,
   });
-  let effects: FieldEffect[] = [];
+  let effects: MappingEffects = { fields: [], contacts: [] };
   if (request.proposal) {
     const byId = new Map(customers.map((customer) => [customer.qboId, customer]));
     const linked = await contactModel(db)
@@ -182,7 +185,7 @@ export async function createPreview(
     settingsAt: settingsFingerprint(connection),
     counts,
     samples,
-    mappingEffects: planned.effects,
+    mappingEffects: planned.effects.fields,
     ...(connection.lastPolledAt ? { qboAsOf: connection.lastPolledAt } : {}),
     transactions: {
       history: settingsOf(connection).transactionHistory,
@@ -222,6 +225,11 @@ export interface CheckedPreview {
   entries: PlanEntry[];
   inputs: PlanContact[];
   changes: PlanChange[];
+  /**
+   * The linked contacts the mapping change writes: once it is saved the sync is told of them, so it writes now what
+   * the preview predicted rather than at each contact's next change.
+   */
+  remerged: string[];
 }
 
 const describe = (entry: PlanEntry | undefined): string =>
@@ -244,6 +252,7 @@ export async function checkPreview(
   const inputs: PlanContact[] = stored.map(({ input }) => ({
     crmContactId: input.crmContactId,
     fields: toSyncFields(loadFields(input.fields)),
+    ...(input.customFields ? { customFields: input.customFields } : {}),
     updatedAt: input.updatedAt,
     ...(input.qboCustomerId ? { qboCustomerId: input.qboCustomerId } : {}),
   }));
@@ -275,8 +284,8 @@ export async function checkPreview(
   });
   const effectKey = (effect: FieldEffect) => `${effect.side}:${effect.field}:${effect.records}`;
   const was = new Set(preview.mappingEffects.map(effectKey));
-  const is = new Set(again.effects.map(effectKey));
-  for (const effect of [...preview.mappingEffects, ...again.effects]) {
+  const is = new Set(again.effects.fields.map(effectKey));
+  for (const effect of [...preview.mappingEffects, ...again.effects.fields]) {
     const key = effectKey(effect);
     if (was.has(key) && is.has(key)) continue;
     const subject = `mapping.${effect.field}`;
@@ -286,7 +295,7 @@ export async function checkPreview(
       message: `the records whose ${effect.field} the mapping change writes changed since the preview`,
     });
   }
-  return { entries: again.entries, inputs, changes };
+  return { entries: again.entries, inputs, changes, remerged: again.effects.contacts };
 }
 
 export interface AppliedPlan {

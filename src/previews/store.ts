@@ -40,6 +40,8 @@ export interface PreviewRecord {
     stored: number;
     /** The contacts stored, which the sync was told of. */
     storedIds: string[];
+    /** The linked contacts the mapping change writes, which the sync was told of too (absent on older previews). */
+    remergedIds?: string[];
     refused: { crmContactId: string; problem: string }[];
   };
   createdAt: Date;
@@ -49,7 +51,14 @@ export interface PreviewRecord {
 /** A planned contact: what the plan predicts, and the contact as it was planned (to plan it again). */
 export interface StoredEntry {
   entry: PlanEntry;
-  input: { crmContactId: string; fields: StoredFields; updatedAt: string; qboCustomerId?: string };
+  input: {
+    crmContactId: string;
+    fields: StoredFields;
+    /** By CRM key, as sent. */
+    customFields?: Record<string, unknown>;
+    updatedAt: string;
+    qboCustomerId?: string;
+  };
 }
 
 /** The entries of one view (all, in the plan's order, or one outcome's), stored `chunkSize` to a document. */

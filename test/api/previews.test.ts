@@ -442,4 +442,234 @@ describe('POST /v1/connections/{id}/previews', () => {
     expect(synced.quickbooks.customerId).toBe(existing.Id);
     expect((await status()).awaitingPreview).toBe(false);
   });
+  /**
+   * The connection's mapped QBO custom fields, planned as the fixed fields are: a direction change and a field coming
+   * back from `none` measured on the linked contacts and then written by apply exactly so, and contacts sent with
+   * custom values matched, checked and applied with them. Its own CRM account and company.
+   */
+  describe('with mapped custom fields', () => {
+    let crm: { id: string; key: string };
+    let custom: { id: string; realmId: string };
+    let books: QboClient;
+    let tierId: string;
+    let seatsId: string;
+    let tier: string;
+    let seats: string;
+    /** The customers cf-1 and cf-2 are linked to. */
+    let oneId: string;
+    let twoId: string;
+
+    const as = (method: string, path: string, body?: unknown) =>
+      harness.request(method, path, { key: crm.key, ...(body === undefined ? {} : { body }) });
+    const contactOf = async (crmContactId: string) => (await as('GET', `/v1/contacts/${crmContactId}`)).json;
+    const customerFields = async (customerId: string) =>
+      ((
+        await books.request('GET', `/customer/${customerId}`, {
+          query: { include: 'enhancedAllCustomFields' },
+        })
+      ).json.Customer.CustomField ?? []) as {
+        DefinitionId: string;
+        StringValue?: string;
+        NumberValue?: number;
+      }[];
+    const valueIn = (entries: Awaited<ReturnType<typeof customerFields>>, definitionId: string) => {
+      const entry = entries.find((candidate) => candidate.DefinitionId === definitionId);
+      return entry?.StringValue ?? entry?.NumberValue ?? null;
+    };
+    type Sent = { method: string; path: string; body?: { Id?: string } };
+    const requestLog = async () =>
+      (await harness.emulator.admin('GET', `/companies/${custom.realmId}/requests?limit=2000`)).json
+        .requests as Sent[];
+    const sentSince = async (count: number) => apartFromPolls((await requestLog()).slice(count));
+    const requestCount = async () => (await requestLog()).length;
+    /** The customers written (updates name theirs) since `count` requests. */
+    const customerWritesSince = async (count: number) =>
+      ((await sentSince(count)) as Sent[])
+        .filter((request) => request.method === 'POST' && request.path === '/customer')
+        .map((request) => request.body?.Id ?? null);
+    const synced = (crmContactId: string, accept: (contact: any) => boolean, what: string) =>
+      eventually(
+        () => contactOf(crmContactId),
+        (body) => body.sync?.state === 'synced' && accept(body),
+        45_000,
+        what,
+      );
+    const projectedCustomer = (customerId: string) =>
+      eventually(
+        async () =>
+          (
+            await as(
+              'GET',
+              `/v1/contacts?changedSince=${encodeURIComponent(new Date(0).toISOString())}&limit=200`,
+            )
+          ).json.data as { qboCustomerId: string }[],
+        (feed) => feed.some((item) => item.qboCustomerId === customerId),
+        20_000,
+        `customer ${customerId} projected`,
+      );
+    /** Previews a mapping change, checks it wrote nothing, and applies it. */
+    const previewAndApply = async (mappingPolicy: Record<string, string>) => {
+      const before = await requestCount();
+      const created = await as('POST', `/v1/connections/${custom.id}/previews`, { mappingPolicy });
+      expect(created.status).toBe(201);
+      expect(await sentSince(before)).toEqual([]);
+      const applying = await requestCount();
+      const applied = await as('POST', `/v1/connections/${custom.id}/previews/${created.json.id}/apply`);
+      expect(applied.status).toBe(200);
+      return { effects: created.json.mappingChange.effects, applying };
+    };
+
+    beforeAll(async () => {
+      crm = await harness.newAccount('Custom preview CRM');
+      custom = await harness.connect(crm, { company: { companyName: 'Custom Preview Co' } });
+      books = await harness.qboFor(custom.realmId);
+      await eventually(
+        () => as('GET', `/v1/connections/${custom.id}/custom-fields`),
+        (response) => response.json.refreshedAt !== null,
+        60_000,
+        'the backfill’s read of the custom field definitions',
+      );
+      const define = async (field: Record<string, unknown>) =>
+        (await harness.emulator.admin('POST', `/companies/${custom.realmId}/custom-fields`, field)).json
+          .legacyId as string;
+      tierId = await define({
+        label: 'Tier',
+        type: 'dropdown',
+        options: ['Gold', 'Silver'],
+        entities: ['Customer'],
+      });
+      seatsId = await define({ label: 'Seats', type: 'number', entities: ['Customer'] });
+      tier = `custom.${tierId}`;
+      seats = `custom.${seatsId}`;
+      expect(
+        (await as('POST', `/v1/connections/${custom.id}/custom-fields/refresh`)).json.problem,
+      ).toBeNull();
+      const mapped = await as('PATCH', `/v1/connections/${custom.id}`, {
+        customFields: { tier: tierId, seats: seatsId },
+        mappingPolicy: { [tier]: 'none', [seats]: 'qbo-to-crm' },
+      });
+      expect(mapped.status).toBe(200);
+
+      // cf-1's customer is created from it: QBO gets neither value (tier is not synced, seats only flows to the CRM).
+      expect(
+        (
+          await as('PUT', '/v1/contacts/cf-1', {
+            updatedAt: new Date().toISOString(),
+            fields: { displayName: 'CF One', email: 'cf1@example.com' },
+            customFields: { tier: 'Gold', seats: 5 },
+          })
+        ).status,
+      ).toBe(202);
+      oneId = (await synced('cf-1', () => true, 'cf-1 synced')).quickbooks.customerId;
+      // cf-2 is matched to a customer whose tier QBO holds.
+      const two = await books.create('Customer', {
+        DisplayName: 'CF Two',
+        PrimaryEmailAddr: { Address: 'cf2@example.com' },
+        CustomField: [{ DefinitionId: tierId, StringValue: 'Silver' }],
+      });
+      await projectedCustomer(two.Id);
+      expect(
+        (
+          await as('PUT', '/v1/contacts/cf-2', {
+            updatedAt: new Date().toISOString(),
+            fields: { displayName: 'CF Two', email: 'cf2@example.com' },
+          })
+        ).status,
+      ).toBe(202);
+      twoId = (await synced('cf-2', (body) => body.quickbooks?.customerId === two.Id, 'cf-2 linked'))
+        .quickbooks.customerId;
+      expect(await customerFields(oneId)).toEqual([]);
+      expect((await contactOf('cf-2')).customFields).toEqual({ tier: null, seats: null });
+    }, 180_000);
+
+    it('measures a custom field’s direction change and its return from none, and apply writes exactly that', async () => {
+      // Seats from qbo-to-crm to crm-to-qbo: cf-1's 5, which QBO lacks, goes to QBO.
+      const direction = await previewAndApply({ [tier]: 'none', [seats]: 'crm-to-qbo' });
+      expect(direction.effects).toEqual([{ field: seats, side: 'qbo', records: 1, samples: ['cf-1'] }]);
+      await eventually(
+        () => customerFields(oneId),
+        (entries) => valueIn(entries, seatsId) === 5,
+        45_000,
+        'cf-1’s seats written to QBO once the direction was saved',
+      );
+      // The only customer written is cf-1's, once; its tier (not synced) stayed out of QBO.
+      expect(await customerWritesSince(direction.applying)).toEqual([oneId]);
+      expect(valueIn(await customerFields(oneId), tierId)).toBeNull();
+
+      // Tier back from none: each side's value fills the other's empty one.
+      const reenabled = await previewAndApply({ [seats]: 'crm-to-qbo' });
+      expect(reenabled.effects).toEqual(
+        [
+          { field: tier, side: 'qbo', records: 1, samples: ['cf-1'] },
+          { field: tier, side: 'crm', records: 1, samples: ['cf-2'] },
+        ].sort((a, b) => a.side.localeCompare(b.side)),
+      );
+      expect((await as('GET', `/v1/connections/${custom.id}`)).json.settings.mappingPolicy).toEqual({
+        [seats]: 'crm-to-qbo',
+      });
+      await eventually(
+        () => customerFields(oneId),
+        (entries) => valueIn(entries, tierId) === 'Gold',
+        45_000,
+        'cf-1’s tier written to QBO',
+      );
+      await synced(
+        'cf-2',
+        (body) => body.customFields.tier === 'Silver',
+        'cf-2’s tier from QBO on the contact',
+      );
+      expect(await customerWritesSince(reenabled.applying)).toEqual([oneId]);
+      expect(valueIn(await customerFields(twoId), tierId)).toBe('Silver');
+    }, 180_000);
+
+    it('plans contacts with their custom values, fails one QBO would refuse, and applies them with the values', async () => {
+      const three = await books.create('Customer', {
+        DisplayName: 'CF Three',
+        PrimaryEmailAddr: { Address: 'cf3@example.com' },
+      });
+      await projectedCustomer(three.Id);
+      const created = await as('POST', `/v1/connections/${custom.id}/previews`, {
+        contacts: [
+          contact(
+            'cf-3',
+            { displayName: 'CF Three', email: 'cf3@example.com' },
+            { customFields: { tier: 'Gold', seats: 7 } },
+          ),
+          contact('cf-bad', { displayName: 'CF Bad' }, { customFields: { tier: 'Platinum' } }),
+        ],
+      });
+      expect(created.status).toBe(201);
+      expect(created.json.counts).toMatchObject({ would_match: 1, would_fail: 1, would_create: 0 });
+      const [matched] = created.json.samples.would_match;
+      expect(matched).toMatchObject({
+        crmContactId: 'cf-3',
+        qboCustomerId: three.Id,
+        by: 'email',
+        changes: { toQbo: [seats, tier], toCrm: [] },
+      });
+      expect(created.json.samples.would_fail[0]).toMatchObject({
+        crmContactId: 'cf-bad',
+        problems: [{ field: 'customFields.tier', problem: expect.stringContaining('not an option') }],
+      });
+
+      const applied = await as('POST', `/v1/connections/${custom.id}/previews/${created.json.id}/apply`);
+      expect(applied.status).toBe(200);
+      expect(applied.json.applied).toMatchObject({ stored: 1, refused: [] });
+      const synced3 = await synced(
+        'cf-3',
+        (body) => body.quickbooks?.customerId === three.Id,
+        'cf-3 linked to its customer',
+      );
+      expect(synced3.customFields).toEqual({ tier: 'Gold', seats: 7 });
+      // The first merge wrote to QBO what the preview said it would.
+      const held = await customerFields(three.Id);
+      const sentValues: Record<string, unknown> = { [tier]: 'Gold', [seats]: 7 };
+      for (const field of matched.changes.toQbo)
+        expect({ field, value: valueIn(held, field.slice('custom.'.length)) }).toEqual({
+          field,
+          value: sentValues[field],
+        });
+      expect((await as('GET', '/v1/contacts/cf-bad')).status).toBe(404);
+    }, 120_000);
+  });
 });

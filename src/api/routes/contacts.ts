@@ -30,13 +30,19 @@ import { readContactRecord } from '../../contacts/store';
 import { currentContactAr } from '../../followups/contact-ar';
 import { contactTagNames } from '../../sync/tags';
 import { loadFields } from '../../db/field-maps';
-import { syncFieldNames, toSyncFields } from '../../sync/fields';
+import { toSyncFields } from '../../sync/fields';
 import { companyToday } from '../../time/company-zone';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
 import { ApiProblem, invalidFields, notFound, problemSchema, validationProblem } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
 import type { ApiServices } from '../services';
-import { connectionIdQuery, contactFieldsSchema, customFieldValuesSchema, isoTime } from './schemas';
+import {
+  connectionIdQuery,
+  contactFieldsSchema,
+  customFieldValuesSchema,
+  fieldNameSchema,
+  isoTime,
+} from './schemas';
 import { connectionsOfFeed } from './owned';
 import { tellContactsChanged } from './contacts-changed';
 
@@ -180,8 +186,20 @@ const lineageSchema = z
     connectionId: z.string(),
     fields: z.array(
       z.object({
-        field: z.enum(syncFieldNames),
-        value: z.string().nullable().describe('The value the CRM reads, QuickBooks’ changes merged in.'),
+        field: fieldNameSchema,
+        crmKey: z
+          .string()
+          .nullable()
+          .describe(
+            'A custom field’s CRM key (its value is `customFields.<crmKey>` on the contact); null otherwise.',
+          ),
+        value: z
+          .string()
+          .nullable()
+          .describe(
+            'The value the CRM reads, QuickBooks’ changes merged in; a custom field’s as the merge compares it ' +
+              '(a number as text).',
+          ),
         state: z
           .enum(lineageStates)
           .describe(
@@ -464,10 +482,15 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
     path: '/v1/contacts/{crmContactId}/lineage',
     tag: 'Contacts',
     summary: 'Where each synced field’s value came from: which side, when, which change, by what rule',
+    description:
+      'One entry per fixed field, then one per custom field the connection maps (the fields the contact shows in ' +
+      '`fields` and `customFields`), named `custom.<definitionId>` with its `crmKey`.',
     params: contactParams,
     query: connectionQuery,
     problems: [...connectionProblems],
-    responses: { 200: { description: 'One entry per synced field.', schema: lineageSchema } },
+    responses: {
+      200: { description: 'One entry per synced field and mapped custom field.', schema: lineageSchema },
+    },
     handler: async ({ auth, params, query }) =>
       contactWork(async () => {
         const connection = await connectionFor(auth.accountId, query.connectionId, 'query.connectionId');
@@ -479,7 +502,7 @@ export function addContactRoutes(routes: ApiRoutes, services: ApiServices): void
           body: {
             crmContactId: contact.crmContactId,
             connectionId: connection._id,
-            fields: await loadContactLineage(db, contact),
+            fields: await loadContactLineage(db, contact, connection),
           },
         };
       }),

@@ -20,7 +20,7 @@ import {
   type EntryPosition,
   type PreviewRecord,
 } from '../../previews/store';
-import { syncFieldNames, toSyncFields } from '../../sync/fields';
+import { toSyncFields } from '../../sync/fields';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../http/cursor';
 import { ApiProblem, invalidFields, notFound } from '../http/problem';
 import type { ApiRoutes } from '../http/route';
@@ -29,7 +29,12 @@ import { batchContactSchema } from './contacts';
 import { tellContactsChanged } from './contacts-changed';
 import { connectionServiceFor } from './connections';
 import { ownedConnection } from './owned';
-import { conflictPolicySchema, mappingPolicySchema, transactionHistorySchema } from './schemas';
+import {
+  conflictPolicySchema,
+  fieldNameSchema,
+  mappingPolicySchema,
+  transactionHistorySchema,
+} from './schemas';
 
 const planEntrySchema = z
   .object({
@@ -67,11 +72,16 @@ const planEntrySchema = z
     createdAs: z.string().nullable(),
     problems: z
       .array(z.object({ field: z.string(), problem: z.string() }))
-      .describe('A failure: QuickBooks’ rules the contact breaks, as the sync checks them before writing.'),
+      .describe(
+        'A failure: QuickBooks’ rules the contact breaks, as the sync checks them before writing (a custom ' +
+          'field’s as `customFields.<crmKey>`).',
+      ),
     changes: z
-      .object({ toQbo: z.array(z.enum(syncFieldNames)), toCrm: z.array(z.enum(syncFieldNames)) })
+      .object({ toQbo: z.array(fieldNameSchema), toCrm: z.array(fieldNameSchema) })
       .nullable()
-      .describe('A match: the fields its first sync writes to each side.'),
+      .describe(
+        'A match: the fields its first sync writes to each side (mapped custom fields as `custom.<definitionId>`).',
+      ),
   })
   .meta({ id: 'PreviewEntry' });
 
@@ -112,7 +122,7 @@ const previewSchema = z
         conflictPolicy: conflictPolicySchema.nullable(),
         effects: z.array(
           z.object({
-            field: z.enum(syncFieldNames),
+            field: fieldNameSchema,
             side: z.enum(['qbo', 'crm']).describe('The side the field would be written to.'),
             records: z.number().int(),
             samples: z.array(z.string()).describe('Some of the contacts concerned.'),
@@ -121,7 +131,8 @@ const previewSchema = z
       })
       .nullable()
       .describe(
-        'A proposed mapping change: which fields it writes, on how many linked records, to which side.',
+        'A proposed mapping change: which fields (mapped custom fields as `custom.<definitionId>`) it writes, on ' +
+          'how many linked records, to which side.',
       ),
     applied: z
       .object({
@@ -217,9 +228,10 @@ export function addPreviewRoutes(routes: ApiRoutes, services: ApiServices): void
       'for the contacts already stored, and/or a proposed `mappingPolicy` and `conflictPolicy`. Each contact is ' +
       'decided as the sync would decide it, from the QuickBooks customers we hold: `would_match` (which customer, ' +
       'on what evidence, how sure), `would_create`, `would_duplicate`, `would_fail` (which of QuickBooks’ rules) ' +
-      'or `already_linked`. A mapping change is measured against every linked contact. Nothing is written to ' +
-      'QuickBooks or to the contacts; the preview is stored, paged by outcome with `GET …/previews/{previewId}`, ' +
-      'and can be applied with `POST …/previews/{previewId}/apply`.',
+      'or `already_linked`. A mapping change (mapped custom fields named `custom.<definitionId>`) is measured ' +
+      'against every linked contact. Nothing is written to QuickBooks or to the contacts; the preview is stored, ' +
+      'paged by outcome with `GET …/previews/{previewId}`, and can be applied with ' +
+      '`POST …/previews/{previewId}/apply`.',
     params: idParams,
     body: z
       .object({
@@ -338,10 +350,11 @@ export function addPreviewRoutes(routes: ApiRoutes, services: ApiServices): void
       'Plans the preview again from its own inputs against today’s data. If any contact would now be decided ' +
       'differently (another customer, other evidence, another first merge), or the settings or the records a ' +
       'mapping change writes have changed, nothing is done and the answer is 409 `preview_outdated`, naming each ' +
-      'in `errors`. Otherwise the mapping change is saved, the contacts it matches are stored pinned to their ' +
-      'customer (`qboCustomerId`) and those it creates are stored, as `POST /v1/contacts/batch` stores them; the ' +
-      'sync writes them to QuickBooks. Duplicates, failures and contacts linked already are left out. Applying ' +
-      'an applied preview again only tells the sync of its contacts again (after a 503, say).',
+      'in `errors`. Otherwise the mapping change is saved and the sync is told of the linked contacts it writes, ' +
+      'the contacts it matches are stored pinned to their customer (`qboCustomerId`) and those it creates are ' +
+      'stored, as `POST /v1/contacts/batch` stores them; the sync writes them to QuickBooks. Duplicates, failures ' +
+      'and contacts linked already are left out. Applying an applied preview again only tells the sync of its ' +
+      'contacts again (after a 503, say).',
     params: previewParams,
     problems: ['preview_outdated', 'preview_busy', 'connection_inactive', 'sync_unavailable'],
     responses: { 200: { description: 'The applied preview.', schema: previewSchema } },
@@ -356,12 +369,16 @@ export function addPreviewRoutes(routes: ApiRoutes, services: ApiServices): void
         throw error;
       }
       if (preview.status === 'applied') {
-        await tellContactsChanged(services, connection, preview.applied?.storedIds ?? []);
+        await tellContactsChanged(services, connection, [
+          ...(preview.applied?.storedIds ?? []),
+          ...(preview.applied?.remergedIds ?? []),
+        ]);
         return { status: 200, body: previewJson(preview) };
       }
       if (!(await claimForApply(db, preview._id)))
         throw new ApiProblem(409, 'preview_busy', `preview ${preview._id} is being applied`);
       let stored: string[] = [];
+      let remerged: string[] = [];
       try {
         const now = services.now();
         const checked = await checkPreview(db, connection, preview, now);
@@ -381,17 +398,19 @@ export function addPreviewRoutes(routes: ApiRoutes, services: ApiServices): void
           ).updateSettings(auth.accountId, connection._id, proposal);
         const applied = await applyPlan(db, connection, checked, now, services.retention);
         stored = applied.stored;
+        remerged = checked.remerged;
         await markApplied(db, preview._id, {
           at: now,
           stored: stored.length,
           storedIds: stored,
+          remergedIds: remerged,
           refused: applied.refused,
         });
       } catch (error) {
         await releaseClaim(db, preview._id);
         throw error;
       }
-      await tellContactsChanged(services, connection, stored);
+      await tellContactsChanged(services, connection, [...stored, ...remerged]);
       return { status: 200, body: previewJson(await ownedPreview(connection._id, preview._id)) };
     },
   });

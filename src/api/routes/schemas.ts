@@ -47,13 +47,23 @@ export const connectionIdQuery = z
   .optional()
   .describe('The connection (QuickBooks company); needed only when the account has several.');
 
-/** A fixed field's name, or a mapped QBO custom field's: `custom.<definitionId>`. */
-const policyFieldSchema = z.union([
-  z.enum(syncFieldNames),
-  z.string().regex(/^custom\.[A-Za-z0-9_-]{1,64}$/, 'a field name, or custom.<definitionId>'),
-]);
+/**
+ * A fixed field's name, or a mapped QBO custom field's: `custom.<definitionId>`. One pattern rather than an enum or a
+ * pattern: the SDK's type is a string either way, and a union of the two is a redundant type there.
+ */
+export const fieldNameSchema = z
+  .string()
+  .regex(
+    new RegExp(
+      `^(?:${syncFieldNames.map((field) => field.replace('.', '\\.')).join('|')}|custom\\.[A-Za-z0-9_-]{1,64})$`,
+    ),
+    'a field name, or custom.<definitionId>',
+  )
+  .describe(
+    'A synced field: `givenName` … `shippingAddress.country`, or a mapped custom field `custom.<definitionId>`.',
+  );
 
-export const mappingPolicySchema = z.partialRecord(policyFieldSchema, z.enum(directions)).meta({
+export const mappingPolicySchema = z.partialRecord(fieldNameSchema, z.enum(directions)).meta({
   id: 'MappingPolicy',
   description:
     'Per-field direction: `both` (default), `qbo-to-crm`, `crm-to-qbo` or `none`. A mapped custom field is named ' +
@@ -70,7 +80,7 @@ export const customFieldValuesSchema = z
       'option, a number, or a `yyyy-MM-dd` date; null clears one. Keys left out keep their values.',
   });
 
-export const conflictPolicySchema = z.partialRecord(policyFieldSchema, z.enum(conflictPolicies)).meta({
+export const conflictPolicySchema = z.partialRecord(fieldNameSchema, z.enum(conflictPolicies)).meta({
   id: 'ConflictPolicy',
   description:
     'Per-field rule for a change made on both sides: `most_recent` (default: the later change wins, QBO within ' +

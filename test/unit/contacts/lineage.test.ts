@@ -3,7 +3,7 @@ import { storeFieldMap, storeFields } from '../../../src/db/field-maps';
 import { contactLineage } from '../../../src/contacts/lineage';
 import type { ContactRecord, StoredBaseEntry } from '../../../src/contacts/model';
 import type { StoredSyncEvent, SyncEventRecord } from '../../../src/history/sync-events';
-import { toSyncFields } from '../../../src/sync/fields';
+import { customFieldsIn, toSyncFields } from '../../../src/sync/fields';
 
 const t = (minute: number): Date => new Date(Date.UTC(2026, 2, 1, 10, minute));
 
@@ -14,7 +14,10 @@ function contact(
 ): Pick<ContactRecord, 'crm' | 'sync' | 'link'> {
   return {
     crm: {
-      fields: storeFields(toSyncFields(fields)),
+      fields: storeFields({
+        ...toSyncFields(fields),
+        ...Object.fromEntries(customFieldsIn(fields).map((field) => [field, fields[field]!])),
+      }),
       updatedAt: t(0).toISOString(),
       receivedAt: t(0),
       version: 2,
@@ -76,10 +79,12 @@ describe('a contact’s lineage', () => {
         { fromQbo: { phone: '555-0199' }, fieldChanges: { email: t(4) } },
       ),
       [pulled, conflict, written],
+      [],
     );
     const byField = new Map(lineage.map((field) => [field.field, field]));
     expect(byField.get('email')).toEqual({
       field: 'email',
+      crmKey: null,
       value: 'ann@crm.example',
       state: 'synced',
       side: 'crm',
@@ -118,6 +123,7 @@ describe('a contact’s lineage', () => {
     const [phone] = contactLineage(
       contact({ phone: '555-0199' }, { phone: entry('555-0199', 'qbo', t(2), t(3)) }),
       [lost, agreeing, earlier],
+      [],
     ).filter((field) => field.field === 'phone');
     expect(phone).toMatchObject({
       rule: 'one_side_changed',
@@ -130,6 +136,7 @@ describe('a contact’s lineage', () => {
     const lineage = contactLineage(
       contact({ displayName: 'Ann Lee' }, { displayName: entry('Ann Lee', 'crm', t(4), t(5)) }),
       [created],
+      [],
     );
     expect(lineage.find((field) => field.field === 'displayName')).toMatchObject({
       state: 'synced',
@@ -146,6 +153,7 @@ describe('a contact’s lineage', () => {
         { held: ['notes'] },
       ),
       [],
+      [],
     );
     const state = (name: string) => lineage.find((field) => field.field === name);
     expect(state('email')).toMatchObject({ state: 'pending', value: 'new@crm.example', rule: null });
@@ -153,5 +161,51 @@ describe('a contact’s lineage', () => {
     expect(state('notes')).toMatchObject({ state: 'held', side: null });
     expect(state('fax')).toMatchObject({ state: 'unsynced', value: null, side: null, rule: null });
     expect(lineage).toHaveLength(25);
+  });
+
+  it('traces the custom fields the connection maps like the fixed ones, under their CRM keys, and no others', () => {
+    const pulled = event('updated_crm', t(9), ['custom.11'], {
+      rules: { 'custom.11': 'one_side_changed' },
+      qboSyncToken: '6',
+      channel: 'cdc_poll',
+    });
+    const lineage = contactLineage(
+      contact(
+        { displayName: 'Ann', 'custom.11': 'Gold', 'custom.99': 'left over' },
+        {
+          'custom.11': entry('Silver', 'qbo', t(8), t(9)),
+          // Agreed while custom.99 was mapped; the mapping has gone since.
+          'custom.99': entry('left over', 'crm', t(1), t(2)),
+        },
+        { fromQbo: { 'custom.11': 'Silver' } },
+      ),
+      [pulled],
+      [
+        { crmKey: 'tier', field: 'custom.11' },
+        { crmKey: 'seats', field: 'custom.12' },
+      ],
+    );
+    expect(lineage.map((field) => field.field).slice(25)).toEqual(['custom.11', 'custom.12']);
+    expect(lineage[25]).toEqual({
+      field: 'custom.11',
+      crmKey: 'tier',
+      value: 'Silver',
+      state: 'synced',
+      side: 'qbo',
+      setAt: t(8).toISOString(),
+      agreedAt: t(9).toISOString(),
+      rule: 'one_side_changed',
+      change: {
+        eventId: pulled._id.toHexString(),
+        kind: 'updated_crm',
+        at: t(9).toISOString(),
+        channel: 'cdc_poll',
+        qboSyncToken: '6',
+        conflictEventId: null,
+      },
+      crmChange: null,
+    });
+    // Mapped, but neither side has given it a value yet.
+    expect(lineage[26]).toMatchObject({ crmKey: 'seats', value: null, state: 'unsynced', change: null });
   });
 });

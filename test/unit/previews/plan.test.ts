@@ -1,4 +1,4 @@
-import { storeFields } from '../../../src/db/field-maps';
+import { storeFieldMap, storeFields } from '../../../src/db/field-maps';
 import { newContactRecord } from '../../../src/contacts/store';
 import { matchEvidence } from '../../../src/contacts/setup-match';
 import type { ContactRecord } from '../../../src/contacts/model';
@@ -14,9 +14,21 @@ import { toSyncFields, type SyncFields } from '../../../src/sync/fields';
 const now = new Date('2026-06-01T12:00:00Z');
 const connection = { _id: 'conn_1', settings: {} } as never;
 
+/** A connection mapping the CRM key `tier` to QBO's dropdown custom field 11, under `mappingPolicy`. */
+const tier = 'custom.11';
+const withTier = (mappingPolicy: Record<string, string>) =>
+  ({
+    _id: 'conn_1',
+    settings: { mappingPolicy: storeFieldMap(mappingPolicy), customFields: { tier: '11' } },
+    customFieldDefinitions: {
+      definitions: [{ id: '11', label: 'Tier', type: 'dropdown', options: ['Gold', 'Silver'] }],
+      refreshedAt: now,
+    },
+  }) as never;
+
 const customer = (
   qboId: string,
-  fields: Partial<SyncFields>,
+  fields: Partial<Record<string, string | null>>,
   extra: Partial<PlanCustomer> = {},
 ): PlanCustomer => ({
   qboId,
@@ -214,7 +226,10 @@ describe('mappingEffects', () => {
       { mappingPolicy: {} },
       now,
     );
-    expect(effects).toEqual([{ field: 'website', side: 'qbo', records: 1, samples: ['a'] }]);
+    expect(effects).toEqual({
+      fields: [{ field: 'website', side: 'qbo', records: 1, samples: ['a'] }],
+      contacts: ['a'],
+    });
     expect(
       mappingEffects(
         [{ contact: linked, customer: customer('1', { displayName: 'Ann' }) }],
@@ -222,6 +237,115 @@ describe('mappingEffects', () => {
         { mappingPolicy: { website: 'none' } },
         now,
       ),
-    ).toEqual([]);
+    ).toEqual({ fields: [], contacts: [] });
+  });
+
+  it('counts a mapped custom field’s direction changes as a fixed field’s, after the fixed fields', () => {
+    const linkedWith = (crmContactId: string, fields: Record<string, string | null>): ContactRecord => {
+      const record = newContactRecord(
+        'conn_1',
+        crmContactId,
+        {
+          fields: { ...toSyncFields({ displayName: crmContactId }), ...fields },
+          updatedAt: '2026-05-01T00:00:00Z',
+        },
+        now,
+        5000,
+      );
+      return {
+        ...record,
+        linkKey: `conn_1:${crmContactId}`,
+        link: { qboCustomerId: crmContactId, linkedBy: 'email', linkedAt: now, base: {} },
+      };
+    };
+    const linked = [
+      // The CRM holds a tier QBO does not: under qbo-to-crm nothing is written (an empty value is no clear).
+      {
+        contact: linkedWith('a', { website: 'https://a.example', [tier]: 'Gold' }),
+        customer: customer('a', { displayName: 'a' }),
+      },
+      // Both hold the same tier: no side is written, whatever the direction.
+      {
+        contact: linkedWith('b', { [tier]: 'Silver' }),
+        customer: customer('b', { displayName: 'b', [tier]: 'Silver' }),
+      },
+    ];
+    const current = withTier({ website: 'none', [tier]: 'qbo-to-crm' });
+    const { fields, contacts } = mappingEffects(
+      linked,
+      current,
+      { mappingPolicy: { [tier]: 'crm-to-qbo' } },
+      now,
+    );
+    expect(fields).toEqual([
+      { field: 'website', side: 'qbo', records: 1, samples: ['a'] },
+      { field: tier, side: 'qbo', records: 1, samples: ['a'] },
+    ]);
+    expect(contacts).toEqual(['a']);
+    // A custom field the connection does not map is not synced under any direction.
+    const unmapped = {
+      _id: 'conn_1',
+      settings: { mappingPolicy: storeFieldMap({ website: 'none', [tier]: 'none' }) },
+    } as never;
+    expect(mappingEffects(linked, unmapped, { mappingPolicy: {} }, now).fields).toEqual([
+      { field: 'website', side: 'qbo', records: 1, samples: ['a'] },
+    ]);
+  });
+});
+
+describe('planContacts with mapped custom fields', () => {
+  const plannedWith = (
+    contacts: PlanContact[],
+    customers: PlanCustomer[],
+    stored = new Map<string, ContactRecord>(),
+  ) => planContacts({ connection: withTier({}), contacts, customers, linkedTo: new Map(), stored, now });
+
+  it('predicts a first merge’s custom field writes, keeping the stored values a version leaves out', () => {
+    const stored = newContactRecord(
+      'conn_1',
+      'kept',
+      {
+        fields: { ...toSyncFields({ displayName: 'Kept' }), [tier]: 'Gold' },
+        updatedAt: '2026-04-01T00:00:00Z',
+      },
+      now,
+      5000,
+    );
+    const [sent, fromQbo, kept] = plannedWith(
+      [
+        contact('sent', { displayName: 'Sent' }, { customFields: { tier: 'Gold' } }),
+        contact('from-qbo', { displayName: 'From QBO' }),
+        contact('kept', { displayName: 'Kept' }),
+      ],
+      [
+        customer('1', { displayName: 'Sent' }),
+        customer('2', { displayName: 'From QBO', [tier]: 'Silver' }),
+        customer('3', { displayName: 'Kept' }),
+      ],
+      new Map([['kept', stored]]),
+    );
+    expect(sent).toMatchObject({ outcome: 'would_match', changes: { toQbo: [tier], toCrm: [] } });
+    expect(fromQbo).toMatchObject({ outcome: 'would_match', changes: { toQbo: [], toCrm: [tier] } });
+    expect(kept).toMatchObject({ outcome: 'would_match', changes: { toQbo: [tier], toCrm: [] } });
+  });
+
+  it('fails a value the definition refuses and a key the connection does not map, naming each', () => {
+    const [option, unmapped] = plannedWith(
+      [
+        contact('option', { displayName: 'Option' }, { customFields: { tier: 'Platinum' } }),
+        contact('unmapped', { displayName: 'Unmapped' }, { customFields: { colour: 'red' } }),
+      ],
+      [],
+    );
+    expect(option).toMatchObject({
+      outcome: 'would_fail',
+      problems: [{ field: 'customFields.tier', problem: expect.stringContaining('not an option') }],
+    });
+    expect(unmapped).toMatchObject({
+      outcome: 'would_fail',
+      problems: [
+        { field: 'customFields.colour', problem: expect.stringContaining('no QuickBooks custom field') },
+      ],
+    });
   });
 });
