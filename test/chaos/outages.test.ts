@@ -93,8 +93,10 @@ describe('chaos: Temporal and the database stopped under load', () => {
         (stats) => stats.creates >= 5 && stats.crmEdits + stats.qboEdits >= 5,
         30_000,
       );
-      // Intuit's webhooks keep coming while Temporal is down; the outage lasts until one has been stored.
+      // Intuit's webhooks keep coming while Temporal is down (the load only retries its refused create meanwhile, so
+      // the bookkeeper edits now); the outage lasts until one has been stored.
       const webhookStored = async (down: Date) => {
+        expect(await load.editInQboNow()).toBe(true);
         const stored = await eventually(
           () => inbox.countDocuments({ realmId: company.realmId, receivedAt: { $gte: down } }),
           (count) => count > 0,

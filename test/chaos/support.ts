@@ -675,6 +675,11 @@ export class EditLoad {
     await this.put(contact, { updatedAt: this.updatedAt(contact), fields: { ...view.fields, phone } }, phone);
   }
 
+  /** The bookkeeper edits a linked contact in QBO now, outside the load's rhythm (which retries a refused PUT first). */
+  async editInQboNow(): Promise<boolean> {
+    return this.qboEdit();
+  }
+
   /** The bookkeeper edits a linked contact in QBO. False when no contact is linked yet. */
   private async qboEdit(): Promise<boolean> {
     if (this.options.qboEdits === false) return false;

@@ -7,10 +7,9 @@ const throttled = () =>
 describe('patiently', () => {
   it('asks again after each throttled answer, up to the retries given', async () => {
     let calls = 0;
-    const answer = await patiently(async () => {
+    const answer = await patiently(() => {
       calls += 1;
-      if (calls <= 2) throw throttled();
-      return 'page';
+      return calls <= 2 ? Promise.reject(throttled()) : Promise.resolve('page');
     }, 2);
     expect({ answer, calls }).toEqual({ answer: 'page', calls: 3 });
   });
@@ -18,18 +17,20 @@ describe('patiently', () => {
   it('gives up once the retries are spent, and never retries another error', async () => {
     let calls = 0;
     await expect(
-      patiently(async () => {
+      patiently(() => {
         calls += 1;
-        throw throttled();
+        return Promise.reject(throttled());
       }, 2),
     ).rejects.toThrow('QBO throttled');
     expect(calls).toBe(3);
 
     calls = 0;
     await expect(
-      patiently(async () => {
+      patiently(() => {
         calls += 1;
-        throw new QboApiError('QBO server error (HTTP 503)', { kind: 'server', status: 503 });
+        return Promise.reject(
+          new QboApiError('QBO server error (HTTP 503)', { kind: 'server', status: 503 }),
+        );
       }, 5),
     ).rejects.toThrow('server error');
     expect(calls).toBe(1);
