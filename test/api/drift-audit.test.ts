@@ -34,6 +34,14 @@ describe('the drift audit', () => {
       `${id} synced`,
     );
   const audit = () => harness.request('GET', `/v1/connections/${connection.id}/audit`);
+  /** An audit run on a queue no worker polls, so it stays open; the previous test's audit may still be closing. */
+  const startUnservedAudit = () =>
+    harness.temporal.workflow.start('driftAuditWorkflow', {
+      workflowId: driftAuditWorkflowId(connection.id),
+      taskQueue: `${harness.taskQueue}-nobody`,
+      args: [{ connectionId: connection.id }],
+      workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+    });
   const runAuditFinished = async () =>
     (await eventually(audit, (response) => response.json.status !== 'running', 30_000, 'the audit to finish'))
       .json;
@@ -283,13 +291,7 @@ describe('the drift audit', () => {
 
   it('starts a new audit when the last one has recorded its result but its run is still closing', async () => {
     // A run that recorded its result and has not closed yet: here one on a queue no worker polls, so it stays open.
-    const closing = await harness.temporal.workflow.start('driftAuditWorkflow', {
-      workflowId: driftAuditWorkflowId(connection.id),
-      taskQueue: `${harness.taskQueue}-nobody`,
-      args: [{ connectionId: connection.id }],
-      // The previous test's audit may still be closing.
-      workflowIdConflictPolicy: 'TERMINATE_EXISTING',
-    });
+    const closing = await startUnservedAudit();
     const db = harness.db.mongoose.connection;
     await markAuditRunning(db, connection.id, new Date());
     await recordAuditResult(db, connection.id, { samples: [] }, new Date());
@@ -304,13 +306,7 @@ describe('the drift audit', () => {
 
   it('joins an audit that has started and not yet said so, rather than starting a second', async () => {
     // Started after the last audit finished (as the daily schedule starts one), on a queue no worker polls.
-    const started = await harness.temporal.workflow.start('driftAuditWorkflow', {
-      workflowId: driftAuditWorkflowId(connection.id),
-      taskQueue: `${harness.taskQueue}-nobody`,
-      args: [{ connectionId: connection.id }],
-      // The previous test's audit may still be closing.
-      workflowIdConflictPolicy: 'TERMINATE_EXISTING',
-    });
+    const started = await startUnservedAudit();
     try {
       const response = await harness.request('POST', `/v1/connections/${connection.id}/audit`);
       expect(response.status).toBe(202);
