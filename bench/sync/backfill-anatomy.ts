@@ -49,9 +49,8 @@ export const anatomyLegend: Record<AnatomyStep, string> = {
   query:
     'QboClient.query: HTTP to QBO, JSON parse, zod validation of 1,000 rows (its budget upsert is in "budget")',
   held:
-    'applyRecords, the rest: one read of the page’s versions already held (`_id $in`), and the rows held (the ' +
-    'overlap with the previous page) written behind their SyncToken guard; new rows are plain inserts ' +
-    '(applyRecords less mapping and insert)',
+    'applyRecords, the rest: the rows held (the overlap with the previous page), found by their inserts’ ' +
+    'duplicate keys, read and written behind their SyncToken guard (applyRecords less mapping and insert)',
   mapping:
     'applyRecords, step 2: QBO JSON to projection documents (customerToFields, billingProfile, transactionView)',
   insert:
@@ -66,7 +65,7 @@ export const anatomyLegend: Record<AnatomyStep, string> = {
  * QboClient makes inside `query`, is timed on its own right before it (so it is counted once in `budget` and once
  * more inside `query`; `query` is reported without it). applyRecords is one call: its mapping is timed by running
  * the same mapping functions over the page, its insert is the ceiling's insertMany of the same documents into a
- * collection grown the same way, and what is left is the held-versions read.
+ * collection grown the same way, and what is left is the handling of the rows held.
  */
 export async function backfillAnatomy(
   stack: BenchStack,
@@ -166,7 +165,9 @@ export async function backfillAnatomy(
       let counts: Awaited<ReturnType<typeof applyRecords>> | undefined;
       const applyMs = await measure(
         async () =>
-          (counts = await applyRecords(context, entity, rows as (Customer | QboTransactionRecord)[])),
+          (counts = await applyRecords(context, entity, rows as (Customer | QboTransactionRecord)[], {
+            expectNew: true,
+          })),
       );
       const insertMs = ceilingWrites.find((page) => page.entity === entity && page.start === start)?.ms ?? 0;
       const findMs = Math.max(0, applyMs - mappingMs - insertMs);

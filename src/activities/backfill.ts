@@ -94,7 +94,7 @@ export function createBackfillActivities(deps: BackfillDependencies) {
       const page = await client.query(statement, { entity });
       const at = now();
       const projection = projectionContext(deps.db, connection, deps.qbo.settings.environment, at);
-      const counts = await applyRecords(projection, entity, page.rows);
+      const counts = await applyRecords(projection, entity, page.rows, { expectNew: true });
       // A reconciling backfill can find changes to linked contacts; the CRM reads the rest from the feed.
       if (entity === 'Customer')
         await pullCustomerChanges(

@@ -259,7 +259,7 @@ async function settle(
     const fieldTimes = Object.fromEntries(
       changed.map((field) => [field, merge.merged[field]?.at ?? context.now.getTime()]),
     );
-    await applyRecords(context.projection, 'Customer', [customer], { fieldTimes, echo: true });
+    await applyRecords(context.projection, 'Customer', [customer], { ours: { fieldTimes, echo: true } });
   }
 }
 
@@ -419,10 +419,12 @@ async function createCustomer(
     const base = agreedBase(contact, customerToFields(created), mappingPolicy);
     const linked = await linkTo(context, contact, created.Id, 'created', {}, { base, customer: created });
     await applyRecords(context.projection, 'Customer', [created], {
-      fieldTimes: Object.fromEntries(
-        Object.entries(base).map(([field, entry]) => [field.replace(/\//g, '.'), entry.at.getTime()]),
-      ),
-      echo: true,
+      ours: {
+        fieldTimes: Object.fromEntries(
+          Object.entries(base).map(([field, entry]) => [field.replace(/\//g, '.'), entry.at.getTime()]),
+        ),
+        echo: true,
+      },
     });
     await recordHistory(context, [
       {

@@ -111,11 +111,23 @@ function projectionOf(
   };
 }
 
+export interface ApplyOptions {
+  ours?: OurWrite;
+  /**
+   * Nearly all the records are new to the projection (a backfill's pages): they are inserted without a read first,
+   * and only those found held (a page's overlap with the one before) are read and written behind their guard.
+   */
+  expectNew?: boolean;
+}
+
+/** A page's records by key, each at the newest version the page names. */
+type Versions<R> = Map<string, { record: R & { Id: string }; syncToken: number }>;
+
 /**
  * Stores QBO records as QBO reports them, a page at a time: one read of the versions held, then one unordered bulk
- * write of guarded upserts, each applied only if its SyncToken is newer than what is stored by then. An older
- * version arriving late (a slow CDC page after a webhook fetch), or a writer that got there first, never loses a
- * newer one: its guard fails, and it counts as unchanged.
+ * write, each applied only if its SyncToken is newer than what is stored by then. An older version arriving late (a
+ * slow CDC page after a webhook fetch), or a writer that got there first, never loses a newer one: its guard fails,
+ * and it counts as unchanged.
  *
  * `ours` is QBO's answer to a write of ours: not a change made in QBO, and its fields carry the times of the CRM
  * changes we wrote rather than QBO's time of the write. Its webhook is then expected (`echoExpectedAt`).
@@ -124,80 +136,102 @@ export async function applyRecords<R extends QboCustomer | QboTransactionJson | 
   context: ProjectionContext,
   entity: ProjectedEntity,
   records: readonly R[],
-  ours?: OurWrite,
+  { ours, expectNew = false }: ApplyOptions = {},
 ): Promise<ApplyResult<R>> {
-  const { model, keyOf, held: heldFields } = projectionOf(context, entity);
+  const projection = projectionOf(context, entity);
   // The newest version of each record in the page, should a page name a record twice.
-  const candidates = new Map<string, { record: R & { Id: string }; syncToken: number }>();
+  const candidates: Versions<R> = new Map();
   for (const record of records) {
     if (typeof record.Id !== 'string') continue;
-    const _id = keyOf(record.Id);
+    const _id = projection.keyOf(record.Id);
     const syncToken = syncTokenOf(record);
     if ((candidates.get(_id)?.syncToken ?? -1) < syncToken)
       candidates.set(_id, { record: record as R & { Id: string }, syncToken });
   }
-  if (candidates.size === 0) return { applied: 0, unchanged: records.length, changed: [] };
-  const held = new Map(
-    (await model.find({ _id: { $in: [...candidates.keys()] } }, heldFields).lean<Held[]>()).map((doc) => [
-      doc._id,
-      doc,
-    ]),
+  const write = (versions: Versions<R>, held: Map<string, Held>) =>
+    writeVersions(context, entity, projection.model, versions, held, ours);
+  const first = await write(
+    candidates,
+    expectNew ? new Map<string, Held>() : await readHeld(projection, candidates.keys()),
   );
-  const newer = [...candidates.entries()].filter(
+  // Inserted by another writer since the read (or, expecting new records, held already): read, then written behind
+  // the guard. One that collides again lost to a newer version.
+  const collided: Versions<R> = new Map([...first.collided].map((_id) => [_id, candidates.get(_id)!]));
+  const second = await write(collided, await readHeld(projection, collided.keys()));
+  const changed = [...first.changed, ...second.changed];
+  return { applied: changed.length, unchanged: records.length - changed.length, changed };
+}
+
+async function readHeld(
+  projection: ReturnType<typeof projectionOf>,
+  keys: Iterable<string>,
+): Promise<Map<string, Held>> {
+  const ids = [...keys];
+  if (ids.length === 0) return new Map();
+  const docs = await projection.model.find({ _id: { $in: ids } }, projection.held).lean<Held[]>();
+  return new Map(docs.map((doc) => [doc._id, doc]));
+}
+
+/**
+ * One unordered bulk write of the versions newer than those held: an insert for a record held nowhere (half the
+ * database's work of an upsert, which looks the _id up first), a guarded upsert for one held. Answers what changed,
+ * and the inserts that found the record there after all.
+ */
+async function writeVersions<R extends QboCustomer | QboTransactionJson | QboItem>(
+  context: ProjectionContext,
+  entity: ProjectedEntity,
+  model: Model<Held>,
+  versions: Versions<R>,
+  held: Map<string, Held>,
+  ours: OurWrite | undefined,
+): Promise<{ changed: ApplyResult<R>['changed']; collided: Set<string> }> {
+  const newer = [...versions.entries()].filter(
     ([_id, { syncToken }]) => (held.get(_id)?.syncToken ?? -1) < syncToken,
   );
   const writes = newer.map(([_id, { record, syncToken }]) => {
-    const document =
-      entity === 'Customer'
-        ? {
-            ...customerDocument(context, record, syncToken, held.get(_id), ours),
-            ...(ours ? {} : { qboChangedAt: context.now }),
-            ...(ours?.echo && (record as QboCustomer).MetaData?.LastUpdatedTime
-              ? { echoExpectedAt: (record as QboCustomer).MetaData!.LastUpdatedTime }
-              : {}),
-          }
-        : entity === 'Item'
-          ? {
-              ...itemDocument(context, record, syncToken),
-              ...(ours ? {} : { qboChangedAt: context.now }),
-            }
-          : transactionDocument(context, entity, record, syncToken, held.get(_id)?.view);
-    return { _id, syncToken, document };
+    const document = recordDocument(context, entity, record, syncToken, held.get(_id), ours);
+    return held.has(_id)
+      ? {
+          updateOne: {
+            filter: { _id, syncToken: { $lt: syncToken } },
+            update: { $set: document },
+            upsert: true,
+          },
+        }
+      : { insertOne: { document: { _id, ...document } } };
   });
-  // A record held nowhere is inserted (half the database's work of an upsert, which looks the _id up first: a
-  // backfill's pages are nearly all new); one held, or inserted by another writer since the read, is upserted
-  // behind its guard.
-  const guarded = (write: (typeof writes)[number]) => ({
-    updateOne: {
-      filter: { _id: write._id, syncToken: { $lt: write.syncToken } },
-      update: { $set: write.document },
-      upsert: true,
-    },
-  });
-  const raced = await writeAll(
-    model,
-    writes.map((write) =>
-      held.has(write._id)
-        ? guarded(write)
-        : { insertOne: { document: { _id: write._id, ...write.document } } },
-    ),
-  );
-  const retried = [...raced].filter((index) => !held.has(writes[index]!._id));
-  // A guard that failed on a newer stored version turns its upsert into a duplicate insert: that write lost.
-  const lostAgain = await writeAll(
-    model,
-    retried.map((index) => guarded(writes[index]!)),
-  );
-  const lost = new Set([
-    ...[...raced].filter((index) => held.has(writes[index]!._id)),
-    ...[...lostAgain].map((index) => retried[index]!),
-  ]);
-  // A record another writer inserted first was updated here, not created.
-  const createdElsewhere = new Set(retried.map((index) => writes[index]!._id));
+  // A failed guard turns an upsert into a duplicate insert: that write lost to a newer version.
+  const duplicates = await writeAll(model, writes);
+  const collided = new Set([...duplicates].map((index) => newer[index]![0]).filter((_id) => !held.has(_id)));
   const changed = newer
-    .filter((_entry, index) => !lost.has(index))
-    .map(([_id, { record }]) => ({ record, created: !held.has(_id) && !createdElsewhere.has(_id) }));
-  return { applied: changed.length, unchanged: records.length - changed.length, changed };
+    .filter((_entry, index) => !duplicates.has(index))
+    .map(([_id, { record }]) => ({ record, created: !held.has(_id) }));
+  return { changed, collided };
+}
+
+/** The document a version of a record is stored as. */
+function recordDocument(
+  context: ProjectionContext,
+  entity: ProjectedEntity,
+  record: (QboCustomer | QboTransactionJson | QboItem) & { Id: string },
+  syncToken: number,
+  held: Held | undefined,
+  ours: OurWrite | undefined,
+): object {
+  if (entity === 'Customer')
+    return {
+      ...customerDocument(context, record, syncToken, held, ours),
+      ...(ours ? {} : { qboChangedAt: context.now }),
+      ...(ours?.echo && (record as QboCustomer).MetaData?.LastUpdatedTime
+        ? { echoExpectedAt: (record as QboCustomer).MetaData!.LastUpdatedTime }
+        : {}),
+    };
+  if (entity === 'Item')
+    return {
+      ...itemDocument(context, record, syncToken),
+      ...(ours ? {} : { qboChangedAt: context.now }),
+    };
+  return transactionDocument(context, entity, record, syncToken, held?.view);
 }
 
 /** One unordered bulk write; the indices of the writes that hit a duplicate key (any other error is thrown). */

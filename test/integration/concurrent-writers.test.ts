@@ -41,7 +41,8 @@ describe('concurrent writers of one document', () => {
 
   it('keeps the newest version of each QBO record when ten processes apply pages of new records at once', async () => {
     // Every process applies the same 200 new invoices, each at its own SyncToken: all but one of them find a record
-    // another process inserted since they read, and must fall back to the guarded upsert, never lose a newer version.
+    // another process inserted since they read (or, inserting without a read, find it held), and must fall back to
+    // the guarded upsert, never lose a newer version.
     const context = (connection: Connection): ProjectionContext => ({
       db: connection,
       connectionId: 'conn-racing',
@@ -66,6 +67,8 @@ describe('concurrent writers of one document', () => {
           context(connection),
           'Invoice',
           ids.map((id) => invoice(id, token)),
+          // Half of them as a backfill writes, inserting without reading first.
+          { expectNew: token % 2 === 0 },
         ),
       ),
     );
