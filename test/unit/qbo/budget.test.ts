@@ -76,10 +76,45 @@ describe('RealmBudget: QBO limits per realm, kept on our side', () => {
       now += 50;
     }
     expect(slept).toEqual([]);
-    // The 11th comes 500 ms after the first: it waits until that first start is a second old, and says so.
+    // The 11th comes 500 ms after the first: it waits until that first start is a second old (and the margin for
+    // a request's way to QBO, 100 ms), and says so.
     (await budget.acquire())();
-    expect(slept).toEqual([500]);
-    expect(waits).toEqual([['per_second', 500]]);
+    expect(slept).toEqual([600]);
+    expect(waits).toEqual([['per_second', 600]]);
+  });
+
+  it('stamps a start after the minute’s count, so a slow round trip to the store cannot bunch requests at QBO', async () => {
+    let now = 2_000_000;
+    const waits: [string, number][] = [];
+    const counter = memoryCounter();
+    let storeLatencyMs = 300;
+    const budget = new RealmBudget({
+      realmId: '900006',
+      counter: {
+        increment: async (realmId, minuteStart) => {
+          const count = await counter.increment(realmId, minuteStart);
+          now += storeLatencyMs;
+          return count;
+        },
+      },
+      now: () => now,
+      sleep: (ms) => {
+        now += ms;
+        return Promise.resolve();
+      },
+      onWait: (limit, waitedMs) => waits.push([limit, waitedMs]),
+    });
+    // The first request's count took 300 ms: it reaches QBO at 2_000_300, not at 2_000_000.
+    (await budget.acquire())();
+    storeLatencyMs = 0;
+    for (let i = 0; i < 9; i += 1) {
+      now += 10;
+      (await budget.acquire())();
+    }
+    now = 2_001_050;
+    // Stamped before the count, the first would look a second old here and an 11th would go out within QBO's second.
+    (await budget.acquire())();
+    expect(waits).toEqual([['per_second', 2_000_300 + 1100 - 2_001_050]]);
   });
 
   it('waits for the next minute once 500 requests were made in this one, across every client', async () => {
