@@ -47,6 +47,8 @@ export interface AuditResult {
   introduced: {
     drifted: number;
     healable: number;
+    /** Linked customers inactive in QBO: those made inactive, and their sub-customers, which QBO deactivates too. */
+    inactive: number;
     transactions: { missing: number; behind: number; deleted: number };
   };
   /** Contacts holding QBO's new phone after the audit, checked in the database (not the audit's own word). */
@@ -281,9 +283,11 @@ export async function runAuditBench(
       return detail.fields.phone === phoneOf(item.qboCustomerId);
     })
   ).filter(Boolean).length;
+  const inactive = feed.filter((item) => books.get('Customer', item.qboCustomerId)?.Active === false).length;
   const introduced = {
-    drifted: edited.length + deactivated.length,
+    drifted: edited.length + inactive,
     healable: edited.length,
+    inactive,
     transactions: { missing: billed.length, behind: toEdit.length, deleted: toDelete.length },
   };
   const foundTransactions = audit.counts.transactions;

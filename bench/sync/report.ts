@@ -796,7 +796,10 @@ function auditSection({ run, result }: NonNullable<Sections['audit']>): string {
         ],
         [
           'made inactive (`link_to_inactive`)',
-          String(options.deactivatedCustomers),
+          introduced.inactive === options.deactivatedCustomers
+            ? String(options.deactivatedCustomers)
+            : `${introduced.inactive} (${options.deactivatedCustomers}, and ` +
+              `${introduced.inactive - options.deactivatedCustomers} sub-customers QBO made inactive with them)`,
           String(counts.byKind.link_to_inactive),
           '– (left for a person)',
         ],
