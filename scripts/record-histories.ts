@@ -235,12 +235,12 @@ const scenarios: Scenario[] = [
       const connection = fakeConnectionActivities();
       const backfill = fakeBackfillActivities((entity) => (entity === 'Customer' ? 2 : 1));
       const grant = { alive: true, revoked: false };
-      const backfillPage: typeof backfill.activities.backfillPage = (input) => {
+      const backfillPages: typeof backfill.activities.backfillPages = (input) => {
         if (input.startPosition > 1 && !grant.revoked) Object.assign(grant, { alive: false, revoked: true });
         if (!grant.alive) throw needsReauth();
-        return backfill.activities.backfillPage(input);
+        return backfill.activities.backfillPages(input);
       };
-      const activities = { ...connection.activities, ...backfill.activities, backfillPage };
+      const activities = { ...connection.activities, ...backfill.activities, backfillPages };
       return temporal.withWorker(activities, async (taskQueue) => {
         const { firstRun, status } = await startConnection(temporal, taskQueue, 'needs-reauth-in-backfill', {
           backfill: true,

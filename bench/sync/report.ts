@@ -126,7 +126,8 @@ function backfillSection(
       ? round(((lastPoint.ms - firstPoint.ms) / (lastPoint.documents - firstPoint.documents)) * 1000, 1)
       : undefined;
   const temporalMs = last.breakdown.scheduleToStartMs + last.breakdown.betweenActivitiesMs;
-  const pages = last.breakdown.activities.backfillPage;
+  // Runs recorded before the pipelined backfill read one page per activity.
+  const pages = last.breakdown.activities.backfillPages ?? last.breakdown.activities.backfillPage;
   const announced = result.runs.filter((entry) => entry.announcedMs !== null).length;
   const loadRows = Object.keys(last.load.processes).map((name) => [
     name,
@@ -155,7 +156,8 @@ function backfillSection(
     '',
     '### Where the time goes',
     '',
-    `Temporal is not the cost: in the last run the backfill workflow's ${pages?.count ?? 0} page activities ran for ` +
+    `Temporal is not the cost: in the last run the backfill workflow's ${pages?.count ?? 0} activities (each reads ` +
+      "pages for up to 10 s, a page's request in flight while the page before it is written) ran for " +
       `${ms(pages?.totalMs ?? 0)} of its ${ms(last.breakdown.workflowMs)}, and tasks waiting in the queue plus the ` +
       `workflow's turns between activities took ${ms(temporalMs)} in all (from the workflow's own history). The ` +
       `connect flow before it (consent, token exchange, the company read, starting the workflows) took ` +
@@ -167,14 +169,16 @@ function backfillSection(
     md(['process', 'end to end', 'ceiling'], loadRows),
     '',
     `Each step of a page, timed by running the same calls src/activities/backfill.ts makes, one at a time, over ` +
-      `the same company (${anatomy.pages} pages, ${ms(anatomy.totalMs)} in all):`,
+      `the same company (${anatomy.pages} pages, ${ms(anatomy.totalMs)} in all; the backfill itself overlaps ` +
+      "each page's `query` with the writes of the page before it):",
     '',
     md(['step', 'time', 'share', 'what it is'], anatomyRows),
     '',
   ];
   if (lastPoint && perThousand !== undefined)
     parts.push(
-      `The rows already held (\`held\`: the 100-row overlap with the previous page, each read by \`_id\`) are ` +
+      `The rows already held (\`held\`: the 100-row overlap with the previous page, found by their inserts' ` +
+        `duplicate keys, then read by \`_id\`) are ` +
         `what the bare loop does not do: ${ms(firstPoint!.ms)} for a page against ${int(firstPoint!.documents)} ` +
         `documents, ${ms(lastPoint.ms)} against ${int(lastPoint.documents)}. Without them the median run would take ` +
         `about ${ms(withoutHeld)}, ${round(withoutHeld / median.ceilingMs, 2)}× the ceiling. The other steps are ` +

@@ -29,10 +29,22 @@ export function backfillFilter(entity: ProjectedEntity, transactionsSince: strin
  */
 export const backfillPageOverlap = 100;
 
+/**
+ * How long one backfill activity keeps reading pages before handing back to its workflow: long enough that the
+ * workflow's turns between activities are a small share of the time, short enough that a retry re-reads little.
+ */
+const pagesRunMs = 10_000;
+
+export interface BackfillPagesInput {
+  connectionId: string;
+  entity: ProjectedEntity;
+  startPosition: number;
+}
+
 export interface BackfillPageResult {
   rows: number;
   applied: number;
-  /** Where the next page starts, or undefined when this entity is done. */
+  /** Where the next run starts, or undefined when this entity is done. */
   nextStartPosition?: number;
 }
 
@@ -46,6 +58,71 @@ export interface BackfillDependencies {
 export function createBackfillActivities(deps: BackfillDependencies) {
   const now = deps.now ?? (() => new Date());
   const connections = () => connectionModel(deps.db);
+
+  /** Reads pages from `startPosition` until `keepReadingMs` have passed (at least one), a page's write overlapping
+   * the next page's request. */
+  async function readPages(
+    { connectionId, entity, startPosition }: BackfillPagesInput,
+    keepReadingMs: number,
+  ): Promise<BackfillPageResult> {
+    const started = Date.now();
+    const { connection, client } = await deps.qbo.open(connectionId);
+    const where = backfillFilter(entity, connection.backfill?.transactionsSince);
+    const request = (start: number) => {
+      const page = client.query(
+        `${selectEverything(entity)}${where} orderby Id startposition ${start} maxresults ${maxPageSize}`,
+        { entity },
+      );
+      // Awaited below, once the page before it is written; a failure then is the activity's.
+      page.catch(() => undefined);
+      return page;
+    };
+    const result: BackfillPageResult = { rows: 0, applied: 0 };
+    let start = startPosition;
+    let next = request(start);
+    for (;;) {
+      const page = await next;
+      const nextStart =
+        page.rows.length === maxPageSize ? start + maxPageSize - backfillPageOverlap : undefined;
+      const more = nextStart !== undefined && Date.now() - started < keepReadingMs;
+      if (more) next = request(nextStart);
+      result.rows += page.rows.length;
+      result.applied += await storePage(connection, entity, start, page.rows);
+      if (!more) return nextStart === undefined ? result : { ...result, nextStartPosition: nextStart };
+      start = nextStart;
+    }
+  }
+
+  /** A page into the projections, the contacts linked to its customers, and the progress on the connection. */
+  async function storePage(
+    connection: Awaited<ReturnType<QboAccess['open']>>['connection'],
+    entity: ProjectedEntity,
+    startPosition: number,
+    rows: Parameters<typeof applyRecords>[2],
+  ): Promise<number> {
+    const at = now();
+    const projection = projectionContext(deps.db, connection, deps.qbo.settings.environment, at);
+    const counts = await applyRecords(projection, entity, rows, { expectNew: true });
+    // A reconciling backfill can find changes to linked contacts; the CRM reads the rest from the feed.
+    if (entity === 'Customer')
+      await pullCustomerChanges(
+        {
+          db: deps.db,
+          connection,
+          projection,
+          ...(deps.retention ? { retention: deps.retention } : {}),
+          channel: 'backfill',
+          now: at,
+        },
+        counts.changed as { record: Customer; created: boolean }[],
+        { announceChanges: false },
+      );
+    await connections().updateOne(
+      { _id: connection._id },
+      { $set: { 'backfill.entity': entity, [`backfill.counts.${entity}`]: startPosition - 1 + rows.length } },
+    );
+    return counts.applied;
+  }
 
   return {
     /**
@@ -76,50 +153,17 @@ export function createBackfillActivities(deps: BackfillDependencies) {
       return { cursorAtStart: time };
     },
 
-    /** One page of one entity through the Query API, applied to the projections; idempotent, so safe to retry. */
-    async backfillPage({
-      connectionId,
-      entity,
-      startPosition,
-    }: {
-      connectionId: string;
-      entity: ProjectedEntity;
-      startPosition: number;
-    }): Promise<BackfillPageResult> {
-      const { connection, client } = await deps.qbo.open(connectionId);
-      const statement =
-        selectEverything(entity) +
-        backfillFilter(entity, connection.backfill?.transactionsSince) +
-        ` orderby Id startposition ${startPosition} maxresults ${maxPageSize}`;
-      const page = await client.query(statement, { entity });
-      const at = now();
-      const projection = projectionContext(deps.db, connection, deps.qbo.settings.environment, at);
-      const counts = await applyRecords(projection, entity, page.rows, { expectNew: true });
-      // A reconciling backfill can find changes to linked contacts; the CRM reads the rest from the feed.
-      if (entity === 'Customer')
-        await pullCustomerChanges(
-          {
-            db: deps.db,
-            connection,
-            projection,
-            ...(deps.retention ? { retention: deps.retention } : {}),
-            channel: 'backfill',
-            now: at,
-          },
-          counts.changed as { record: Customer; created: boolean }[],
-          { announceChanges: false },
-        );
-      const readSoFar = startPosition - 1 + page.rows.length;
-      await connections().updateOne(
-        { _id: connectionId },
-        { $set: { 'backfill.entity': entity, [`backfill.counts.${entity}`]: readSoFar } },
-      );
-      const full = page.rows.length === maxPageSize;
-      return {
-        rows: page.rows.length,
-        applied: counts.applied,
-        ...(full ? { nextStartPosition: startPosition + maxPageSize - backfillPageOverlap } : {}),
-      };
+    /**
+     * An entity from `startPosition` on, page after page for a few seconds, each page's request in flight while the
+     * page before it is written; answers where the next run starts. Idempotent, so safe to retry.
+     */
+    backfillPages(input: BackfillPagesInput): Promise<BackfillPageResult> {
+      return readPages(input, pagesRunMs);
+    },
+
+    /** One page: what backfills that began before `backfillPages` still run. */
+    backfillPage(input: BackfillPagesInput): Promise<BackfillPageResult> {
+      return readPages(input, 0);
     },
 
     /** Hands over to CDC from the moment the backfill began. */

@@ -33,6 +33,14 @@ function contactsPushed(counts: PushCounts): RunSummary {
   };
 }
 
+function backfillProgress(pages: Result<'backfillPages'>, input: Input<'backfillPages'>): RunSummary {
+  return {
+    level: 'info',
+    message: `backfill progress: ${input.entity} from ${input.startPosition}, ${pages.rows} read`,
+    fields: { rows: pages.rows, applied: pages.applied, done: pages.nextStartPosition === undefined },
+  };
+}
+
 /**
  * What each activity's result says, in one place, so domain code carries no log calls: counts per turn of the sync,
  * backfill progress and totals, reminders, deliveries. An activity without an entry gets a debug line.
@@ -52,11 +60,8 @@ const summaries: Summaries = {
     fields: { ...result, channel: input.channel },
   }),
   beginBackfill: () => ({ level: 'info', message: 'backfill started: reading the whole company' }),
-  backfillPage: (page, input) => ({
-    level: 'info',
-    message: `backfill progress: ${input.entity} from ${input.startPosition}, ${page.rows} read`,
-    fields: { rows: page.rows, applied: page.applied, done: page.nextStartPosition === undefined },
-  }),
+  backfillPages: backfillProgress,
+  backfillPage: backfillProgress,
   finishBackfill: async (_result, input, db) => {
     const connection = await connectionModel(db).findById(input.connectionId, { backfill: 1 }).lean();
     const totals = connection?.backfill?.counts ?? {};

@@ -11,7 +11,7 @@ export interface BackfillResult {
   resumeFrom?: BackfillInput;
 }
 
-const { beginBackfill, backfillPage, finishBackfill } = proxyActivities<Activities>({
+const { beginBackfill, backfillPages, backfillPage, finishBackfill } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '20 seconds',
   retry: {
@@ -22,7 +22,7 @@ const { beginBackfill, backfillPage, finishBackfill } = proxyActivities<Activiti
   },
 });
 
-/** Pages per run before continuing as new: a few events each, far below the history limits. */
+/** Page activities per run before continuing as new: a few events each, far below the history limits. */
 const pagesPerRun = 100;
 
 /** What backfills read before items joined the synced entities; runs that began then replay with it. */
@@ -50,7 +50,9 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       while (startPosition !== undefined) {
         Object.assign(progress, { entityIndex, startPosition });
         if (pages >= pagesPerRun) return continueAsNew<typeof backfillWorkflow>(progress);
-        const page: { nextStartPosition?: number } = await backfillPage({
+        // Several pages per activity, each page's request overlapping the write of the one before.
+        const readFrom = patched('backfill-pipelined') ? backfillPages : backfillPage;
+        const page: { nextStartPosition?: number } = await readFrom({
           connectionId: input.connectionId,
           entity,
           startPosition,

@@ -115,7 +115,7 @@ export function fakeBackfillActivities(pagesOf: (entity: string) => number = () 
     beginBackfill(): Promise<Result<'beginBackfill'>> {
       return Promise.resolve({ cursorAtStart: new Date(scheduledAt()).toISOString() });
     },
-    backfillPage({ entity, startPosition }: { entity: string; startPosition: number }) {
+    backfillPages({ entity, startPosition }: { entity: string; startPosition: number }) {
       calls.pages.push(`${entity}@${startPosition}`);
       const page = Math.ceil(startPosition / 1000);
       return Promise.resolve({

@@ -29,17 +29,17 @@ describe('connection workflow: needs_reauth during the backfill', () => {
     const backfill = fakeBackfillActivities((entity) => (entity === 'Customer' ? 3 : 1));
     const grant = { alive: true };
     let revoked = false;
-    const backfillPage: typeof backfill.activities.backfillPage = (input) => {
+    const backfillPages: typeof backfill.activities.backfillPages = (input) => {
       if (input.startPosition > 1 && !revoked) {
         revoked = true;
         grant.alive = false;
       }
       if (!grant.alive)
         throw ApplicationFailure.nonRetryable('refresh token revoked', failureTypes.needsReauth);
-      return backfill.activities.backfillPage(input);
+      return backfill.activities.backfillPages(input);
     };
     return {
-      activities: { ...connection.activities, ...backfill.activities, backfillPage },
+      activities: { ...connection.activities, ...backfill.activities, backfillPages },
       connectionCalls: connection.calls,
       backfillCalls: backfill.calls,
       grant,
