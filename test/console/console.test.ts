@@ -163,7 +163,7 @@ describe('the console, in headless Chromium', () => {
       entity: { Id: customerId, PrimaryPhone: { FreeFormNumber: '555-QBO' } },
     });
     await put('crm-conflict', { displayName: 'Conflict Console Co', phone: '555-CRM' });
-    await eventually(
+    const [conflict] = await eventually(
       async () => (await ok(api.GET('/v1/sync-events', { params: { query: { status: 'conflict' } } }))).data,
       (found) => found.length === 1,
       20_000,
@@ -172,7 +172,18 @@ describe('the console, in headless Chromium', () => {
     await check('conflicts', '/console/conflicts', 'Conflicts');
     const page = pages.wide;
     const row = page.locator('tbody tr', { hasText: 'crm-conflict' });
-    expect(await row.innerText()).toMatch(/phone[\s\S]*555-CRM[\s\S]*555-QBO[\s\S]*QuickBooks wins/);
+    // Both values with the time each side changed it, and the rule in words.
+    const shown = (iso: unknown) =>
+      new Date(String(iso)).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'medium' });
+    expect(await row.innerText()).toContain(
+      [
+        '555-CRM',
+        shown(conflict!.detail.crmChangedAt),
+        '555-QBO',
+        shown(conflict!.detail.qboChangedAt),
+        'Both changed within the clock tolerance of each other: QuickBooks wins such a tie',
+      ].join('\t'),
+    );
     await row.getByRole('button', { name: 'Use CRM: phone of crm-conflict' }).click();
     await expectText(page, '[role=status]', 'Conflict resolved.');
     await expectText(page, 'main', 'No conflict is waiting for a decision.');

@@ -38,13 +38,24 @@ interface FieldProblem {
 export const problemsOf = (event: SyncEvent): FieldProblem[] =>
   Array.isArray(event.detail.problems) ? (event.detail.problems as FieldProblem[]) : [];
 
+const sideValue = (side: unknown) => (side === 'crm' ? 'the CRM’s value' : 'QuickBooks’ value');
+
+/** Each conflict rule of the merge (src/sync/merge.ts), in words. */
+const ruleWords: Partial<Record<string, (applied: unknown) => string>> = {
+  most_recent: (applied) => `The more recent change wins: ${sideValue(applied)} was applied`,
+  tie_qbo_wins: () => 'Both changed within the clock tolerance of each other: QuickBooks wins such a tie',
+  qbo_wins: () => 'This field’s policy: QuickBooks wins',
+  crm_wins: () => 'This field’s policy: the CRM wins',
+  manual: () => 'This field’s policy: held for a person; nothing was written',
+  older_than_base: () => 'The CRM’s change was older than QuickBooks’ change: QuickBooks’ value was kept',
+};
+
 /** The rule that decided a conflict, in words. */
 export function conflictRule(event: SyncEvent): string {
   if (event.resolution)
-    return `Decided by hand ${new Date(event.resolution.at).toLocaleString('en-US')}: ${event.resolution.choice === 'crm' ? 'the CRM’s value' : 'QuickBooks’ value'} kept`;
-  return event.detail.applied === 'crm'
-    ? 'The CRM’s change was newer, so it was applied'
-    : 'Both sides changed it at about the same time: QuickBooks wins such a conflict';
+    return `Decided by hand ${new Date(event.resolution.at).toLocaleString('en-US')}: ${sideValue(event.resolution.choice)} kept`;
+  const words = ruleWords[String(event.detail.rule)];
+  return words ? words(event.detail.applied) : `${sideValue(event.detail.applied)} was applied`;
 }
 
 /** How to fix a refused field, for the person who has to. */

@@ -15,6 +15,9 @@ const contactLink = (event: SyncEvent) =>
       )
     : (event.qboCustomerId ?? '—');
 
+/** A time a conflict's detail carries (an ISO string), or none. */
+const timeOf = (value: unknown) => (typeof value === 'string' ? value : null);
+
 const listEvents = async (status: 'conflict' | 'failed') =>
   (await ok(api.GET('/v1/sync-events', { params: { query: { status, limit: 200 } } }))).data;
 
@@ -59,7 +62,7 @@ export const conflictsPage: Page = {
             h(
               'p',
               {},
-              `${conflicts.length} waiting. QuickBooks’ value was applied; choose which value to keep.`,
+              `${conflicts.length} waiting. Each shows what its rule applied (a held field, nothing yet); choose which value to keep.`,
             ),
             h(
               'div',
@@ -69,7 +72,17 @@ export const conflictsPage: Page = {
             ),
             table(
               'Conflicts',
-              ['Select', 'Contact', 'Field', 'CRM value', 'QuickBooks value', 'When', 'Rule', 'Resolve'],
+              [
+                'Select',
+                'Contact',
+                'Field',
+                'CRM value',
+                'Changed in the CRM',
+                'QuickBooks value',
+                'Changed in QuickBooks',
+                'Rule',
+                'Resolve',
+              ],
               conflicts.map((event) => {
                 const field = event.fields.join(', ');
                 const box = h('input', {
@@ -87,8 +100,9 @@ export const conflictsPage: Page = {
                   contactLink(event),
                   field,
                   fieldValue(event.detail.crmValue),
+                  when(timeOf(event.detail.crmChangedAt)),
                   fieldValue(event.detail.qboValue),
-                  when(event.at),
+                  when(timeOf(event.detail.qboChangedAt)),
                   conflictRule(event),
                   h(
                     'div',

@@ -45,7 +45,7 @@ export const signInPage: Page = {
         'p',
         { id: 'api-key-help', class: 'help' },
         'A key of your CRM account (qbs_…), from ',
-        h('code', {}, 'npm run ops -- keys:create'),
+        h('code', {}, 'npm run ops -- keys create <accountId>'),
         ' or printed by npm start. It is exchanged for a session that ends after 30 idle minutes.',
       ),
       h('button', { type: 'submit' }, 'Sign in'),
