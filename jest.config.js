@@ -1,4 +1,4 @@
-/** One shared stack (Temporal dev server + FerretDB) for the whole run; see test/support/global-setup.ts. */
+/** One shared stack (Temporal dev server + the embedded MongoDB-wire server) for the whole run; see test/support/global-setup.ts. */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
