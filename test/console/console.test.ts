@@ -201,6 +201,16 @@ describe('the console, in headless Chromium', () => {
       'Conflict Console Co',
     );
     await expectText(page, 'main', 'Fields side by side');
+    // Where each value came from: the name since the customer was made from the contact, the phone as decided.
+    const origin = (field: string) =>
+      page
+        .locator('section[aria-labelledby=lineage-title] tbody tr')
+        .filter({ has: page.getByRole('cell', { name: field, exact: true }) })
+        .innerText();
+    expect(await origin('displayName')).toMatch(
+      /^displayName\tConflict Console Co\tin sync\tthe CRM\t.+\tthe customer was created from the contact$/,
+    );
+    expect(await origin('phone')).toMatch(/^phone\t555-CRM\tin sync\t/);
     expect(await page.locator('iframe.panel').getAttribute('title')).toBe(
       'QuickBooks section of Conflict Console Co',
     );

@@ -8,6 +8,7 @@ import {
 } from '../../../src/console/drift';
 import { fieldSides, flattenFields } from '../../../src/console/field-sides';
 import { freshnessSeries } from '../../../src/console/freshness';
+import { lineageRows } from '../../../src/console/lineage';
 import { mappingChanges } from '../../../src/console/mapping-preview';
 
 describe('backfillProgress', () => {
@@ -189,5 +190,70 @@ describe('the drift audit in words', () => {
         { finishedAt: '2026-12-07T10:00:00.500Z', compared: 40, drifted: 0, healed: 0, rate: 0 },
       ]),
     ).toEqual({ times: [1796551200, 1796637600.5], percent: [5, 0] });
+  });
+});
+
+describe('lineageRows', () => {
+  it('says where each value came from, naming a custom field by its CRM key and skipping fields without one', () => {
+    const rows = lineageRows(
+      [
+        {
+          field: 'phone',
+          crmKey: null,
+          value: '555-0100',
+          state: 'synced',
+          side: 'qbo',
+          setAt: '2026-12-08T10:00:00.000Z',
+          agreedAt: '2026-12-08T10:00:02.000Z',
+          rule: 'most_recent',
+          change: {
+            eventId: 'se_1',
+            kind: 'updated_crm',
+            at: '2026-12-08T10:00:02.000Z',
+            channel: 'webhook',
+            qboSyncToken: '4',
+            conflictEventId: 'se_0',
+          },
+          crmChange: null,
+        },
+        {
+          field: 'custom.3',
+          crmKey: 'tier',
+          value: 'Gold',
+          state: 'pending',
+          side: 'crm',
+          setAt: null,
+          agreedAt: null,
+          rule: null,
+          change: null,
+          crmChange: { at: '2026-12-08T10:05:00.000Z', receivedAt: '2026-12-08T10:05:00.100Z' },
+        },
+        {
+          field: 'fax',
+          crmKey: null,
+          value: null,
+          state: 'unsynced',
+          side: null,
+          setAt: null,
+          agreedAt: null,
+          rule: null,
+          change: null,
+          crmChange: null,
+        },
+      ],
+      (iso) => `at ${iso}`,
+    );
+    expect(rows).toEqual([
+      [
+        'phone',
+        '555-0100',
+        'in sync',
+        'QuickBooks',
+        'at 2026-12-08T10:00:00.000Z',
+        'a QuickBooks webhook (QuickBooks version 4)',
+        'both changed: the more recent change won',
+      ],
+      ['tier (custom field)', 'Gold', 'pending: the CRM’s value is on its way', 'the CRM', '—', '—', '—'],
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { fieldSides, flattenFields } from '../../field-sides';
+import { lineageRows } from '../../lineage';
 import { api, explain, ok } from '../api';
 import type { Page } from '../app';
 import { fieldValue, h, table, when } from '../dom';
@@ -162,10 +163,14 @@ export const contactPage: Page = {
     const crmContactId = params[0]!;
     const connectionId = query.get('connectionId') ?? undefined;
     const scope = connectionId ? { connectionId } : {};
-    const [contact, history] = await Promise.all([
+    const [contact, history, lineage] = await Promise.all([
       ok(api.GET('/v1/contacts/{crmContactId}', { params: { path: { crmContactId }, query: scope } })),
       ok(api.GET('/v1/sync-events', { params: { query: { crmContactId, ...scope, limit: 100 } } })),
+      ok(
+        api.GET('/v1/contacts/{crmContactId}/lineage', { params: { path: { crmContactId }, query: scope } }),
+      ),
     ]);
+    const origins = lineageRows(lineage.fields, when);
     const name = fieldValue(contact.fields.displayName);
     document.title = `${name} · qbo-sync console`;
     const sides = fieldSides(
@@ -245,8 +250,20 @@ export const contactPage: Page = {
       ),
       h(
         'section',
+        { 'aria-labelledby': 'lineage-title' },
+        h('h2', { id: 'lineage-title' }, 'Where each value came from'),
+        origins.length === 0
+          ? h('p', {}, 'No field has a value yet.')
+          : table(
+              'Where each value came from',
+              ['Field', 'Value', 'State', 'Set by', 'When', 'How it reached us', 'Why'],
+              origins,
+            ),
+      ),
+      h(
+        'section',
         { 'aria-labelledby': 'history-title' },
-        h('h2', { id: 'history-title' }, 'History and lineage'),
+        h('h2', { id: 'history-title' }, 'History'),
         history.data.length === 0
           ? h('p', {}, 'Nothing has happened to this contact yet.')
           : table(
