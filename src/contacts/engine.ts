@@ -57,6 +57,14 @@ export async function announce(context: EngineContext, drafts: EventDraft[]): Pr
   );
 }
 
+/**
+ * What the history says of a contact whose CRM clock ran ahead of ours: the `updatedAt` it sent, which the sync
+ * used as the time we received it.
+ */
+export function clampedClock(contact: ContactRecord): { crmUpdatedAtSent?: string } {
+  return contact.crm.sentUpdatedAt ? { crmUpdatedAtSent: contact.crm.sentUpdatedAt } : {};
+}
+
 /** A conflict as the history records it: both values, both times, the rule and what was applied. */
 export function conflictEvent(
   context: EngineContext,
@@ -70,7 +78,7 @@ export function conflictEvent(
     qboCustomerId,
     kind: 'conflict',
     fields: [conflict.field],
-    detail: { ...conflict },
+    detail: { ...conflict, ...clampedClock(contact) },
     at: context.now,
   };
 }

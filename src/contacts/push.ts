@@ -22,6 +22,7 @@ import { createMatcher, matchKeys } from '../sync/matching';
 import type { MergeResult } from '../sync/merge';
 import {
   announce,
+  clampedClock,
   conflictEvent,
   heldAfter,
   newConflicts,
@@ -229,6 +230,7 @@ async function settle(
               rules: Object.fromEntries(changed.map((field) => [field, merge.rules[field]])),
               // The customer's version our write made.
               qboSyncToken: customer.SyncToken,
+              ...clampedClock(contact),
             },
             lagMs: context.now.getTime() - new Date(contact.crm.receivedAt).getTime(),
             at: context.now,
@@ -432,6 +434,7 @@ async function createCustomer(
         crmContactId: contact.crmContactId,
         qboCustomerId: created.Id,
         kind: 'created',
+        detail: clampedClock(contact),
         lagMs: context.now.getTime() - new Date(contact.crm.receivedAt).getTime(),
         at: context.now,
       },

@@ -174,6 +174,16 @@ describe('no edit is ever lost', () => {
     expect(Date.parse(stored.updatedAt)).toBeGreaterThanOrEqual(before - 1000);
     expect(Date.parse(stored.updatedAt)).toBeLessThan(future.getTime() - 50 * minute);
     const qboId = (await synced('skewed')).quickbooks.customerId;
+    // The history says so too: the customer made from it carries the time the CRM sent.
+    const created = (
+      await harness.request(
+        'GET',
+        `/v1/sync-events?connectionId=${connection.id}&crmContactId=skewed&kind=created&limit=10`,
+      )
+    ).json.data;
+    expect(created.map((event: { detail: Record<string, unknown> }) => event.detail)).toEqual([
+      { crmUpdatedAtSent: future.toISOString() },
+    ]);
     // A correct clock, a moment later, is accepted (not `stale_contact` for the next hour) and written.
     await put('skewed', { displayName: 'Sam Skewed', phone: '555-0200' }, new Date(Date.now() + 1000));
     await eventually(
