@@ -9284,8 +9284,11 @@ export interface components {
         transactionHistory: components['schemas']['TransactionHistory'];
       };
       backfill: {
-        /** @enum {string} */
-        status: 'running' | 'done';
+        /**
+         * @description `waiting_for_reconnect`: QuickBooks’ grant ended during it (the connection is `needs_reauth`); a reconnect resumes it where it stopped. `stopped`: the connection was disconnected before it ended.
+         * @enum {string}
+         */
+        status: 'running' | 'waiting_for_reconnect' | 'stopped' | 'done';
         startedAt: string;
         finishedAt: string | null;
         counts: {
@@ -9372,8 +9375,11 @@ export interface components {
         transactionHistory: components['schemas']['TransactionHistory'];
       };
       backfill: {
-        /** @enum {string} */
-        status: 'running' | 'done';
+        /**
+         * @description `waiting_for_reconnect`: QuickBooks’ grant ended during it (the connection is `needs_reauth`); a reconnect resumes it where it stopped. `stopped`: the connection was disconnected before it ended.
+         * @enum {string}
+         */
+        status: 'running' | 'waiting_for_reconnect' | 'stopped' | 'done';
         startedAt: string;
         finishedAt: string | null;
         counts: {
@@ -9466,8 +9472,11 @@ export interface components {
         transactionHistory: components['schemas']['TransactionHistory'];
       };
       backfill: {
-        /** @enum {string} */
-        status: 'running' | 'done';
+        /**
+         * @description `waiting_for_reconnect`: QuickBooks’ grant ended during it (the connection is `needs_reauth`); a reconnect resumes it where it stopped. `stopped`: the connection was disconnected before it ended.
+         * @enum {string}
+         */
+        status: 'running' | 'waiting_for_reconnect' | 'stopped' | 'done';
         startedAt: string;
         finishedAt: string | null;
         counts: {

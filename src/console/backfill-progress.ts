@@ -4,7 +4,7 @@
  * so the bar advances by entity type, and the time left is a rough estimate from the types done so far.
  */
 export interface BackfillState {
-  status: 'running' | 'done';
+  status: 'running' | 'waiting_for_reconnect' | 'stopped' | 'done';
   startedAt: string;
   finishedAt: string | null;
   counts: Record<string, number>;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { temporal as proto } from '@temporalio/proto';
 import { connectionTokensModel } from '../../src/db/models/connection';
+import { qboCustomerModel } from '../../src/projections/models';
 import { connectionWorkflowId } from '../../src/temporal/connection-workflows';
 import { eventually } from '../support/env';
 import { ChaosStack, chaosRandom, say, verifierToken, type ConnectedCompany } from './support';
@@ -314,4 +315,61 @@ describe('chaos: concurrent token refresh across processes, and a revoked refres
     expect(after.filter((status) => status === 'needs_reauth')).toHaveLength(1);
     expect(after.at(-1)).toBe('active');
   }, 90_000);
+
+  it('resumes a backfill the grant interrupted once the user reconnects, and says meanwhile that it waits', async () => {
+    // Five pages of customers, each a second slow at QBO, so that the grant dies between two of them.
+    const created = await stack.emulator.admin('POST', '/companies', {
+      companyName: `Chaos backfill ${random.seed}`,
+      seed: { customers: 4000, transactions: 0, seed: random.seed },
+    });
+    expect(created.status).toBe(201);
+    const realmId: string = created.json.realmId;
+    const customers: number = created.json.counts.Customer;
+    await stack.emulator.admin('PUT', `/companies/${realmId}/faults`, { latencyMs: 1000 });
+    const connection = await stack.authorize(realmId, true);
+    const detail = async () => (await stack.request('GET', `/v1/connections/${connection.id}`)).json;
+    const reading = await eventually(
+      detail,
+      (found) => (found.backfill?.counts?.Customer ?? 0) > 0,
+      30_000,
+      'the first page of customers stored',
+    );
+    expect(reading.backfill.status).toBe('running');
+    await stack.emulator.admin('POST', `/companies/${realmId}/revoke-refresh-tokens`);
+    await stack.emulator.admin('POST', `/companies/${realmId}/expire-access-tokens`);
+    const parked = await eventually(
+      detail,
+      (found) => found.status === 'needs_reauth' && found.workflow?.state === 'needs_reauth',
+      30_000,
+      'the connection parked as needs_reauth',
+    );
+    // Its status does not lie: the backfill is not running, it waits for the reconnect.
+    expect(parked.backfill).toMatchObject({ status: 'waiting_for_reconnect', finishedAt: null });
+    expect(parked.backfill.counts.Customer).toBeLessThan(customers);
+
+    await stack.emulator.admin('PUT', `/companies/${realmId}/faults`, {});
+    const reconnected = await stack.authorize(realmId, false);
+    expect(reconnected.id).toBe(connection.id);
+    const done = await eventually(
+      detail,
+      // The workflow moves on to syncing a turn after the backfill records its end.
+      (found) => found.backfill?.status === 'done' && found.workflow?.state === 'syncing',
+      60_000,
+      'the backfill resumed to its end, and the connection syncing',
+    );
+    expect(done).toMatchObject({ status: 'active', workflow: { state: 'syncing' } });
+    expect(done.backfill.counts.Customer).toBe(customers);
+    expect(
+      await qboCustomerModel(stack.mongo.connection).countDocuments({ connectionId: connection.id }),
+    ).toBe(customers);
+    // The CRM heard the connection park, then that the initial load is ready once it resumed.
+    const statuses = (await stack.events(`type=connection.status_changed&connectionId=${connection.id}`)).map(
+      (event) => event.data.status as string,
+    );
+    expect(statuses.slice(statuses.indexOf('needs_reauth'))).toEqual([
+      'needs_reauth',
+      'active',
+      'backfill_completed',
+    ]);
+  }, 150_000);
 });

@@ -8,6 +8,7 @@ import {
 import { ReturnUrlRefused } from '../../security/return-url';
 import { contactModel } from '../../contacts/model';
 import {
+  backfillState,
   connectionModel,
   missingProductPolicies,
   pauseView,
@@ -76,7 +77,12 @@ const connectionSchema = z
     }),
     backfill: z
       .object({
-        status: z.enum(['running', 'done']),
+        status: z
+          .enum(['running', 'waiting_for_reconnect', 'stopped', 'done'])
+          .describe(
+            '`waiting_for_reconnect`: QuickBooks’ grant ended during it (the connection is `needs_reauth`); a ' +
+              'reconnect resumes it where it stopped. `stopped`: the connection was disconnected before it ended.',
+          ),
         startedAt: z.string(),
         finishedAt: z.string().nullable(),
         counts: z.record(z.string(), z.number()),
@@ -188,7 +194,7 @@ function connectionJson(connection: ConnectionRecord, tokens: TokenHealth | null
     settings: settingsOf(connection),
     backfill: connection.backfill
       ? {
-          status: connection.backfill.status,
+          status: backfillState(connection.backfill, connection.status),
           startedAt: connection.backfill.startedAt.toISOString(),
           finishedAt: iso(connection.backfill.finishedAt),
           counts: connection.backfill.counts,

@@ -37,6 +37,19 @@ export interface BackfillProgress {
   transactionsSince?: string;
 }
 
+/**
+ * A backfill as it stands. One not done is stored as `running`, but it runs only while the connection is active:
+ * one the grant interrupted waits for a reconnect, which resumes it; one whose connection was disconnected stopped.
+ */
+export function backfillState(
+  backfill: BackfillProgress,
+  connectionStatus: ConnectionStatus,
+): 'running' | 'waiting_for_reconnect' | 'stopped' | 'done' {
+  if (backfill.status === 'done') return 'done';
+  if (connectionStatus === 'needs_reauth') return 'waiting_for_reconnect';
+  return connectionStatus === 'disconnected' ? 'stopped' : 'running';
+}
+
 /** What a CRM account may change on a connection (`PATCH /v1/connections/:id`). */
 export interface ConnectionSettings {
   /** Seconds between CDC polls while the company is idle: the backstop for lost webhooks. */

@@ -164,9 +164,13 @@ function backfillSection(backfill: BackfillState | null): HTMLElement {
   const left =
     backfill.status === 'done'
       ? `finished ${when(backfill.finishedAt)}`
-      : progress.secondsLeft === null
-        ? 'time left: estimating'
-        : `about ${duration(progress.secondsLeft * 1000)} left (a rough estimate: QuickBooks gives no totals up front)`;
+      : backfill.status === 'waiting_for_reconnect'
+        ? 'interrupted: QuickBooks’ grant ended; reconnect to resume it where it stopped'
+        : backfill.status === 'stopped'
+          ? 'stopped: the connection was disconnected'
+          : progress.secondsLeft === null
+            ? 'time left: estimating'
+            : `about ${duration(progress.secondsLeft * 1000)} left (a rough estimate: QuickBooks gives no totals up front)`;
   section.append(
     h(
       'p',
