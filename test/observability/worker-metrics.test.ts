@@ -186,9 +186,18 @@ describe('the worker process: its /metrics and its log', () => {
     expect(text).not.toContain(crmContactId);
   }, 120_000);
 
-  it('logs what happened at info, with the connection, realm, account and contact, and no secret', () => {
-    const logged = records(lines);
-    const pushed = logged.find((record) => String(record.msg).startsWith('contacts pushed to QuickBooks'));
+  it('logs what happened at info, with the connection, realm, account and contact, and no secret', async () => {
+    // The worker writes its log asynchronously: a line may reach us after the metric of the same run did.
+    const logged = (what: string, matches: (record: Record<string, unknown>) => boolean) =>
+      eventually(
+        () => Promise.resolve(records(lines).find(matches)),
+        (found) => found !== undefined,
+        10_000,
+        what,
+      );
+    const pushed = await logged('the push’s line', (record) =>
+      String(record.msg).startsWith('contacts pushed to QuickBooks'),
+    );
     expect(pushed).toMatchObject({
       level: 30,
       activity: 'pushContact',
@@ -201,14 +210,18 @@ describe('the worker process: its /metrics and its log', () => {
     });
     // The bookkeeper's edit, read by a poll and handed to the lane, then merged into the contact by its own pull.
     expect(
-      logged.find(
+      await logged(
+        'the poll’s line',
         (record) =>
           String(record.msg).startsWith('changes applied from QuickBooks (poll)') &&
           record.customersToPull === 1,
       ),
     ).toMatchObject({ level: 30, activity: 'pollChanges', connectionId });
     expect(
-      logged.find((record) => record.activity === 'pullCustomer' && record.contactsUpdated === 1),
+      await logged(
+        'the pull’s line',
+        (record) => record.activity === 'pullCustomer' && record.contactsUpdated === 1,
+      ),
     ).toMatchObject({
       level: 30,
       connectionId,
@@ -217,10 +230,12 @@ describe('the worker process: its /metrics and its log', () => {
       channel: 'cdc_poll',
       conflicts: 0,
     });
-    const failing = logged.find(
-      (record) => record.activity === 'pollChanges' && record.outcome === 'QboUnavailable',
-    );
-    expect(failing).toMatchObject({ level: 40, retrying: true, realmId: qbo.realmId });
+    expect(
+      await logged(
+        'the failed poll’s line',
+        (record) => record.activity === 'pollChanges' && record.outcome === 'QboUnavailable',
+      ),
+    ).toMatchObject({ level: 40, retrying: true, realmId: qbo.realmId });
     // Nothing that grants access: no bearer token, no Temporal task token.
     expect(
       lines.filter((line) => /Bearer (?!\[redacted\])|"taskToken":"(?!\[redacted\])/.test(line)),
