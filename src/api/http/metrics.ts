@@ -2,7 +2,7 @@ import express, { type RequestHandler, type Router } from 'express';
 import type { Connection as MongoConnection } from 'mongoose';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { driftKinds, transactionDriftKinds } from '../../audit/drift';
-import { driftAuditModel, transactionCountOf } from '../../audit/store';
+import { driftAuditModel, transactionCountOf, type AuditCounts } from '../../audit/store';
 import { connectionModel } from '../../db/models/connection';
 import { outboundEventModel, type DeliveryStatus } from '../../outbound/events';
 
@@ -69,33 +69,19 @@ export function createMetrics(db: () => Promise<MongoConnection>): {
     'qbo_sync_drifted_links',
     'Customers or links that disagreed with QuickBooks in each connection’s latest drift audit, by kind.',
     'kind',
-    async (database) => {
-      const audits = await driftAuditModel(database)
-        .find({ status: 'completed' }, { 'counts.byKind': 1 })
-        .lean();
-      return driftKinds.map((kind) => ({
-        _id: kind,
-        n: audits.reduce((sum, audit) => sum + (audit.counts?.byKind[kind] ?? 0), 0),
-      }));
-    },
+    (database) => driftedByKind(database, driftKinds, (counts, kind) => counts.byKind[kind]),
   );
   grouped(
     'qbo_sync_drifted_transactions',
     'Transactions our copy lacked, held an older version of, or held after QuickBooks deleted them, in each ' +
       'connection’s latest drift audit, by kind.',
     'kind',
-    async (database) => {
-      const audits = await driftAuditModel(database)
-        .find({ status: 'completed' }, { 'counts.transactions': 1 })
-        .lean();
-      return transactionDriftKinds.map((kind) => ({
-        _id: kind,
-        n: audits.reduce(
-          (sum, audit) => sum + (audit.counts?.transactions?.[transactionCountOf[kind]] ?? 0),
-          0,
-        ),
-      }));
-    },
+    (database) =>
+      driftedByKind(
+        database,
+        transactionDriftKinds,
+        (counts, kind) => counts.transactions?.[transactionCountOf[kind]],
+      ),
   );
 
   const middleware: RequestHandler = (req, res, next) => {
@@ -118,4 +104,17 @@ export function createMetrics(db: () => Promise<MongoConnection>): {
     }
   });
   return { middleware, router };
+}
+
+/** A figure of each connection's latest completed drift audit, summed over the connections, for every kind. */
+async function driftedByKind<Kind extends string>(
+  database: MongoConnection,
+  kinds: readonly Kind[],
+  countOf: (counts: AuditCounts, kind: Kind) => number | undefined,
+): Promise<{ _id: Kind; n: number }[]> {
+  const audits = await driftAuditModel(database).find({ status: 'completed' }, { counts: 1 }).lean();
+  return kinds.map((kind) => ({
+    _id: kind,
+    n: audits.reduce((sum, audit) => sum + (audit.counts ? (countOf(audit.counts, kind) ?? 0) : 0), 0),
+  }));
 }
